@@ -1,0 +1,31 @@
+// `npm run bench`: runs each benchmark in its own process (so peak memory is its own) and
+// collects their JSON into bench/results/summary.json. Not part of CI: it needs the shared
+// datasets and minutes of machine time.
+import { spawnSync } from "node:child_process";
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { machine, REPO, writeResult } from "./lib.mjs";
+
+const only = process.argv.slice(2);
+const benches = [
+  { name: "retrieval", args: ["--max-old-space-size=16000", "bench/retrieval.mjs"] },
+  { name: "e2e", args: ["bench/e2e.mjs"] },
+  { name: "verify", args: ["bench/verify.mjs"] },
+].filter((b) => only.length === 0 || only.includes(b.name));
+
+const summary = { machine: machine(), results: {} };
+let failed = false;
+for (const bench of benches) {
+  console.error(`== ${bench.name}`);
+  const r = spawnSync(process.execPath, bench.args, { cwd: REPO, stdio: ["ignore", "ignore", "inherit"] });
+  if (r.status !== 0) {
+    failed = true;
+    summary.results[bench.name] = { error: `exited ${r.status}` };
+    continue;
+  }
+  summary.results[bench.name] = JSON.parse(
+    readFileSync(join(REPO, "bench", "results", `${bench.name}.json`), "utf8"),
+  );
+}
+console.log(`wrote ${writeResult("summary", summary)}`);
+process.exit(failed ? 1 : 0);

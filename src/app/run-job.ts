@@ -1,0 +1,80 @@
+/**
+ * One reasoning job end to end, wired to the disk: resolve the corpus into the store,
+ * produce the run in memory, verify it, and write it atomically. Shared by `run`, `eval`
+ * and the HTTP server so they cannot drift apart.
+ */
+import { performance } from "node:perf_hooks";
+import { InputError } from "../core/errors.js";
+import type { ProblemSpec } from "../core/models/spec.js";
+import { indexParamsOf, resolveParams } from "../core/plan/planner.js";
+import { extractiveReasoner } from "../core/reason/extractive.js";
+import { liveTools, type ProducedRun, produceRun } from "../core/run/produce.js";
+import { verifyRun } from "../core/verify/verifier.js";
+import type { CorpusLimits } from "../io/corpus-reader.js";
+import { DEFAULT_LIMITS } from "../io/corpus-reader.js";
+import { type Progress, prepareRetrieval, SNAPSHOT_REF } from "../io/retrieval-backend.js";
+import { writeRun } from "../io/run-writer.js";
+import { DiskStore } from "../io/store.js";
+import { PRODUCER } from "../version.js";
+
+export interface RunJobOptions {
+  spec: ProblemSpec;
+  preset: string;
+  seed: number;
+  artifactsRoot: string;
+  limits?: CorpusLimits;
+  progress?: Progress;
+  /** Called with the produced files before they are written, e.g. to add a signature. */
+  seal?: (run: ProducedRun) => void;
+}
+
+export interface RunJobResult extends ProducedRun {
+  runDir: string;
+  created: boolean;
+  timings: Record<string, number>;
+}
+
+export async function runJob(options: RunJobOptions): Promise<RunJobResult> {
+  const started = performance.now();
+  const store = new DiskStore(options.artifactsRoot);
+  const params = resolveParams(options.spec, options.preset);
+  let spec = options.spec;
+  let retrieval = null;
+  if (params.needs_retrieval) {
+    const corpus = spec.constraints.corpus;
+    if (corpus === undefined)
+      throw new InputError("E_USAGE", "a corpus is required (--corpus PATH)", { field: "corpus" });
+    const prepared = await prepareRetrieval(
+      store,
+      corpus,
+      indexParamsOf(params),
+      options.limits ?? DEFAULT_LIMITS,
+      options.progress,
+    );
+    retrieval = prepared.backend;
+    // Pin the spec to the snapshot, not the path: the run id must not depend on where the corpus lives.
+    spec = { ...spec, constraints: { ...spec.constraints, corpus: `sha256:${prepared.snapshotHash}` } };
+  } else if (spec.constraints.corpus !== undefined && !SNAPSHOT_REF.test(spec.constraints.corpus)) {
+    throw new InputError("E_SPEC_INVALID", "a corpus is given but needs_retrieval is false", {
+      field: "constraints.needs_retrieval",
+    });
+  }
+  const prepared = performance.now();
+  const produced = produceRun(spec, {
+    preset: options.preset,
+    seed: options.seed,
+    producer: PRODUCER,
+    reasoner: extractiveReasoner,
+    provenance: retrieval?.provenance ?? null,
+    dispatcher: liveTools(retrieval),
+    verify: (files) => verifyRun({ files, store, policy: "audit", stage: "sealing" }),
+  });
+  options.seal?.(produced);
+  const producedAt = performance.now();
+  const timings = {
+    prepare_ms: prepared - started,
+    produce_ms: producedAt - prepared,
+  };
+  const written = writeRun(options.artifactsRoot, produced.runId, produced.files, { timings });
+  return { ...produced, ...written, timings: { ...timings, total_ms: performance.now() - started } };
+}

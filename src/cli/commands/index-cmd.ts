@@ -1,0 +1,128 @@
+/** `canon-reason index`: snapshot a corpus and build its BM25 index into the store, once. */
+import { resolve } from "node:path";
+import type { Command } from "commander";
+import { InputError } from "../../core/errors.js";
+import { ANALYZERS } from "../../core/models/spec.js";
+import { indexParamsOf, PRESETS } from "../../core/plan/planner.js";
+import { DEFAULT_LIMITS } from "../../io/corpus-reader.js";
+import { prepareRetrieval } from "../../io/retrieval-backend.js";
+import { DiskStore } from "../../io/store.js";
+import {
+  action,
+  artifactsRoot,
+  parseIntOption,
+  parseNumberOption,
+  printJson,
+  terminalProgress,
+} from "../shared.js";
+
+interface IndexOptions {
+  analyzer: string;
+  k1: number;
+  b: number;
+  chunkChars: number;
+  overlapChars: number;
+  artifactsDir?: string;
+  maxCorpusBytes: number;
+  maxDocuments: number;
+  maxChunks: number;
+  json?: boolean;
+}
+
+export function registerIndex(program: Command): void {
+  const d = indexParamsOf({
+    ...(PRESETS.default as NonNullable<(typeof PRESETS)["default"]>),
+    query: "",
+    needs_retrieval: true,
+  });
+  program
+    .command("index")
+    .description("snapshot a corpus and build (or reuse) its BM25 index; prints the corpus and index hashes")
+    .argument("<path>", "a .jsonl(.gz) file or a folder of .txt/.md files")
+    .option("--analyzer <name>", `tokenizer: ${ANALYZERS.join(" or ")}`, d.analyzer)
+    .option("--k1 <x>", "BM25 k1", parseNumberOption("--k1"), d.bm25_k1)
+    .option("--b <x>", "BM25 b", parseNumberOption("--b"), d.bm25_b)
+    .option("--chunk-chars <n>", "chunk window in characters", parseIntOption("--chunk-chars"), d.chunk_chars)
+    .option(
+      "--overlap-chars <n>",
+      "overlap between windows",
+      parseIntOption("--overlap-chars"),
+      d.overlap_chars,
+    )
+    .option("--artifacts-dir <dir>", "artifacts root", ".canon-reason")
+    .option(
+      "--max-corpus-bytes <n>",
+      "refuse corpora with more text bytes",
+      parseIntOption("--max-corpus-bytes"),
+      DEFAULT_LIMITS.max_bytes,
+    )
+    .option(
+      "--max-documents <n>",
+      "refuse corpora with more documents",
+      parseIntOption("--max-documents"),
+      DEFAULT_LIMITS.max_documents,
+    )
+    .option(
+      "--max-chunks <n>",
+      "refuse corpora with more chunks",
+      parseIntOption("--max-chunks"),
+      DEFAULT_LIMITS.max_chunks,
+    )
+    .option("--json", "print the result as JSON")
+    .action(
+      action(async (path: string, o: IndexOptions) => {
+        if (!(ANALYZERS as readonly string[]).includes(o.analyzer)) {
+          throw new InputError(
+            "E_USAGE",
+            `unknown analyzer "${o.analyzer}" (known: ${ANALYZERS.join(", ")})`,
+            { field: "--analyzer" },
+          );
+        }
+        if (o.overlapChars >= o.chunkChars || o.chunkChars < 1 || o.overlapChars < 0) {
+          throw new InputError("E_USAGE", "need 0 <= --overlap-chars < --chunk-chars", {
+            field: "--overlap-chars",
+          });
+        }
+        const store = new DiskStore(artifactsRoot(o.artifactsDir));
+        const prepared = await prepareRetrieval(
+          store,
+          resolve(path),
+          {
+            analyzer: o.analyzer as "simple" | "english",
+            bm25_k1: o.k1,
+            bm25_b: o.b,
+            chunk_chars: o.chunkChars,
+            overlap_chars: o.overlapChars,
+          },
+          { max_bytes: o.maxCorpusBytes, max_documents: o.maxDocuments, max_chunks: o.maxChunks },
+          terminalProgress(!o.json),
+        );
+        const stats = prepared.backend.index.stats;
+        const result = {
+          corpus_snapshot: `sha256:${prepared.snapshotHash}`,
+          index_hash: `sha256:${prepared.indexHash}`,
+          cached: !prepared.built,
+          documents: stats.documents,
+          chunks: stats.chunks,
+          terms: stats.terms,
+          postings: stats.postings,
+          params: prepared.backend.provenance,
+        };
+        if (o.json) printJson(result);
+        else {
+          process.stdout.write(
+            [
+              `corpus snapshot  ${result.corpus_snapshot}`,
+              `index            ${result.index_hash}${result.cached ? " (cached)" : " (built)"}`,
+              `documents        ${stats.documents}`,
+              `chunks           ${stats.chunks}`,
+              `terms            ${stats.terms}`,
+              `postings         ${stats.postings}`,
+              "",
+            ].join("\n"),
+          );
+        }
+        return 0;
+      }),
+    );
+}

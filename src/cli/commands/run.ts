@@ -1,0 +1,173 @@
+/** `canon-reason run`: answer a question from a corpus and write an auditable run. */
+import { dirname, isAbsolute, resolve } from "node:path";
+import type { Command } from "commander";
+import { runJob } from "../../app/run-job.js";
+import { InputError } from "../../core/errors.js";
+import { ProblemSpec } from "../../core/models/spec.js";
+import { DEFAULT_PRESET, PRESETS } from "../../core/plan/planner.js";
+import { DEFAULT_LIMITS } from "../../io/corpus-reader.js";
+import { SNAPSHOT_REF } from "../../io/retrieval-backend.js";
+import { renderAnswer } from "../render.js";
+import {
+  action,
+  artifactsRoot,
+  parseIntOption,
+  parseNumberOption,
+  printJson,
+  readUserJson,
+  terminalProgress,
+} from "../shared.js";
+import { zodToInputError } from "../zod-errors.js";
+
+interface RunOptions {
+  spec?: string;
+  corpus?: string;
+  topK?: number;
+  minSupports?: number;
+  maxCitations?: number;
+  analyzer?: string;
+  k1?: number;
+  b?: number;
+  chunkChars?: number;
+  overlapChars?: number;
+  seed: number;
+  preset: string;
+  artifactsDir?: string;
+  maxCorpusBytes: number;
+  maxDocuments: number;
+  maxChunks: number;
+  json?: boolean;
+}
+
+/** Builds the ProblemSpec from --spec and/or the question and flags; flags override the file. */
+export function specFromOptions(question: string | undefined, o: RunOptions): ProblemSpec {
+  let raw: Record<string, unknown> = {};
+  let file = "<command line>";
+  if (o.spec !== undefined) {
+    file = o.spec;
+    const parsed = readUserJson(o.spec);
+    if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed)) {
+      throw new InputError("E_SPEC_INVALID", "a spec must be a JSON object", { file });
+    }
+    raw = { ...(parsed as Record<string, unknown>) };
+    const constraints = raw.constraints;
+    // A corpus path in a spec file is relative to the spec file, like any path in a config file.
+    if (typeof constraints === "object" && constraints !== null && !Array.isArray(constraints)) {
+      const c = constraints as Record<string, unknown>;
+      if (typeof c.corpus === "string" && !SNAPSHOT_REF.test(c.corpus) && !isAbsolute(c.corpus)) {
+        raw.constraints = { ...c, corpus: resolve(dirname(o.spec), c.corpus) };
+      }
+    }
+  } else if (question === undefined) {
+    throw new InputError(
+      "E_USAGE",
+      'give a question, e.g. canon-reason run "Why ...?" --corpus PATH, or --spec FILE',
+    );
+  }
+  const constraints: Record<string, unknown> = {
+    ...((raw.constraints as Record<string, unknown> | undefined) ?? {}),
+  };
+  const flags: Array<[string, unknown]> = [
+    ["corpus", o.corpus === undefined ? undefined : resolve(o.corpus)],
+    ["top_k", o.topK],
+    ["min_supports_per_claim", o.minSupports],
+    ["max_citations", o.maxCitations],
+    ["analyzer", o.analyzer],
+    ["bm25_k1", o.k1],
+    ["bm25_b", o.b],
+    ["chunk_chars", o.chunkChars],
+    ["overlap_chars", o.overlapChars],
+  ];
+  for (const [key, value] of flags) if (value !== undefined) constraints[key] = value;
+  const candidate = {
+    version: "1",
+    ...raw,
+    ...(question === undefined ? {} : { description: question }),
+    constraints,
+  };
+  const result = ProblemSpec.safeParse(candidate);
+  if (!result.success) throw zodToInputError(result.error, "E_SPEC_INVALID", file);
+  if (result.data.constraints.corpus === undefined && result.data.constraints.needs_retrieval !== false) {
+    throw new InputError(
+      "E_USAGE",
+      "a corpus is required: --corpus PATH (a .jsonl file or a folder of .txt/.md files)",
+      {
+        field: "corpus",
+      },
+    );
+  }
+  return result.data;
+}
+
+export function registerRun(program: Command): void {
+  program
+    .command("run")
+    .description("answer a question from a corpus; every claim cites exact evidence bytes")
+    .argument("[question]", "the question to answer")
+    .option("--spec <file>", "a ProblemSpec JSON file (flags override its constraints)")
+    .option(
+      "--corpus <path>",
+      "corpus: a .jsonl(.gz) file (doc_id or _id, text, title?, source?) or a folder of .txt/.md",
+    )
+    .option("--top-k <n>", "chunks to retrieve", parseIntOption("--top-k"))
+    .option("--min-supports <n>", "evidence supports a claim needs", parseIntOption("--min-supports"))
+    .option("--max-citations <n>", "citations per claim at most", parseIntOption("--max-citations"))
+    .option("--analyzer <name>", "tokenizer: english (stop words + stemming) or simple")
+    .option("--k1 <x>", "BM25 k1", parseNumberOption("--k1"))
+    .option("--b <x>", "BM25 b", parseNumberOption("--b"))
+    .option("--chunk-chars <n>", "chunk window in characters", parseIntOption("--chunk-chars"))
+    .option("--overlap-chars <n>", "overlap between chunk windows", parseIntOption("--overlap-chars"))
+    .option("--seed <n>", "seed recorded in the run id", parseIntOption("--seed"), 0)
+    .option("--preset <name>", `parameter preset: ${Object.keys(PRESETS).join(", ")}`, DEFAULT_PRESET)
+    .option("--artifacts-dir <dir>", "artifacts root", ".canon-reason")
+    .option(
+      "--max-corpus-bytes <n>",
+      "refuse corpora with more text bytes",
+      parseIntOption("--max-corpus-bytes"),
+      DEFAULT_LIMITS.max_bytes,
+    )
+    .option(
+      "--max-documents <n>",
+      "refuse corpora with more documents",
+      parseIntOption("--max-documents"),
+      DEFAULT_LIMITS.max_documents,
+    )
+    .option(
+      "--max-chunks <n>",
+      "refuse corpora with more chunks",
+      parseIntOption("--max-chunks"),
+      DEFAULT_LIMITS.max_chunks,
+    )
+    .option("--json", "print one JSON object: run_id, run_dir, answer, claims, verification")
+    .action(
+      action(async (question: string | undefined, o: RunOptions) => {
+        const spec = specFromOptions(question, o);
+        const result = await runJob({
+          spec,
+          preset: o.preset,
+          seed: o.seed,
+          artifactsRoot: artifactsRoot(o.artifactsDir),
+          limits: { max_bytes: o.maxCorpusBytes, max_documents: o.maxDocuments, max_chunks: o.maxChunks },
+          progress: terminalProgress(!o.json),
+        } as Parameters<typeof runJob>[0]);
+        if (o.json) {
+          printJson({
+            run_id: result.runId,
+            run_dir: result.runDir,
+            status: result.answer.status,
+            answer: result.answer.answer,
+            uncertainty: result.answer.uncertainty,
+            claims: result.answer.claims,
+            verification: {
+              verdict: result.report.verdict,
+              summary: result.report.summary,
+              failures: result.report.failures,
+            },
+          });
+        } else {
+          process.stdout.write(renderAnswer(result.answer, result.report, result.runDir));
+        }
+        return result.report.verdict === "pass" ? 0 : 1;
+      }),
+    );
+}

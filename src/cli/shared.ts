@@ -1,0 +1,121 @@
+/** Helpers every command shares: error reporting, run lookup, artifacts root, progress bars. */
+import { existsSync, readFileSync, statSync } from "node:fs";
+import { isAbsolute, join, resolve } from "node:path";
+import { SingleBar } from "cli-progress";
+import { ID_PATTERN } from "../core/canonical.js";
+import { CanonError, InputError } from "../core/errors.js";
+import type { Progress } from "../io/retrieval-backend.js";
+import { runsRoot } from "../io/run-writer.js";
+
+export const DEFAULT_ARTIFACTS_DIR = ".canon-reason";
+
+export function artifactsRoot(option: string | undefined): string {
+  return resolve(option ?? DEFAULT_ARTIFACTS_DIR);
+}
+
+/** Prints a user error as one clear line (no stack) and returns its exit code. */
+export function reportError(error: unknown): number {
+  if (error instanceof CanonError) {
+    process.stderr.write(`canon-reason: error[${error.code}]: ${error.describe()}\n`);
+    return error.exitCode;
+  }
+  const detail = process.env.CANON_REASON_DEBUG ? `\n${(error as Error)?.stack ?? String(error)}` : "";
+  process.stderr.write(
+    `canon-reason: internal error: ${(error as Error)?.message ?? String(error)}${detail}\n` +
+      "This is a bug; set CANON_REASON_DEBUG=1 for a stack trace and report it.\n",
+  );
+  return 3;
+}
+
+/** Wraps a command action: maps thrown errors to exit codes; the action returns its own exit code. */
+export function action<A extends unknown[]>(fn: (...args: A) => Promise<number> | number) {
+  return async (...args: A): Promise<void> => {
+    try {
+      process.exitCode = await fn(...args);
+    } catch (error) {
+      process.exitCode = reportError(error);
+    }
+  };
+}
+
+export function printJson(value: unknown): void {
+  process.stdout.write(`${JSON.stringify(value, null, 2)}\n`);
+}
+
+/** A run directory from a path or a run id under the artifacts root; exit 2 when it is neither. */
+export function resolveRunDir(ref: string, artifactsDir: string | undefined): string {
+  const candidates =
+    ID_PATTERN.test(ref) && !ref.includes("/")
+      ? [join(runsRoot(artifactsRoot(artifactsDir)), ref), resolve(ref)]
+      : [resolve(ref)];
+  for (const dir of candidates) {
+    if (!existsSync(dir)) continue;
+    if (!statSync(dir).isDirectory()) throw new InputError("E_NOT_A_RUN", "not a directory", { file: dir });
+    if (
+      !existsSync(join(dir, "run.json")) &&
+      !existsSync(join(dir, "manifest.json")) &&
+      !existsSync(join(dir, "trace.jsonl"))
+    ) {
+      throw new InputError("E_NOT_A_RUN", "no run files in it (run.json, manifest.json, trace.jsonl)", {
+        file: dir,
+      });
+    }
+    return dir;
+  }
+  const shown = isAbsolute(ref) ? ref : (candidates[0] ?? ref);
+  throw new InputError("E_RUN_NOT_FOUND", "no such run directory or run id", { file: shown });
+}
+
+/** Reads a small JSON file given by the user; parse errors name the file and line. */
+export function readUserJson(path: string): unknown {
+  let text: string;
+  try {
+    text = readFileSync(path, "utf8");
+  } catch (error) {
+    throw new InputError("E_USAGE", `cannot read (${(error as NodeJS.ErrnoException).code})`, { file: path });
+  }
+  try {
+    return JSON.parse(text);
+  } catch (error) {
+    const message = (error as Error).message;
+    const pos = /position (\d+)/.exec(message);
+    const line = pos?.[1] === undefined ? undefined : text.slice(0, Number(pos[1])).split("\n").length;
+    throw new InputError(
+      "E_USAGE",
+      `not valid JSON (${message})`,
+      line === undefined ? { file: path } : { file: path, line },
+    );
+  }
+}
+
+export function parseIntOption(name: string) {
+  return (value: string): number => {
+    if (!/^-?\d+$/.test(value))
+      throw new InputError("E_USAGE", `${name} must be an integer, got "${value}"`, { field: name });
+    return Number(value);
+  };
+}
+
+export function parseNumberOption(name: string) {
+  return (value: string): number => {
+    const n = Number(value);
+    if (value.trim() === "" || !Number.isFinite(n))
+      throw new InputError("E_USAGE", `${name} must be a number, got "${value}"`, { field: name });
+    return n;
+  };
+}
+
+/** A progress bar on stderr when it is a terminal; silent otherwise (CI, pipes, --json). */
+export function terminalProgress(enabled: boolean): Progress | undefined {
+  if (!enabled || !process.stderr.isTTY) return undefined;
+  const bar = new SingleBar({
+    stream: process.stderr,
+    format: " {label} [{bar}] {percentage}% | {value}/{total} bytes | eta {eta}s",
+    hideCursor: true,
+  });
+  return {
+    start: (label, total) => bar.start(total, 0, { label }),
+    update: (done) => bar.update(done),
+    stop: () => bar.stop(),
+  };
+}

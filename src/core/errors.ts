@@ -1,0 +1,96 @@
+/**
+ * Typed errors with stable codes. The CLI maps `exitCode` to the process exit status
+ * (SPEC §8: 2 bad input, 3 internal); `where` names file, line and field for the user.
+ */
+
+export interface ErrorLocation {
+  readonly file?: string;
+  readonly line?: number;
+  readonly field?: string;
+}
+
+export class CanonError extends Error {
+  readonly code: string;
+  readonly exitCode: 1 | 2 | 3;
+  readonly where: ErrorLocation;
+
+  constructor(
+    code: string,
+    message: string,
+    options: { exitCode?: 1 | 2 | 3; where?: ErrorLocation; cause?: unknown } = {},
+  ) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.name = new.target.name;
+    this.code = code;
+    this.exitCode = options.exitCode ?? 2;
+    this.where = options.where ?? {};
+  }
+
+  /** "file:line: field: message", omitting the parts that are unknown. */
+  describe(): string {
+    const { file, line, field } = this.where;
+    const place = [file, line === undefined ? undefined : String(line)]
+      .filter((p) => p !== undefined)
+      .join(":");
+    const parts = [place, field === undefined ? "" : `field "${field}"`].filter((p) => p !== "");
+    return parts.length > 0 ? `${parts.join(": ")}: ${this.message}` : this.message;
+  }
+
+  toJSON(): Record<string, unknown> {
+    return { code: this.code, message: this.message, ...this.where };
+  }
+}
+
+/** Bad user input: a spec, a corpus line, a flag, a path. Exit 2. */
+export class InputError extends CanonError {
+  constructor(code: string, message: string, where: ErrorLocation = {}, cause?: unknown) {
+    super(code, message, { exitCode: 2, where, cause });
+  }
+}
+
+/** A value that JSON cannot represent faithfully (undefined, NaN, class instances, ...). */
+export class CanonicalJsonError extends CanonError {
+  constructor(message: string, path: string) {
+    super("E_CANONICAL_JSON", message, { exitCode: 3, where: { field: path } });
+  }
+}
+
+/** A stored object whose bytes no longer hash to its name. */
+export class IntegrityError extends CanonError {
+  constructor(message: string, where: ErrorLocation = {}) {
+    super("E_INTEGRITY", message, { exitCode: 1, where });
+  }
+}
+
+/** A tool failed during execution; names the step and tool (SPEC §3.2). */
+export class ToolFailedError extends CanonError {
+  constructor(step: string, tool: string, message: string) {
+    super("E_TOOL_FAILED", `step "${step}", tool "${tool}": ${message}`, { exitCode: 2 });
+  }
+}
+
+/** Every stable error code, so a test can assert they are unique and documented. */
+export const ERROR_CODES = [
+  "E_CANONICAL_JSON",
+  "E_INTEGRITY",
+  "E_TOOL_FAILED",
+  "E_USAGE",
+  "E_SPEC_INVALID",
+  "E_PLAN_INVALID",
+  "E_CORPUS_READ",
+  "E_CORPUS_LINE",
+  "E_CORPUS_DUPLICATE",
+  "E_CORPUS_EMPTY",
+  "E_CORPUS_LIMIT",
+  "E_NOT_A_RUN",
+  "E_RUN_NOT_FOUND",
+  "E_INDEX_CORRUPT",
+  "E_UNKNOWN_ANALYZER",
+  "E_CHUNKING",
+  "E_STORE_MISSING",
+  "E_SUITE_INVALID",
+  "E_BASELINE_INVALID",
+  "E_BUNDLE_INVALID",
+  "E_KEY_INVALID",
+] as const;
+export type ErrorCode = (typeof ERROR_CODES)[number];

@@ -1,0 +1,267 @@
+/**
+ * The executor (SPEC §3.2): runs plan nodes in deterministic topological order and records
+ * every step as trace events. Tools are reached only through a dispatcher, so the same
+ * code runs live (tools execute) and frozen (results served from a recorded trace).
+ */
+import { sha256Hex, withId } from "../canonical.js";
+import { CanonError, ToolFailedError } from "../errors.js";
+import type { Claim, Support } from "../models/claim.js";
+import type { EvidenceRef } from "../models/evidence.js";
+import type { Plan, PlanNode } from "../models/plan.js";
+import type { ProblemSpec } from "../models/spec.js";
+import {
+  RetrievePayload,
+  type StepOutput,
+  type ToolCall,
+  type ToolResult,
+  type Trace,
+  type TraceEvent,
+  type TraceHeader,
+} from "../models/trace.js";
+import type { Reasoner, ReasonerEvidence } from "../reason/reasoner.js";
+import { contentTerms } from "../retrieval/analyzer.js";
+import { topoOrder } from "./topo.js";
+
+export interface ToolDispatcher {
+  dispatch(call: ToolCall): ToolResult;
+}
+
+export interface ExecuteOptions {
+  header: TraceHeader;
+  dispatcher: ToolDispatcher;
+  reasoner: Reasoner;
+}
+
+/** Text and rank of registered evidence, kept beside the trace for later steps. */
+interface EvidenceState {
+  ref: EvidenceRef;
+  text: string;
+  rank: number;
+}
+
+interface RunState {
+  query: string;
+  queryTerms: string[];
+  evidence: EvidenceState[];
+  proposed: Claim[];
+  validated: Claim[];
+  insufficient: string | null;
+}
+
+type Emit = (event: Record<string, unknown> & { type: TraceEvent["type"] }) => void;
+
+export function evidenceUri(snapshot: string, docId: string): string {
+  return `corpus:sha256:${snapshot}#${encodeURIComponent(docId)}`;
+}
+
+function num(params: PlanNode["params"], key: string): number {
+  const v = params[key];
+  if (typeof v !== "number")
+    throw new CanonError("E_PLAN_INVALID", `plan node parameter "${key}" must be a number`);
+  return v;
+}
+
+export function execute(spec: ProblemSpec, plan: Plan, options: ExecuteOptions): Trace {
+  const events: TraceEvent[] = [];
+  const state: RunState = {
+    query: spec.constraints.query ?? spec.description,
+    queryTerms: [],
+    evidence: [],
+    proposed: [],
+    validated: [],
+    insufficient: null,
+  };
+  for (const node of topoOrder(plan.nodes)) {
+    const emit: Emit = (event) => {
+      events.push({ idx: events.length, node_id: node.id, ...event } as TraceEvent);
+    };
+    emit({ type: "step_started", kind: node.kind });
+    const output = runStep(node, spec, state, emit, options);
+    emit({ type: "step_finished", kind: node.kind, output });
+  }
+  return { header: options.header, events };
+}
+
+function callTools(node: PlanNode, emit: Emit, dispatcher: ToolDispatcher): ToolResult[] {
+  return node.tool_requests.map((request, index) => {
+    const call = withId("call", {
+      tool: request.tool,
+      args: request.args,
+      node_id: node.id,
+      index,
+    }) as ToolCall;
+    emit({ type: "tool_called", call });
+    const result = dispatcher.dispatch(call);
+    emit({ type: "tool_returned", result });
+    if (!result.ok)
+      throw new ToolFailedError(node.kind, request.tool, result.error ?? "failed without a message");
+    return result;
+  });
+}
+
+function runStep(
+  node: PlanNode,
+  spec: ProblemSpec,
+  state: RunState,
+  emit: Emit,
+  o: ExecuteOptions,
+): StepOutput {
+  switch (node.kind) {
+    case "understand": {
+      state.query = typeof node.params.query === "string" ? node.params.query : spec.description;
+      state.queryTerms = contentTerms(state.query);
+      return {
+        type: "understand",
+        question: spec.description,
+        query: state.query,
+        query_terms: state.queryTerms,
+      };
+    }
+    case "gather": {
+      const results = callTools(node, emit, o.dispatcher);
+      const ids: string[] = [];
+      for (const result of results) {
+        const payload = RetrievePayload.parse(result.payload);
+        for (const hit of payload.hits) {
+          const bytes = Buffer.from(hit.text, "utf8");
+          const sha = sha256Hex(bytes);
+          const ref = withId("ev", {
+            uri: evidenceUri(payload.provenance.corpus_snapshot, hit.doc_id),
+            doc_id: hit.doc_id,
+            chunk_id: hit.chunk_id,
+            span: hit.span,
+            sha256: sha,
+            content_path: `evidence/${sha}.txt`,
+          }) as EvidenceRef;
+          if (ids.includes(ref.id)) continue;
+          ids.push(ref.id);
+          state.evidence.push({ ref, text: hit.text, rank: hit.rank });
+          emit({ type: "evidence_registered", evidence: ref });
+        }
+      }
+      return { type: "gather", evidence_ids: ids };
+    }
+    case "derive":
+      return derive(node, spec, state, emit, o.reasoner);
+    case "verify":
+      return verifyClaims(node, state, emit);
+    case "finalize": {
+      const top = state.validated[0];
+      if (top === undefined) {
+        return {
+          type: "finalize",
+          status: "insufficient_evidence",
+          answer: null,
+          claim_ids: [],
+          uncertainty: `Insufficient evidence: ${state.insufficient ?? "no claim could be validated"}.`,
+        };
+      }
+      return {
+        type: "finalize",
+        status: "answered",
+        answer: top.statement,
+        claim_ids: state.validated.map((c) => c.id),
+        uncertainty: null,
+      };
+    }
+  }
+}
+
+function derive(
+  node: PlanNode,
+  spec: ProblemSpec,
+  state: RunState,
+  emit: Emit,
+  reasoner: Reasoner,
+): StepOutput {
+  const reasonerId = { id: reasoner.id, version: reasoner.version };
+  const evidence: ReasonerEvidence[] = state.evidence.map((e) => ({
+    id: e.ref.id,
+    docId: e.ref.doc_id,
+    span: e.ref.span,
+    rank: e.rank,
+    text: e.text,
+  }));
+  const derivation = reasoner.derive({
+    question: spec.description,
+    queryTerms: state.queryTerms,
+    evidence,
+    minSupports: num(node.params, "min_supports_per_claim"),
+    maxCitations: num(node.params, "max_citations"),
+  });
+  if (derivation.kind === "insufficient") {
+    state.insufficient = derivation.reason;
+    return {
+      type: "insufficient_evidence",
+      reasoner: reasonerId,
+      reason: derivation.reason,
+      relevant_evidence: derivation.relevantEvidence,
+      required: derivation.required,
+    };
+  }
+  const supports: Support[] = derivation.citations.map((c) => ({
+    kind: "evidence",
+    ref: c.evidence_id,
+    span: c.span,
+    sha256: c.sha256,
+  }));
+  const claim = withId("claim", {
+    statement: derivation.statement,
+    status: "proposed",
+    confidence: derivation.confidence,
+    claim_type: "derived",
+    supports,
+    structured: { reasoner: reasoner.id, reasoner_version: reasoner.version, ...derivation.structured },
+  }) as Claim;
+  state.proposed.push(claim);
+  emit({ type: "claim_emitted", claim });
+  return {
+    type: "derive",
+    reasoner: reasonerId,
+    claim_id: claim.id,
+    statement: claim.statement,
+    citations: derivation.citations,
+  };
+}
+
+/** Why a claim's supports do not hold up against the registered evidence bytes; empty when they do. */
+function supportProblems(claim: Claim, evidence: readonly EvidenceState[], minSupports: number): string[] {
+  const problems: string[] = [];
+  let grounded = 0;
+  for (const s of claim.supports) {
+    if (s.kind !== "evidence") continue;
+    const ev = evidence.find((e) => e.ref.id === s.ref);
+    if (ev === undefined || s.span === undefined) {
+      problems.push(`support ${s.ref} does not name registered evidence with a span`);
+      continue;
+    }
+    const bytes = Buffer.from(ev.text, "utf8");
+    const [start, end] = s.span;
+    if (end > bytes.length || start >= end) {
+      problems.push(`span [${start}, ${end}) lies outside evidence ${s.ref}`);
+    } else if (sha256Hex(bytes.subarray(start, end)) !== s.sha256) {
+      problems.push(`sha256 of span [${start}, ${end}) in ${s.ref} does not match`);
+    } else grounded += 1;
+  }
+  if (grounded < minSupports) problems.push(`${grounded} grounded support(s), ${minSupports} required`);
+  return problems;
+}
+
+function verifyClaims(node: PlanNode, state: RunState, emit: Emit): StepOutput {
+  const minSupports = num(node.params, "min_supports_per_claim");
+  const decisions = state.proposed.map((claim) => {
+    const reasons = supportProblems(claim, state.evidence, minSupports);
+    const status = reasons.length === 0 ? "validated" : "rejected";
+    // A claim is immutable and content-addressed: its verdict is a new claim that cites it.
+    const { id: proposedId, ...body } = claim;
+    const result = withId("claim", {
+      ...body,
+      status,
+      supports: [...claim.supports, { kind: "claim", ref: proposedId }],
+    }) as Claim;
+    if (status === "validated") state.validated.push(result);
+    emit({ type: "claim_emitted", claim: result });
+    return { claim_id: claim.id, status, result_claim_id: result.id, reasons } as const;
+  });
+  return { type: "verify", decisions };
+}

@@ -1,0 +1,127 @@
+/**
+ * The default planner (SPEC §3.1): ProblemSpec -> Plan, pure. It always emits the five
+ * node kinds as a chain; a preset only changes parameters, never structure.
+ */
+import { withId } from "../canonical.js";
+import { InputError } from "../errors.js";
+import type { Plan, PlanNode, ToolRequest } from "../models/plan.js";
+import { PLAN_VERSION } from "../models/plan.js";
+import type { ProblemSpec } from "../models/spec.js";
+
+/** Every parameter a run uses, after preset defaults and spec constraints are merged. */
+export interface ResolvedParams {
+  query: string;
+  needs_retrieval: boolean;
+  top_k: number;
+  min_supports_per_claim: number;
+  max_citations: number;
+  chunk_chars: number;
+  overlap_chars: number;
+  bm25_k1: number;
+  bm25_b: number;
+  analyzer: "simple" | "english";
+}
+
+type PresetParams = Omit<ResolvedParams, "query" | "needs_retrieval">;
+
+const BASE: PresetParams = {
+  top_k: 5,
+  min_supports_per_claim: 1,
+  max_citations: 2,
+  chunk_chars: 800,
+  overlap_chars: 200,
+  bm25_k1: 1.2,
+  bm25_b: 0.75,
+  analyzer: "english",
+};
+
+export const PRESETS: Readonly<Record<string, PresetParams>> = {
+  default: BASE,
+  /** One citation from the top three chunks: the fastest answer. */
+  quick: { ...BASE, top_k: 3, max_citations: 1 },
+  /** Ten chunks, and two independent supports required for a claim. */
+  thorough: { ...BASE, top_k: 10, min_supports_per_claim: 2, max_citations: 3 },
+};
+
+export const DEFAULT_PRESET = "default";
+
+export function resolveParams(spec: ProblemSpec, preset: string): ResolvedParams {
+  const base = PRESETS[preset];
+  if (base === undefined) {
+    throw new InputError(
+      "E_USAGE",
+      `unknown preset "${preset}" (known: ${Object.keys(PRESETS).join(", ")})`,
+      {
+        field: "preset",
+      },
+    );
+  }
+  const c = spec.constraints;
+  const params: ResolvedParams = {
+    query: c.query ?? spec.description,
+    needs_retrieval: c.needs_retrieval ?? c.corpus !== undefined,
+    top_k: c.top_k ?? base.top_k,
+    min_supports_per_claim: c.min_supports_per_claim ?? base.min_supports_per_claim,
+    max_citations: c.max_citations ?? base.max_citations,
+    chunk_chars: c.chunk_chars ?? base.chunk_chars,
+    overlap_chars: c.overlap_chars ?? base.overlap_chars,
+    bm25_k1: c.bm25_k1 ?? base.bm25_k1,
+    bm25_b: c.bm25_b ?? base.bm25_b,
+    analyzer: c.analyzer ?? base.analyzer,
+  };
+  if (params.overlap_chars >= params.chunk_chars) {
+    throw new InputError("E_SPEC_INVALID", "overlap_chars must be smaller than chunk_chars", {
+      field: "constraints.overlap_chars",
+    });
+  }
+  if (params.max_citations < params.min_supports_per_claim) {
+    throw new InputError(
+      "E_SPEC_INVALID",
+      `max_citations (${params.max_citations}) is below min_supports_per_claim (${params.min_supports_per_claim}): no claim could ever be grounded`,
+      { field: "constraints.max_citations" },
+    );
+  }
+  if (params.needs_retrieval && c.corpus === undefined) {
+    throw new InputError("E_SPEC_INVALID", "needs_retrieval is true but no corpus is given", {
+      field: "constraints.corpus",
+    });
+  }
+  return params;
+}
+
+/** Retrieval parameters that define the index (SPEC: layer "index" wherever recorded). */
+export function indexParamsOf(p: ResolvedParams) {
+  return {
+    analyzer: p.analyzer,
+    bm25_k1: p.bm25_k1,
+    bm25_b: p.bm25_b,
+    chunk_chars: p.chunk_chars,
+    overlap_chars: p.overlap_chars,
+  };
+}
+
+function node(kind: PlanNode["kind"], deps: string[], params: PlanNode["params"], tools: ToolRequest[] = []) {
+  return withId("node", { kind, deps, params, tool_requests: tools }) as PlanNode;
+}
+
+export function planFor(spec: ProblemSpec & { id: string }, preset: string): Plan {
+  const p = resolveParams(spec, preset);
+  const understand = node("understand", [], { question: spec.description, query: p.query });
+  const retrieval = p.needs_retrieval
+    ? [{ tool: "retrieve", args: { query: p.query, top_k: p.top_k, ...indexParamsOf(p) } }]
+    : [];
+  const gather = node("gather", [understand.id], { top_k: p.top_k, ...indexParamsOf(p) }, retrieval);
+  const derive = node("derive", [gather.id], {
+    reasoner: "extractive",
+    min_supports_per_claim: p.min_supports_per_claim,
+    max_citations: p.max_citations,
+  });
+  const verify = node("verify", [derive.id], { min_supports_per_claim: p.min_supports_per_claim });
+  const finalize = node("finalize", [verify.id], {});
+  return withId("plan", {
+    version: PLAN_VERSION,
+    spec_id: spec.id,
+    preset,
+    nodes: [understand, gather, derive, verify, finalize],
+  }) as Plan;
+}

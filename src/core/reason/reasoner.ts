@@ -1,0 +1,45 @@
+/**
+ * The reasoner interface (SPEC §3.4). A backend sees only the question and the evidence
+ * recorded in the trace, so frozen replay can re-derive without any tool or model.
+ */
+import type { ByteSpan } from "../models/common.js";
+
+export interface ReasonerEvidence {
+  id: string;
+  docId: string;
+  /** Byte span of the evidence inside its document. */
+  span: ByteSpan;
+  rank: number;
+  text: string;
+}
+
+export interface ReasonerInput {
+  question: string;
+  queryTerms: readonly string[];
+  evidence: readonly ReasonerEvidence[];
+  minSupports: number;
+  maxCitations: number;
+}
+
+export interface ReasonerCitation {
+  evidence_id: string;
+  /** Byte span inside the evidence bytes. */
+  span: ByteSpan;
+  sha256: string;
+}
+
+export type Derivation =
+  | {
+      kind: "claim";
+      statement: string;
+      confidence: number;
+      citations: ReasonerCitation[];
+      structured: Record<string, string | number | boolean | string[]>;
+    }
+  | { kind: "insufficient"; reason: string; relevantEvidence: number; required: number };
+
+export interface Reasoner {
+  readonly id: string;
+  readonly version: string;
+  derive(input: ReasonerInput): Derivation;
+}

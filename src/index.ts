@@ -1,0 +1,18 @@
+/**
+ * The public library API of canon-reason (SPEC §8): planning, execution, verification,
+ * the models and their schemas. Internal modules are not part of the API.
+ */
+
+export { type RunJobOptions, type RunJobResult, runJob } from "./app/run-job.js";
+export { canonicalJson, contentId, sha256Hex, withId } from "./core/canonical.js";
+export { CanonError, ERROR_CODES, InputError } from "./core/errors.js";
+export * from "./core/models/index.js";
+export { modelJsonSchemas } from "./core/models/json-schema.js";
+export { frozenDispatcher, liveDispatcher } from "./core/pipeline/dispatch.js";
+export { type ExecuteOptions, execute, type ToolDispatcher } from "./core/pipeline/executor.js";
+export { DEFAULT_PRESET, PRESETS, planFor, resolveParams } from "./core/plan/planner.js";
+export { extractiveReasoner } from "./core/reason/extractive.js";
+export type { Derivation, Reasoner, ReasonerInput } from "./core/reason/reasoner.js";
+export { liveTools, type ProduceOptions, produceRun } from "./core/run/produce.js";
+export { type VerifyInput, verifyRun as verify } from "./core/verify/verifier.js";
+export { PRODUCER } from "./version.js";

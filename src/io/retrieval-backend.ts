@@ -1,0 +1,188 @@
+/**
+ * Resolves a corpus (path or pinned snapshot hash) into a retrieval backend: the snapshot
+ * and the BM25 index, each built once and cached in the store. Cache keys cover every input
+ * that shapes the bytes (reader version, limits, index parameters, analyzer version,
+ * index format), so a cache hit is always the same bytes a rebuild would write.
+ */
+import { createHash } from "node:crypto";
+import { readFileSync, statSync } from "node:fs";
+import { join } from "node:path";
+import { canonicalJson, sha256Hex } from "../core/canonical.js";
+import { type CorpusDocument, findDocuments, readSnapshot, snapshotLine } from "../core/corpus/document.js";
+import { CanonError, InputError } from "../core/errors.js";
+import type { RetrievalProvenance } from "../core/models/trace.js";
+import { getAnalyzer } from "../core/retrieval/analyzer.js";
+import {
+  type Bm25Index,
+  buildIndex,
+  deserializeIndex,
+  INDEX_FORMAT_VERSION,
+  serializeIndex,
+} from "../core/retrieval/bm25.js";
+import type { RetrievalBackend } from "../core/run/produce.js";
+import { type CorpusLimits, DEFAULT_LIMITS, listFolderDocuments, readCorpus } from "./corpus-reader.js";
+import type { DiskStore } from "./store.js";
+
+/** Bumped whenever the reader could turn the same input into different snapshot bytes. */
+const CORPUS_READER_VERSION = "1";
+
+export interface IndexParams {
+  analyzer: "simple" | "english";
+  bm25_k1: number;
+  bm25_b: number;
+  chunk_chars: number;
+  overlap_chars: number;
+}
+
+export interface Progress {
+  start(label: string, total: number): void;
+  update(done: number): void;
+  stop(): void;
+}
+
+export const SNAPSHOT_REF = /^sha256:([0-9a-f]{64})$/;
+
+/** Digest of the raw input: the file bytes, or every path and file hash of a folder. */
+function inputDigest(path: string): string {
+  if (statSync(path).isDirectory()) {
+    const entries = listFolderDocuments(path).map((rel) => [rel, sha256Hex(readFileSync(join(path, rel)))]);
+    return sha256Hex(canonicalJson({ folder: entries }));
+  }
+  return createHash("sha256").update(readFileSync(path)).digest("hex");
+}
+
+export interface ResolvedSnapshot {
+  hash: string;
+  /** Parsed documents when the snapshot was just built (saves a re-parse for indexing). */
+  documents: CorpusDocument[] | null;
+}
+
+/** Snapshots the corpus at `path` into the store once; later calls with the same bytes hit the cache. */
+export async function snapshotCorpus(
+  store: DiskStore,
+  path: string,
+  limits: CorpusLimits,
+): Promise<ResolvedSnapshot> {
+  let digest: string;
+  try {
+    digest = inputDigest(path);
+  } catch (error) {
+    if (error instanceof CanonError) throw error;
+    const code = (error as NodeJS.ErrnoException).code ?? "unknown error";
+    throw new InputError("E_CORPUS_READ", `cannot read corpus (${code})`, { file: path }, error);
+  }
+  const refName = `corpus-input/${sha256Hex(canonicalJson({ digest, limits, reader: CORPUS_READER_VERSION }))}`;
+  const cached = store.readRef(refName);
+  if (cached !== null && store.has(cached)) return { hash: cached, documents: null };
+  const { documents } = await readCorpus(path, limits);
+  const hash = store.put(Buffer.from(documents.map(snapshotLine).join(""), "utf8"));
+  store.writeRef(refName, hash);
+  return { hash, documents };
+}
+
+function loadSnapshot(store: DiskStore, hash: string): Uint8Array {
+  const bytes = store.get(hash);
+  if (bytes === null) {
+    throw new InputError(
+      "E_STORE_MISSING",
+      `corpus snapshot sha256:${hash} is not in the store at ${store.root}`,
+      {
+        field: "constraints.corpus",
+      },
+    );
+  }
+  return bytes;
+}
+
+export interface PreparedRetrieval {
+  backend: RetrievalBackend;
+  snapshotHash: string;
+  indexHash: string;
+  built: boolean;
+}
+
+export async function prepareRetrieval(
+  store: DiskStore,
+  corpus: string,
+  params: IndexParams,
+  limits: CorpusLimits = DEFAULT_LIMITS,
+  progress?: Progress,
+): Promise<PreparedRetrieval> {
+  const pinned = SNAPSHOT_REF.exec(corpus);
+  const snap: ResolvedSnapshot = pinned?.[1]
+    ? { hash: pinned[1], documents: null }
+    : await snapshotCorpus(store, corpus, limits);
+  const analyzer = getAnalyzer(params.analyzer);
+  const bm25 = {
+    k1: params.bm25_k1,
+    b: params.bm25_b,
+    chunkChars: params.chunk_chars,
+    overlapChars: params.overlap_chars,
+    analyzer: params.analyzer,
+  };
+  const indexKey = sha256Hex(
+    canonicalJson({
+      snapshot: snap.hash,
+      params,
+      analyzer: { id: analyzer.id, version: analyzer.version },
+      format: INDEX_FORMAT_VERSION,
+    }),
+  );
+  let snapshotBytes: Uint8Array | null = null;
+  const snapshot = () => {
+    snapshotBytes ??= loadSnapshot(store, snap.hash);
+    return snapshotBytes;
+  };
+  let indexHash = store.readRef(`index/${indexKey}`);
+  let index: Bm25Index | null = null;
+  let built = false;
+  if (indexHash !== null) {
+    const bytes = store.get(indexHash);
+    if (bytes !== null) index = deserializeIndex(bytes);
+  }
+  if (index === null) {
+    const docs = snap.documents ?? [...readSnapshot(snapshot())];
+    const total = docs.reduce((n, d) => n + Buffer.byteLength(d.text, "utf8"), 0);
+    progress?.start("indexing", total);
+    index = buildIndex(
+      docs.map((d) => ({ docId: d.doc_id, text: d.text })),
+      bm25,
+      (done) => progress?.update(done),
+    );
+    progress?.stop();
+    if (index.stats.chunks > limits.max_chunks) {
+      throw new InputError(
+        "E_CORPUS_LIMIT",
+        `${index.stats.chunks} chunks exceed the limit of ${limits.max_chunks} (raise --max-chunks)`,
+        {
+          file: corpus,
+        },
+      );
+    }
+    indexHash = store.put(serializeIndex(index));
+    store.writeRef(`index/${indexKey}`, indexHash);
+    built = true;
+  }
+  const provenance: RetrievalProvenance = {
+    corpus_snapshot: snap.hash,
+    index_hash: indexHash as string,
+    analyzer: { name: analyzer.id, version: analyzer.version },
+    k1: params.bm25_k1,
+    b: params.bm25_b,
+    chunk_chars: params.chunk_chars,
+    overlap_chars: params.overlap_chars,
+    limits: { ...limits },
+    documents: index.stats.documents,
+    chunks: index.stats.chunks,
+  };
+  const lookup = (docIds: readonly string[]) => {
+    const found = findDocuments(snapshot(), docIds);
+    return new Map([...found].map(([id, doc]) => [id, Buffer.from(doc.text, "utf8")]));
+  };
+  return {
+    backend: { index, provenance, lookup },
+    snapshotHash: snap.hash,
+    indexHash: indexHash as string,
+    built,
+  };
+}

@@ -1,0 +1,10 @@
+import { defineConfig } from "vitest/config";
+
+export default defineConfig({
+  test: {
+    include: ["test/**/*.test.ts"],
+    // CLI tests spawn real processes; the default 5 s is too tight on a loaded 2-core CI box.
+    testTimeout: 60_000,
+    hookTimeout: 60_000,
+  },
+});
