@@ -6,13 +6,6 @@ import { stemmer } from "stemmer";
 import { CanonError } from "../errors.js";
 import { NON_ASCII } from "./chunker.js";
 
-export interface Analyzer {
-  readonly name: "simple" | "english";
-  readonly id: string;
-  readonly version: string;
-  tokenize(text: string): string[];
-}
-
 export class UnknownAnalyzerError extends CanonError {
   constructor(name: string) {
     super("E_UNKNOWN_ANALYZER", `unknown analyzer "${name}" (known: simple, english)`, {
@@ -31,44 +24,61 @@ export const STOP_WORDS: ReadonlySet<string> = new Set(
     "just ll me more most mustn my myself no nor not now of off on once only or other ought our ours ourselves out " +
     "over own re s same shan she should shouldn so some such t than that the their theirs them themselves then there " +
     "these they this those through to too under until up ve very was wasn we were weren what when where which while " +
-    "who whom why will with won would wouldn you your yours yourself yourselves also may might must shall upon " +
+    "who whom why will with would wouldn you your yours yourself yourselves also may might must shall upon " +
     "whose us one many much every within without would yet ever"
   ).split(" "),
 );
 
-// Letters and digits in any script; apostrophes and hyphens split words.
+// Letters, digits and combining marks in any script; apostrophes and hyphens split words.
+// Marks are matched so that NFKC (applied per word) can compose "e" + U+0301 into "é".
+const RAW_WORD = /[\p{L}\p{N}\p{M}]+/gu;
 const WORD = /[\p{L}\p{N}]+/gu;
 
-function simpleTokens(text: string): string[] {
-  // ASCII text is already NFKC-normal: skipping normalize() there is a large saving on big corpora.
-  const normal = NON_ASCII.test(text) ? text.normalize("NFKC") : text;
-  // toLowerCase is locale-independent in JavaScript (unlike toLocaleLowerCase): same terms everywhere.
-  return normal.toLowerCase().match(WORD) ?? [];
-}
-
-const simple: Analyzer = { name: "simple", id: "simple", version: "1", tokenize: simpleTokens };
-
-const stems = new Map<string, string>();
-function stem(token: string): string {
-  let s = stems.get(token);
-  if (s === undefined) {
-    s = stemmer(token);
-    // The cache is a pure speed-up; cap it so a huge vocabulary cannot exhaust memory.
-    if (stems.size < 2_000_000) stems.set(token, s);
+/**
+ * Calls `visit` with each normalized word and the code-unit range of the raw word it came
+ * from. ASCII words are only lowercased; other words are NFKC-normalized, which may split
+ * them (e.g. "½" -> "1", "2"). toLowerCase is locale-independent in JavaScript (unlike
+ * toLocaleLowerCase): the same text gives the same words on every machine.
+ */
+export function forEachWord(text: string, visit: (word: string, start: number, end: number) => void): void {
+  RAW_WORD.lastIndex = 0;
+  for (let m = RAW_WORD.exec(text); m !== null; m = RAW_WORD.exec(text)) {
+    const raw = m[0];
+    const start = m.index;
+    const end = start + raw.length;
+    if (!NON_ASCII.test(raw)) visit(raw.toLowerCase(), start, end);
+    else for (const part of raw.normalize("NFKC").toLowerCase().match(WORD) ?? []) visit(part, start, end);
   }
-  return s;
 }
 
-const english: Analyzer = {
-  name: "english",
-  id: "english",
-  version: "1",
-  tokenize(text) {
-    const out: string[] = [];
-    for (const token of simpleTokens(text)) if (!STOP_WORDS.has(token)) out.push(stem(token));
-    return out;
-  },
-};
+export interface Analyzer {
+  readonly name: "simple" | "english";
+  readonly id: string;
+  readonly version: string;
+  /** The index term for one normalized word, or null when the word is not indexed (a stop word). */
+  term(word: string): string | null;
+  tokenize(text: string): string[];
+}
+
+function analyzer(name: Analyzer["name"], term: (word: string) => string | null): Analyzer {
+  return {
+    name,
+    id: name,
+    version: "1",
+    term,
+    tokenize(text) {
+      const out: string[] = [];
+      forEachWord(text, (word) => {
+        const t = term(word);
+        if (t !== null) out.push(t);
+      });
+      return out;
+    },
+  };
+}
+
+const simple = analyzer("simple", (word) => word);
+const english = analyzer("english", (word) => (STOP_WORDS.has(word) ? null : stemmer(word)));
 
 const ANALYZERS: Readonly<Record<string, Analyzer>> = { simple, english };
 

@@ -9,6 +9,7 @@ import { createHash } from "node:crypto";
 import { CanonError } from "../errors.js";
 import { getAnalyzer } from "./analyzer.js";
 import { chunkDocument, validateChunkOptions } from "./chunker.js";
+import { WordTable } from "./word-table.js";
 
 export const INDEX_FORMAT_VERSION = 1;
 
@@ -205,7 +206,8 @@ export function buildIndex(
 ): Bm25Index {
   validateChunkOptions(params);
   const analyzer = getAnalyzer(params.analyzer);
-  const provisional = new Map<string, number>();
+  // Word -> provisional term id (-1: not indexed), without a string per word: the hot loop.
+  const termIds = new Map<string, number>();
   const provisionalTerms: string[] = [];
   const postTerm = new U32Builder();
   const postTf = new U32Builder();
@@ -219,7 +221,26 @@ export function buildIndex(
   const seen = new Set<string>();
   let textBytes = 0;
   let totalLen = 0;
-  const tf = new Map<number, number>();
+  // Term frequency counting without a Map: a count per term id plus the list of ids touched.
+  let tfCount = new Uint32Array(1024);
+  const chunkTerms = new U32Builder();
+
+  const words = new WordTable((word) => {
+    const term = analyzer.term(word);
+    if (term === null) return -1;
+    let id = termIds.get(term);
+    if (id === undefined) {
+      id = provisionalTerms.length;
+      termIds.set(term, id);
+      provisionalTerms.push(term);
+      if (id >= tfCount.length) {
+        const grown = new Uint32Array(tfCount.length * 2);
+        grown.set(tfCount);
+        tfCount = grown;
+      }
+    }
+    return id;
+  });
 
   for (const doc of docs) {
     if (seen.has(doc.docId))
@@ -229,36 +250,40 @@ export function buildIndex(
     docIds.push(doc.docId);
     const bytes = Buffer.from(doc.text, "utf8");
     textBytes += bytes.length;
+    // Tokenize the document once; a chunk's terms are the words lying wholly inside its window.
+    const count = words.scan(doc.text);
+    const { wordStart, wordEnd, wordValue: wordTerm } = words;
+    let first = 0;
     for (const span of chunkDocument(doc.text, params)) {
-      const chunkBytes = bytes.subarray(span.start, span.end);
       const at = chunkDoc.length * 32;
       if (at + 32 > chunkIds.length) {
         const grown = new Uint8Array(chunkIds.length * 2);
         grown.set(chunkIds);
         chunkIds = grown;
       }
-      chunkIds.set(createHash("sha256").update(chunkBytes).digest(), at);
-      const tokens = analyzer.tokenize(chunkBytes.toString("utf8"));
-      tf.clear();
-      for (const token of tokens) {
-        let id = provisional.get(token);
-        if (id === undefined) {
-          id = provisionalTerms.length;
-          provisional.set(token, id);
-          provisionalTerms.push(token);
-        }
-        tf.set(id, (tf.get(id) ?? 0) + 1);
+      chunkIds.set(createHash("sha256").update(bytes.subarray(span.start, span.end)).digest(), at);
+      while (first < count && (wordStart[first] as number) < span.textStart) first++;
+      chunkTerms.length = 0;
+      let length = 0;
+      for (let w = first; w < count && (wordStart[w] as number) < span.textEnd; w++) {
+        if ((wordEnd[w] as number) > span.textEnd) continue;
+        const t = wordTerm[w] as number;
+        if (tfCount[t] === 0) chunkTerms.push(t);
+        tfCount[t] = (tfCount[t] as number) + 1;
+        length++;
       }
-      for (const [id, count] of tf) {
-        postTerm.push(id);
-        postTf.push(count);
+      for (let i = 0; i < chunkTerms.length; i++) {
+        const t = chunkTerms.data[i] as number;
+        postTerm.push(t);
+        postTf.push(tfCount[t] as number);
+        tfCount[t] = 0;
       }
       chunkPostEnd.push(postTerm.length);
       chunkDoc.push(docOrdinal);
       chunkStart.push(span.start);
       chunkEnd.push(span.end);
-      chunkLen.push(tokens.length);
-      totalLen += tokens.length;
+      chunkLen.push(length);
+      totalLen += length;
     }
     onProgress?.(textBytes);
   }

@@ -13,6 +13,9 @@ export interface ChunkSpan {
   /** UTF-8 byte offsets into the document text; end is exclusive. */
   start: number;
   end: number;
+  /** The same range in UTF-16 code units of the JavaScript string. */
+  textStart: number;
+  textEnd: number;
 }
 
 export interface ChunkOptions {
@@ -103,7 +106,7 @@ export function chunkDocument(text: string, options: ChunkOptions): ChunkSpan[] 
     let e = end;
     while (s < e && isSpace(text.charCodeAt(s))) s++;
     while (e > s && isSpace(text.charCodeAt(e - 1))) e--;
-    if (e > s) spans.push({ start: toByte(s), end: toByte(e) });
+    if (e > s) spans.push({ start: toByte(s), end: toByte(e), textStart: s, textEnd: e });
     if (end >= text.length) break;
     // Step back by the overlap, then forward to a word start so no window begins mid-word.
     let next = Math.max(start + 1, end - overlapChars);
