@@ -1,0 +1,203 @@
+// Retrieval at scale on real text: English Wikipedia passages (887,733 paragraphs, 459 MB).
+// For each size, a child process builds the BM25 index from the passages and times top-10
+// queries. Peak memory is the child's own, and peers (MiniSearch, wink-bm25-text-search,
+// Orama) index the same chunk texts and answer the same queries in the same process, so
+// their ratios come from one run on one machine.
+//   node bench/retrieval.mjs                  all sizes, results in bench/results/retrieval.json
+//   node bench/retrieval.mjs --child N        one size (internal)
+import { spawnSync } from "node:child_process";
+import { createReadStream } from "node:fs";
+import { createRequire } from "node:module";
+import { performance } from "node:perf_hooks";
+import { createInterface } from "node:readline";
+import { createGunzip } from "node:zlib";
+import { buildIndex, serializeIndex } from "../dist/core/retrieval/bm25.js";
+import { machine, requireDataset, seededRandom, summarize, writeResult } from "./lib.mjs";
+
+const SIZES = [10_000, 100_000, 887_733]; // passages; chunk counts are reported per size
+const PEER_MAX_PASSAGES = 100_000; // peers hold one object per posting: beyond this they exhaust memory or time
+const QUERIES = 1000;
+const WARMUP = 100;
+const SEED = 20261124;
+const PARAMS = { k1: 1.2, b: 0.75, chunkChars: 800, overlapChars: 200, analyzer: "english" };
+
+async function loadPassages(limit) {
+  const file = requireDataset("wikipedia-passages/passages.jsonl.gz");
+  const docs = [];
+  const lines = createInterface({
+    input: createReadStream(file).pipe(createGunzip()),
+    crlfDelay: Number.POSITIVE_INFINITY,
+  });
+  for await (const line of lines) {
+    if (docs.length >= limit) break;
+    const d = JSON.parse(line);
+    docs.push({ docId: d.doc_id, title: d.title, text: d.text });
+  }
+  return docs;
+}
+
+/** Queries: a passage's title plus three words of its text, passages picked by a seeded PRNG. */
+function makeQueries(docs) {
+  const random = seededRandom(SEED);
+  const queries = [];
+  for (let i = 0; i < QUERIES + WARMUP; i++) {
+    const d = docs[Math.floor(random() * docs.length)];
+    const words = d.text.split(/\s+/).filter((w) => /^[A-Za-z]{4,}$/.test(w));
+    const picked = Array.from({ length: 3 }, () => words[Math.floor(random() * words.length)] ?? "");
+    queries.push(`${d.title} ${picked.join(" ")}`.trim());
+  }
+  return queries;
+}
+
+async function timeQueries(search, queries) {
+  for (const q of queries.slice(0, WARMUP)) await search(q);
+  const samples = [];
+  const t0 = performance.now();
+  for (const q of queries.slice(WARMUP)) {
+    const t = performance.now();
+    await search(q);
+    samples.push(performance.now() - t);
+  }
+  const total = performance.now() - t0;
+  return { ...summarize(samples), queries_per_second: Math.round((samples.length / total) * 1000) };
+}
+
+async function peers(chunkTexts, queries, textMB) {
+  const require = createRequire(import.meta.url);
+  const out = {};
+  const docs = chunkTexts.map((text, id) => ({ id, text }));
+  {
+    const { default: MiniSearch } = await import("minisearch");
+    const t = performance.now();
+    const ms = new MiniSearch({ fields: ["text"], storeFields: [] });
+    ms.addAll(docs);
+    const buildS = (performance.now() - t) / 1000;
+    out.minisearch = {
+      build_mb_per_s: textMB / buildS,
+      query: await timeQueries((q) => ms.search(q).slice(0, 10), queries),
+    };
+  }
+  {
+    const bm25 = require("wink-bm25-text-search");
+    const nlp = require("wink-nlp-utils");
+    const t = performance.now();
+    const engine = bm25();
+    engine.defineConfig({ fldWeights: { text: 1 }, bm25Params: { k1: 1.2, b: 0.75 } });
+    engine.definePrepTasks([
+      nlp.string.lowerCase,
+      nlp.string.removeExtraSpaces,
+      nlp.string.tokenize0,
+      nlp.tokens.removeWords,
+      nlp.tokens.stem,
+    ]);
+    for (const d of docs) engine.addDoc({ text: d.text }, d.id);
+    engine.consolidate();
+    const buildS = (performance.now() - t) / 1000;
+    out.wink_bm25 = {
+      build_mb_per_s: textMB / buildS,
+      query: await timeQueries((q) => engine.search(q, 10), queries),
+    };
+  }
+  {
+    const { create, insertMultiple, search } = await import("@orama/orama");
+    const t = performance.now();
+    const db = await create({ schema: { text: "string" } });
+    await insertMultiple(
+      db,
+      docs.map((d) => ({ text: d.text })),
+      5000,
+    );
+    const buildS = (performance.now() - t) / 1000;
+    out.orama = {
+      build_mb_per_s: textMB / buildS,
+      query: await timeQueries((q) => search(db, { term: q, limit: 10 }), queries),
+    };
+  }
+  return out;
+}
+
+async function child(passages) {
+  const docs = await loadPassages(passages);
+  const queries = makeQueries(docs);
+  const textBytes = docs.reduce((n, d) => n + Buffer.byteLength(d.text, "utf8"), 0);
+  const before = process.memoryUsage();
+  const t = performance.now();
+  const index = buildIndex(docs, PARAMS);
+  const buildS = (performance.now() - t) / 1000;
+  const after = process.memoryUsage();
+  const indexBytes = serializeIndex(index).byteLength;
+  const ours = {
+    build_seconds: buildS,
+    build_mb_per_s: textBytes / 1e6 / buildS,
+    index_bytes: indexBytes,
+    index_bytes_per_chunk: indexBytes / index.stats.chunks,
+    heap_and_buffers_growth_bytes_per_chunk:
+      (after.heapUsed + after.arrayBuffers - before.heapUsed - before.arrayBuffers) / index.stats.chunks,
+    query: await timeQueries((q) => index.search(q, 10), queries),
+  };
+  const result = {
+    passages: docs.length,
+    chunks: index.stats.chunks,
+    postings: index.stats.postings,
+    terms: index.stats.terms,
+    text_mb: textBytes / 1e6,
+    canon_reason: ours,
+  };
+  if (docs.length <= PEER_MAX_PASSAGES) {
+    const a = index.arrays;
+    const bytesOf = new Map(docs.map((d) => [d.docId, Buffer.from(d.text, "utf8")]));
+    const chunkTexts = Array.from({ length: index.stats.chunks }, (_, c) =>
+      bytesOf.get(a.docIds[a.chunkDoc[c]]).subarray(a.chunkStart[c], a.chunkEnd[c]).toString("utf8"),
+    );
+    result.peers = await peers(chunkTexts, queries, textBytes / 1e6);
+    for (const peer of Object.values(result.peers)) {
+      peer.ratio_build_speed_ours_over_peer = ours.build_mb_per_s / peer.build_mb_per_s;
+      peer.ratio_query_p50_peer_over_ours = peer.query.p50_ms / ours.query.p50_ms;
+    }
+  }
+  result.peak_rss_bytes = process.resourceUsage().maxRSS * 1024;
+  process.stdout.write(JSON.stringify(result));
+}
+
+if (process.argv[2] === "--child") {
+  await child(Number(process.argv[3]));
+} else {
+  const sizes = [];
+  for (const passages of SIZES) {
+    console.error(`retrieval: ${passages} passages`);
+    const r = spawnSync(
+      process.execPath,
+      ["--max-old-space-size=16000", new URL(import.meta.url).pathname, "--child", String(passages)],
+      {
+        encoding: "utf8",
+        stdio: ["ignore", "pipe", "inherit"],
+        maxBuffer: 64 * 1024 * 1024,
+      },
+    );
+    if (r.status !== 0) throw new Error(`size ${passages} failed with exit ${r.status}`);
+    sizes.push(JSON.parse(r.stdout));
+  }
+  const result = {
+    benchmark: "retrieval-wikipedia",
+    machine: machine(),
+    corpus: "wikipedia-passages/passages.jsonl.gz (887,733 English Wikipedia paragraphs)",
+    params: PARAMS,
+    queries: {
+      count: QUERIES,
+      warmup: WARMUP,
+      seed: SEED,
+      shape: "passage title + 3 words of its text, top-10",
+    },
+    peers_note: `peers run up to ${PEER_MAX_PASSAGES} passages on the same chunk texts and queries; each uses its own tokenizer`,
+    targets: {
+      build_mb_per_s: 40,
+      qps_at_100k_chunks: 5000,
+      p50_ms_at_1m: 3,
+      p99_ms_at_1m: 10,
+      index_bytes_per_chunk_at_1m: 1024,
+    },
+    sizes,
+  };
+  console.log(JSON.stringify(result, null, 2));
+  console.error(`wrote ${writeResult("retrieval", result)}`);
+}
