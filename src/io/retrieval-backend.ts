@@ -75,7 +75,8 @@ export async function snapshotCorpus(
   const cached = store.readRef(refName);
   if (cached !== null && store.has(cached)) return { hash: cached, documents: null };
   const { documents } = await readCorpus(path, limits);
-  const hash = store.put(Buffer.from(documents.map(snapshotLine).join(""), "utf8"));
+  // One Buffer per line, not one string: a large corpus exceeds V8's maximum string length.
+  const hash = store.put(Buffer.concat(documents.map((d) => Buffer.from(snapshotLine(d), "utf8"))));
   store.writeRef(refName, hash);
   return { hash, documents };
 }

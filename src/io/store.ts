@@ -35,6 +35,8 @@ export function writeFileAtomic(path: string, bytes: string | Uint8Array): void 
 
 export class DiskStore implements StoreReader {
   readonly root: string;
+  /** Objects already read and re-hashed by this process: a run reads the snapshot more than once. */
+  private readonly verified = new Map<string, Uint8Array>();
 
   constructor(artifactsRoot: string) {
     this.root = join(artifactsRoot, "store");
@@ -58,12 +60,15 @@ export class DiskStore implements StoreReader {
   }
 
   get(hash: string): Uint8Array | null {
+    const cached = this.verified.get(hash);
+    if (cached !== undefined) return cached;
     const path = this.objectPath(hash);
     if (!existsSync(path)) return null;
     const bytes = readFileSync(path);
     if (sha256Hex(bytes) !== hash) {
       throw new IntegrityError(`store object ${hash} is corrupt: its bytes hash differently`, { file: path });
     }
+    this.verified.set(hash, bytes);
     return bytes;
   }
 

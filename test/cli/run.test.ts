@@ -100,6 +100,36 @@ describe("canon-reason run", () => {
       expect(Buffer.compare(bytes, before.get(path) as Buffer)).toBe(0);
   });
 
+  it("accepts a pinned snapshot (--corpus sha256:...) and gives the same run as the path", () => {
+    const artifacts = tempDir();
+    const byPath = JSON.parse(
+      runCli(["run", QUESTION, "--corpus", DEMO_CORPUS, "--artifacts-dir", artifacts, "--json"]).stdout,
+    );
+    const spec = JSON.parse(readFileSync(join(byPath.run_dir, "spec.json"), "utf8"));
+    expect(spec.constraints.corpus).toMatch(/^sha256:[0-9a-f]{64}$/);
+    const pinned = runCli([
+      "run",
+      QUESTION,
+      "--corpus",
+      spec.constraints.corpus,
+      "--artifacts-dir",
+      artifacts,
+      "--json",
+    ]);
+    expect(pinned.stderr).toBe("");
+    expect(JSON.parse(pinned.stdout).run_id).toBe(byPath.run_id);
+    const missing = runCli([
+      "run",
+      QUESTION,
+      "--corpus",
+      spec.constraints.corpus,
+      "--artifacts-dir",
+      tempDir(),
+    ]);
+    expect(missing.status).toBe(2);
+    expect(missing.stderr).toMatch(/E_STORE_MISSING.*is not in the store/);
+  });
+
   it("answers 'insufficient evidence' instead of citing a stop-word match", () => {
     const artifacts = tempDir();
     const result = runCli([

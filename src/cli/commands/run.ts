@@ -68,7 +68,7 @@ export function specFromOptions(question: string | undefined, o: RunOptions): Pr
     ...((raw.constraints as Record<string, unknown> | undefined) ?? {}),
   };
   const flags: Array<[string, unknown]> = [
-    ["corpus", o.corpus === undefined ? undefined : resolve(o.corpus)],
+    ["corpus", o.corpus === undefined || SNAPSHOT_REF.test(o.corpus) ? o.corpus : resolve(o.corpus)],
     ["top_k", o.topK],
     ["min_supports_per_claim", o.minSupports],
     ["max_citations", o.maxCitations],

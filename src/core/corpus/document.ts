@@ -62,51 +62,27 @@ export function snapshotLine(doc: CorpusDocument): string {
   return `${canonicalJson(doc)}\n`;
 }
 
-const LINE_PREFIX = Buffer.from('{"doc_id":', "utf8");
-const QUOTE = 0x22;
-const BACKSLASH = 0x5c;
 const NEWLINE = 0x0a;
 
-/** Reads the JSON string literal of the doc id at the start of a snapshot line. */
-function docIdAt(bytes: Uint8Array, lineStart: number): { id: string; end: number } | null {
-  for (let i = 0; i < LINE_PREFIX.length; i++) if (bytes[lineStart + i] !== LINE_PREFIX[i]) return null;
-  const open = lineStart + LINE_PREFIX.length;
-  if (bytes[open] !== QUOTE) return null;
-  let i = open + 1;
-  while (i < bytes.length && bytes[i] !== QUOTE) i += bytes[i] === BACKSLASH ? 2 : 1;
-  if (i >= bytes.length) return null;
-  return { id: JSON.parse(Buffer.from(bytes.subarray(open, i + 1)).toString("utf8")) as string, end: i + 1 };
-}
-
-/** Calls `visit` with each line's doc id and byte range; stops early when it returns false. */
-export function scanSnapshot(
-  bytes: Uint8Array,
-  visit: (docId: string, start: number, end: number) => boolean,
-): void {
-  let start = 0;
-  while (start < bytes.length) {
-    let end = bytes.indexOf(NEWLINE, start);
-    if (end < 0) end = bytes.length;
-    const id = docIdAt(bytes, start);
-    if (id !== null && !visit(id.id, start, end)) return;
-    start = end + 1;
-  }
-}
-
-/** The requested documents of a snapshot, parsed; ids that are absent are simply missing from the map. */
+/**
+ * The requested documents of a snapshot, parsed; ids that are absent are simply missing from
+ * the map. Each line starts with `{"doc_id":<JCS string>,` and JCS encodes a string exactly
+ * as JSON.stringify does, so a document is found by a native byte search for that prefix at
+ * a line start, without parsing the lines in between.
+ */
 export function findDocuments(bytes: Uint8Array, docIds: readonly string[]): Map<string, CorpusDocument> {
-  const wanted = new Set(docIds);
   const found = new Map<string, CorpusDocument>();
-  if (wanted.size === 0) return found;
-  scanSnapshot(bytes, (docId, start, end) => {
-    if (wanted.has(docId) && !found.has(docId)) {
-      found.set(
-        docId,
-        JSON.parse(Buffer.from(bytes.subarray(start, end)).toString("utf8")) as CorpusDocument,
-      );
+  const haystack = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  for (const docId of new Set(docIds)) {
+    const prefix = Buffer.from(`{"doc_id":${JSON.stringify(docId)},`, "utf8");
+    for (let at = haystack.indexOf(prefix); at >= 0; at = haystack.indexOf(prefix, at + 1)) {
+      if (at > 0 && haystack[at - 1] !== NEWLINE) continue;
+      let end = haystack.indexOf(NEWLINE, at);
+      if (end < 0) end = haystack.length;
+      found.set(docId, JSON.parse(haystack.subarray(at, end).toString("utf8")) as CorpusDocument);
+      break;
     }
-    return found.size < wanted.size;
-  });
+  }
   return found;
 }
 

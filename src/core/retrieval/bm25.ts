@@ -95,6 +95,8 @@ export class Bm25Index {
   private termIds: Map<string, number> | null = null;
   private idf: Float64Array | null = null;
   private scores: Float64Array | null = null;
+  /** Chunks with a non-zero score in the current query; allocated once, reused by every query. */
+  private touched: Uint32Array | null = null;
 
   constructor(arrays: IndexArrays) {
     this.arrays = arrays;
@@ -106,8 +108,13 @@ export class Bm25Index {
     return Buffer.from(this.arrays.chunkIds.subarray(chunk * 32, chunk * 32 + 32)).toString("hex");
   }
 
-  private prepare(): { termIds: Map<string, number>; idf: Float64Array; scores: Float64Array } {
-    if (this.termIds === null || this.idf === null || this.scores === null) {
+  private prepare(): {
+    termIds: Map<string, number>;
+    idf: Float64Array;
+    scores: Float64Array;
+    touched: Uint32Array;
+  } {
+    if (this.termIds === null || this.idf === null || this.scores === null || this.touched === null) {
       const { terms, termOffsets } = this.arrays;
       this.termIds = new Map(terms.map((t, i) => [t, i]));
       const n = this.stats.chunks;
@@ -118,8 +125,9 @@ export class Bm25Index {
         this.idf[t] = Math.log(1 + (n - df + 0.5) / (df + 0.5));
       }
       this.scores = new Float64Array(n);
+      this.touched = new Uint32Array(n);
     }
-    return { termIds: this.termIds, idf: this.idf, scores: this.scores };
+    return { termIds: this.termIds, idf: this.idf, scores: this.scores, touched: this.touched };
   }
 
   /**
@@ -128,10 +136,10 @@ export class Bm25Index {
    * query-term order, so the same query always adds the same floats in the same order.
    */
   search(query: string, topK: number): SearchHit[] {
-    const { termIds, idf, scores } = this.prepare();
+    const { termIds, idf, scores, touched } = this.prepare();
     const { termOffsets, postChunk, postImpact, chunkDoc, chunkStart, docIds } = this.arrays;
     const analyzer = getAnalyzer(this.params.analyzer);
-    const touched = new U32Builder();
+    let nTouched = 0;
     for (const term of new Set(analyzer.tokenize(query))) {
       const t = termIds.get(term);
       if (t === undefined) continue;
@@ -139,7 +147,7 @@ export class Bm25Index {
       const end = termOffsets[t + 1] as number;
       for (let p = termOffsets[t] as number; p < end; p++) {
         const c = postChunk[p] as number;
-        if (scores[c] === 0) touched.push(c);
+        if (scores[c] === 0) touched[nTouched++] = c;
         scores[c] = (scores[c] as number) + w * (postImpact[p] as number);
       }
     }
@@ -175,8 +183,8 @@ export class Bm25Index {
       }
     };
     const k = Math.max(0, Math.floor(topK));
-    for (let i = 0; i < touched.length; i++) {
-      const c = touched.data[i] as number;
+    for (let i = 0; i < nTouched; i++) {
+      const c = touched[i] as number;
       if (heap.length < k) {
         heap.push(c);
         siftUp(heap.length - 1);
@@ -194,7 +202,7 @@ export class Bm25Index {
       chunkId: this.chunkId(c),
       score: Math.round((scores[c] as number) * 1e6) / 1e6,
     }));
-    for (let i = 0; i < touched.length; i++) scores[touched.data[i] as number] = 0;
+    for (let i = 0; i < nTouched; i++) scores[touched[i] as number] = 0;
     return hits;
   }
 }
