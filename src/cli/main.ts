@@ -6,6 +6,7 @@ import { registerIndex } from "./commands/index-cmd.js";
 import { registerInit } from "./commands/init.js";
 import { registerInspect } from "./commands/inspect.js";
 import { registerRun } from "./commands/run.js";
+import { registerVerify } from "./commands/verify.js";
 import { reportError } from "./shared.js";
 
 const program = new Command()
@@ -20,7 +21,8 @@ const program = new Command()
     throw error;
   });
 
-for (const register of [registerInit, registerRun, registerInspect, registerIndex]) register(program);
+for (const register of [registerInit, registerRun, registerInspect, registerIndex, registerVerify])
+  register(program);
 for (const command of program.commands) command.exitOverride();
 
 try {

@@ -18,6 +18,12 @@ export interface WrittenRun {
   created: boolean;
 }
 
+/** True when `path` holds exactly `bytes`, or when neither exists. */
+function sameFile(path: string, bytes: Uint8Array | undefined): boolean {
+  if (!existsSync(path)) return bytes === undefined;
+  return bytes !== undefined && Buffer.compare(readFileSync(path), bytes) === 0;
+}
+
 export function writeRun(
   artifactsRoot: string,
   runId: string,
@@ -28,8 +34,10 @@ export function writeRun(
   const runDir = join(root, runId);
   const manifest = files.get(RUN_FILES.manifest);
   if (manifest === undefined) throw new Error("refusing to write a run without a manifest");
-  const existing = join(runDir, RUN_FILES.manifest);
-  if (existsSync(existing) && Buffer.compare(readFileSync(existing), manifest) === 0) {
+  if (
+    sameFile(join(runDir, RUN_FILES.manifest), manifest) &&
+    sameFile(join(runDir, RUN_FILES.signature), files.get(RUN_FILES.signature))
+  ) {
     return { runDir, created: false };
   }
   // Temporary names only need to be unique; they never reach a fingerprinted file.

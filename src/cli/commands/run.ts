@@ -5,8 +5,11 @@ import { runJob } from "../../app/run-job.js";
 import { InputError } from "../../core/errors.js";
 import { ProblemSpec } from "../../core/models/spec.js";
 import { DEFAULT_PRESET, PRESETS } from "../../core/plan/planner.js";
+import type { ProducedRun } from "../../core/run/produce.js";
 import { DEFAULT_LIMITS } from "../../io/corpus-reader.js";
+import { readPrivateKey } from "../../io/keys.js";
 import { SNAPSHOT_REF } from "../../io/retrieval-backend.js";
+import { signRun } from "../../io/sign-run.js";
 import { renderAnswer } from "../render.js";
 import {
   action,
@@ -37,6 +40,7 @@ interface RunOptions {
   maxDocuments: number;
   maxChunks: number;
   json?: boolean;
+  sign?: string;
 }
 
 /** Builds the ProblemSpec from --spec and/or the question and flags; flags override the file. */
@@ -138,10 +142,12 @@ export function registerRun(program: Command): void {
       parseIntOption("--max-chunks"),
       DEFAULT_LIMITS.max_chunks,
     )
+    .option("--sign <key>", "sign the manifest root digest with this Ed25519 private key (see keygen)")
     .option("--json", "print one JSON object: run_id, run_dir, answer, claims, verification")
     .action(
       action(async (question: string | undefined, o: RunOptions) => {
         const spec = specFromOptions(question, o);
+        const key = o.sign === undefined ? undefined : readPrivateKey(o.sign);
         const result = await runJob({
           spec,
           preset: o.preset,
@@ -149,6 +155,7 @@ export function registerRun(program: Command): void {
           artifactsRoot: artifactsRoot(o.artifactsDir),
           limits: { max_bytes: o.maxCorpusBytes, max_documents: o.maxDocuments, max_chunks: o.maxChunks },
           progress: terminalProgress(!o.json),
+          ...(key === undefined ? {} : { seal: (run: ProducedRun) => signRun(run.files, key) }),
         } as Parameters<typeof runJob>[0]);
         if (o.json) {
           printJson({

@@ -1,31 +1,120 @@
 /**
- * PLACEHOLDER being replaced by the full verifier (issue 3). Contract:
- * verifyRun(input) -> VerificationReport, pure apart from reads through input.store.
+ * The verifier (SPEC §5): independent of the producer, it reads only the run's files (and the
+ * store), trusts no recorded id or hash, runs every check, and only then applies the policy.
+ * Checks never stop the others: an auditor needs the whole report.
  */
 import { withId } from "../canonical.js";
-import type { Policy, VerificationReport } from "../models/report.js";
-import type { RunFiles } from "../run/files.js";
+import { type Finding, type Policy, REPORT_VERSION, type VerificationReport } from "../models/report.js";
+import type { Check, CheckContext, StoreReader } from "./check.js";
+import { citationBytesCheck } from "./checks/citation-bytes.js";
+import { claimLinksCheck } from "./checks/claim-links.js";
+import { contentIdsCheck } from "./checks/content-ids.js";
+import { evidenceFilesCheck } from "./checks/evidence-files.js";
+import { evidenceOriginCheck } from "./checks/evidence-origin.js";
+import { groundingCheck } from "./checks/grounding.js";
+import { manifestCheck } from "./checks/manifest.js";
+import { outcomeCheck } from "./checks/outcome.js";
+import { planDagCheck } from "./checks/plan-dag.js";
+import { retrievalProvenanceCheck } from "./checks/retrieval-provenance.js";
+import { schemasCheck } from "./checks/schemas.js";
+import { signatureCheck } from "./checks/signature.js";
+import { toolLinkageCheck } from "./checks/tool-linkage.js";
+import { traceOrderCheck } from "./checks/trace-order.js";
+import { error, type Issue } from "./issue.js";
+import { toRunView } from "./view.js";
 
-export interface StoreReader {
-  get(hash: string): Uint8Array | null;
-}
+export type { StoreReader } from "./check.js";
 
 export interface VerifyInput {
-  files: ReadonlyMap<string, Uint8Array> | RunFiles;
+  files: ReadonlyMap<string, Uint8Array>;
   store: StoreReader;
   policy: Policy;
   /** "sealing": called by the run writer before report.json and manifest.json exist. */
   stage: "sealing" | "sealed";
   publicKeyPem?: string;
+  /** Entries of the run directory that were not read (symlinks, special or oversized files). */
+  anomalies?: ReadonlyArray<{ path: string; reason: string }>;
+}
+
+/** The checks after `schemas`, in report order (SPEC §5 table order). */
+export const CHECKS: readonly Check[] = [
+  contentIdsCheck,
+  planDagCheck,
+  traceOrderCheck,
+  toolLinkageCheck,
+  claimLinksCheck,
+  groundingCheck,
+  citationBytesCheck,
+  evidenceFilesCheck,
+  evidenceOriginCheck,
+  retrievalProvenanceCheck,
+  outcomeCheck,
+  manifestCheck,
+  signatureCheck,
+];
+
+/** Name, invariant and description of every check, for documentation and `verify --help`. */
+export function describeChecks(): Array<{ name: string; invariant: string; description: string }> {
+  return [schemasCheck([]), ...CHECKS].map(({ name, invariant, description }) => ({
+    name,
+    invariant,
+    description,
+  }));
+}
+
+function runCheck(check: Check, run: () => ReturnType<Check["run"]>): ReturnType<Check["run"]> {
+  try {
+    return run();
+  } catch (e) {
+    // A check that throws on hostile input is a failed check, never a crashed verifier.
+    const message = e instanceof Error ? e.message : String(e);
+    return {
+      issues: [error("CHECK_CRASHED", `${check.name} could not complete: ${message}`)],
+      details: "could not complete",
+    };
+  }
 }
 
 export function verifyRun(input: VerifyInput): VerificationReport {
+  const { view, issues: parseIssues } = toRunView(input.files, input.anomalies ?? []);
+  const context: CheckContext = {
+    store: input.store,
+    stage: input.stage,
+    ...(input.publicKeyPem === undefined ? {} : { publicKeyPem: input.publicKeyPem }),
+  };
+  const checks: VerificationReport["checks"] = [];
+  const failures: Finding[] = [];
+  for (const check of [schemasCheck(parseIssues), ...CHECKS]) {
+    const outcome = runCheck(check, () => check.run(view, context));
+    const kept: Issue[] =
+      input.policy === "permissive" ? outcome.issues.filter((i) => i.severity !== "warning") : outcome.issues;
+    const failing = kept.filter(
+      (i) => i.severity === "error" || (input.policy === "strict" && i.severity === "warning"),
+    );
+    checks.push({
+      name: check.name,
+      invariant: check.invariant,
+      passed: failing.length === 0,
+      details: outcome.details,
+      metrics: outcome.metrics ?? {},
+    });
+    for (const issue of kept) failures.push({ check: check.name, invariant: check.invariant, ...issue });
+  }
+  const count = (s: Finding["severity"]) => failures.filter((f) => f.severity === s).length;
+  const passed = checks.filter((c) => c.passed).length;
   return withId("report", {
-    version: "1",
+    version: REPORT_VERSION,
     policy: input.policy,
-    verdict: "pass",
-    checks: [],
-    failures: [],
-    summary: { checks: 0, passed: 0, failed: 0, errors: 0, warnings: 0, infos: 0 },
+    verdict: passed === checks.length ? "pass" : "fail",
+    checks,
+    failures,
+    summary: {
+      checks: checks.length,
+      passed,
+      failed: checks.length - passed,
+      errors: count("error"),
+      warnings: count("warning"),
+      infos: count("info"),
+    },
   }) as VerificationReport;
 }

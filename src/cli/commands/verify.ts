@@ -1,0 +1,117 @@
+/** `canon-reason verify` and `keygen`: recompute everything about a run and judge it (SPEC §5). */
+import { basename, dirname } from "node:path";
+import type { Command } from "commander";
+import { InputError } from "../../core/errors.js";
+import { POLICIES, type Policy, type VerificationReport } from "../../core/models/report.js";
+import { describeChecks, verifyRun } from "../../core/verify/verifier.js";
+import { readPublicKey, writeKeyPair } from "../../io/keys.js";
+import { readRunDirectory } from "../../io/run-reader.js";
+import { DiskStore } from "../../io/store.js";
+import { renderVerdict } from "../render.js";
+import { action, artifactsRoot, printJson, resolveRunDir } from "../shared.js";
+
+interface VerifyOptions {
+  policy: string;
+  pubkey?: string;
+  artifactsDir?: string;
+  json?: boolean;
+}
+
+/** A run under `<root>/runs/<id>` uses that root's store; elsewhere, the --artifacts-dir one. */
+export function storeRootFor(runDir: string, artifactsDir: string | undefined): string {
+  return basename(dirname(runDir)) === "runs" ? dirname(dirname(runDir)) : artifactsRoot(artifactsDir);
+}
+
+export function verifyRunDirectory(
+  runDir: string,
+  policy: Policy,
+  storeRoot: string,
+  publicKeyPem?: string,
+): VerificationReport {
+  const { files, anomalies } = readRunDirectory(runDir);
+  return verifyRun({
+    files,
+    anomalies,
+    store: new DiskStore(storeRoot),
+    policy,
+    stage: "sealed",
+    ...(publicKeyPem === undefined ? {} : { publicKeyPem }),
+  });
+}
+
+export function renderReport(report: VerificationReport, runDir: string): string {
+  const rows = report.checks.map(
+    (c) =>
+      `  ${(c.passed ? "pass" : "FAIL").padEnd(5)} ${c.name.padEnd(21)} ${c.invariant.padEnd(16)} ${c.details}`,
+  );
+  const findings = report.failures.map(
+    (f) => `  [${f.severity}] ${f.check} (${f.invariant}) ${f.code}: ${f.message}`,
+  );
+  return [
+    `Run: ${runDir}`,
+    "",
+    `  ${"".padEnd(5)} ${"check".padEnd(21)} ${"invariant".padEnd(16)} details`,
+    ...rows,
+    ...(findings.length > 0 ? ["", "Findings:", ...findings] : []),
+    "",
+    `Verdict: ${renderVerdict(report)}`,
+    "",
+  ].join("\n");
+}
+
+export function registerVerify(program: Command): void {
+  const checks = describeChecks()
+    .map((c) => `  ${c.name.padEnd(21)} ${c.invariant.padEnd(16)} ${c.description}`)
+    .join("\n");
+  program
+    .command("verify")
+    .description("recompute every id, hash and cited byte of a run and check SPEC §5's invariants")
+    .argument("<run>", "a run directory or a run id under the artifacts root")
+    .option(
+      "--policy <mode>",
+      "strict (warnings fail too), audit (errors fail) or permissive (warnings hidden)",
+      "audit",
+    )
+    .option("--pubkey <file>", "Ed25519 public key (PEM); the run must carry a valid signature by it")
+    .option(
+      "--artifacts-dir <dir>",
+      "artifacts root (its store holds the corpus snapshot and index)",
+      ".canon-reason",
+    )
+    .option("--json", "print the verification report as JSON")
+    .addHelpText(
+      "after",
+      `\nChecks:\n${checks}\n\nExit codes: 0 pass, 1 a check failed, 2 not a run or bad input.`,
+    )
+    .action(
+      action((ref: string, o: VerifyOptions) => {
+        if (!(POLICIES as readonly string[]).includes(o.policy)) {
+          throw new InputError("E_USAGE", `unknown policy "${o.policy}" (known: ${POLICIES.join(", ")})`, {
+            field: "--policy",
+          });
+        }
+        const runDir = resolveRunDir(ref, o.artifactsDir);
+        const pem = o.pubkey === undefined ? undefined : readPublicKey(o.pubkey);
+        const report = verifyRunDirectory(
+          runDir,
+          o.policy as Policy,
+          storeRootFor(runDir, o.artifactsDir),
+          pem,
+        );
+        if (o.json) printJson(report);
+        else process.stdout.write(renderReport(report, runDir));
+        return report.verdict === "pass" ? 0 : 1;
+      }),
+    );
+  program
+    .command("keygen")
+    .description("make an Ed25519 key pair for signing runs (run --sign KEY, verify --pubkey PUB)")
+    .requiredOption("--out <dir>", "folder for canon-reason.key (private, mode 0600) and canon-reason.pub")
+    .action(
+      action((o: { out: string }) => {
+        const written = writeKeyPair(o.out);
+        process.stdout.write(`private key  ${written.privateKey}\npublic key   ${written.publicKey}\n`);
+        return 0;
+      }),
+    );
+}

@@ -1,0 +1,16 @@
+/** Detached Ed25519 signatures over a run's manifest root digest (SPEC §5, INV-SIG-001). */
+import { createPrivateKey, createPublicKey, sign } from "node:crypto";
+import type { Signature } from "../models/run.js";
+import { publicKeySha256 } from "../verify/checks/signature.js";
+
+/** Signs the ASCII hex of the root digest, so the signed bytes are visible in manifest.json. */
+export function signRootDigest(privateKeyPem: string, rootDigest: string): Signature {
+  const key = createPrivateKey(privateKeyPem);
+  const publicPem = createPublicKey(key).export({ type: "spki", format: "pem" }).toString();
+  return {
+    algorithm: "ed25519",
+    root_digest: rootDigest,
+    public_key_sha256: publicKeySha256(publicPem),
+    signature: sign(null, Buffer.from(rootDigest, "ascii"), key).toString("base64"),
+  };
+}
