@@ -5,6 +5,7 @@ import { PRODUCER } from "../version.js";
 import { registerIndex } from "./commands/index-cmd.js";
 import { registerInit } from "./commands/init.js";
 import { registerInspect } from "./commands/inspect.js";
+import { registerReplay } from "./commands/replay.js";
 import { registerRun } from "./commands/run.js";
 import { registerVerify } from "./commands/verify.js";
 import { reportError } from "./shared.js";
@@ -21,7 +22,14 @@ const program = new Command()
     throw error;
   });
 
-for (const register of [registerInit, registerRun, registerInspect, registerIndex, registerVerify])
+for (const register of [
+  registerInit,
+  registerRun,
+  registerInspect,
+  registerIndex,
+  registerVerify,
+  registerReplay,
+])
   register(program);
 for (const command of program.commands) command.exitOverride();
 

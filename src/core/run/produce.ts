@@ -108,7 +108,15 @@ export function runInputsOf(
   };
 }
 
-export function produceRun(specInput: ProblemSpec, options: ProduceOptions): ProducedRun {
+export interface TracedRun {
+  spec: ProblemSpec & { id: string };
+  plan: Plan;
+  record: RunRecord;
+  trace: Trace;
+}
+
+/** Plans and executes: everything up to the trace, which is what replay compares. */
+export function traceRun(specInput: ProblemSpec, options: Omit<ProduceOptions, "verify">): TracedRun {
   const spec = specWithId(specInput);
   const plan = planFor(spec, options.preset);
   const inputs = runInputsOf(spec, plan, options);
@@ -123,8 +131,12 @@ export function produceRun(specInput: ProblemSpec, options: ProduceOptions): Pro
   };
   const trace = execute(spec, plan, { header, dispatcher: options.dispatcher, reasoner: options.reasoner });
   const traceId = contentId("trace", { header: trace.header, events: trace.events });
-  const record: RunRecord = { version: RUN_VERSION, run_id: runId, inputs, trace_id: traceId };
+  return { spec, plan, trace, record: { version: RUN_VERSION, run_id: runId, inputs, trace_id: traceId } };
+}
 
+export function produceRun(specInput: ProblemSpec, options: ProduceOptions): ProducedRun {
+  const { spec, plan, trace, record } = traceRun(specInput, options);
+  const runId = record.run_id;
   const files: RunFiles = new Map();
   files.set(RUN_FILES.spec, jsonFile(spec));
   files.set(RUN_FILES.plan, jsonFile(plan));

@@ -1,0 +1,56 @@
+/** `canon-reason replay`: re-execute a run (frozen, or with live retrieval) and compare traces byte for byte. */
+import type { Command } from "commander";
+import { replayRun } from "../../app/replay.js";
+import { readRunDirectory } from "../../io/run-reader.js";
+import { action, printJson, resolveRunDir } from "../shared.js";
+import { storeRootFor } from "./verify.js";
+
+interface ReplayOptions {
+  live?: boolean;
+  artifactsDir?: string;
+  json?: boolean;
+}
+
+export function registerReplay(program: Command): void {
+  program
+    .command("replay")
+    .description(
+      "re-execute a run and compare its trace byte for byte (frozen: tool results from the trace; --live: retrieval re-run)",
+    )
+    .argument("<run>", "a run directory or a run id under the artifacts root")
+    .option("--live", "re-run retrieval against the pinned corpus snapshot with the recorded parameters")
+    .option("--artifacts-dir <dir>", "artifacts root (its store holds the corpus snapshot)", ".canon-reason")
+    .option("--json", "print the result as JSON")
+    .addHelpText("after", "\nExit codes: 0 identical, 1 mismatch, 2 bad input.")
+    .action(
+      action(async (ref: string, o: ReplayOptions) => {
+        const runDir = resolveRunDir(ref, o.artifactsDir);
+        const { files } = readRunDirectory(runDir);
+        const result = await replayRun(
+          files,
+          runDir,
+          storeRootFor(runDir, o.artifactsDir),
+          o.live ? "live" : "frozen",
+        );
+        if (o.json) printJson({ run_dir: runDir, ...result });
+        else {
+          const lines = [
+            `Replay (${result.mode}) of ${runDir}`,
+            `  recorded trace  sha256:${result.recorded_sha256}`,
+            `  replayed trace  sha256:${result.replayed_sha256}`,
+            `  ${result.identical ? "IDENTICAL" : "MISMATCH"}`,
+          ];
+          const d = result.divergence;
+          if (d !== null) {
+            lines.push(
+              `  first divergence at event ${d.index} (${d.kind}), field ${d.field}`,
+              `    before: ${JSON.stringify(d.before)}`,
+              `    after:  ${JSON.stringify(d.after)}`,
+            );
+          }
+          process.stdout.write(`${lines.join("\n")}\n`);
+        }
+        return result.identical ? 0 : 1;
+      }),
+    );
+}
