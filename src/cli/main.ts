@@ -2,6 +2,7 @@
 /** The `canon-reason` command line: one file per command under commands/. */
 import { Command, CommanderError } from "commander";
 import { PRODUCER } from "../version.js";
+import { registerDiff } from "./commands/diff.js";
 import { registerIndex } from "./commands/index-cmd.js";
 import { registerInit } from "./commands/init.js";
 import { registerInspect } from "./commands/inspect.js";
@@ -29,6 +30,7 @@ for (const register of [
   registerIndex,
   registerVerify,
   registerReplay,
+  registerDiff,
 ])
   register(program);
 for (const command of program.commands) command.exitOverride();

@@ -2,6 +2,7 @@
  * grounding (INV-GRD-001/002): each derived claim has at least min_supports_per_claim
  * evidence supports, and the reasoner's citations and the claim's supports agree.
  */
+import { sha256Hex } from "../../canonical.js";
 import type { Check } from "../check.js";
 import { error, type Issue } from "../issue.js";
 
@@ -45,7 +46,13 @@ export const groundingCheck: Check = {
       const first = evidence[0];
       const ev = first === undefined ? undefined : view.evidence.find((e) => e.id === first.ref);
       const bytes = ev === undefined ? undefined : view.files.get(ev.content_path);
-      if (claim.structured.reasoner === "extractive" && first?.span && bytes !== undefined) {
+      // Bytes that fail their own hash are evidence_files' finding; judging the quote on them would blame the claim.
+      if (
+        claim.structured.reasoner === "extractive" &&
+        first?.span &&
+        bytes !== undefined &&
+        sha256Hex(bytes) === ev?.sha256
+      ) {
         const quote = Buffer.from(bytes).subarray(first.span[0], first.span[1]).toString("utf8");
         if (quote !== claim.statement)
           issues.push(
