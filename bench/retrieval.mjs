@@ -20,6 +20,7 @@ const QUERIES = 1000;
 const WARMUP = 100;
 // Orama and MiniSearch take up to hundreds of ms per query at 100k chunks: fewer queries keep the run to minutes.
 const PEER_QUERIES = 200;
+const PEER_WARMUP = 10;
 const SEED = 20261124;
 const PARAMS = { k1: 1.2, b: 0.75, chunkChars: 800, overlapChars: 200, analyzer: "english" };
 
@@ -51,14 +52,18 @@ function makeQueries(docs) {
   return queries;
 }
 
-async function timeQueries(search, queries, count = QUERIES) {
-  for (const q of queries.slice(0, WARMUP)) await search(q);
+/** A peer may stop early after this much query time: the figures then cover the queries it answered. */
+const QUERY_BUDGET_MS = 60_000;
+
+async function timeQueries(search, queries, count = QUERIES, warmup = WARMUP) {
+  for (const q of queries.slice(0, warmup)) await search(q);
   const samples = [];
   const t0 = performance.now();
   for (const q of queries.slice(WARMUP, WARMUP + count)) {
     const t = performance.now();
     await search(q);
     samples.push(performance.now() - t);
+    if (performance.now() - t0 > QUERY_BUDGET_MS) break;
   }
   const total = performance.now() - t0;
   return { ...summarize(samples), queries_per_second: Math.round((samples.length / total) * 1000) };
@@ -126,6 +131,7 @@ async function child(passages) {
   const t = performance.now();
   const index = buildIndex(docs, PARAMS);
   const buildS = (performance.now() - t) / 1000;
+  console.error(`  built ${index.stats.chunks} chunks in ${buildS.toFixed(1)} s`);
   const after = process.memoryUsage();
   const indexBytes = serializeIndex(index).byteLength;
   const ours = {
@@ -190,7 +196,7 @@ if (process.argv[2] === "--child") {
       seed: SEED,
       shape: "passage title + 3 words of its text, top-10",
     },
-    peers_note: `peers run up to ${PEER_MAX_PASSAGES} passages on the same chunk texts and the first ${PEER_QUERIES} of the same queries; each uses its own tokenizer`,
+    peers_note: `peers run up to ${PEER_MAX_PASSAGES} passages on the same chunk texts and the first ${PEER_QUERIES} of the same queries (at most ${QUERY_BUDGET_MS / 1000} s of querying each; n says how many ran); each uses its own tokenizer`,
     targets: {
       build_mb_per_s: 40,
       qps_at_100k_chunks: 5000,

@@ -2,6 +2,7 @@
 /** The `canon-reason` command line: one file per command under commands/. */
 import { Command, CommanderError } from "commander";
 import { PRODUCER } from "../version.js";
+import { registerBundle } from "./commands/bundle.js";
 import { registerDiff } from "./commands/diff.js";
 import { registerIndex } from "./commands/index-cmd.js";
 import { registerInit } from "./commands/init.js";
@@ -31,6 +32,7 @@ for (const register of [
   registerVerify,
   registerReplay,
   registerDiff,
+  registerBundle,
 ])
   register(program);
 for (const command of program.commands) command.exitOverride();
