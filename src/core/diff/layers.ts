@@ -96,21 +96,22 @@ export function projectLayer(layer: Layer, view: RunView): unknown {
               ]),
       };
     case "retrieval":
-      return (view.retrieval?.hits ?? []).map((h) => ({
-        rank: h.rank,
-        chunk: `${h.doc_id}@${h.span[0]}-${h.span[1]}`,
-        score: h.score,
-      }));
+      // Keyed by chunk location, so a change reads as "doc@start-end.score", not "[3].score".
+      return Object.fromEntries(
+        (view.retrieval?.hits ?? []).map((h) => [
+          `${h.doc_id}@${h.span[0]}-${h.span[1]}`,
+          { rank: h.rank, score: h.score },
+        ]),
+      );
     case "evidence":
       // Hash the bytes actually present, not the recorded sha256: a tampered file shows here.
-      return view.evidence.map((ev) => {
-        const bytes = view.files.get(ev.content_path);
-        return {
-          chunk: `${ev.doc_id}@${ev.span[0]}-${ev.span[1]}`,
-          recorded: ev.sha256,
-          actual: bytes === undefined ? "missing" : sha256Hex(bytes),
-        };
-      });
+      return Object.fromEntries(
+        view.evidence.map((ev) => {
+          const bytes = view.files.get(ev.content_path);
+          const actual = bytes === undefined ? "missing" : sha256Hex(bytes);
+          return [`${ev.doc_id}@${ev.span[0]}-${ev.span[1]}`, { recorded: ev.sha256, actual }];
+        }),
+      );
     case "reasoner": {
       const outputs = (view.trace?.events ?? []).flatMap((e) =>
         e.type === "step_finished" &&
