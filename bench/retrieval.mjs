@@ -81,7 +81,7 @@ async function peers(chunkTexts, queries, textMB) {
     const buildS = (performance.now() - t) / 1000;
     out.minisearch = {
       build_mb_per_s: textMB / buildS,
-      query: await timeQueries((q) => ms.search(q).slice(0, 10), queries),
+      query: await timeQueries((q) => ms.search(q).slice(0, 10), queries, PEER_QUERIES, PEER_WARMUP),
     };
   }
   {
@@ -102,7 +102,7 @@ async function peers(chunkTexts, queries, textMB) {
     const buildS = (performance.now() - t) / 1000;
     out.wink_bm25 = {
       build_mb_per_s: textMB / buildS,
-      query: await timeQueries((q) => engine.search(q, 10), queries),
+      query: await timeQueries((q) => engine.search(q, 10), queries, PEER_QUERIES, PEER_WARMUP),
     };
   }
   {
@@ -117,7 +117,7 @@ async function peers(chunkTexts, queries, textMB) {
     const buildS = (performance.now() - t) / 1000;
     out.orama = {
       build_mb_per_s: textMB / buildS,
-      query: await timeQueries((q) => search(db, { term: q, limit: 10 }), queries),
+      query: await timeQueries((q) => search(db, { term: q, limit: 10 }), queries, PEER_QUERIES, PEER_WARMUP),
     };
   }
   return out;

@@ -12,7 +12,12 @@ import { liveTools, type ProducedRun, produceRun } from "../core/run/produce.js"
 import { verifyRun } from "../core/verify/verifier.js";
 import type { CorpusLimits } from "../io/corpus-reader.js";
 import { DEFAULT_LIMITS } from "../io/corpus-reader.js";
-import { type Progress, prepareRetrieval, SNAPSHOT_REF } from "../io/retrieval-backend.js";
+import {
+  type PreparedRetrieval,
+  type Progress,
+  prepareRetrieval,
+  SNAPSHOT_REF,
+} from "../io/retrieval-backend.js";
 import { writeRun } from "../io/run-writer.js";
 import { DiskStore } from "../io/store.js";
 import { PRODUCER } from "../version.js";
@@ -26,6 +31,8 @@ export interface RunJobOptions {
   progress?: Progress;
   /** Called with the produced files before they are written, e.g. to add a signature. */
   seal?: (run: ProducedRun) => void;
+  /** A retrieval backend already prepared for this corpus and these parameters (eval reuses one). */
+  prepared?: PreparedRetrieval;
 }
 
 export interface RunJobResult extends ProducedRun {

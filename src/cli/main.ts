@@ -4,6 +4,7 @@ import { Command, CommanderError } from "commander";
 import { PRODUCER } from "../version.js";
 import { registerBundle } from "./commands/bundle.js";
 import { registerDiff } from "./commands/diff.js";
+import { registerEval } from "./commands/eval.js";
 import { registerIndex } from "./commands/index-cmd.js";
 import { registerInit } from "./commands/init.js";
 import { registerInspect } from "./commands/inspect.js";
@@ -33,6 +34,7 @@ for (const register of [
   registerReplay,
   registerDiff,
   registerBundle,
+  registerEval,
 ])
   register(program);
 for (const command of program.commands) command.exitOverride();

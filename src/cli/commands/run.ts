@@ -6,6 +6,7 @@ import { InputError } from "../../core/errors.js";
 import { ProblemSpec } from "../../core/models/spec.js";
 import { DEFAULT_PRESET, PRESETS } from "../../core/plan/planner.js";
 import type { ProducedRun } from "../../core/run/produce.js";
+import { zodToInputError } from "../../core/zod-errors.js";
 import { DEFAULT_LIMITS } from "../../io/corpus-reader.js";
 import { readPrivateKey } from "../../io/keys.js";
 import { SNAPSHOT_REF } from "../../io/retrieval-backend.js";
@@ -20,7 +21,6 @@ import {
   readUserJson,
   terminalProgress,
 } from "../shared.js";
-import { zodToInputError } from "../zod-errors.js";
 
 interface RunOptions {
   spec?: string;

@@ -1,6 +1,6 @@
 /** Turns a zod validation failure into an InputError naming the file and the field. */
 import type { z } from "zod";
-import { InputError } from "../core/errors.js";
+import { InputError } from "./errors.js";
 
 export function zodToInputError(error: z.ZodError, code: string, file: string, line?: number): InputError {
   const issue = error.issues[0];

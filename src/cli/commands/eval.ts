@@ -1,0 +1,152 @@
+/** `canon-reason eval`: run a suite or a BEIR dataset as real runs, score them, gate on a baseline. */
+import { mkdirSync } from "node:fs";
+import { join, resolve } from "node:path";
+import type { Command } from "commander";
+import { runEval } from "../../app/eval.js";
+import { canonicalJson } from "../../core/canonical.js";
+import { InputError } from "../../core/errors.js";
+import { regressions } from "../../core/eval/gate.js";
+import { ANALYZERS } from "../../core/models/spec.js";
+import { DEFAULT_PRESET } from "../../core/plan/planner.js";
+import { loadBeir, loadSuite } from "../../io/eval-input.js";
+import { writeFileAtomic } from "../../io/store.js";
+import {
+  action,
+  artifactsRoot,
+  parseIntOption,
+  parseNumberOption,
+  printJson,
+  readUserJson,
+  terminalProgress,
+} from "../shared.js";
+
+interface EvalCliOptions {
+  suite?: string;
+  beir?: string;
+  split: string;
+  artifactsDir?: string;
+  limit?: number;
+  workers: number;
+  baseline?: string;
+  tolerance: number;
+  out?: string;
+  preset?: string;
+  analyzer?: string;
+  topK?: number;
+  k1?: number;
+  b?: number;
+  chunkChars?: number;
+  overlapChars?: number;
+  json?: boolean;
+}
+
+function readBaseline(path: string): Record<string, { mean: number | null }> {
+  const value = readUserJson(path) as { metrics?: unknown };
+  if (
+    typeof value !== "object" ||
+    value === null ||
+    typeof value.metrics !== "object" ||
+    value.metrics === null
+  ) {
+    throw new InputError("E_BASELINE_INVALID", "not a summary.json written by eval (no metrics object)", {
+      file: path,
+      field: "metrics",
+    });
+  }
+  return value.metrics as Record<string, { mean: number | null }>;
+}
+
+export function registerEval(program: Command): void {
+  program
+    .command("eval")
+    .description(
+      "run every case of a suite (or a BEIR dataset) as a real run and score it from the judgments",
+    )
+    .option("--suite <dir>", "a suite folder: suite.json + problems.jsonl")
+    .option("--beir <dir>", "a BEIR folder: corpus.jsonl, queries.jsonl, qrels/<split>.tsv")
+    .option("--split <name>", "BEIR qrels split", "test")
+    .option("--limit <n>", "only the first N cases", parseIntOption("--limit"))
+    .option(
+      "--workers <n>",
+      "worker threads (results are identical for any count)",
+      parseIntOption("--workers"),
+      1,
+    )
+    .option(
+      "--baseline <file>",
+      "an earlier summary.json: exit 1 if any metric is worse by more than the tolerance",
+    )
+    .option("--tolerance <x>", "allowed drop per metric (absolute)", parseNumberOption("--tolerance"), 0.01)
+    .option("--out <dir>", "where cases.jsonl and summary.json go (default <artifacts>/evals/<name>)")
+    .option("--preset <name>", "parameter preset (default: the suite's, else default)")
+    .option("--analyzer <name>", `override the analyzer: ${ANALYZERS.join(" or ")}`)
+    .option("--top-k <n>", "override top-k", parseIntOption("--top-k"))
+    .option("--k1 <x>", "override BM25 k1", parseNumberOption("--k1"))
+    .option("--b <x>", "override BM25 b", parseNumberOption("--b"))
+    .option("--chunk-chars <n>", "override the chunk window", parseIntOption("--chunk-chars"))
+    .option("--overlap-chars <n>", "override the chunk overlap", parseIntOption("--overlap-chars"))
+    .option("--artifacts-dir <dir>", "artifacts root", ".canon-reason")
+    .option("--json", "print the summary (and any regressions) as JSON")
+    .addHelpText(
+      "after",
+      "\nExit codes: 0 done (and no regression), 1 a metric regressed against --baseline, 2 bad input.",
+    )
+    .action(
+      action(async (o: EvalCliOptions) => {
+        if ((o.suite === undefined) === (o.beir === undefined))
+          throw new InputError("E_USAGE", "give exactly one of --suite DIR or --beir DIR");
+        if (o.workers < 1 || o.workers > 64)
+          throw new InputError("E_USAGE", "--workers must be between 1 and 64", { field: "--workers" });
+        if (o.analyzer !== undefined && !(ANALYZERS as readonly string[]).includes(o.analyzer)) {
+          throw new InputError("E_USAGE", `unknown analyzer "${o.analyzer}"`, { field: "--analyzer" });
+        }
+        const baseline = o.baseline === undefined ? undefined : readBaseline(o.baseline);
+        const loaded =
+          o.suite !== undefined ? loadSuite(resolve(o.suite)) : loadBeir(resolve(o.beir as string), o.split);
+        const input =
+          o.limit === undefined ? loaded : { ...loaded, cases: loaded.cases.slice(0, Math.max(1, o.limit)) };
+        const root = artifactsRoot(o.artifactsDir);
+        const overrides = {
+          ...(o.analyzer === undefined ? {} : { analyzer: o.analyzer as "simple" | "english" }),
+          ...(o.topK === undefined ? {} : { top_k: o.topK }),
+          ...(o.k1 === undefined ? {} : { bm25_k1: o.k1 }),
+          ...(o.b === undefined ? {} : { bm25_b: o.b }),
+          ...(o.chunkChars === undefined ? {} : { chunk_chars: o.chunkChars }),
+          ...(o.overlapChars === undefined ? {} : { overlap_chars: o.overlapChars }),
+        };
+        const { cases, summary } = await runEval(input, {
+          artifactsRoot: root,
+          preset: o.preset ?? input.preset ?? DEFAULT_PRESET,
+          overrides,
+          workers: o.workers,
+          ...(o.json ? {} : { progress: terminalProgress(true) }),
+        } as Parameters<typeof runEval>[1]);
+        const out = resolve(o.out ?? join(root, "evals", input.name));
+        mkdirSync(out, { recursive: true });
+        writeFileAtomic(join(out, "cases.jsonl"), cases.map((c) => `${canonicalJson(c)}\n`).join(""));
+        writeFileAtomic(join(out, "summary.json"), `${JSON.stringify(summary, null, 2)}\n`);
+        const found = baseline === undefined ? [] : regressions(baseline, summary.metrics, o.tolerance);
+        if (o.json) printJson({ out, ...summary, regressions: found });
+        else {
+          const rows = Object.entries(summary.metrics).map(
+            ([k, v]) =>
+              `  ${k.padEnd(24)} ${v.mean === null ? "n/a".padStart(7) : v.mean.toFixed(4).padStart(7)}   (${v.cases} case(s))`,
+          );
+          const lines = [
+            `${summary.suite}: ${summary.cases} case(s) in ${summary.volatile.seconds} s`,
+            ...rows,
+            `written to ${out}`,
+          ];
+          if (baseline !== undefined) {
+            lines.push(
+              found.length === 0
+                ? `baseline: no metric worse by more than ${o.tolerance}`
+                : `REGRESSION against the baseline (tolerance ${o.tolerance}):\n${found.map((r) => `  ${r.metric}: ${r.baseline.toFixed(4)} -> ${r.current === null ? "n/a" : r.current.toFixed(4)}`).join("\n")}`,
+            );
+          }
+          process.stdout.write(`${lines.join("\n")}\n`);
+        }
+        return found.length === 0 ? 0 : 1;
+      }),
+    );
+}

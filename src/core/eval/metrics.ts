@@ -1,0 +1,73 @@
+/**
+ * Retrieval and answer metrics (SPEC §7), computed from judgments only. A metric that a case
+ * cannot support (no relevant documents, no expected strings, no citations) is null for that
+ * case and excluded from the average: never counted as perfect.
+ */
+
+/** Relevance judgments: doc id -> grade (0 = not relevant; higher is more relevant). */
+export type Judgments = Readonly<Record<string, number>>;
+
+function relevantCount(judgments: Judgments): number {
+  return Object.values(judgments).filter((g) => g > 0).length;
+}
+
+/** nDCG@k with graded gains (2^grade - 1) and a log2(rank + 1) discount; null without relevant documents. */
+export function ndcgAt(ranked: readonly string[], judgments: Judgments, k: number): number | null {
+  if (relevantCount(judgments) === 0) return null;
+  const gain = (grade: number) => 2 ** grade - 1;
+  const dcg = ranked
+    .slice(0, k)
+    .reduce((sum, doc, i) => sum + gain(judgments[doc] ?? 0) / Math.log2(i + 2), 0);
+  const ideal = Object.values(judgments)
+    .filter((g) => g > 0)
+    .sort((a, b) => b - a)
+    .slice(0, k)
+    .reduce((sum, grade, i) => sum + gain(grade) / Math.log2(i + 2), 0);
+  return dcg / ideal;
+}
+
+/** Share of relevant documents found in the top k; null without relevant documents. */
+export function recallAt(ranked: readonly string[], judgments: Judgments, k: number): number | null {
+  const total = relevantCount(judgments);
+  if (total === 0) return null;
+  return ranked.slice(0, k).filter((doc) => (judgments[doc] ?? 0) > 0).length / total;
+}
+
+/** Reciprocal rank of the first relevant document in the top k (0 when none); null without relevant documents. */
+export function mrrAt(ranked: readonly string[], judgments: Judgments, k: number): number | null {
+  if (relevantCount(judgments) === 0) return null;
+  const i = ranked.slice(0, k).findIndex((doc) => (judgments[doc] ?? 0) > 0);
+  return i < 0 ? 0 : 1 / (i + 1);
+}
+
+/** Share of citations taken from relevant documents; null without citations or without relevant documents. */
+export function citationPrecision(citedDocs: readonly string[], judgments: Judgments): number | null {
+  if (citedDocs.length === 0 || relevantCount(judgments) === 0) return null;
+  return citedDocs.filter((doc) => (judgments[doc] ?? 0) > 0).length / citedDocs.length;
+}
+
+/** 1 when the answer contains every expected string (case-insensitive), else 0; null without expectations. */
+export function answerHit(answer: string | null, expected: readonly string[] | undefined): number | null {
+  if (expected === undefined || expected.length === 0) return null;
+  const text = (answer ?? "").toLowerCase();
+  return expected.every((s) => text.includes(s.toLowerCase())) ? 1 : 0;
+}
+
+/** Mean over the cases where the metric applies, with how many did. */
+export function mean(values: ReadonlyArray<number | null>): { mean: number | null; cases: number } {
+  const present = values.filter((v): v is number => v !== null);
+  return {
+    mean: present.length === 0 ? null : present.reduce((a, b) => a + b, 0) / present.length,
+    cases: present.length,
+  };
+}
+
+/** Distinct documents of a chunk ranking, in first-seen order: a document ranks by its best chunk. */
+export function documentRanking(chunkDocs: readonly string[], depth: number): string[] {
+  const seen = new Set<string>();
+  for (const doc of chunkDocs) {
+    if (seen.size >= depth) break;
+    seen.add(doc);
+  }
+  return [...seen];
+}

@@ -1,0 +1,152 @@
+/**
+ * Evaluation inputs (SPEC §7): a suite folder (suite.json + problems.jsonl) or a BEIR folder
+ * (corpus.jsonl, queries.jsonl, qrels/<split>.tsv) read directly. Every bad line is reported
+ * with file, line and field (exit 2).
+ */
+import { readFileSync } from "node:fs";
+import { basename, join, resolve } from "node:path";
+import { z } from "zod";
+import { InputError } from "../core/errors.js";
+import { Constraints, Expected } from "../core/models/spec.js";
+import { zodToInputError } from "../core/zod-errors.js";
+
+export interface EvalCase {
+  case_id: string;
+  description: string;
+  constraints: z.infer<typeof Constraints>;
+  expected: z.infer<typeof Expected>;
+}
+
+export interface EvalInput {
+  kind: "suite" | "beir";
+  name: string;
+  /** Absolute path of the corpus. */
+  corpus: string;
+  preset?: string;
+  cases: EvalCase[];
+}
+
+const SuiteFile = z.strictObject({
+  corpus: z.string().min(1),
+  name: z.string().min(1),
+  version: z.literal("1"),
+  preset: z.string().optional(),
+  constraints: Constraints.omit({ corpus: true }).optional(),
+});
+
+const ProblemLine = z.strictObject({
+  case_id: z.string().min(1),
+  description: z.string().trim().min(1),
+  constraints: Constraints.omit({ corpus: true }).optional(),
+  expected: Expected.optional(),
+});
+
+function readText(path: string): string {
+  try {
+    return readFileSync(path, "utf8");
+  } catch (error) {
+    throw new InputError("E_SUITE_INVALID", `cannot read (${(error as NodeJS.ErrnoException).code})`, {
+      file: path,
+    });
+  }
+}
+
+function jsonLines(path: string): Array<{ line: number; value: unknown }> {
+  return readText(path)
+    .split("\n")
+    .map((text, i) => ({ text, line: i + 1 }))
+    .filter(({ text }) => text.trim() !== "")
+    .map(({ text, line }) => {
+      try {
+        return { line, value: JSON.parse(text) as unknown };
+      } catch (error) {
+        throw new InputError("E_SUITE_INVALID", `not valid JSON (${(error as Error).message})`, {
+          file: path,
+          line,
+        });
+      }
+    });
+}
+
+export function loadSuite(dir: string): EvalInput {
+  const suitePath = join(dir, "suite.json");
+  let raw: unknown;
+  try {
+    raw = JSON.parse(readText(suitePath));
+  } catch (error) {
+    if (error instanceof InputError) throw error;
+    throw new InputError("E_SUITE_INVALID", "not valid JSON", { file: suitePath });
+  }
+  const suite = SuiteFile.safeParse(raw);
+  if (!suite.success) throw zodToInputError(suite.error, "E_SUITE_INVALID", suitePath);
+  const problemsPath = join(dir, "problems.jsonl");
+  const seen = new Set<string>();
+  const cases = jsonLines(problemsPath).map(({ line, value }) => {
+    const parsed = ProblemLine.safeParse(value);
+    if (!parsed.success) throw zodToInputError(parsed.error, "E_SUITE_INVALID", problemsPath, line);
+    if (seen.has(parsed.data.case_id)) {
+      throw new InputError("E_SUITE_INVALID", `duplicate case_id ${JSON.stringify(parsed.data.case_id)}`, {
+        file: problemsPath,
+        line,
+        field: "case_id",
+      });
+    }
+    seen.add(parsed.data.case_id);
+    return {
+      case_id: parsed.data.case_id,
+      description: parsed.data.description,
+      constraints: { ...suite.data.constraints, ...parsed.data.constraints },
+      expected: parsed.data.expected ?? {},
+    };
+  });
+  if (cases.length === 0)
+    throw new InputError("E_SUITE_INVALID", "the suite has no problems", { file: problemsPath });
+  return {
+    kind: "suite",
+    name: suite.data.name,
+    corpus: resolve(dir, suite.data.corpus),
+    ...(suite.data.preset === undefined ? {} : { preset: suite.data.preset }),
+    cases,
+  };
+}
+
+const Query = z.object({ _id: z.string().min(1), text: z.string().min(1) });
+
+export function loadBeir(dir: string, split: string): EvalInput {
+  const qrelsPath = join(dir, "qrels", `${split}.tsv`);
+  const judgments = new Map<string, Record<string, number>>();
+  readText(qrelsPath)
+    .split("\n")
+    .forEach((text, i) => {
+      if (i === 0 || text.trim() === "") return; // header: query-id corpus-id score
+      const [qid, docId, score] = text.split("\t");
+      const grade = Number(score);
+      if (qid === undefined || docId === undefined || score === undefined || !Number.isFinite(grade)) {
+        throw new InputError("E_SUITE_INVALID", "expected 'query-id<TAB>corpus-id<TAB>score'", {
+          file: qrelsPath,
+          line: i + 1,
+        });
+      }
+      judgments.set(qid, { ...judgments.get(qid), [docId]: grade });
+    });
+  const queriesPath = join(dir, "queries.jsonl");
+  // Only queries with judgments in this split are evaluated; the rest would count as nothing.
+  const cases = jsonLines(queriesPath).flatMap(({ line, value }) => {
+    const q = Query.safeParse(value);
+    if (!q.success) throw zodToInputError(q.error, "E_SUITE_INVALID", queriesPath, line);
+    const relevant = judgments.get(q.data._id);
+    return relevant === undefined
+      ? []
+      : [{ case_id: q.data._id, description: q.data.text, constraints: {}, expected: { relevant } }];
+  });
+  if (cases.length === 0)
+    throw new InputError("E_SUITE_INVALID", `no query has judgments in split "${split}"`, {
+      file: qrelsPath,
+    });
+  return {
+    kind: "beir",
+    name: `${basename(resolve(dir))}-${split}`,
+    corpus: resolve(dir, "corpus.jsonl"),
+    cases,
+  };
+}

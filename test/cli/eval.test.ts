@@ -1,0 +1,135 @@
+import { existsSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import { isCleanError, REPO, runCli } from "../helpers/cli.js";
+import { tempDir, writeFiles } from "../helpers/tmp.js";
+
+const SUITE = join(REPO, "demo", "suite");
+const BASELINE = join(SUITE, "baseline.json");
+const SCIFACT = join(REPO, "..", "shared", "datasets", "scifact");
+
+describe("canon-reason eval --suite", () => {
+  it("the bundled suite meets its checked-in baseline (the CI gate)", () => {
+    const artifacts = tempDir();
+    const r = runCli([
+      "eval",
+      "--suite",
+      SUITE,
+      "--artifacts-dir",
+      artifacts,
+      "--baseline",
+      BASELINE,
+      "--json",
+    ]);
+    expect(r.stderr).toBe("");
+    expect(r.status).toBe(0);
+    const out = JSON.parse(r.stdout);
+    expect(out.regressions).toEqual([]);
+    expect(out.cases).toBe(30);
+    // Unanswerable questions have no judgments: excluded from nDCG, not counted as perfect.
+    expect(out.metrics.ndcg_at_10.cases).toBe(27);
+    expect(existsSync(join(out.out, "cases.jsonl"))).toBe(true);
+    // Every case is a real run that verifies.
+    const first = JSON.parse(readFileSync(join(out.out, "cases.jsonl"), "utf8").split("\n")[0] as string);
+    expect(runCli(["verify", first.run_id, "--artifacts-dir", artifacts]).status).toBe(0);
+  });
+
+  it("--workers 1 and --workers 2 give identical cases.jsonl", () => {
+    const artifacts = tempDir();
+    const one = join(artifacts, "one");
+    const two = join(artifacts, "two");
+    expect(
+      runCli(["eval", "--suite", SUITE, "--artifacts-dir", artifacts, "--out", one, "--workers", "1"]).status,
+    ).toBe(0);
+    expect(
+      runCli(["eval", "--suite", SUITE, "--artifacts-dir", artifacts, "--out", two, "--workers", "2"]).status,
+    ).toBe(0);
+    expect(readFileSync(join(two, "cases.jsonl"), "utf8")).toBe(
+      readFileSync(join(one, "cases.jsonl"), "utf8"),
+    );
+  });
+
+  it("a deliberately worse configuration fails the baseline gate with exit 1", () => {
+    const r = runCli([
+      "eval",
+      "--suite",
+      SUITE,
+      "--artifacts-dir",
+      tempDir(),
+      "--baseline",
+      BASELINE,
+      "--chunk-chars",
+      "100",
+      "--overlap-chars",
+      "0",
+    ]);
+    expect(r.status).toBe(1);
+    expect(r.stdout).toMatch(/REGRESSION against the baseline/);
+    expect(r.stdout).toMatch(/answer_hit_rate: 1\.0000 -> 0\.\d+/);
+  });
+
+  it("rejects bad suites, flags and baselines with exit 2, naming file, line and field", () => {
+    const dir = tempDir();
+    writeFiles(dir, {
+      "bad/suite.json": JSON.stringify({ corpus: "../corpus", name: "bad", version: "1" }),
+      "bad/problems.jsonl": '{"case_id":"a","description":"ok?"}\n{"case_id":"b"}\n',
+      "dup/suite.json": JSON.stringify({ corpus: "../corpus", name: "dup", version: "1" }),
+      "dup/problems.jsonl": '{"case_id":"a","description":"x?"}\n{"case_id":"a","description":"y?"}\n',
+      "baseline.json": '{"nothing": true}',
+    });
+    const bad = runCli(["eval", "--suite", join(dir, "bad")]);
+    expect(bad.status).toBe(2);
+    expect(bad.stderr).toContain(`${join(dir, "bad", "problems.jsonl")}:2: field "description"`);
+    const dup = runCli(["eval", "--suite", join(dir, "dup")]);
+    expect(dup.stderr).toMatch(/problems\.jsonl:2: field "case_id": duplicate case_id "a"/);
+    expect(runCli(["eval", "--suite", SUITE, "--baseline", join(dir, "baseline.json")]).stderr).toMatch(
+      /E_BASELINE_INVALID/,
+    );
+    expect(runCli(["eval"]).stderr).toMatch(/exactly one of --suite DIR or --beir DIR/);
+    expect(runCli(["eval", "--suite", join(dir, "missing")]).status).toBe(2);
+    for (const r of [bad, dup]) expect(isCleanError(r)).toBe(true);
+  });
+});
+
+describe("canon-reason eval --beir", () => {
+  it("reads the BEIR layout directly; queries without judgments in the split are not evaluated", () => {
+    const dir = tempDir();
+    writeFiles(dir, {
+      "corpus.jsonl": [
+        { _id: "d1", title: "Tides", text: "Ocean tides are caused by the gravity of the Moon and the Sun." },
+        { _id: "d2", title: "Bread", text: "Sourdough bread rises because of wild yeast and bacteria." },
+      ]
+        .map((d) => JSON.stringify(d))
+        .join("\n"),
+      "queries.jsonl":
+        '{"_id":"q1","text":"What causes ocean tides?"}\n{"_id":"q2","text":"Why does sourdough rise?"}\n{"_id":"q3","text":"unjudged"}\n',
+      "qrels/test.tsv": "query-id\tcorpus-id\tscore\nq1\td1\t1\nq2\td2\t1\n",
+    });
+    const r = runCli(["eval", "--beir", dir, "--artifacts-dir", tempDir(), "--json"]);
+    expect(r.status).toBe(0);
+    const out = JSON.parse(r.stdout);
+    expect(out.cases).toBe(2);
+    expect(out.metrics.ndcg_at_10).toEqual({ mean: 1, cases: 2 });
+    expect(out.metrics.mrr_at_10).toEqual({ mean: 1, cases: 2 });
+  });
+
+  it.runIf(existsSync(SCIFACT))("runs on BEIR SciFact (first 20 train queries)", () => {
+    const r = runCli([
+      "eval",
+      "--beir",
+      SCIFACT,
+      "--split",
+      "train",
+      "--limit",
+      "20",
+      "--artifacts-dir",
+      tempDir(),
+      "--json",
+    ]);
+    expect(r.status).toBe(0);
+    const out = JSON.parse(r.stdout);
+    expect(out.cases).toBe(20);
+    expect(out.metrics.ndcg_at_10.mean).toBeGreaterThan(0.4);
+    expect(out.metrics.verification_pass_rate.mean).toBe(1);
+  });
+});
