@@ -107,6 +107,7 @@ export async function replayRun(
         bm25_b: provenance.b,
         chunk_chars: provenance.chunk_chars,
         overlap_chars: provenance.overlap_chars,
+        index_titles: provenance.index_titles,
       },
       provenance.limits,
     );

@@ -32,6 +32,7 @@ export interface IndexParams {
   bm25_b: number;
   chunk_chars: number;
   overlap_chars: number;
+  index_titles: boolean;
 }
 
 export interface Progress {
@@ -120,6 +121,7 @@ export async function prepareRetrieval(
     chunkChars: params.chunk_chars,
     overlapChars: params.overlap_chars,
     analyzer: params.analyzer,
+    titles: params.index_titles,
   };
   const indexKey = sha256Hex(
     canonicalJson({
@@ -146,7 +148,11 @@ export async function prepareRetrieval(
     const total = docs.reduce((n, d) => n + Buffer.byteLength(d.text, "utf8"), 0);
     progress?.start("indexing", total);
     index = buildIndex(
-      docs.map((d) => ({ docId: d.doc_id, text: d.text })),
+      docs.map((d) =>
+        d.title === undefined
+          ? { docId: d.doc_id, text: d.text }
+          : { docId: d.doc_id, text: d.text, title: d.title },
+      ),
       bm25,
       (done) => progress?.update(done),
     );
@@ -172,6 +178,7 @@ export async function prepareRetrieval(
     b: params.bm25_b,
     chunk_chars: params.chunk_chars,
     overlap_chars: params.overlap_chars,
+    index_titles: params.index_titles,
     limits: { ...limits },
     documents: index.stats.documents,
     chunks: index.stats.chunks,

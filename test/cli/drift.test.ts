@@ -97,6 +97,7 @@ describe("diff names the layer that changed", () => {
       bm25_b: 0.75,
       chunk_chars: 800,
       overlap_chars: 200,
+      index_titles: true,
     });
     const produced = produceRun(
       { version: "1", description: QUESTION, constraints: { corpus: `sha256:${prepared.snapshotHash}` } },

@@ -37,6 +37,7 @@ interface EvalCliOptions {
   b?: number;
   chunkChars?: number;
   overlapChars?: number;
+  indexTitles?: boolean;
   json?: boolean;
 }
 
@@ -85,6 +86,8 @@ export function registerEval(program: Command): void {
     .option("--b <x>", "override BM25 b", parseNumberOption("--b"))
     .option("--chunk-chars <n>", "override the chunk window", parseIntOption("--chunk-chars"))
     .option("--overlap-chars <n>", "override the chunk overlap", parseIntOption("--overlap-chars"))
+    .option("--index-titles", "index document titles with every chunk (the default)")
+    .option("--no-index-titles", "do not index document titles")
     .option("--artifacts-dir <dir>", "artifacts root", ".canon-reason")
     .option("--json", "print the summary (and any regressions) as JSON")
     .addHelpText(
@@ -113,6 +116,7 @@ export function registerEval(program: Command): void {
           ...(o.b === undefined ? {} : { bm25_b: o.b }),
           ...(o.chunkChars === undefined ? {} : { chunk_chars: o.chunkChars }),
           ...(o.overlapChars === undefined ? {} : { overlap_chars: o.overlapChars }),
+          ...(o.indexTitles === undefined ? {} : { index_titles: o.indexTitles }),
         };
         const { cases, summary } = await runEval(input, {
           artifactsRoot: root,

@@ -22,6 +22,7 @@ interface IndexOptions {
   b: number;
   chunkChars: number;
   overlapChars: number;
+  indexTitles: boolean;
   artifactsDir?: string;
   maxCorpusBytes: number;
   maxDocuments: number;
@@ -49,6 +50,7 @@ export function registerIndex(program: Command): void {
       parseIntOption("--overlap-chars"),
       d.overlap_chars,
     )
+    .option("--no-index-titles", "do not index document titles with their chunks")
     .option("--artifacts-dir <dir>", "artifacts root", ".canon-reason")
     .option(
       "--max-corpus-bytes <n>",
@@ -93,6 +95,7 @@ export function registerIndex(program: Command): void {
             bm25_b: o.b,
             chunk_chars: o.chunkChars,
             overlap_chars: o.overlapChars,
+            index_titles: o.indexTitles,
           },
           { max_bytes: o.maxCorpusBytes, max_documents: o.maxDocuments, max_chunks: o.maxChunks },
           terminalProgress(!o.json),

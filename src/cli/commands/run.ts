@@ -33,6 +33,7 @@ interface RunOptions {
   b?: number;
   chunkChars?: number;
   overlapChars?: number;
+  indexTitles?: boolean;
   seed: number;
   preset: string;
   artifactsDir?: string;
@@ -81,6 +82,7 @@ export function specFromOptions(question: string | undefined, o: RunOptions): Pr
     ["bm25_b", o.b],
     ["chunk_chars", o.chunkChars],
     ["overlap_chars", o.overlapChars],
+    ["index_titles", o.indexTitles],
   ];
   for (const [key, value] of flags) if (value !== undefined) constraints[key] = value;
   const candidate = {
@@ -121,6 +123,8 @@ export function registerRun(program: Command): void {
     .option("--b <x>", "BM25 b", parseNumberOption("--b"))
     .option("--chunk-chars <n>", "chunk window in characters", parseIntOption("--chunk-chars"))
     .option("--overlap-chars <n>", "overlap between chunk windows", parseIntOption("--overlap-chars"))
+    .option("--index-titles", "index document titles with every chunk (the default)")
+    .option("--no-index-titles", "do not index document titles")
     .option("--seed <n>", "seed recorded in the run id", parseIntOption("--seed"), 0)
     .option("--preset <name>", `parameter preset: ${Object.keys(PRESETS).join(", ")}`, DEFAULT_PRESET)
     .option("--artifacts-dir <dir>", "artifacts root", ".canon-reason")

@@ -23,7 +23,7 @@ export const LAYERS = [
 ] as const;
 export type Layer = (typeof LAYERS)[number];
 
-const INDEX_KEYS = ["top_k", "analyzer", "bm25_k1", "bm25_b", "chunk_chars", "overlap_chars"];
+const INDEX_KEYS = ["top_k", "analyzer", "bm25_k1", "bm25_b", "chunk_chars", "overlap_chars", "index_titles"];
 
 function omit(object: Record<string, unknown> | undefined, keys: readonly string[]): Record<string, unknown> {
   return Object.fromEntries(Object.entries(object ?? {}).filter(([k]) => !keys.includes(k)));

@@ -17,6 +17,8 @@ export const Constraints = z.strictObject({
   bm25_k1: z.number().min(0).max(10).optional(),
   bm25_b: z.number().min(0).max(1).optional(),
   analyzer: z.enum(ANALYZERS).optional(),
+  /** Index document titles with every chunk (default true; folders of files have no titles). */
+  index_titles: z.boolean().optional(),
 });
 export type Constraints = z.infer<typeof Constraints>;
 

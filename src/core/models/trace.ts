@@ -33,6 +33,7 @@ export const RetrievalProvenance = z.strictObject({
   b: z.number(),
   chunk_chars: z.int(),
   overlap_chars: z.int(),
+  index_titles: z.boolean(),
   limits: z.strictObject({ max_bytes: z.int(), max_documents: z.int(), max_chunks: z.int() }),
   documents: z.int().min(0),
   chunks: z.int().min(0),

@@ -21,6 +21,7 @@ const INDEX_ARG_TO_PROVENANCE = {
   bm25_b: (p: RetrievalProvenance) => p.b,
   chunk_chars: (p: RetrievalProvenance) => p.chunk_chars,
   overlap_chars: (p: RetrievalProvenance) => p.overlap_chars,
+  index_titles: (p: RetrievalProvenance) => p.index_titles,
 } as const;
 
 export function retrieveToolDescriptor(provenance: RetrievalProvenance): ToolDescriptor {

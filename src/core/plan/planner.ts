@@ -20,6 +20,7 @@ export interface ResolvedParams {
   bm25_k1: number;
   bm25_b: number;
   analyzer: "simple" | "english";
+  index_titles: boolean;
 }
 
 type PresetParams = Omit<ResolvedParams, "query" | "needs_retrieval">;
@@ -33,6 +34,7 @@ const BASE: PresetParams = {
   bm25_k1: 1.2,
   bm25_b: 0.75,
   analyzer: "english",
+  index_titles: true,
 };
 
 export const PRESETS: Readonly<Record<string, PresetParams>> = {
@@ -68,6 +70,7 @@ export function resolveParams(spec: ProblemSpec, preset: string): ResolvedParams
     bm25_k1: c.bm25_k1 ?? base.bm25_k1,
     bm25_b: c.bm25_b ?? base.bm25_b,
     analyzer: c.analyzer ?? base.analyzer,
+    index_titles: c.index_titles ?? base.index_titles,
   };
   if (params.overlap_chars >= params.chunk_chars) {
     throw new InputError("E_SPEC_INVALID", "overlap_chars must be smaller than chunk_chars", {
@@ -97,6 +100,7 @@ export function indexParamsOf(p: ResolvedParams) {
     bm25_b: p.bm25_b,
     chunk_chars: p.chunk_chars,
     overlap_chars: p.overlap_chars,
+    index_titles: p.index_titles,
   };
 }
 

@@ -12,6 +12,7 @@ import { chunkDocument, validateChunkOptions } from "./chunker.js";
 import { WordTable } from "./word-table.js";
 
 export const INDEX_FORMAT_VERSION = 1;
+const EMPTY = new Int32Array(0);
 
 export interface Bm25Params {
   k1: number;
@@ -19,11 +20,14 @@ export interface Bm25Params {
   chunkChars: number;
   overlapChars: number;
   analyzer: "simple" | "english";
+  /** Index each document's title words with every one of its chunks (BEIR-style title field). */
+  titles: boolean;
 }
 
 export interface IndexDocument {
   docId: string;
   text: string;
+  title?: string;
 }
 
 export interface SearchHit {
@@ -259,6 +263,8 @@ export function buildIndex(
     const bytes = Buffer.from(doc.text, "utf8");
     textBytes += bytes.length;
     // Tokenize the document once; a chunk's terms are the words lying wholly inside its window.
+    // Title words count in every chunk of the document: a chunk is about what its document is about.
+    const titleTerms = params.titles && doc.title ? words.wordValue.slice(0, words.scan(doc.title)) : EMPTY;
     const count = words.scan(doc.text);
     const { wordStart, wordEnd, wordValue: wordTerm } = words;
     let first = 0;
@@ -276,6 +282,12 @@ export function buildIndex(
       for (let w = first; w < count && (wordStart[w] as number) < span.textEnd; w++) {
         if ((wordEnd[w] as number) > span.textEnd) continue;
         const t = wordTerm[w] as number;
+        if (tfCount[t] === 0) chunkTerms.push(t);
+        tfCount[t] = (tfCount[t] as number) + 1;
+        length++;
+      }
+      for (let i = 0; i < titleTerms.length; i++) {
+        const t = titleTerms[i] as number;
         if (tfCount[t] === 0) chunkTerms.push(t);
         tfCount[t] = (tfCount[t] as number) + 1;
         length++;

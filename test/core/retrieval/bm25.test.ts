@@ -9,7 +9,14 @@ import {
 } from "../../../src/core/retrieval/bm25.js";
 
 // Whole documents as single chunks, so the hand computation below is per document.
-const PARAMS: Bm25Params = { k1: 1.2, b: 0.75, chunkChars: 1000, overlapChars: 0, analyzer: "simple" };
+const PARAMS: Bm25Params = {
+  k1: 1.2,
+  b: 0.75,
+  chunkChars: 1000,
+  overlapChars: 0,
+  analyzer: "simple",
+  titles: false,
+};
 const DOCS = [
   { docId: "d1", text: "apple banana apple" },
   { docId: "d2", text: "banana cherry" },
@@ -150,5 +157,23 @@ describe("index build word scanning", () => {
       const expected = [...new Set(getAnalyzer(analyzer).tokenize(text))].sort();
       expect(index.arrays.terms).toEqual(expected);
     }
+  });
+});
+
+describe("title indexing", () => {
+  it("counts a document's title words in every one of its chunks, only when asked", () => {
+    const docs = [
+      { docId: "t", title: "Volcano", text: "Magma rises through the crust. It erupts at the surface." },
+      { docId: "u", text: "A volcano is a mountain." },
+    ];
+    const withTitles = buildIndex(docs, { ...PARAMS, chunkChars: 30, overlapChars: 0, titles: true });
+    expect(withTitles.search("volcano", 10).map((h) => [h.docId, h.start])).toEqual([
+      ["u", 0],
+      ["t", 0],
+      ["t", 31],
+    ]);
+    const without = buildIndex(docs, { ...PARAMS, chunkChars: 30, overlapChars: 0, titles: false });
+    expect(without.search("volcano", 10).map((h) => h.docId)).toEqual(["u"]);
+    expect(sha256Hex(serializeIndex(withTitles))).not.toBe(sha256Hex(serializeIndex(without)));
   });
 });

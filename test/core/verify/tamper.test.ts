@@ -137,6 +137,7 @@ describe("coordinated forgeries that keep every recorded hash consistent", () =>
       bm25_b: 0.75,
       chunk_chars: 800,
       overlap_chars: 200,
+      index_titles: true,
     });
     const live = liveTools(prepared.backend);
     const reasoner = {

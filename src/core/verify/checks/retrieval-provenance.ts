@@ -70,6 +70,7 @@ export const retrievalProvenanceCheck: Check = {
           built.chunkChars === p.chunk_chars &&
           built.overlapChars === p.overlap_chars &&
           built.analyzer === p.analyzer.name &&
+          built.titles === p.index_titles &&
           loaded.arrays.analyzer.version === p.analyzer.version &&
           loaded.stats.documents === p.documents &&
           loaded.stats.chunks === p.chunks;
