@@ -22,7 +22,7 @@ const WARMUP = 100;
 const PEER_QUERIES = 200;
 const PEER_WARMUP = 10;
 const SEED = 20261124;
-const PARAMS = { k1: 1.2, b: 0.75, chunkChars: 800, overlapChars: 200, analyzer: "english" };
+const PARAMS = { k1: 1.2, b: 0.75, chunkChars: 800, overlapChars: 200, analyzer: "english", titles: true };
 
 async function loadPassages(limit) {
   const file = requireDataset("wikipedia-passages/passages.jsonl.gz");

@@ -13,6 +13,7 @@ import {
   mean,
   mrrAt,
   ndcgAt,
+  rationalePrecision,
   recallAt,
 } from "../core/eval/metrics.js";
 import type { ProblemSpec } from "../core/models/spec.js";
@@ -108,6 +109,10 @@ export async function runCase(
       recall_at_100: recallAt(ranked, relevant, 100),
       mrr_at_10: mrrAt(ranked, relevant, 10),
       citation_precision: citationPrecision(cited, relevant),
+      rationale_precision: rationalePrecision(
+        result.answer.claims.flatMap((claim) => claim.citations),
+        c.rationales,
+      ),
       answer_hit: answerHit(result.answer.answer, c.expected.answer_contains),
       insufficient: result.answer.status === "insufficient_evidence" ? 1 : 0,
       verification_pass: result.report.verdict === "pass" ? 1 : 0,
@@ -132,6 +137,7 @@ export function summarize(
       recall_at_100: m("recall_at_100"),
       mrr_at_10: m("mrr_at_10"),
       citation_precision: m("citation_precision"),
+      rationale_precision: m("rationale_precision"),
       answer_hit_rate: m("answer_hit"),
       insufficiency_rate: m("insufficient"),
       verification_pass_rate: m("verification_pass"),

@@ -2,8 +2,10 @@
 import { existsSync, readFileSync, statSync } from "node:fs";
 import { isAbsolute, join, resolve } from "node:path";
 import { SingleBar } from "cli-progress";
+import type { Command } from "commander";
 import { ID_PATTERN } from "../core/canonical.js";
 import { CanonError, InputError } from "../core/errors.js";
+import { DEFAULT_LIMITS } from "../io/corpus-reader.js";
 import type { Progress } from "../io/retrieval-backend.js";
 import { runsRoot } from "../io/run-writer.js";
 
@@ -118,4 +120,27 @@ export function terminalProgress(enabled: boolean): Progress | undefined {
     update: (done) => bar.update(done),
     stop: () => bar.stop(),
   };
+}
+
+/** The corpus limit options every command that reads a corpus shares. */
+export function withCorpusLimits(command: Command): Command {
+  return command
+    .option(
+      "--max-corpus-bytes <n>",
+      "refuse corpora with more text bytes",
+      parseIntOption("--max-corpus-bytes"),
+      DEFAULT_LIMITS.max_bytes,
+    )
+    .option(
+      "--max-documents <n>",
+      "refuse corpora with more documents",
+      parseIntOption("--max-documents"),
+      DEFAULT_LIMITS.max_documents,
+    )
+    .option(
+      "--max-chunks <n>",
+      "refuse corpora with more chunks",
+      parseIntOption("--max-chunks"),
+      DEFAULT_LIMITS.max_chunks,
+    );
 }

@@ -7,6 +7,7 @@ import { readFileSync } from "node:fs";
 import { basename, join, resolve } from "node:path";
 import { z } from "zod";
 import { InputError } from "../core/errors.js";
+import type { Rationales } from "../core/eval/metrics.js";
 import { Constraints, Expected } from "../core/models/spec.js";
 import { zodToInputError } from "../core/zod-errors.js";
 
@@ -15,6 +16,8 @@ export interface EvalCase {
   description: string;
   constraints: z.infer<typeof Constraints>;
   expected: z.infer<typeof Expected>;
+  /** Rationale sentences (byte spans of each document's text), when sentence-level judgments exist. */
+  rationales?: Rationales;
 }
 
 export interface EvalInput {
@@ -148,5 +151,69 @@ export function loadBeir(dir: string, split: string): EvalInput {
     name: `${basename(resolve(dir))}-${split}`,
     corpus: resolve(dir, "corpus.jsonl"),
     cases,
+  };
+}
+
+const Claim = z.object({
+  id: z.union([z.string(), z.int()]),
+  evidence: z.record(z.string(), z.array(z.object({ sentences: z.array(z.int().min(0)) }))),
+});
+const SentenceDoc = z.object({ doc_id: z.union([z.string(), z.int()]), abstract: z.array(z.string()) });
+
+/**
+ * Adds rationale sentences from the SciFact original layout (claims_<split>.jsonl + corpus.jsonl
+ * with abstracts as sentence lists) to BEIR cases. Each sentence is located, in order, in the
+ * BEIR document text, so its span is a byte range of exactly the text citations point into.
+ */
+export function withRationales(input: EvalInput, dir: string, split: string): EvalInput {
+  const claimsPath = join(dir, `claims_${split}.jsonl`);
+  const byCase = new Map<string, Record<string, number[]>>();
+  for (const { line, value } of jsonLines(claimsPath)) {
+    const claim = Claim.safeParse(value);
+    if (!claim.success) throw zodToInputError(claim.error, "E_SUITE_INVALID", claimsPath, line);
+    const sentences: Record<string, number[]> = {};
+    for (const [doc, sets] of Object.entries(claim.data.evidence))
+      sentences[doc] = sets.flatMap((s) => s.sentences);
+    byCase.set(String(claim.data.id), sentences);
+  }
+  const wanted = new Set([...byCase.values()].flatMap((m) => Object.keys(m)));
+  const sentencesPath = join(dir, "corpus.jsonl");
+  const abstracts = new Map<string, string[]>();
+  for (const { line, value } of jsonLines(sentencesPath)) {
+    const doc = SentenceDoc.safeParse(value);
+    if (!doc.success) throw zodToInputError(doc.error, "E_SUITE_INVALID", sentencesPath, line);
+    if (wanted.has(String(doc.data.doc_id))) abstracts.set(String(doc.data.doc_id), doc.data.abstract);
+  }
+  const texts = new Map<string, string>();
+  for (const { value } of jsonLines(input.corpus)) {
+    const d = value as { _id?: unknown; doc_id?: unknown; text?: unknown };
+    const id = String(d._id ?? d.doc_id);
+    if (wanted.has(id) && typeof d.text === "string") texts.set(id, d.text);
+  }
+  const spansOf = (docId: string, indices: number[]): Array<[number, number]> => {
+    const text = texts.get(docId);
+    const sentences = abstracts.get(docId);
+    if (text === undefined || sentences === undefined) return [];
+    const spans: Array<[number, number]> = [];
+    let from = 0;
+    sentences.forEach((sentence, i) => {
+      const at = text.indexOf(sentence.trim(), from);
+      if (at < 0) return;
+      from = at + sentence.trim().length;
+      const start = Buffer.byteLength(text.slice(0, at), "utf8");
+      if (indices.includes(i)) spans.push([start, start + Buffer.byteLength(sentence.trim(), "utf8")]);
+    });
+    return spans;
+  };
+  return {
+    ...input,
+    cases: input.cases.map((c) => {
+      const sentences = byCase.get(c.case_id);
+      if (sentences === undefined) return c;
+      const rationales = Object.fromEntries(
+        Object.entries(sentences).map(([doc, idx]) => [doc, spansOf(doc, idx)]),
+      );
+      return { ...c, rationales };
+    }),
   };
 }

@@ -7,6 +7,7 @@ import { tempDir, writeFiles } from "../helpers/tmp.js";
 const SUITE = join(REPO, "demo", "suite");
 const BASELINE = join(SUITE, "baseline.json");
 const SCIFACT = join(REPO, "..", "shared", "datasets", "scifact");
+const SCIFACT_CLAIMS = join(REPO, "..", "shared", "datasets", "scifact-claims");
 
 describe("canon-reason eval --suite", () => {
   it("the bundled suite meets its checked-in baseline (the CI gate)", () => {
@@ -132,4 +133,33 @@ describe("canon-reason eval --beir", () => {
     expect(out.metrics.ndcg_at_10.mean).toBeGreaterThan(0.4);
     expect(out.metrics.verification_pass_rate.mean).toBe(1);
   });
+
+  it.runIf(existsSync(SCIFACT_CLAIMS))(
+    "scores citations against SciFact rationale sentences with --rationales",
+    () => {
+      const r = runCli([
+        "eval",
+        "--beir",
+        SCIFACT,
+        "--split",
+        "train",
+        "--rationales",
+        SCIFACT_CLAIMS,
+        "--limit",
+        "30",
+        "--artifacts-dir",
+        tempDir(),
+        "--json",
+      ]);
+      expect(r.status).toBe(0);
+      const out = JSON.parse(r.stdout);
+      // Only claims with rationale sentences count; the rest are excluded, not scored as perfect.
+      expect(out.metrics.rationale_precision.cases).toBeGreaterThan(0);
+      expect(out.metrics.rationale_precision.cases).toBeLessThan(30);
+      expect(out.metrics.rationale_precision.mean).toBeGreaterThan(0);
+      expect(runCli(["eval", "--suite", SUITE, "--rationales", SCIFACT_CLAIMS]).stderr).toMatch(
+        /--rationales needs --beir/,
+      );
+    },
+  );
 });

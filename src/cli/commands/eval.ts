@@ -8,7 +8,7 @@ import { InputError } from "../../core/errors.js";
 import { regressions } from "../../core/eval/gate.js";
 import { ANALYZERS } from "../../core/models/spec.js";
 import { DEFAULT_PRESET } from "../../core/plan/planner.js";
-import { loadBeir, loadSuite } from "../../io/eval-input.js";
+import { loadBeir, loadSuite, withRationales } from "../../io/eval-input.js";
 import { writeFileAtomic } from "../../io/store.js";
 import {
   action,
@@ -24,6 +24,7 @@ interface EvalCliOptions {
   suite?: string;
   beir?: string;
   split: string;
+  rationales?: string;
   artifactsDir?: string;
   limit?: number;
   workers: number;
@@ -66,6 +67,10 @@ export function registerEval(program: Command): void {
     .option("--suite <dir>", "a suite folder: suite.json + problems.jsonl")
     .option("--beir <dir>", "a BEIR folder: corpus.jsonl, queries.jsonl, qrels/<split>.tsv")
     .option("--split <name>", "BEIR qrels split", "test")
+    .option(
+      "--rationales <dir>",
+      "with --beir: SciFact-style claims_<split>.jsonl + corpus.jsonl of sentences, to score citations by rationale sentence",
+    )
     .option("--limit <n>", "only the first N cases", parseIntOption("--limit"))
     .option(
       "--workers <n>",
@@ -104,8 +109,15 @@ export function registerEval(program: Command): void {
           throw new InputError("E_USAGE", `unknown analyzer "${o.analyzer}"`, { field: "--analyzer" });
         }
         const baseline = o.baseline === undefined ? undefined : readBaseline(o.baseline);
+        if (o.rationales !== undefined && o.beir === undefined)
+          throw new InputError("E_USAGE", "--rationales needs --beir");
+        const beir = o.beir === undefined ? undefined : loadBeir(resolve(o.beir), o.split);
         const loaded =
-          o.suite !== undefined ? loadSuite(resolve(o.suite)) : loadBeir(resolve(o.beir as string), o.split);
+          beir === undefined
+            ? loadSuite(resolve(o.suite as string))
+            : o.rationales === undefined
+              ? beir
+              : withRationales(beir, resolve(o.rationales), o.split);
         const input =
           o.limit === undefined ? loaded : { ...loaded, cases: loaded.cases.slice(0, Math.max(1, o.limit)) };
         const root = artifactsRoot(o.artifactsDir);

@@ -4,7 +4,6 @@ import type { Command } from "commander";
 import { InputError } from "../../core/errors.js";
 import { ANALYZERS } from "../../core/models/spec.js";
 import { indexParamsOf, PRESETS } from "../../core/plan/planner.js";
-import { DEFAULT_LIMITS } from "../../io/corpus-reader.js";
 import { prepareRetrieval } from "../../io/retrieval-backend.js";
 import { DiskStore } from "../../io/store.js";
 import {
@@ -14,6 +13,7 @@ import {
   parseNumberOption,
   printJson,
   terminalProgress,
+  withCorpusLimits,
 } from "../shared.js";
 
 interface IndexOptions {
@@ -36,40 +36,31 @@ export function registerIndex(program: Command): void {
     query: "",
     needs_retrieval: true,
   });
-  program
-    .command("index")
-    .description("snapshot a corpus and build (or reuse) its BM25 index; prints the corpus and index hashes")
-    .argument("<path>", "a .jsonl(.gz) file or a folder of .txt/.md files")
-    .option("--analyzer <name>", `tokenizer: ${ANALYZERS.join(" or ")}`, d.analyzer)
-    .option("--k1 <x>", "BM25 k1", parseNumberOption("--k1"), d.bm25_k1)
-    .option("--b <x>", "BM25 b", parseNumberOption("--b"), d.bm25_b)
-    .option("--chunk-chars <n>", "chunk window in characters", parseIntOption("--chunk-chars"), d.chunk_chars)
-    .option(
-      "--overlap-chars <n>",
-      "overlap between windows",
-      parseIntOption("--overlap-chars"),
-      d.overlap_chars,
-    )
-    .option("--no-index-titles", "do not index document titles with their chunks")
-    .option("--artifacts-dir <dir>", "artifacts root", ".canon-reason")
-    .option(
-      "--max-corpus-bytes <n>",
-      "refuse corpora with more text bytes",
-      parseIntOption("--max-corpus-bytes"),
-      DEFAULT_LIMITS.max_bytes,
-    )
-    .option(
-      "--max-documents <n>",
-      "refuse corpora with more documents",
-      parseIntOption("--max-documents"),
-      DEFAULT_LIMITS.max_documents,
-    )
-    .option(
-      "--max-chunks <n>",
-      "refuse corpora with more chunks",
-      parseIntOption("--max-chunks"),
-      DEFAULT_LIMITS.max_chunks,
-    )
+  withCorpusLimits(
+    program
+      .command("index")
+      .description(
+        "snapshot a corpus and build (or reuse) its BM25 index; prints the corpus and index hashes",
+      )
+      .argument("<path>", "a .jsonl(.gz) file or a folder of .txt/.md files")
+      .option("--analyzer <name>", `tokenizer: ${ANALYZERS.join(" or ")}`, d.analyzer)
+      .option("--k1 <x>", "BM25 k1", parseNumberOption("--k1"), d.bm25_k1)
+      .option("--b <x>", "BM25 b", parseNumberOption("--b"), d.bm25_b)
+      .option(
+        "--chunk-chars <n>",
+        "chunk window in characters",
+        parseIntOption("--chunk-chars"),
+        d.chunk_chars,
+      )
+      .option(
+        "--overlap-chars <n>",
+        "overlap between windows",
+        parseIntOption("--overlap-chars"),
+        d.overlap_chars,
+      )
+      .option("--no-index-titles", "do not index document titles with their chunks")
+      .option("--artifacts-dir <dir>", "artifacts root", ".canon-reason"),
+  )
     .option("--json", "print the result as JSON")
     .action(
       action(async (path: string, o: IndexOptions) => {

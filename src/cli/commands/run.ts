@@ -7,7 +7,6 @@ import { ProblemSpec } from "../../core/models/spec.js";
 import { DEFAULT_PRESET, PRESETS } from "../../core/plan/planner.js";
 import type { ProducedRun } from "../../core/run/produce.js";
 import { zodToInputError } from "../../core/zod-errors.js";
-import { DEFAULT_LIMITS } from "../../io/corpus-reader.js";
 import { readPrivateKey } from "../../io/keys.js";
 import { SNAPSHOT_REF } from "../../io/retrieval-backend.js";
 import { signRun } from "../../io/sign-run.js";
@@ -20,6 +19,7 @@ import {
   printJson,
   readUserJson,
   terminalProgress,
+  withCorpusLimits,
 } from "../shared.js";
 
 interface RunOptions {
@@ -106,46 +106,30 @@ export function specFromOptions(question: string | undefined, o: RunOptions): Pr
 }
 
 export function registerRun(program: Command): void {
-  program
-    .command("run")
-    .description("answer a question from a corpus; every claim cites exact evidence bytes")
-    .argument("[question]", "the question to answer")
-    .option("--spec <file>", "a ProblemSpec JSON file (flags override its constraints)")
-    .option(
-      "--corpus <path>",
-      "corpus: a .jsonl(.gz) file (doc_id or _id, text, title?, source?) or a folder of .txt/.md",
-    )
-    .option("--top-k <n>", "chunks to retrieve", parseIntOption("--top-k"))
-    .option("--min-supports <n>", "evidence supports a claim needs", parseIntOption("--min-supports"))
-    .option("--max-citations <n>", "citations per claim at most", parseIntOption("--max-citations"))
-    .option("--analyzer <name>", "tokenizer: english (stop words + stemming) or simple")
-    .option("--k1 <x>", "BM25 k1", parseNumberOption("--k1"))
-    .option("--b <x>", "BM25 b", parseNumberOption("--b"))
-    .option("--chunk-chars <n>", "chunk window in characters", parseIntOption("--chunk-chars"))
-    .option("--overlap-chars <n>", "overlap between chunk windows", parseIntOption("--overlap-chars"))
-    .option("--index-titles", "index document titles with every chunk (the default)")
-    .option("--no-index-titles", "do not index document titles")
-    .option("--seed <n>", "seed recorded in the run id", parseIntOption("--seed"), 0)
-    .option("--preset <name>", `parameter preset: ${Object.keys(PRESETS).join(", ")}`, DEFAULT_PRESET)
-    .option("--artifacts-dir <dir>", "artifacts root", ".canon-reason")
-    .option(
-      "--max-corpus-bytes <n>",
-      "refuse corpora with more text bytes",
-      parseIntOption("--max-corpus-bytes"),
-      DEFAULT_LIMITS.max_bytes,
-    )
-    .option(
-      "--max-documents <n>",
-      "refuse corpora with more documents",
-      parseIntOption("--max-documents"),
-      DEFAULT_LIMITS.max_documents,
-    )
-    .option(
-      "--max-chunks <n>",
-      "refuse corpora with more chunks",
-      parseIntOption("--max-chunks"),
-      DEFAULT_LIMITS.max_chunks,
-    )
+  withCorpusLimits(
+    program
+      .command("run")
+      .description("answer a question from a corpus; every claim cites exact evidence bytes")
+      .argument("[question]", "the question to answer")
+      .option("--spec <file>", "a ProblemSpec JSON file (flags override its constraints)")
+      .option(
+        "--corpus <path>",
+        "corpus: a .jsonl(.gz) file (doc_id or _id, text, title?, source?) or a folder of .txt/.md",
+      )
+      .option("--top-k <n>", "chunks to retrieve", parseIntOption("--top-k"))
+      .option("--min-supports <n>", "evidence supports a claim needs", parseIntOption("--min-supports"))
+      .option("--max-citations <n>", "citations per claim at most", parseIntOption("--max-citations"))
+      .option("--analyzer <name>", "tokenizer: english (stop words + stemming) or simple")
+      .option("--k1 <x>", "BM25 k1", parseNumberOption("--k1"))
+      .option("--b <x>", "BM25 b", parseNumberOption("--b"))
+      .option("--chunk-chars <n>", "chunk window in characters", parseIntOption("--chunk-chars"))
+      .option("--overlap-chars <n>", "overlap between chunk windows", parseIntOption("--overlap-chars"))
+      .option("--index-titles", "index document titles with every chunk (the default)")
+      .option("--no-index-titles", "do not index document titles")
+      .option("--seed <n>", "seed recorded in the run id", parseIntOption("--seed"), 0)
+      .option("--preset <name>", `parameter preset: ${Object.keys(PRESETS).join(", ")}`, DEFAULT_PRESET)
+      .option("--artifacts-dir <dir>", "artifacts root", ".canon-reason"),
+  )
     .option("--sign <key>", "sign the manifest root digest with this Ed25519 private key (see keygen)")
     .option("--json", "print one JSON object: run_id, run_dir, answer, claims, verification")
     .action(

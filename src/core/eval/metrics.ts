@@ -53,6 +53,24 @@ export function answerHit(answer: string | null, expected: readonly string[] | u
   return expected.every((s) => text.includes(s.toLowerCase())) ? 1 : 0;
 }
 
+/** Rationale sentences by doc id, as byte spans of the document text. */
+export type Rationales = Readonly<Record<string, ReadonlyArray<readonly [number, number]>>>;
+
+/**
+ * Share of citations that overlap a rationale sentence of their document; null when the
+ * case has no rationales or no citations.
+ */
+export function rationalePrecision(
+  citations: ReadonlyArray<{ doc_id: string; doc_span: readonly [number, number] }>,
+  rationales: Rationales | undefined,
+): number | null {
+  if (rationales === undefined || Object.keys(rationales).length === 0 || citations.length === 0) return null;
+  const onRationale = citations.filter((c) =>
+    (rationales[c.doc_id] ?? []).some(([start, end]) => c.doc_span[0] < end && start < c.doc_span[1]),
+  );
+  return onRationale.length / citations.length;
+}
+
 /** Mean over the cases where the metric applies, with how many did. */
 export function mean(values: ReadonlyArray<number | null>): { mean: number | null; cases: number } {
   const present = values.filter((v): v is number => v !== null);

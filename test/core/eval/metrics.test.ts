@@ -7,6 +7,7 @@ import {
   mean,
   mrrAt,
   ndcgAt,
+  rationalePrecision,
   recallAt,
 } from "../../../src/core/eval/metrics.js";
 
@@ -51,6 +52,18 @@ describe("citation and answer metrics", () => {
     expect(citationPrecision(["a", "b", "a"], { a: 1 })).toBeCloseTo(2 / 3);
     expect(citationPrecision([], { a: 1 })).toBeNull();
     expect(citationPrecision(["a"], {})).toBeNull();
+  });
+
+  it("rationale precision is the share of citations overlapping a rationale sentence of their document", () => {
+    const rationales = { d1: [[100, 200]] as Array<[number, number]> };
+    const cite = (doc_id: string, a: number, b: number) => ({ doc_id, doc_span: [a, b] as [number, number] });
+    expect(
+      rationalePrecision([cite("d1", 150, 180), cite("d1", 0, 100), cite("d2", 120, 130)], rationales),
+    ).toBeCloseTo(1 / 3);
+    expect(rationalePrecision([cite("d1", 199, 260)], rationales)).toBe(1);
+    expect(rationalePrecision([], rationales)).toBeNull();
+    expect(rationalePrecision([cite("d1", 0, 5)], undefined)).toBeNull();
+    expect(rationalePrecision([cite("d1", 0, 5)], {})).toBeNull();
   });
 
   it("answer hit needs every expected string, case-insensitively", () => {
