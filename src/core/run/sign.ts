@@ -1,7 +1,13 @@
 /** Detached Ed25519 signatures over a run's manifest root digest (SPEC §5, INV-SIG-001). */
-import { createPrivateKey, createPublicKey, sign } from "node:crypto";
+import { createHash, createPrivateKey, createPublicKey, sign } from "node:crypto";
 import type { Signature } from "../models/run.js";
-import { publicKeySha256 } from "../verify/checks/signature.js";
+
+/** Names a public key by the sha256 of its DER (SPKI) encoding. */
+export function publicKeySha256(pem: string): string {
+  return createHash("sha256")
+    .update(createPublicKey(pem).export({ type: "spki", format: "der" }))
+    .digest("hex");
+}
 
 /** Signs the ASCII hex of the root digest, so the signed bytes are visible in manifest.json. */
 export function signRootDigest(privateKeyPem: string, rootDigest: string): Signature {

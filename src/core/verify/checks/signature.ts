@@ -1,13 +1,8 @@
 /** signature (INV-SIG-001): when a signature is present, it verifies against the configured public key. */
-import { createHash, createPublicKey, verify } from "node:crypto";
+import { verify } from "node:crypto";
+import { publicKeySha256 } from "../../run/sign.js";
 import type { Check } from "../check.js";
 import { error, type Issue, warning } from "../issue.js";
-
-export function publicKeySha256(pem: string): string {
-  return createHash("sha256")
-    .update(createPublicKey(pem).export({ type: "spki", format: "der" }))
-    .digest("hex");
-}
 
 export const signatureCheck: Check = {
   name: "signature",
