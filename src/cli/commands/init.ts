@@ -26,7 +26,7 @@ export function registerInit(program: Command): void {
         const corpus = relative(target, DEMO_CORPUS).split("\\").join("/") || ".";
         const spec = {
           version: "1",
-          description: "Why did the Tacoma Narrows Bridge collapse?",
+          description: "How is a trick won in contract bridge?",
           constraints: { corpus, top_k: 5, min_supports_per_claim: 1, max_citations: 2 },
         };
         writeFileSync(file, `${JSON.stringify(spec, null, 2)}\n`);

@@ -6,7 +6,7 @@ import { topoOrder } from "../../../src/core/pipeline/topo.js";
 import { planFor, resolveParams } from "../../../src/core/plan/planner.js";
 import { specWithId } from "../../../src/core/run/produce.js";
 
-const spec = (constraints: ProblemSpec["constraints"] = { corpus: "sha256:" + "a".repeat(64) }) =>
+const spec = (constraints: ProblemSpec["constraints"] = { corpus: `sha256:${"a".repeat(64)}` }) =>
   specWithId({ version: "1", description: "Why is the sky blue?", constraints });
 
 describe("planFor", () => {
