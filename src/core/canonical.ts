@@ -11,8 +11,7 @@ import { CanonicalJsonError } from "./errors.js";
 
 export type JsonValue = null | boolean | number | string | JsonValue[] | { [key: string]: JsonValue };
 
-export const ID_KINDS = ["spec", "plan", "node", "call", "ev", "claim", "trace", "run", "report"] as const;
-export type IdKind = (typeof ID_KINDS)[number];
+export type IdKind = "spec" | "plan" | "node" | "call" | "ev" | "claim" | "trace" | "run" | "report";
 
 /** Throws CanonicalJsonError naming the JSON path of the first value JSON cannot hold. */
 function assertPlainJson(value: unknown, path: string): void {
@@ -49,11 +48,6 @@ export function canonicalJson(value: unknown): string {
   const text = canonicalize(value);
   if (text === undefined) throw new CanonicalJsonError("value has no JSON form", "$");
   return text;
-}
-
-/** Canonical JSON as UTF-8 bytes. */
-export function canonicalBytes(value: unknown): Buffer {
-  return Buffer.from(canonicalJson(value), "utf8");
 }
 
 export function sha256Hex(data: string | Uint8Array): string {

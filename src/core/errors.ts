@@ -93,4 +93,3 @@ export const ERROR_CODES = [
   "E_BUNDLE_INVALID",
   "E_KEY_INVALID",
 ] as const;
-export type ErrorCode = (typeof ERROR_CODES)[number];

@@ -86,5 +86,3 @@ export const Signature = z.strictObject({
   signature: z.string().regex(/^[A-Za-z0-9+/]+=*$/),
 });
 export type Signature = z.infer<typeof Signature>;
-
-export const ProvenanceRecord = JsonObject;
