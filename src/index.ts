@@ -1,8 +1,9 @@
 /**
- * The public library API of canon-reason (SPEC §8): planning, execution, verification,
+ * The public library API of canon-reason (SPEC §8): planning, execution, verification, evaluation,
  * the models and their schemas. Internal modules are not part of the API.
  */
 
+export { type CaseResult, type EvalOptions, runEval } from "./app/eval.js";
 export { type RunJobOptions, type RunJobResult, runJob } from "./app/run-job.js";
 export { canonicalJson, contentId, sha256Hex, withId } from "./core/canonical.js";
 export { CanonError, ERROR_CODES, InputError } from "./core/errors.js";
@@ -15,4 +16,5 @@ export { extractiveReasoner } from "./core/reason/extractive.js";
 export type { Derivation, Reasoner, ReasonerInput } from "./core/reason/reasoner.js";
 export { liveTools, type ProduceOptions, produceRun } from "./core/run/produce.js";
 export { type VerifyInput, verifyRun as verify } from "./core/verify/verifier.js";
+export { type EvalCase, type EvalInput, loadBeir, loadSuite, withRationales } from "./io/eval-input.js";
 export { PRODUCER } from "./version.js";

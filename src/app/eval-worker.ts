@@ -1,14 +1,30 @@
 /** A worker thread of `eval --workers N`: runs its share of the cases and posts each result. */
 import { parentPort, workerData } from "node:worker_threads";
+import { CanonError } from "../core/errors.js";
 import type { EvalInput } from "../io/eval-input.js";
-import { type EvalOptions, prepareEval, runCase } from "./eval.js";
+import { type EvalOptions, EvalRetrievals, runCase, type WorkerFailure } from "./eval.js";
 
-const { input, indices, options } = workerData as {
+const { input, indices, snapshot, options } = workerData as {
   input: EvalInput;
   indices: number[];
+  snapshot: string;
   options: EvalOptions;
 };
-const prepared = await prepareEval(input, options);
-for (const [k, c] of input.cases.entries()) {
-  parentPort?.postMessage({ index: indices[k], result: await runCase(c, prepared, options) });
+// The parent built the index before starting workers: each worker loads it from the store once.
+const retrievals = new EvalRetrievals(input, options, snapshot);
+try {
+  for (const [k, c] of input.cases.entries()) {
+    parentPort?.postMessage({ index: indices[k], result: await runCase(c, retrievals, options) });
+  }
+} catch (error) {
+  // Errors cross the thread boundary as plain objects: send the code and exit status explicitly,
+  // so bad input found in a worker still exits 2 in the parent.
+  if (!(error instanceof CanonError)) throw error;
+  const failure: WorkerFailure = {
+    code: error.code,
+    message: error.message,
+    exitCode: error.exitCode,
+    where: { ...error.where },
+  };
+  parentPort?.postMessage({ canon: failure });
 }

@@ -6,13 +6,14 @@
 import { performance } from "node:perf_hooks";
 import { Worker } from "node:worker_threads";
 import { canonicalJson } from "../core/canonical.js";
+import { CanonError, type ErrorLocation, InputError } from "../core/errors.js";
 import {
   answerHit,
   citationPrecision,
-  documentRanking,
   mean,
   mrrAt,
   ndcgAt,
+  rankDocuments,
   rationalePrecision,
   recallAt,
 } from "../core/eval/metrics.js";
@@ -20,13 +21,17 @@ import type { ProblemSpec } from "../core/models/spec.js";
 import { indexParamsOf, resolveParams } from "../core/plan/planner.js";
 import { DEFAULT_LIMITS } from "../io/corpus-reader.js";
 import type { EvalCase, EvalInput } from "../io/eval-input.js";
-import { type PreparedRetrieval, type Progress, prepareRetrieval } from "../io/retrieval-backend.js";
+import {
+  type IndexParams,
+  type PreparedRetrieval,
+  type Progress,
+  prepareRetrieval,
+} from "../io/retrieval-backend.js";
 import { DiskStore } from "../io/store.js";
 import { runJob } from "./run-job.js";
 
-/** Ranking depth for Recall@100: documents, each ranked by its best chunk among the top chunks. */
+/** Ranking depth for Recall@100: documents, each ranked by its best chunk. */
 const DOC_DEPTH = 100;
-const CHUNK_DEPTH = 1000;
 
 export interface EvalOptions {
   artifactsRoot: string;
@@ -55,46 +60,75 @@ function specOf(c: EvalCase, snapshot: string, overrides: ProblemSpec["constrain
   };
 }
 
-export async function prepareEval(input: EvalInput, options: EvalOptions): Promise<PreparedRetrieval> {
-  const first = input.cases[0] as EvalCase;
-  const params = resolveParams(specOf(first, "0".repeat(64), options.overrides), options.preset);
-  return prepareRetrieval(
-    new DiskStore(options.artifactsRoot),
-    input.corpus,
-    indexParamsOf(params),
-    DEFAULT_LIMITS,
-  );
+/**
+ * The retrieval backends of one eval (one per worker thread), keyed by index parameters. Cases
+ * normally share one index, loaded from the store once; a case that sets its own index
+ * parameters gets its own, so its run and its ranking metrics use the same index.
+ */
+export class EvalRetrievals {
+  private readonly byParams = new Map<string, Promise<PreparedRetrieval>>();
+  private snapshot: string | null;
+
+  /** `snapshot`: the corpus snapshot hash when already known (workers), so the corpus is not re-read. */
+  constructor(
+    private readonly input: EvalInput,
+    private readonly options: EvalOptions,
+    snapshot: string | null = null,
+  ) {
+    this.snapshot = snapshot;
+  }
+
+  /** The backend for these index parameters; the first call snapshots the corpus, later ones reuse it. */
+  async get(params: IndexParams): Promise<PreparedRetrieval> {
+    const key = canonicalJson(params);
+    let prepared = this.byParams.get(key);
+    if (prepared === undefined) {
+      const corpus = this.snapshot === null ? this.input.corpus : `sha256:${this.snapshot}`;
+      // Only the first index (built before the cases start) may show progress: a later one
+      // would take over the cases' progress bar.
+      const progress = this.byParams.size === 0 ? this.options.progress : undefined;
+      prepared = prepareRetrieval(
+        new DiskStore(this.options.artifactsRoot),
+        corpus,
+        params,
+        DEFAULT_LIMITS,
+        progress,
+      );
+      this.byParams.set(key, prepared);
+    }
+    const ready = await prepared;
+    this.snapshot = ready.snapshotHash;
+    return ready;
+  }
+
+  /** The corpus snapshot hash, preparing the index of the first case if nothing is prepared yet. */
+  async snapshotHash(): Promise<string> {
+    if (this.snapshot !== null) return this.snapshot;
+    const first = this.input.cases[0] as EvalCase;
+    const spec = specOf(first, "0".repeat(64), this.options.overrides);
+    return (await this.get(indexParamsOf(resolveParams(spec, this.options.preset)))).snapshotHash;
+  }
 }
 
 /** Runs one case as a real run and scores it. Pure apart from the run it writes. */
 export async function runCase(
   c: EvalCase,
-  prepared: PreparedRetrieval,
+  retrievals: EvalRetrievals,
   options: EvalOptions,
 ): Promise<CaseResult> {
-  const spec = specOf(c, prepared.snapshotHash, options.overrides);
-  // A case with its own index parameters gets its own index; the shared one would refuse the call.
-  const own = canonicalJson(indexParamsOf(resolveParams(spec, options.preset)));
-  const p = prepared.backend.provenance;
-  const shared = canonicalJson({
-    analyzer: p.analyzer.name,
-    bm25_k1: p.k1,
-    bm25_b: p.b,
-    chunk_chars: p.chunk_chars,
-    overlap_chars: p.overlap_chars,
-  });
+  const spec = specOf(c, await retrievals.snapshotHash(), options.overrides);
+  const prepared = await retrievals.get(indexParamsOf(resolveParams(spec, options.preset)));
   const result = await runJob({
     spec,
     preset: options.preset,
     seed: 0,
     artifactsRoot: options.artifactsRoot,
-    ...(own === shared ? { prepared } : {}),
+    prepared,
   });
   const query = spec.constraints.query ?? spec.description;
-  const ranked = documentRanking(
-    prepared.backend.index.search(query, CHUNK_DEPTH).map((h) => h.docId),
-    DOC_DEPTH,
-  );
+  // Separate from the run, which only retrieves top_k chunks: the same index and query, to depth 100.
+  const index = prepared.backend.index;
+  const ranked = rankDocuments((chunks) => index.search(query, chunks).map((h) => h.docId), DOC_DEPTH);
   const cited = result.answer.claims.flatMap((claim) => claim.citations.map((q) => q.doc_id));
   const relevant = c.expected.relevant ?? {};
   return {
@@ -152,21 +186,62 @@ export function summarize(
   };
 }
 
+/**
+ * Resolves every case's parameters before any run is written, so clashing constraints (say a
+ * case's overlap_chars against --chunk-chars) are bad input naming the case, not a failure
+ * half-way through (SPEC §9).
+ */
+function checkCases(input: EvalInput, options: EvalOptions): void {
+  for (const c of input.cases) {
+    try {
+      resolveParams(specOf(c, "0".repeat(64), options.overrides), options.preset);
+    } catch (error) {
+      // Only a clash of constraints is the case's fault; a bad --preset is the command's.
+      if (!(error instanceof InputError) || !error.where.field?.startsWith("constraints.")) throw error;
+      throw new InputError(
+        error.code,
+        `case ${JSON.stringify(c.case_id)}: ${error.message}`,
+        { ...c.where, ...(error.where.field === undefined ? {} : { field: error.where.field }) },
+        error,
+      );
+    }
+  }
+}
+
+/** A worker's failure, rebuilt in the parent with its code and exit status (bad input stays exit 2). */
+function workerFailure(error: unknown): Error {
+  if (typeof error === "object" && error !== null && "canon" in error) {
+    const { code, message, exitCode, where } = (error as { canon: WorkerFailure }).canon;
+    return new CanonError(code, message, { exitCode, where });
+  }
+  return error instanceof Error ? error : new Error(String(error));
+}
+
+export interface WorkerFailure {
+  code: string;
+  message: string;
+  exitCode: 1 | 2 | 3;
+  where: ErrorLocation;
+}
+
 export async function runEval(input: EvalInput, options: EvalOptions) {
   const started = performance.now();
-  const prepared = await prepareEval(input, options);
+  checkCases(input, options);
+  // Built (or loaded) here once, before any worker starts, so workers only ever load it.
+  const retrievals = new EvalRetrievals(input, options);
+  const snapshot = await retrievals.snapshotHash();
   const results: CaseResult[] = new Array(input.cases.length);
   options.progress?.start("cases", input.cases.length);
   let done = 0;
   const tick = () => options.progress?.update(++done);
   if (options.workers <= 1) {
     for (const [i, c] of input.cases.entries()) {
-      results[i] = await runCase(c, prepared, options);
+      results[i] = await runCase(c, retrievals, options);
       tick();
     }
   } else {
     // Cases are dealt round-robin; each worker loads the cached index from the store itself.
-    const shards = Array.from({ length: options.workers }, (_, w) =>
+    const shards = Array.from({ length: Math.min(options.workers, input.cases.length) }, (_, w) =>
       input.cases.map((c, i) => ({ c, i })).filter(({ i }) => i % options.workers === w),
     );
     await Promise.all(
@@ -177,14 +252,16 @@ export async function runEval(input: EvalInput, options: EvalOptions) {
               workerData: {
                 input: { ...input, cases: shard.map((s) => s.c) },
                 indices: shard.map((s) => s.i),
+                snapshot,
                 options: { ...options, progress: undefined },
               },
             });
-            worker.on("message", (m: { index: number; result: CaseResult }) => {
+            worker.on("message", (m: { index: number; result: CaseResult } | { canon: WorkerFailure }) => {
+              if ("canon" in m) return reject(workerFailure(m));
               results[m.index] = m.result;
               tick();
             });
-            worker.on("error", reject);
+            worker.on("error", (error) => reject(workerFailure(error)));
             worker.on("exit", (code) =>
               code === 0 ? resolveShard() : reject(new Error(`eval worker exited with code ${code}`)),
             );

@@ -51,13 +51,18 @@ export async function runJob(options: RunJobOptions): Promise<RunJobResult> {
     const corpus = spec.constraints.corpus;
     if (corpus === undefined)
       throw new InputError("E_USAGE", "a corpus is required (--corpus PATH)", { field: "corpus" });
-    const prepared = await prepareRetrieval(
-      store,
-      corpus,
-      indexParamsOf(params),
-      options.limits ?? DEFAULT_LIMITS,
-      options.progress,
-    );
+    // A backend handed in (eval) is used only for the snapshot it was built from; the retrieve
+    // tool itself refuses index parameters that disagree with it.
+    const prepared =
+      options.prepared !== undefined && options.prepared.snapshotHash === SNAPSHOT_REF.exec(corpus)?.[1]
+        ? options.prepared
+        : await prepareRetrieval(
+            store,
+            corpus,
+            indexParamsOf(params),
+            options.limits ?? DEFAULT_LIMITS,
+            options.progress,
+          );
     retrieval = prepared.backend;
     // Pin the spec to the snapshot, not the path: the run id must not depend on where the corpus lives.
     spec = { ...spec, constraints: { ...spec.constraints, corpus: `sha256:${prepared.snapshotHash}` } };

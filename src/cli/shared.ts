@@ -112,11 +112,12 @@ export function terminalProgress(enabled: boolean): Progress | undefined {
   if (!enabled || !process.stderr.isTTY) return undefined;
   const bar = new SingleBar({
     stream: process.stderr,
-    format: " {label} [{bar}] {percentage}% | {value}/{total} bytes | eta {eta}s",
+    format: " {label} [{bar}] {percentage}% | {value}/{total}{unit} | eta {eta}s",
     hideCursor: true,
   });
   return {
-    start: (label, total) => bar.start(total, 0, { label }),
+    // Indexing counts bytes; anything else (eval's "cases") counts what its label names.
+    start: (label, total) => bar.start(total, 0, { label, unit: label === "indexing" ? " bytes" : "" }),
     update: (done) => bar.update(done),
     stop: () => bar.stop(),
   };

@@ -18,6 +18,8 @@ export interface EvalCase {
   expected: z.infer<typeof Expected>;
   /** Rationale sentences (byte spans of each document's text), when sentence-level judgments exist. */
   rationales?: Rationales;
+  /** Where the case was defined, for errors found after loading (e.g. constraints that clash). */
+  where?: { file: string; line: number };
 }
 
 export interface EvalInput {
@@ -100,6 +102,7 @@ export function loadSuite(dir: string): EvalInput {
       description: parsed.data.description,
       constraints: { ...suite.data.constraints, ...parsed.data.constraints },
       expected: parsed.data.expected ?? {},
+      where: { file: problemsPath, line },
     };
   });
   if (cases.length === 0)

@@ -1,7 +1,7 @@
 import { existsSync, readFileSync } from "node:fs";
-import { join } from "node:path";
+import { join, relative } from "node:path";
 import { describe, expect, it } from "vitest";
-import { isCleanError, REPO, runCli } from "../helpers/cli.js";
+import { DEMO_CORPUS, isCleanError, REPO, runCli } from "../helpers/cli.js";
 import { tempDir, writeFiles } from "../helpers/tmp.js";
 
 const SUITE = join(REPO, "demo", "suite");
@@ -69,6 +69,52 @@ describe("canon-reason eval --suite", () => {
     expect(r.stdout).toMatch(/answer_hit_rate: 1\.0000 -> 0\.\d+/);
   });
 
+  it("a case with its own index parameters gets its own index (recorded, verified), for any worker count", () => {
+    const dir = tempDir();
+    writeFiles(dir, {
+      "mixed/suite.json": JSON.stringify({
+        corpus: relative(join(dir, "mixed"), DEMO_CORPUS),
+        name: "mixed",
+        version: "1",
+      }),
+      "mixed/problems.jsonl": [
+        { case_id: "shared", description: "When did the Golden Gate Bridge open?" },
+        {
+          case_id: "own",
+          description: "How is a trick won in contract bridge?",
+          constraints: { chunk_chars: 300, overlap_chars: 0 },
+          expected: { relevant: { "culture/contract-bridge.md": 1 } },
+        },
+      ]
+        .map((c) => JSON.stringify(c))
+        .join("\n"),
+    });
+    const suite = join(dir, "mixed");
+    const artifacts = tempDir();
+    const outs = ["1", "2"].map((workers) => {
+      const out = join(artifacts, `w${workers}`);
+      const r = runCli([
+        "eval",
+        "--suite",
+        suite,
+        "--artifacts-dir",
+        artifacts,
+        "--out",
+        out,
+        "--workers",
+        workers,
+      ]);
+      expect(r.status).toBe(0);
+      return readFileSync(join(out, "cases.jsonl"), "utf8");
+    });
+    expect(outs[1]).toBe(outs[0]);
+    const own = JSON.parse((outs[0] as string).split("\n")[1] as string);
+    expect(own.metrics.ndcg_at_10).toBe(1);
+    const spec = JSON.parse(readFileSync(join(artifacts, "runs", own.run_id, "spec.json"), "utf8"));
+    expect(spec.constraints.chunk_chars).toBe(300);
+    expect(runCli(["verify", own.run_id, "--artifacts-dir", artifacts]).status).toBe(0);
+  });
+
   it("rejects bad suites, flags and baselines with exit 2, naming file, line and field", () => {
     const dir = tempDir();
     writeFiles(dir, {
@@ -77,6 +123,9 @@ describe("canon-reason eval --suite", () => {
       "dup/suite.json": JSON.stringify({ corpus: "../corpus", name: "dup", version: "1" }),
       "dup/problems.jsonl": '{"case_id":"a","description":"x?"}\n{"case_id":"a","description":"y?"}\n',
       "baseline.json": '{"nothing": true}',
+      "clash/suite.json": JSON.stringify({ corpus: "../corpus", name: "clash", version: "1" }),
+      "clash/problems.jsonl":
+        '{"case_id":"a","description":"x?"}\n{"case_id":"b","description":"y?","constraints":{"overlap_chars":300}}\n',
     });
     const bad = runCli(["eval", "--suite", join(dir, "bad")]);
     expect(bad.status).toBe(2);
@@ -86,9 +135,20 @@ describe("canon-reason eval --suite", () => {
     expect(runCli(["eval", "--suite", SUITE, "--baseline", join(dir, "baseline.json")]).stderr).toMatch(
       /E_BASELINE_INVALID/,
     );
+    writeFiles(dir, {
+      "other.json": JSON.stringify({ ...JSON.parse(readFileSync(BASELINE, "utf8")), suite: "other" }),
+    });
+    const other = runCli(["eval", "--suite", SUITE, "--baseline", join(dir, "other.json")]);
+    expect(other.status).toBe(2);
+    expect(other.stderr).toMatch(/field "suite": the baseline is for "other", this eval is "demo"/);
+    expect(runCli(["eval", "--suite", SUITE, "--limit", "0"]).stderr).toMatch(/--limit must be at least 1/);
+    // Constraints that only clash with a flag are found before any run, in any worker count.
+    const clash = runCli(["eval", "--suite", join(dir, "clash"), "--chunk-chars", "250", "--workers", "2"]);
+    expect(clash.status).toBe(2);
+    expect(clash.stderr).toMatch(/problems\.jsonl:2: field "constraints\.overlap_chars": case "b"/);
     expect(runCli(["eval"]).stderr).toMatch(/exactly one of --suite DIR or --beir DIR/);
     expect(runCli(["eval", "--suite", join(dir, "missing")]).status).toBe(2);
-    for (const r of [bad, dup]) expect(isCleanError(r)).toBe(true);
+    for (const r of [bad, dup, other, clash]) expect(isCleanError(r)).toBe(true);
   });
 });
 

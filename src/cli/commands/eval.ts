@@ -2,12 +2,14 @@
 import { mkdirSync } from "node:fs";
 import { join, resolve } from "node:path";
 import type { Command } from "commander";
+import { z } from "zod";
 import { runEval } from "../../app/eval.js";
 import { canonicalJson } from "../../core/canonical.js";
 import { InputError } from "../../core/errors.js";
 import { regressions } from "../../core/eval/gate.js";
 import { ANALYZERS } from "../../core/models/spec.js";
 import { DEFAULT_PRESET } from "../../core/plan/planner.js";
+import { zodToInputError } from "../../core/zod-errors.js";
 import { loadBeir, loadSuite, withRationales } from "../../io/eval-input.js";
 import { writeFileAtomic } from "../../io/store.js";
 import {
@@ -42,20 +44,17 @@ interface EvalCliOptions {
   json?: boolean;
 }
 
-function readBaseline(path: string): Record<string, { mean: number | null }> {
-  const value = readUserJson(path) as { metrics?: unknown };
-  if (
-    typeof value !== "object" ||
-    value === null ||
-    typeof value.metrics !== "object" ||
-    value.metrics === null
-  ) {
-    throw new InputError("E_BASELINE_INVALID", "not a summary.json written by eval (no metrics object)", {
-      file: path,
-      field: "metrics",
-    });
-  }
-  return value.metrics as Record<string, { mean: number | null }>;
+// A baseline is user input: parse it fully, so a hand-edited or foreign file is an error,
+// not a silently skipped metric.
+const BaselineFile = z.object({
+  suite: z.string(),
+  metrics: z.record(z.string(), z.object({ mean: z.number().nullable(), cases: z.int().min(0) })),
+});
+
+function readBaseline(path: string): z.infer<typeof BaselineFile> {
+  const parsed = BaselineFile.safeParse(readUserJson(path));
+  if (!parsed.success) throw zodToInputError(parsed.error, "E_BASELINE_INVALID", path);
+  return parsed.data;
 }
 
 export function registerEval(program: Command): void {
@@ -108,6 +107,10 @@ export function registerEval(program: Command): void {
         if (o.analyzer !== undefined && !(ANALYZERS as readonly string[]).includes(o.analyzer)) {
           throw new InputError("E_USAGE", `unknown analyzer "${o.analyzer}"`, { field: "--analyzer" });
         }
+        if (o.limit !== undefined && o.limit < 1)
+          throw new InputError("E_USAGE", "--limit must be at least 1", { field: "--limit" });
+        if (o.tolerance < 0)
+          throw new InputError("E_USAGE", "--tolerance must not be negative", { field: "--tolerance" });
         const baseline = o.baseline === undefined ? undefined : readBaseline(o.baseline);
         if (o.rationales !== undefined && o.beir === undefined)
           throw new InputError("E_USAGE", "--rationales needs --beir");
@@ -118,8 +121,14 @@ export function registerEval(program: Command): void {
             : o.rationales === undefined
               ? beir
               : withRationales(beir, resolve(o.rationales), o.split);
-        const input =
-          o.limit === undefined ? loaded : { ...loaded, cases: loaded.cases.slice(0, Math.max(1, o.limit)) };
+        if (baseline !== undefined && baseline.suite !== loaded.name) {
+          throw new InputError(
+            "E_BASELINE_INVALID",
+            `the baseline is for "${baseline.suite}", this eval is "${loaded.name}"`,
+            { file: o.baseline as string, field: "suite" },
+          );
+        }
+        const input = o.limit === undefined ? loaded : { ...loaded, cases: loaded.cases.slice(0, o.limit) };
         const root = artifactsRoot(o.artifactsDir);
         const overrides = {
           ...(o.analyzer === undefined ? {} : { analyzer: o.analyzer as "simple" | "english" }),
@@ -141,7 +150,8 @@ export function registerEval(program: Command): void {
         mkdirSync(out, { recursive: true });
         writeFileAtomic(join(out, "cases.jsonl"), cases.map((c) => `${canonicalJson(c)}\n`).join(""));
         writeFileAtomic(join(out, "summary.json"), `${JSON.stringify(summary, null, 2)}\n`);
-        const found = baseline === undefined ? [] : regressions(baseline, summary.metrics, o.tolerance);
+        const found =
+          baseline === undefined ? [] : regressions(baseline.metrics, summary.metrics, o.tolerance);
         if (o.json) printJson({ out, ...summary, regressions: found });
         else {
           const rows = Object.entries(summary.metrics).map(

@@ -89,3 +89,18 @@ export function documentRanking(chunkDocs: readonly string[], depth: number): st
   }
   return [...seen];
 }
+
+/**
+ * The document ranking that nDCG, Recall and MRR are computed from. `searchChunks(k)` returns
+ * the doc ids of the best k chunks, best first, chunk ties broken by doc id, so documents rank
+ * by their best chunk with ties broken by doc id. The chunk search deepens until it yields
+ * `depth` documents or runs out of matching chunks: a document with many chunks cannot push
+ * others out of the top `depth`.
+ */
+export function rankDocuments(searchChunks: (k: number) => readonly string[], depth: number): string[] {
+  for (let k = depth * 10; ; k *= 4) {
+    const chunkDocs = searchChunks(k);
+    const ranked = documentRanking(chunkDocs, depth);
+    if (ranked.length >= depth || chunkDocs.length < k) return ranked;
+  }
+}

@@ -7,6 +7,7 @@ import {
   mean,
   mrrAt,
   ndcgAt,
+  rankDocuments,
   rationalePrecision,
   recallAt,
 } from "../../../src/core/eval/metrics.js";
@@ -80,6 +81,20 @@ describe("citation and answer metrics", () => {
 
   it("documents rank by their best chunk", () => {
     expect(documentRanking(["a", "b", "a", "c", "b", "d"], 3)).toEqual(["a", "b", "c"]);
+  });
+
+  it("the document ranking searches deeper when one document fills the chunk ranking", () => {
+    // 50 chunks of "a" outrank the chunks of b and c; a first search for 20 chunks sees only "a".
+    const chunks = [...Array.from({ length: 50 }, () => "a"), "b", "c"];
+    const depths: number[] = [];
+    const search = (k: number) => {
+      depths.push(k);
+      return chunks.slice(0, k);
+    };
+    expect(rankDocuments(search, 2)).toEqual(["a", "b"]);
+    expect(depths).toEqual([20, 80]);
+    // Fewer matching chunks than asked for: the ranking is complete, however short.
+    expect(rankDocuments(() => ["a", "a"], 100)).toEqual(["a"]);
   });
 });
 
