@@ -1,11 +1,21 @@
 /**
- * The public library API of canon-reason (SPEC §8): planning, execution, verification, evaluation,
- * the models and their schemas. Internal modules are not part of the API.
+ * The public library API of canon-reason (SPEC §8): planning, execution, verification, replay,
+ * diff, evaluation, the models and their schemas. Internal modules are not part of the API.
  */
 
+export { diffRunDirectories } from "./app/diff.js";
 export { type CaseResult, type EvalOptions, runEval } from "./app/eval.js";
+export { type ReplayResult, replayRunDirectory } from "./app/replay.js";
 export { type RunJobOptions, type RunJobResult, runJob } from "./app/run-job.js";
 export { canonicalJson, contentId, sha256Hex, withId } from "./core/canonical.js";
+export {
+  diffRuns,
+  type FieldChange,
+  type LayerDiff,
+  type RunDiff,
+  type SnapshotDocuments,
+} from "./core/diff/diff.js";
+export { LAYERS, type Layer } from "./core/diff/layers.js";
 export { CanonError, ERROR_CODES, InputError } from "./core/errors.js";
 export * from "./core/models/index.js";
 export { modelJsonSchemas } from "./core/models/json-schema.js";
@@ -14,7 +24,9 @@ export { type ExecuteOptions, execute, type ToolDispatcher } from "./core/pipeli
 export { DEFAULT_PRESET, PRESETS, planFor, resolveParams } from "./core/plan/planner.js";
 export { extractiveReasoner } from "./core/reason/extractive.js";
 export type { Derivation, Reasoner, ReasonerInput } from "./core/reason/reasoner.js";
+export { type Divergence, firstDivergence } from "./core/replay/divergence.js";
 export { liveTools, type ProduceOptions, produceRun } from "./core/run/produce.js";
 export { type VerifyInput, verifyRun as verify } from "./core/verify/verifier.js";
+export { exportRun, importRun } from "./io/bundle.js";
 export { type EvalCase, type EvalInput, loadBeir, loadSuite, withRationales } from "./io/eval-input.js";
 export { PRODUCER } from "./version.js";

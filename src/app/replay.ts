@@ -16,6 +16,7 @@ import { type Divergence, firstDivergence } from "../core/replay/divergence.js";
 import { RUN_FILES, traceFile } from "../core/run/files.js";
 import { liveTools, traceRun } from "../core/run/produce.js";
 import { prepareRetrieval } from "../io/retrieval-backend.js";
+import { readRunDirectory } from "../io/run-reader.js";
 import { DiskStore } from "../io/store.js";
 
 export interface ReplayResult {
@@ -83,7 +84,7 @@ export async function replayRun(
   if (reasoner === undefined || reasoner.version !== runtime.reasoner.version) {
     throw new InputError(
       "E_USAGE",
-      `the run was reasoned by ${runtime.reasoner.id} ${runtime.reasoner.version}; this build has ${extractiveReasoner.id} ${extractiveReasoner.version}`,
+      `the run was reasoned by ${runtime.reasoner.id} ${runtime.reasoner.version}; this build has ${extractiveReasoner.id} ${extractiveReasoner.version}, so it cannot replay the run: \`canon-reason diff\` it against a run made by this build`,
       { file: runDir },
     );
   }
@@ -120,6 +121,8 @@ export async function replayRun(
     reasoner,
     provenance,
     dispatcher,
+    // A recorded result that no longer fits its call is a divergence to show, not bad input.
+    partialOnToolFailure: true,
   });
   const replayedBytes = traceFile(replayed.trace);
   const before = Buffer.from(recordedBytes).toString("utf8");
@@ -132,4 +135,13 @@ export async function replayRun(
     replayed_sha256: sha256Hex(replayedBytes),
     divergence,
   };
+}
+
+/** Replays the run in `runDir`; `storeRoot` is the artifacts root whose store holds its snapshot. */
+export function replayRunDirectory(
+  runDir: string,
+  storeRoot: string,
+  mode: "frozen" | "live",
+): Promise<ReplayResult> {
+  return replayRun(readRunDirectory(runDir).files, runDir, storeRoot, mode);
 }

@@ -1,37 +1,104 @@
 /**
  * Reads a run directory into memory for the verifier and `inspect`. A run is hostile input:
- * symlinks are never followed and oversized files are not read, and both are reported
- * as anomalies so the verifier can fail a check instead of crashing or reading outside.
+ * symlinks are never followed (not even one swapped in after the directory was listed),
+ * oversized files are not read, and the whole read is bounded in bytes, entries and depth.
+ * Everything not read is reported as an anomaly, so the verifier fails a check instead of
+ * crashing or reading outside the run.
  */
-import { lstatSync, readdirSync, readFileSync } from "node:fs";
+import { closeSync, constants, fstatSync, lstatSync, openSync, readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
+import { InputError } from "../core/errors.js";
 
-/** No artifact of a real run comes near this; a larger file is a hostile or broken run. */
-export const MAX_RUN_FILE_BYTES = 256 * 1024 * 1024;
+/** No artifact of a real run comes near these; a larger run is a hostile or broken one. */
+export const RUN_READ_LIMITS = {
+  maxFileBytes: 256 * 1024 * 1024,
+  maxTotalBytes: 1024 * 1024 * 1024,
+  maxEntries: 100_000,
+  /** evidence/<hash>.txt is the deepest path a run holds. */
+  maxDepth: 8,
+};
+export type RunReadLimits = typeof RUN_READ_LIMITS;
 
 export interface RunDirectory {
   files: Map<string, Uint8Array>;
-  /** Entries that were not read, with why: symlinks, special files, oversized files. */
+  /** Entries that were not read, with why: symlinks, special files, oversized files, limits. */
   anomalies: Array<{ path: string; reason: string }>;
 }
 
-export function readRunDirectory(runDir: string): RunDirectory {
+/** O_NOFOLLOW makes open fail on a symlink, closing the gap between lstat and read. */
+const OPEN_FLAGS = constants.O_RDONLY | (constants.O_NOFOLLOW ?? 0);
+
+const errorCode = (e: unknown) => (e as NodeJS.ErrnoException).code ?? String(e);
+
+export function readRunDirectory(runDir: string, limits: RunReadLimits = RUN_READ_LIMITS): RunDirectory {
   const files = new Map<string, Uint8Array>();
   const anomalies: RunDirectory["anomalies"] = [];
-  const walk = (dir: string, prefix: string) => {
-    for (const name of readdirSync(dir).sort()) {
-      const rel = prefix === "" ? name : `${prefix}/${name}`;
-      if (rel === "volatile") continue;
-      const full = join(dir, name);
-      const st = lstatSync(full);
-      if (st.isSymbolicLink()) anomalies.push({ path: rel, reason: "symbolic link (never followed)" });
-      else if (st.isDirectory()) walk(full, rel);
-      else if (!st.isFile()) anomalies.push({ path: rel, reason: "not a regular file" });
-      else if (st.size > MAX_RUN_FILE_BYTES)
-        anomalies.push({ path: rel, reason: `larger than ${MAX_RUN_FILE_BYTES} bytes` });
-      else files.set(rel, readFileSync(full));
+  let total = 0;
+  let entries = 0;
+
+  /** Reads one regular file through a descriptor that cannot be a symlink; a string says why not. */
+  const readFile = (full: string): Uint8Array | string => {
+    let fd: number;
+    try {
+      fd = openSync(full, OPEN_FLAGS);
+    } catch (e) {
+      return errorCode(e) === "ELOOP" ? "symbolic link (never followed)" : `unreadable (${errorCode(e)})`;
+    }
+    try {
+      const st = fstatSync(fd);
+      if (!st.isFile()) return "not a regular file";
+      if (st.size > limits.maxFileBytes) return `larger than ${limits.maxFileBytes} bytes (not read)`;
+      if (total + st.size > limits.maxTotalBytes)
+        return `run exceeds ${limits.maxTotalBytes} bytes in total (not read)`;
+      const bytes = readFileSync(fd);
+      total += bytes.length;
+      return bytes;
+    } finally {
+      closeSync(fd);
     }
   };
-  walk(runDir, "");
+
+  const walk = (dir: string, prefix: string, depth: number) => {
+    let names: string[];
+    try {
+      names = readdirSync(dir).sort();
+    } catch (e) {
+      if (prefix === "") throw e;
+      anomalies.push({ path: prefix, reason: `unreadable directory (${errorCode(e)})` });
+      return;
+    }
+    for (const name of names) {
+      const rel = prefix === "" ? name : `${prefix}/${name}`;
+      // volatile/ is never fingerprinted or compared (SPEC §4): not read at all.
+      if (rel === "volatile") continue;
+      if (++entries > limits.maxEntries) {
+        anomalies.push({ path: rel, reason: `more than ${limits.maxEntries} entries in the run (not read)` });
+        return;
+      }
+      const full = join(dir, name);
+      let st: ReturnType<typeof lstatSync>;
+      try {
+        st = lstatSync(full);
+      } catch (e) {
+        anomalies.push({ path: rel, reason: `unreadable (${errorCode(e)})` });
+        continue;
+      }
+      if (st.isSymbolicLink()) anomalies.push({ path: rel, reason: "symbolic link (never followed)" });
+      else if (st.isDirectory()) {
+        if (depth >= limits.maxDepth) anomalies.push({ path: rel, reason: "nested too deeply (not read)" });
+        else walk(full, rel, depth + 1);
+      } else {
+        const read = readFile(full);
+        if (typeof read === "string") anomalies.push({ path: rel, reason: read });
+        else files.set(rel, read);
+      }
+    }
+  };
+
+  try {
+    walk(runDir, "", 0);
+  } catch (e) {
+    throw new InputError("E_NOT_A_RUN", `cannot read the run directory (${errorCode(e)})`, { file: runDir });
+  }
   return { files, anomalies };
 }

@@ -1,4 +1,4 @@
-import { readFileSync, writeFileSync } from "node:fs";
+import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { gunzipSync, gzipSync } from "node:zlib";
 import { describe, expect, it } from "vitest";
@@ -88,5 +88,86 @@ describe("export / import", () => {
     }
     expect(runCli(["import", join(dir, "missing.crbundle")]).status).toBe(2);
     expect(runCli(["export", join(dir, "nope"), "-o", join(dir, "x")]).status).toBe(2);
+  });
+
+  it("refuses hostile record headers and a run filed under another id", () => {
+    const source = tempDir();
+    const out = JSON.parse(
+      runCli([
+        "run",
+        "When did the Golden Gate Bridge open?",
+        "--corpus",
+        DEMO_CORPUS,
+        "--artifacts-dir",
+        source,
+        "--json",
+      ]).stdout,
+    );
+    const dir = tempDir();
+    const good = join(dir, "good.crbundle");
+    runCli(["export", out.run_dir, "-o", good]);
+    const raw = gunzipSync(readFileSync(good));
+    const otherId = `run_v1_${"0".repeat(64)}`;
+    const renamed = Buffer.from(raw.toString("latin1").replace(out.run_id, otherId), "latin1");
+    const nullHeader = Buffer.concat([
+      Buffer.from("CRBUNDLE1\n"),
+      Buffer.from([4, 0, 0, 0]),
+      Buffer.from("null"),
+    ]);
+    const cases: Array<[string, Buffer, RegExp]> = [
+      ["a null record header", gzipSync(nullHeader), /invalid record header/],
+      ["a run filed under another id", gzipSync(renamed), /run\.json does not name the run/],
+    ];
+    for (const [name, bytes, message] of cases) {
+      const file = join(dir, `${name}.crbundle`);
+      writeFileSync(file, bytes);
+      const target = tempDir();
+      const r = runCli(["import", file, "--artifacts-dir", target]);
+      expect(r.status, name).toBe(2);
+      expect(r.stderr, name).toMatch(message);
+      expect(isCleanError(r), name).toBe(true);
+      expect(existsSync(join(target, "runs")), name).toBe(false);
+    }
+    const directory = runCli(["import", dir]);
+    expect(directory.status).toBe(2);
+    expect(directory.stderr).toMatch(/cannot read \(EISDIR\)/);
+  });
+
+  it("never overwrites a differing run with the same id", () => {
+    const source = tempDir();
+    const out = JSON.parse(
+      runCli([
+        "run",
+        "When did the Golden Gate Bridge open?",
+        "--corpus",
+        DEMO_CORPUS,
+        "--artifacts-dir",
+        source,
+        "--json",
+      ]).stdout,
+    );
+    const bundle = join(tempDir(), "run.crbundle");
+    runCli(["export", out.run_dir, "-o", bundle]);
+    const target = tempDir();
+    expect(runCli(["import", bundle, "--artifacts-dir", target]).status).toBe(0);
+    const manifest = join(target, "runs", out.run_id, "manifest.json");
+    const altered = readFileSync(manifest, "utf8").replace('"version":"1"', '"version":"1" ');
+    writeFileSync(manifest, altered);
+    const r = runCli(["import", bundle, "--artifacts-dir", target]);
+    expect(r.status).toBe(2);
+    expect(r.stderr).toMatch(/a different run with this id already exists/);
+    expect(readFileSync(manifest, "utf8")).toBe(altered);
+  });
+
+  it("exits 2 when exporting a directory that is not a run, or a run whose run.json is corrupt", () => {
+    const notARun = runCli(["export", tempDir(), "-o", join(tempDir(), "x.crbundle")]);
+    expect(notARun.status).toBe(2);
+    expect(notARun.stderr).toMatch(/no run files in it/);
+    const corrupt = tempDir();
+    writeFileSync(join(corrupt, "run.json"), "{ not json");
+    const r = runCli(["export", corrupt, "-o", join(tempDir(), "x.crbundle")]);
+    expect(r.status).toBe(2);
+    expect(r.stderr).toMatch(/run\.json is missing or unreadable/);
+    expect(isCleanError(r)).toBe(true);
   });
 });

@@ -12,7 +12,7 @@ import { prepareRetrieval } from "../../src/io/retrieval-backend.js";
 import { writeRun } from "../../src/io/run-writer.js";
 import { DiskStore } from "../../src/io/store.js";
 import { PRODUCER } from "../../src/version.js";
-import { DEMO_CORPUS, runCli } from "../helpers/cli.js";
+import { DEMO_CORPUS, isCleanError, runCli } from "../helpers/cli.js";
 import { tempDir } from "../helpers/tmp.js";
 
 const QUESTION = "How is a trick won in contract bridge?";
@@ -114,6 +114,10 @@ describe("diff names the layer that changed", () => {
     const { runDir } = writeRun(root, produced.runId, produced.files);
     const d = diff(baseline, runDir);
     expect(d.first_layer).toBe("reasoner");
+    // This build cannot re-derive with another reasoner version: bad input, and it says what to do.
+    const replay = runCli(["replay", runDir]);
+    expect(replay.status).toBe(2);
+    expect(replay.stderr).toMatch(/reasoned by extractive 2; this build has extractive 1.*canon-reason diff/);
     expect(d.layers.find((l: { layer: string }) => l.layer === "reasoner").changes).toContainEqual({
       field: "reasoner.version",
       before: "1",
@@ -134,9 +138,23 @@ describe("diff names the layer that changed", () => {
 });
 
 describe("diff on bad input", () => {
-  it("exits 2 when either side is not a run", () => {
-    const r = runCli(["diff", baseline, join(root, "nope")]);
+  it("exits 2 when either side is missing or not a run", () => {
+    const missing = runCli(["diff", baseline, join(root, "nope")]);
+    expect(missing.status).toBe(2);
+    expect(missing.stderr).toMatch(/no such run directory/);
+    const notARun = runCli(["diff", tempDir(), baseline]);
+    expect(notARun.status).toBe(2);
+    expect(notARun.stderr).toMatch(/no run files in it/);
+    expect(isCleanError(notARun)).toBe(true);
+  });
+
+  it("exits 2 on a run whose trace does not parse, and points at verify", () => {
+    const broken = join(tempDir(), "broken");
+    cpSync(baseline, broken, { recursive: true });
+    writeFileSync(join(broken, "trace.jsonl"), "garbage\n");
+    const r = runCli(["diff", baseline, broken]);
     expect(r.status).toBe(2);
-    expect(r.stderr).toMatch(/no such run directory/);
+    expect(r.stderr).toMatch(/trace\.jsonl line 1 is not valid JSON: run `canon-reason verify` on it first/);
+    expect(isCleanError(r)).toBe(true);
   });
 });

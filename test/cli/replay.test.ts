@@ -1,4 +1,4 @@
-import { cpSync, readFileSync, writeFileSync } from "node:fs";
+import { cpSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import { DEMO_CORPUS, isCleanError, runCli } from "../helpers/cli.js";
@@ -64,9 +64,51 @@ describe("canon-reason replay", () => {
     expect(live.divergence.field).toMatch(/^result\.payload\.hits\[0\]\.score$/);
   });
 
-  it("exits 2 on something that is not a run", () => {
-    const r = runCli(["replay", join(tempDir(), "nothing")]);
+  it("reports a recorded result that no longer fits its call as a mismatch, not an error", () => {
+    const dir = join(artifacts, "runs", "reargued");
+    cpSync(runs.evidence as string, dir, { recursive: true });
+    const trace = readFileSync(join(dir, "trace.jsonl"), "utf8");
+    writeFileSync(join(dir, "trace.jsonl"), trace.replace('"call":{"args":{', '"call":{"args":{"extra":1,'));
+    const out = JSON.parse(runCli(["replay", dir, "--json"]).stdout);
+    expect(out).toMatchObject({
+      identical: false,
+      divergence: { kind: "tool_called", field: "call.args.extra" },
+    });
+  });
+
+  it("writes nothing: runs/ holds the same entries after a replay", () => {
+    const before = readdirSync(join(artifacts, "runs")).sort();
+    expect(runCli(["replay", runs.evidence as string, "--live"]).status).toBe(0);
+    expect(readdirSync(join(artifacts, "runs")).sort()).toEqual(before);
+  });
+
+  it.each([
+    ["a missing path", () => join(tempDir(), "nothing"), /no such run directory/],
+    ["a directory that is not a run", () => tempDir(), /no run files in it/],
+    [
+      "a run whose run.json is corrupt",
+      () => {
+        const dir = join(tempDir(), "corrupt");
+        cpSync(runs.evidence as string, dir, { recursive: true });
+        writeFileSync(join(dir, "run.json"), "{ not json");
+        return dir;
+      },
+      /run\.json is unreadable/,
+    ],
+  ])("exits 2 with a clear message on %s", (_name, make, message) => {
+    const r = runCli(["replay", make()]);
     expect(r.status).toBe(2);
+    expect(r.stderr).toMatch(message);
     expect(isCleanError(r)).toBe(true);
+  });
+
+  it("live replay exits 2 when the pinned corpus snapshot is not in the store", () => {
+    const elsewhere = join(tempDir(), "runs", "copy");
+    cpSync(runs.evidence as string, elsewhere, { recursive: true });
+    const r = runCli(["replay", elsewhere, "--live"]);
+    expect(r.status).toBe(2);
+    expect(r.stderr).toMatch(/E_STORE_MISSING.*is not in the store/);
+    expect(isCleanError(r)).toBe(true);
+    expect(runCli(["replay", elsewhere]).status).toBe(0); // frozen needs no store
   });
 });

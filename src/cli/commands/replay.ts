@@ -1,7 +1,6 @@
 /** `canon-reason replay`: re-execute a run (frozen, or with live retrieval) and compare traces byte for byte. */
 import type { Command } from "commander";
-import { replayRun } from "../../app/replay.js";
-import { readRunDirectory } from "../../io/run-reader.js";
+import { replayRunDirectory } from "../../app/replay.js";
 import { action, printJson, resolveRunDir } from "../shared.js";
 import { storeRootFor } from "./verify.js";
 
@@ -25,9 +24,7 @@ export function registerReplay(program: Command): void {
     .action(
       action(async (ref: string, o: ReplayOptions) => {
         const runDir = resolveRunDir(ref, o.artifactsDir);
-        const { files } = readRunDirectory(runDir);
-        const result = await replayRun(
-          files,
+        const result = await replayRunDirectory(
           runDir,
           storeRootFor(runDir, o.artifactsDir),
           o.live ? "live" : "frozen",

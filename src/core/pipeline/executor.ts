@@ -30,6 +30,11 @@ export interface ExecuteOptions {
   header: TraceHeader;
   dispatcher: ToolDispatcher;
   reasoner: Reasoner;
+  /**
+   * Return the events up to a failing tool instead of throwing. Replay uses it: a recorded
+   * result that no longer matches its call is a divergence to point at, not an error.
+   */
+  partialOnToolFailure?: boolean;
 }
 
 /** Text and rank of registered evidence, kept beside the trace for later steps. */
@@ -71,13 +76,17 @@ export function execute(spec: ProblemSpec, plan: Plan, options: ExecuteOptions):
     validated: [],
     insufficient: null,
   };
-  for (const node of topoOrder(plan.nodes)) {
-    const emit: Emit = (event) => {
-      events.push({ idx: events.length, node_id: node.id, ...event } as TraceEvent);
-    };
-    emit({ type: "step_started", kind: node.kind });
-    const output = runStep(node, spec, state, emit, options);
-    emit({ type: "step_finished", kind: node.kind, output });
+  try {
+    for (const node of topoOrder(plan.nodes)) {
+      const emit: Emit = (event) => {
+        events.push({ idx: events.length, node_id: node.id, ...event } as TraceEvent);
+      };
+      emit({ type: "step_started", kind: node.kind });
+      const output = runStep(node, spec, state, emit, options);
+      emit({ type: "step_finished", kind: node.kind, output });
+    }
+  } catch (error) {
+    if (!(options.partialOnToolFailure && error instanceof ToolFailedError)) throw error;
   }
   return { header: options.header, events };
 }

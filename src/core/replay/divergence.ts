@@ -43,6 +43,20 @@ export function firstDifference(
   return null;
 }
 
+const UNPARSEABLE = { type: "unparseable" } as const;
+
+function parseLine(line: string | undefined): Record<string, unknown> | null {
+  if (line === undefined || line === "") return null;
+  try {
+    const value: unknown = JSON.parse(line);
+    return typeof value === "object" && value !== null && !Array.isArray(value)
+      ? (value as Record<string, unknown>)
+      : UNPARSEABLE;
+  } catch {
+    return UNPARSEABLE;
+  }
+}
+
 /** Compares two trace.jsonl texts line by line; null when they are identical. */
 export function firstDivergence(recorded: string, replayed: string): Divergence | null {
   if (recorded === replayed) return null;
@@ -50,18 +64,14 @@ export function firstDivergence(recorded: string, replayed: string): Divergence 
   const b = replayed.split("\n");
   for (let i = 0; i < Math.max(a.length, b.length); i++) {
     if (a[i] === b[i]) continue;
-    const parse = (line: string | undefined): Record<string, unknown> | null => {
-      if (line === undefined || line === "") return null;
-      try {
-        return JSON.parse(line) as Record<string, unknown>;
-      } catch {
-        return { unparseable: line };
-      }
-    };
-    const before = parse(a[i]);
-    const after = parse(b[i]);
+    const before = parseLine(a[i]);
+    const after = parseLine(b[i]);
+    const known = [before, after].find((l) => l !== null && l !== UNPARSEABLE) ?? before ?? after;
+    const kind = String(known?.type ?? "missing");
+    // A line that is not JSON has no fields to compare: show both lines as they are.
+    if (before === UNPARSEABLE || after === UNPARSEABLE)
+      return { index: i - 1, kind, field: "(line)", before: a[i] ?? null, after: b[i] ?? null };
     const d = firstDifference(before, after);
-    const kind = String((before ?? after)?.type ?? "missing");
     return {
       index: i - 1,
       kind,

@@ -25,7 +25,7 @@ import {
   type TraceHeader,
 } from "../models/trace.js";
 import { liveDispatcher } from "../pipeline/dispatch.js";
-import { execute, type ToolDispatcher } from "../pipeline/executor.js";
+import { type ExecuteOptions, execute, type ToolDispatcher } from "../pipeline/executor.js";
 import {
   type DocumentBytesLookup,
   makeRetrieveTool,
@@ -116,7 +116,10 @@ export interface TracedRun {
 }
 
 /** Plans and executes: everything up to the trace, which is what replay compares. */
-export function traceRun(specInput: ProblemSpec, options: Omit<ProduceOptions, "verify">): TracedRun {
+export function traceRun(
+  specInput: ProblemSpec,
+  options: Omit<ProduceOptions, "verify"> & Pick<ExecuteOptions, "partialOnToolFailure">,
+): TracedRun {
   const spec = specWithId(specInput);
   const plan = planFor(spec, options.preset);
   const inputs = runInputsOf(spec, plan, options);
@@ -129,7 +132,14 @@ export function traceRun(specInput: ProblemSpec, options: Omit<ProduceOptions, "
     plan_id: plan.id,
     producer: { ...options.producer },
   };
-  const trace = execute(spec, plan, { header, dispatcher: options.dispatcher, reasoner: options.reasoner });
+  const trace = execute(spec, plan, {
+    header,
+    dispatcher: options.dispatcher,
+    reasoner: options.reasoner,
+    ...(options.partialOnToolFailure === undefined
+      ? {}
+      : { partialOnToolFailure: options.partialOnToolFailure }),
+  });
   const traceId = contentId("trace", { header: trace.header, events: trace.events });
   return { spec, plan, trace, record: { version: RUN_VERSION, run_id: runId, inputs, trace_id: traceId } };
 }

@@ -1,5 +1,5 @@
 /** The shape of a verification check: a named pure function with an invariant id (SPEC §5). */
-import type { Issue } from "./issue.js";
+import type { Finding } from "./findings.js";
 import type { RunView } from "./view.js";
 
 /** Read access to the content-addressed store; get() re-hashes and throws on corruption. */
@@ -14,8 +14,9 @@ export interface CheckContext {
   publicKeyPem?: string;
 }
 
+/** What a check returns: typed findings (severity and wording are applied by the orchestrator). */
 export interface CheckOutcome {
-  issues: Issue[];
+  findings: Finding[];
   details: string;
   metrics?: Record<string, number>;
 }

@@ -1,11 +1,17 @@
 /**
  * The verifier (SPEC §5): independent of the producer, it reads only the run's files (and the
  * store), trusts no recorded id or hash, runs every check, and only then applies the policy.
- * Checks never stop the others: an auditor needs the whole report.
+ * Checks never stop the others: an auditor needs the whole report. Checks return typed
+ * findings; severity and wording are applied here, once.
  */
 import { withId } from "../canonical.js";
-import { type Finding, type Policy, REPORT_VERSION, type VerificationReport } from "../models/report.js";
-import type { Check, CheckContext, StoreReader } from "./check.js";
+import {
+  type Policy,
+  REPORT_VERSION,
+  type Finding as ReportedFinding,
+  type VerificationReport,
+} from "../models/report.js";
+import type { Check, CheckContext, CheckOutcome, StoreReader } from "./check.js";
 import { citationBytesCheck } from "./checks/citation-bytes.js";
 import { claimLinksCheck } from "./checks/claim-links.js";
 import { contentIdsCheck } from "./checks/content-ids.js";
@@ -20,7 +26,8 @@ import { schemasCheck } from "./checks/schemas.js";
 import { signatureCheck } from "./checks/signature.js";
 import { toolLinkageCheck } from "./checks/tool-linkage.js";
 import { traceOrderCheck } from "./checks/trace-order.js";
-import { error, type Issue } from "./issue.js";
+import { finding, severityOf } from "./findings.js";
+import { renderFinding } from "./messages.js";
 import { toRunView } from "./view.js";
 
 export type { StoreReader } from "./check.js";
@@ -36,7 +43,7 @@ export interface VerifyInput {
   anomalies?: ReadonlyArray<{ path: string; reason: string }>;
 }
 
-/** The checks after `schemas`, in report order (SPEC §5 table order). */
+/** The checks after `schemas` (which reports what the adapter found), in SPEC §5 table order. */
 export const CHECKS: readonly Check[] = [
   contentIdsCheck,
   planDagCheck,
@@ -53,8 +60,14 @@ export const CHECKS: readonly Check[] = [
   signatureCheck,
 ];
 
-/** Name, invariant and description of every check, for documentation and `verify --help`. */
-export function describeChecks(): Array<{ name: string; invariant: string; description: string }> {
+export interface CheckDescription {
+  name: string;
+  invariant: string;
+  description: string;
+}
+
+/** Name, invariant and description of every check, in report order, for docs and `verify --help`. */
+export function describeChecks(): CheckDescription[] {
   return [schemasCheck([]), ...CHECKS].map(({ name, invariant, description }) => ({
     name,
     invariant,
@@ -62,34 +75,36 @@ export function describeChecks(): Array<{ name: string; invariant: string; descr
   }));
 }
 
-function runCheck(check: Check, run: () => ReturnType<Check["run"]>): ReturnType<Check["run"]> {
+function runCheck(check: Check, run: () => CheckOutcome): CheckOutcome {
   try {
     return run();
   } catch (e) {
     // A check that throws on hostile input is a failed check, never a crashed verifier.
-    const message = e instanceof Error ? e.message : String(e);
+    const error = e instanceof Error ? e.message : String(e);
     return {
-      issues: [error("CHECK_CRASHED", `${check.name} could not complete: ${message}`)],
+      findings: [finding("CHECK_CRASHED", { check: check.name, error })],
       details: "could not complete",
     };
   }
 }
 
 export function verifyRun(input: VerifyInput): VerificationReport {
-  const { view, issues: parseIssues } = toRunView(input.files, input.anomalies ?? []);
+  const { view, findings: parseFindings } = toRunView(input.files, input.anomalies ?? []);
   const context: CheckContext = {
     store: input.store,
     stage: input.stage,
     ...(input.publicKeyPem === undefined ? {} : { publicKeyPem: input.publicKeyPem }),
   };
   const checks: VerificationReport["checks"] = [];
-  const failures: Finding[] = [];
-  for (const check of [schemasCheck(parseIssues), ...CHECKS]) {
+  const failures: ReportedFinding[] = [];
+  for (const check of [schemasCheck(parseFindings), ...CHECKS]) {
     const outcome = runCheck(check, () => check.run(view, context));
-    const kept: Issue[] =
-      input.policy === "permissive" ? outcome.issues.filter((i) => i.severity !== "warning") : outcome.issues;
-    const failing = kept.filter(
-      (i) => i.severity === "error" || (input.policy === "strict" && i.severity === "warning"),
+    // Policy (SPEC §5): strict fails on warnings too, audit on errors only, permissive hides warnings.
+    const reported = outcome.findings
+      .map((f) => ({ ...f, severity: severityOf(f.code) }))
+      .filter((f) => input.policy !== "permissive" || f.severity !== "warning");
+    const failing = reported.filter(
+      (f) => f.severity === "error" || (input.policy === "strict" && f.severity === "warning"),
     );
     checks.push({
       name: check.name,
@@ -98,9 +113,16 @@ export function verifyRun(input: VerifyInput): VerificationReport {
       details: outcome.details,
       metrics: outcome.metrics ?? {},
     });
-    for (const issue of kept) failures.push({ check: check.name, invariant: check.invariant, ...issue });
+    for (const f of reported)
+      failures.push({
+        check: check.name,
+        invariant: check.invariant,
+        severity: f.severity,
+        code: f.code,
+        message: renderFinding(f),
+      });
   }
-  const count = (s: Finding["severity"]) => failures.filter((f) => f.severity === s).length;
+  const count = (s: ReportedFinding["severity"]) => failures.filter((f) => f.severity === s).length;
   const passed = checks.filter((c) => c.passed).length;
   return withId("report", {
     version: REPORT_VERSION,

@@ -8,19 +8,20 @@ import { z } from "zod";
 import { canonicalJson } from "../canonical.js";
 import type { Claim } from "../models/claim.js";
 import type { EvidenceRef } from "../models/evidence.js";
-import { Plan } from "../models/plan.js";
-import { VerificationReport } from "../models/report.js";
-import { AnswerView, Manifest, RunRecord, Signature } from "../models/run.js";
-import { ProblemSpec } from "../models/spec.js";
+import { PLAN_VERSION, Plan } from "../models/plan.js";
+import { REPORT_VERSION, VerificationReport } from "../models/report.js";
+import { AnswerView, MANIFEST_VERSION, Manifest, RUN_VERSION, RunRecord, Signature } from "../models/run.js";
+import { ProblemSpec, SPEC_VERSION } from "../models/spec.js";
 import {
   RetrievePayload,
   type RetrievePayload as RetrievePayloadType,
+  TRACE_VERSION,
   type Trace,
   TraceEvent,
   TraceHeader,
 } from "../models/trace.js";
 import { RUN_FILES } from "../run/files.js";
-import type { Issue } from "./issue.js";
+import { type Finding, finding } from "./findings.js";
 
 export interface RunView {
   files: ReadonlyMap<string, Uint8Array>;
@@ -52,51 +53,85 @@ function text(bytes: Uint8Array): string | null {
   }
 }
 
-function describeZod(error: z.ZodError): string {
+function parseJson(body: string): { value: unknown } | null {
+  try {
+    return { value: JSON.parse(body) };
+  } catch {
+    return null;
+  }
+}
+
+type Where = { path: string; line?: number };
+
+function schemaViolation(where: Where, error: z.ZodError): Finding {
   const issue = error.issues[0];
-  const where = issue?.path.length ? `${issue.path.join(".")}: ` : "";
-  return `${where}${issue?.message ?? "invalid"}`;
+  return finding("SCHEMA_VIOLATION", {
+    ...where,
+    field: issue?.path.join(".") ?? "",
+    problem: issue?.message ?? "invalid",
+  });
+}
+
+/**
+ * Artifacts carry schema versions (SPEC §10): an unknown one is named as such, before the
+ * schema would report it as a mere literal mismatch.
+ */
+function versionProblem(where: Where, value: unknown, field: string, supported: string): Finding | null {
+  if (typeof value !== "object" || value === null || !(field in value)) return null;
+  const found = (value as Record<string, unknown>)[field];
+  if (found === supported) return null;
+  return finding("UNSUPPORTED_VERSION", { ...where, field, found: JSON.stringify(found), supported });
 }
 
 export function toRunView(
   files: ReadonlyMap<string, Uint8Array>,
   anomalies: RunView["anomalies"] = [],
-): { view: RunView; issues: Issue[] } {
-  const issues: Issue[] = [];
-  const fail = (code: string, message: string) => issues.push({ code, severity: "error", message });
+): { view: RunView; findings: Finding[] } {
+  const findings: Finding[] = [];
 
-  /** Parses a canonical JSON file against a schema; null (with an issue) when anything is off. */
-  function json<T>(path: string, schema: z.ZodType<T>, required: boolean): T | null {
+  /** Parses a canonical JSON file against a schema; null (with a finding) when anything is off. */
+  function json<T>(
+    path: string,
+    schema: z.ZodType<T>,
+    options: { required: boolean; version?: string },
+  ): T | null {
     const bytes = files.get(path);
     if (bytes === undefined) {
-      if (required) fail("FILE_MISSING", `${path} is missing`);
+      if (options.required) findings.push(finding("FILE_MISSING", { path }));
       return null;
     }
     const body = text(bytes);
-    let value: unknown;
-    try {
-      value = body === null ? undefined : JSON.parse(body);
-    } catch {
-      value = undefined;
-    }
-    if (value === undefined) {
-      fail("FILE_UNPARSEABLE", `${path} is not valid UTF-8 JSON`);
+    if (body === null) {
+      findings.push(finding("NOT_UTF8", { path }));
       return null;
     }
-    const parsed = schema.safeParse(value);
-    if (!parsed.success) {
-      fail("SCHEMA_VIOLATION", `${path}: ${describeZod(parsed.error)}`);
+    const parsed = parseJson(body);
+    if (parsed === null) {
+      findings.push(finding("INVALID_JSON", { path }));
+      return null;
+    }
+    const version =
+      options.version === undefined
+        ? null
+        : versionProblem({ path }, parsed.value, "version", options.version);
+    if (version !== null) {
+      findings.push(version);
+      return null;
+    }
+    const result = schema.safeParse(parsed.value);
+    if (!result.success) {
+      findings.push(schemaViolation({ path }, result.error));
       return null;
     }
     // Canonical bytes make every artifact unique: any whitespace or key-order edit is visible.
-    if (body !== `${canonicalJson(value)}\n`)
-      fail("NOT_CANONICAL", `${path} is not canonical JSON followed by one newline`);
-    return parsed.data;
+    if (body !== `${canonicalJson(parsed.value)}\n`) findings.push(finding("NOT_CANONICAL", { path }));
+    return result.data;
   }
 
-  const spec = json(RUN_FILES.spec, ProblemSpec, true) as (ProblemSpec & { id: string }) | null;
-  if (spec !== null && spec.id === undefined) fail("SCHEMA_VIOLATION", "spec.json: id is missing");
-  const trace = readTrace(files.get(RUN_FILES.trace), fail);
+  const spec = json(RUN_FILES.spec, ProblemSpec, { required: true, version: SPEC_VERSION });
+  if (spec !== null && spec.id === undefined)
+    findings.push(finding("SCHEMA_VIOLATION", { path: RUN_FILES.spec, field: "id", problem: "missing" }));
+  const trace = readTrace(files.get(RUN_FILES.trace), findings);
   const evidence: EvidenceRef[] = [];
   const claims: Claim[] = [];
   let retrieval: RetrievePayloadType | null = null;
@@ -110,68 +145,81 @@ export function toRunView(
   }
   const provenance = new Map<string, unknown>();
   for (const path of [RUN_FILES.retrieval, RUN_FILES.chunks]) {
-    const value = json(path, JsonAnything, false);
+    const value = json(path, JsonAnything, { required: false });
     if (value !== null) provenance.set(path, value);
   }
   const view: RunView = {
     files,
     anomalies,
-    spec: spec?.id === undefined ? null : spec,
-    plan: json(RUN_FILES.plan, Plan, true),
+    spec: spec?.id === undefined ? null : (spec as ProblemSpec & { id: string }),
+    plan: json(RUN_FILES.plan, Plan, { required: true, version: PLAN_VERSION }),
     trace,
-    run: json(RUN_FILES.run, RunRecord, true),
-    answer: json(RUN_FILES.answer, AnswerView, true),
-    report: json(RUN_FILES.report, VerificationReport, false),
-    manifest: json(RUN_FILES.manifest, Manifest, false),
-    signature: json(RUN_FILES.signature, Signature, false),
+    run: json(RUN_FILES.run, RunRecord, { required: true, version: RUN_VERSION }),
+    answer: json(RUN_FILES.answer, AnswerView, { required: true }),
+    report: json(RUN_FILES.report, VerificationReport, { required: false, version: REPORT_VERSION }),
+    manifest: json(RUN_FILES.manifest, Manifest, { required: false, version: MANIFEST_VERSION }),
+    signature: json(RUN_FILES.signature, Signature, { required: false }),
     provenance,
     evidence,
     claims,
     retrieval,
   };
-  return { view, issues };
+  return { view, findings };
 }
 
 const JsonAnything = z.json();
 
-function readTrace(
-  bytes: Uint8Array | undefined,
-  fail: (code: string, message: string) => void,
-): Trace | null {
+/** trace.jsonl: a header line, then one event per line, each canonical JSON, "\n" endings (SPEC §4). */
+function readTrace(bytes: Uint8Array | undefined, findings: Finding[]): Trace | null {
+  const path = RUN_FILES.trace;
   if (bytes === undefined) {
-    fail("FILE_MISSING", `${RUN_FILES.trace} is missing`);
+    findings.push(finding("FILE_MISSING", { path }));
     return null;
   }
   const body = text(bytes);
-  if (body === null || !body.endsWith("\n")) {
-    fail("FILE_UNPARSEABLE", `${RUN_FILES.trace} is not UTF-8 text ending in a newline`);
+  if (body === null) {
+    findings.push(finding("NOT_UTF8", { path }));
     return null;
   }
-  const lines = body.slice(0, -1).split("\n");
+  if (!body.endsWith("\n")) {
+    findings.push(finding("TRACE_UNTERMINATED", { path }));
+    return null;
+  }
   let header: Trace["header"] | null = null;
   const events: TraceEvent[] = [];
   let ok = true;
-  lines.forEach((line, i) => {
-    let value: unknown;
-    try {
-      value = JSON.parse(line);
-    } catch {
-      fail("FILE_UNPARSEABLE", `${RUN_FILES.trace} line ${i + 1} is not valid JSON`);
-      ok = false;
-      return;
+  const problem = (f: Finding) => {
+    findings.push(f);
+    ok = false;
+  };
+  for (const [i, line] of body.slice(0, -1).split("\n").entries()) {
+    const where = { path, line: i + 1 };
+    const parsed = parseJson(line);
+    if (parsed === null) {
+      problem(finding("INVALID_JSON", where));
+      continue;
     }
-    const parsed = i === 0 ? TraceHeader.safeParse(value) : TraceEvent.safeParse(value);
-    if (!parsed.success) {
-      fail("SCHEMA_VIOLATION", `${RUN_FILES.trace} line ${i + 1}: ${describeZod(parsed.error)}`);
-      ok = false;
-      return;
+    if (i === 0) {
+      const version = versionProblem(where, parsed.value, "trace_version", TRACE_VERSION);
+      if (version !== null) {
+        problem(version);
+        continue;
+      }
+      const result = TraceHeader.safeParse(parsed.value);
+      if (!result.success) {
+        problem(schemaViolation(where, result.error));
+        continue;
+      }
+      header = result.data;
+    } else {
+      const result = TraceEvent.safeParse(parsed.value);
+      if (!result.success) {
+        problem(schemaViolation(where, result.error));
+        continue;
+      }
+      events.push(result.data);
     }
-    if (line !== canonicalJson(value)) {
-      fail("NOT_CANONICAL", `${RUN_FILES.trace} line ${i + 1} is not canonical JSON`);
-      ok = false;
-    }
-    if (i === 0) header = parsed.data as Trace["header"];
-    else events.push(parsed.data as TraceEvent);
-  });
+    if (line !== canonicalJson(parsed.value)) problem(finding("NOT_CANONICAL", where));
+  }
   return ok && header !== null ? { header, events } : null;
 }

@@ -1,14 +1,15 @@
 /**
  * The tamper matrix (issue 3): every single-byte change to any file of a real run outside
  * volatile/ must fail verification and name a check that explains it; so must coordinated
- * forgeries that keep every recorded hash consistent, and deleted or added files.
+ * forgeries that recompute every id and hash around a lie, and deleted or added files.
  */
 
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import { runJob } from "../../../src/app/run-job.js";
-import type { VerificationReport } from "../../../src/core/models/report.js";
+import type { Policy, VerificationReport } from "../../../src/core/models/report.js";
+import type { RetrievePayload } from "../../../src/core/models/trace.js";
 import type { ToolDispatcher } from "../../../src/core/pipeline/executor.js";
 import { extractiveReasoner } from "../../../src/core/reason/extractive.js";
 import { jsonFile } from "../../../src/core/run/files.js";
@@ -21,10 +22,12 @@ import { readRunDirectory } from "../../../src/io/run-reader.js";
 import { DiskStore } from "../../../src/io/store.js";
 import { PRODUCER } from "../../../src/version.js";
 import { DEMO_CORPUS } from "../../helpers/cli.js";
+import { forgeRun, renumber } from "../../helpers/forge.js";
 import { tempDir } from "../../helpers/tmp.js";
 
 const QUESTION = "How is a trick won in contract bridge?";
 const spec = { version: "1" as const, description: QUESTION, constraints: { corpus: DEMO_CORPUS } };
+const POLICIES: Policy[] = ["strict", "audit", "permissive"];
 
 /** A tiny seeded PRNG (mulberry32): the sampled positions are the same on every run. */
 function seeded(seed: number) {
@@ -43,9 +46,20 @@ let store: DiskStore;
 let files: Map<string, Uint8Array>;
 let publicKeyPem: string;
 
-const verify = (f: ReadonlyMap<string, Uint8Array>, policy: "strict" | "audit" | "permissive" = "audit") =>
+const verify = (f: ReadonlyMap<string, Uint8Array>, policy: Policy = "audit") =>
   verifyRun({ files: f, store, policy, stage: "sealed", publicKeyPem });
 const failedChecks = (r: VerificationReport) => r.checks.filter((c) => !c.passed).map((c) => c.name);
+const codes = (r: VerificationReport) => r.failures.map((f) => f.code);
+
+async function runFiles(question: string, constraints: Record<string, unknown>) {
+  const result = await runJob({
+    spec: { version: "1", description: question, constraints },
+    preset: "default",
+    seed: 0,
+    artifactsRoot: artifacts,
+  });
+  return { result, files: readRunDirectory(result.runDir).files };
+}
 
 beforeAll(async () => {
   artifacts = tempDir();
@@ -68,48 +82,72 @@ beforeAll(async () => {
 
 describe("an untouched run", () => {
   it("verifies in every policy mode", () => {
-    for (const policy of ["strict", "audit", "permissive"] as const) {
+    for (const policy of POLICIES) {
       const report = verify(files, policy);
       expect(failedChecks(report), policy).toEqual([]);
       expect(report.verdict).toBe("pass");
     }
   });
+
+  it("verifies when it ends in insufficient evidence, and when it needs no retrieval", async () => {
+    const insufficient = await runFiles("Who is the one that was there?", { corpus: DEMO_CORPUS });
+    expect(insufficient.result.answer.status).toBe("insufficient_evidence");
+    const noRetrieval = await runFiles("What is the way of tea?", { needs_retrieval: false });
+    for (const run of [insufficient, noRetrieval]) {
+      for (const policy of POLICIES) {
+        const report = verifyRun({ files: run.files, store, policy, stage: "sealed" });
+        expect(failedChecks(report), policy).toEqual([]);
+      }
+      // The report the writer sealed into the run is the full report, and says so honestly.
+      const sealed = JSON.parse(Buffer.from(run.files.get("report.json") as Uint8Array).toString());
+      expect(sealed.verdict).toBe("pass");
+      expect(sealed.checks).toHaveLength(14);
+    }
+  });
+
+  it("was sealed with a report whose manifest and signature details say what was not checked yet", () => {
+    const sealed = JSON.parse(Buffer.from(files.get("report.json") as Uint8Array).toString());
+    const details = (name: string) => sealed.checks.find((c: { name: string }) => c.name === name).details;
+    expect(details("manifest")).toMatch(/hashes are sealed in manifest.json after this report/);
+    expect(details("signature")).toMatch(/not checked: a run is signed after this report/);
+  });
 });
 
-/** Every byte of files up to this size is changed; larger files get a seeded sample. */
-const EVERY_BYTE_UP_TO = 512;
-const SAMPLE = 120;
+/** Every byte of files below this size is changed; larger files get a seeded sample. */
+const EVERY_BYTE_BELOW = 4096;
+const SAMPLE = 300;
+const GROUPS = [
+  "spec.json",
+  "plan.json",
+  "trace.jsonl",
+  "run.json",
+  "answer.json",
+  "report.json",
+  "manifest.json",
+  "signature.json",
+  "provenance/retrieval.json",
+  "provenance/chunks.json",
+  "evidence/",
+];
+const inGroup = (path: string, group: string) =>
+  path === group || (group.endsWith("/") && path.startsWith(group));
 
 describe("single-byte changes", () => {
-  const groups = [
-    "spec.json",
-    "plan.json",
-    "trace.jsonl",
-    "run.json",
-    "answer.json",
-    "report.json",
-    "manifest.json",
-    "signature.json",
-    "provenance/retrieval.json",
-    "provenance/chunks.json",
-    "evidence/",
-  ];
-
   it("cover every file of the run", () => {
     for (const path of files.keys())
       expect(
-        groups.some((g) => path === g || (g.endsWith("/") && path.startsWith(g))),
+        GROUPS.some((g) => inGroup(path, g)),
         path,
       ).toBe(true);
   });
 
-  it.each(groups)("are detected in %s, each naming a failed check", (group) => {
+  it.each(GROUPS)("are detected in %s, each naming a failed check", (group) => {
     const random = seeded(group.length * 7919);
     let trials = 0;
     for (const [path, bytes] of files) {
-      if (!(path === group || (group.endsWith("/") && path.startsWith(group)))) continue;
+      if (!inGroup(path, group)) continue;
       const positions =
-        bytes.length <= EVERY_BYTE_UP_TO
+        bytes.length < EVERY_BYTE_BELOW
           ? Array.from(bytes.keys())
           : Array.from({ length: SAMPLE }, () => Math.floor(random() * bytes.length));
       for (const at of positions) {
@@ -117,7 +155,7 @@ describe("single-byte changes", () => {
         changed[at] = (changed[at] as number) ^ (1 << Math.floor(random() * 8));
         const report = verify(new Map(files).set(path, changed));
         trials++;
-        if (report.verdict === "pass" || failedChecks(report).length === 0)
+        if (report.verdict === "pass" || failedChecks(report).length === 0 || report.failures.length === 0)
           throw new Error(`undetected change in ${path} at byte ${at}`);
       }
     }
@@ -125,9 +163,17 @@ describe("single-byte changes", () => {
   });
 });
 
-describe("coordinated forgeries that keep every recorded hash consistent", () => {
-  /** A run produced end to end, with every id, hash and the manifest recomputed, around a lie. */
-  async function forge(options: {
+describe("coordinated forgeries that recompute every id and hash", () => {
+  const forge = (options: Omit<Parameters<typeof forgeRun>[1], "store">) =>
+    verifyRun({ files: forgeRun(files, { store, ...options }), store, policy: "audit", stage: "sealed" });
+
+  it("re-sealing without an edit gives a run that verifies (the forger's tools are sound)", () => {
+    const report = forge({});
+    expect(failedChecks(report)).toEqual([]);
+  });
+
+  /** A run produced end to end around a lying tool or reasoner, with every id and hash recomputed. */
+  async function produceAround(options: {
     tool?: (d: ToolDispatcher) => ToolDispatcher;
     statement?: (s: string) => string;
   }) {
@@ -149,7 +195,7 @@ describe("coordinated forgeries that keep every recorded hash consistent", () =>
           : d;
       },
     };
-    return produceRun(
+    const produced = produceRun(
       { ...spec, constraints: { corpus: `sha256:${prepared.snapshotHash}` } },
       {
         preset: "default",
@@ -160,7 +206,8 @@ describe("coordinated forgeries that keep every recorded hash consistent", () =>
         dispatcher: options.tool ? options.tool(live) : live,
         verify: (f) => verifyRun({ files: f, store, policy: "audit", stage: "sealing" }),
       },
-    ).files;
+    );
+    return verifyRun({ files: produced.files, store, policy: "audit", stage: "sealed" });
   }
 
   it("evidence text changed and re-hashed everywhere is caught against the corpus snapshot", async () => {
@@ -172,26 +219,134 @@ describe("coordinated forgeries that keep every recorded hash consistent", () =>
         return result;
       },
     });
-    const report = verifyRun({
-      files: await forge({ tool: lyingTool }),
-      store,
-      policy: "audit",
-      stage: "sealed",
-    });
+    const report = await produceAround({ tool: lyingTool });
     expect(report.verdict).toBe("fail");
-    // The index's chunk id no longer matches the bytes either; the corpus itself is the final word.
-    expect(failedChecks(report)).toEqual(expect.arrayContaining(["evidence_origin"]));
+    expect(failedChecks(report)).toEqual(expect.arrayContaining(["evidence_origin", "retrieval_provenance"]));
+    expect(codes(report)).toContain("EVIDENCE_NOT_IN_CORPUS");
   });
 
   it("a claim statement changed with its id recomputed is caught as ungrounded", async () => {
-    const report = verifyRun({
-      files: await forge({ statement: (s) => s.replace("highest", "lowest") }),
-      store,
-      policy: "audit",
-      stage: "sealed",
-    });
-    expect(report.verdict).toBe("fail");
+    const report = await produceAround({ statement: (s) => s.replace("highest", "lowest") });
     expect(failedChecks(report)).toEqual(["grounding"]);
+    expect(codes(report)).toContain("STATEMENT_NOT_QUOTED");
+  });
+
+  it("a validated claim reworded after the verify step is caught: a verdict changes only the status", () => {
+    const report = forge({
+      trace: (trace) => {
+        for (const e of trace.events) {
+          if (e.type === "claim_emitted" && e.claim.status === "validated")
+            e.claim.statement = "Trumps never win.";
+          if (e.type === "step_finished" && e.output.type === "finalize")
+            e.output.answer = "Trumps never win.";
+        }
+      },
+    });
+    expect(failedChecks(report)).toEqual(["grounding"]);
+    expect(codes(report)).toEqual(["VERDICT_CLAIM"]);
+  });
+
+  it("a validated answer withheld as insufficient evidence is caught", () => {
+    const report = forge({
+      trace: (trace) => {
+        for (const e of trace.events)
+          if (e.type === "step_finished" && e.output.type === "finalize")
+            e.output = { ...e.output, status: "insufficient_evidence", answer: null, claim_ids: [] };
+      },
+    });
+    expect(failedChecks(report)).toEqual(["outcome"]);
+    expect(codes(report)).toEqual(["FINAL_CLAIMS"]);
+  });
+
+  it("a retrieve call with other arguments than the plan's is caught", () => {
+    const report = forge({
+      trace: (trace) => {
+        for (const e of trace.events) if (e.type === "tool_called") e.call.args.top_k = 3;
+      },
+    });
+    expect(failedChecks(report)).toEqual(expect.arrayContaining(["tool_linkage", "retrieval_provenance"]));
+    expect(codes(report)).toEqual(expect.arrayContaining(["CALL_NOT_PLANNED", "RETRIEVAL_RECOMPUTED"]));
+  });
+
+  const editPayload = (edit: (payload: RetrievePayload) => void) =>
+    forge({
+      trace: (trace) => {
+        for (const e of trace.events)
+          if (e.type === "tool_returned") edit(e.result.payload as unknown as RetrievePayload);
+      },
+    });
+
+  it("a forged score or ranking is caught by recomputing the retrieval from the pinned index", () => {
+    for (const report of [
+      editPayload((p) => {
+        (p.hits[0] as { score: number }).score += 1;
+      }),
+      editPayload((p) => {
+        p.hits.reverse();
+        p.hits.forEach((h, i) => {
+          h.rank = i + 1;
+        });
+      }),
+    ]) {
+      expect(failedChecks(report)).toEqual(["retrieval_provenance"]);
+      expect(codes(report)).toEqual(["RETRIEVAL_RECOMPUTED"]);
+    }
+  });
+
+  it("an evidence uri naming another snapshot is caught", () => {
+    const report = forge({
+      trace: (trace) => {
+        for (const e of trace.events)
+          if (e.type === "evidence_registered")
+            e.evidence.uri = e.evidence.uri.replace(/sha256:[0-9a-f]{4}/, "sha256:0000");
+      },
+    });
+    expect(failedChecks(report)).toEqual(["evidence_origin"]);
+    expect(new Set(codes(report))).toEqual(new Set(["EVIDENCE_URI"]));
+  });
+
+  it("a step finishing as another kind is caught", () => {
+    const report = forge({
+      trace: (trace) => {
+        for (const e of trace.events)
+          if (e.type === "step_finished" && e.kind === "verify") e.kind = "gather";
+      },
+    });
+    expect(failedChecks(report)).toEqual(["trace_order"]);
+    expect(codes(report)).toEqual(["STEP_KIND"]);
+  });
+
+  it("a retrieved chunk silently dropped from the evidence is caught", () => {
+    let dropped = "";
+    const report = forge({
+      trace: (trace) => {
+        const cited = new Set(
+          trace.events.flatMap((e) => (e.type === "claim_emitted" ? e.claim.supports.map((s) => s.ref) : [])),
+        );
+        const at = trace.events.findIndex(
+          (e) => e.type === "evidence_registered" && !cited.has(e.evidence.id),
+        );
+        const event = trace.events[at];
+        if (event?.type !== "evidence_registered") throw new Error("no uncited evidence to drop");
+        dropped = event.evidence.content_path;
+        trace.events.splice(at, 1);
+        renumber(trace);
+        for (const e of trace.events)
+          if (e.type === "step_finished" && e.output.type === "gather")
+            e.output.evidence_ids = e.output.evidence_ids.filter((id) => id !== event.evidence.id);
+      },
+      files: (f) => f.delete(dropped),
+    });
+    expect(failedChecks(report)).toEqual(["evidence_files"]);
+    expect(codes(report)).toEqual(["HIT_NOT_REGISTERED"]);
+  });
+
+  it("a file the run layout does not know, listed in a recomputed manifest, is caught", () => {
+    for (const path of ["notes.txt", "provenance/extra.json", "evidence/readme.txt"]) {
+      const report = forge({ files: (f) => f.set(path, Buffer.from("{}\n")) });
+      expect(failedChecks(report), path).toContain("manifest");
+      expect(codes(report), path).toContain("UNKNOWN_FILE");
+    }
   });
 });
 
@@ -208,6 +363,7 @@ describe("files deleted or added", () => {
     for (const path of ["extra.txt", "evidence/extra.txt", "provenance/more.json"]) {
       expect(failedChecks(verify(new Map(files).set(path, Buffer.from("x")))), path).toContain("manifest");
     }
+    expect(verify(new Map(files).set("volatile/timings.json", Buffer.from("{}"))).verdict).toBe("pass");
   });
 
   it("fails on symlinks and oversized entries reported by the reader, without reading them", () => {
@@ -219,7 +375,8 @@ describe("files deleted or added", () => {
       publicKeyPem,
       anomalies: [{ path: "evidence/x.txt", reason: "symbolic link (never followed)" }],
     });
-    expect(failedChecks(report)).toContain("manifest");
+    expect(failedChecks(report)).toEqual(["manifest"]);
+    expect(codes(report)).toEqual(["UNEXPECTED_ENTRY"]);
   });
 });
 
@@ -234,16 +391,18 @@ describe("signatures", () => {
       publicKeyPem: readFileSync(other.publicKey, "utf8"),
     });
     expect(failedChecks(wrong)).toEqual(["signature"]);
+    expect(codes(wrong)).toEqual(["SIGNATURE_OTHER_KEY", "SIGNATURE_INVALID"]);
     const unsigned = new Map(files);
     unsigned.delete("signature.json");
     expect(failedChecks(verify(unsigned))).toEqual(["signature"]);
+    expect(codes(verify(unsigned))).toEqual(["SIGNATURE_MISSING"]);
   });
 
-  it("without a key: a warning that fails only in strict mode", () => {
-    const noKey = (policy: "strict" | "audit" | "permissive") =>
-      verifyRun({ files, store, policy, stage: "sealed" });
+  it("without a key: the root digest is checked, and the unverified signature is a warning", () => {
+    const noKey = (policy: Policy) => verifyRun({ files, store, policy, stage: "sealed" });
     expect(noKey("audit").verdict).toBe("pass");
     expect(noKey("audit").summary.warnings).toBe(1);
+    expect(noKey("audit").checks.find((c) => c.name === "signature")?.details).toMatch(/not verified/);
     expect(noKey("strict").verdict).toBe("fail");
     expect(noKey("permissive").failures).toEqual([]);
   });

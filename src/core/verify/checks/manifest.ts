@@ -1,12 +1,46 @@
 /**
- * manifest (INV-ART-001): the manifest lists exactly the files present (outside volatile/),
- * every hash and the root digest match, and run.json agrees with the spec, plan and trace.
+ * manifest (INV-ART-001): the run holds only the files SPEC §4 names, the manifest lists exactly
+ * the files present (outside volatile/), every hash and the root digest match, and run.json
+ * agrees with the spec, plan and trace.
  */
 import { sha256Hex } from "../../canonical.js";
-import { isUnfingerprinted } from "../../run/files.js";
+import { isUnfingerprinted, RUN_FILES } from "../../run/files.js";
 import { rootDigest } from "../../run/manifest.js";
 import type { Check } from "../check.js";
-import { error, type Issue } from "../issue.js";
+import { type Finding, finding } from "../findings.js";
+import type { RunView } from "../view.js";
+
+const KNOWN_FILES: ReadonlySet<string> = new Set(Object.values(RUN_FILES));
+const EVIDENCE_FILE = /^evidence\/[0-9a-f]{64}\.txt$/;
+
+/**
+ * A listed file is hash-protected, not meaningful: an unknown file that a forger also lists in
+ * a recomputed manifest would otherwise ride along unnoticed.
+ */
+function fileSetFindings(view: RunView): Finding[] {
+  const findings = view.anomalies.map((a) => finding("UNEXPECTED_ENTRY", a));
+  for (const path of view.files.keys())
+    if (!KNOWN_FILES.has(path) && !EVIDENCE_FILE.test(path) && !path.startsWith("volatile/"))
+      findings.push(finding("UNKNOWN_FILE", { path }));
+  return findings;
+}
+
+/** run.json names the spec, plan and trace the run holds (its ids are recomputed by content_ids). */
+function runRecordFindings({ run, spec, plan, trace }: RunView): Finding[] {
+  if (run === null) return [];
+  const findings: Finding[] = [];
+  if (spec && run.inputs.spec_id !== spec.id) findings.push(finding("RUN_SPEC", {}));
+  if (plan && run.inputs.plan_id !== plan.id) findings.push(finding("RUN_PLAN", {}));
+  if (plan && run.inputs.preset !== plan.preset) findings.push(finding("RUN_PRESET", {}));
+  if (trace) {
+    const h = trace.header;
+    if (h.run_id !== run.run_id || h.spec_id !== run.inputs.spec_id || h.plan_id !== run.inputs.plan_id)
+      findings.push(finding("RUN_TRACE", {}));
+    if (h.producer.name !== run.inputs.producer.name || h.producer.version !== run.inputs.producer.version)
+      findings.push(finding("RUN_PRODUCER", {}));
+  }
+  return findings;
+}
 
 export const manifestCheck: Check = {
   name: "manifest",
@@ -14,56 +48,32 @@ export const manifestCheck: Check = {
   description:
     "the manifest lists exactly the files present, every hash and the root digest match, run.json agrees with the ids",
   run(view, context) {
-    const issues: Issue[] = view.anomalies.map((a) => error("UNEXPECTED_ENTRY", `${a.path}: ${a.reason}`));
-    const { run, spec, plan, trace } = view;
-    if (run !== null) {
-      if (spec && run.inputs.spec_id !== spec.id)
-        issues.push(error("RUN_SPEC", "run.json names another spec"));
-      if (plan && run.inputs.plan_id !== plan.id)
-        issues.push(error("RUN_PLAN", "run.json names another plan"));
-      if (plan && run.inputs.preset !== plan.preset)
-        issues.push(error("RUN_PRESET", "run.json and plan.json disagree on the preset"));
-      if (trace) {
-        const h = trace.header;
-        if (h.run_id !== run.run_id || h.spec_id !== run.inputs.spec_id || h.plan_id !== run.inputs.plan_id) {
-          issues.push(error("RUN_TRACE", "the trace header names other run, spec or plan ids than run.json"));
-        }
-        if (
-          h.producer.name !== run.inputs.producer.name ||
-          h.producer.version !== run.inputs.producer.version
-        ) {
-          issues.push(error("RUN_PRODUCER", "the trace header and run.json name different producers"));
-        }
-      }
-    }
+    const findings = [...fileSetFindings(view), ...runRecordFindings(view)];
     const present = [...view.files.keys()].filter((p) => !isUnfingerprinted(p)).sort();
     if (context.stage === "sealing") {
+      // The run writer verifies before the manifest exists; the hashes are sealed over this report.
       return {
-        issues,
-        details: `${present.length} files; hashes are sealed in manifest.json after this report`,
+        findings,
+        details: `${present.length} files, run.json ↔ ids checked; hashes are sealed in manifest.json after this report`,
       };
     }
     const manifest = view.manifest;
     if (manifest === null) {
-      issues.push(error("MANIFEST_MISSING", "manifest.json is missing or unreadable"));
-      return { issues, details: "no manifest" };
+      findings.push(finding("MANIFEST_MISSING", {}));
+      return { findings, details: "no manifest" };
     }
-    if (run && manifest.run_id !== run.run_id)
-      issues.push(error("MANIFEST_RUN", "manifest.json names another run"));
-    const listed = Object.keys(manifest.files).sort();
+    if (view.run && manifest.run_id !== view.run.run_id) findings.push(finding("MANIFEST_RUN", {}));
     for (const path of present)
-      if (!(path in manifest.files))
-        issues.push(error("FILE_NOT_LISTED", `${path} is present but not in the manifest`));
+      if (!Object.hasOwn(manifest.files, path)) findings.push(finding("FILE_NOT_LISTED", { path }));
+    const listed = Object.keys(manifest.files).sort();
     for (const path of listed) {
       const bytes = view.files.get(path);
-      if (bytes === undefined) issues.push(error("FILE_MISSING", `${path} is in the manifest but missing`));
-      else if (sha256Hex(bytes) !== manifest.files[path])
-        issues.push(error("FILE_HASH", `${path} does not match its manifest hash`));
+      if (bytes === undefined) findings.push(finding("LISTED_FILE_MISSING", { path }));
+      else if (sha256Hex(bytes) !== manifest.files[path]) findings.push(finding("FILE_HASH", { path }));
     }
-    if (rootDigest(manifest.files) !== manifest.root_digest)
-      issues.push(error("ROOT_DIGEST", "the root digest does not match the listed hashes"));
+    if (rootDigest(manifest.files) !== manifest.root_digest) findings.push(finding("ROOT_DIGEST", {}));
     return {
-      issues,
+      findings,
       details: `${listed.length} files hashed, root digest ${manifest.root_digest.slice(0, 12)}…`,
       metrics: { files: listed.length },
     };

@@ -1,18 +1,39 @@
 /** schemas (INV-SCH-001): every artifact parses against its schema at a supported version. */
+import { SCHEMA_VERSIONS } from "../../run/produce.js";
 import type { Check } from "../check.js";
+import { type Finding, finding } from "../findings.js";
 
-/** The adapter already parsed every file; this check reports what it found. */
-export function schemasCheck(parseIssues: ReturnType<Check["run"]>["issues"]): Check {
+/**
+ * The adapter already parsed every file and hands over what it found; this check adds that
+ * run.json records exactly the schema versions this verifier reads (SPEC §10).
+ */
+export function schemasCheck(parseFindings: readonly Finding[]): Check {
   return {
     name: "schemas",
     invariant: "INV-SCH-001",
     description: "every artifact parses against its schema, in canonical form, at a supported version",
-    run: (view) => ({
-      issues: parseIssues,
-      details:
-        parseIssues.length === 0
-          ? `${[...view.files.keys()].filter((p) => p.endsWith(".json") || p.endsWith(".jsonl")).length} JSON artifacts parse and are canonical`
-          : `${parseIssues.length} artifact problem(s)`,
-    }),
+    run(view) {
+      const findings = [...parseFindings];
+      const recorded: Record<string, string> = view.run?.inputs.schema_versions ?? SCHEMA_VERSIONS;
+      const supported: Record<string, string> = SCHEMA_VERSIONS;
+      for (const component of new Set([...Object.keys(recorded), ...Object.keys(supported)])) {
+        if (recorded[component] !== supported[component])
+          findings.push(
+            finding("SCHEMA_VERSIONS", {
+              component,
+              recorded: recorded[component] ?? "nothing",
+              supported: supported[component] ?? "none",
+            }),
+          );
+      }
+      const artifacts = [...view.files.keys()].filter((p) => p.endsWith(".json") || p.endsWith(".jsonl"));
+      return {
+        findings,
+        details:
+          findings.length === 0
+            ? `${artifacts.length} JSON artifacts parse, are canonical and at supported versions`
+            : `${findings.length} artifact problem(s)`,
+      };
+    },
   };
 }

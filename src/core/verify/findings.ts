@@ -1,0 +1,141 @@
+/**
+ * What a check finds, as data (STYLE "Findings and errors are data"): a stable code with
+ * typed parameters. The human message is rendered separately (messages.ts), so a code can be
+ * matched by tools and tests while its wording changes freely. Codes never change meaning.
+ */
+import type { Severity } from "../models/report.js";
+
+type Span = readonly [number, number];
+
+/** Every finding code and its parameters. Adding a code here forces a message for it in messages.ts. */
+export interface FindingParams {
+  // schemas: what the adapter meets while parsing the run's files (view.ts).
+  FILE_MISSING: { path: string };
+  NOT_UTF8: { path: string };
+  INVALID_JSON: { path: string; line?: number };
+  TRACE_UNTERMINATED: { path: string };
+  SCHEMA_VIOLATION: { path: string; line?: number; field: string; problem: string };
+  UNSUPPORTED_VERSION: { path: string; line?: number; field: string; found: string; supported: string };
+  NOT_CANONICAL: { path: string; line?: number };
+  SCHEMA_VERSIONS: { component: string; recorded: string; supported: string };
+  // Any check: a check that throws on hostile input is reported, never a crashed verifier.
+  CHECK_CRASHED: { check: string; error: string };
+  MISSING_INPUT: { inputs: string[] };
+  // Store objects named by hash (snapshot, index).
+  STORE_OBJECT_MISSING: { what: string; hash: string };
+  STORE_OBJECT_CORRUPT: { what: string; hash: string; error: string };
+  // content_ids
+  ID_MISMATCH: { what: string; recorded: string; recomputed: string };
+  // plan_dag
+  PLAN_NOT_DAG: { problem: string };
+  PLAN_SPEC_MISMATCH: Record<string, never>;
+  // trace_order
+  IDX_GAP: { event: number; idx: number };
+  UNKNOWN_NODE: { event: number };
+  NESTED_STEP: { event: number; kind: string };
+  STEP_TWICE: { kind: string };
+  DEPENDENCY_ORDER: { kind: string };
+  STEP_KIND: { event: number; recorded: string; planned: string };
+  STEP_OUTPUT: { event: number; kind: string; output: string };
+  OUTSIDE_STEP: { event: number; type: string };
+  STEP_UNFINISHED: { kind: string };
+  // tool_linkage
+  CALL_TWICE: { call: string };
+  CALL_STEP: { call: string };
+  CALL_NOT_PLANNED: { call: string; kind: string; index: number };
+  REQUEST_NOT_CALLED: { kind: string; index: number; tool: string };
+  ORPHAN_RESULT: { event: number };
+  RESULT_STEP: { event: number };
+  RESULT_COUNT: { call: string; results: number };
+  // claim_links
+  DANGLING_SUPPORT: { claim: string; kind: string; ref: string };
+  // grounding
+  TOO_FEW_SUPPORTS: { claim: string; supports: number; required: number };
+  CLAIM_WITHOUT_DERIVATION: { claim: string };
+  DERIVATION_WITHOUT_CLAIM: { claim: string };
+  CITATIONS_DISAGREE: { claim: string };
+  STATEMENT_DISAGREES: { claim: string };
+  STATEMENT_NOT_QUOTED: { claim: string };
+  VERDICT_MISSING: { claim: string };
+  VERDICT_UNKNOWN_CLAIM: { claim: string };
+  VERDICT_CLAIM: { claim: string; result: string };
+  VERDICT_WRONG: { claim: string; recorded: string; expected: string };
+  UNJUDGED_CLAIM: { claim: string; status: string };
+  // citation_bytes
+  CITATION_UNCHECKABLE: { claim: string; evidence: string };
+  SPAN_OUTSIDE: { claim: string; span: Span; size: number };
+  SPAN_HASH: { claim: string; evidence: string; span: Span };
+  // evidence_files
+  EVIDENCE_PATH: { evidence: string; path: string };
+  EVIDENCE_MISSING: { evidence: string; path: string };
+  EVIDENCE_HASH: { path: string; sha256: string };
+  CHUNK_ID: { evidence: string };
+  EVIDENCE_NOT_RETRIEVED: { path: string };
+  HIT_NOT_REGISTERED: { rank: number; doc: string };
+  GATHER_LIST: Record<string, never>;
+  EVIDENCE_UNREFERENCED: { path: string };
+  // evidence_origin
+  NO_PROVENANCE: Record<string, never>;
+  DOC_NOT_IN_SNAPSHOT: { evidence: string; doc: string; snapshot: string };
+  EVIDENCE_NOT_IN_CORPUS: { evidence: string; doc: string; span: Span };
+  EVIDENCE_URI: { evidence: string; uri: string; expected: string };
+  // retrieval_provenance
+  NO_RETRIEVAL_RESULT: Record<string, never>;
+  STRAY_PROVENANCE: { path: string };
+  TOOL_NOT_DESCRIBED: Record<string, never>;
+  CONFIG_MISMATCH: Record<string, never>;
+  FINGERPRINT: Record<string, never>;
+  SPEC_CORPUS: { recorded: string; snapshot: string };
+  PLAN_PARAMS: { param: string; planned: string; recorded: string };
+  INDEX_PARAMS: { hash: string };
+  INDEX_CORRUPT: { hash: string; error: string };
+  RETRIEVAL_RECOMPUTED: { detail: string };
+  PROVENANCE_FILE: { path: string };
+  // outcome
+  OUTCOME_COUNT: { derivations: number; markers: number };
+  FINALIZE_COUNT: { count: number };
+  UNVALIDATED_CLAIM: { claim: string };
+  FINAL_CLAIMS: { status: string; validated: number };
+  ANSWER_MISMATCH: Record<string, never>;
+  INSUFFICIENT_WITH_ANSWER: Record<string, never>;
+  ANSWER_VIEW: Record<string, never>;
+  // manifest
+  UNEXPECTED_ENTRY: { path: string; reason: string };
+  UNKNOWN_FILE: { path: string };
+  RUN_SPEC: Record<string, never>;
+  RUN_PLAN: Record<string, never>;
+  RUN_PRESET: Record<string, never>;
+  RUN_TRACE: Record<string, never>;
+  RUN_PRODUCER: Record<string, never>;
+  MANIFEST_MISSING: Record<string, never>;
+  MANIFEST_RUN: Record<string, never>;
+  FILE_NOT_LISTED: { path: string };
+  LISTED_FILE_MISSING: { path: string };
+  FILE_HASH: { path: string };
+  ROOT_DIGEST: Record<string, never>;
+  // signature
+  SIGNATURE_MISSING: Record<string, never>;
+  SIGNATURE_ENCODING: Record<string, never>;
+  SIGNATURE_DIGEST: Record<string, never>;
+  SIGNATURE_UNVERIFIED: Record<string, never>;
+  SIGNATURE_OTHER_KEY: Record<string, never>;
+  PUBLIC_KEY_UNUSABLE: { error: string };
+  SIGNATURE_INVALID: Record<string, never>;
+}
+
+export type FindingCode = keyof FindingParams;
+
+/** A finding: one member of the union per code, with that code's parameters. */
+export type Finding = { [C in FindingCode]: { code: C; params: FindingParams[C] } }[FindingCode];
+
+export function finding<C extends FindingCode>(code: C, params: FindingParams[C]): Finding {
+  // TypeScript cannot correlate a generic code with its union member; the signature does.
+  return { code, params } as Finding;
+}
+
+/** Findings that describe a weaker guarantee rather than a broken one; every other code is an error. */
+const WARNINGS: ReadonlySet<FindingCode> = new Set<FindingCode>(["SIGNATURE_UNVERIFIED"]);
+
+export function severityOf(code: FindingCode): Severity {
+  return WARNINGS.has(code) ? "warning" : "error";
+}

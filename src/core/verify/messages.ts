@@ -1,0 +1,131 @@
+/**
+ * English messages for findings, rendered from their typed parameters (zod's locales/en.ts
+ * pattern): the one place wording lives. The mapped type makes a missing message a type error.
+ */
+import type { Finding, FindingCode, FindingParams } from "./findings.js";
+
+const at = (p: { path: string; line?: number }) =>
+  p.line === undefined ? p.path : `${p.path} line ${p.line}`;
+const span = (s: readonly [number, number]) => `[${s[0]}, ${s[1]})`;
+
+const MESSAGES: { [C in FindingCode]: (p: FindingParams[C]) => string } = {
+  FILE_MISSING: (p) => `${p.path} is missing`,
+  NOT_UTF8: (p) => `${p.path} is not valid UTF-8`,
+  INVALID_JSON: (p) => `${at(p)} is not valid JSON`,
+  TRACE_UNTERMINATED: (p) => `${p.path} does not end with a newline`,
+  SCHEMA_VIOLATION: (p) => `${at(p)}: ${p.field === "" ? "" : `${p.field}: `}${p.problem}`,
+  UNSUPPORTED_VERSION: (p) =>
+    `${at(p)}: ${p.field} ${p.found} is not a supported version (this verifier reads ${p.supported})`,
+  NOT_CANONICAL: (p) =>
+    p.line === undefined
+      ? `${p.path} is not canonical JSON followed by one newline`
+      : `${at(p)} is not canonical JSON`,
+  SCHEMA_VERSIONS: (p) =>
+    `run.json records ${p.component} schema version ${p.recorded}; this verifier reads ${p.supported}`,
+  CHECK_CRASHED: (p) => `${p.check} could not complete: ${p.error}`,
+  MISSING_INPUT: (p) => `cannot check without a readable ${p.inputs.join(" and ")}`,
+  STORE_OBJECT_MISSING: (p) => `${p.what} sha256:${p.hash} is not in the store`,
+  STORE_OBJECT_CORRUPT: (p) => `${p.what} sha256:${p.hash}: ${p.error}`,
+  ID_MISMATCH: (p) => `${p.what}: recorded ${p.recorded}, recomputed ${p.recomputed}`,
+  PLAN_NOT_DAG: (p) => p.problem,
+  PLAN_SPEC_MISMATCH: () => "plan.spec_id is not the spec's id",
+  IDX_GAP: (p) => `event ${p.event} has idx ${p.idx}`,
+  UNKNOWN_NODE: (p) => `event ${p.event} names a node that is not in the plan`,
+  NESTED_STEP: (p) => `event ${p.event} starts ${p.kind} while another step is open`,
+  STEP_TWICE: (p) => `${p.kind} started twice`,
+  DEPENDENCY_ORDER: (p) => `${p.kind} started before its dependency finished`,
+  STEP_KIND: (p) => `event ${p.event} says ${p.recorded}, the plan says ${p.planned}`,
+  STEP_OUTPUT: (p) => `event ${p.event}: a ${p.kind} step cannot finish with a ${p.output} output`,
+  OUTSIDE_STEP: (p) => `event ${p.event} (${p.type}) lies outside its step`,
+  STEP_UNFINISHED: (p) => `${p.kind} never finished`,
+  CALL_TWICE: (p) => `call ${p.call} recorded twice`,
+  CALL_STEP: (p) => `call ${p.call} names another step`,
+  CALL_NOT_PLANNED: (p) => `call ${p.call} is not tool request ${p.index} of the ${p.kind} step in the plan`,
+  REQUEST_NOT_CALLED: (p) => `the plan's ${p.kind} step requests ${p.tool} (#${p.index}), never called`,
+  ORPHAN_RESULT: (p) => `result at event ${p.event} has no earlier call`,
+  RESULT_STEP: (p) => `result at event ${p.event} is in another step than its call`,
+  RESULT_COUNT: (p) => `call ${p.call} has ${p.results} results`,
+  DANGLING_SUPPORT: (p) => `claim ${p.claim} cites ${p.kind} ${p.ref}, not recorded before it`,
+  TOO_FEW_SUPPORTS: (p) => `claim ${p.claim} has ${p.supports} evidence support(s), ${p.required} required`,
+  CLAIM_WITHOUT_DERIVATION: (p) => `claim ${p.claim} has no derive output naming it`,
+  DERIVATION_WITHOUT_CLAIM: (p) => `derivation names claim ${p.claim}, never emitted`,
+  CITATIONS_DISAGREE: (p) => `claim ${p.claim}: supports differ from the reasoner's citations`,
+  STATEMENT_DISAGREES: (p) => `claim ${p.claim}: statement differs from the derivation`,
+  STATEMENT_NOT_QUOTED: (p) =>
+    `claim ${p.claim}: an extractive statement must be its first cited span verbatim`,
+  VERDICT_MISSING: (p) => `claim ${p.claim} was proposed but not judged exactly once by the verify step`,
+  VERDICT_UNKNOWN_CLAIM: (p) => `the verify step judges claim ${p.claim}, which was never proposed`,
+  VERDICT_CLAIM: (p) =>
+    `verdict claim ${p.result} is not claim ${p.claim} with only its status changed and a link to it`,
+  VERDICT_WRONG: (p) =>
+    `claim ${p.claim} is ${p.recorded}, but its supports make it ${p.expected} (SPEC §3.5)`,
+  UNJUDGED_CLAIM: (p) => `claim ${p.claim} is ${p.status} without a verify decision producing it`,
+  CITATION_UNCHECKABLE: (p) => `claim ${p.claim}: evidence ${p.evidence} bytes, span or hash missing`,
+  SPAN_OUTSIDE: (p) => `claim ${p.claim}: span ${span(p.span)} outside ${p.size} evidence bytes`,
+  SPAN_HASH: (p) =>
+    `claim ${p.claim}: bytes ${span(p.span)} of ${p.evidence} do not hash to the recorded sha256`,
+  EVIDENCE_PATH: (p) =>
+    `evidence ${p.evidence}: content_path ${JSON.stringify(p.path)} is not evidence/<its sha256>.txt`,
+  EVIDENCE_MISSING: (p) => `evidence ${p.evidence}: ${p.path} is missing`,
+  EVIDENCE_HASH: (p) => `${p.path} does not hash to ${p.sha256}`,
+  CHUNK_ID: (p) => `evidence ${p.evidence}: chunk_id differs from the sha256 of its bytes`,
+  EVIDENCE_NOT_RETRIEVED: (p) => `${p.path} is not the text the retrieve tool returned for it`,
+  HIT_NOT_REGISTERED: (p) => `retrieval hit ${p.rank} (${p.doc}) was never registered as evidence`,
+  GATHER_LIST: () => "the gather step's output does not list exactly the evidence it registered",
+  EVIDENCE_UNREFERENCED: (p) => `${p.path} is not referenced by any evidence`,
+  NO_PROVENANCE: () => "evidence without a retrieval provenance",
+  DOC_NOT_IN_SNAPSHOT: (p) =>
+    `evidence ${p.evidence}: document ${JSON.stringify(p.doc)} is not in snapshot ${p.snapshot}`,
+  EVIDENCE_NOT_IN_CORPUS: (p) =>
+    `evidence ${p.evidence}: bytes ${span(p.span)} of ${p.doc} differ from the evidence file`,
+  EVIDENCE_URI: (p) => `evidence ${p.evidence}: uri ${p.uri} should be ${p.expected}`,
+  NO_RETRIEVAL_RESULT: () => "the plan retrieves, but no retrieve result parses",
+  STRAY_PROVENANCE: (p) => `${p.path} exists in a run without retrieval`,
+  TOOL_NOT_DESCRIBED: () => "run.json describes no retrieve tool",
+  CONFIG_MISMATCH: () => "run.json's retrieve config differs from the provenance in the trace",
+  FINGERPRINT: () => "retrieve tool fingerprint does not hash its config",
+  SPEC_CORPUS: (p) => `the spec pins corpus ${p.recorded}, the retrieval used sha256:${p.snapshot}`,
+  PLAN_PARAMS: (p) => `plan's ${p.param} is ${p.planned}, provenance says ${p.recorded}`,
+  INDEX_PARAMS: (p) => `index sha256:${p.hash} was built with other parameters than recorded`,
+  INDEX_CORRUPT: (p) => `index sha256:${p.hash}: ${p.error}`,
+  RETRIEVAL_RECOMPUTED: (p) =>
+    `the recorded retrieve result is not what the pinned index and snapshot return for the call: ${p.detail}`,
+  PROVENANCE_FILE: (p) => `${p.path} does not match the retrieval recorded in the trace`,
+  OUTCOME_COUNT: (p) =>
+    `${p.derivations} derivation(s) and ${p.markers} insufficiency marker(s); exactly one expected`,
+  FINALIZE_COUNT: (p) => `${p.count} finalize output(s); exactly one expected`,
+  UNVALIDATED_CLAIM: (p) => `final answer uses claim ${p.claim}, which is not validated`,
+  FINAL_CLAIMS: (p) =>
+    `the final answer is ${p.status} but must use exactly the ${p.validated} validated claim(s), in order`,
+  ANSWER_MISMATCH: () => "the final answer is not the statement of its validated claim",
+  INSUFFICIENT_WITH_ANSWER: () => "an insufficient-evidence outcome carries an answer",
+  ANSWER_VIEW: () => "answer.json differs from the answer recorded in the trace",
+  UNEXPECTED_ENTRY: (p) => `${p.path}: ${p.reason}`,
+  UNKNOWN_FILE: (p) => `${p.path} is not a file a run can hold (SPEC §4)`,
+  RUN_SPEC: () => "run.json names another spec",
+  RUN_PLAN: () => "run.json names another plan",
+  RUN_PRESET: () => "run.json and plan.json disagree on the preset",
+  RUN_TRACE: () => "the trace header names other run, spec or plan ids than run.json",
+  RUN_PRODUCER: () => "the trace header and run.json name different producers",
+  MANIFEST_MISSING: () => "manifest.json is missing or unreadable",
+  MANIFEST_RUN: () => "manifest.json names another run",
+  FILE_NOT_LISTED: (p) => `${p.path} is present but not in the manifest`,
+  LISTED_FILE_MISSING: (p) => `${p.path} is in the manifest but missing`,
+  FILE_HASH: (p) => `${p.path} does not match its manifest hash`,
+  ROOT_DIGEST: () => "the root digest does not match the listed hashes",
+  SIGNATURE_MISSING: () => "a public key was given but the run is not signed",
+  SIGNATURE_ENCODING: () => "the signature is not canonical base64",
+  SIGNATURE_DIGEST: () => "the signature covers another root digest than the manifest's",
+  SIGNATURE_UNVERIFIED: () => "the run is signed, but no public key was given to verify it (--pubkey)",
+  SIGNATURE_OTHER_KEY: () => "the run was signed with another key",
+  PUBLIC_KEY_UNUSABLE: (p) => `the public key is unusable: ${p.error}`,
+  SIGNATURE_INVALID: () => "the Ed25519 signature does not verify",
+};
+
+/** Every code, for documentation and the test that pins them. */
+export const FINDING_CODES = Object.keys(MESSAGES) as FindingCode[];
+
+export function renderFinding(f: Finding): string {
+  // The union member guarantees `params` fits `code`; indexing by a union loses that link.
+  return (MESSAGES[f.code] as (p: Finding["params"]) => string)(f.params);
+}
