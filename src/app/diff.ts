@@ -1,11 +1,10 @@
 /** Wires `diff` to the disk: reads both runs and the corpus snapshots their stores hold. */
+
+import type { RunView } from "../core/artifact/view.js";
 import { readSnapshot } from "../core/corpus/document.js";
 import { diffRuns, type RunDiff, type SnapshotDocuments } from "../core/diff/diff.js";
-import { CanonError, InputError } from "../core/errors.js";
-import { RUN_FILES } from "../core/run/files.js";
-import { renderFinding } from "../core/verify/messages.js";
-import { type RunView, toRunView } from "../core/verify/view.js";
-import { readRunDirectory } from "../io/run-reader.js";
+import { CanonError } from "../core/errors.js";
+import { openRun, requireParts } from "../io/run-reader.js";
 import { DiskStore } from "../io/store.js";
 
 function snapshotDocuments(view: RunView, storeRoot: string): SnapshotDocuments {
@@ -22,27 +21,13 @@ function snapshotDocuments(view: RunView, storeRoot: string): SnapshotDocuments 
 
 /**
  * The parsed run, or bad input when a file every layer hangs off (spec, plan, trace, run)
- * does not parse: diffing it would blame a layer for what is really a broken file. Altered
- * bytes that still parse (an edited evidence file, a changed score) are diffed as usual.
+ * does not parse. Altered bytes that still parse (an edited evidence file, a changed score)
+ * are diffed as usual.
  */
 function readDiffView(runDir: string): RunView {
-  const { view, findings } = toRunView(readRunDirectory(runDir).files);
-  const parsed = {
-    [RUN_FILES.spec]: view.spec,
-    [RUN_FILES.plan]: view.plan,
-    [RUN_FILES.trace]: view.trace,
-    [RUN_FILES.run]: view.run,
-  };
-  const broken = Object.entries(parsed).flatMap(([path, value]) => (value === null ? [path] : []));
-  if (broken.length > 0) {
-    const why = findings.find((f) => "path" in f.params && broken.includes(f.params.path));
-    throw new InputError(
-      "E_NOT_A_RUN",
-      `${why === undefined ? `${broken.join(", ")} do not parse` : renderFinding(why)}: run \`canon-reason verify\` on it first`,
-      { file: runDir },
-    );
-  }
-  return view;
+  const run = openRun(runDir);
+  requireParts(run, ["spec", "plan", "trace", "run"]);
+  return run.view;
 }
 
 export function diffRunDirectories(

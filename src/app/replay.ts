@@ -4,19 +4,19 @@
  * against the pinned corpus snapshot with the recorded parameters. Nothing is written: the
  * replayed run exists only in memory, to be compared.
  */
+
+import { RUN_FILES, traceFile } from "../core/artifact/files.js";
+import { RETRIEVE_TOOL } from "../core/artifact/names.js";
 import { sha256Hex } from "../core/canonical.js";
-import { InputError } from "../core/errors.js";
-import { type RunRecord, RunRecord as RunRecordSchema } from "../core/models/run.js";
-import { ProblemSpec } from "../core/models/spec.js";
-import { RetrievalProvenance, type Trace, TraceEvent, TraceHeader } from "../core/models/trace.js";
+import { CanonError, InputError } from "../core/errors.js";
+import { RetrievalProvenance } from "../core/models/trace.js";
 import { frozenDispatcher } from "../core/pipeline/dispatch.js";
-import { extractiveReasoner } from "../core/reason/extractive.js";
-import type { Reasoner } from "../core/reason/reasoner.js";
+import { liveTools, traceRun } from "../core/pipeline/produce.js";
+import { findReasoner, knownReasoners } from "../core/reason/registry.js";
 import { type Divergence, firstDivergence } from "../core/replay/divergence.js";
-import { RUN_FILES, traceFile } from "../core/run/files.js";
-import { liveTools, traceRun } from "../core/run/produce.js";
+import { deserializeIndex } from "../core/retrieval/bm25.js";
 import { prepareRetrieval } from "../io/retrieval-backend.js";
-import { readRunDirectory } from "../io/run-reader.js";
+import { type OpenedRun, openRun, requireParts } from "../io/run-reader.js";
 import { DiskStore } from "../io/store.js";
 
 export interface ReplayResult {
@@ -27,68 +27,24 @@ export interface ReplayResult {
   divergence: Divergence | null;
 }
 
-/** Reasoners this build can replay, by id; a run made by another reasoner version cannot be frozen-replayed. */
-const REASONERS: Readonly<Record<string, Reasoner>> = { [extractiveReasoner.id]: extractiveReasoner };
-
-function parseFile<T>(
-  files: ReadonlyMap<string, Uint8Array>,
-  path: string,
-  parse: (v: unknown) => T,
-  runDir: string,
-): T {
-  const bytes = files.get(path);
-  if (bytes === undefined) throw new InputError("E_NOT_A_RUN", `${path} is missing`, { file: runDir });
-  try {
-    return parse(JSON.parse(Buffer.from(bytes).toString("utf8")));
-  } catch (error) {
-    throw new InputError(
-      "E_NOT_A_RUN",
-      `${path} is unreadable: run \`canon-reason verify\` to see why`,
-      { file: runDir },
-      error,
-    );
-  }
-}
-
-function parseTrace(bytes: Uint8Array, runDir: string): Trace {
-  try {
-    const [head, ...events] = Buffer.from(bytes).toString("utf8").trimEnd().split("\n");
-    return {
-      header: TraceHeader.parse(JSON.parse(head ?? "")),
-      events: events.map((l) => TraceEvent.parse(JSON.parse(l))),
-    };
-  } catch (error) {
-    throw new InputError(
-      "E_NOT_A_RUN",
-      "trace.jsonl is unreadable: run `canon-reason verify` to see why",
-      { file: runDir },
-      error,
-    );
-  }
-}
-
 export async function replayRun(
-  files: ReadonlyMap<string, Uint8Array>,
-  runDir: string,
+  opened: OpenedRun,
   storeRoot: string,
   mode: "frozen" | "live",
 ): Promise<ReplayResult> {
-  const spec = parseFile(files, RUN_FILES.spec, (v) => ProblemSpec.parse(v), runDir);
-  const run: RunRecord = parseFile(files, RUN_FILES.run, (v) => RunRecordSchema.parse(v), runDir);
-  const recordedBytes = files.get(RUN_FILES.trace);
-  if (recordedBytes === undefined)
-    throw new InputError("E_NOT_A_RUN", "trace.jsonl is missing", { file: runDir });
-  const recorded = parseTrace(recordedBytes, runDir);
+  const { runDir } = opened;
+  const { spec, run, trace: recorded } = requireParts(opened, ["spec", "run", "trace"]);
+  const recordedBytes = opened.files.get(RUN_FILES.trace) ?? new Uint8Array();
   const { runtime } = run.inputs;
-  const reasoner = REASONERS[runtime.reasoner.id];
-  if (reasoner === undefined || reasoner.version !== runtime.reasoner.version) {
+  const reasoner = findReasoner(runtime.reasoner);
+  if (reasoner === null) {
     throw new InputError(
       "E_USAGE",
-      `the run was reasoned by ${runtime.reasoner.id} ${runtime.reasoner.version}; this build has ${extractiveReasoner.id} ${extractiveReasoner.version}, so it cannot replay the run: \`canon-reason diff\` it against a run made by this build`,
+      `the run was reasoned by ${runtime.reasoner.id} ${runtime.reasoner.version}; this build has ${knownReasoners()}, so it cannot replay the run: \`canon-reason diff\` it against a run made by this build`,
       { file: runDir },
     );
   }
-  const tool = runtime.tools.find((t) => t.name === "retrieve");
+  const tool = runtime.tools.find((t) => t.name === RETRIEVE_TOOL);
   const provenance = tool === undefined ? null : (RetrievalProvenance.safeParse(tool.config).data ?? null);
   if (tool !== undefined && provenance === null) {
     throw new InputError(
@@ -97,6 +53,9 @@ export async function replayRun(
       { file: runDir },
     );
   }
+  // Frozen replay serves results from the trace, but the run still claims a snapshot and an
+  // index: both must be in the store and intact, or the replay proves nothing about them.
+  if (provenance !== null) checkPinnedObjects(new DiskStore(storeRoot), provenance);
   let dispatcher = frozenDispatcher(recorded);
   if (mode === "live" && provenance !== null) {
     const prepared = await prepareRetrieval(
@@ -143,5 +102,22 @@ export function replayRunDirectory(
   storeRoot: string,
   mode: "frozen" | "live",
 ): Promise<ReplayResult> {
-  return replayRun(readRunDirectory(runDir).files, runDir, storeRoot, mode);
+  return replayRun(openRun(runDir), storeRoot, mode);
+}
+
+/** The pinned snapshot and index exist, re-hash, and the index parses: else exit 1 naming the object. */
+function checkPinnedObjects(store: DiskStore, provenance: RetrievalProvenance): void {
+  for (const [what, hash] of [
+    ["corpus snapshot", provenance.corpus_snapshot],
+    ["index", provenance.index_hash],
+  ] as const) {
+    const bytes = store.get(hash); // throws IntegrityError (exit 1) when the bytes hash differently
+    if (bytes === null)
+      throw new CanonError(
+        "E_STORE_MISSING",
+        `the run's ${what} sha256:${hash} is not in the store at ${store.root}: import the run's bundle there, or replay where the run was made`,
+        { exitCode: 1 },
+      );
+    if (what === "index") deserializeIndex(bytes); // a corrupt index is E_INDEX_CORRUPT
+  }
 }

@@ -6,9 +6,9 @@
 import { performance } from "node:perf_hooks";
 import { InputError } from "../core/errors.js";
 import type { ProblemSpec } from "../core/models/spec.js";
+import { liveTools, type ProducedRun, produceRun } from "../core/pipeline/produce.js";
 import { indexParamsOf, resolveParams } from "../core/plan/planner.js";
 import { extractiveReasoner } from "../core/reason/extractive.js";
-import { liveTools, type ProducedRun, produceRun } from "../core/run/produce.js";
 import { verifyRun } from "../core/verify/verifier.js";
 import type { CorpusLimits } from "../io/corpus-reader.js";
 import { DEFAULT_LIMITS } from "../io/corpus-reader.js";

@@ -11,6 +11,7 @@ import { canonicalJson, sha256Hex } from "../core/canonical.js";
 import { type CorpusDocument, findDocuments, readSnapshot, snapshotLine } from "../core/corpus/document.js";
 import { CanonError, InputError } from "../core/errors.js";
 import type { RetrievalProvenance } from "../core/models/trace.js";
+import type { RetrievalBackend } from "../core/pipeline/produce.js";
 import { getAnalyzer } from "../core/retrieval/analyzer.js";
 import {
   type Bm25Index,
@@ -19,7 +20,6 @@ import {
   INDEX_FORMAT_VERSION,
   serializeIndex,
 } from "../core/retrieval/bm25.js";
-import type { RetrievalBackend } from "../core/run/produce.js";
 import { type CorpusLimits, DEFAULT_LIMITS, listFolderDocuments, readCorpus } from "./corpus-reader.js";
 import type { DiskStore } from "./store.js";
 

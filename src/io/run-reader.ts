@@ -1,5 +1,7 @@
 /**
- * Reads a run directory into memory for the verifier and `inspect`. A run is hostile input:
+ * The one reader of run directories: verify, replay, diff, inspect, export and the service read
+ * runs through `openRun`, so they can never disagree about what a run says. Reads a run directory
+ * into memory. A run is hostile input:
  * symlinks are never followed (not even one swapped in after the directory was listed),
  * oversized files are not read, and the whole read is bounded in bytes, entries and depth.
  * Everything not read is reported as an anomaly, so the verifier fails a check instead of
@@ -7,6 +9,9 @@
  */
 import { closeSync, constants, fstatSync, lstatSync, openSync, readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
+import { RUN_FILES } from "../core/artifact/files.js";
+import { type ReadProblem, renderReadProblem } from "../core/artifact/read-problems.js";
+import { type RunView, toRunView } from "../core/artifact/view.js";
 import { InputError } from "../core/errors.js";
 
 /** No artifact of a real run comes near these; a larger run is a hostile or broken one. */
@@ -101,4 +106,52 @@ export function readRunDirectory(runDir: string, limits: RunReadLimits = RUN_REA
     throw new InputError("E_NOT_A_RUN", `cannot read the run directory (${errorCode(e)})`, { file: runDir });
   }
   return { files, anomalies };
+}
+
+/** A run directory, read and parsed once: the bytes, what was not read, the parsed view and its problems. */
+export interface OpenedRun extends RunDirectory {
+  runDir: string;
+  view: RunView;
+  problems: ReadProblem[];
+}
+
+export function openRun(runDir: string, limits: RunReadLimits = RUN_READ_LIMITS): OpenedRun {
+  const { files, anomalies } = readRunDirectory(runDir, limits);
+  const { view, problems } = toRunView(files, anomalies);
+  return { runDir, files, anomalies, view, problems };
+}
+
+const PARSED_FILES = {
+  spec: RUN_FILES.spec,
+  plan: RUN_FILES.plan,
+  trace: RUN_FILES.trace,
+  run: RUN_FILES.run,
+  answer: RUN_FILES.answer,
+  report: RUN_FILES.report,
+} as const;
+type ParsedPart = keyof typeof PARSED_FILES;
+
+/**
+ * The parts of a run a command cannot work without, or bad input naming the first file that
+ * does not parse: diffing or replaying a broken file would blame a layer for it.
+ */
+export function requireParts<K extends ParsedPart>(
+  run: OpenedRun,
+  parts: readonly K[],
+): { [P in K]: NonNullable<RunView[P]> } {
+  const out: Partial<Record<ParsedPart, unknown>> = {};
+  for (const part of parts) {
+    const value = run.view[part];
+    if (value === null) {
+      const path = PARSED_FILES[part];
+      const why = run.problems.find((p) => p.params.path === path);
+      throw new InputError(
+        "E_NOT_A_RUN",
+        `${why === undefined ? `${path} is unreadable` : renderReadProblem(why)}: run \`canon-reason verify\` on it first`,
+        { file: run.runDir },
+      );
+    }
+    out[part] = value;
+  }
+  return out as { [P in K]: NonNullable<RunView[P]> };
 }

@@ -6,7 +6,7 @@
 import { randomBytes } from "node:crypto";
 import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
-import { jsonFile, RUN_FILES, type RunFiles } from "../core/run/files.js";
+import { jsonFile, RUN_FILES, type RunFiles } from "../core/artifact/files.js";
 
 export function runsRoot(artifactsRoot: string): string {
   return join(artifactsRoot, "runs");

@@ -5,8 +5,8 @@
 import { appendFileSync, cpSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
+import { liveTools, produceRun } from "../../src/core/pipeline/produce.js";
 import { extractiveReasoner } from "../../src/core/reason/extractive.js";
-import { liveTools, produceRun } from "../../src/core/run/produce.js";
 import { verifyRun } from "../../src/core/verify/verifier.js";
 import { prepareRetrieval } from "../../src/io/retrieval-backend.js";
 import { writeRun } from "../../src/io/run-writer.js";

@@ -93,7 +93,7 @@ describe("canon-reason replay", () => {
         writeFileSync(join(dir, "run.json"), "{ not json");
         return dir;
       },
-      /run\.json is unreadable/,
+      /run\.json is not valid JSON: run `canon-reason verify` on it first/,
     ],
   ])("exits 2 with a clear message on %s", (_name, make, message) => {
     const r = runCli(["replay", make()]);
@@ -102,13 +102,14 @@ describe("canon-reason replay", () => {
     expect(isCleanError(r)).toBe(true);
   });
 
-  it("live replay exits 2 when the pinned corpus snapshot is not in the store", () => {
+  it("frozen and live replay exit 1 when the pinned corpus snapshot is not in the store", () => {
     const elsewhere = join(tempDir(), "runs", "copy");
     cpSync(runs.evidence as string, elsewhere, { recursive: true });
-    const r = runCli(["replay", elsewhere, "--live"]);
-    expect(r.status).toBe(2);
-    expect(r.stderr).toMatch(/E_STORE_MISSING.*is not in the store/);
-    expect(isCleanError(r)).toBe(true);
-    expect(runCli(["replay", elsewhere]).status).toBe(0); // frozen needs no store
+    for (const mode of [["--live"], []]) {
+      const r = runCli(["replay", elsewhere, ...mode]);
+      expect(r.status).toBe(1);
+      expect(r.stderr).toMatch(/E_STORE_MISSING.*corpus snapshot sha256:[0-9a-f]{64} is not in the store/);
+      expect(isCleanError(r)).toBe(true);
+    }
   });
 });

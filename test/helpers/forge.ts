@@ -4,11 +4,12 @@
  * re-seal the manifest. What the verifier still catches, it catches by meaning, not by a
  * stale hash.
  */
+
+import { jsonFile, RUN_FILES, type RunFiles, traceFile } from "../../src/core/artifact/files.js";
+import { buildManifest } from "../../src/core/artifact/manifest.js";
+import { answerView, evidenceTexts, provenanceFiles } from "../../src/core/artifact/projections.js";
 import { contentId, type IdKind } from "../../src/core/canonical.js";
 import { type Trace, TraceEvent, TraceHeader } from "../../src/core/models/trace.js";
-import { jsonFile, RUN_FILES, type RunFiles, traceFile } from "../../src/core/run/files.js";
-import { buildManifest } from "../../src/core/run/manifest.js";
-import { answerView, evidenceTexts, provenanceFiles } from "../../src/core/run/produce.js";
 import { type StoreReader, verifyRun } from "../../src/core/verify/verifier.js";
 
 export function parseTrace(bytes: Uint8Array): Trace {

@@ -2,16 +2,17 @@
  * Runs produced in process, for tests of the pure replay and diff cores: the same produceRun
  * the CLI uses, over a small corpus in a temporary store, with nothing written under runs/.
  */
+
+import type { RunFiles } from "../../src/core/artifact/files.js";
+import { type RunView, toRunView } from "../../src/core/artifact/view.js";
 import { readSnapshot } from "../../src/core/corpus/document.js";
 import type { SnapshotDocuments } from "../../src/core/diff/diff.js";
 import type { ProblemSpec } from "../../src/core/models/spec.js";
+import { liveTools, produceRun } from "../../src/core/pipeline/produce.js";
 import { indexParamsOf, resolveParams } from "../../src/core/plan/planner.js";
 import { extractiveReasoner } from "../../src/core/reason/extractive.js";
 import type { Reasoner } from "../../src/core/reason/reasoner.js";
-import type { RunFiles } from "../../src/core/run/files.js";
-import { liveTools, produceRun } from "../../src/core/run/produce.js";
 import { verifyRun } from "../../src/core/verify/verifier.js";
-import { type RunView, toRunView } from "../../src/core/verify/view.js";
 import { prepareRetrieval } from "../../src/io/retrieval-backend.js";
 import { DiskStore } from "../../src/io/store.js";
 import { PRODUCER } from "../../src/version.js";

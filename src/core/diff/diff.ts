@@ -2,9 +2,10 @@
  * Diff of two runs (SPEC §6): compares the layers in pipeline order, names the first that
  * differs and what changed there, and lists the later layers that changed as a consequence.
  */
+
+import type { RunView } from "../artifact/view.js";
 import { canonicalJson, type JsonValue } from "../canonical.js";
 import type { CorpusDocument } from "../corpus/document.js";
-import type { RunView } from "../verify/view.js";
 import { LAYERS, type Layer, projectLayer } from "./layers.js";
 
 export interface FieldChange {

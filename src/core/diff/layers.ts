@@ -5,8 +5,9 @@
  * reasoner's identity and version to `reasoner`. Content ids are left out of every
  * projection: they change whenever anything upstream changes and explain nothing.
  */
+
+import type { RunView } from "../artifact/view.js";
 import { sha256Hex } from "../canonical.js";
-import type { RunView } from "../verify/view.js";
 
 export const LAYERS = [
   "producer",

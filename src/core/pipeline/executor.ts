@@ -3,6 +3,7 @@
  * every step as trace events. Tools are reached only through a dispatcher, so the same
  * code runs live (tools execute) and frozen (results served from a recorded trace).
  */
+import { evidenceUri } from "../artifact/names.js";
 import { sha256Hex, withId } from "../canonical.js";
 import { CanonError, ToolFailedError } from "../errors.js";
 import type { Claim, Support } from "../models/claim.js";
@@ -18,9 +19,9 @@ import {
   type TraceEvent,
   type TraceHeader,
 } from "../models/trace.js";
+import { topoOrder } from "../plan/topo.js";
 import type { Reasoner, ReasonerEvidence } from "../reason/reasoner.js";
 import { contentTerms } from "../retrieval/analyzer.js";
-import { topoOrder } from "./topo.js";
 
 export interface ToolDispatcher {
   dispatch(call: ToolCall): ToolResult;
@@ -54,10 +55,6 @@ interface RunState {
 }
 
 type Emit = (event: Record<string, unknown> & { type: TraceEvent["type"] }) => void;
-
-export function evidenceUri(snapshot: string, docId: string): string {
-  return `corpus:sha256:${snapshot}#${encodeURIComponent(docId)}`;
-}
 
 function num(params: PlanNode["params"], key: string): number {
   const v = params[key];

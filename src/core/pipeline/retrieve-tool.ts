@@ -3,13 +3,13 @@
  * their exact text and a provenance record. The tool refuses arguments that disagree with
  * the index it was built with, so a trace never claims parameters it did not use.
  */
+import { RETRIEVE_TOOL } from "../artifact/names.js";
 import { canonicalJson, sha256Hex } from "../canonical.js";
 import type { ToolDescriptor } from "../models/run.js";
 import type { RetrievalProvenance, RetrievePayload } from "../models/trace.js";
 import type { Bm25Index } from "../retrieval/bm25.js";
 import type { ToolHandler } from "./dispatch.js";
 
-export const RETRIEVE_TOOL = "retrieve";
 export const RETRIEVE_TOOL_VERSION = "1";
 
 /** Returns the UTF-8 bytes of each requested document of the pinned snapshot. */

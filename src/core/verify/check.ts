@@ -1,6 +1,7 @@
 /** The shape of a verification check: a named pure function with an invariant id (SPEC §5). */
+
+import type { RunView } from "../artifact/view.js";
 import type { Finding } from "./findings.js";
-import type { RunView } from "./view.js";
 
 /** Read access to the content-addressed store; get() re-hashes and throws on corruption. */
 export interface StoreReader {

@@ -3,20 +3,14 @@
  * typed parameters. The human message is rendered separately (messages.ts), so a code can be
  * matched by tools and tests while its wording changes freely. Codes never change meaning.
  */
+import type { ReadProblemParams } from "../artifact/read-problems.js";
 import type { Severity } from "../models/report.js";
 
 type Span = readonly [number, number];
 
 /** Every finding code and its parameters. Adding a code here forces a message for it in messages.ts. */
-export interface FindingParams {
-  // schemas: what the adapter meets while parsing the run's files (view.ts).
-  FILE_MISSING: { path: string };
-  NOT_UTF8: { path: string };
-  INVALID_JSON: { path: string; line?: number };
-  TRACE_UNTERMINATED: { path: string };
-  SCHEMA_VIOLATION: { path: string; line?: number; field: string; problem: string };
-  UNSUPPORTED_VERSION: { path: string; line?: number; field: string; found: string; supported: string };
-  NOT_CANONICAL: { path: string; line?: number };
+export interface FindingParams extends ReadProblemParams {
+  // schemas: the reader's problems (artifact/read-problems.ts), and these.
   SCHEMA_VERSIONS: { component: string; recorded: string; supported: string };
   // Any check: a check that throws on hostile input is reported, never a crashed verifier.
   CHECK_CRASHED: { check: string; error: string };

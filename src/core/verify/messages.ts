@@ -2,24 +2,13 @@
  * English messages for findings, rendered from their typed parameters (zod's locales/en.ts
  * pattern): the one place wording lives. The mapped type makes a missing message a type error.
  */
+import { READ_PROBLEM_MESSAGES } from "../artifact/read-problems.js";
 import type { Finding, FindingCode, FindingParams } from "./findings.js";
 
-const at = (p: { path: string; line?: number }) =>
-  p.line === undefined ? p.path : `${p.path} line ${p.line}`;
 const span = (s: readonly [number, number]) => `[${s[0]}, ${s[1]})`;
 
 const MESSAGES: { [C in FindingCode]: (p: FindingParams[C]) => string } = {
-  FILE_MISSING: (p) => `${p.path} is missing`,
-  NOT_UTF8: (p) => `${p.path} is not valid UTF-8`,
-  INVALID_JSON: (p) => `${at(p)} is not valid JSON`,
-  TRACE_UNTERMINATED: (p) => `${p.path} does not end with a newline`,
-  SCHEMA_VIOLATION: (p) => `${at(p)}: ${p.field === "" ? "" : `${p.field}: `}${p.problem}`,
-  UNSUPPORTED_VERSION: (p) =>
-    `${at(p)}: ${p.field} ${p.found} is not a supported version (this verifier reads ${p.supported})`,
-  NOT_CANONICAL: (p) =>
-    p.line === undefined
-      ? `${p.path} is not canonical JSON followed by one newline`
-      : `${at(p)} is not canonical JSON`,
+  ...READ_PROBLEM_MESSAGES,
   SCHEMA_VERSIONS: (p) =>
     `run.json records ${p.component} schema version ${p.recorded}; this verifier reads ${p.supported}`,
   CHECK_CRASHED: (p) => `${p.check} could not complete: ${p.error}`,

@@ -4,6 +4,8 @@
  * Checks never stop the others: an auditor needs the whole report. Checks return typed
  * findings; severity and wording are applied here, once.
  */
+
+import { toRunView } from "../artifact/view.js";
 import { withId } from "../canonical.js";
 import {
   type Policy,
@@ -28,7 +30,6 @@ import { toolLinkageCheck } from "./checks/tool-linkage.js";
 import { traceOrderCheck } from "./checks/trace-order.js";
 import { finding, severityOf } from "./findings.js";
 import { renderFinding } from "./messages.js";
-import { toRunView } from "./view.js";
 
 export type { StoreReader } from "./check.js";
 
@@ -89,7 +90,7 @@ function runCheck(check: Check, run: () => CheckOutcome): CheckOutcome {
 }
 
 export function verifyRun(input: VerifyInput): VerificationReport {
-  const { view, findings: parseFindings } = toRunView(input.files, input.anomalies ?? []);
+  const { view, problems: parseFindings } = toRunView(input.files, input.anomalies ?? []);
   const context: CheckContext = {
     store: input.store,
     stage: input.stage,

@@ -3,10 +3,10 @@
  * must name exactly that layer first, attributing by meaning, not by file (SPEC §6, issue 4).
  */
 import { beforeAll, describe, expect, it } from "vitest";
+import { toRunView } from "../../../src/core/artifact/view.js";
 import { diffRuns, fieldChanges, type RunDiff } from "../../../src/core/diff/diff.js";
 import { LAYERS } from "../../../src/core/diff/layers.js";
 import { extractiveReasoner } from "../../../src/core/reason/extractive.js";
-import { toRunView } from "../../../src/core/verify/view.js";
 import {
   type FixtureOptions,
   type ProducedFixture,

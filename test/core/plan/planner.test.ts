@@ -2,9 +2,9 @@ import { describe, expect, it } from "vitest";
 import { contentId } from "../../../src/core/canonical.js";
 import { InputError } from "../../../src/core/errors.js";
 import type { ProblemSpec } from "../../../src/core/models/spec.js";
-import { topoOrder } from "../../../src/core/pipeline/topo.js";
+import { specWithId } from "../../../src/core/pipeline/produce.js";
 import { planFor, resolveParams } from "../../../src/core/plan/planner.js";
-import { specWithId } from "../../../src/core/run/produce.js";
+import { topoOrder } from "../../../src/core/plan/topo.js";
 
 const spec = (constraints: ProblemSpec["constraints"] = { corpus: `sha256:${"a".repeat(64)}` }) =>
   specWithId({ version: "1", description: "Why is the sky blue?", constraints });

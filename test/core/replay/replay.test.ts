@@ -4,16 +4,16 @@
  * executor, reasoner and serialization deterministic; live proves retrieval is too.
  */
 import { beforeAll, describe, expect, it } from "vitest";
+import { traceFile } from "../../../src/core/artifact/files.js";
 import { ToolFailedError } from "../../../src/core/errors.js";
 import type { ProblemSpec } from "../../../src/core/models/spec.js";
 import type { Trace } from "../../../src/core/models/trace.js";
 import { frozenDispatcher } from "../../../src/core/pipeline/dispatch.js";
 import type { ToolDispatcher } from "../../../src/core/pipeline/executor.js";
+import { liveTools, type RetrievalBackend, traceRun } from "../../../src/core/pipeline/produce.js";
 import { indexParamsOf, resolveParams } from "../../../src/core/plan/planner.js";
 import { extractiveReasoner } from "../../../src/core/reason/extractive.js";
 import { firstDivergence } from "../../../src/core/replay/divergence.js";
-import { traceFile } from "../../../src/core/run/files.js";
-import { liveTools, type RetrievalBackend, traceRun } from "../../../src/core/run/produce.js";
 import { prepareRetrieval } from "../../../src/io/retrieval-backend.js";
 import { DiskStore } from "../../../src/io/store.js";
 import { PRODUCER } from "../../../src/version.js";

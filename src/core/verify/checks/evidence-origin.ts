@@ -3,9 +3,10 @@
  * pinned corpus snapshot, and its uri names that snapshot and document (SPEC §3.3: a span is a
  * byte range of the whole document text, so it can be checked against the corpus directly).
  */
+
+import { evidenceUri } from "../../artifact/names.js";
 import type { CorpusDocument } from "../../corpus/document.js";
 import { findDocuments } from "../../corpus/document.js";
-import { evidenceUri } from "../../pipeline/executor.js";
 import type { Check } from "../check.js";
 import { type Finding, finding } from "../findings.js";
 import { readStoreObject } from "../store-object.js";

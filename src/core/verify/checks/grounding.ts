@@ -3,11 +3,12 @@
  * evidence supports, the reasoner's citations and the claim's supports agree, and the verify
  * step's verdicts follow from those supports (SPEC §3.4, §3.5): a validated claim is earned.
  */
+
+import type { RunView } from "../../artifact/view.js";
 import { contentId, sha256Hex } from "../../canonical.js";
 import type { Claim } from "../../models/claim.js";
 import type { Check } from "../check.js";
 import { type Finding, finding } from "../findings.js";
-import type { RunView } from "../view.js";
 
 function minSupports(view: RunView, kind: "derive" | "verify"): number {
   const value = view.plan?.nodes.find((n) => n.kind === kind)?.params.min_supports_per_claim;

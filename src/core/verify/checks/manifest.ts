@@ -3,12 +3,13 @@
  * the files present (outside volatile/), every hash and the root digest match, and run.json
  * agrees with the spec, plan and trace.
  */
+
+import { isUnfingerprinted, RUN_FILES } from "../../artifact/files.js";
+import { rootDigest } from "../../artifact/manifest.js";
+import type { RunView } from "../../artifact/view.js";
 import { sha256Hex } from "../../canonical.js";
-import { isUnfingerprinted, RUN_FILES } from "../../run/files.js";
-import { rootDigest } from "../../run/manifest.js";
 import type { Check } from "../check.js";
 import { type Finding, finding } from "../findings.js";
-import type { RunView } from "../view.js";
 
 const KNOWN_FILES: ReadonlySet<string> = new Set(Object.values(RUN_FILES));
 const EVIDENCE_FILE = /^evidence\/[0-9a-f]{64}\.txt$/;

@@ -3,8 +3,9 @@
  * present; the final answer uses validated claims only, and all of them (SPEC §3.6): an
  * answer is never withheld while a claim stands. answer.json is recomputed as the trace's view.
  */
+
+import { answerView, evidenceTexts } from "../../artifact/projections.js";
 import { canonicalJson } from "../../canonical.js";
-import { answerView, evidenceTexts } from "../../run/produce.js";
 import type { Check } from "../check.js";
 import { type Finding, finding } from "../findings.js";
 

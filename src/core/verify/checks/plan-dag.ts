@@ -1,5 +1,5 @@
 /** plan_dag (INV-ORD-001): node ids unique, dependencies exist, no cycle. */
-import { dagProblems } from "../../pipeline/topo.js";
+import { dagProblems } from "../../plan/topo.js";
 import type { Check } from "../check.js";
 import { finding } from "../findings.js";
 

@@ -4,17 +4,19 @@
  * recorded retrieve result is recomputed: the recorded call, run against the pinned index and
  * snapshot, must give the same ranks, chunks, spans, scores and texts (SPEC §3.3).
  */
+
+import { RETRIEVE_TOOL } from "../../artifact/names.js";
+import { provenanceFiles } from "../../artifact/projections.js";
+import type { RunView } from "../../artifact/view.js";
 import { canonicalJson, sha256Hex } from "../../canonical.js";
 import { findDocuments } from "../../corpus/document.js";
 import { CanonError } from "../../errors.js";
 import type { RetrievePayload } from "../../models/trace.js";
-import { makeRetrieveTool, RETRIEVE_TOOL } from "../../pipeline/retrieve-tool.js";
+import { makeRetrieveTool } from "../../pipeline/retrieve-tool.js";
 import { type Bm25Index, deserializeIndex } from "../../retrieval/bm25.js";
-import { provenanceFiles } from "../../run/produce.js";
 import type { Check } from "../check.js";
 import { type Finding, finding } from "../findings.js";
 import { readStoreObject } from "../store-object.js";
-import type { RunView } from "../view.js";
 
 /** run.json's tool descriptor, the spec's pinned corpus and the plan agree with the provenance. */
 function recordFindings(view: RunView, payload: RetrievePayload): Finding[] {

@@ -1,5 +1,5 @@
 /** schemas (INV-SCH-001): every artifact parses against its schema at a supported version. */
-import { SCHEMA_VERSIONS } from "../../run/produce.js";
+import { SCHEMA_VERSIONS } from "../../artifact/versions.js";
 import type { Check } from "../check.js";
 import { type Finding, finding } from "../findings.js";
 

@@ -1,6 +1,6 @@
 /** signature (INV-SIG-001): when a signature is present, it verifies against the configured public key. */
 import { verify } from "node:crypto";
-import { publicKeySha256 } from "../../run/sign.js";
+import { publicKeySha256 } from "../../artifact/signature.js";
 import type { Check } from "../check.js";
 import { type Finding, finding } from "../findings.js";
 

@@ -5,6 +5,7 @@
  */
 
 import { z } from "zod";
+import { RUN_FILES } from "../artifact/files.js";
 import { canonicalJson } from "../canonical.js";
 import type { Claim } from "../models/claim.js";
 import type { EvidenceRef } from "../models/evidence.js";
@@ -20,8 +21,7 @@ import {
   TraceEvent,
   TraceHeader,
 } from "../models/trace.js";
-import { RUN_FILES } from "../run/files.js";
-import { type Finding, finding } from "./findings.js";
+import { type ReadProblem, readProblem } from "./read-problems.js";
 
 export interface RunView {
   files: ReadonlyMap<string, Uint8Array>;
@@ -63,9 +63,9 @@ function parseJson(body: string): { value: unknown } | null {
 
 type Where = { path: string; line?: number };
 
-function schemaViolation(where: Where, error: z.ZodError): Finding {
+function schemaViolation(where: Where, error: z.ZodError): ReadProblem {
   const issue = error.issues[0];
-  return finding("SCHEMA_VIOLATION", {
+  return readProblem("SCHEMA_VIOLATION", {
     ...where,
     field: issue?.path.join(".") ?? "",
     problem: issue?.message ?? "invalid",
@@ -76,18 +76,18 @@ function schemaViolation(where: Where, error: z.ZodError): Finding {
  * Artifacts carry schema versions (SPEC §10): an unknown one is named as such, before the
  * schema would report it as a mere literal mismatch.
  */
-function versionProblem(where: Where, value: unknown, field: string, supported: string): Finding | null {
+function versionProblem(where: Where, value: unknown, field: string, supported: string): ReadProblem | null {
   if (typeof value !== "object" || value === null || !(field in value)) return null;
   const found = (value as Record<string, unknown>)[field];
   if (found === supported) return null;
-  return finding("UNSUPPORTED_VERSION", { ...where, field, found: JSON.stringify(found), supported });
+  return readProblem("UNSUPPORTED_VERSION", { ...where, field, found: JSON.stringify(found), supported });
 }
 
 export function toRunView(
   files: ReadonlyMap<string, Uint8Array>,
   anomalies: RunView["anomalies"] = [],
-): { view: RunView; findings: Finding[] } {
-  const findings: Finding[] = [];
+): { view: RunView; problems: ReadProblem[] } {
+  const problems: ReadProblem[] = [];
 
   /** Parses a canonical JSON file against a schema; null (with a finding) when anything is off. */
   function json<T>(
@@ -97,17 +97,17 @@ export function toRunView(
   ): T | null {
     const bytes = files.get(path);
     if (bytes === undefined) {
-      if (options.required) findings.push(finding("FILE_MISSING", { path }));
+      if (options.required) problems.push(readProblem("FILE_MISSING", { path }));
       return null;
     }
     const body = text(bytes);
     if (body === null) {
-      findings.push(finding("NOT_UTF8", { path }));
+      problems.push(readProblem("NOT_UTF8", { path }));
       return null;
     }
     const parsed = parseJson(body);
     if (parsed === null) {
-      findings.push(finding("INVALID_JSON", { path }));
+      problems.push(readProblem("INVALID_JSON", { path }));
       return null;
     }
     const version =
@@ -115,23 +115,23 @@ export function toRunView(
         ? null
         : versionProblem({ path }, parsed.value, "version", options.version);
     if (version !== null) {
-      findings.push(version);
+      problems.push(version);
       return null;
     }
     const result = schema.safeParse(parsed.value);
     if (!result.success) {
-      findings.push(schemaViolation({ path }, result.error));
+      problems.push(schemaViolation({ path }, result.error));
       return null;
     }
     // Canonical bytes make every artifact unique: any whitespace or key-order edit is visible.
-    if (body !== `${canonicalJson(parsed.value)}\n`) findings.push(finding("NOT_CANONICAL", { path }));
+    if (body !== `${canonicalJson(parsed.value)}\n`) problems.push(readProblem("NOT_CANONICAL", { path }));
     return result.data;
   }
 
   const spec = json(RUN_FILES.spec, ProblemSpec, { required: true, version: SPEC_VERSION });
   if (spec !== null && spec.id === undefined)
-    findings.push(finding("SCHEMA_VIOLATION", { path: RUN_FILES.spec, field: "id", problem: "missing" }));
-  const trace = readTrace(files.get(RUN_FILES.trace), findings);
+    problems.push(readProblem("SCHEMA_VIOLATION", { path: RUN_FILES.spec, field: "id", problem: "missing" }));
+  const trace = readTrace(files.get(RUN_FILES.trace), problems);
   const evidence: EvidenceRef[] = [];
   const claims: Claim[] = [];
   let retrieval: RetrievePayloadType | null = null;
@@ -164,39 +164,39 @@ export function toRunView(
     claims,
     retrieval,
   };
-  return { view, findings };
+  return { view, problems };
 }
 
 const JsonAnything = z.json();
 
 /** trace.jsonl: a header line, then one event per line, each canonical JSON, "\n" endings (SPEC §4). */
-function readTrace(bytes: Uint8Array | undefined, findings: Finding[]): Trace | null {
+function readTrace(bytes: Uint8Array | undefined, problems: ReadProblem[]): Trace | null {
   const path = RUN_FILES.trace;
   if (bytes === undefined) {
-    findings.push(finding("FILE_MISSING", { path }));
+    problems.push(readProblem("FILE_MISSING", { path }));
     return null;
   }
   const body = text(bytes);
   if (body === null) {
-    findings.push(finding("NOT_UTF8", { path }));
+    problems.push(readProblem("NOT_UTF8", { path }));
     return null;
   }
   if (!body.endsWith("\n")) {
-    findings.push(finding("TRACE_UNTERMINATED", { path }));
+    problems.push(readProblem("TRACE_UNTERMINATED", { path }));
     return null;
   }
   let header: Trace["header"] | null = null;
   const events: TraceEvent[] = [];
   let ok = true;
-  const problem = (f: Finding) => {
-    findings.push(f);
+  const problem = (f: ReadProblem) => {
+    problems.push(f);
     ok = false;
   };
   for (const [i, line] of body.slice(0, -1).split("\n").entries()) {
     const where = { path, line: i + 1 };
     const parsed = parseJson(line);
     if (parsed === null) {
-      problem(finding("INVALID_JSON", where));
+      problem(readProblem("INVALID_JSON", where));
       continue;
     }
     if (i === 0) {
@@ -219,7 +219,8 @@ function readTrace(bytes: Uint8Array | undefined, findings: Finding[]): Trace | 
       }
       events.push(result.data);
     }
-    if (line !== canonicalJson(parsed.value)) problem(finding("NOT_CANONICAL", where));
+    // Reported, but the line still parses: replay and diff show what a non-canonical line changes.
+    if (line !== canonicalJson(parsed.value)) problems.push(readProblem("NOT_CANONICAL", where));
   }
   return ok && header !== null ? { header, events } : null;
 }
