@@ -1,6 +1,6 @@
 /** Helpers every command shares: error reporting, run lookup, artifacts root, progress bars. */
 import { existsSync, readFileSync, statSync } from "node:fs";
-import { isAbsolute, join, resolve } from "node:path";
+import { basename, dirname, isAbsolute, join, resolve } from "node:path";
 import { SingleBar } from "cli-progress";
 import type { Command } from "commander";
 import { ID_PATTERN } from "../core/canonical.js";
@@ -13,6 +13,11 @@ export const DEFAULT_ARTIFACTS_DIR = ".canon-reason";
 
 export function artifactsRoot(option: string | undefined): string {
   return resolve(option ?? DEFAULT_ARTIFACTS_DIR);
+}
+
+/** A run under `<root>/runs/<id>` uses that root's store; elsewhere, the --artifacts-dir one. */
+export function storeRootFor(runDir: string, artifactsDir: string | undefined): string {
+  return basename(dirname(runDir)) === "runs" ? dirname(dirname(runDir)) : artifactsRoot(artifactsDir);
 }
 
 /** Prints a user error as one clear line (no stack) and returns its exit code. */

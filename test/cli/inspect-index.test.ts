@@ -68,7 +68,7 @@ describe("canon-reason inspect", () => {
       expect(r.stdout).toContain("technology/suspension-bridges.md bytes");
       expect(r.stdout).toMatch(/Retrieval {2}query "When did the Golden Gate Bridge open\?"/);
       expect(r.stdout).toMatch(/ {2}1\. [\d.]+ +technology\/suspension-bridges\.md/);
-      expect(r.stdout).toMatch(/Checks \(policy audit\): verdict PASS/);
+      expect(r.stdout).toMatch(/Checks \(verified now, policy audit\): verdict PASS/);
     }
     const json = JSON.parse(runCli(["inspect", run.run_id, "--artifacts-dir", artifacts, "--json"]).stdout);
     expect(json.answer.run_id).toBe(run.run_id);

@@ -38,13 +38,13 @@ describe("canon-reason verify", () => {
       const r = runCli(["verify", ref, "--artifacts-dir", artifacts]);
       expect(r.status).toBe(0);
       expect(r.stdout).toMatch(/pass {2}evidence_origin {7}INV-EVD-003/);
-      expect(r.stdout).toContain("Verdict: PASS (14/14 checks passed, policy audit)");
+      expect(r.stdout).toContain("Verdict: PASS (17/17 checks passed, policy audit)");
     }
     for (const policy of ["strict", "permissive"])
       expect(runCli(["verify", runDir, "--policy", policy]).status).toBe(0);
     const json = JSON.parse(runCli(["verify", runDir, "--json"]).stdout);
     expect(json.verdict).toBe("pass");
-    expect(json.checks).toHaveLength(14);
+    expect(json.checks).toHaveLength(17);
   });
 
   it("exits 1 and names the check when a file is tampered with", () => {

@@ -1,9 +1,9 @@
 /** `canon-reason export` / `import`: move a run with its store objects to another machine. */
 import { resolve } from "node:path";
 import type { Command } from "commander";
+import { verifyRunDirectory } from "../../app/verify.js";
 import { exportRun, importRun } from "../../io/bundle.js";
-import { action, artifactsRoot, printJson, resolveRunDir } from "../shared.js";
-import { storeRootFor, verifyRunDirectory } from "./verify.js";
+import { action, artifactsRoot, printJson, resolveRunDir, storeRootFor } from "../shared.js";
 
 export function registerBundle(program: Command): void {
   program
@@ -38,7 +38,7 @@ export function registerBundle(program: Command): void {
       action((file: string, o: { artifactsDir?: string; json?: boolean }) => {
         const root = artifactsRoot(o.artifactsDir);
         const result = importRun(resolve(file), root);
-        const report = verifyRunDirectory(result.runDir, "audit", root);
+        const report = verifyRunDirectory(result.runDir, { policy: "audit", storeRoot: root });
         if (o.json)
           printJson({ ...result, verification: { verdict: report.verdict, summary: report.summary } });
         else

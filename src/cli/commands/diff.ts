@@ -3,8 +3,7 @@ import type { Command } from "commander";
 import { diffRunDirectories } from "../../app/diff.js";
 import type { JsonValue } from "../../core/canonical.js";
 import type { LayerDiff, RunDiff } from "../../core/diff/diff.js";
-import { action, printJson, resolveRunDir } from "../shared.js";
-import { storeRootFor } from "./verify.js";
+import { action, printJson, resolveRunDir, storeRootFor } from "../shared.js";
 
 const short = (v: unknown) => {
   const s = JSON.stringify(v) ?? "(absent)";

@@ -1,30 +1,13 @@
 /** `canon-reason inspect`: a readable summary of a run: question, answer, evidence, ranking, checks. */
 import type { Command } from "commander";
-import { InputError } from "../../core/errors.js";
-import { readRunDirectory } from "../../io/run-reader.js";
-import { action, printJson, resolveRunDir } from "../shared.js";
+import { verifyOpenedRun } from "../../app/verify.js";
+import { RUN_FILES } from "../../core/artifact/files.js";
+import { openRun, requireParts } from "../../io/run-reader.js";
+import { action, printJson, resolveRunDir, storeRootFor } from "../shared.js";
 
 interface InspectOptions {
   artifactsDir?: string;
   json?: boolean;
-}
-
-function parseJsonFile(
-  files: Map<string, Uint8Array>,
-  path: string,
-  runDir: string,
-): Record<string, unknown> {
-  const bytes = files.get(path);
-  if (bytes === undefined) throw new InputError("E_NOT_A_RUN", `${path} is missing`, { file: runDir });
-  try {
-    return JSON.parse(Buffer.from(bytes).toString("utf8")) as Record<string, unknown>;
-  } catch {
-    throw new InputError(
-      "E_NOT_A_RUN",
-      `${path} is not valid JSON (run \`canon-reason verify\` for details)`,
-      { file: runDir },
-    );
-  }
 }
 
 type Row = Record<string, unknown>;
@@ -32,20 +15,24 @@ type Row = Record<string, unknown>;
 export function registerInspect(program: Command): void {
   program
     .command("inspect")
-    .description("summarize a run: question, answer, claims with quoted evidence, retrieval ranking, checks")
+    .description(
+      "summarize a run: question, answer, claims with quoted evidence, retrieval ranking, and its checks run now (exit 1 when one fails)",
+    )
     .argument("<run>", "a run directory or a run id under the artifacts root")
     .option("--artifacts-dir <dir>", "artifacts root", ".canon-reason")
     .option("--json", "print the summary as JSON")
     .action(
       action((ref: string, o: InspectOptions) => {
         const runDir = resolveRunDir(ref, o.artifactsDir);
-        const { files } = readRunDirectory(runDir);
-        const answer = parseJsonFile(files, "answer.json", runDir);
-        const report = parseJsonFile(files, "report.json", runDir);
-        const retrieval = files.has("provenance/retrieval.json")
-          ? parseJsonFile(files, "provenance/retrieval.json", runDir)
-          : null;
-        const summary = { run_dir: runDir, answer, retrieval, report };
+        const opened = openRun(runDir);
+        const answer = requireParts(opened, ["answer"]).answer as unknown as Row;
+        const retrieval = (opened.view.provenance.get(RUN_FILES.retrieval) ?? null) as Row | null;
+        // The stored report.json says what the producer found; inspect shows what holds now.
+        const report = verifyOpenedRun(opened, {
+          policy: "audit",
+          storeRoot: storeRootFor(runDir, o.artifactsDir),
+        }) as unknown as Row;
+        const summary = { run_dir: runDir, answer, retrieval, verification: report };
         if (o.json) {
           printJson(summary);
           return 0;
@@ -87,15 +74,17 @@ export function registerInspect(program: Command): void {
         }
         out.push(
           "",
-          `Checks (policy ${String(report.policy)}): verdict ${String(report.verdict).toUpperCase()}`,
+          `Checks (verified now, policy ${String(report.policy)}): verdict ${String(report.verdict).toUpperCase()}`,
         );
         for (const check of (report.checks as Row[] | undefined) ?? []) {
           out.push(
             `  ${check.passed ? "pass" : "FAIL"}  ${String(check.name).padEnd(22)} ${String(check.invariant).padEnd(16)} ${String(check.details)}`,
           );
         }
+        for (const f of (report.failures as Row[] | undefined) ?? [])
+          out.push(`  [${String(f.severity)}] ${String(f.check)} ${String(f.code)}: ${String(f.message)}`);
         process.stdout.write(`${out.join("\n")}\n`);
-        return 0;
+        return report.verdict === "pass" ? 0 : 1;
       }),
     );
 }

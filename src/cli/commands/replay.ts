@@ -1,8 +1,7 @@
 /** `canon-reason replay`: re-execute a run (frozen, or with live retrieval) and compare traces byte for byte. */
 import type { Command } from "commander";
 import { replayRunDirectory } from "../../app/replay.js";
-import { action, printJson, resolveRunDir } from "../shared.js";
-import { storeRootFor } from "./verify.js";
+import { action, printJson, resolveRunDir, storeRootFor } from "../shared.js";
 
 interface ReplayOptions {
   live?: boolean;

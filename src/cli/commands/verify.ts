@@ -1,42 +1,18 @@
 /** `canon-reason verify` and `keygen`: recompute everything about a run and judge it (SPEC §5). */
-import { basename, dirname } from "node:path";
 import type { Command } from "commander";
+import { verifyRunDirectory } from "../../app/verify.js";
 import { InputError } from "../../core/errors.js";
 import { POLICIES, type Policy, type VerificationReport } from "../../core/models/report.js";
-import { describeChecks, verifyRun } from "../../core/verify/verifier.js";
+import { describeChecks } from "../../core/verify/verifier.js";
 import { readPublicKey, writeKeyPair } from "../../io/keys.js";
-import { readRunDirectory } from "../../io/run-reader.js";
-import { DiskStore } from "../../io/store.js";
 import { renderVerdict } from "../render.js";
-import { action, artifactsRoot, printJson, resolveRunDir } from "../shared.js";
+import { action, printJson, resolveRunDir, storeRootFor } from "../shared.js";
 
 interface VerifyOptions {
   policy: string;
   pubkey?: string;
   artifactsDir?: string;
   json?: boolean;
-}
-
-/** A run under `<root>/runs/<id>` uses that root's store; elsewhere, the --artifacts-dir one. */
-export function storeRootFor(runDir: string, artifactsDir: string | undefined): string {
-  return basename(dirname(runDir)) === "runs" ? dirname(dirname(runDir)) : artifactsRoot(artifactsDir);
-}
-
-export function verifyRunDirectory(
-  runDir: string,
-  policy: Policy,
-  storeRoot: string,
-  publicKeyPem?: string,
-): VerificationReport {
-  const { files, anomalies } = readRunDirectory(runDir);
-  return verifyRun({
-    files,
-    anomalies,
-    store: new DiskStore(storeRoot),
-    policy,
-    stage: "sealed",
-    ...(publicKeyPem === undefined ? {} : { publicKeyPem }),
-  });
 }
 
 export function renderReport(report: VerificationReport, runDir: string): string {
@@ -92,12 +68,11 @@ export function registerVerify(program: Command): void {
         }
         const runDir = resolveRunDir(ref, o.artifactsDir);
         const pem = o.pubkey === undefined ? undefined : readPublicKey(o.pubkey);
-        const report = verifyRunDirectory(
-          runDir,
-          o.policy as Policy,
-          storeRootFor(runDir, o.artifactsDir),
-          pem,
-        );
+        const report = verifyRunDirectory(runDir, {
+          policy: o.policy as Policy,
+          storeRoot: storeRootFor(runDir, o.artifactsDir),
+          ...(pem === undefined ? {} : { publicKeyPem: pem }),
+        });
         if (o.json) printJson(report);
         else process.stdout.write(renderReport(report, runDir));
         return report.verdict === "pass" ? 0 : 1;

@@ -20,7 +20,8 @@ import {
   type TraceHeader,
 } from "../models/trace.js";
 import { topoOrder } from "../plan/topo.js";
-import type { Reasoner, ReasonerEvidence } from "../reason/reasoner.js";
+import { type RecordedEvidence, toReasonerInput } from "../reason/input.js";
+import type { Reasoner } from "../reason/reasoner.js";
 import { contentTerms } from "../retrieval/analyzer.js";
 
 export interface ToolDispatcher {
@@ -39,11 +40,7 @@ export interface ExecuteOptions {
 }
 
 /** Text and rank of registered evidence, kept beside the trace for later steps. */
-interface EvidenceState {
-  ref: EvidenceRef;
-  text: string;
-  rank: number;
-}
+type EvidenceState = RecordedEvidence;
 
 interface RunState {
   query: string;
@@ -181,20 +178,10 @@ function derive(
   reasoner: Reasoner,
 ): StepOutput {
   const reasonerId = { id: reasoner.id, version: reasoner.version };
-  const evidence: ReasonerEvidence[] = state.evidence.map((e) => ({
-    id: e.ref.id,
-    docId: e.ref.doc_id,
-    span: e.ref.span,
-    rank: e.rank,
-    text: e.text,
-  }));
-  const derivation = reasoner.derive({
-    question: spec.description,
-    queryTerms: state.queryTerms,
-    evidence,
-    minSupports: num(node.params, "min_supports_per_claim"),
-    maxCitations: num(node.params, "max_citations"),
-  });
+  const input = toReasonerInput(spec.description, state.queryTerms, state.evidence, node.params);
+  if (typeof input === "string")
+    throw new CanonError("E_PLAN_INVALID", `plan node parameter "${input}" must be a number`);
+  const derivation = reasoner.derive(input);
   if (derivation.kind === "insufficient") {
     state.insufficient = derivation.reason;
     return {

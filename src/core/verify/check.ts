@@ -1,6 +1,6 @@
 /** The shape of a verification check: a named pure function with an invariant id (SPEC §5). */
-
 import type { RunView } from "../artifact/view.js";
+import type { VerificationReport } from "../models/report.js";
 import type { Finding } from "./findings.js";
 
 /** Read access to the content-addressed store; get() re-hashes and throws on corruption. */
@@ -13,6 +13,13 @@ export interface CheckContext {
   /** "sealing": the run writer verifies before report.json and manifest.json exist. */
   stage: "sealing" | "sealed";
   publicKeyPem?: string;
+  /** The name of the directory the run was read from, when it was read from one. */
+  runDirName?: string;
+  /**
+   * The report this verifier writes when sealing the run (without its report, manifest and
+   * signature), computed on demand; only given at the "sealed" stage.
+   */
+  sealingReport?: () => VerificationReport;
 }
 
 /** What a check returns: typed findings (severity and wording are applied by the orchestrator). */
@@ -27,5 +34,11 @@ export interface Check {
   invariant: string;
   /** What must hold, for the report and the docs. */
   description: string;
+  /**
+   * True when the outcome can depend on report.json, manifest.json, signature.json, the
+   * directory's anomalies or the stage. Other checks see the same inputs when the verifier
+   * recomputes the sealing report, so their outcome is reused instead of computed twice.
+   */
+  readsSeal?: true;
   run(view: RunView, context: CheckContext): CheckOutcome;
 }

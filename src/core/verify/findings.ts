@@ -83,8 +83,15 @@ export interface FindingParams extends ReadProblemParams {
   PLAN_PARAMS: { param: string; planned: string; recorded: string };
   INDEX_PARAMS: { hash: string };
   INDEX_CORRUPT: { hash: string; error: string };
-  RETRIEVAL_RECOMPUTED: { detail: string };
   PROVENANCE_FILE: { path: string };
+  // retrieval_recompute
+  RETRIEVAL_RECOMPUTED: { detail: string };
+  RETRIEVAL_NOT_RECOMPUTED: { reason: string };
+  // rederive
+  UNDERSTAND_RECOMPUTED: { field: string };
+  REASONER_UNKNOWN: { reasoner: string };
+  REDERIVE_INPUT: { detail: string };
+  REDERIVED_DIFFERS: { reasoner: string; field: string };
   // outcome
   OUTCOME_COUNT: { derivations: number; markers: number };
   FINALIZE_COUNT: { count: number };
@@ -107,6 +114,13 @@ export interface FindingParams extends ReadProblemParams {
   LISTED_FILE_MISSING: { path: string };
   FILE_HASH: { path: string };
   ROOT_DIGEST: Record<string, never>;
+  // report_recompute
+  RUN_DIR_NAME: { name: string; run: string };
+  REPORT_CHECK_MISSING: { check: string };
+  REPORT_CHECK_NEWER: { check: string };
+  REPORT_CHECK_INVENTED: { check: string };
+  REPORT_CHECK_DIFFERS: { check: string };
+  REPORT_DIFFERS: Record<string, never>;
   // signature
   SIGNATURE_MISSING: Record<string, never>;
   SIGNATURE_ENCODING: Record<string, never>;
@@ -128,8 +142,11 @@ export function finding<C extends FindingCode>(code: C, params: FindingParams[C]
 }
 
 /** Findings that describe a weaker guarantee rather than a broken one; every other code is an error. */
-const WARNINGS: ReadonlySet<FindingCode> = new Set<FindingCode>(["SIGNATURE_UNVERIFIED"]);
+const WARNINGS: ReadonlySet<FindingCode> = new Set<FindingCode>(["SIGNATURE_UNVERIFIED", "REASONER_UNKNOWN"]);
+
+/** Findings that inform an auditor without weakening the guarantee. */
+const INFOS: ReadonlySet<FindingCode> = new Set<FindingCode>(["REPORT_CHECK_NEWER"]);
 
 export function severityOf(code: FindingCode): Severity {
-  return WARNINGS.has(code) ? "warning" : "error";
+  return INFOS.has(code) ? "info" : WARNINGS.has(code) ? "warning" : "error";
 }

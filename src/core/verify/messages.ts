@@ -79,7 +79,15 @@ const MESSAGES: { [C in FindingCode]: (p: FindingParams[C]) => string } = {
   INDEX_CORRUPT: (p) => `index sha256:${p.hash}: ${p.error}`,
   RETRIEVAL_RECOMPUTED: (p) =>
     `the recorded retrieve result is not what the pinned index and snapshot return for the call: ${p.detail}`,
+  RETRIEVAL_NOT_RECOMPUTED: (p) => `the retrieval could not be recomputed: ${p.reason}`,
   PROVENANCE_FILE: (p) => `${p.path} does not match the retrieval recorded in the trace`,
+  UNDERSTAND_RECOMPUTED: (p) =>
+    `the understand step's ${p.field} is not what the question and the analyzer give`,
+  REASONER_UNKNOWN: (p) =>
+    `the run was reasoned by ${p.reasoner}, which this build does not have: its claims were not re-derived`,
+  REDERIVE_INPUT: (p) => `the reasoner's input cannot be rebuilt from the trace: ${p.detail}`,
+  REDERIVED_DIFFERS: (p) =>
+    `${p.reasoner}, given the recorded evidence, derives another ${p.field} than the trace records`,
   OUTCOME_COUNT: (p) =>
     `${p.derivations} derivation(s) and ${p.markers} insufficiency marker(s); exactly one expected`,
   FINALIZE_COUNT: (p) => `${p.count} finalize output(s); exactly one expected`,
@@ -102,6 +110,14 @@ const MESSAGES: { [C in FindingCode]: (p: FindingParams[C]) => string } = {
   LISTED_FILE_MISSING: (p) => `${p.path} is in the manifest but missing`,
   FILE_HASH: (p) => `${p.path} does not match its manifest hash`,
   ROOT_DIGEST: () => "the root digest does not match the listed hashes",
+  RUN_DIR_NAME: (p) => `the run directory is named ${p.name}, but run.json says ${p.run}`,
+  REPORT_CHECK_MISSING: (p) => `report.json leaves out the ${p.check} check`,
+  REPORT_CHECK_NEWER: (p) =>
+    `report.json was written by an older verifier without the ${p.check} check (checked now, not held against it)`,
+  REPORT_CHECK_INVENTED: (p) => `report.json lists a ${p.check} check this verifier does not have`,
+  REPORT_CHECK_DIFFERS: (p) =>
+    `report.json's ${p.check} check differs from what this verifier finds when sealing the run`,
+  REPORT_DIFFERS: () => "report.json's order, verdict, summary, policy or id is not what its checks give",
   SIGNATURE_MISSING: () => "a public key was given but the run is not signed",
   SIGNATURE_ENCODING: () => "the signature is not canonical base64",
   SIGNATURE_DIGEST: () => "the signature covers another root digest than the manifest's",

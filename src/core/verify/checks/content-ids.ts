@@ -5,6 +5,7 @@ import { type Finding, finding } from "../findings.js";
 
 export const contentIdsCheck: Check = {
   name: "content_ids",
+  readsSeal: true,
   invariant: "INV-ID-001",
   description: "every id (spec, plan, node, call, evidence, claim, trace, run, report) recomputes",
   run(view) {

@@ -45,6 +45,7 @@ function runRecordFindings({ run, spec, plan, trace }: RunView): Finding[] {
 
 export const manifestCheck: Check = {
   name: "manifest",
+  readsSeal: true,
   invariant: "INV-ART-001",
   description:
     "the manifest lists exactly the files present, every hash and the root digest match, run.json agrees with the ids",

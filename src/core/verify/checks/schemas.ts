@@ -10,6 +10,7 @@ import { type Finding, finding } from "../findings.js";
 export function schemasCheck(parseFindings: readonly Finding[]): Check {
   return {
     name: "schemas",
+    readsSeal: true,
     invariant: "INV-SCH-001",
     description: "every artifact parses against its schema, in canonical form, at a supported version",
     run(view) {

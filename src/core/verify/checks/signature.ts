@@ -6,6 +6,7 @@ import { type Finding, finding } from "../findings.js";
 
 export const signatureCheck: Check = {
   name: "signature",
+  readsSeal: true,
   invariant: "INV-SIG-001",
   description: "a present signature verifies over the manifest root digest against the given public key",
   run(view, context) {

@@ -1,0 +1,136 @@
+/**
+ * rederive (INV-RDV-001): the recorded reasoner, given the recorded question, query terms and
+ * evidence, derives exactly the recorded outcome: the same statement, citations, confidence and
+ * reasoner metadata, or the same insufficiency (SPEC §5). A forger who edits a confidence or the
+ * matched terms and recomputes every id is caught here without a signature. The understand step's
+ * query terms are recomputed with the analyzer too, since they are the reasoner's input.
+ */
+import type { RunView } from "../../artifact/view.js";
+import { canonicalJson } from "../../canonical.js";
+import type { StepOutput } from "../../models/trace.js";
+import { type RecordedEvidence, toReasonerInput } from "../../reason/input.js";
+import type { Derivation } from "../../reason/reasoner.js";
+import { findReasoner } from "../../reason/registry.js";
+import { contentTerms } from "../../retrieval/analyzer.js";
+import type { Check } from "../check.js";
+import { type Finding, finding } from "../findings.js";
+
+type Output<T extends StepOutput["type"]> = Extract<StepOutput, { type: T }>;
+
+function outputOf<T extends StepOutput["type"]>(view: RunView, type: T): Output<T> | null {
+  for (const e of view.trace?.events ?? [])
+    if (e.type === "step_finished" && e.output.type === type) return e.output as Output<T>;
+  return null;
+}
+
+/** Each registered evidence with the text and rank of the retrieval hit it was registered from. */
+function recordedEvidence(view: RunView): RecordedEvidence[] | string {
+  const hits = view.retrieval?.hits ?? [];
+  const out: RecordedEvidence[] = [];
+  for (const ref of view.evidence) {
+    const hit = hits.find(
+      (h) => h.doc_id === ref.doc_id && h.span[0] === ref.span[0] && h.span[1] === ref.span[1],
+    );
+    if (hit === undefined) return `evidence ${ref.id} matches no retrieval hit`;
+    out.push({ ref, text: hit.text, rank: hit.rank });
+  }
+  return out;
+}
+
+/** What the recorded trace says the reasoner derived, in the reasoner's own terms. */
+function recordedDerivation(view: RunView): Derivation | string {
+  const insufficient = outputOf(view, "insufficient_evidence");
+  if (insufficient !== null)
+    return {
+      kind: "insufficient",
+      reason: insufficient.reason,
+      relevantEvidence: insufficient.relevant_evidence,
+      required: insufficient.required,
+    };
+  const derive = outputOf(view, "derive");
+  if (derive === null) return "the trace records no derivation";
+  const claim = view.claims.find((c) => c.id === derive.claim_id);
+  if (claim === undefined) return "the derivation's claim is not in the trace";
+  const { reasoner: _id, reasoner_version: _version, ...structured } = claim.structured;
+  return {
+    kind: "claim",
+    statement: derive.statement,
+    confidence: claim.confidence,
+    citations: derive.citations,
+    structured: structured as Extract<Derivation, { kind: "claim" }>["structured"],
+  };
+}
+
+/** The first field where two derivations differ, compared as canonical JSON. */
+function firstDifference(recorded: Derivation, fresh: Derivation): string | null {
+  if (recorded.kind !== fresh.kind)
+    return `recorded ${recorded.kind === "claim" ? "a claim" : "insufficient evidence"}, re-derived ${fresh.kind === "claim" ? "a claim" : "insufficient evidence"}`;
+  const a = recorded as unknown as Record<string, unknown>;
+  const b = fresh as unknown as Record<string, unknown>;
+  for (const key of [...new Set([...Object.keys(a), ...Object.keys(b)])].sort()) {
+    if (key === "structured") {
+      const sa = (a[key] ?? {}) as Record<string, unknown>;
+      const sb = (b[key] ?? {}) as Record<string, unknown>;
+      for (const sub of [...new Set([...Object.keys(sa), ...Object.keys(sb)])].sort())
+        if (canonicalJson(sa[sub] ?? null) !== canonicalJson(sb[sub] ?? null)) return sub;
+    } else if (canonicalJson(a[key] ?? null) !== canonicalJson(b[key] ?? null)) return key;
+  }
+  return null;
+}
+
+export const rederiveCheck: Check = {
+  name: "rederive",
+  invariant: "INV-RDV-001",
+  description: "the recorded reasoner, given the recorded evidence, derives the recorded claims",
+  run(view) {
+    if (view.trace === null || view.run === null || view.plan === null)
+      return {
+        findings: [finding("MISSING_INPUT", { inputs: ["trace.jsonl", "run.json", "plan.json"] })],
+        details: "not re-derived",
+      };
+    const findings: Finding[] = [];
+    const understand = outputOf(view, "understand");
+    if (understand === null)
+      return {
+        findings: [finding("REDERIVE_INPUT", { detail: "no understand output" })],
+        details: "not re-derived",
+      };
+    if (view.spec !== null && understand.question !== view.spec.description)
+      findings.push(finding("UNDERSTAND_RECOMPUTED", { field: "question" }));
+    if (canonicalJson(understand.query_terms) !== canonicalJson(contentTerms(understand.query)))
+      findings.push(finding("UNDERSTAND_RECOMPUTED", { field: "query_terms" }));
+    const recorded = view.run.inputs.runtime.reasoner;
+    const reasoner = findReasoner(recorded);
+    if (reasoner === null) {
+      findings.push(finding("REASONER_UNKNOWN", { reasoner: `${recorded.id} ${recorded.version}` }));
+      return { findings, details: "not re-derived: this build does not have the recorded reasoner" };
+    }
+    const evidence = recordedEvidence(view);
+    const deriveNode = view.plan.nodes.find((n) => n.kind === "derive");
+    const input =
+      typeof evidence === "string"
+        ? evidence
+        : deriveNode === undefined
+          ? "the plan has no derive step"
+          : toReasonerInput(understand.question, understand.query_terms, evidence, deriveNode.params);
+    if (typeof input === "string") {
+      findings.push(finding("REDERIVE_INPUT", { detail: input }));
+      return { findings, details: "not re-derived" };
+    }
+    const claimed = recordedDerivation(view);
+    if (typeof claimed === "string") {
+      findings.push(finding("REDERIVE_INPUT", { detail: claimed }));
+      return { findings, details: "not re-derived" };
+    }
+    const fresh = reasoner.derive(input);
+    const differs = firstDifference(claimed, fresh);
+    if (differs !== null)
+      findings.push(
+        finding("REDERIVED_DIFFERS", { reasoner: `${reasoner.id} ${reasoner.version}`, field: differs }),
+      );
+    return {
+      findings,
+      details: `re-derived with ${reasoner.id} ${reasoner.version} from ${input.evidence.length} evidence`,
+    };
+  },
+};

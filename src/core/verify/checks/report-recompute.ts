@@ -1,0 +1,74 @@
+/**
+ * report_recompute (INV-REP-001): the stored report.json is the report this verifier writes
+ * when it seals the run, check for check: none missing, none invented, none altered; and the
+ * run directory is named by the run id (SPEC §4, §5). A forger who drops a failing check or
+ * edits a verdict, then recomputes every id and the manifest, is caught here.
+ *
+ * A report written by an older verifier lacks this check; this verifier's newer checks are
+ * then reported as info, not held against the stored report (SPEC §5).
+ */
+import { canonicalJson } from "../../canonical.js";
+import type { VerificationReport } from "../../models/report.js";
+import type { Check } from "../check.js";
+import { type Finding, finding } from "../findings.js";
+
+export const REPORT_RECOMPUTE = "report_recompute";
+
+/** One check's entry and its findings, as canonical JSON, for comparison. */
+function checkEntry(report: VerificationReport, name: string): string | null {
+  const check = report.checks.find((c) => c.name === name);
+  if (check === undefined) return null;
+  return canonicalJson({ check, failures: report.failures.filter((f) => f.check === name) });
+}
+
+function compareReports(stored: VerificationReport, expected: VerificationReport): Finding[] {
+  const findings: Finding[] = [];
+  const storedNames = stored.checks.map((c) => c.name);
+  const expectedNames = new Set(expected.checks.map((c) => c.name));
+  const writtenByThisVerifier = storedNames.includes(REPORT_RECOMPUTE);
+  for (const name of expectedNames)
+    if (!storedNames.includes(name))
+      findings.push(
+        writtenByThisVerifier
+          ? finding("REPORT_CHECK_MISSING", { check: name })
+          : finding("REPORT_CHECK_NEWER", { check: name }),
+      );
+  for (const name of storedNames) {
+    if (!expectedNames.has(name)) findings.push(finding("REPORT_CHECK_INVENTED", { check: name }));
+    else if (checkEntry(stored, name) !== checkEntry(expected, name))
+      findings.push(finding("REPORT_CHECK_DIFFERS", { check: name }));
+  }
+  // Same checks, same entries: then the order, verdict, summary, policy and id must follow too.
+  // An older verifier's report lists fewer checks: its verdict must still follow from them.
+  const consistent = writtenByThisVerifier
+    ? canonicalJson(stored) === canonicalJson(expected)
+    : stored.verdict === (stored.checks.every((c) => c.passed) ? "pass" : "fail");
+  if (findings.length === 0 && !consistent) findings.push(finding("REPORT_DIFFERS", {}));
+  return findings;
+}
+
+export const reportRecomputeCheck: Check = {
+  name: REPORT_RECOMPUTE,
+  readsSeal: true,
+  invariant: "INV-REP-001",
+  description:
+    "report.json is the report this verifier writes when sealing the run; the directory is named by the run id",
+  run(view, context) {
+    const findings: Finding[] = [];
+    if (context.runDirName !== undefined && view.run !== null && context.runDirName !== view.run.run_id)
+      findings.push(finding("RUN_DIR_NAME", { name: context.runDirName, run: view.run.run_id }));
+    if (context.stage === "sealing")
+      return { findings, details: "the report is being written: nothing stored to compare yet" };
+    if (view.report === null) {
+      if (!view.files.has("report.json")) findings.push(finding("FILE_MISSING", { path: "report.json" }));
+      return { findings, details: "no readable report.json (see schemas)" };
+    }
+    const expected = context.sealingReport?.();
+    if (expected === undefined) return { findings, details: "not recomputed" };
+    findings.push(...compareReports(view.report, expected));
+    return {
+      findings,
+      details: `${view.report.checks.length} stored check(s) compared with a fresh sealing verification`,
+    };
+  },
+};
