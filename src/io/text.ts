@@ -65,7 +65,7 @@ export function readUserText(path: string, code: string, field?: string): string
   }
   return decodeFileText(
     atFsBoundary(at, () => readFileSync(path)),
-    code,
+    "E_ENCODING",
     path,
   );
 }
