@@ -4,6 +4,8 @@
  * with file and line; limits on bytes and documents stop oversized input early. Text follows
  * the one encoding rule of src/io/text.ts: UTF-8, a leading BOM stripped, invalid bytes refused.
  */
+
+import { isUtf8 } from "node:buffer";
 import { createReadStream, type Dirent, readdirSync, readFileSync, type Stats, statSync } from "node:fs";
 import { join, relative, sep } from "node:path";
 import type { Readable } from "node:stream";
@@ -204,10 +206,13 @@ async function readJsonl(path: string, limits: CorpusLimits): Promise<ReadCorpus
     }
   } catch (error) {
     if (error instanceof CanonError) throw error;
+    const code = (error as NodeJS.ErrnoException).code;
+    // zlib reports "Z_DATA_ERROR" (not gzip) or "Z_BUF_ERROR" (truncated) for a bad .gz.
+    const reason = code?.startsWith("Z_") ? `not a valid gzip file (${code})` : errnoInWords(error);
     throw new InputError(
       "E_CORPUS_READ",
-      `cannot read corpus: ${errnoInWords(error)}`,
-      { file: path, line: lineNo },
+      `cannot read corpus: ${reason}`,
+      lineNo === 0 ? { file: path } : { file: path, line: lineNo },
       error,
     );
   }
@@ -219,19 +224,26 @@ async function readJsonl(path: string, limits: CorpusLimits): Promise<ReadCorpus
 export function listFolderDocuments(root: string): string[] {
   const found: string[] = [];
   const walk = (dir: string) => {
-    let entries: Dirent[];
+    let entries: Dirent<Buffer>[];
     try {
-      entries = readdirSync(dir, { withFileTypes: true });
+      // Names as bytes: a name that is not UTF-8 would otherwise become U+FFFD and then ENOENT.
+      entries = readdirSync(dir, { withFileTypes: true, encoding: "buffer" });
     } catch (error) {
       throw new InputError("E_CORPUS_READ", `cannot list folder: ${errnoInWords(error)}`, {
         file: dir,
       });
     }
     for (const entry of entries) {
-      if (entry.name.startsWith(".")) continue;
-      const full = join(dir, entry.name);
+      if (entry.name[0] === 0x2e) continue; // hidden: ".name"
+      if (!isUtf8(entry.name)) {
+        throw new InputError("E_ENCODING", "file name is not valid UTF-8; doc ids are UTF-8 paths", {
+          file: join(dir, entry.name.toString("utf8")),
+        });
+      }
+      const name = entry.name.toString("utf8");
+      const full = join(dir, name);
       if (entry.isDirectory()) walk(full);
-      else if (FOLDER_EXTENSIONS.some((ext) => entry.name.endsWith(ext))) {
+      else if (FOLDER_EXTENSIONS.some((ext) => name.endsWith(ext))) {
         if (entry.isFile()) found.push(relative(root, full).split(sep).join("/"));
         // Symbolic links are skipped as before; a FIFO or a device would block or never end.
         else if (!entry.isSymbolicLink()) {

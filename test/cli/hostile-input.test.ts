@@ -3,7 +3,7 @@
  * never exit 3, a stack trace or a hang. One test per case of the hostile-input review.
  */
 import { execFileSync } from "node:child_process";
-import { chmodSync, mkdirSync } from "node:fs";
+import { chmodSync, mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { gzipSync } from "node:zlib";
 import { describe, expect, it } from "vitest";
@@ -277,6 +277,21 @@ describe("one encoding rule: UTF-8, a leading BOM stripped, invalid bytes refuse
       "E_ENCODING",
       `${join("folder", "a.txt")}:2`,
       "byte offset 14",
+    );
+  });
+
+  it("refuses a folder file name that is not UTF-8 and a .gz that is not gzip", () => {
+    const { dir, arts } = setup({ "fake.jsonl.gz": "not gzip", "names/a.txt": "Otters." });
+    writeFileSync(Buffer.from(`${join(dir, "names")}/\xfe.txt`, "latin1"), "Otters sleep.");
+    expectInputError(
+      run(dir, ["index", "names", "--artifacts-dir", arts]),
+      "E_ENCODING",
+      "file name is not valid UTF-8",
+    );
+    expectInputError(
+      run(dir, ["index", "fake.jsonl.gz", "--artifacts-dir", arts]),
+      "E_CORPUS_READ",
+      "fake.jsonl.gz: cannot read corpus: not a valid gzip file",
     );
   });
 
