@@ -19,6 +19,7 @@ import {
 } from "../core/eval/metrics.js";
 import type { ProblemSpec } from "../core/models/spec.js";
 import { indexParamsOf, resolveParams } from "../core/plan/planner.js";
+import { atArtifacts, prepareArtifactsDir } from "../io/artifacts.js";
 import { DEFAULT_LIMITS } from "../io/corpus-reader.js";
 import type { EvalCase, EvalInput } from "../io/eval-input.js";
 import {
@@ -224,9 +225,17 @@ export interface WorkerFailure {
   where: ErrorLocation;
 }
 
-export async function runEval(input: EvalInput, options: EvalOptions) {
+export async function runEval(
+  input: EvalInput,
+  options: EvalOptions,
+): Promise<{ cases: CaseResult[]; summary: ReturnType<typeof summarize> }> {
   const started = performance.now();
   checkCases(input, options);
+  prepareArtifactsDir(options.artifactsRoot);
+  return atArtifacts(options.artifactsRoot, () => runEvalIn(input, options, started));
+}
+
+async function runEvalIn(input: EvalInput, options: EvalOptions, started: number) {
   // Built (or loaded) here once, before any worker starts, so workers only ever load it.
   const retrievals = new EvalRetrievals(input, options);
   const snapshot = await retrievals.snapshotHash();

@@ -10,6 +10,7 @@ import { liveTools, type ProducedRun, produceRun } from "../core/pipeline/produc
 import { indexParamsOf, resolveParams } from "../core/plan/planner.js";
 import { extractiveReasoner } from "../core/reason/extractive.js";
 import { verifyRun } from "../core/verify/verifier.js";
+import { atArtifacts, prepareArtifactsDir } from "../io/artifacts.js";
 import type { CorpusLimits } from "../io/corpus-reader.js";
 import { DEFAULT_LIMITS } from "../io/corpus-reader.js";
 import {
@@ -43,6 +44,21 @@ export interface RunJobResult extends ProducedRun {
 
 export async function runJob(options: RunJobOptions): Promise<RunJobResult> {
   const started = performance.now();
+  // The seed is part of the run id: above 2^53 - 1 two seeds would share one number.
+  if (!Number.isSafeInteger(options.seed) || options.seed < 0) {
+    throw new InputError(
+      "E_USAGE",
+      `must be an integer in [0, ${Number.MAX_SAFE_INTEGER}], got ${options.seed}`,
+      {
+        field: "seed",
+      },
+    );
+  }
+  prepareArtifactsDir(options.artifactsRoot);
+  return atArtifacts(options.artifactsRoot, () => runJobIn(options, started));
+}
+
+async function runJobIn(options: RunJobOptions, started: number): Promise<RunJobResult> {
   const store = new DiskStore(options.artifactsRoot);
   const params = resolveParams(options.spec, options.preset);
   let spec = options.spec;

@@ -1,13 +1,15 @@
 /** Helpers every command shares: error reporting, run lookup, artifacts root, progress bars. */
-import { existsSync, readFileSync, statSync } from "node:fs";
+import { existsSync, statSync } from "node:fs";
 import { basename, dirname, isAbsolute, join, resolve } from "node:path";
 import { SingleBar } from "cli-progress";
 import type { Command } from "commander";
 import { ID_PATTERN } from "../core/canonical.js";
 import { CanonError, InputError } from "../core/errors.js";
+import { findLoneSurrogate, loneSurrogateError } from "../core/unicode.js";
 import { DEFAULT_LIMITS } from "../io/corpus-reader.js";
 import type { Progress } from "../io/retrieval-backend.js";
 import { runsRoot } from "../io/run-writer.js";
+import { readUserText } from "../io/text.js";
 
 export const DEFAULT_ARTIFACTS_DIR = ".canon-reason";
 
@@ -73,33 +75,46 @@ export function resolveRunDir(ref: string, artifactsDir: string | undefined): st
   throw new InputError("E_RUN_NOT_FOUND", "no such run directory or run id", { file: shown });
 }
 
-/** Reads a small JSON file given by the user; parse errors name the file and line. */
-export function readUserJson(path: string): unknown {
-  let text: string;
+/**
+ * Reads a small JSON file given by the user (UTF-8, a leading BOM stripped); parse errors and
+ * lone surrogates name the file, line and field.
+ */
+export function readUserJson(path: string, code = "E_USAGE"): unknown {
+  const text = readUserText(path, code);
+  let value: unknown;
   try {
-    text = readFileSync(path, "utf8");
-  } catch (error) {
-    throw new InputError("E_USAGE", `cannot read (${(error as NodeJS.ErrnoException).code})`, { file: path });
-  }
-  try {
-    return JSON.parse(text);
+    value = JSON.parse(text);
   } catch (error) {
     const message = (error as Error).message;
     const pos = /position (\d+)/.exec(message);
     const line = pos?.[1] === undefined ? undefined : text.slice(0, Number(pos[1])).split("\n").length;
     throw new InputError(
-      "E_USAGE",
+      code,
       `not valid JSON (${message})`,
       line === undefined ? { file: path } : { file: path, line },
     );
   }
+  const bad = findLoneSurrogate(value);
+  if (bad !== undefined) {
+    throw loneSurrogateError({
+      file: path,
+      ...(bad === "" ? {} : { field: bad }),
+    });
+  }
+  return value;
 }
 
-export function parseIntOption(name: string) {
+/** A flag's integer: digits only and exactly representable (at most 2^53 - 1), within bounds. */
+export function parseIntOption(name: string, bounds: { min?: number; max?: number } = {}) {
+  const min = bounds.min ?? Number.MIN_SAFE_INTEGER;
+  const max = bounds.max ?? Number.MAX_SAFE_INTEGER;
   return (value: string): number => {
-    if (!/^-?\d+$/.test(value))
-      throw new InputError("E_USAGE", `${name} must be an integer, got "${value}"`, { field: name });
-    return Number(value);
+    const n = Number(value);
+    if (!/^-?\d+$/.test(value) || !Number.isSafeInteger(n) || n < min || n > max) {
+      const range = bounds.min === undefined && bounds.max === undefined ? "" : ` in [${min}, ${max}]`;
+      throw new InputError("E_USAGE", `${name} must be an integer${range}, got "${value}"`, { field: name });
+    }
+    return n;
   };
 }
 

@@ -92,4 +92,8 @@ export const ERROR_CODES = [
   "E_BASELINE_INVALID",
   "E_BUNDLE_INVALID",
   "E_KEY_INVALID",
+  "E_ENCODING",
+  "E_NOT_A_SNAPSHOT",
+  "E_ARTIFACTS_DIR",
+  "E_OUTPUT",
 ] as const;

@@ -1,15 +1,20 @@
 /**
  * Reads a corpus from disk: a JSONL file (optionally gzipped) streamed line by line, or a
  * folder of .txt/.md files whose doc id is the relative path. Every bad line is reported
- * with file and line; limits on bytes and documents stop oversized input early.
+ * with file and line; limits on bytes and documents stop oversized input early. Text follows
+ * the one encoding rule of src/io/text.ts: UTF-8, a leading BOM stripped, invalid bytes refused.
  */
-import { createReadStream, type Dirent, readdirSync, readFileSync, statSync } from "node:fs";
+
+import { isUtf8 } from "node:buffer";
+import { createReadStream, type Dirent, readdirSync, readFileSync, type Stats, statSync } from "node:fs";
 import { join, relative, sep } from "node:path";
-import { createInterface } from "node:readline";
+import type { Readable } from "node:stream";
 import { createGunzip } from "node:zlib";
 import type { CorpusDocument } from "../core/corpus/document.js";
 import { parseCorpusLine } from "../core/corpus/document.js";
 import { CanonError, InputError } from "../core/errors.js";
+import { errnoInWords } from "./fs-errors.js";
+import { decodeFileText, decodeUtf8, kindOf, startsWithBom } from "./text.js";
 
 export interface CorpusLimits {
   max_bytes: number;
@@ -33,20 +38,40 @@ export interface ReadCorpusResult {
   textBytes: number;
 }
 
-function statOrFail(path: string) {
+function statOrFail(path: string): Stats {
   try {
     return statSync(path);
   } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code ?? "unknown error";
-    throw new InputError("E_CORPUS_READ", `cannot read corpus (${code})`, { file: path }, error);
+    throw new InputError(
+      "E_CORPUS_READ",
+      `cannot read corpus: ${errnoInWords(error)}`,
+      { file: path },
+      error,
+    );
   }
+}
+
+/**
+ * The stat of a corpus path, which must be a regular file or a folder: a FIFO would block
+ * forever and a device such as /dev/zero never ends, so neither is ever opened.
+ */
+export function statCorpus(path: string): Stats {
+  const stat = statOrFail(path);
+  if (!stat.isFile() && !stat.isDirectory()) {
+    throw new InputError(
+      "E_CORPUS_READ",
+      `cannot read corpus: ${kindOf(stat)}; give a .jsonl(.gz) file or a folder`,
+      { file: path },
+    );
+  }
+  return stat;
 }
 
 export async function readCorpus(
   path: string,
   limits: CorpusLimits = DEFAULT_LIMITS,
 ): Promise<ReadCorpusResult> {
-  const stat = statOrFail(path);
+  const stat = statCorpus(path);
   const result = stat.isDirectory() ? readFolder(path, limits) : await readJsonl(path, limits);
   if (result.documents.length === 0) {
     throw new InputError("E_CORPUS_EMPTY", "the corpus has no documents", { file: path });
@@ -110,6 +135,8 @@ class Collector {
   finish(): void {
     const first = this.errors[0];
     if (first === undefined) return;
+    // One bad line is one line of output; several are listed under a summary.
+    if (this.errors.length === 1) throw first;
     const shown = this.errors.slice(0, MAX_REPORTED_ERRORS).map((e) => `  ${e.describe()}`);
     const more =
       this.errors.length > MAX_REPORTED_ERRORS
@@ -120,18 +147,58 @@ class Collector {
   }
 }
 
+/**
+ * The lines of a byte stream, split at LF (a CR before it is dropped), each with its 1-based
+ * number and the byte offset where it starts. Bytes, not strings: the caller decodes each line
+ * strictly, so invalid UTF-8 is reported where it is instead of silently becoming U+FFFD.
+ */
+async function* byteLines(input: Readable): AsyncGenerator<{ bytes: Buffer; line: number; start: number }> {
+  let pending: Buffer[] = [];
+  let lineStart = 0;
+  let offset = 0;
+  let line = 0;
+  const emit = (parts: Buffer[]) => {
+    let bytes = parts.length === 1 ? (parts[0] as Buffer) : Buffer.concat(parts);
+    if (bytes.length > 0 && bytes[bytes.length - 1] === 0x0d) bytes = bytes.subarray(0, bytes.length - 1);
+    line += 1;
+    return { bytes, line, start: lineStart };
+  };
+  for await (const chunk of input as AsyncIterable<Buffer>) {
+    let from = 0;
+    for (let nl = chunk.indexOf(0x0a); nl >= 0; nl = chunk.indexOf(0x0a, from)) {
+      pending.push(chunk.subarray(from, nl));
+      yield emit(pending);
+      pending = [];
+      lineStart = offset + nl + 1;
+      from = nl + 1;
+    }
+    if (from < chunk.length) pending.push(chunk.subarray(from));
+    offset += chunk.length;
+  }
+  if (pending.some((p) => p.length > 0)) yield emit(pending);
+}
+
 async function readJsonl(path: string, limits: CorpusLimits): Promise<ReadCorpusResult> {
   const collector = new Collector(path, limits);
   const raw = createReadStream(path);
   const input = path.endsWith(".gz") ? raw.pipe(createGunzip()) : raw;
-  const lines = createInterface({ input, crlfDelay: Number.POSITIVE_INFINITY });
+  // A gunzip failure is emitted on the gunzip stream, a read failure on the file stream.
+  raw.on("error", (error) => input.destroy(error));
   let lineNo = 0;
   try {
-    for await (const line of lines) {
-      lineNo += 1;
-      if (line.trim() === "") continue;
+    for await (const { bytes, line, start } of byteLines(input)) {
+      lineNo = line;
+      // A UTF-8 byte order mark is stripped, as everywhere (SPEC §9).
+      const body = line === 1 && startsWithBom(bytes) ? bytes.subarray(3) : bytes;
       try {
-        collector.add(parseCorpusLine(line, path, lineNo), lineNo);
+        const text = decodeUtf8(body, {
+          code: "E_ENCODING",
+          file: path,
+          line,
+          start: start + bytes.length - body.length,
+        });
+        if (text.trim() === "") continue;
+        collector.add(parseCorpusLine(text, path, line), line);
       } catch (error) {
         if (!(error instanceof InputError) || error.code === "E_CORPUS_LIMIT") throw error;
         collector.errors.push(error);
@@ -139,11 +206,13 @@ async function readJsonl(path: string, limits: CorpusLimits): Promise<ReadCorpus
     }
   } catch (error) {
     if (error instanceof CanonError) throw error;
-    const code = (error as NodeJS.ErrnoException).code ?? (error as Error).message;
+    const code = (error as NodeJS.ErrnoException).code;
+    // zlib reports "Z_DATA_ERROR" (not gzip) or "Z_BUF_ERROR" (truncated) for a bad .gz.
+    const reason = code?.startsWith("Z_") ? `not a valid gzip file (${code})` : errnoInWords(error);
     throw new InputError(
       "E_CORPUS_READ",
-      `cannot read corpus (${code})`,
-      { file: path, line: lineNo },
+      `cannot read corpus: ${reason}`,
+      lineNo === 0 ? { file: path } : { file: path, line: lineNo },
       error,
     );
   }
@@ -155,20 +224,37 @@ async function readJsonl(path: string, limits: CorpusLimits): Promise<ReadCorpus
 export function listFolderDocuments(root: string): string[] {
   const found: string[] = [];
   const walk = (dir: string) => {
-    let entries: Dirent[];
+    let entries: Dirent<Buffer>[];
     try {
-      entries = readdirSync(dir, { withFileTypes: true });
+      // Names as bytes: a name that is not UTF-8 would otherwise become U+FFFD and then ENOENT.
+      entries = readdirSync(dir, { withFileTypes: true, encoding: "buffer" });
     } catch (error) {
-      throw new InputError("E_CORPUS_READ", `cannot list folder (${(error as NodeJS.ErrnoException).code})`, {
+      throw new InputError("E_CORPUS_READ", `cannot list folder: ${errnoInWords(error)}`, {
         file: dir,
       });
     }
     for (const entry of entries) {
-      if (entry.name.startsWith(".")) continue;
-      const full = join(dir, entry.name);
+      if (entry.name[0] === 0x2e) continue; // hidden: ".name"
+      if (!isUtf8(entry.name)) {
+        throw new InputError("E_ENCODING", "file name is not valid UTF-8; doc ids are UTF-8 paths", {
+          file: join(dir, entry.name.toString("utf8")),
+        });
+      }
+      const name = entry.name.toString("utf8");
+      const full = join(dir, name);
       if (entry.isDirectory()) walk(full);
-      else if (entry.isFile() && FOLDER_EXTENSIONS.some((ext) => entry.name.endsWith(ext))) {
-        found.push(relative(root, full).split(sep).join("/"));
+      else if (FOLDER_EXTENSIONS.some((ext) => name.endsWith(ext))) {
+        if (entry.isFile()) found.push(relative(root, full).split(sep).join("/"));
+        // Symbolic links are skipped as before; a FIFO or a device would block or never end.
+        else if (!entry.isSymbolicLink()) {
+          throw new InputError(
+            "E_CORPUS_READ",
+            `${kindOf(entry)} in a corpus folder; only regular files are read`,
+            {
+              file: full,
+            },
+          );
+        }
       }
     }
   };
@@ -178,23 +264,17 @@ export function listFolderDocuments(root: string): string[] {
 
 function readFolder(root: string, limits: CorpusLimits): ReadCorpusResult {
   const collector = new Collector(root, limits);
-  const decoder = new TextDecoder("utf-8", { fatal: true });
   for (const docId of listFolderDocuments(root)) {
     const file = join(root, docId);
     let bytes: Buffer;
     try {
       bytes = readFileSync(file);
     } catch (error) {
-      throw new InputError("E_CORPUS_READ", `cannot read (${(error as NodeJS.ErrnoException).code})`, {
+      throw new InputError("E_CORPUS_READ", `cannot read: ${errnoInWords(error)}`, {
         file,
       });
     }
-    try {
-      collector.add({ doc_id: docId, text: decoder.decode(bytes) }, 1);
-    } catch (error) {
-      if (error instanceof CanonError) throw error;
-      throw new InputError("E_CORPUS_READ", "not valid UTF-8 text", { file });
-    }
+    collector.add({ doc_id: docId, text: decodeFileText(bytes, "E_ENCODING", file) }, 1);
   }
   collector.finish();
   return { documents: collector.documents, format: "folder", textBytes: collector.textBytes };

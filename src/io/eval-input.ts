@@ -3,13 +3,14 @@
  * (corpus.jsonl, queries.jsonl, qrels/<split>.tsv) read directly. Every bad line is reported
  * with file, line and field (exit 2).
  */
-import { readFileSync } from "node:fs";
 import { basename, join, resolve } from "node:path";
 import { z } from "zod";
 import { InputError } from "../core/errors.js";
 import type { Rationales } from "../core/eval/metrics.js";
 import { Constraints, Expected } from "../core/models/spec.js";
+import { findLoneSurrogate, loneSurrogateError } from "../core/unicode.js";
 import { zodToInputError } from "../core/zod-errors.js";
+import { readUserText } from "./text.js";
 
 export interface EvalCase {
   case_id: string;
@@ -46,14 +47,9 @@ const ProblemLine = z.strictObject({
   expected: Expected.optional(),
 });
 
+/** A suite, queries or qrels file: UTF-8 (a leading BOM stripped), a regular file only. */
 function readText(path: string): string {
-  try {
-    return readFileSync(path, "utf8");
-  } catch (error) {
-    throw new InputError("E_SUITE_INVALID", `cannot read (${(error as NodeJS.ErrnoException).code})`, {
-      file: path,
-    });
-  }
+  return readUserText(path, "E_SUITE_INVALID");
 }
 
 function jsonLines(path: string): Array<{ line: number; value: unknown }> {
@@ -62,14 +58,24 @@ function jsonLines(path: string): Array<{ line: number; value: unknown }> {
     .map((text, i) => ({ text, line: i + 1 }))
     .filter(({ text }) => text.trim() !== "")
     .map(({ text, line }) => {
+      let value: unknown;
       try {
-        return { line, value: JSON.parse(text) as unknown };
+        value = JSON.parse(text);
       } catch (error) {
         throw new InputError("E_SUITE_INVALID", `not valid JSON (${(error as Error).message})`, {
           file: path,
           line,
         });
       }
+      const bad = findLoneSurrogate(value);
+      if (bad !== undefined) {
+        throw loneSurrogateError({
+          file: path,
+          line,
+          ...(bad === "" ? {} : { field: bad }),
+        });
+      }
+      return { line, value };
     });
 }
 
@@ -81,6 +87,13 @@ export function loadSuite(dir: string): EvalInput {
   } catch (error) {
     if (error instanceof InputError) throw error;
     throw new InputError("E_SUITE_INVALID", "not valid JSON", { file: suitePath });
+  }
+  const bad = findLoneSurrogate(raw);
+  if (bad !== undefined) {
+    throw loneSurrogateError({
+      file: suitePath,
+      ...(bad === "" ? {} : { field: bad }),
+    });
   }
   const suite = SuiteFile.safeParse(raw);
   if (!suite.success) throw zodToInputError(suite.error, "E_SUITE_INVALID", suitePath);

@@ -1,17 +1,13 @@
 /** Reading and writing Ed25519 key files; a bad key file is bad input (exit 2), named by path. */
 import { createPrivateKey, createPublicKey, generateKeyPairSync } from "node:crypto";
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { InputError } from "../core/errors.js";
+import { atFsBoundary } from "./fs-errors.js";
+import { readUserText } from "./text.js";
 
 function readKeyFile(path: string): string {
-  try {
-    return readFileSync(path, "utf8");
-  } catch (error) {
-    throw new InputError("E_KEY_INVALID", `cannot read key file (${(error as NodeJS.ErrnoException).code})`, {
-      file: path,
-    });
-  }
+  return readUserText(path, "E_KEY_INVALID");
 }
 
 export function readPrivateKey(path: string): string {
@@ -52,8 +48,10 @@ export function writeKeyPair(dir: string): { privateKey: string; publicKey: stri
       throw new InputError("E_USAGE", "already exists; refusing to overwrite a key", { file: path });
   }
   const pair = generateKeyPairSync("ed25519");
-  mkdirSync(dir, { recursive: true });
-  writeFileSync(privateKey, pair.privateKey.export({ type: "pkcs8", format: "pem" }), { mode: 0o600 });
-  writeFileSync(publicKey, pair.publicKey.export({ type: "spki", format: "pem" }));
+  atFsBoundary({ code: "E_OUTPUT", doing: "cannot write the key pair", path: dir, field: "--out" }, () => {
+    mkdirSync(dir, { recursive: true });
+    writeFileSync(privateKey, pair.privateKey.export({ type: "pkcs8", format: "pem" }), { mode: 0o600 });
+    writeFileSync(publicKey, pair.publicKey.export({ type: "spki", format: "pem" }));
+  });
   return { privateKey, publicKey };
 }

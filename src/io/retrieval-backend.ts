@@ -5,7 +5,7 @@
  * index format), so a cache hit is always the same bytes a rebuild would write.
  */
 import { createHash } from "node:crypto";
-import { readFileSync, statSync } from "node:fs";
+import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { canonicalJson, sha256Hex } from "../core/canonical.js";
 import { type CorpusDocument, findDocuments, readSnapshot, snapshotLine } from "../core/corpus/document.js";
@@ -20,11 +20,18 @@ import {
   INDEX_FORMAT_VERSION,
   serializeIndex,
 } from "../core/retrieval/bm25.js";
-import { type CorpusLimits, DEFAULT_LIMITS, listFolderDocuments, readCorpus } from "./corpus-reader.js";
+import {
+  type CorpusLimits,
+  DEFAULT_LIMITS,
+  listFolderDocuments,
+  readCorpus,
+  statCorpus,
+} from "./corpus-reader.js";
 import type { DiskStore } from "./store.js";
 
 /** Bumped whenever the reader could turn the same input into different snapshot bytes. */
-const CORPUS_READER_VERSION = "1";
+// "2": invalid UTF-8 in JSONL is refused (it was replaced with U+FFFD), a BOM is stripped.
+const CORPUS_READER_VERSION = "2";
 
 export interface IndexParams {
   analyzer: "simple" | "english";
@@ -45,7 +52,8 @@ export const SNAPSHOT_REF = /^sha256:([0-9a-f]{64})$/;
 
 /** Digest of the raw input: the file bytes, or every path and file hash of a folder. */
 function inputDigest(path: string): string {
-  if (statSync(path).isDirectory()) {
+  // Only a regular file or a folder: a FIFO or a device is refused before it is opened.
+  if (statCorpus(path).isDirectory()) {
     const entries = listFolderDocuments(path).map((rel) => [rel, sha256Hex(readFileSync(join(path, rel)))]);
     return sha256Hex(canonicalJson({ folder: entries }));
   }
@@ -93,8 +101,34 @@ function loadSnapshot(store: DiskStore, hash: string): Uint8Array {
       },
     );
   }
+  // Any object in the store can be named by its hash; only a snapshot starts with a document
+  // line (an index starts "CRBM25"). Checked before anything parses it.
+  if (!Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).subarray(0, 10).equals(SNAPSHOT_START)) {
+    throw new InputError(
+      "E_NOT_A_SNAPSHOT",
+      `sha256:${hash} is in the store but is not a corpus snapshot (an index or other object?)`,
+      { field: "constraints.corpus" },
+    );
+  }
   return bytes;
 }
+
+/** The documents of a stored snapshot; an object that only looks like one is bad input. */
+function parseSnapshot(bytes: Uint8Array, hash: string): CorpusDocument[] {
+  try {
+    return [...readSnapshot(bytes)];
+  } catch (error) {
+    throw new InputError(
+      "E_NOT_A_SNAPSHOT",
+      `sha256:${hash} is not a corpus snapshot (${(error as Error).message})`,
+      { field: "constraints.corpus" },
+      error,
+    );
+  }
+}
+
+/** Every snapshot line, hence every snapshot, begins with this (see snapshotLine). */
+const SNAPSHOT_START = Buffer.from('{"doc_id":', "utf8");
 
 export interface PreparedRetrieval {
   backend: RetrievalBackend;
@@ -136,15 +170,25 @@ export async function prepareRetrieval(
     snapshotBytes ??= loadSnapshot(store, snap.hash);
     return snapshotBytes;
   };
+  // A pinned hash is user input: check it names a snapshot before any cached index is trusted.
+  if (pinned) snapshot();
+  const overLimit = (chunks: number) =>
+    new InputError(
+      "E_CORPUS_LIMIT",
+      `${chunks} chunks exceed the limit of ${limits.max_chunks} (raise --max-chunks)`,
+      { file: corpus },
+    );
   let indexHash = store.readRef(`index/${indexKey}`);
   let index: Bm25Index | null = null;
   let built = false;
   if (indexHash !== null) {
     const bytes = store.get(indexHash);
     if (bytes !== null) index = deserializeIndex(bytes);
+    // The limit holds for a cached index too, not only for a fresh build.
+    if (index !== null && index.stats.chunks > limits.max_chunks) throw overLimit(index.stats.chunks);
   }
   if (index === null) {
-    const docs = snap.documents ?? [...readSnapshot(snapshot())];
+    const docs = snap.documents ?? parseSnapshot(snapshot(), snap.hash);
     const total = docs.reduce((n, d) => n + Buffer.byteLength(d.text, "utf8"), 0);
     progress?.start("indexing", total);
     index = buildIndex(
@@ -157,15 +201,7 @@ export async function prepareRetrieval(
       (done) => progress?.update(done),
     );
     progress?.stop();
-    if (index.stats.chunks > limits.max_chunks) {
-      throw new InputError(
-        "E_CORPUS_LIMIT",
-        `${index.stats.chunks} chunks exceed the limit of ${limits.max_chunks} (raise --max-chunks)`,
-        {
-          file: corpus,
-        },
-      );
-    }
+    if (index.stats.chunks > limits.max_chunks) throw overLimit(index.stats.chunks);
     indexHash = store.put(serializeIndex(index));
     store.writeRef(`index/${indexKey}`, indexHash);
     built = true;

@@ -14,12 +14,16 @@ export interface CliResult {
 
 export function runCli(
   args: string[],
-  options: { cwd?: string; env?: Record<string, string> } = {},
+  options: { cwd?: string; env?: Record<string, string>; timeoutMs?: number } = {},
 ): CliResult {
   const result = spawnSync(process.execPath, [CLI, ...args], {
     cwd: options.cwd ?? REPO,
     env: { ...process.env, ...options.env },
     encoding: "utf8",
+    // A hang is a failure, not a stuck test run: the process is killed and status is null (-1).
+    ...(options.timeoutMs === undefined
+      ? {}
+      : { timeout: options.timeoutMs, killSignal: "SIGKILL" as const }),
   });
   return { status: result.status ?? -1, stdout: result.stdout, stderr: result.stderr };
 }

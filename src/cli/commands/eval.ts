@@ -11,6 +11,7 @@ import { ANALYZERS } from "../../core/models/spec.js";
 import { DEFAULT_PRESET } from "../../core/plan/planner.js";
 import { zodToInputError } from "../../core/zod-errors.js";
 import { loadBeir, loadSuite, withRationales } from "../../io/eval-input.js";
+import { atFsBoundary } from "../../io/fs-errors.js";
 import { writeFileAtomic } from "../../io/store.js";
 import {
   action,
@@ -139,6 +140,10 @@ export function registerEval(program: Command): void {
           ...(o.overlapChars === undefined ? {} : { overlap_chars: o.overlapChars }),
           ...(o.indexTitles === undefined ? {} : { index_titles: o.indexTitles }),
         };
+        // Checked before any case runs, not after: a file in the way of --out is found at once.
+        const out = resolve(o.out ?? join(root, "evals", input.name));
+        const atOut = { code: "E_OUTPUT", doing: "cannot write results", path: out, field: "--out" };
+        atFsBoundary(atOut, () => mkdirSync(out, { recursive: true }));
         const { cases, summary } = await runEval(input, {
           artifactsRoot: root,
           preset: o.preset ?? input.preset ?? DEFAULT_PRESET,
@@ -146,10 +151,10 @@ export function registerEval(program: Command): void {
           workers: o.workers,
           ...(o.json ? {} : { progress: terminalProgress(true) }),
         } as Parameters<typeof runEval>[1]);
-        const out = resolve(o.out ?? join(root, "evals", input.name));
-        mkdirSync(out, { recursive: true });
-        writeFileAtomic(join(out, "cases.jsonl"), cases.map((c) => `${canonicalJson(c)}\n`).join(""));
-        writeFileAtomic(join(out, "summary.json"), `${JSON.stringify(summary, null, 2)}\n`);
+        atFsBoundary(atOut, () => {
+          writeFileAtomic(join(out, "cases.jsonl"), cases.map((c) => `${canonicalJson(c)}\n`).join(""));
+          writeFileAtomic(join(out, "summary.json"), `${JSON.stringify(summary, null, 2)}\n`);
+        });
         const found =
           baseline === undefined ? [] : regressions(baseline.metrics, summary.metrics, o.tolerance);
         if (o.json) printJson({ out, ...summary, regressions: found });

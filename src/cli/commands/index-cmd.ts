@@ -4,6 +4,7 @@ import type { Command } from "commander";
 import { InputError } from "../../core/errors.js";
 import { ANALYZERS } from "../../core/models/spec.js";
 import { indexParamsOf, PRESETS } from "../../core/plan/planner.js";
+import { atArtifacts, prepareArtifactsDir } from "../../io/artifacts.js";
 import { prepareRetrieval } from "../../io/retrieval-backend.js";
 import { DiskStore } from "../../io/store.js";
 import {
@@ -76,20 +77,24 @@ export function registerIndex(program: Command): void {
             field: "--overlap-chars",
           });
         }
-        const store = new DiskStore(artifactsRoot(o.artifactsDir));
-        const prepared = await prepareRetrieval(
-          store,
-          resolve(path),
-          {
-            analyzer: o.analyzer as "simple" | "english",
-            bm25_k1: o.k1,
-            bm25_b: o.b,
-            chunk_chars: o.chunkChars,
-            overlap_chars: o.overlapChars,
-            index_titles: o.indexTitles,
-          },
-          { max_bytes: o.maxCorpusBytes, max_documents: o.maxDocuments, max_chunks: o.maxChunks },
-          terminalProgress(!o.json),
+        const root = artifactsRoot(o.artifactsDir);
+        prepareArtifactsDir(root);
+        const store = new DiskStore(root);
+        const prepared = await atArtifacts(root, () =>
+          prepareRetrieval(
+            store,
+            resolve(path),
+            {
+              analyzer: o.analyzer as "simple" | "english",
+              bm25_k1: o.k1,
+              bm25_b: o.b,
+              chunk_chars: o.chunkChars,
+              overlap_chars: o.overlapChars,
+              index_titles: o.indexTitles,
+            },
+            { max_bytes: o.maxCorpusBytes, max_documents: o.maxDocuments, max_chunks: o.maxChunks },
+            terminalProgress(!o.json),
+          ),
         );
         const stats = prepared.backend.index.stats;
         const result = {

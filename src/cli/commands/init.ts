@@ -4,6 +4,7 @@ import { join, relative, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { Command } from "commander";
 import { InputError } from "../../core/errors.js";
+import { atFsBoundary } from "../../io/fs-errors.js";
 import { action } from "../shared.js";
 
 /** The demo corpus ships with the package: dist/cli/commands -> ../../../demo/corpus. */
@@ -22,14 +23,20 @@ export function registerInit(program: Command): void {
         if (existsSync(file) && !o.force) {
           throw new InputError("E_USAGE", "already exists (use --force to overwrite)", { file });
         }
-        mkdirSync(target, { recursive: true });
+        const at = {
+          code: "E_OUTPUT",
+          doing: "cannot write the sample spec",
+          path: target,
+          field: "--target",
+        };
+        atFsBoundary(at, () => mkdirSync(target, { recursive: true }));
         const corpus = relative(target, DEMO_CORPUS).split("\\").join("/") || ".";
         const spec = {
           version: "1",
           description: "How is a trick won in contract bridge?",
           constraints: { corpus, top_k: 5, min_supports_per_claim: 1, max_citations: 2 },
         };
-        writeFileSync(file, `${JSON.stringify(spec, null, 2)}\n`);
+        atFsBoundary(at, () => writeFileSync(file, `${JSON.stringify(spec, null, 2)}\n`));
         process.stdout.write(
           `wrote ${file}\nnext: canon-reason run --spec ${relative(process.cwd(), file) || file}\n`,
         );

@@ -5,7 +5,8 @@ import { runJob } from "../../app/run-job.js";
 import { InputError } from "../../core/errors.js";
 import { ProblemSpec } from "../../core/models/spec.js";
 import type { ProducedRun } from "../../core/pipeline/produce.js";
-import { DEFAULT_PRESET, PRESETS } from "../../core/plan/planner.js";
+import { DEFAULT_PRESET, PRESETS, resolveParams } from "../../core/plan/planner.js";
+import { hasLoneSurrogate, loneSurrogateError } from "../../core/unicode.js";
 import { zodToInputError } from "../../core/zod-errors.js";
 import { readPrivateKey } from "../../io/keys.js";
 import { SNAPSHOT_REF } from "../../io/retrieval-backend.js";
@@ -56,6 +57,15 @@ export function specFromOptions(question: string | undefined, o: RunOptions): Pr
     }
     raw = { ...(parsed as Record<string, unknown>) };
     const constraints = raw.constraints;
+    if (
+      "constraints" in raw &&
+      (typeof constraints !== "object" || constraints === null || Array.isArray(constraints))
+    ) {
+      throw new InputError("E_SPEC_INVALID", 'must be an object, e.g. {"corpus": "docs/"}', {
+        file,
+        field: "constraints",
+      });
+    }
     // A corpus path in a spec file is relative to the spec file, like any path in a config file.
     if (typeof constraints === "object" && constraints !== null && !Array.isArray(constraints)) {
       const c = constraints as Record<string, unknown>;
@@ -91,8 +101,30 @@ export function specFromOptions(question: string | undefined, o: RunOptions): Pr
     ...(question === undefined ? {} : { description: question }),
     constraints,
   };
+  if (question !== undefined && hasLoneSurrogate(question)) {
+    throw loneSurrogateError({
+      file: "<command line>",
+      field: "question",
+    });
+  }
   const result = ProblemSpec.safeParse(candidate);
   if (!result.success) throw zodToInputError(result.error, "E_SPEC_INVALID", file);
+  // Constraints that clash (overlap_chars >= chunk_chars, ...) are this file's fault: say so.
+  try {
+    resolveParams(result.data, o.preset);
+  } catch (error) {
+    if (!(error instanceof InputError)) throw error;
+    const field = error.where.field === "preset" ? "--preset" : error.where.field;
+    throw new InputError(
+      error.code,
+      error.message,
+      {
+        ...(field === "--preset" || o.spec === undefined ? {} : { file }),
+        ...(field === undefined ? {} : { field }),
+      },
+      error,
+    );
+  }
   if (result.data.constraints.corpus === undefined && result.data.constraints.needs_retrieval !== false) {
     throw new InputError(
       "E_USAGE",
@@ -126,7 +158,7 @@ export function registerRun(program: Command): void {
       .option("--overlap-chars <n>", "overlap between chunk windows", parseIntOption("--overlap-chars"))
       .option("--index-titles", "index document titles with every chunk (the default)")
       .option("--no-index-titles", "do not index document titles")
-      .option("--seed <n>", "seed recorded in the run id", parseIntOption("--seed"), 0)
+      .option("--seed <n>", "seed recorded in the run id", parseIntOption("--seed", { min: 0 }), 0)
       .option("--preset <name>", `parameter preset: ${Object.keys(PRESETS).join(", ")}`, DEFAULT_PRESET)
       .option("--artifacts-dir <dir>", "artifacts root", ".canon-reason"),
   )

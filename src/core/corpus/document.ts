@@ -5,6 +5,7 @@
  */
 import { canonicalJson } from "../canonical.js";
 import { InputError } from "../errors.js";
+import { hasLoneSurrogate, loneSurrogateError } from "../unicode.js";
 
 export interface CorpusDocument {
   doc_id: string;
@@ -54,6 +55,17 @@ export function parseCorpusLine(line: string, file: string, lineNo: number): Cor
     if (typeof v !== "string")
       throw new InputError("E_CORPUS_LINE", "must be a string", { file, line: lineNo, field });
     doc[field] = v;
+  }
+  // A lone surrogate has no UTF-8 bytes to hash or cite: bad input, not a crash in the hasher.
+  for (const field of ["doc_id", "text", "title", "source"] as const) {
+    const v = doc[field];
+    if (v !== undefined && hasLoneSurrogate(v)) {
+      throw loneSurrogateError({
+        file,
+        line: lineNo,
+        field: field === "doc_id" ? idField : field,
+      });
+    }
   }
   return doc;
 }

@@ -48,11 +48,12 @@ export const PRESETS: Readonly<Record<string, PresetParams>> = {
 export const DEFAULT_PRESET = "default";
 
 export function resolveParams(spec: ProblemSpec, preset: string): ResolvedParams {
-  const base = PRESETS[preset];
+  // Own keys only: "__proto__", "constructor" or "toString" must not find Object.prototype.
+  const base = Object.hasOwn(PRESETS, preset) ? PRESETS[preset] : undefined;
   if (base === undefined) {
     throw new InputError(
       "E_USAGE",
-      `unknown preset "${preset}" (known: ${Object.keys(PRESETS).join(", ")})`,
+      `unknown preset ${JSON.stringify(preset)}; known: ${Object.keys(PRESETS).join(", ")}`,
       {
         field: "preset",
       },

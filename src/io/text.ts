@@ -1,0 +1,88 @@
+/**
+ * Reading text the user gives us, under the one encoding rule (SPEC §9): UTF-8 only, a
+ * leading UTF-8 byte order mark is stripped, invalid bytes are bad input (exit 2) naming the
+ * file, line and byte offset. Used by the corpus reader, spec, suite and key files alike.
+ */
+import { isUtf8 } from "node:buffer";
+import { readFileSync, statSync } from "node:fs";
+import { InputError } from "../core/errors.js";
+import { firstInvalidUtf8 } from "../core/unicode.js";
+import { atFsBoundary } from "./fs-errors.js";
+
+const NEWLINE = 0x0a;
+
+export function startsWithBom(bytes: Uint8Array): boolean {
+  return bytes.length >= 3 && bytes[0] === 0xef && bytes[1] === 0xbb && bytes[2] === 0xbf;
+}
+
+/** The error for invalid UTF-8 at byte `offset` of `file` (1-based `line`). */
+export function invalidUtf8Error(code: string, file: string, line: number, offset: number): InputError {
+  return new InputError(code, `not valid UTF-8 (byte offset ${offset}); save the file as UTF-8`, {
+    file,
+    line,
+  });
+}
+
+/**
+ * `bytes` decoded as UTF-8, or an InputError naming file, line and byte offset. `start` is
+ * where `bytes` begin in the file and `line` the line they begin on, for a piece of a file.
+ */
+export function decodeUtf8(
+  bytes: Uint8Array,
+  at: { code: string; file: string; start?: number; line?: number },
+): string {
+  const buffer = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  if (!isUtf8(buffer)) {
+    const bad = Math.max(0, firstInvalidUtf8(buffer));
+    let line = at.line ?? 1;
+    for (let i = buffer.indexOf(NEWLINE); i >= 0 && i < bad; i = buffer.indexOf(NEWLINE, i + 1)) line += 1;
+    throw invalidUtf8Error(at.code, at.file, line, (at.start ?? 0) + bad);
+  }
+  return buffer.toString("utf8");
+}
+
+/** A whole file's text: BOM stripped, invalid UTF-8 refused. */
+export function decodeFileText(bytes: Uint8Array, code: string, file: string): string {
+  return decodeUtf8(startsWithBom(bytes) ? bytes.subarray(3) : bytes, {
+    code,
+    file,
+    start: startsWithBom(bytes) ? 3 : 0,
+  });
+}
+
+/**
+ * Reads a small file the user named (spec, suite, queries, key). Only regular files: a FIFO
+ * would block forever and a device such as /dev/zero never ends.
+ */
+export function readUserText(path: string, code: string, field?: string): string {
+  const at = { code, doing: "cannot read", path, ...(field === undefined ? {} : { field }) };
+  const stat = atFsBoundary(at, () => statSync(path));
+  if (!stat.isFile()) {
+    throw new InputError(code, `cannot read: ${kindOf(stat)}, not a regular file`, {
+      file: path,
+      ...(field === undefined ? {} : { field }),
+    });
+  }
+  return decodeFileText(
+    atFsBoundary(at, () => readFileSync(path)),
+    "E_ENCODING",
+    path,
+  );
+}
+
+/** What a file-system entry is, in words, for errors about entries that are not regular files. */
+export function kindOf(stat: {
+  isDirectory(): boolean;
+  isFIFO(): boolean;
+  isSocket(): boolean;
+  isCharacterDevice(): boolean;
+  isBlockDevice(): boolean;
+  isSymbolicLink(): boolean;
+}): string {
+  if (stat.isDirectory()) return "a folder";
+  if (stat.isFIFO()) return "a FIFO (named pipe)";
+  if (stat.isSocket()) return "a socket";
+  if (stat.isCharacterDevice() || stat.isBlockDevice()) return "a device";
+  if (stat.isSymbolicLink()) return "a symbolic link";
+  return "a special file";
+}
