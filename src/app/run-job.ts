@@ -87,6 +87,6 @@ export async function runJob(options: RunJobOptions): Promise<RunJobResult> {
     prepare_ms: prepared - started,
     produce_ms: producedAt - prepared,
   };
-  const written = writeRun(options.artifactsRoot, produced.runId, produced.files, { timings });
+  const written = writeRun(options.artifactsRoot, produced.runId, produced.files, { volatile: { timings } });
   return { ...produced, ...written, timings: { ...timings, total_ms: performance.now() - started } };
 }

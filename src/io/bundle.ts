@@ -6,8 +6,7 @@
  * layout, every object against its sha256, and a differing run already in place is never
  * overwritten. Nothing is written before the whole bundle has been read and checked.
  */
-import { existsSync, readFileSync } from "node:fs";
-import { join } from "node:path";
+import { readFileSync } from "node:fs";
 import { gunzipSync, gzipSync } from "node:zlib";
 import { z } from "zod";
 import { sha256Hex } from "../core/canonical.js";
@@ -17,7 +16,7 @@ import { RunRecord } from "../core/models/run.js";
 import { RetrievalProvenance } from "../core/models/trace.js";
 import { RUN_FILES } from "../core/run/files.js";
 import { readRunDirectory } from "./run-reader.js";
-import { runsRoot, writeRun } from "./run-writer.js";
+import { writeRun } from "./run-writer.js";
 import { DiskStore, writeFileAtomic } from "./store.js";
 
 const MAGIC = Buffer.from("CRBUNDLE1\n", "latin1");
@@ -156,29 +155,32 @@ function readBundle(bundle: string): {
   return { runId, files, objects };
 }
 
+export interface ImportOptions {
+  /**
+   * True when the run at `runDir` verifies. A differing run already in place is replaced only
+   * when it does not: import repairs a damaged run but never replaces a sound one (signed or
+   * not) with a different one. Without it, any differing run is refused.
+   */
+  isSound?: (runDir: string) => boolean;
+}
+
 export function importRun(
   bundle: string,
   artifactsRoot: string,
+  options: ImportOptions = {},
 ): { runId: string; runDir: string; created: boolean; objects: number } {
   const { runId, files, objects } = readBundle(bundle);
-  const runDir = join(runsRoot(artifactsRoot), runId);
-  // A run already in place stays unless it is byte-identical where it counts (manifest and
-  // signature): import never replaces a run, signed or not, with a different one.
-  for (const path of [RUN_FILES.manifest, RUN_FILES.signature]) {
-    const existing = join(runDir, path);
-    const incoming = files.get(path);
-    const same = existsSync(existing)
-      ? incoming !== undefined && readFileSync(existing).equals(incoming)
-      : incoming === undefined;
-    if (existsSync(runDir) && !same)
-      throw new InputError(
-        "E_BUNDLE_INVALID",
-        `a different run with this id already exists (${path} differs); refusing to overwrite it`,
-        { file: runDir },
-      );
-  }
   const store = new DiskStore(artifactsRoot);
   for (const bytes of objects.values()) store.put(bytes);
-  const written = writeRun(artifactsRoot, runId, files);
+  const written = writeRun(artifactsRoot, runId, files, {
+    beforeReplace: (existing) => {
+      if (options.isSound?.(existing) === false) return;
+      throw new InputError(
+        "E_BUNDLE_INVALID",
+        "a different run with this id already exists and verifies; refusing to overwrite it",
+        { file: existing },
+      );
+    },
+  });
   return { runId, runDir: written.runDir, created: written.created, objects: objects.size };
 }

@@ -133,7 +133,7 @@ describe("export / import", () => {
     expect(directory.stderr).toMatch(/cannot read \(EISDIR\)/);
   });
 
-  it("never overwrites a differing run with the same id", () => {
+  it("replaces a damaged run with the same id, but never a differing run that verifies", () => {
     const source = tempDir();
     const out = JSON.parse(
       runCli([
@@ -148,15 +148,31 @@ describe("export / import", () => {
     );
     const bundle = join(tempDir(), "run.crbundle");
     runCli(["export", out.run_dir, "-o", bundle]);
+    // A damaged run in place (e.g. left by a corrupt bundle) does not block a good bundle.
     const target = tempDir();
     expect(runCli(["import", bundle, "--artifacts-dir", target]).status).toBe(0);
     const manifest = join(target, "runs", out.run_id, "manifest.json");
-    const altered = readFileSync(manifest, "utf8").replace('"version":"1"', '"version":"1" ');
-    writeFileSync(manifest, altered);
-    const r = runCli(["import", bundle, "--artifacts-dir", target]);
+    const good = readFileSync(manifest, "utf8");
+    writeFileSync(manifest, good.replace('"version":"1"', '"version":"1" '));
+    expect(runCli(["verify", out.run_id, "--artifacts-dir", target]).status).not.toBe(0);
+    const repaired = runCli(["import", bundle, "--artifacts-dir", target, "--json"]);
+    expect(repaired.status).toBe(0);
+    expect(JSON.parse(repaired.stdout)).toMatchObject({ created: true, verification: { verdict: "pass" } });
+    expect(readFileSync(manifest, "utf8")).toBe(good);
+
+    // A signed run that verifies is not replaced by the unsigned bundle of the same run.
+    const signed = tempDir();
+    expect(runCli(["keygen", "--out", join(signed, "k")]).status).toBe(0);
+    const sign = ["--sign", join(signed, "k", "canon-reason.key")];
+    const question = ["run", "When did the Golden Gate Bridge open?", "--corpus", DEMO_CORPUS];
+    expect(runCli([...question, "--artifacts-dir", signed, ...sign]).status).toBe(0);
+    const signature = join(signed, "runs", out.run_id, "signature.json");
+    expect(existsSync(signature)).toBe(true);
+    const r = runCli(["import", bundle, "--artifacts-dir", signed]);
     expect(r.status).toBe(2);
-    expect(r.stderr).toMatch(/a different run with this id already exists/);
-    expect(readFileSync(manifest, "utf8")).toBe(altered);
+    expect(r.stderr).toMatch(/a different run with this id already exists and verifies/);
+    expect(isCleanError(r)).toBe(true);
+    expect(existsSync(signature)).toBe(true);
   });
 
   it("exits 2 when exporting a directory that is not a run, or a run whose run.json is corrupt", () => {

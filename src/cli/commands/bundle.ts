@@ -37,7 +37,9 @@ export function registerBundle(program: Command): void {
     .action(
       action((file: string, o: { artifactsDir?: string; json?: boolean }) => {
         const root = artifactsRoot(o.artifactsDir);
-        const result = importRun(resolve(file), root);
+        const result = importRun(resolve(file), root, {
+          isSound: (runDir) => verifyRunDirectory(runDir, "audit", root).verdict === "pass",
+        });
         const report = verifyRunDirectory(result.runDir, "audit", root);
         if (o.json)
           printJson({ ...result, verification: { verdict: report.verdict, summary: report.summary } });
