@@ -91,5 +91,6 @@ export const ERROR_CODES = [
   "E_SUITE_INVALID",
   "E_BASELINE_INVALID",
   "E_BUNDLE_INVALID",
+  "E_EXPORT_TARGET",
   "E_KEY_INVALID",
 ] as const;
