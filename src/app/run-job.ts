@@ -103,6 +103,6 @@ async function runJobIn(options: RunJobOptions, started: number): Promise<RunJob
     prepare_ms: prepared - started,
     produce_ms: producedAt - prepared,
   };
-  const written = writeRun(options.artifactsRoot, produced.runId, produced.files, { timings });
+  const written = writeRun(options.artifactsRoot, produced.runId, produced.files, { volatile: { timings } });
   return { ...produced, ...written, timings: { ...timings, total_ms: performance.now() - started } };
 }

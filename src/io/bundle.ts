@@ -1,44 +1,83 @@
 /**
  * Run bundles: one self-contained file holding a run and the store objects it references
  * (corpus snapshot, index), so `verify` and `replay --live` work on another machine.
- * Format: gzip of "CRBUNDLE1\n", then records of [u32 LE header length][JSON header][bytes].
- * Import trusts nothing: every header is schema-checked, every path checked against the run
- * layout, every object against its sha256, and a differing run already in place is never
- * overwritten. Nothing is written before the whole bundle has been read and checked.
+ *
+ * Layout: a standard gzip-compressed POSIX tar (`tar -tzf run.tar.gz` lists it), regular
+ * files only, in this order:
+ *
+ *     canon-reason-bundle.json     {"format":"canon-reason-bundle","run_id":"run_…","version":1}
+ *     run/<path>                   each run file (spec.json, …, evidence/<sha256>.txt,
+ *                                  provenance/*.json, manifest.json, signature.json); no volatile/
+ *     store/sha256/<64 hex>        each store object the run references, named by its sha256
+ *
+ * Entries carry fixed metadata (mode 0644, uid/gid 0, mtime 0), so the same run exports to
+ * the same bytes.
+ *
+ * Import trusts nothing and reads the bundle as a stream with bounded sizes (entry count,
+ * per-entry and total bytes, decompressed bytes): every path is checked against the layout,
+ * anything but a regular file (symlink, hardlink, device, directory) is refused, the header
+ * is schema-checked, run.json must name the same run, and every object is re-hashed while it
+ * streams into a temporary file. Nothing is published before the whole bundle has been read
+ * and checked; a sound differing run already in place is never overwritten.
  */
-import { existsSync, readFileSync } from "node:fs";
-import { join } from "node:path";
-import { gunzipSync, gzipSync } from "node:zlib";
+import { createHash } from "node:crypto";
+import {
+  closeSync,
+  createReadStream,
+  mkdirSync,
+  openSync,
+  renameSync,
+  rmSync,
+  statSync,
+  writeSync,
+} from "node:fs";
+import { dirname } from "node:path";
+import { createGunzip, createGzip } from "node:zlib";
+import { Header, Parser, type ReadEntry } from "tar";
 import { z } from "zod";
 import { RUN_FILES } from "../core/artifact/files.js";
-import { sha256Hex } from "../core/canonical.js";
 import { InputError } from "../core/errors.js";
-import { idOf, Sha256Hex } from "../core/models/common.js";
+import { idOf } from "../core/models/common.js";
 import { RunRecord } from "../core/models/run.js";
 import { RetrievalProvenance } from "../core/models/trace.js";
 import { readRunDirectory } from "./run-reader.js";
-import { runsRoot, writeRun } from "./run-writer.js";
-import { DiskStore, writeFileAtomic } from "./store.js";
+import { tempSuffix, writeRun } from "./run-writer.js";
+import { DiskStore } from "./store.js";
 
-const MAGIC = Buffer.from("CRBUNDLE1\n", "latin1");
+const HEADER_ENTRY = "canon-reason-bundle.json";
+const BundleHeader = z.strictObject({
+  format: z.literal("canon-reason-bundle"),
+  version: z.literal(1),
+  run_id: idOf("run"),
+});
+
 /** The run layout's own paths, and nothing else: no "..", no absolute paths, no volatile/. */
 const RUN_PATH =
   /^(spec|plan|report|answer|run|manifest|signature)\.json$|^trace\.jsonl$|^evidence\/[0-9a-f]{64}\.txt$|^provenance\/[a-z]+\.json$/;
+const OBJECT_PATH = /^store\/sha256\/([0-9a-f]{64})$/;
 
-const Size = z.int().nonnegative();
-const RecordHeader = z.discriminatedUnion("kind", [
-  z.strictObject({ kind: z.literal("run"), run_id: idOf("run") }),
-  z.strictObject({ kind: z.literal("file"), path: z.string().regex(RUN_PATH), size: Size }),
-  z.strictObject({ kind: z.literal("object"), sha256: Sha256Hex, size: Size }),
-]);
-type RecordHeader = z.infer<typeof RecordHeader>;
-
-function record(header: RecordHeader, bytes: Uint8Array = new Uint8Array()): Buffer[] {
-  const head = Buffer.from(JSON.stringify(header), "utf8");
-  const length = Buffer.alloc(4);
-  length.writeUInt32LE(head.length);
-  return [length, head, Buffer.from(bytes)];
+/** Size bounds applied while streaming; a bundle past any of them is refused, not buffered. */
+export interface BundleLimits {
+  /** Entries in the archive (run files + objects + header). */
+  maxEntries: number;
+  /** One run file; run files are held in memory until the run is written. */
+  maxRunFileBytes: number;
+  /** All run files together. */
+  maxRunBytes: number;
+  /** One store object (streamed to disk, never held in memory). */
+  maxObjectBytes: number;
+  /** All entries together. */
+  maxTotalBytes: number;
 }
+
+export const DEFAULT_BUNDLE_LIMITS: BundleLimits = {
+  maxEntries: 100_000,
+  maxRunFileBytes: 64 * 1024 ** 2,
+  maxRunBytes: 512 * 1024 ** 2,
+  // A corpus may reach 2 GiB (corpus-reader DEFAULT_LIMITS); its index is of the same order.
+  maxObjectBytes: 8 * 1024 ** 3,
+  maxTotalBytes: 16 * 1024 ** 3,
+};
 
 /** run.json parsed, or null when it is missing or does not parse (a run is hostile input). */
 function runRecordOf(files: ReadonlyMap<string, Uint8Array>): RunRecord | null {
@@ -58,11 +97,82 @@ function referencedObjects(run: RunRecord): string[] {
   return provenance.success ? [provenance.data.corpus_snapshot, provenance.data.index_hash] : [];
 }
 
-export function exportRun(
+const EPOCH = new Date(0);
+
+/** One tar entry: a 512-byte ustar header, the bytes, zero padding to a 512-byte block. */
+function tarEntry(path: string, bytes: Uint8Array): Buffer[] {
+  const header = new Header({
+    path,
+    type: "File",
+    size: bytes.length,
+    mode: 0o644,
+    uid: 0,
+    gid: 0,
+    mtime: EPOCH,
+  });
+  // Every path we write is short and ASCII, so a plain ustar header always holds it.
+  if (header.encode() || header.block === undefined) throw new Error(`tar path needs a pax header: ${path}`);
+  const padding = (512 - (bytes.length % 512)) % 512;
+  return [header.block, Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length), Buffer.alloc(padding)];
+}
+
+/** Streams `chunks` through gzip into `out`, via a temporary file renamed into place. */
+async function writeGzipAtomic(out: string, chunks: Iterable<Buffer>): Promise<number> {
+  const cannotWrite = (error: unknown) =>
+    new InputError(
+      "E_EXPORT_TARGET",
+      `cannot write the bundle (${(error as NodeJS.ErrnoException).code ?? String(error)})`,
+      { file: out },
+    );
+  let isDirectory = false;
+  try {
+    isDirectory = statSync(out).isDirectory();
+  } catch {
+    // Absent is the usual case.
+  }
+  if (isDirectory) throw new InputError("E_EXPORT_TARGET", "is a directory; give a file name", { file: out });
+  const tmp = `${out}.tmp-${tempSuffix()}`;
+  let fd: number;
+  try {
+    fd = openSync(tmp, "wx", 0o644);
+  } catch (error) {
+    throw cannotWrite(error);
+  }
+  let written = 0;
+  try {
+    const gzip = createGzip();
+    const done = new Promise<void>((resolve, reject) => {
+      gzip.on("data", (chunk: Buffer) => {
+        writeSync(fd, chunk);
+        written += chunk.length;
+      });
+      gzip.on("end", resolve);
+      gzip.on("error", reject);
+    });
+    for (const chunk of chunks) {
+      if (!gzip.write(chunk)) await new Promise((resolve) => gzip.once("drain", resolve));
+    }
+    gzip.end();
+    await done;
+    closeSync(fd);
+    renameSync(tmp, out);
+    return written;
+  } catch (error) {
+    try {
+      closeSync(fd);
+    } catch {
+      // Already closed.
+    }
+    rmSync(tmp, { force: true });
+    throw error instanceof InputError ? error : cannotWrite(error);
+  }
+}
+
+export async function exportRun(
   runDir: string,
   storeRoot: string,
   out: string,
-): { runId: string; files: number; objects: number; bytes: number } {
+): Promise<{ runId: string; files: number; objects: number; bytes: number }> {
   const { files } = readRunDirectory(runDir);
   const run = runRecordOf(files);
   if (run === null)
@@ -70,115 +180,248 @@ export function exportRun(
       file: runDir,
     });
   const store = new DiskStore(storeRoot);
-  const parts: Buffer[] = [MAGIC, ...record({ kind: "run", run_id: run.run_id })];
-  for (const [path, bytes] of [...files].sort(([a], [b]) => (a < b ? -1 : 1)))
-    parts.push(...record({ kind: "file", path, size: bytes.length }, bytes));
   const objects = referencedObjects(run);
-  for (const hash of objects) {
-    const bytes = store.get(hash);
-    if (bytes === null)
+  // Check every object is there before writing anything.
+  for (const hash of objects)
+    if (!store.has(hash))
       throw new InputError(
         "E_STORE_MISSING",
         `store object sha256:${hash} referenced by the run is not in ${store.root}`,
         { file: runDir },
       );
-    parts.push(...record({ kind: "object", sha256: hash, size: bytes.length }, bytes));
+  const header = { format: "canon-reason-bundle", version: 1, run_id: run.run_id };
+  function* chunks(): Generator<Buffer> {
+    yield* tarEntry(HEADER_ENTRY, Buffer.from(`${JSON.stringify(header)}\n`, "utf8"));
+    for (const [path, bytes] of [...files].sort(([a], [b]) => (a < b ? -1 : 1)))
+      yield* tarEntry(`run/${path}`, bytes);
+    for (const hash of objects) {
+      const bytes = store.get(hash);
+      if (bytes === null) throw new Error(`store object ${hash} disappeared during export`);
+      yield* tarEntry(`store/sha256/${hash}`, bytes);
+    }
+    // End of archive: two zero blocks.
+    yield Buffer.alloc(1024);
   }
-  const gz = gzipSync(Buffer.concat(parts));
-  writeFileAtomic(out, gz);
-  return { runId: run.run_id, files: files.size, objects: objects.length, bytes: gz.length };
+  const bytes = await writeGzipAtomic(out, chunks());
+  return { runId: run.run_id, files: files.size, objects: objects.length, bytes };
 }
 
-/** Reads and checks a whole bundle in memory; throws E_BUNDLE_INVALID on anything off. */
-function readBundle(bundle: string): {
+interface ReadBundle {
   runId: string;
   files: Map<string, Uint8Array>;
-  objects: Map<string, Uint8Array>;
-} {
-  const bad = (message: string) => new InputError("E_BUNDLE_INVALID", message, { file: bundle });
-  let raw: Buffer;
-  try {
-    raw = readFileSync(bundle);
-  } catch (error) {
-    throw bad(`cannot read (${(error as NodeJS.ErrnoException).code ?? "unknown error"})`);
-  }
-  let data: Buffer;
-  try {
-    data = gunzipSync(raw);
-  } catch {
-    throw bad("not a gzip file, or a damaged one");
-  }
-  if (!data.subarray(0, MAGIC.length).equals(MAGIC)) throw bad("not a canon-reason bundle");
-  let at = MAGIC.length;
-  let runId: string | null = null;
-  const files = new Map<string, Uint8Array>();
-  const objects = new Map<string, Uint8Array>();
-  while (at < data.length) {
-    if (at + 4 > data.length) throw bad("truncated record");
-    const length = data.readUInt32LE(at);
-    let parsed: unknown;
-    try {
-      parsed = JSON.parse(data.subarray(at + 4, at + 4 + length).toString("utf8"));
-    } catch {
-      throw bad(`unreadable record header at byte ${at}`);
-    }
-    // The header is attacker-controlled: a schema failure is a finding, never a crash.
-    const header = RecordHeader.safeParse(parsed);
-    if (!header.success) {
-      const path = (parsed as { path?: unknown } | null)?.path;
-      throw bad(
-        typeof path === "string" && !RUN_PATH.test(path)
-          ? `refusing path ${JSON.stringify(path)}`
-          : `invalid record header at byte ${at}`,
-      );
-    }
-    at += 4 + length;
-    const h = header.data;
-    if (h.kind === "run") {
-      if (runId !== null) throw bad("more than one run in the bundle");
-      runId = h.run_id;
-      continue;
-    }
-    if (at + h.size > data.length) throw bad("truncated record");
-    const bytes = data.subarray(at, at + h.size);
-    at += h.size;
-    if (h.kind === "file") {
-      if (files.has(h.path)) throw bad(`${h.path} appears twice`);
-      files.set(h.path, bytes);
-    } else {
-      if (sha256Hex(bytes) !== h.sha256) throw bad(`object ${h.sha256} does not match its sha256`);
-      objects.set(h.sha256, bytes);
-    }
-  }
-  if (runId === null || !files.has(RUN_FILES.manifest)) throw bad("no run in the bundle");
-  // The directory name comes from the run itself, so a header cannot file a run under another id.
-  if (runRecordOf(files)?.run_id !== runId) throw bad(`run.json does not name the run ${runId}`);
-  return { runId, files, objects };
+  /** sha256 -> a checked temporary file in the store, to be renamed into place. */
+  objects: Map<string, string>;
 }
 
-export function importRun(
+/** A refused entry type, named as a user would say it. */
+const ENTRY_KINDS: Record<string, string> = {
+  SymbolicLink: "a symlink",
+  Link: "a hardlink",
+  CharacterDevice: "a device",
+  BlockDevice: "a device",
+  FIFO: "a FIFO",
+  Directory: "a directory",
+};
+
+/**
+ * Reads and checks a bundle as a stream (every byte is attacker-controlled input: any problem
+ * is an E_BUNDLE_INVALID, never a crash). Store objects stream into temporary files next to
+ * their final place; the caller publishes or removes them.
+ */
+function readBundle(bundle: string, store: DiskStore, limits: BundleLimits): Promise<ReadBundle> {
+  const bad = (message: string) => new InputError("E_BUNDLE_INVALID", message, { file: bundle });
+  const files = new Map<string, Uint8Array>();
+  const objects = new Map<string, string>();
+  let runId: string | null = null;
+  let entries = 0;
+  let runBytes = 0;
+  let totalBytes = 0;
+  let inflated = 0;
+  // Headers, pax records and padding on top of the entry bytes themselves.
+  const maxInflated = limits.maxTotalBytes + (limits.maxEntries + 2) * 2048;
+
+  return new Promise<ReadBundle>((resolve, reject) => {
+    let settled = false;
+    const source = createReadStream(bundle);
+    const gunzip = createGunzip();
+    const parser = new Parser({ strict: true, brotli: false });
+    const cleanup = () => {
+      for (const tmp of objects.values()) rmSync(tmp, { force: true });
+    };
+    const fail = (error: unknown) => {
+      if (settled) return;
+      settled = true;
+      source.destroy();
+      gunzip.destroy();
+      cleanup();
+      reject(error instanceof InputError ? error : bad(`not a valid bundle (${String(error)})`));
+    };
+    const finish = () => {
+      if (settled) return;
+      if (runId === null) return fail(bad("not a canon-reason bundle: no bundle header"));
+      if (!files.has(RUN_FILES.manifest)) return fail(bad("no run in the bundle"));
+      // The directory name comes from the run itself, so a header cannot file a run under another id.
+      if (runRecordOf(files)?.run_id !== runId) return fail(bad(`run.json does not name the run ${runId}`));
+      settled = true;
+      resolve({ runId, files, objects });
+    };
+
+    const collect = (entry: ReadEntry, done: (bytes: Buffer) => void) => {
+      const chunks: Buffer[] = [];
+      entry.on("data", (chunk: Buffer) => chunks.push(chunk));
+      entry.on("end", () => {
+        if (!settled) done(Buffer.concat(chunks));
+      });
+    };
+
+    const onEntry = (entry: ReadEntry) => {
+      const path = entry.path;
+      const size = entry.size;
+      entries++;
+      totalBytes += size;
+      if (entries > limits.maxEntries) throw bad(`more than ${limits.maxEntries} entries`);
+      if (totalBytes > limits.maxTotalBytes)
+        throw bad(`entries exceed ${limits.maxTotalBytes} bytes in total`);
+      if (entry.type !== "File" && entry.type !== "OldFile")
+        throw bad(
+          `refusing ${ENTRY_KINDS[entry.type] ?? `a ${entry.type} entry`} at ${JSON.stringify(path)}`,
+        );
+      if (path.startsWith("/") || path.split(/[/\\]/).includes("..") || path.includes("\\"))
+        throw bad(`refusing path ${JSON.stringify(path)}`);
+      if (entries === 1) {
+        if (path !== HEADER_ENTRY)
+          throw bad(`not a canon-reason bundle: first entry is ${JSON.stringify(path)}`);
+        if (size > 64 * 1024) throw bad("bundle header too large");
+        return collect(entry, (bytes) => {
+          let parsed: unknown;
+          try {
+            parsed = JSON.parse(bytes.toString("utf8"));
+          } catch {
+            return fail(bad("unreadable bundle header"));
+          }
+          // The header is attacker-controlled: a schema failure is a finding, never a crash.
+          const header = BundleHeader.safeParse(parsed);
+          if (!header.success) return fail(bad("invalid bundle header"));
+          runId = header.data.run_id;
+        });
+      }
+      if (path.startsWith("run/")) {
+        const rel = path.slice(4);
+        if (!RUN_PATH.test(rel)) throw bad(`refusing path ${JSON.stringify(path)}`);
+        if (files.has(rel)) throw bad(`${rel} appears twice`);
+        if (size > limits.maxRunFileBytes)
+          throw bad(`${path} is larger than ${limits.maxRunFileBytes} bytes`);
+        runBytes += size;
+        if (runBytes > limits.maxRunBytes) throw bad(`run files exceed ${limits.maxRunBytes} bytes`);
+        files.set(rel, new Uint8Array());
+        return collect(entry, (bytes) => files.set(rel, bytes));
+      }
+      const hash = OBJECT_PATH.exec(path)?.[1];
+      if (hash === undefined) throw bad(`refusing path ${JSON.stringify(path)}`);
+      if (objects.has(hash)) throw bad(`${path} appears twice`);
+      if (size > limits.maxObjectBytes) throw bad(`${path} is larger than ${limits.maxObjectBytes} bytes`);
+      const target = store.objectPath(hash);
+      mkdirSync(dirname(target), { recursive: true });
+      const tmp = `${target}.tmp-${tempSuffix()}`;
+      const fd = openSync(tmp, "wx", 0o644);
+      objects.set(hash, tmp);
+      const digest = createHash("sha256");
+      entry.on("data", (chunk: Buffer) => {
+        if (settled) return;
+        try {
+          digest.update(chunk);
+          writeSync(fd, chunk);
+        } catch (error) {
+          fail(error);
+        }
+      });
+      entry.on("end", () => {
+        closeSync(fd);
+        if (!settled && digest.digest("hex") !== hash) fail(bad(`object ${hash} does not match its sha256`));
+      });
+    };
+
+    parser.on("entry", (entry: ReadEntry) => {
+      if (settled) return entry.resume();
+      try {
+        onEntry(entry);
+      } catch (error) {
+        entry.resume();
+        fail(error instanceof InputError ? error : bad(`cannot unpack (${String(error)})`));
+      }
+    });
+    parser.on("error", (error: Error) => fail(bad(`not a valid tar archive: ${error.message}`)));
+    // Two zero blocks end the archive: stop reading, whatever follows (a bomb of zeros).
+    parser.on("eof", () => {
+      source.destroy();
+      gunzip.destroy();
+      finish();
+    });
+    parser.on("end", finish);
+    source.on("error", (error: NodeJS.ErrnoException) =>
+      fail(bad(`cannot read (${error.code ?? "unknown error"})`)),
+    );
+    gunzip.on("error", () => fail(bad("not a gzip file, or a truncated or damaged one")));
+    let first = true;
+    gunzip.on("data", (chunk: Buffer) => {
+      if (settled) return;
+      inflated += chunk.length;
+      if (inflated > maxInflated) return fail(bad(`decompresses to more than ${maxInflated} bytes`));
+      // The tar parser would transparently unpack a nested gzip/zstd stream past our counter.
+      if (first && (chunk[0] === 0x1f || chunk[0] === 0x28))
+        if (
+          chunk.subarray(0, 2).equals(Buffer.from([0x1f, 0x8b])) ||
+          chunk.subarray(0, 4).equals(Buffer.from([0x28, 0xb5, 0x2f, 0xfd]))
+        )
+          return fail(bad("not a tar archive inside the gzip"));
+      first = false;
+      if (!parser.write(chunk)) {
+        gunzip.pause();
+        parser.once("drain", () => gunzip.resume());
+      }
+    });
+    gunzip.on("end", () => {
+      if (!settled) parser.end();
+    });
+    source.pipe(gunzip);
+  });
+}
+
+export interface ImportOptions {
+  /**
+   * True when the run at `runDir` verifies. A differing run already in place is replaced only
+   * when it does not: import repairs a damaged run but never replaces a sound one (signed or
+   * not) with a different one. Without it, any differing run is refused.
+   */
+  isSound?: (runDir: string) => boolean;
+  limits?: BundleLimits;
+}
+
+export async function importRun(
   bundle: string,
   artifactsRoot: string,
-): { runId: string; runDir: string; created: boolean; objects: number } {
-  const { runId, files, objects } = readBundle(bundle);
-  const runDir = join(runsRoot(artifactsRoot), runId);
-  // A run already in place stays unless it is byte-identical where it counts (manifest and
-  // signature): import never replaces a run, signed or not, with a different one.
-  for (const path of [RUN_FILES.manifest, RUN_FILES.signature]) {
-    const existing = join(runDir, path);
-    const incoming = files.get(path);
-    const same = existsSync(existing)
-      ? incoming !== undefined && readFileSync(existing).equals(incoming)
-      : incoming === undefined;
-    if (existsSync(runDir) && !same)
+  options: ImportOptions = {},
+): Promise<{ runId: string; runDir: string; created: boolean; objects: number }> {
+  const store = new DiskStore(artifactsRoot);
+  const { runId, files, objects } = await readBundle(bundle, store, options.limits ?? DEFAULT_BUNDLE_LIMITS);
+  try {
+    for (const [hash, tmp] of objects) {
+      // Checked against its sha256 while streaming; an object already there is the same bytes.
+      if (store.has(hash)) rmSync(tmp, { force: true });
+      else renameSync(tmp, store.objectPath(hash));
+    }
+  } finally {
+    for (const tmp of objects.values()) rmSync(tmp, { force: true });
+  }
+  const written = writeRun(artifactsRoot, runId, files, {
+    beforeReplace: (existing) => {
+      if (options.isSound?.(existing) === false) return;
       throw new InputError(
         "E_BUNDLE_INVALID",
-        `a different run with this id already exists (${path} differs); refusing to overwrite it`,
-        { file: runDir },
+        "a different run with this id already exists and verifies; refusing to overwrite it",
+        { file: existing },
       );
-  }
-  const store = new DiskStore(artifactsRoot);
-  for (const bytes of objects.values()) store.put(bytes);
-  const written = writeRun(artifactsRoot, runId, files);
+    },
+  });
   return { runId, runDir: written.runDir, created: written.created, objects: objects.size };
 }

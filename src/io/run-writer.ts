@@ -1,12 +1,22 @@
 /**
  * Writes a produced run to `runs/<run_id>/` (SPEC §4): into a temporary directory first,
- * renamed into place only when complete, so a crash never leaves a run that verifies.
- * Re-running with the same inputs is idempotent: an identical run already in place is kept.
+ * renamed into place only when complete, so a reader never sees half a run at `runs/<id>`
+ * and a crash never leaves a run that verifies.
+ *
+ * Re-running with the same inputs is idempotent, and repairs: a run already in place is kept
+ * only when it holds exactly the produced files (same paths outside `volatile/`, same bytes,
+ * nothing else); anything else is moved aside, replaced, and removed.
+ *
+ * Publishing is safe under concurrency: the rename is the only commit point. When it finds a
+ * run already there (another writer won), we compare: identical means ours is discarded
+ * (created: false); different means the other is moved aside and the rename retried, a
+ * bounded number of times.
  */
 import { randomBytes } from "node:crypto";
-import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
+import { lstatSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { jsonFile, RUN_FILES, type RunFiles } from "../core/artifact/files.js";
+import { sweepOnce, sweepRunDebris, sweepStoreDebris } from "./debris.js";
 
 export function runsRoot(artifactsRoot: string): string {
   return join(artifactsRoot, "runs");
@@ -18,53 +28,130 @@ export interface WrittenRun {
   created: boolean;
 }
 
-/** True when `path` holds exactly `bytes`, or when neither exists. */
-function sameFile(path: string, bytes: Uint8Array | undefined): boolean {
-  if (!existsSync(path)) return bytes === undefined;
-  return bytes !== undefined && Buffer.compare(readFileSync(path), bytes) === 0;
+export interface WriteRunOptions {
+  /** Timings and logs for `volatile/`: never fingerprinted, never compared. */
+  volatile?: Readonly<Record<string, unknown>>;
+  /**
+   * Called before a differing run at `runs/<id>` is replaced; throw to refuse (import keeps a
+   * sound run it did not produce). Without it, a differing run is always replaced.
+   */
+  beforeReplace?: (existingRunDir: string) => void;
 }
+
+/** How many times a publish retries when other writers keep putting a different run in place. */
+const PUBLISH_ATTEMPTS = 8;
+
+/** The `-<pid>-<rand>` tail of temporary names; the debris sweeper reads the pid back from it. */
+export function tempSuffix(): string {
+  return `${process.pid}-${randomBytes(4).toString("hex")}`;
+}
+
+/**
+ * True when `runDir` holds exactly `files` outside `volatile/`: the same set of paths, the
+ * same bytes, no extra files, no empty directories, no symlinks or other special files.
+ * Anything unreadable (e.g. being moved away by another writer) counts as not identical.
+ */
+export function holdsExactly(runDir: string, files: RunFiles): boolean {
+  let seen = 0;
+  const walk = (dir: string, prefix: string): boolean => {
+    const names = readdirSync(dir);
+    if (names.length === 0 && prefix !== "") return false;
+    for (const name of names) {
+      const rel = prefix + name;
+      if (rel === "volatile") continue;
+      const path = join(dir, name);
+      const stat = lstatSync(path);
+      if (stat.isDirectory()) {
+        if (!walk(path, `${rel}/`)) return false;
+      } else if (stat.isFile()) {
+        const expected = files.get(rel);
+        if (expected === undefined || stat.size !== expected.length) return false;
+        if (Buffer.compare(readFileSync(path), expected) !== 0) return false;
+        seen++;
+      } else {
+        return false;
+      }
+    }
+    return true;
+  };
+  try {
+    if (!lstatSync(runDir).isDirectory()) return false;
+    return walk(runDir, "") && seen === files.size;
+  } catch {
+    return false;
+  }
+}
+
+function exists(path: string): boolean {
+  try {
+    lstatSync(path);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Errors a rename onto an existing, non-empty target raises (Linux, macOS, Windows). */
+const TARGET_TAKEN = new Set(["ENOTEMPTY", "EEXIST", "EISDIR", "ENOTDIR", "EPERM", "EACCES"]);
 
 export function writeRun(
   artifactsRoot: string,
   runId: string,
   files: RunFiles,
-  volatile: Readonly<Record<string, unknown>> = {},
+  options: WriteRunOptions = {},
 ): WrittenRun {
   const root = runsRoot(artifactsRoot);
   const runDir = join(root, runId);
-  const manifest = files.get(RUN_FILES.manifest);
-  if (manifest === undefined) throw new Error("refusing to write a run without a manifest");
-  if (
-    sameFile(join(runDir, RUN_FILES.manifest), manifest) &&
-    sameFile(join(runDir, RUN_FILES.signature), files.get(RUN_FILES.signature))
-  ) {
-    return { runDir, created: false };
-  }
+  if (!files.has(RUN_FILES.manifest)) throw new Error("refusing to write a run without a manifest");
+  sweepOnce(`runs:${root}`, () => sweepRunDebris(root));
+  const storeRoot = join(artifactsRoot, "store");
+  sweepOnce(`store:${storeRoot}`, () => sweepStoreDebris(storeRoot));
+  if (holdsExactly(runDir, files)) return { runDir, created: false };
+
   // Temporary names only need to be unique; they never reach a fingerprinted file.
-  const suffix = `${process.pid}-${randomBytes(4).toString("hex")}`;
-  const tmp = join(root, `.tmp-${runId}-${suffix}`);
+  const tmp = join(root, `.tmp-${runId}-${tempSuffix()}`);
+  const trashed: string[] = [];
   try {
     for (const [path, bytes] of files) {
       const target = join(tmp, path);
       mkdirSync(dirname(target), { recursive: true });
       writeFileSync(target, bytes);
     }
-    for (const [name, value] of Object.entries(volatile)) {
+    for (const [name, value] of Object.entries(options.volatile ?? {})) {
       mkdirSync(join(tmp, "volatile"), { recursive: true });
       writeFileSync(join(tmp, "volatile", `${name}.json`), jsonFile(value));
     }
-    if (existsSync(runDir)) {
-      // A different run directory under this id is damaged or stale: move it aside, then replace it.
-      const trash = join(root, `.trash-${runId}-${suffix}`);
-      renameSync(runDir, trash);
-      renameSync(tmp, runDir);
-      rmSync(trash, { recursive: true, force: true });
-    } else {
-      renameSync(tmp, runDir);
+    for (let attempt = 1; ; attempt++) {
+      try {
+        renameSync(tmp, runDir);
+        return { runDir, created: true };
+      } catch (error) {
+        const code = (error as NodeJS.ErrnoException).code ?? "";
+        if (!TARGET_TAKEN.has(code) || !exists(runDir)) throw error;
+      }
+      // Another run is in place: a concurrent writer of the same run, or a damaged one.
+      if (holdsExactly(runDir, files)) {
+        rmSync(tmp, { recursive: true, force: true });
+        return { runDir, created: false };
+      }
+      if (attempt >= PUBLISH_ATTEMPTS)
+        throw new Error(`could not publish ${runId}: other writers keep replacing it`);
+      options.beforeReplace?.(runDir);
+      const trash = join(root, `.trash-${runId}-${tempSuffix()}`);
+      try {
+        renameSync(runDir, trash);
+      } catch (error) {
+        // Someone else moved it first: just retry the rename.
+        if ((error as NodeJS.ErrnoException).code !== "ENOENT") throw error;
+        continue;
+      }
+      trashed.push(trash);
     }
   } catch (error) {
     rmSync(tmp, { recursive: true, force: true });
     throw error;
+  } finally {
+    // Removed only once ours is in place, so `runs/<id>` is empty for as short a time as possible.
+    for (const trash of trashed) rmSync(trash, { recursive: true, force: true });
   }
-  return { runDir, created: true };
 }

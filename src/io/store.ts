@@ -9,6 +9,7 @@ import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync 
 import { dirname, join } from "node:path";
 import { sha256Hex } from "../core/canonical.js";
 import { CanonError, IntegrityError } from "../core/errors.js";
+import { sweepOnce, sweepStoreDebris } from "./debris.js";
 
 const HEX64 = /^[0-9a-f]{64}$/;
 const REF_NAME = /^[a-z-]+\/[0-9a-f]{64}$/;
@@ -55,6 +56,7 @@ export class DiskStore implements StoreReader {
   put(bytes: Uint8Array): string {
     const hash = sha256Hex(bytes);
     const path = this.objectPath(hash);
+    sweepOnce(`store:${this.root}`, () => sweepStoreDebris(this.root));
     if (!existsSync(path)) writeFileAtomic(path, bytes);
     return hash;
   }

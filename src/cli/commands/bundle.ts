@@ -10,15 +10,15 @@ export function registerBundle(program: Command): void {
     .command("export")
     .description("write one self-contained bundle: the run plus the corpus snapshot and index it references")
     .argument("<run>", "a run directory or a run id under the artifacts root")
-    .requiredOption("-o, --out <file>", "bundle file to write (e.g. run.crbundle)")
+    .requiredOption("-o, --out <file>", "bundle file to write, a .tar.gz (e.g. run.tar.gz)")
     .option("--artifacts-dir <dir>", "artifacts root", ".canon-reason")
     .option("--json", "print the result as JSON")
     .action(
-      action((ref: string, o: { out: string; artifactsDir?: string; json?: boolean }) => {
+      action(async (ref: string, o: { out: string; artifactsDir?: string; json?: boolean }) => {
         const runDir = resolveRunDir(ref, o.artifactsDir);
         const result = {
           bundle: resolve(o.out),
-          ...exportRun(runDir, storeRootFor(runDir, o.artifactsDir), resolve(o.out)),
+          ...(await exportRun(runDir, storeRootFor(runDir, o.artifactsDir), resolve(o.out))),
         };
         if (o.json) printJson(result);
         else
@@ -35,9 +35,12 @@ export function registerBundle(program: Command): void {
     .option("--artifacts-dir <dir>", "artifacts root to restore into", ".canon-reason")
     .option("--json", "print the result as JSON")
     .action(
-      action((file: string, o: { artifactsDir?: string; json?: boolean }) => {
+      action(async (file: string, o: { artifactsDir?: string; json?: boolean }) => {
         const root = artifactsRoot(o.artifactsDir);
-        const result = importRun(resolve(file), root);
+        const result = await importRun(resolve(file), root, {
+          isSound: (runDir) =>
+            verifyRunDirectory(runDir, { policy: "audit", storeRoot: root }).verdict === "pass",
+        });
         const report = verifyRunDirectory(result.runDir, { policy: "audit", storeRoot: root });
         if (o.json)
           printJson({ ...result, verification: { verdict: report.verdict, summary: report.summary } });

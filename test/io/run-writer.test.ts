@@ -1,0 +1,172 @@
+import { spawn, spawnSync } from "node:child_process";
+import {
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  symlinkSync,
+  utimesSync,
+  writeFileSync,
+} from "node:fs";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import { CLI, DEMO_CORPUS, REPO, runCli } from "../helpers/cli.js";
+import { tempDir, writeFiles } from "../helpers/tmp.js";
+
+const QUESTION = "When did the Golden Gate Bridge open?";
+
+function run(root: string): { status: number; runId: string; runDir: string } {
+  const r = runCli(["run", QUESTION, "--corpus", DEMO_CORPUS, "--artifacts-dir", root, "--json"]);
+  const out = r.status === 0 ? JSON.parse(r.stdout) : {};
+  return { status: r.status, runId: out.run_id, runDir: out.run_dir };
+}
+
+function runAsync(root: string): Promise<number> {
+  return new Promise((done) => {
+    const child = spawn(
+      process.execPath,
+      [CLI, "run", QUESTION, "--corpus", DEMO_CORPUS, "--artifacts-dir", root],
+      {
+        cwd: REPO,
+        stdio: "ignore",
+      },
+    );
+    child.on("exit", (code) => done(code ?? -1));
+  });
+}
+
+/** Every entry under `dir` outside volatile/: files with their bytes, directories, symlinks. */
+function listing(dir: string, prefix = ""): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const entry of readdirSync(dir, { withFileTypes: true })) {
+    const rel = prefix + entry.name;
+    if (rel === "volatile") continue;
+    const path = join(dir, entry.name);
+    if (entry.isSymbolicLink()) out[rel] = "symlink";
+    else if (entry.isDirectory()) Object.assign(out, { [rel]: "dir" }, listing(path, `${rel}/`));
+    else out[rel] = readFileSync(path, "latin1");
+  }
+  return out;
+}
+
+/** A pid that is certainly not a live process: a child that already exited. */
+function deadPid(): number {
+  const child = spawnSync(process.execPath, ["-e", "0"]);
+  return child.pid as number;
+}
+
+describe("writeRun: repair, concurrency, debris", () => {
+  it("rerunning over a damaged run replaces it with a correct one", () => {
+    const root = tempDir();
+    const first = run(root);
+    expect(first.status).toBe(0);
+    const evidence = join(first.runDir, "evidence");
+    const anEvidence = join(evidence, readdirSync(evidence)[0] as string);
+    const damages: Array<[string, () => void]> = [
+      ["an evidence file changed", () => writeFileSync(anEvidence, "tampered")],
+      ["an evidence file removed", () => rmSync(anEvidence)],
+      ["an extra file", () => writeFileSync(join(first.runDir, "extra.json"), "{}\n")],
+      ["an empty directory", () => mkdirSync(join(first.runDir, "provenance", "empty"))],
+      [
+        "a symlink instead of a file",
+        () => {
+          const answer = join(first.runDir, "answer.json");
+          const copy = join(root, "answer-copy.json");
+          writeFileSync(copy, readFileSync(answer));
+          rmSync(answer);
+          symlinkSync(copy, answer);
+        },
+      ],
+    ];
+    const before = listing(first.runDir);
+    for (const [name, damage] of damages) {
+      damage();
+      expect(listing(first.runDir), name).not.toEqual(before);
+      const again = run(root);
+      expect(again.status, name).toBe(0);
+      expect(listing(first.runDir), name).toEqual(before);
+      expect(runCli(["verify", first.runId, "--artifacts-dir", root]).status, name).toBe(0);
+      expect(readdirSync(join(root, "runs")), name).toEqual([first.runId]);
+    }
+    // volatile/ is never compared: a changed timing file does not trigger a rewrite.
+    const timings = join(first.runDir, "volatile", "timings.json");
+    writeFileSync(timings, "{}\n");
+    const r = runCli(["run", QUESTION, "--corpus", DEMO_CORPUS, "--artifacts-dir", root, "--json"]);
+    expect(r.status).toBe(0);
+    expect(readFileSync(timings, "utf8")).toBe("{}\n");
+  });
+
+  it("several identical runs finishing together publish one run, all exiting 0", async () => {
+    for (let round = 0; round < 3; round++) {
+      const root = tempDir();
+      // Round 2 races over a damaged run already in place.
+      if (round === 2) {
+        const first = run(root);
+        writeFileSync(join(first.runDir, "answer.json"), "damaged");
+      }
+      const codes = await Promise.all(Array.from({ length: 6 }, () => runAsync(root)));
+      expect(codes, `round ${round}`).toEqual([0, 0, 0, 0, 0, 0]);
+      const runs = readdirSync(join(root, "runs"));
+      expect(runs, `round ${round}`).toHaveLength(1);
+      expect(runCli(["verify", runs[0] as string, "--artifacts-dir", root]).status, `round ${round}`).toBe(0);
+    }
+  }, 30_000);
+
+  it("eval --workers 2 with a duplicated question publishes the shared run once", () => {
+    const dir = tempDir();
+    writeFiles(dir, {
+      "dup/suite.json": JSON.stringify({ corpus: DEMO_CORPUS, name: "dup", version: "1" }),
+      "dup/problems.jsonl": [1, 2, 3, 4]
+        .map((i) => JSON.stringify({ case_id: `c${i}`, description: QUESTION }))
+        .join("\n"),
+    });
+    const artifacts = tempDir();
+    const r = runCli([
+      "eval",
+      "--suite",
+      join(dir, "dup"),
+      "--artifacts-dir",
+      artifacts,
+      "--out",
+      join(artifacts, "out"),
+      "--workers",
+      "2",
+    ]);
+    expect(r.stderr).toBe("");
+    expect(r.status).toBe(0);
+    const runs = readdirSync(join(artifacts, "runs"));
+    expect(runs).toHaveLength(1);
+    expect(runCli(["verify", runs[0] as string, "--artifacts-dir", artifacts]).status).toBe(0);
+  });
+
+  it("removes stale crash debris on the next write and keeps a live writer's temporaries", () => {
+    const root = tempDir();
+    const dead = deadPid();
+    const live = process.pid;
+    const shard = join(root, "store", "sha256", "ab");
+    const refs = join(root, "store", "refs", "index");
+    const id = `run_v1_${"a".repeat(64)}`;
+    const planted = {
+      deadTmp: join(root, "runs", `.tmp-${id}-${dead}-0badc0de`),
+      deadTrash: join(root, "runs", `.trash-${id}-${dead}-0badc0de`),
+      deadObject: join(shard, `${"c".repeat(62)}.tmp-${dead}-0badc0de`),
+      deadRef: join(refs, `${"d".repeat(64)}.tmp-${dead}-0badc0de`),
+      oldTmp: join(root, "runs", `.tmp-${id}-${live}-00000001`),
+      liveTmp: join(root, "runs", `.tmp-${id}-${live}-00000002`),
+      liveObject: join(shard, `${"c".repeat(62)}.tmp-${live}-00000003`),
+    };
+    for (const dir of [planted.deadTmp, planted.deadTrash, planted.oldTmp, planted.liveTmp])
+      writeFiles(dir, { "spec.json": "half" });
+    mkdirSync(shard, { recursive: true });
+    mkdirSync(refs, { recursive: true });
+    for (const file of [planted.deadObject, planted.deadRef, planted.liveObject]) writeFileSync(file, "half");
+    const twoHoursAgo = new Date(Date.now() - 2 * 3600_000);
+    utimesSync(planted.oldTmp, twoHoursAgo, twoHoursAgo);
+
+    expect(run(root).status).toBe(0);
+    for (const gone of ["deadTmp", "deadTrash", "deadObject", "deadRef", "oldTmp"] as const)
+      expect(existsSync(planted[gone]), gone).toBe(false);
+    for (const kept of ["liveTmp", "liveObject"] as const) expect(existsSync(planted[kept]), kept).toBe(true);
+  });
+});
