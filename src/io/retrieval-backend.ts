@@ -4,9 +4,6 @@
  * that shapes the bytes (reader version, limits, index parameters, analyzer version,
  * index format), so a cache hit is always the same bytes a rebuild would write.
  */
-import { createHash } from "node:crypto";
-import { readFileSync } from "node:fs";
-import { join } from "node:path";
 import { canonicalJson, sha256Hex } from "../core/canonical.js";
 import { type CorpusDocument, findDocuments, readSnapshot, snapshotLine } from "../core/corpus/document.js";
 import { CanonError, InputError } from "../core/errors.js";
@@ -20,18 +17,8 @@ import {
   INDEX_FORMAT_VERSION,
   serializeIndex,
 } from "../core/retrieval/bm25.js";
-import {
-  type CorpusLimits,
-  DEFAULT_LIMITS,
-  listFolderDocuments,
-  readCorpus,
-  statCorpus,
-} from "./corpus-reader.js";
+import { type CorpusLimits, DEFAULT_LIMITS, readCorpus, statCorpus } from "./corpus-reader.js";
 import type { DiskStore } from "./store.js";
-
-/** Bumped whenever the reader could turn the same input into different snapshot bytes. */
-// "2": invalid UTF-8 in JSONL is refused (it was replaced with U+FFFD), a BOM is stripped.
-const CORPUS_READER_VERSION = "2";
 
 export interface IndexParams {
   analyzer: "simple" | "english";
@@ -50,43 +37,33 @@ export interface Progress {
 
 export const SNAPSHOT_REF = /^sha256:([0-9a-f]{64})$/;
 
-/** Digest of the raw input: the file bytes, or every path and file hash of a folder. */
-function inputDigest(path: string): string {
-  // Only a regular file or a folder: a FIFO or a device is refused before it is opened.
-  if (statCorpus(path).isDirectory()) {
-    const entries = listFolderDocuments(path).map((rel) => [rel, sha256Hex(readFileSync(join(path, rel)))]);
-    return sha256Hex(canonicalJson({ folder: entries }));
-  }
-  return createHash("sha256").update(readFileSync(path)).digest("hex");
-}
-
 export interface ResolvedSnapshot {
   hash: string;
   /** Parsed documents when the snapshot was just built (saves a re-parse for indexing). */
   documents: CorpusDocument[] | null;
 }
 
-/** Snapshots the corpus at `path` into the store once; later calls with the same bytes hit the cache. */
+/**
+ * Snapshots the corpus at `path` into the store. The input is read every time: a cache from
+ * input to snapshot would be a pointer nothing checks, and a retargeted one would make a run
+ * over one corpus answer from another (issue 8). The store write itself is idempotent.
+ */
 export async function snapshotCorpus(
   store: DiskStore,
   path: string,
   limits: CorpusLimits,
 ): Promise<ResolvedSnapshot> {
-  let digest: string;
   try {
-    digest = inputDigest(path);
+    // Only a regular file or a folder: a FIFO or a device is refused before it is opened.
+    statCorpus(path);
   } catch (error) {
     if (error instanceof CanonError) throw error;
     const code = (error as NodeJS.ErrnoException).code ?? "unknown error";
     throw new InputError("E_CORPUS_READ", `cannot read corpus (${code})`, { file: path }, error);
   }
-  const refName = `corpus-input/${sha256Hex(canonicalJson({ digest, limits, reader: CORPUS_READER_VERSION }))}`;
-  const cached = store.readRef(refName);
-  if (cached !== null && store.has(cached)) return { hash: cached, documents: null };
   const { documents } = await readCorpus(path, limits);
   // One Buffer per line, not one string: a large corpus exceeds V8's maximum string length.
   const hash = store.put(Buffer.concat(documents.map((d) => Buffer.from(snapshotLine(d), "utf8"))));
-  store.writeRef(refName, hash);
   return { hash, documents };
 }
 
