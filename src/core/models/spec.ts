@@ -19,6 +19,8 @@ export const Constraints = z.strictObject({
   analyzer: z.enum(ANALYZERS).optional(),
   /** Index document titles with every chunk (default true; folders of files have no titles). */
   index_titles: z.boolean().optional(),
+  /** Below this confidence (share of the question's weight the cited evidence covers), answer "insufficient evidence". */
+  min_confidence: z.number().min(0).max(1).optional(),
 });
 export type Constraints = z.infer<typeof Constraints>;
 

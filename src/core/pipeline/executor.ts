@@ -13,6 +13,7 @@ import type { ProblemSpec } from "../models/spec.js";
 import {
   RetrievePayload,
   type StepOutput,
+  type TermStats,
   type ToolCall,
   type ToolResult,
   type Trace,
@@ -43,12 +44,15 @@ interface EvidenceState {
   ref: EvidenceRef;
   text: string;
   rank: number;
+  title: string | undefined;
 }
 
 interface RunState {
   query: string;
   queryTerms: string[];
   evidence: EvidenceState[];
+  /** The first retrieve result's term statistics (retrieve tool 2 and later). */
+  termStats: TermStats | undefined;
   proposed: Claim[];
   validated: Claim[];
   insufficient: string | null;
@@ -69,6 +73,7 @@ export function execute(spec: ProblemSpec, plan: Plan, options: ExecuteOptions):
     query: spec.constraints.query ?? spec.description,
     queryTerms: [],
     evidence: [],
+    termStats: undefined,
     proposed: [],
     validated: [],
     insufficient: null,
@@ -128,6 +133,7 @@ function runStep(
       const ids: string[] = [];
       for (const result of results) {
         const payload = RetrievePayload.parse(result.payload);
+        state.termStats ??= payload.term_stats;
         for (const hit of payload.hits) {
           const bytes = Buffer.from(hit.text, "utf8");
           const sha = sha256Hex(bytes);
@@ -141,7 +147,7 @@ function runStep(
           }) as EvidenceRef;
           if (ids.includes(ref.id)) continue;
           ids.push(ref.id);
-          state.evidence.push({ ref, text: hit.text, rank: hit.rank });
+          state.evidence.push({ ref, text: hit.text, rank: hit.rank, title: hit.title?.text });
           emit({ type: "evidence_registered", evidence: ref });
         }
       }
@@ -187,6 +193,7 @@ function derive(
     span: e.ref.span,
     rank: e.rank,
     text: e.text,
+    ...(e.title === undefined ? {} : { title: e.title }),
   }));
   const derivation = reasoner.derive({
     question: spec.description,
@@ -194,6 +201,9 @@ function derive(
     evidence,
     minSupports: num(node.params, "min_supports_per_claim"),
     maxCitations: num(node.params, "max_citations"),
+    // Plans made before min_confidence existed leave it to the reasoner's default.
+    ...("min_confidence" in node.params ? { minConfidence: num(node.params, "min_confidence") } : {}),
+    ...(state.termStats === undefined ? {} : { termStats: state.termStats }),
   });
   if (derivation.kind === "insufficient") {
     state.insufficient = derivation.reason;
@@ -203,6 +213,7 @@ function derive(
       reason: derivation.reason,
       relevant_evidence: derivation.relevantEvidence,
       required: derivation.required,
+      ...(derivation.confidence === undefined ? {} : { confidence: derivation.confidence }),
     };
   }
   const supports: Support[] = derivation.citations.map((c) => ({
