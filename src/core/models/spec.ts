@@ -29,6 +29,8 @@ export const Expected = z.strictObject({
   relevant: z.record(z.string(), z.number().min(0)).optional(),
   /** Strings a correct answer contains (case-insensitive). */
   answer_contains: z.array(z.string().min(1)).optional(),
+  /** false: the corpus does not hold the answer, and "insufficient evidence" is the right one. */
+  answerable: z.boolean().optional(),
 });
 export type Expected = z.infer<typeof Expected>;
 
