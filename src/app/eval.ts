@@ -9,6 +9,7 @@ import { canonicalJson } from "../core/canonical.js";
 import { CanonError, type ErrorLocation, InputError } from "../core/errors.js";
 import {
   answerHit,
+  auroc,
   citationPrecision,
   mean,
   mrrAt,
@@ -18,6 +19,7 @@ import {
   recallAt,
 } from "../core/eval/metrics.js";
 import type { ProblemSpec } from "../core/models/spec.js";
+import type { Trace } from "../core/models/trace.js";
 import { indexParamsOf, resolveParams } from "../core/plan/planner.js";
 import { atArtifacts, prepareArtifactsDir } from "../io/artifacts.js";
 import { DEFAULT_LIMITS } from "../io/corpus-reader.js";
@@ -50,7 +52,24 @@ export interface CaseResult {
   verdict: "pass" | "fail";
   retrieved: string[];
   cited: string[];
+  /** Whether the suite expects an answer (`expected.answerable`, true unless said otherwise). */
+  answerable: boolean;
+  /** The claim's confidence, or the best candidate's when the answer was insufficient (0 without one). */
+  confidence: number;
   metrics: Record<string, number | null>;
+}
+
+/** The confidence a run reports: its claim's, else the one its derive step judged insufficient. */
+function confidenceOf(result: {
+  answer: { claims: ReadonlyArray<{ confidence: number }> };
+  trace: Trace;
+}): number {
+  const claim = result.answer.claims[0];
+  if (claim !== undefined) return claim.confidence;
+  for (const e of result.trace.events)
+    if (e.type === "step_finished" && e.output.type === "insufficient_evidence")
+      return e.output.confidence ?? 0;
+  return 0;
 }
 
 function specOf(c: EvalCase, snapshot: string, overrides: ProblemSpec["constraints"]): ProblemSpec {
@@ -132,6 +151,8 @@ export async function runCase(
   const ranked = rankDocuments((chunks) => index.search(query, chunks).map((h) => h.docId), DOC_DEPTH);
   const cited = result.answer.claims.flatMap((claim) => claim.citations.map((q) => q.doc_id));
   const relevant = c.expected.relevant ?? {};
+  const answerable = c.expected.answerable !== false;
+  const insufficient = result.answer.status === "insufficient_evidence";
   return {
     case_id: c.case_id,
     run_id: result.runId,
@@ -139,6 +160,8 @@ export async function runCase(
     verdict: result.report.verdict,
     retrieved: ranked.slice(0, 10),
     cited,
+    answerable,
+    confidence: confidenceOf(result),
     metrics: {
       ndcg_at_10: ndcgAt(ranked, relevant, 10),
       recall_at_100: recallAt(ranked, relevant, 100),
@@ -149,7 +172,9 @@ export async function runCase(
         c.rationales,
       ),
       answer_hit: answerHit(result.answer.answer, c.expected.answer_contains),
-      insufficient: result.answer.status === "insufficient_evidence" ? 1 : 0,
+      insufficient: insufficient ? 1 : 0,
+      unanswerable_insufficient: answerable ? null : insufficient ? 1 : 0,
+      answerable_answered: answerable ? (insufficient ? 0 : 1) : null,
       verification_pass: result.report.verdict === "pass" ? 1 : 0,
     },
   };
@@ -175,6 +200,15 @@ export function summarize(
       rationale_precision: m("rationale_precision"),
       answer_hit_rate: m("answer_hit"),
       insufficiency_rate: m("insufficient"),
+      /** Share of cases marked `answerable: false` answered "insufficient evidence". */
+      unanswerable_insufficient_rate: m("unanswerable_insufficient"),
+      /** Share of the other (answerable) cases that were answered. */
+      answerable_answered_rate: m("answerable_answered"),
+      /** How well confidence separates answerable from unanswerable cases (0.5 = not at all). */
+      confidence_auroc: (() => {
+        const value = auroc(cases.map((c) => ({ answerable: c.answerable, confidence: c.confidence })));
+        return { mean: value, cases: value === null ? 0 : cases.length };
+      })(),
       verification_pass_rate: m("verification_pass"),
     },
     // Time is real but volatile: it is reported, never gated, never part of cases.jsonl.

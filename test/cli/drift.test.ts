@@ -105,7 +105,7 @@ describe("diff names the layer that changed", () => {
         preset: "default",
         seed: 0,
         producer: PRODUCER,
-        reasoner: { ...extractiveReasoner, version: "2" },
+        reasoner: { ...extractiveReasoner, version: "99" },
         provenance: prepared.backend.provenance,
         dispatcher: liveTools(prepared.backend),
         verify: (files) => verifyRun({ files, store, policy: "audit", stage: "sealing" }),
@@ -117,11 +117,13 @@ describe("diff names the layer that changed", () => {
     // This build cannot re-derive with another reasoner version: bad input, and it says what to do.
     const replay = runCli(["replay", runDir]);
     expect(replay.status).toBe(2);
-    expect(replay.stderr).toMatch(/reasoned by extractive 2; this build has extractive 1.*canon-reason diff/);
+    expect(replay.stderr).toMatch(
+      /reasoned by extractive 99; this build has extractive 2, extractive 1.*canon-reason diff/,
+    );
     expect(d.layers.find((l: { layer: string }) => l.layer === "reasoner").changes).toContainEqual({
       field: "reasoner.version",
-      before: "1",
-      after: "2",
+      before: "2",
+      after: "99",
     });
   });
 

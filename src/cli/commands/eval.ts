@@ -161,7 +161,7 @@ export function registerEval(program: Command): void {
         else {
           const rows = Object.entries(summary.metrics).map(
             ([k, v]) =>
-              `  ${k.padEnd(24)} ${v.mean === null ? "n/a".padStart(7) : v.mean.toFixed(4).padStart(7)}   (${v.cases} case(s))`,
+              `  ${k.padEnd(31)} ${v.mean === null ? "n/a".padStart(7) : v.mean.toFixed(4).padStart(7)}   (${v.cases} case(s))`,
           );
           const lines = [
             `${summary.suite}: ${summary.cases} case(s) in ${summary.volatile.seconds} s`,

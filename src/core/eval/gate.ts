@@ -10,6 +10,9 @@ export const GATED_METRICS: Readonly<Record<string, "higher" | "lower">> = {
   answer_hit_rate: "higher",
   verification_pass_rate: "higher",
   insufficiency_rate: "lower",
+  unanswerable_insufficient_rate: "higher",
+  answerable_answered_rate: "higher",
+  confidence_auroc: "higher",
 };
 
 export interface Regression {

@@ -71,6 +71,30 @@ export function rationalePrecision(
   return onRationale.length / citations.length;
 }
 
+/**
+ * How well confidence separates answerable from unanswerable cases: the probability that a
+ * random answerable case has higher confidence than a random unanswerable one (ties count
+ * half), i.e. the area under the ROC curve. null unless both kinds are present.
+ */
+export function auroc(cases: ReadonlyArray<{ answerable: boolean; confidence: number }>): number | null {
+  const pos = cases.filter((c) => c.answerable).map((c) => c.confidence);
+  const neg = cases.filter((c) => !c.answerable).map((c) => c.confidence);
+  if (pos.length === 0 || neg.length === 0) return null;
+  // Rank-sum form (Mann-Whitney U), with average ranks for ties: O(n log n).
+  const all = [...pos.map((v) => ({ v, p: true })), ...neg.map((v) => ({ v, p: false }))].sort(
+    (a, b) => a.v - b.v,
+  );
+  let rankSum = 0;
+  for (let i = 0; i < all.length; ) {
+    let j = i;
+    while (j < all.length && (all[j] as { v: number }).v === (all[i] as { v: number }).v) j++;
+    const avg = (i + 1 + j) / 2;
+    for (let k = i; k < j; k++) if ((all[k] as { p: boolean }).p) rankSum += avg;
+    i = j;
+  }
+  return (rankSum - (pos.length * (pos.length + 1)) / 2) / (pos.length * neg.length);
+}
+
 /** Mean over the cases where the metric applies, with how many did. */
 export function mean(values: ReadonlyArray<number | null>): { mean: number | null; cases: number } {
   const present = values.filter((v): v is number => v !== null);

@@ -19,6 +19,8 @@ export const Constraints = z.strictObject({
   analyzer: z.enum(ANALYZERS).optional(),
   /** Index document titles with every chunk (default true; folders of files have no titles). */
   index_titles: z.boolean().optional(),
+  /** Below this confidence (share of the question's weight the cited evidence covers), answer "insufficient evidence". */
+  min_confidence: z.number().min(0).max(1).optional(),
 });
 export type Constraints = z.infer<typeof Constraints>;
 
@@ -27,6 +29,8 @@ export const Expected = z.strictObject({
   relevant: z.record(z.string(), z.number().min(0)).optional(),
   /** Strings a correct answer contains (case-insensitive). */
   answer_contains: z.array(z.string().min(1)).optional(),
+  /** false: the corpus does not hold the answer, and "insufficient evidence" is the right one. */
+  answerable: z.boolean().optional(),
 });
 export type Expected = z.infer<typeof Expected>;
 

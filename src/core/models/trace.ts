@@ -40,6 +40,12 @@ export const RetrievalProvenance = z.strictObject({
 });
 export type RetrievalProvenance = z.infer<typeof RetrievalProvenance>;
 
+/**
+ * One ranked hit. Since retrieve tool version 2, `span` and `text` are the matched chunk
+ * widened to whole sentences of the document, plus the sentence before it (a sentence that
+ * opens with "It" needs it), and `chunk_id` is the sha256 of those evidence bytes; `chunk`
+ * records the chunk the index matched. `title` is the document's heading line, when it has one.
+ */
 export const RetrievalHit = z.strictObject({
   rank: z.int().min(1),
   doc_id: z.string(),
@@ -47,14 +53,29 @@ export const RetrievalHit = z.strictObject({
   span: ByteSpan,
   score: z.number(),
   text: z.string(),
+  chunk: z.strictObject({ id: Sha256Hex, span: ByteSpan }).optional(),
+  title: z.strictObject({ span: ByteSpan, text: z.string() }).optional(),
 });
 export type RetrievalHit = z.infer<typeof RetrievalHit>;
+
+/**
+ * The index statistics of the query's content terms (Bm25Index.termStats): chunk count,
+ * average chunk length in terms, and each term's document frequency in chunks. Recorded so
+ * the reasoner's weights are a function of the trace alone.
+ */
+export const TermStats = z.strictObject({
+  chunks: z.int().min(0),
+  avg_chunk_len: z.number().min(0),
+  df: z.record(z.string(), z.int().min(0)),
+});
+export type TermStats = z.infer<typeof TermStats>;
 
 export const RetrievePayload = z.strictObject({
   query: z.string(),
   top_k: z.int().min(1),
   hits: z.array(RetrievalHit),
   provenance: RetrievalProvenance,
+  term_stats: TermStats.optional(),
 });
 export type RetrievePayload = z.infer<typeof RetrievePayload>;
 
@@ -82,6 +103,8 @@ export const StepOutput = z.discriminatedUnion("type", [
     reason: z.string(),
     relevant_evidence: z.int().min(0),
     required: z.int().min(1),
+    /** The best candidate's confidence, when the reasoner had one (extractive 2 and later). */
+    confidence: z.number().min(0).max(1).optional(),
   }),
   z.strictObject({
     type: z.literal("verify"),

@@ -13,6 +13,7 @@ import type { ProblemSpec } from "../models/spec.js";
 import {
   RetrievePayload,
   type StepOutput,
+  type TermStats,
   type ToolCall,
   type ToolResult,
   type Trace,
@@ -46,6 +47,8 @@ interface RunState {
   query: string;
   queryTerms: string[];
   evidence: EvidenceState[];
+  /** The first retrieve result's term statistics (retrieve tool 2 and later). */
+  termStats: TermStats | undefined;
   proposed: Claim[];
   validated: Claim[];
   insufficient: string | null;
@@ -66,6 +69,7 @@ export function execute(spec: ProblemSpec, plan: Plan, options: ExecuteOptions):
     query: spec.constraints.query ?? spec.description,
     queryTerms: [],
     evidence: [],
+    termStats: undefined,
     proposed: [],
     validated: [],
     insufficient: null,
@@ -125,6 +129,7 @@ function runStep(
       const ids: string[] = [];
       for (const result of results) {
         const payload = RetrievePayload.parse(result.payload);
+        state.termStats ??= payload.term_stats;
         for (const hit of payload.hits) {
           const bytes = Buffer.from(hit.text, "utf8");
           const sha = sha256Hex(bytes);
@@ -138,7 +143,7 @@ function runStep(
           }) as EvidenceRef;
           if (ids.includes(ref.id)) continue;
           ids.push(ref.id);
-          state.evidence.push({ ref, text: hit.text, rank: hit.rank });
+          state.evidence.push({ ref, text: hit.text, rank: hit.rank, title: hit.title?.text });
           emit({ type: "evidence_registered", evidence: ref });
         }
       }
@@ -178,7 +183,13 @@ function derive(
   reasoner: Reasoner,
 ): StepOutput {
   const reasonerId = { id: reasoner.id, version: reasoner.version };
-  const input = toReasonerInput(spec.description, state.queryTerms, state.evidence, node.params);
+  const input = toReasonerInput(
+    spec.description,
+    state.queryTerms,
+    state.evidence,
+    node.params,
+    state.termStats,
+  );
   if (typeof input === "string")
     throw new CanonError("E_PLAN_INVALID", `plan node parameter "${input}" must be a number`);
   const derivation = reasoner.derive(input);
@@ -190,6 +201,7 @@ function derive(
       reason: derivation.reason,
       relevant_evidence: derivation.relevantEvidence,
       required: derivation.required,
+      ...(derivation.confidence === undefined ? {} : { confidence: derivation.confidence }),
     };
   }
   const supports: Support[] = derivation.citations.map((c) => ({

@@ -17,9 +17,10 @@ import { type RetrievalProvenance, TRACE_VERSION, type Trace, type TraceHeader }
 import { planFor } from "../plan/planner.js";
 import type { Reasoner } from "../reason/reasoner.js";
 import type { Bm25Index } from "../retrieval/bm25.js";
+import type { DocumentBytesLookup } from "../retrieval/hits.js";
 import { liveDispatcher } from "./dispatch.js";
 import { type ExecuteOptions, execute, type ToolDispatcher } from "./executor.js";
-import { type DocumentBytesLookup, makeRetrieveTool, retrieveToolDescriptor } from "./retrieve-tool.js";
+import { makeRetrieveTool, retrieveToolDescriptor } from "./retrieve-tool.js";
 
 export interface RetrievalBackend {
   index: Bm25Index;

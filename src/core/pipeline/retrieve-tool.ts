@@ -2,18 +2,22 @@
  * The `retrieve` tool (SPEC §3.3): BM25 over a built index, returning ranked chunks with
  * their exact text and a provenance record. The tool refuses arguments that disagree with
  * the index it was built with, so a trace never claims parameters it did not use.
+ *
+ * Each hit's evidence is its chunk widened to whole sentences of the document, plus the
+ * sentence before (the one an "It ..." sentence leans on), so a chunk boundary never cuts a
+ * cited sentence; the payload also carries the index statistics of the query's terms
+ * (`term_stats`), so the reasoner weighs words from the trace alone (SPEC §3.4).
  */
 import { RETRIEVE_TOOL } from "../artifact/names.js";
 import { canonicalJson, sha256Hex } from "../canonical.js";
 import type { ToolDescriptor } from "../models/run.js";
 import type { RetrievalProvenance, RetrievePayload } from "../models/trace.js";
 import type { Bm25Index } from "../retrieval/bm25.js";
+import { type DocumentBytesLookup, searchHits } from "../retrieval/hits.js";
 import type { ToolHandler } from "./dispatch.js";
 
-export const RETRIEVE_TOOL_VERSION = "1";
-
-/** Returns the UTF-8 bytes of each requested document of the pinned snapshot. */
-export type DocumentBytesLookup = (docIds: readonly string[]) => ReadonlyMap<string, Uint8Array>;
+/** 2: evidence widened to whole sentences (+ the one before), `chunk`, `title`, `term_stats`. */
+export const RETRIEVE_TOOL_VERSION = "2";
 
 const INDEX_ARG_TO_PROVENANCE = {
   analyzer: (p: RetrievalProvenance) => p.analyzer.name,
@@ -53,24 +57,10 @@ export function makeRetrieveTool(
         );
       }
     }
-    const hits = index.search(query, topK);
-    const docs = lookup([...new Set(hits.map((h) => h.docId))]);
     const payload: RetrievePayload = {
       query,
       top_k: topK,
-      hits: hits.map((h, i) => {
-        const bytes = docs.get(h.docId);
-        if (bytes === undefined)
-          throw new Error(`document ${JSON.stringify(h.docId)} is missing from the snapshot`);
-        return {
-          rank: i + 1,
-          doc_id: h.docId,
-          chunk_id: h.chunkId,
-          span: [h.start, h.end],
-          score: h.score,
-          text: Buffer.from(bytes.subarray(h.start, h.end)).toString("utf8"),
-        };
-      }),
+      ...searchHits(index, query, topK, lookup),
       provenance,
     };
     return payload;

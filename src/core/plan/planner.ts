@@ -7,6 +7,7 @@ import { InputError } from "../errors.js";
 import type { Plan, PlanNode, ToolRequest } from "../models/plan.js";
 import { PLAN_VERSION } from "../models/plan.js";
 import type { ProblemSpec } from "../models/spec.js";
+import { DEFAULT_MIN_CONFIDENCE } from "../reason/extractive.js";
 
 /** Every parameter a run uses, after preset defaults and spec constraints are merged. */
 export interface ResolvedParams {
@@ -21,6 +22,7 @@ export interface ResolvedParams {
   bm25_b: number;
   analyzer: "simple" | "english";
   index_titles: boolean;
+  min_confidence: number;
 }
 
 type PresetParams = Omit<ResolvedParams, "query" | "needs_retrieval">;
@@ -35,6 +37,7 @@ const BASE: PresetParams = {
   bm25_b: 0.75,
   analyzer: "english",
   index_titles: true,
+  min_confidence: DEFAULT_MIN_CONFIDENCE,
 };
 
 export const PRESETS: Readonly<Record<string, PresetParams>> = {
@@ -72,6 +75,7 @@ export function resolveParams(spec: ProblemSpec, preset: string): ResolvedParams
     bm25_b: c.bm25_b ?? base.bm25_b,
     analyzer: c.analyzer ?? base.analyzer,
     index_titles: c.index_titles ?? base.index_titles,
+    min_confidence: c.min_confidence ?? base.min_confidence,
   };
   if (params.overlap_chars >= params.chunk_chars) {
     throw new InputError("E_SPEC_INVALID", "overlap_chars must be smaller than chunk_chars", {
@@ -120,6 +124,7 @@ export function planFor(spec: ProblemSpec & { id: string }, preset: string): Pla
     reasoner: "extractive",
     min_supports_per_claim: p.min_supports_per_claim,
     max_citations: p.max_citations,
+    min_confidence: p.min_confidence,
   });
   const verify = node("verify", [derive.id], { min_supports_per_claim: p.min_supports_per_claim });
   const finalize = node("finalize", [verify.id], {});

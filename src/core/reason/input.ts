@@ -6,6 +6,7 @@
  */
 import type { EvidenceRef } from "../models/evidence.js";
 import type { PlanNode } from "../models/plan.js";
+import type { TermStats } from "../models/trace.js";
 import type { ReasonerInput } from "./reasoner.js";
 
 export interface RecordedEvidence {
@@ -13,6 +14,8 @@ export interface RecordedEvidence {
   /** The evidence text, as the retrieve tool returned it. */
   text: string;
   rank: number;
+  /** The document's title, when the retrieve tool recorded one. */
+  title: string | undefined;
 }
 
 /** A derive-step parameter, or null when the plan does not carry it as a number. */
@@ -27,11 +30,16 @@ export function toReasonerInput(
   queryTerms: readonly string[],
   evidence: readonly RecordedEvidence[],
   deriveParams: PlanNode["params"],
+  termStats: TermStats | undefined,
 ): ReasonerInput | string {
   const minSupports = numberParam(deriveParams, "min_supports_per_claim");
   const maxCitations = numberParam(deriveParams, "max_citations");
   if (minSupports === null) return "min_supports_per_claim";
   if (maxCitations === null) return "max_citations";
+  // Plans made before min_confidence existed leave it to the reasoner's default.
+  const minConfidence =
+    "min_confidence" in deriveParams ? numberParam(deriveParams, "min_confidence") : undefined;
+  if (minConfidence === null) return "min_confidence";
   return {
     question,
     queryTerms,
@@ -41,8 +49,11 @@ export function toReasonerInput(
       span: e.ref.span,
       rank: e.rank,
       text: e.text,
+      ...(e.title === undefined ? {} : { title: e.title }),
     })),
     minSupports,
     maxCitations,
+    ...(minConfidence === undefined ? {} : { minConfidence }),
+    ...(termStats === undefined ? {} : { termStats }),
   };
 }

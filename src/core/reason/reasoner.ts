@@ -3,6 +3,7 @@
  * recorded in the trace, so frozen replay can re-derive without any tool or model.
  */
 import type { ByteSpan } from "../models/common.js";
+import type { TermStats } from "../models/trace.js";
 
 export interface ReasonerEvidence {
   id: string;
@@ -11,6 +12,8 @@ export interface ReasonerEvidence {
   span: ByteSpan;
   rank: number;
   text: string;
+  /** The document's title, when the retrieve tool recorded one: context, never cited. */
+  title?: string;
 }
 
 export interface ReasonerInput {
@@ -19,6 +22,10 @@ export interface ReasonerInput {
   evidence: readonly ReasonerEvidence[];
   minSupports: number;
   maxCitations: number;
+  /** Below this confidence the answer is insufficient; the reasoner's default when absent. */
+  minConfidence?: number;
+  /** Index statistics of the query terms, as the retrieve tool recorded them. */
+  termStats?: TermStats;
 }
 
 export interface ReasonerCitation {
@@ -36,7 +43,14 @@ export type Derivation =
       citations: ReasonerCitation[];
       structured: Record<string, string | number | boolean | string[]>;
     }
-  | { kind: "insufficient"; reason: string; relevantEvidence: number; required: number };
+  | {
+      kind: "insufficient";
+      reason: string;
+      relevantEvidence: number;
+      required: number;
+      /** The best candidate's confidence, when there was one to judge. */
+      confidence?: number;
+    };
 
 export interface Reasoner {
   readonly id: string;

@@ -4,14 +4,17 @@
  * re-derived by this build, and says so instead of being re-derived by the wrong one.
  */
 import { extractiveReasoner } from "./extractive.js";
+import { extractiveReasonerV1 } from "./extractive-v1.js";
 import type { Reasoner } from "./reasoner.js";
 
-const REASONERS: ReadonlyMap<string, Reasoner> = new Map([[extractiveReasoner.id, extractiveReasoner]]);
+const key = (r: { id: string; version: string }) => `${r.id}\u0000${r.version}`;
+const REASONERS: ReadonlyMap<string, Reasoner> = new Map(
+  [extractiveReasoner, extractiveReasonerV1].map((r) => [key(r), r]),
+);
 
 /** The reasoner with exactly this id and version, or null. */
 export function findReasoner(recorded: { id: string; version: string }): Reasoner | null {
-  const reasoner = REASONERS.get(recorded.id);
-  return reasoner !== undefined && reasoner.version === recorded.version ? reasoner : null;
+  return REASONERS.get(key(recorded)) ?? null;
 }
 
 /** "id version" of every reasoner this build has, for messages. */

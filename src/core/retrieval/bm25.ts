@@ -40,6 +40,13 @@ export interface SearchHit {
   score: number;
 }
 
+/** What `Bm25Index.termStats` returns; recorded in the retrieve payload as `term_stats`. */
+export interface TermStats {
+  chunks: number;
+  avg_chunk_len: number;
+  df: Record<string, number>;
+}
+
 export interface IndexStats {
   documents: number;
   chunks: number;
@@ -132,6 +139,22 @@ export class Bm25Index {
       this.touched = new Uint32Array(n);
     }
     return { termIds: this.termIds, idf: this.idf, scores: this.scores, touched: this.touched };
+  }
+
+  /**
+   * The corpus statistics BM25 weighs these terms by: the number of chunks, their average
+   * length in terms, and each term's document frequency in chunks (0 when not indexed). The
+   * retrieve tool records them so the reasoner can weigh words without the index (SPEC §3.4).
+   */
+  termStats(terms: readonly string[]): TermStats {
+    const { termIds } = this.prepare();
+    const { termOffsets } = this.arrays;
+    const df: Record<string, number> = {};
+    for (const term of terms) {
+      const t = termIds.get(term);
+      df[term] = t === undefined ? 0 : (termOffsets[t + 1] as number) - (termOffsets[t] as number);
+    }
+    return { chunks: this.stats.chunks, avg_chunk_len: Math.round(this.stats.avgChunkLen * 1e6) / 1e6, df };
   }
 
   /**

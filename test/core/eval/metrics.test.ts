@@ -2,6 +2,7 @@ import { describe, expect, it } from "vitest";
 import { regressions } from "../../../src/core/eval/gate.js";
 import {
   answerHit,
+  auroc,
   citationPrecision,
   documentRanking,
   mean,
@@ -116,5 +117,33 @@ describe("baseline gate", () => {
     expect(regressions(base, { insufficiency_rate: { mean: 0.1 } }, 0.01).map((r) => r.metric)).toEqual([
       "ndcg_at_10",
     ]);
+  });
+});
+
+describe("auroc", () => {
+  it("is 1 when every answerable case is more confident than every unanswerable one", () => {
+    const cases = [
+      { answerable: true, confidence: 0.9 },
+      { answerable: true, confidence: 0.7 },
+      { answerable: false, confidence: 0.2 },
+    ];
+    expect(auroc(cases)).toBe(1);
+  });
+
+  it("counts ties as half and is null without both kinds", () => {
+    expect(
+      auroc([
+        { answerable: true, confidence: 0.5 },
+        { answerable: false, confidence: 0.5 },
+      ]),
+    ).toBe(0.5);
+    expect(
+      auroc([
+        { answerable: true, confidence: 0.1 },
+        { answerable: true, confidence: 0.3 },
+        { answerable: false, confidence: 0.2 },
+      ]),
+    ).toBe(0.5);
+    expect(auroc([{ answerable: true, confidence: 0.5 }])).toBeNull();
   });
 });

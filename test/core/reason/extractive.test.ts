@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { sha256Hex } from "../../../src/core/canonical.js";
-import { extractiveReasoner, splitSentences } from "../../../src/core/reason/extractive.js";
+import type { TermStats } from "../../../src/core/models/trace.js";
+import { extractiveReasoner, termWeights } from "../../../src/core/reason/extractive.js";
 import type { ReasonerEvidence } from "../../../src/core/reason/reasoner.js";
 import { contentTerms } from "../../../src/core/retrieval/analyzer.js";
 
@@ -8,28 +9,21 @@ function evidence(id: string, text: string, rank: number, docId = `${id}.md`): R
   return { id, docId, span: [0, Buffer.byteLength(text)], rank, text };
 }
 
-const derive = (question: string, ev: ReasonerEvidence[], minSupports = 1, maxCitations = 2) =>
+const derive = (
+  question: string,
+  ev: ReasonerEvidence[],
+  minSupports = 1,
+  maxCitations = 2,
+  extra: { minConfidence?: number; termStats?: TermStats } = {},
+) =>
   extractiveReasoner.derive({
     question,
     queryTerms: contentTerms(question),
     evidence: ev,
     minSupports,
     maxCitations,
+    ...extra,
   });
-
-describe("splitSentences", () => {
-  it("returns exact UTF-8 byte spans and skips headings and fragments", () => {
-    const text =
-      "# Zürich\n\nZürich lies on Lake Zürich in Switzerland. Its café culture is old! Short one.\n";
-    const sentences = splitSentences(text);
-    expect(sentences.map((s) => s.text)).toEqual([
-      "Zürich lies on Lake Zürich in Switzerland.",
-      "Its café culture is old!",
-    ]);
-    const bytes = Buffer.from(text, "utf8");
-    for (const s of sentences) expect(bytes.subarray(s.start, s.end).toString("utf8")).toBe(s.text);
-  });
-});
 
 describe("extractiveReasoner", () => {
   it("cites the sentence sharing the most content words, verbatim, with its hash", () => {
@@ -87,5 +81,78 @@ describe("extractiveReasoner", () => {
     const d = derive("Which metal conducts electricity?", ev, 1, 1);
     expect(d.kind === "claim" && d.citations[0]?.evidence_id).toBe("r1");
     expect(derive("Which metal conducts electricity?", [...ev].reverse(), 1, 1)).toEqual(d);
+  });
+
+  it('answers an "It ..." sentence together with the sentence it refers to', () => {
+    const text =
+      "The piano is a keyboard instrument in which a hammer strikes a string. " +
+      "It was invented around 1700 in Florence by Bartolomeo Cristofori. It has 88 keys.";
+    const d = derive("Who invented the piano?", [evidence("p", text, 1)]);
+    expect(d.kind).toBe("claim");
+    if (d.kind !== "claim") return;
+    expect(d.statement).toBe(
+      "The piano is a keyboard instrument in which a hammer strikes a string. " +
+        "It was invented around 1700 in Florence by Bartolomeo Cristofori.",
+    );
+    expect(d.confidence).toBe(1);
+    expect(d.citations).toHaveLength(1);
+  });
+
+  it('reads a measurement as the answer to "how long"', () => {
+    const text =
+      "The Great Barrier Reef is the largest coral reef system in the world. " +
+      "It stretches for more than 2,300 kilometres and has 3,000 reefs.";
+    const d = derive("How long is the Great Barrier Reef?", [evidence("r", text, 1)]);
+    expect(d.kind === "claim" && d.statement).toContain("2,300");
+  });
+
+  it("is insufficient when only a common word of the question matches, and names the best candidate", () => {
+    const stats: TermStats = {
+      chunks: 1000,
+      avg_chunk_len: 100,
+      df: { won: 40, 2018: 0, fifa: 0, world: 120, cup: 5, final: 30 },
+    };
+    const d = derive(
+      "Who won the 2018 FIFA World Cup final?",
+      [evidence("b", "In bridge, a trick is won by the highest card of the suit that was led.", 1)],
+      1,
+      2,
+      { termStats: stats },
+    );
+    expect(d.kind).toBe("insufficient");
+    if (d.kind !== "insufficient") return;
+    expect(d.confidence).toBeLessThan(0.2);
+    expect(d.reason).toContain("In bridge, a trick is won");
+  });
+
+  it("applies min_confidence as the threshold", () => {
+    const ev = [evidence("v", "Volcanoes erupt when magma rises through the crust.", 1)];
+    // Covers "volcano" and "erupt" but not "iceland": two thirds of equal weights.
+    const q = "Why do volcanoes erupt in Iceland?";
+    expect(derive(q, ev, 1, 2, { minConfidence: 0.6 }).kind).toBe("claim");
+    expect(derive(q, ev, 1, 2, { minConfidence: 0.7 }).kind).toBe("insufficient");
+  });
+
+  it("adds a citation only when it is about as strong and adds a source or a part of the question", () => {
+    const ev = [
+      evidence("a", "Bats are the only mammals capable of true sustained flight.", 1, "bats.md"),
+      evidence("b", "Honeybees are flying insects that make honey.", 2, "bees.md"),
+      evidence("c", "Bats are mammals capable of powered flight, and they hunt insects.", 3, "bats2.md"),
+    ];
+    const d = derive("Which mammals are capable of flight?", ev, 1, 3);
+    expect(d.kind === "claim" && d.citations.map((c) => c.evidence_id)).toEqual(["a", "c"]);
+  });
+});
+
+describe("termWeights", () => {
+  it("weighs rare terms above common ones, and unknown terms highest", () => {
+    const w = termWeights(["rare", "common", "absent"], {
+      chunks: 100,
+      avg_chunk_len: 50,
+      df: { rare: 1, common: 90 },
+    });
+    expect(w.get("rare")).toBeGreaterThan(w.get("common") as number);
+    expect(w.get("absent")).toBeGreaterThan(w.get("rare") as number);
+    expect(termWeights(["x"], undefined).get("x")).toBe(1);
   });
 });

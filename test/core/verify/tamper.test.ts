@@ -339,8 +339,9 @@ describe("coordinated forgeries that recompute every id and hash", () => {
       },
       files: (f) => f.delete(dropped),
     });
-    expect(failedChecks(report)).toEqual(["evidence_files"]);
-    expect(codes(report)).toEqual(["HIT_NOT_REGISTERED"]);
+    // The reasoner saw one piece of evidence fewer, so its recorded outcome may no longer re-derive.
+    expect(failedChecks(report)).toContain("evidence_files");
+    expect(codes(report)).toContain("HIT_NOT_REGISTERED");
   });
 
   it("a file the run layout does not know, listed in a recomputed manifest, is caught", () => {

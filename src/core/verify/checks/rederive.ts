@@ -32,7 +32,7 @@ function recordedEvidence(view: RunView): RecordedEvidence[] | string {
       (h) => h.doc_id === ref.doc_id && h.span[0] === ref.span[0] && h.span[1] === ref.span[1],
     );
     if (hit === undefined) return `evidence ${ref.id} matches no retrieval hit`;
-    out.push({ ref, text: hit.text, rank: hit.rank });
+    out.push({ ref, text: hit.text, rank: hit.rank, title: hit.title?.text });
   }
   return out;
 }
@@ -46,6 +46,7 @@ function recordedDerivation(view: RunView): Derivation | string {
       reason: insufficient.reason,
       relevantEvidence: insufficient.relevant_evidence,
       required: insufficient.required,
+      ...(insufficient.confidence === undefined ? {} : { confidence: insufficient.confidence }),
     };
   const derive = outputOf(view, "derive");
   if (derive === null) return "the trace records no derivation";
@@ -112,7 +113,13 @@ export const rederiveCheck: Check = {
         ? evidence
         : deriveNode === undefined
           ? "the plan has no derive step"
-          : toReasonerInput(understand.question, understand.query_terms, evidence, deriveNode.params);
+          : toReasonerInput(
+              understand.question,
+              understand.query_terms,
+              evidence,
+              deriveNode.params,
+              view.retrieval?.term_stats,
+            );
     if (typeof input === "string") {
       findings.push(finding("REDERIVE_INPUT", { detail: input }));
       return { findings, details: "not re-derived" };

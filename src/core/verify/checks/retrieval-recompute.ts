@@ -5,37 +5,16 @@
  * not through the producer's retrieve tool: a bug in the tool is not reproduced by its check.
  */
 import { RETRIEVE_TOOL } from "../../artifact/names.js";
+import { canonicalJson } from "../../canonical.js";
 import { findDocuments } from "../../corpus/document.js";
 import { CanonError } from "../../errors.js";
 import type { RetrievalHit, RetrievePayload } from "../../models/trace.js";
 import type { Bm25Index } from "../../retrieval/bm25.js";
+import { searchHits } from "../../retrieval/hits.js";
 import type { Check } from "../check.js";
 import { type Finding, finding } from "../findings.js";
 import { indexAgrees, loadIndex } from "../pinned-index.js";
 import { readStoreObject } from "../store-object.js";
-
-/** The hits a fresh search gives, in the recorded hit shape. */
-function freshHits(index: Bm25Index, snapshot: Uint8Array, query: string, topK: number): RetrievalHit[] {
-  const hits = index.search(query, topK);
-  const docs = findDocuments(
-    snapshot,
-    hits.map((h) => h.docId),
-  );
-  return hits.map((h, i) => {
-    const doc = docs.get(h.docId);
-    const text =
-      doc === undefined ? null : Buffer.from(doc.text, "utf8").subarray(h.start, h.end).toString("utf8");
-    return {
-      rank: i + 1,
-      doc_id: h.docId,
-      chunk_id: h.chunkId,
-      span: [h.start, h.end],
-      score: h.score,
-      // A document missing from the snapshot cannot match any recorded text.
-      text: text ?? "\u0000missing from the snapshot",
-    };
-  });
-}
 
 /** Where the fresh hits first differ from the recorded ones, or null when they agree exactly. */
 function firstDifference(recorded: readonly RetrievalHit[], fresh: readonly RetrievalHit[]): string | null {
@@ -58,7 +37,10 @@ function firstDifference(recorded: readonly RetrievalHit[], fresh: readonly Retr
                 ? `score (recorded ${a.score}, recomputed ${b.score})`
                 : a.text !== b.text
                   ? "text"
-                  : null;
+                  : canonicalJson(a.chunk ?? null) !== canonicalJson(b.chunk ?? null) ||
+                      canonicalJson(a.title ?? null) !== canonicalJson(b.title ?? null)
+                    ? "chunk or title"
+                    : null;
     if (field !== null) return `rank ${i + 1}: ${field} differs`;
   }
   return null;
@@ -87,7 +69,21 @@ function recompute(
     return [finding("RETRIEVAL_RECOMPUTED", { detail: "the result's query or top_k is not the call's" })];
   if (payload.query.trim() === "" || !Number.isInteger(payload.top_k) || payload.top_k < 1)
     return [finding("RETRIEVAL_RECOMPUTED", { detail: "the call's query or top_k is not searchable" })];
-  const detail = firstDifference(payload.hits, freshHits(index, snapshot, payload.query, payload.top_k));
+  const lookup = (docIds: readonly string[]) =>
+    new Map([...findDocuments(snapshot, docIds)].map(([id, doc]) => [id, Buffer.from(doc.text, "utf8")]));
+  let fresh: ReturnType<typeof searchHits>;
+  try {
+    fresh = searchHits(index, payload.query, payload.top_k, lookup);
+  } catch (e) {
+    // A hit whose document is missing from the snapshot: the index was not built over it.
+    return [finding("RETRIEVAL_RECOMPUTED", { detail: e instanceof Error ? e.message : String(e) })];
+  }
+  const detail =
+    firstDifference(payload.hits, fresh.hits) ??
+    // Only tool version 2 and later record term statistics.
+    (payload.term_stats !== undefined && canonicalJson(payload.term_stats) !== canonicalJson(fresh.term_stats)
+      ? "term_stats differ"
+      : null);
   return detail === null ? [] : [finding("RETRIEVAL_RECOMPUTED", { detail })];
 }
 
