@@ -49,7 +49,12 @@ const PROXIMITY_BONUS = 0.15;
 /** Weight of (normalised) relevance beside coverage when ranking candidates. */
 const RELEVANCE_SHARE = 0.2;
 /** An extra citation must score at least this share of the first one's strength. */
-const EXTRA_CITATION_RATIO = 0.85;
+const EXTRA_CITATION_RATIO = 0.95;
+/**
+ * Strength lost per retrieval rank below the first: the chunk's BM25 rank is evidence too, so
+ * a sentence from a lower-ranked chunk must cover a little more to win.
+ */
+const RANK_PENALTY = 0.01;
 
 const english = getAnalyzer("english");
 
@@ -108,10 +113,11 @@ interface Candidate {
 
 /**
  * Candidates rank by the share of the question they cover, then by relevance: saturation,
- * phrase matches and the title only decide between sentences that cover about as much.
+ * phrase matches and the title only decide between sentences that cover about as much, and
+ * retrieval rank breaks near-ties.
  */
 function strength(c: Candidate): number {
-  return c.coverage + RELEVANCE_SHARE * c.relevance;
+  return c.coverage + RELEVANCE_SHARE * c.relevance - RANK_PENALTY * (c.rank - 1);
 }
 
 /**
