@@ -13,12 +13,17 @@ import { canonicalJson, sha256Hex } from "../canonical.js";
 import type { ToolDescriptor } from "../models/run.js";
 import type { RetrievalProvenance, RetrievePayload } from "../models/trace.js";
 import { contentTerms } from "../retrieval/analyzer.js";
-import type { Bm25Index } from "../retrieval/bm25.js";
+import type { Bm25Index, SearchHit } from "../retrieval/bm25.js";
 import { type Sentence, splitSentences } from "../text/sentences.js";
 import type { ToolHandler } from "./dispatch.js";
 
 /** 2: evidence widened to whole sentences (+ the one before), `chunk`, `title`, `term_stats`. */
 export const RETRIEVE_TOOL_VERSION = "2";
+
+/** The tool version a provenance record was produced by: 1 returned bare chunks. */
+export function retrieveToolVersion(provenance: RetrievalProvenance): string {
+  return provenance.evidence === "sentences" ? RETRIEVE_TOOL_VERSION : "1";
+}
 
 /**
  * The byte span of whole sentences covering [start, end) of a document, starting one
@@ -55,10 +60,16 @@ const INDEX_ARG_TO_PROVENANCE = {
 } as const;
 
 export function retrieveToolDescriptor(provenance: RetrievalProvenance): ToolDescriptor {
-  const config = { ...provenance, analyzer: { ...provenance.analyzer }, limits: { ...provenance.limits } };
+  const { evidence, ...rest } = provenance;
+  const config = {
+    ...rest,
+    analyzer: { ...provenance.analyzer },
+    limits: { ...provenance.limits },
+    ...(evidence === undefined ? {} : { evidence }),
+  };
   return {
     name: RETRIEVE_TOOL,
-    version: RETRIEVE_TOOL_VERSION,
+    version: retrieveToolVersion(provenance),
     config,
     fingerprint: sha256Hex(canonicalJson(config)),
   };
@@ -68,6 +79,34 @@ export function retrieveToolDescriptor(provenance: RetrievalProvenance): ToolDes
 function titleOf(heading: Sentence): { span: [number, number]; text: string } {
   const text = heading.text.replace(/^#+\s*/u, "");
   return { span: [heading.end - Buffer.byteLength(text, "utf8"), heading.end], text };
+}
+
+/** Retrieve tool 1's payload: each hit is the bare chunk (kept so runs it made still verify). */
+function chunkPayload(
+  query: string,
+  topK: number,
+  hits: readonly SearchHit[],
+  docs: ReadonlyMap<string, Uint8Array>,
+  provenance: RetrievalProvenance,
+): RetrievePayload {
+  return {
+    query,
+    top_k: topK,
+    hits: hits.map((h, i) => {
+      const bytes = docs.get(h.docId);
+      if (bytes === undefined)
+        throw new Error(`document ${JSON.stringify(h.docId)} is missing from the snapshot`);
+      return {
+        rank: i + 1,
+        doc_id: h.docId,
+        chunk_id: h.chunkId,
+        span: [h.start, h.end],
+        score: h.score,
+        text: Buffer.from(bytes.subarray(h.start, h.end)).toString("utf8"),
+      };
+    }),
+    provenance,
+  };
 }
 
 export function makeRetrieveTool(
@@ -91,6 +130,7 @@ export function makeRetrieveTool(
     }
     const hits = index.search(query, topK);
     const docs = lookup([...new Set(hits.map((h) => h.docId))]);
+    if (provenance.evidence !== "sentences") return chunkPayload(query, topK, hits, docs, provenance);
     const sentencesOf = new Map<string, Sentence[]>();
     const payload: RetrievePayload = {
       query,
