@@ -7,11 +7,13 @@
  *   terms in the sentence, a bonus for question terms that appear side by side, and credit
  *   for terms its context covers: the sentence before it when it opens by referring back
  *   ("It was invented ..."), at nearly full weight, and the document's title at half weight.
- * - **Confidence** in [0, 1]: the share of the question's idf weight covered by the cited
- *   bytes (the sentence, plus the sentence before it when the answer leans on it). A question
- *   whose rarest words appear nowhere in the evidence scores low, however common its other
- *   words are. Below `min_confidence` the answer is "insufficient evidence", naming the best
- *   candidate and its confidence.
+ * - **Confidence** in [0, 1]: the mean of two shares of the question's idf weight, the share
+ *   the cited bytes cover (the sentence, plus the sentence before it when the answer leans on
+ *   it) and the share the piece of evidence they come from covers. The weight is capped at
+ *   WEIGHT_CAP, so a long claim is not held to every one of its words. A question whose rarest
+ *   words appear nowhere in the evidence scores low, however common its other words are.
+ *   Below `min_confidence` (default 0.6) the answer is "insufficient evidence", naming the
+ *   best candidate and its confidence.
  * - **Extra citations** only when about as relevant as the first and from another document or
  *   covering a question term the first does not.
  */
