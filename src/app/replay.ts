@@ -71,7 +71,11 @@ export async function replayRun(
       },
       provenance.limits,
     );
-    dispatcher = liveTools(prepared.backend);
+    // Re-run the tool as the run's version ran it: retrieve 1 returned bare chunks.
+    const { evidence: _current, ...built } = prepared.backend.provenance;
+    const asRecorded =
+      provenance.evidence === undefined ? built : { ...built, evidence: provenance.evidence };
+    dispatcher = liveTools({ ...prepared.backend, provenance: asRecorded });
   }
   const replayed = traceRun(spec, {
     preset: run.inputs.preset,

@@ -195,6 +195,7 @@ export async function prepareRetrieval(
     limits: { ...limits },
     documents: index.stats.documents,
     chunks: index.stats.chunks,
+    evidence: "sentences",
   };
   const lookup = (docIds: readonly string[]) => {
     const found = findDocuments(snapshot(), docIds);

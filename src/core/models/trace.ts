@@ -37,6 +37,12 @@ export const RetrievalProvenance = z.strictObject({
   limits: z.strictObject({ max_bytes: z.int(), max_documents: z.int(), max_chunks: z.int() }),
   documents: z.int().min(0),
   chunks: z.int().min(0),
+  /**
+   * "sentences" (retrieve tool 2): each hit's evidence is widened to whole sentences and the
+   * payload carries term_stats. Absent in runs of retrieve tool 1, whose hits are bare chunks;
+   * the tool reproduces whichever the recorded provenance names, so older runs still verify.
+   */
+  evidence: z.literal("sentences").optional(),
 });
 export type RetrievalProvenance = z.infer<typeof RetrievalProvenance>;
 

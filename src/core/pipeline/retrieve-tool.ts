@@ -13,11 +13,16 @@ import { canonicalJson, sha256Hex } from "../canonical.js";
 import type { ToolDescriptor } from "../models/run.js";
 import type { RetrievalProvenance, RetrievePayload } from "../models/trace.js";
 import type { Bm25Index } from "../retrieval/bm25.js";
-import { type DocumentBytesLookup, searchHits } from "../retrieval/hits.js";
+import { type DocumentBytesLookup, evidenceModeOf, searchHits } from "../retrieval/hits.js";
 import type { ToolHandler } from "./dispatch.js";
 
 /** 2: evidence widened to whole sentences (+ the one before), `chunk`, `title`, `term_stats`. */
 export const RETRIEVE_TOOL_VERSION = "2";
+
+/** The tool version a provenance record was produced by: 1 returned bare chunks. */
+export function retrieveToolVersion(provenance: RetrievalProvenance): string {
+  return provenance.evidence === "sentences" ? RETRIEVE_TOOL_VERSION : "1";
+}
 
 const INDEX_ARG_TO_PROVENANCE = {
   analyzer: (p: RetrievalProvenance) => p.analyzer.name,
@@ -29,10 +34,16 @@ const INDEX_ARG_TO_PROVENANCE = {
 } as const;
 
 export function retrieveToolDescriptor(provenance: RetrievalProvenance): ToolDescriptor {
-  const config = { ...provenance, analyzer: { ...provenance.analyzer }, limits: { ...provenance.limits } };
+  const { evidence, ...rest } = provenance;
+  const config = {
+    ...rest,
+    analyzer: { ...provenance.analyzer },
+    limits: { ...provenance.limits },
+    ...(evidence === undefined ? {} : { evidence }),
+  };
   return {
     name: RETRIEVE_TOOL,
-    version: RETRIEVE_TOOL_VERSION,
+    version: retrieveToolVersion(provenance),
     config,
     fingerprint: sha256Hex(canonicalJson(config)),
   };
@@ -60,7 +71,7 @@ export function makeRetrieveTool(
     const payload: RetrievePayload = {
       query,
       top_k: topK,
-      ...searchHits(index, query, topK, lookup),
+      ...searchHits(index, query, topK, lookup, evidenceModeOf(provenance)),
       provenance,
     };
     return payload;

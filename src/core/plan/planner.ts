@@ -124,7 +124,9 @@ export function planFor(spec: ProblemSpec & { id: string }, preset: string): Pla
     reasoner: "extractive",
     min_supports_per_claim: p.min_supports_per_claim,
     max_citations: p.max_citations,
-    min_confidence: p.min_confidence,
+    // Only when the spec sets it: a default plan stays what it was before min_confidence
+    // existed (so older runs re-plan and replay identically); the reasoner's default applies.
+    ...(spec.constraints.min_confidence === undefined ? {} : { min_confidence: p.min_confidence }),
   });
   const verify = node("verify", [derive.id], { min_supports_per_claim: p.min_supports_per_claim });
   const finalize = node("finalize", [verify.id], {});

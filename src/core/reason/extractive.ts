@@ -7,17 +7,19 @@
  *   terms in the sentence, a bonus for question terms that appear side by side, and credit
  *   for terms its context covers: the sentence before it when it opens by referring back
  *   ("It was invented ..."), at nearly full weight, and the document's title at half weight.
- * - **Confidence** in [0, 1]: the share of the question's idf weight covered by the cited
- *   bytes (the sentence, plus the sentence before it when the answer leans on it). A question
- *   whose rarest words appear nowhere in the evidence scores low, however common its other
- *   words are. Below `min_confidence` the answer is "insufficient evidence", naming the best
- *   candidate and its confidence.
+ * - **Confidence** in [0, 1]: the mean of two shares of the question's idf weight, the share
+ *   the cited bytes cover (the sentence, plus the sentence before it when the answer leans on
+ *   it) and the share the piece of evidence they come from covers. The weight is capped at
+ *   WEIGHT_CAP, so a long claim is not held to every one of its words. A question whose rarest
+ *   words appear nowhere in the evidence scores low, however common its other words are.
+ *   Below `min_confidence` (default 0.6) the answer is "insufficient evidence", naming the
+ *   best candidate and its confidence.
  * - **Extra citations** only when about as relevant as the first and from another document or
  *   covering a question term the first does not.
  */
 import { sha256Hex } from "../canonical.js";
 import type { TermStats } from "../models/trace.js";
-import { contentTerms, getAnalyzer } from "../retrieval/analyzer.js";
+import { getAnalyzer } from "../retrieval/analyzer.js";
 import { refersBack, type Sentence, splitSentences } from "../text/sentences.js";
 import type { Derivation, Reasoner, ReasonerCitation, ReasonerEvidence, ReasonerInput } from "./reasoner.js";
 
@@ -49,9 +51,35 @@ const PROXIMITY_BONUS = 0.15;
 /** Weight of (normalised) relevance beside coverage when ranking candidates. */
 const RELEVANCE_SHARE = 0.2;
 /** An extra citation must score at least this share of the first one's strength. */
-const EXTRA_CITATION_RATIO = 0.85;
+const EXTRA_CITATION_RATIO = 0.95;
+/**
+ * Strength lost per retrieval rank below the first: the chunk's BM25 rank is evidence too, so
+ * a sentence from a lower-ranked chunk must cover a little more to win.
+ */
+const RANK_PENALTY = 0.01;
 
 const english = getAnalyzer("english");
+
+/**
+ * Irregular past forms, as the english analyzer stems them, mapped to their verb's stem, so
+ * "It began in France" answers "Where did it begin?". Forms that are also common nouns or
+ * adjectives ("left", "rose", "saw", "felt", "found") are left alone.
+ */
+const IRREGULAR: ReadonlyMap<string, string> = new Map(
+  "began:begin begun:begin won:win wrote:write written:write built:build made:make ran:run gave:give given:give took:take taken:take becam:becom led:lead held:hold fought:fight sold:sell taught:teach thought:think brought:bring bought:bui caught:catch drew:draw drawn:draw grew:grow grown:grow knew:know known:know rode:ride ridden:ride risen:rise sang:sing sung:sing spoke:speak spoken:speak stood:stand struck:strike swam:swim threw:throw thrown:throw wore:wear worn:wear chose:choos chosen:choos eaten:eat fallen:fall flew:fly flown:fly forgot:forget froze:freez frozen:freez hid:hide hidden:hide lost:lose meant:mean paid:pai said:sai sent:send spent:spend told:tell understood:understand went:go gone:go seen:see kept:keep slept:sleep dealt:deal sought:seek"
+    .split(" ")
+    .map((pair) => pair.split(":") as [string, string]),
+);
+
+/** A term with irregular verb forms folded onto the verb's stem. */
+function lemma(term: string): string {
+  return IRREGULAR.get(term) ?? term;
+}
+
+/** The sentence's (or question's) content terms, stemmed, stop words dropped, irregular forms folded. */
+function termsOf(text: string): string[] {
+  return english.tokenize(text).map(lemma);
+}
 
 /**
  * "How long / far / tall ... is X?" asks for a measurement: a sentence stating a number with
@@ -65,7 +93,8 @@ const MEASUREMENT =
 /** The question term a measurement answers ("long" in "How long ..."), or null. */
 function measuredTerm(question: string): string | null {
   const m = MEASURE_QUESTION.exec(question);
-  return m === null ? null : (english.term((m[1] as string).toLowerCase()) ?? null);
+  const term = m === null ? null : english.term((m[1] as string).toLowerCase());
+  return term === null ? null : lemma(term);
 }
 
 /**
@@ -108,10 +137,11 @@ interface Candidate {
 
 /**
  * Candidates rank by the share of the question they cover, then by relevance: saturation,
- * phrase matches and the title only decide between sentences that cover about as much.
+ * phrase matches and the title only decide between sentences that cover about as much, and
+ * retrieval rank breaks near-ties.
  */
 function strength(c: Candidate): number {
-  return c.coverage + RELEVANCE_SHARE * c.relevance;
+  return c.coverage + RELEVANCE_SHARE * c.relevance - RANK_PENALTY * (c.rank - 1);
 }
 
 /**
@@ -139,9 +169,9 @@ function candidatesOf(
 ): Candidate[] {
   const sentences = splitSentences(ev.text);
   const bytes = Buffer.from(ev.text, "utf8");
-  const titleTerms = new Set(ev.title === undefined ? [] : contentTerms(ev.title));
+  const titleTerms = new Set(ev.title === undefined ? [] : termsOf(ev.title));
   // The share of the question the whole piece of evidence (and its title) covers.
-  const pieceTerms = new Set([...english.tokenize(ev.text), ...titleTerms]);
+  const pieceTerms = new Set([...termsOf(ev.text), ...titleTerms]);
   const pieceWeight = [...weights.keys()]
     .filter((t) => pieceTerms.has(t))
     .reduce((sum, t) => sum + (weights.get(t) as number), 0);
@@ -152,7 +182,7 @@ function candidatesOf(
     const before = previous;
     previous = sentence.heading ? undefined : sentence;
     if (sentence.heading || sentence.text.split(/\s+/u).length < MIN_SENTENCE_WORDS) continue;
-    const tokens = english.tokenize(sentence.text);
+    const tokens = termsOf(sentence.text);
     const tf = new Map<string, number>();
     for (const t of tokens) tf.set(t, (tf.get(t) ?? 0) + 1);
     if (measured !== null && weights.has(measured) && !tf.has(measured) && MEASUREMENT.test(sentence.text))
@@ -174,7 +204,7 @@ function candidatesOf(
     }
     // An "It ..." sentence is read, and cited, with the sentence it leans on, when it adds
     // something to it: otherwise the sentence before is the better citation on its own.
-    const beforeTerms = before === undefined ? new Set<string>() : new Set(contentTerms(before.text));
+    const beforeTerms = before === undefined ? new Set<string>() : new Set(termsOf(before.text));
     const leans = before !== undefined && refersBack(sentence.text) && own.some((t) => !beforeTerms.has(t));
     const context = leans ? beforeTerms : new Set<string>();
     const covered = new Set(own);
@@ -209,7 +239,10 @@ export const extractiveReasoner: Reasoner = {
   version: EXTRACTIVE_REASONER_VERSION,
   derive(input: ReasonerInput): Derivation {
     const minConfidence = input.minConfidence ?? DEFAULT_MIN_CONFIDENCE;
-    const weights = termWeights(input.queryTerms, input.termStats);
+    // Weighed under their recorded form (term_stats), matched under their lemma.
+    const weights = new Map<string, number>();
+    for (const [t, w] of termWeights(input.queryTerms, input.termStats))
+      weights.set(lemma(t), (weights.get(lemma(t)) ?? 0) + w);
     // A long claim is well supported by a sentence matching its few rarest words: the weight
     // an answer must cover is capped, so a ten-term claim is not held to all ten.
     const total = Math.min(

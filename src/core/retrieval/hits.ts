@@ -5,7 +5,7 @@
  * terms. One pure function: the retrieve tool records it, the verifier recomputes it.
  */
 import { sha256Hex } from "../canonical.js";
-import type { RetrievePayload } from "../models/trace.js";
+import type { RetrievalProvenance, RetrievePayload } from "../models/trace.js";
 import { type Sentence, splitSentences } from "../text/sentences.js";
 import { contentTerms } from "./analyzer.js";
 import type { Bm25Index } from "./bm25.js";
@@ -41,14 +41,42 @@ function titleOf(heading: Sentence): { span: [number, number]; text: string } {
   return { span: [heading.end - Buffer.byteLength(text, "utf8"), heading.end], text };
 }
 
+/**
+ * How a run's evidence was cut: retrieve tool 2 records `evidence: "sentences"` in its
+ * provenance; tool 1 returned the bare chunks and recorded nothing, and its runs still verify.
+ */
+export type EvidenceMode = "sentences" | "chunks";
+
+export function evidenceModeOf(provenance: RetrievalProvenance): EvidenceMode {
+  return provenance.evidence === "sentences" ? "sentences" : "chunks";
+}
+
 export function searchHits(
   index: Bm25Index,
   query: string,
   topK: number,
   lookup: DocumentBytesLookup,
+  mode: EvidenceMode,
 ): Pick<RetrievePayload, "hits" | "term_stats"> {
   const hits = index.search(query, topK);
   const docs = lookup([...new Set(hits.map((h) => h.docId))]);
+  if (mode === "chunks")
+    return {
+      hits: hits.map((h, i) => {
+        const bytes = docs.get(h.docId);
+        if (bytes === undefined)
+          throw new Error(`document ${JSON.stringify(h.docId)} is missing from the snapshot`);
+        const text = Buffer.from(bytes.subarray(h.start, h.end)).toString("utf8");
+        return {
+          rank: i + 1,
+          doc_id: h.docId,
+          chunk_id: h.chunkId,
+          span: [h.start, h.end],
+          score: h.score,
+          text,
+        };
+      }),
+    };
   const sentencesOf = new Map<string, Sentence[]>();
   return {
     hits: hits.map((h, i) => {

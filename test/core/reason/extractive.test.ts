@@ -98,6 +98,14 @@ describe("extractiveReasoner", () => {
     expect(d.citations).toHaveLength(1);
   });
 
+  it("matches an irregular past form to its verb", () => {
+    const text =
+      "Gothic architecture is a style of building from medieval Europe. " +
+      "It began in France, where Abbot Suger rebuilt the choir of Saint-Denis.";
+    const d = derive("Where did Gothic architecture begin?", [evidence("g", text, 1)]);
+    expect(d.kind === "claim" && d.statement).toContain("France");
+  });
+
   it('reads a measurement as the answer to "how long"', () => {
     const text =
       "The Great Barrier Reef is the largest coral reef system in the world. " +

@@ -10,7 +10,7 @@ import { findDocuments } from "../../corpus/document.js";
 import { CanonError } from "../../errors.js";
 import type { RetrievalHit, RetrievePayload } from "../../models/trace.js";
 import type { Bm25Index } from "../../retrieval/bm25.js";
-import { searchHits } from "../../retrieval/hits.js";
+import { evidenceModeOf, searchHits } from "../../retrieval/hits.js";
 import type { Check } from "../check.js";
 import { type Finding, finding } from "../findings.js";
 import { indexAgrees, loadIndex } from "../pinned-index.js";
@@ -73,7 +73,7 @@ function recompute(
     new Map([...findDocuments(snapshot, docIds)].map(([id, doc]) => [id, Buffer.from(doc.text, "utf8")]));
   let fresh: ReturnType<typeof searchHits>;
   try {
-    fresh = searchHits(index, payload.query, payload.top_k, lookup);
+    fresh = searchHits(index, payload.query, payload.top_k, lookup, evidenceModeOf(payload.provenance));
   } catch (e) {
     // A hit whose document is missing from the snapshot: the index was not built over it.
     return [finding("RETRIEVAL_RECOMPUTED", { detail: e instanceof Error ? e.message : String(e) })];
