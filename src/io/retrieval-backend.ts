@@ -4,6 +4,10 @@
  * that shapes the bytes (reader version, limits, index parameters, analyzer version,
  * index format), so a cache hit is always the same bytes a rebuild would write.
  */
+import { createHash } from "node:crypto";
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { z } from "zod";
 import { canonicalJson, sha256Hex } from "../core/canonical.js";
 import { type CorpusDocument, findDocuments, readSnapshot, snapshotLine } from "../core/corpus/document.js";
 import { CanonError, InputError } from "../core/errors.js";
@@ -17,7 +21,13 @@ import {
   INDEX_FORMAT_VERSION,
   serializeIndex,
 } from "../core/retrieval/bm25.js";
-import { type CorpusLimits, DEFAULT_LIMITS, readCorpus, statCorpus } from "./corpus-reader.js";
+import {
+  type CorpusLimits,
+  DEFAULT_LIMITS,
+  listFolderDocuments,
+  readCorpus,
+  statCorpus,
+} from "./corpus-reader.js";
 import type { DiskStore } from "./store.js";
 
 export interface IndexParams {
@@ -43,27 +53,76 @@ export interface ResolvedSnapshot {
   documents: CorpusDocument[] | null;
 }
 
+/** Bumped whenever the reader could turn the same input into different snapshot bytes. */
+// "2": invalid UTF-8 in JSONL is refused (it was replaced with U+FFFD), a BOM is stripped.
+const CORPUS_READER_VERSION = "2";
+
+/** Digest of the raw input: the file bytes, or every path and file hash of a folder. */
+function inputDigest(path: string): string {
+  // Only a regular file or a folder: a FIFO or a device is refused before it is opened.
+  if (statCorpus(path).isDirectory()) {
+    const entries = listFolderDocuments(path).map((rel) => [rel, sha256Hex(readFileSync(join(path, rel)))]);
+    return sha256Hex(canonicalJson({ folder: entries }));
+  }
+  return createHash("sha256").update(readFileSync(path)).digest("hex");
+}
+
 /**
- * Snapshots the corpus at `path` into the store. The input is read every time: a cache from
- * input to snapshot would be a pointer nothing checks, and a retargeted one would make a run
- * over one corpus answer from another (issue 8). The store write itself is idempotent.
+ * What a corpus-input ref points at: a record in the store naming the input it was made from
+ * and the snapshot it gave. A ref is a cache pointer; following it is safe only after checking
+ * the record against the input at hand (issue 8: a ref retargeted at another snapshot made a
+ * run over one corpus answer from another).
  */
+const SnapshotRecord = z.strictObject({
+  input_sha256: z.string().regex(/^[0-9a-f]{64}$/),
+  reader: z.string(),
+  limits: z.record(z.string(), z.number()),
+  snapshot: z.string().regex(/^[0-9a-f]{64}$/),
+});
+
+/** The snapshot a ref's record names, when the record is intact and made from exactly this input. */
+function checkedSnapshotRef(
+  store: DiskStore,
+  refName: string,
+  expected: Omit<z.infer<typeof SnapshotRecord>, "snapshot">,
+): string | null {
+  const recordHash = store.readRef(refName);
+  if (recordHash === null) return null;
+  try {
+    const bytes = store.get(recordHash);
+    if (bytes === null) return null;
+    const record = SnapshotRecord.safeParse(JSON.parse(Buffer.from(bytes).toString("utf8")));
+    if (!record.success) return null;
+    const { snapshot, ...made } = record.data;
+    return canonicalJson(made) === canonicalJson(expected) && store.has(snapshot) ? snapshot : null;
+  } catch {
+    // A corrupt or foreign object behind a ref only costs a rebuild.
+    return null;
+  }
+}
+
+/** Snapshots the corpus at `path` into the store once; later calls with the same bytes hit the cache. */
 export async function snapshotCorpus(
   store: DiskStore,
   path: string,
   limits: CorpusLimits,
 ): Promise<ResolvedSnapshot> {
+  let digest: string;
   try {
-    // Only a regular file or a folder: a FIFO or a device is refused before it is opened.
-    statCorpus(path);
+    digest = inputDigest(path);
   } catch (error) {
     if (error instanceof CanonError) throw error;
     const code = (error as NodeJS.ErrnoException).code ?? "unknown error";
     throw new InputError("E_CORPUS_READ", `cannot read corpus (${code})`, { file: path }, error);
   }
+  const made = { input_sha256: digest, reader: CORPUS_READER_VERSION, limits: { ...limits } };
+  const refName = `corpus-input/${sha256Hex(canonicalJson(made))}`;
+  const cached = checkedSnapshotRef(store, refName, made);
+  if (cached !== null) return { hash: cached, documents: null };
   const { documents } = await readCorpus(path, limits);
   // One Buffer per line, not one string: a large corpus exceeds V8's maximum string length.
   const hash = store.put(Buffer.concat(documents.map((d) => Buffer.from(snapshotLine(d), "utf8"))));
+  store.writeRef(refName, store.put(Buffer.from(`${canonicalJson({ ...made, snapshot: hash })}\n`, "utf8")));
   return { hash, documents };
 }
 
