@@ -7,7 +7,6 @@
 import { createHash } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { z } from "zod";
 import { canonicalJson, sha256Hex } from "../core/canonical.js";
 import { type CorpusDocument, findDocuments, readSnapshot, snapshotLine } from "../core/corpus/document.js";
 import { CanonError, InputError } from "../core/errors.js";
@@ -67,40 +66,6 @@ function inputDigest(path: string): string {
   return createHash("sha256").update(readFileSync(path)).digest("hex");
 }
 
-/**
- * What a corpus-input ref points at: a record in the store naming the input it was made from
- * and the snapshot it gave. A ref is a cache pointer; following it is safe only after checking
- * the record against the input at hand (issue 8: a ref retargeted at another snapshot made a
- * run over one corpus answer from another).
- */
-const SnapshotRecord = z.strictObject({
-  input_sha256: z.string().regex(/^[0-9a-f]{64}$/),
-  reader: z.string(),
-  limits: z.record(z.string(), z.number()),
-  snapshot: z.string().regex(/^[0-9a-f]{64}$/),
-});
-
-/** The snapshot a ref's record names, when the record is intact and made from exactly this input. */
-function checkedSnapshotRef(
-  store: DiskStore,
-  refName: string,
-  expected: Omit<z.infer<typeof SnapshotRecord>, "snapshot">,
-): string | null {
-  const recordHash = store.readRef(refName);
-  if (recordHash === null) return null;
-  try {
-    const bytes = store.get(recordHash);
-    if (bytes === null) return null;
-    const record = SnapshotRecord.safeParse(JSON.parse(Buffer.from(bytes).toString("utf8")));
-    if (!record.success) return null;
-    const { snapshot, ...made } = record.data;
-    return canonicalJson(made) === canonicalJson(expected) && store.has(snapshot) ? snapshot : null;
-  } catch {
-    // A corrupt or foreign object behind a ref only costs a rebuild.
-    return null;
-  }
-}
-
 /** Snapshots the corpus at `path` into the store once; later calls with the same bytes hit the cache. */
 export async function snapshotCorpus(
   store: DiskStore,
@@ -117,12 +82,13 @@ export async function snapshotCorpus(
   }
   const made = { input_sha256: digest, reader: CORPUS_READER_VERSION, limits: { ...limits } };
   const refName = `corpus-input/${sha256Hex(canonicalJson(made))}`;
-  const cached = checkedSnapshotRef(store, refName, made);
+  // Followed only when its record names exactly this input (a retargeted ref is not).
+  const cached = store.readCheckedRef(refName, made);
   if (cached !== null) return { hash: cached, documents: null };
   const { documents } = await readCorpus(path, limits);
   // One Buffer per line, not one string: a large corpus exceeds V8's maximum string length.
   const hash = store.put(Buffer.concat(documents.map((d) => Buffer.from(snapshotLine(d), "utf8"))));
-  store.writeRef(refName, store.put(Buffer.from(`${canonicalJson({ ...made, snapshot: hash })}\n`, "utf8")));
+  store.writeCheckedRef(refName, made, hash);
   return { hash, documents };
 }
 
@@ -193,14 +159,13 @@ export async function prepareRetrieval(
     analyzer: params.analyzer,
     titles: params.index_titles,
   };
-  const indexKey = sha256Hex(
-    canonicalJson({
-      snapshot: snap.hash,
-      params,
-      analyzer: { id: analyzer.id, version: analyzer.version },
-      format: INDEX_FORMAT_VERSION,
-    }),
-  );
+  const indexOf = {
+    snapshot: snap.hash,
+    params,
+    analyzer: { id: analyzer.id, version: analyzer.version },
+    format: INDEX_FORMAT_VERSION,
+  };
+  const indexRef = `index/${sha256Hex(canonicalJson(indexOf))}`;
   let snapshotBytes: Uint8Array | null = null;
   const snapshot = () => {
     snapshotBytes ??= loadSnapshot(store, snap.hash);
@@ -214,7 +179,8 @@ export async function prepareRetrieval(
       `${chunks} chunks exceed the limit of ${limits.max_chunks} (raise --max-chunks)`,
       { file: corpus },
     );
-  let indexHash = store.readRef(`index/${indexKey}`);
+  // Followed only when its record names this snapshot, these parameters and this format.
+  let indexHash = store.readCheckedRef(indexRef, indexOf);
   let index: Bm25Index | null = null;
   let built = false;
   if (indexHash !== null) {
@@ -239,7 +205,7 @@ export async function prepareRetrieval(
     progress?.stop();
     if (index.stats.chunks > limits.max_chunks) throw overLimit(index.stats.chunks);
     indexHash = store.put(serializeIndex(index));
-    store.writeRef(`index/${indexKey}`, indexHash);
+    store.writeCheckedRef(indexRef, indexOf, indexHash);
     built = true;
   }
   const provenance: RetrievalProvenance = {

@@ -210,5 +210,20 @@ describe("forgeries that recompute every id, derived file and the manifest", () 
       expect(again.run_id).toBe(a.run_id);
       expect(snapshotOf(again.run_id)).not.toBe(snapshotOf(b.run_id));
     }
+    // The same for an index ref retargeted at the other corpus's index record.
+    const indexRefs = join(art, "store", "refs", "index");
+    const names = readdirSync(indexRefs);
+    expect(names).toHaveLength(2);
+    const [first, second] = names as [string, string];
+    writeFileSync(join(indexRefs, first), readFileSync(join(indexRefs, second)));
+    writeFileSync(join(indexRefs, second), readFileSync(join(indexRefs, first)));
+    for (const [corpus, expected] of [
+      [corpusA, a],
+      [corpusB, b],
+    ] as const) {
+      const again = runCli(["verify", JSON.parse(run(corpus).stdout).run_id, "--artifacts-dir", art]);
+      expect(again.status).toBe(0);
+      expect(JSON.parse(run(corpus).stdout).run_id).toBe(expected.run_id);
+    }
   });
 });
