@@ -1,3 +1,7 @@
+/**
+ * Unit tests of citation_bytes (INV-EVD-002): each cited span lies inside its evidence and hashes
+ * right. Each finding code from one targeted edit of the fixture run.
+ */
 import { describe, expect, it } from "vitest";
 import type { RunView } from "../../../../src/core/artifact/view.js";
 import { citationBytesCheck } from "../../../../src/core/verify/checks/citation-bytes.js";

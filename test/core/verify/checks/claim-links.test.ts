@@ -1,3 +1,7 @@
+/**
+ * Unit tests of claim_links (INV-LNK-001): every support resolves to something recorded before its
+ * claim. Each finding code from one targeted edit of the fixture run.
+ */
 import { describe, expect, it } from "vitest";
 import type { RunView } from "../../../../src/core/artifact/view.js";
 import { claimLinksCheck } from "../../../../src/core/verify/checks/claim-links.js";

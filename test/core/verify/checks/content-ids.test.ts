@@ -1,3 +1,7 @@
+/**
+ * Unit tests of content_ids (INV-ID-001): an object edited under its id is named, whichever id it is.
+ * Each finding code from one targeted edit of the fixture run.
+ */
 import { describe, expect, it } from "vitest";
 import { contentIdsCheck } from "../../../../src/core/verify/checks/content-ids.js";
 import { answeredRun, bogusId, codes, edited, eventOf, paramsOf, sealing, traceIn } from "./fixture.js";

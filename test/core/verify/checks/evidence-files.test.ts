@@ -1,3 +1,7 @@
+/**
+ * Unit tests of evidence_files (INV-EVD-001): evidence files named, hashed and holding the retrieved
+ * text. Each finding code from one targeted edit of the fixture run.
+ */
 import { describe, expect, it } from "vitest";
 import type { RunView } from "../../../../src/core/artifact/view.js";
 import { evidenceFilesCheck } from "../../../../src/core/verify/checks/evidence-files.js";

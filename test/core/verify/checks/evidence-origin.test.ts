@@ -1,3 +1,7 @@
+/**
+ * Unit tests of evidence_origin (INV-EVD-003): evidence bytes re-read from the pinned snapshot in the
+ * store. Each finding code from one targeted edit of the fixture run.
+ */
 import { describe, expect, it } from "vitest";
 import type { RunView } from "../../../../src/core/artifact/view.js";
 import type { StoreReader } from "../../../../src/core/verify/check.js";

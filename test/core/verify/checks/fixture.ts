@@ -2,8 +2,8 @@
  * A minimal hand-made run for the unit tests of each verification check (issue 8): a
  * three-document corpus snapshotted and indexed in memory, produced by the real producer,
  * held in an in-memory store. Each test derives a view with one targeted edit and asserts the
- * exact finding codes one check returns. No disk, no CLI: the whole folder runs in well under
- * a second per file.
+ * exact finding codes one check returns. No disk and no CLI: producing the run takes a fraction
+ * of a second, and each test is a few milliseconds.
  */
 import { generateKeyPairSync } from "node:crypto";
 import { jsonFile, RUN_FILES, type RunFiles, traceFile } from "../../../../src/core/artifact/files.js";

@@ -1,3 +1,7 @@
+/**
+ * Unit tests of grounding (INV-GRD-001/002): supports, citations, statements and verdicts of the
+ * derived claim. Each finding code from one targeted edit of the fixture run.
+ */
 import { describe, expect, it } from "vitest";
 import type { RunView } from "../../../../src/core/artifact/view.js";
 import { groundingCheck } from "../../../../src/core/verify/checks/grounding.js";

@@ -1,3 +1,7 @@
+/**
+ * Unit tests of manifest (INV-ART-001): the file set, the manifest's hashes and root digest, and
+ * run.json's ids. Each finding code from one targeted edit of the fixture run.
+ */
 import { describe, expect, it } from "vitest";
 import { RUN_FILES } from "../../../../src/core/artifact/files.js";
 import type { RunView } from "../../../../src/core/artifact/view.js";

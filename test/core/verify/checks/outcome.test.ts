@@ -1,3 +1,7 @@
+/**
+ * Unit tests of outcome (INV-OUT-001): one outcome, one finalize, and an answer made of exactly the
+ * validated claims. Each finding code from one targeted edit of the fixture run.
+ */
 import { describe, expect, it } from "vitest";
 import type { RunView } from "../../../../src/core/artifact/view.js";
 import { outcomeCheck } from "../../../../src/core/verify/checks/outcome.js";

@@ -1,3 +1,7 @@
+/**
+ * Unit tests of plan_dag (INV-ORD-001): duplicate ids, missing dependencies, cycles, and a plan of
+ * another spec. Each finding code from one targeted edit of the fixture run.
+ */
 import { describe, expect, it } from "vitest";
 import { planDagCheck } from "../../../../src/core/verify/checks/plan-dag.js";
 import { answeredRun, bogusId, codes, edited, nodeIn, paramsOf, sealing } from "./fixture.js";

@@ -1,3 +1,7 @@
+/**
+ * Unit tests of rederive (INV-RDV-001): the recorded reasoner re-derives the recorded outcome from the
+ * recorded input. Each finding code from one targeted edit of the fixture run.
+ */
 import { describe, expect, it } from "vitest";
 import type { RunView } from "../../../../src/core/artifact/view.js";
 import { rederiveCheck } from "../../../../src/core/verify/checks/rederive.js";

@@ -1,3 +1,7 @@
+/**
+ * Unit tests of report_recompute (INV-REP-001): the stored report against a fresh sealing
+ * verification. Each finding code from one targeted edit of the fixture run.
+ */
 import { describe, expect, it } from "vitest";
 import { RUN_FILES } from "../../../../src/core/artifact/files.js";
 import type { RunView } from "../../../../src/core/artifact/view.js";

@@ -1,3 +1,7 @@
+/**
+ * Unit tests of retrieval_provenance (INV-PRV-001): provenance against the store, run.json, spec, plan
+ * and files. Each finding code from one targeted edit of the fixture run.
+ */
 import { describe, expect, it } from "vitest";
 import { RUN_FILES } from "../../../../src/core/artifact/files.js";
 import type { RunView } from "../../../../src/core/artifact/view.js";

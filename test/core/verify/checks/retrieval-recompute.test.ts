@@ -1,3 +1,7 @@
+/**
+ * Unit tests of retrieval_recompute (INV-RET-001): the recorded ranking against a fresh search of the
+ * pinned index. Each finding code from one targeted edit of the fixture run.
+ */
 import { describe, expect, it } from "vitest";
 import type { RunView } from "../../../../src/core/artifact/view.js";
 import type { StoreReader } from "../../../../src/core/verify/check.js";

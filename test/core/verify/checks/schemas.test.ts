@@ -1,3 +1,7 @@
+/**
+ * Unit tests of schemas (INV-SCH-001): every read problem the adapter reports, and run.json's schema
+ * versions. Each finding code from one targeted edit of the fixture run.
+ */
 import { describe, expect, it } from "vitest";
 import { RUN_FILES } from "../../../../src/core/artifact/files.js";
 import { toRunView } from "../../../../src/core/artifact/view.js";

@@ -1,3 +1,7 @@
+/**
+ * Unit tests of signature (INV-SIG-001): a present signature verifies over the root digest against the
+ * given key. Each finding code from one targeted edit of the fixture run.
+ */
 import { generateKeyPairSync } from "node:crypto";
 import { describe, expect, it } from "vitest";
 import { jsonFile, RUN_FILES } from "../../../../src/core/artifact/files.js";

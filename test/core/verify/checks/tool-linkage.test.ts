@@ -1,3 +1,7 @@
+/**
+ * Unit tests of tool_linkage (INV-TLK-001): each call planned, in its step, with exactly one result.
+ * Each finding code from one targeted edit of the fixture run.
+ */
 import { describe, expect, it } from "vitest";
 import type { RunView } from "../../../../src/core/artifact/view.js";
 import { toolLinkageCheck } from "../../../../src/core/verify/checks/tool-linkage.js";

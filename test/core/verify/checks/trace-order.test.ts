@@ -1,3 +1,7 @@
+/**
+ * Unit tests of trace_order (INV-ORD-002): idx, step nesting, order, kinds and outputs of the trace.
+ * Each finding code from one targeted edit of the fixture run.
+ */
 import { describe, expect, it } from "vitest";
 import type { RunView } from "../../../../src/core/artifact/view.js";
 import { traceOrderCheck } from "../../../../src/core/verify/checks/trace-order.js";
