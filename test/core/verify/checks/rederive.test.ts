@@ -93,8 +93,10 @@ describe("rederive", () => {
         outputOf(traceIn(v), "understand").query_terms.push("auction");
       }),
     );
-    expect(codes(outcome)[0]).toBe("UNDERSTAND_RECOMPUTED");
-    expect(outcome.findings[0]?.params).toEqual({ field: "query_terms" });
+    // The reasoner is given the recorded terms, so an extra matched term changes its confidence.
+    expect(codes(outcome)).toEqual(["UNDERSTAND_RECOMPUTED", "REDERIVED_DIFFERS"]);
+    expect(paramsOf(outcome, "UNDERSTAND_RECOMPUTED")).toEqual({ field: "query_terms" });
+    expect(paramsOf(outcome, "REDERIVED_DIFFERS")).toEqual({ reasoner: "extractive 1", field: "confidence" });
   });
 
   it("REASONER_UNKNOWN: a reasoner this build does not have", () => {
