@@ -123,6 +123,7 @@ const SAMPLES: { [C in FindingCode]: FindingParams[C] } = {
   SIGNATURE_DIGEST: {},
   SIGNATURE_UNVERIFIED: {},
   SIGNATURE_OTHER_KEY: {},
+  CARRIED_KEY_MISMATCH: {},
   PUBLIC_KEY_UNUSABLE: { error: "a sample" },
   SIGNATURE_INVALID: {},
 };

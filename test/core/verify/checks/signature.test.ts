@@ -77,8 +77,26 @@ describe("signature", () => {
     expect(codes(check(view, publicPem))).toEqual(["SIGNATURE_DIGEST"]);
   });
 
-  it("SIGNATURE_UNVERIFIED: signed, but no key to verify with", () => {
-    expect(codes(check(signed))).toEqual(["SIGNATURE_UNVERIFIED"]);
+  it("without a key, verifies against the key the signature carries", () => {
+    expect(codes(check(signed))).toEqual([]);
+    expect(codes(check(withSignature((s) => `${s[0] === "A" ? "B" : "A"}${s.slice(1)}`)))).toEqual([
+      "SIGNATURE_INVALID",
+    ]);
+  });
+
+  it("SIGNATURE_UNVERIFIED: signed before keys were carried, and no key to verify with", () => {
+    const legacy = edited(signed, (v) => {
+      if (v.signature) delete v.signature.public_key;
+    });
+    expect(codes(check(legacy))).toEqual(["SIGNATURE_UNVERIFIED"]);
+  });
+
+  it("CARRIED_KEY_MISMATCH: the carried key is not the key the signature names", () => {
+    const otherKey = generateKeyPairSync("ed25519").publicKey.export({ type: "spki", format: "der" });
+    const swapped = edited(signed, (v) => {
+      if (v.signature) v.signature.public_key = otherKey.toString("base64");
+    });
+    expect(codes(check(swapped))).toEqual(["CARRIED_KEY_MISMATCH", "SIGNATURE_INVALID"]);
   });
 
   it("SIGNATURE_OTHER_KEY: signed by another key", () => {
