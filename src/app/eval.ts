@@ -6,7 +6,7 @@
 import { performance } from "node:perf_hooks";
 import { Worker } from "node:worker_threads";
 import { canonicalJson } from "../core/canonical.js";
-import { CanonError, type ErrorLocation, InputError } from "../core/errors.js";
+import { CanonError, type ErrorCode, type ErrorLocation, InputError } from "../core/errors.js";
 import {
   answerHit,
   auroc,
@@ -253,7 +253,7 @@ function workerFailure(error: unknown): Error {
 }
 
 export interface WorkerFailure {
-  code: string;
+  code: ErrorCode;
   message: string;
   exitCode: 1 | 2 | 3;
   where: ErrorLocation;

@@ -10,6 +10,8 @@ export interface VerifyDirectoryOptions {
   /** The artifacts root whose store holds the run's corpus snapshot and index. */
   storeRoot: string;
   publicKeyPem?: string;
+  /** An unsigned run fails. */
+  requireSignature?: boolean;
 }
 
 /** Verifies a run already opened (so a caller that also shows it reads it once). */
@@ -21,6 +23,7 @@ export function verifyOpenedRun(run: OpenedRun, options: VerifyDirectoryOptions)
     policy: options.policy,
     stage: "sealed",
     runDirName: basename(run.runDir),
+    ...(options.requireSignature === true ? { requireSignature: true } : {}),
     ...(options.publicKeyPem === undefined ? {} : { publicKeyPem: options.publicKeyPem }),
   });
 }

@@ -4,7 +4,7 @@ import { basename, dirname, isAbsolute, join, resolve } from "node:path";
 import { SingleBar } from "cli-progress";
 import type { Command } from "commander";
 import { ID_PATTERN } from "../core/canonical.js";
-import { CanonError, InputError } from "../core/errors.js";
+import { CanonError, type ErrorCode, InputError } from "../core/errors.js";
 import { findLoneSurrogate, loneSurrogateError } from "../core/unicode.js";
 import { DEFAULT_LIMITS } from "../io/corpus-reader.js";
 import type { Progress } from "../io/retrieval-backend.js";
@@ -79,7 +79,7 @@ export function resolveRunDir(ref: string, artifactsDir: string | undefined): st
  * Reads a small JSON file given by the user (UTF-8, a leading BOM stripped); parse errors and
  * lone surrogates name the file, line and field.
  */
-export function readUserJson(path: string, code = "E_USAGE"): unknown {
+export function readUserJson(path: string, code: ErrorCode = "E_USAGE"): unknown {
   const text = readUserText(path, code);
   let value: unknown;
   try {

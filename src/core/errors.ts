@@ -3,73 +3,10 @@
  * (SPEC §8: 2 bad input, 3 internal); `where` names file, line and field for the user.
  */
 
-export interface ErrorLocation {
-  readonly file?: string;
-  readonly line?: number;
-  readonly field?: string;
-}
-
-export class CanonError extends Error {
-  readonly code: string;
-  readonly exitCode: 1 | 2 | 3;
-  readonly where: ErrorLocation;
-
-  constructor(
-    code: string,
-    message: string,
-    options: { exitCode?: 1 | 2 | 3; where?: ErrorLocation; cause?: unknown } = {},
-  ) {
-    super(message, options.cause === undefined ? undefined : { cause: options.cause });
-    this.name = new.target.name;
-    this.code = code;
-    this.exitCode = options.exitCode ?? 2;
-    this.where = options.where ?? {};
-  }
-
-  /** "file:line: field: message", omitting the parts that are unknown. */
-  describe(): string {
-    const { file, line, field } = this.where;
-    const place = [file, line === undefined ? undefined : String(line)]
-      .filter((p) => p !== undefined)
-      .join(":");
-    const parts = [place, field === undefined ? "" : `field "${field}"`].filter((p) => p !== "");
-    return parts.length > 0 ? `${parts.join(": ")}: ${this.message}` : this.message;
-  }
-
-  toJSON(): Record<string, unknown> {
-    return { code: this.code, message: this.message, ...this.where };
-  }
-}
-
-/** Bad user input: a spec, a corpus line, a flag, a path. Exit 2. */
-export class InputError extends CanonError {
-  constructor(code: string, message: string, where: ErrorLocation = {}, cause?: unknown) {
-    super(code, message, { exitCode: 2, where, cause });
-  }
-}
-
-/** A value that JSON cannot represent faithfully (undefined, NaN, class instances, ...). */
-export class CanonicalJsonError extends CanonError {
-  constructor(message: string, path: string) {
-    super("E_CANONICAL_JSON", message, { exitCode: 3, where: { field: path } });
-  }
-}
-
-/** A stored object whose bytes no longer hash to its name. */
-export class IntegrityError extends CanonError {
-  constructor(message: string, where: ErrorLocation = {}) {
-    super("E_INTEGRITY", message, { exitCode: 1, where });
-  }
-}
-
-/** A tool failed during execution; names the step and tool (SPEC §3.2). */
-export class ToolFailedError extends CanonError {
-  constructor(step: string, tool: string, message: string) {
-    super("E_TOOL_FAILED", `step "${step}", tool "${tool}": ${message}`, { exitCode: 2 });
-  }
-}
-
-/** Every stable error code, so a test can assert they are unique and documented. */
+/**
+ * Every stable error code: the registry. A code outside it does not compile, so a misspelt
+ * code cannot reach a user; a test asserts they are unique and each one is used.
+ */
 export const ERROR_CODES = [
   "E_CANONICAL_JSON",
   "E_INTEGRITY",
@@ -98,3 +35,71 @@ export const ERROR_CODES = [
   "E_ARTIFACTS_DIR",
   "E_OUTPUT",
 ] as const;
+
+export type ErrorCode = (typeof ERROR_CODES)[number];
+
+export interface ErrorLocation {
+  readonly file?: string;
+  readonly line?: number;
+  readonly field?: string;
+}
+
+export class CanonError extends Error {
+  readonly code: ErrorCode;
+  readonly exitCode: 1 | 2 | 3;
+  readonly where: ErrorLocation;
+
+  constructor(
+    code: ErrorCode,
+    message: string,
+    options: { exitCode?: 1 | 2 | 3; where?: ErrorLocation; cause?: unknown } = {},
+  ) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.name = new.target.name;
+    this.code = code;
+    this.exitCode = options.exitCode ?? 2;
+    this.where = options.where ?? {};
+  }
+
+  /** "file:line: field: message", omitting the parts that are unknown. */
+  describe(): string {
+    const { file, line, field } = this.where;
+    const place = [file, line === undefined ? undefined : String(line)]
+      .filter((p) => p !== undefined)
+      .join(":");
+    const parts = [place, field === undefined ? "" : `field "${field}"`].filter((p) => p !== "");
+    return parts.length > 0 ? `${parts.join(": ")}: ${this.message}` : this.message;
+  }
+
+  toJSON(): Record<string, unknown> {
+    return { code: this.code, message: this.message, ...this.where };
+  }
+}
+
+/** Bad user input: a spec, a corpus line, a flag, a path. Exit 2. */
+export class InputError extends CanonError {
+  constructor(code: ErrorCode, message: string, where: ErrorLocation = {}, cause?: unknown) {
+    super(code, message, { exitCode: 2, where, cause });
+  }
+}
+
+/** A value that JSON cannot represent faithfully (undefined, NaN, class instances, ...). */
+export class CanonicalJsonError extends CanonError {
+  constructor(message: string, path: string) {
+    super("E_CANONICAL_JSON", message, { exitCode: 3, where: { field: path } });
+  }
+}
+
+/** A stored object whose bytes no longer hash to its name. */
+export class IntegrityError extends CanonError {
+  constructor(message: string, where: ErrorLocation = {}) {
+    super("E_INTEGRITY", message, { exitCode: 1, where });
+  }
+}
+
+/** A tool failed during execution; names the step and tool (SPEC §3.2). */
+export class ToolFailedError extends CanonError {
+  constructor(step: string, tool: string, message: string) {
+    super("E_TOOL_FAILED", `step "${step}", tool "${tool}": ${message}`, { exitCode: 2 });
+  }
+}

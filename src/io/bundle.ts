@@ -36,11 +36,12 @@ import { createGunzip, createGzip } from "node:zlib";
 import { Header, Parser, type ReadEntry } from "tar";
 import { z } from "zod";
 import { RUN_FILES } from "../core/artifact/files.js";
+import { toRunView } from "../core/artifact/view.js";
 import { InputError } from "../core/errors.js";
 import { idOf } from "../core/models/common.js";
-import { RunRecord } from "../core/models/run.js";
+import type { RunRecord } from "../core/models/run.js";
 import { RetrievalProvenance } from "../core/models/trace.js";
-import { readRunDirectory } from "./run-reader.js";
+import { openRun, requireParts } from "./run-reader.js";
 import { tempSuffix, writeRun } from "./run-writer.js";
 import { DiskStore } from "./store.js";
 
@@ -78,17 +79,6 @@ export const DEFAULT_BUNDLE_LIMITS: BundleLimits = {
   maxObjectBytes: 8 * 1024 ** 3,
   maxTotalBytes: 16 * 1024 ** 3,
 };
-
-/** run.json parsed, or null when it is missing or does not parse (a run is hostile input). */
-function runRecordOf(files: ReadonlyMap<string, Uint8Array>): RunRecord | null {
-  const bytes = files.get(RUN_FILES.run);
-  if (bytes === undefined) return null;
-  try {
-    return RunRecord.safeParse(JSON.parse(Buffer.from(bytes).toString("utf8"))).data ?? null;
-  } catch {
-    return null;
-  }
-}
 
 /** The store objects a run names: its corpus snapshot and index (none without retrieval). */
 function referencedObjects(run: RunRecord): string[] {
@@ -173,12 +163,9 @@ export async function exportRun(
   storeRoot: string,
   out: string,
 ): Promise<{ runId: string; files: number; objects: number; bytes: number }> {
-  const { files } = readRunDirectory(runDir);
-  const run = runRecordOf(files);
-  if (run === null)
-    throw new InputError("E_NOT_A_RUN", "run.json is missing or unreadable: run `canon-reason verify`", {
-      file: runDir,
-    });
+  const opened = openRun(runDir);
+  const { files } = opened;
+  const { run } = requireParts(opened, ["run"]);
   const store = new DiskStore(storeRoot);
   const objects = referencedObjects(run);
   // Check every object is there before writing anything.
@@ -261,7 +248,8 @@ function readBundle(bundle: string, store: DiskStore, limits: BundleLimits): Pro
       if (runId === null) return fail(bad("not a canon-reason bundle: no bundle header"));
       if (!files.has(RUN_FILES.manifest)) return fail(bad("no run in the bundle"));
       // The directory name comes from the run itself, so a header cannot file a run under another id.
-      if (runRecordOf(files)?.run_id !== runId) return fail(bad(`run.json does not name the run ${runId}`));
+      if (toRunView(files).view.run?.run_id !== runId)
+        return fail(bad(`run.json does not name the run ${runId}`));
       settled = true;
       resolve({ runId, files, objects });
     };

@@ -4,7 +4,7 @@
  * or unwritable folder. One helper turns such an errno error into an InputError naming the
  * path and the errno in words, so every boundary reports it the same way.
  */
-import { InputError } from "../core/errors.js";
+import { type ErrorCode, InputError } from "../core/errors.js";
 
 /** Errno codes a user can cause and fix, in words. Anything else stays an internal error. */
 const ERRNO_WORDS: Readonly<Record<string, string>> = {
@@ -41,7 +41,7 @@ export function errnoInWords(error: unknown): string {
 
 export interface FsBoundary {
   /** The stable error code, e.g. E_ARTIFACTS_DIR. */
-  code: string;
+  code: ErrorCode;
   /** What was being done, e.g. "cannot write artifacts". */
   doing: string;
   /** The path the user named; the failing system call's own path is preferred when it has one. */

@@ -4,6 +4,9 @@
  * that shapes the bytes (reader version, limits, index parameters, analyzer version,
  * index format), so a cache hit is always the same bytes a rebuild would write.
  */
+import { createHash } from "node:crypto";
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
 import { canonicalJson, sha256Hex } from "../core/canonical.js";
 import { type CorpusDocument, findDocuments, readSnapshot, snapshotLine } from "../core/corpus/document.js";
 import { CanonError, InputError } from "../core/errors.js";
@@ -17,7 +20,13 @@ import {
   INDEX_FORMAT_VERSION,
   serializeIndex,
 } from "../core/retrieval/bm25.js";
-import { type CorpusLimits, DEFAULT_LIMITS, readCorpus, statCorpus } from "./corpus-reader.js";
+import {
+  type CorpusLimits,
+  DEFAULT_LIMITS,
+  listFolderDocuments,
+  readCorpus,
+  statCorpus,
+} from "./corpus-reader.js";
 import type { DiskStore } from "./store.js";
 
 export interface IndexParams {
@@ -43,27 +52,43 @@ export interface ResolvedSnapshot {
   documents: CorpusDocument[] | null;
 }
 
-/**
- * Snapshots the corpus at `path` into the store. The input is read every time: a cache from
- * input to snapshot would be a pointer nothing checks, and a retargeted one would make a run
- * over one corpus answer from another (issue 8). The store write itself is idempotent.
- */
+/** Bumped whenever the reader could turn the same input into different snapshot bytes. */
+// "2": invalid UTF-8 in JSONL is refused (it was replaced with U+FFFD), a BOM is stripped.
+const CORPUS_READER_VERSION = "2";
+
+/** Digest of the raw input: the file bytes, or every path and file hash of a folder. */
+function inputDigest(path: string): string {
+  // Only a regular file or a folder: a FIFO or a device is refused before it is opened.
+  if (statCorpus(path).isDirectory()) {
+    const entries = listFolderDocuments(path).map((rel) => [rel, sha256Hex(readFileSync(join(path, rel)))]);
+    return sha256Hex(canonicalJson({ folder: entries }));
+  }
+  return createHash("sha256").update(readFileSync(path)).digest("hex");
+}
+
+/** Snapshots the corpus at `path` into the store once; later calls with the same bytes hit the cache. */
 export async function snapshotCorpus(
   store: DiskStore,
   path: string,
   limits: CorpusLimits,
 ): Promise<ResolvedSnapshot> {
+  let digest: string;
   try {
-    // Only a regular file or a folder: a FIFO or a device is refused before it is opened.
-    statCorpus(path);
+    digest = inputDigest(path);
   } catch (error) {
     if (error instanceof CanonError) throw error;
     const code = (error as NodeJS.ErrnoException).code ?? "unknown error";
     throw new InputError("E_CORPUS_READ", `cannot read corpus (${code})`, { file: path }, error);
   }
+  const made = { input_sha256: digest, reader: CORPUS_READER_VERSION, limits: { ...limits } };
+  const refName = `corpus-input/${sha256Hex(canonicalJson(made))}`;
+  // Followed only when its record names exactly this input (a retargeted ref is not).
+  const cached = store.readCheckedRef(refName, made);
+  if (cached !== null) return { hash: cached, documents: null };
   const { documents } = await readCorpus(path, limits);
   // One Buffer per line, not one string: a large corpus exceeds V8's maximum string length.
   const hash = store.put(Buffer.concat(documents.map((d) => Buffer.from(snapshotLine(d), "utf8"))));
+  store.writeCheckedRef(refName, made, hash);
   return { hash, documents };
 }
 
@@ -134,14 +159,13 @@ export async function prepareRetrieval(
     analyzer: params.analyzer,
     titles: params.index_titles,
   };
-  const indexKey = sha256Hex(
-    canonicalJson({
-      snapshot: snap.hash,
-      params,
-      analyzer: { id: analyzer.id, version: analyzer.version },
-      format: INDEX_FORMAT_VERSION,
-    }),
-  );
+  const indexOf = {
+    snapshot: snap.hash,
+    params,
+    analyzer: { id: analyzer.id, version: analyzer.version },
+    format: INDEX_FORMAT_VERSION,
+  };
+  const indexRef = `index/${sha256Hex(canonicalJson(indexOf))}`;
   let snapshotBytes: Uint8Array | null = null;
   const snapshot = () => {
     snapshotBytes ??= loadSnapshot(store, snap.hash);
@@ -155,7 +179,8 @@ export async function prepareRetrieval(
       `${chunks} chunks exceed the limit of ${limits.max_chunks} (raise --max-chunks)`,
       { file: corpus },
     );
-  let indexHash = store.readRef(`index/${indexKey}`);
+  // Followed only when its record names this snapshot, these parameters and this format.
+  let indexHash = store.readCheckedRef(indexRef, indexOf);
   let index: Bm25Index | null = null;
   let built = false;
   if (indexHash !== null) {
@@ -180,7 +205,7 @@ export async function prepareRetrieval(
     progress?.stop();
     if (index.stats.chunks > limits.max_chunks) throw overLimit(index.stats.chunks);
     indexHash = store.put(serializeIndex(index));
-    store.writeRef(`index/${indexKey}`, indexHash);
+    store.writeCheckedRef(indexRef, indexOf, indexHash);
     built = true;
   }
   const provenance: RetrievalProvenance = {

@@ -72,6 +72,8 @@ export function readRunDirectory(runDir: string, limits: RunReadLimits = RUN_REA
       anomalies.push({ path: prefix, reason: `unreadable directory (${errorCode(e)})` });
       return;
     }
+    // An empty directory is content the manifest cannot list: report it, never ignore it.
+    if (names.length === 0 && prefix !== "") anomalies.push({ path: prefix, reason: "empty directory" });
     for (const name of names) {
       const rel = prefix === "" ? name : `${prefix}/${name}`;
       // volatile/ is never fingerprinted or compared (SPEC §4): not read at all.

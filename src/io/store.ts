@@ -1,13 +1,13 @@
 /**
  * The content-addressed store on disk (SPEC §4): `store/sha256/<2 hex>/<62 hex>`.
  * Writes are idempotent and never overwrite; reads re-hash and fail loudly on a mismatch.
- * `refs/` holds cache pointers (input digest -> snapshot, index key -> index): a lost or
- * stale ref only costs a rebuild, because every object it points at is re-hashed on read.
+ * `refs/` holds cache pointers (input digest -> snapshot, index key -> index), each through a
+ * record of what its target was made of, checked before it is followed.
  */
 import { randomBytes } from "node:crypto";
 import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
-import { sha256Hex } from "../core/canonical.js";
+import { canonicalJson, sha256Hex } from "../core/canonical.js";
 import { CanonError, IntegrityError } from "../core/errors.js";
 import { sweepOnce, sweepStoreDebris } from "./debris.js";
 
@@ -74,16 +74,34 @@ export class DiskStore implements StoreReader {
     return bytes;
   }
 
-  readRef(name: string): string | null {
+  /**
+   * Follows a cache pointer: `refs/<name>` names a record object `{of, target}` in the store,
+   * and the target is returned only when the record is intact and was made `of` exactly the
+   * inputs at hand. A pointer retargeted at another record or object is not followed (issue 8);
+   * a lost, stale or foreign one only costs a rebuild.
+   */
+  readCheckedRef(name: string, of: Readonly<Record<string, unknown>>): string | null {
     if (!REF_NAME.test(name)) return null;
     const path = join(this.root, "refs", name);
     if (!existsSync(path)) return null;
-    const value = readFileSync(path, "utf8").trim();
-    return HEX64.test(value) ? value : null;
+    const recordHash = readFileSync(path, "utf8").trim();
+    if (!HEX64.test(recordHash)) return null;
+    try {
+      const bytes = this.get(recordHash);
+      if (bytes === null) return null;
+      const record = JSON.parse(Buffer.from(bytes).toString("utf8")) as { of?: unknown; target?: unknown };
+      const { target } = record;
+      if (typeof target !== "string" || !HEX64.test(target) || !this.has(target)) return null;
+      return canonicalJson(record.of ?? null) === canonicalJson(of) ? target : null;
+    } catch {
+      return null;
+    }
   }
 
-  writeRef(name: string, hash: string): void {
-    if (!REF_NAME.test(name) || !HEX64.test(hash)) throw new Error(`invalid ref ${name} -> ${hash}`);
-    writeFileAtomic(join(this.root, "refs", name), `${hash}\n`);
+  /** Records that `target` was made of `of`, and points `refs/<name>` at that record. */
+  writeCheckedRef(name: string, of: Readonly<Record<string, unknown>>, target: string): void {
+    if (!REF_NAME.test(name) || !HEX64.test(target)) throw new Error(`invalid ref ${name} -> ${target}`);
+    const record = this.put(Buffer.from(`${canonicalJson({ of, target })}\n`, "utf8"));
+    writeFileAtomic(join(this.root, "refs", name), `${record}\n`);
   }
 }

@@ -5,7 +5,7 @@
  */
 import { isUtf8 } from "node:buffer";
 import { readFileSync, statSync } from "node:fs";
-import { InputError } from "../core/errors.js";
+import { type ErrorCode, InputError } from "../core/errors.js";
 import { firstInvalidUtf8 } from "../core/unicode.js";
 import { atFsBoundary } from "./fs-errors.js";
 
@@ -16,7 +16,7 @@ export function startsWithBom(bytes: Uint8Array): boolean {
 }
 
 /** The error for invalid UTF-8 at byte `offset` of `file` (1-based `line`). */
-export function invalidUtf8Error(code: string, file: string, line: number, offset: number): InputError {
+export function invalidUtf8Error(code: ErrorCode, file: string, line: number, offset: number): InputError {
   return new InputError(code, `not valid UTF-8 (byte offset ${offset}); save the file as UTF-8`, {
     file,
     line,
@@ -29,7 +29,7 @@ export function invalidUtf8Error(code: string, file: string, line: number, offse
  */
 export function decodeUtf8(
   bytes: Uint8Array,
-  at: { code: string; file: string; start?: number; line?: number },
+  at: { code: ErrorCode; file: string; start?: number; line?: number },
 ): string {
   const buffer = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   if (!isUtf8(buffer)) {
@@ -42,7 +42,7 @@ export function decodeUtf8(
 }
 
 /** A whole file's text: BOM stripped, invalid UTF-8 refused. */
-export function decodeFileText(bytes: Uint8Array, code: string, file: string): string {
+export function decodeFileText(bytes: Uint8Array, code: ErrorCode, file: string): string {
   return decodeUtf8(startsWithBom(bytes) ? bytes.subarray(3) : bytes, {
     code,
     file,
@@ -54,7 +54,7 @@ export function decodeFileText(bytes: Uint8Array, code: string, file: string): s
  * Reads a small file the user named (spec, suite, queries, key). Only regular files: a FIFO
  * would block forever and a device such as /dev/zero never ends.
  */
-export function readUserText(path: string, code: string, field?: string): string {
+export function readUserText(path: string, code: ErrorCode, field?: string): string {
   const at = { code, doing: "cannot read", path, ...(field === undefined ? {} : { field }) };
   const stat = atFsBoundary(at, () => statSync(path));
   if (!stat.isFile()) {

@@ -302,7 +302,7 @@ describe("export / import", () => {
     writeFileSync(join(corrupt, "run.json"), "{ not json");
     const r = runCli(["export", corrupt, "-o", join(tempDir(), "x.tar.gz")]);
     expect(r.status).toBe(2);
-    expect(r.stderr).toMatch(/run\.json is missing or unreadable/);
+    expect(r.stderr).toMatch(/run\.json is not valid JSON: run `canon-reason verify` on it first/);
     expect(isCleanError(r)).toBe(true);
   });
 });

@@ -1,4 +1,12 @@
-import { appendFileSync, cpSync, readFileSync, symlinkSync, truncateSync, writeFileSync } from "node:fs";
+import {
+  appendFileSync,
+  cpSync,
+  mkdirSync,
+  readFileSync,
+  symlinkSync,
+  truncateSync,
+  writeFileSync,
+} from "node:fs";
 import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import { DEMO_CORPUS, isCleanError, runCli } from "../helpers/cli.js";
@@ -45,6 +53,27 @@ describe("canon-reason verify", () => {
     const json = JSON.parse(runCli(["verify", runDir, "--json"]).stdout);
     expect(json.verdict).toBe("pass");
     expect(json.checks).toHaveLength(17);
+  });
+
+  it("exits 1 on an empty directory added to a run: it is content the manifest cannot list", () => {
+    const dir = copyRun();
+    mkdirSync(join(dir, "evidence", "extra"));
+    const r = runCli(["verify", dir, "--json"]);
+    expect(r.status).toBe(1);
+    const report = JSON.parse(r.stdout);
+    expect(report.failures).toEqual(
+      expect.arrayContaining([expect.objectContaining({ code: "UNEXPECTED_ENTRY", check: "manifest" })]),
+    );
+    expect(JSON.stringify(report.failures)).toContain("evidence/extra: empty directory");
+  });
+
+  it("--require-signature fails an unsigned run; a run renamed to another id fails", () => {
+    const r = runCli(["verify", runDir, "--require-signature", "--json"]);
+    expect(r.status).toBe(1);
+    expect(JSON.parse(r.stdout).failures.map((f: { code: string }) => f.code)).toEqual(["SIGNATURE_MISSING"]);
+    const copy = runCli(["verify", copyRun(), "--json"]);
+    expect(copy.status).toBe(1);
+    expect(JSON.parse(copy.stdout).failures.map((f: { code: string }) => f.code)).toEqual(["RUN_DIR_NAME"]);
   });
 
   it("exits 1 and names the check when a file is tampered with", () => {

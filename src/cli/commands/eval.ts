@@ -142,7 +142,7 @@ export function registerEval(program: Command): void {
         };
         // Checked before any case runs, not after: a file in the way of --out is found at once.
         const out = resolve(o.out ?? join(root, "evals", input.name));
-        const atOut = { code: "E_OUTPUT", doing: "cannot write results", path: out, field: "--out" };
+        const atOut = { code: "E_OUTPUT" as const, doing: "cannot write results", path: out, field: "--out" };
         atFsBoundary(atOut, () => mkdirSync(out, { recursive: true }));
         const { cases, summary } = await runEval(input, {
           artifactsRoot: root,

@@ -24,7 +24,7 @@ export function registerInit(program: Command): void {
           throw new InputError("E_USAGE", "already exists (use --force to overwrite)", { file });
         }
         const at = {
-          code: "E_OUTPUT",
+          code: "E_OUTPUT" as const,
           doing: "cannot write the sample spec",
           path: target,
           field: "--target",

@@ -11,6 +11,7 @@ import { action, printJson, resolveRunDir, storeRootFor } from "../shared.js";
 interface VerifyOptions {
   policy: string;
   pubkey?: string;
+  requireSignature?: boolean;
   artifactsDir?: string;
   json?: boolean;
 }
@@ -50,6 +51,10 @@ export function registerVerify(program: Command): void {
     )
     .option("--pubkey <file>", "Ed25519 public key (PEM); the run must carry a valid signature by it")
     .option(
+      "--require-signature",
+      "fail an unsigned run; a signed one is checked against --pubkey, or else the key it carries",
+    )
+    .option(
       "--artifacts-dir <dir>",
       "artifacts root (its store holds the corpus snapshot and index)",
       ".canon-reason",
@@ -72,6 +77,7 @@ export function registerVerify(program: Command): void {
           policy: o.policy as Policy,
           storeRoot: storeRootFor(runDir, o.artifactsDir),
           ...(pem === undefined ? {} : { publicKeyPem: pem }),
+          ...(o.requireSignature ? { requireSignature: true } : {}),
         });
         if (o.json) printJson(report);
         else process.stdout.write(renderReport(report, runDir));

@@ -83,6 +83,12 @@ export const Signature = z.strictObject({
   algorithm: z.literal("ed25519"),
   root_digest: Sha256Hex,
   public_key_sha256: Sha256Hex,
+  /** The signing key, base64 of its SPKI DER (absent in signatures made before 0.2). */
+  public_key: z
+    .string()
+    .regex(/^[A-Za-z0-9+/]+=*$/)
+    .max(1024)
+    .optional(),
   signature: z.string().regex(/^[A-Za-z0-9+/]+=*$/),
 });
 export type Signature = z.infer<typeof Signature>;

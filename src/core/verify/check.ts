@@ -13,6 +13,8 @@ export interface CheckContext {
   /** "sealing": the run writer verifies before report.json and manifest.json exist. */
   stage: "sealing" | "sealed";
   publicKeyPem?: string;
+  /** An unsigned run fails the signature check (`verify --require-signature`, or a given key). */
+  requireSignature?: boolean;
   /** The name of the directory the run was read from, when it was read from one. */
   runDirName?: string;
   /**

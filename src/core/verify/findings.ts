@@ -127,6 +127,7 @@ export interface FindingParams extends ReadProblemParams {
   SIGNATURE_DIGEST: Record<string, never>;
   SIGNATURE_UNVERIFIED: Record<string, never>;
   SIGNATURE_OTHER_KEY: Record<string, never>;
+  CARRIED_KEY_MISMATCH: Record<string, never>;
   PUBLIC_KEY_UNUSABLE: { error: string };
   SIGNATURE_INVALID: Record<string, never>;
 }

@@ -118,11 +118,14 @@ const MESSAGES: { [C in FindingCode]: (p: FindingParams[C]) => string } = {
   REPORT_CHECK_DIFFERS: (p) =>
     `report.json's ${p.check} check differs from what this verifier finds when sealing the run`,
   REPORT_DIFFERS: () => "report.json's order, verdict, summary, policy or id is not what its checks give",
-  SIGNATURE_MISSING: () => "a public key was given but the run is not signed",
+  SIGNATURE_MISSING: () =>
+    "a signature is required (--pubkey or --require-signature) but the run is not signed",
   SIGNATURE_ENCODING: () => "the signature is not canonical base64",
   SIGNATURE_DIGEST: () => "the signature covers another root digest than the manifest's",
-  SIGNATURE_UNVERIFIED: () => "the run is signed, but no public key was given to verify it (--pubkey)",
+  SIGNATURE_UNVERIFIED: () =>
+    "the run is signed, but its signature carries no key and none was given (--pubkey): not verified",
   SIGNATURE_OTHER_KEY: () => "the run was signed with another key",
+  CARRIED_KEY_MISMATCH: () => "the public key the signature carries is not the key it names by hash",
   PUBLIC_KEY_UNUSABLE: (p) => `the public key is unusable: ${p.error}`,
   SIGNATURE_INVALID: () => "the Ed25519 signature does not verify",
 };

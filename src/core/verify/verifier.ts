@@ -50,6 +50,8 @@ export interface VerifyInput {
   anomalies?: ReadonlyArray<{ path: string; reason: string }>;
   /** The name of the run directory, which must be the run id (SPEC §4). */
   runDirName?: string;
+  /** An unsigned run fails (`verify --require-signature`). */
+  requireSignature?: boolean;
 }
 
 /** The checks after `schemas` (which reports what the adapter found), in SPEC §5 table order. */
@@ -198,6 +200,7 @@ export function verifyRun(input: VerifyInput): VerificationReport {
     stage: input.stage,
     ...(input.publicKeyPem === undefined ? {} : { publicKeyPem: input.publicKeyPem }),
     ...(input.runDirName === undefined ? {} : { runDirName: input.runDirName }),
+    ...(input.requireSignature === true ? { requireSignature: true } : {}),
     ...(input.stage === "sealed" ? { sealingReport } : {}),
   };
   return assembleReport(input.policy, runChecks(parsed, context, input.policy, outcomes));

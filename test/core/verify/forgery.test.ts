@@ -4,7 +4,7 @@
  * the producer's code would. `verify` must fail every one, and name the check that recomputes
  * what was forged.
  */
-import { cpSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { cpSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import { runJob } from "../../../src/app/run-job.js";
@@ -172,7 +172,7 @@ describe("forgeries that recompute every id, derived file and the manifest", () 
     expect(JSON.parse(r.stdout).failures.map((f: { code: string }) => f.code)).toEqual(["RUN_DIR_NAME"]);
   });
 
-  it("a corpus-input ref pointed at another snapshot is not followed: the run answers from its own corpus", () => {
+  it("a corpus-input ref retargeted at another corpus is checked and not followed", () => {
     const root = tempDir();
     const corpusA = join(root, "a.jsonl");
     const corpusB = join(root, "b.jsonl");
@@ -193,16 +193,37 @@ describe("forgeries that recompute every id, derived file and the manifest", () 
         "--json",
       ]);
     const a = JSON.parse(run(corpusA).stdout);
+    const refs = join(art, "store", "refs", "corpus-input");
+    const [refA] = readdirSync(refs);
     const b = JSON.parse(run(corpusB).stdout);
+    const refB = readdirSync(refs).find((name) => name !== refA);
+    if (refA === undefined || refB === undefined) throw new Error("expected one ref per corpus");
     const snapshotOf = (id: string) =>
       JSON.parse(readFileSync(join(art, "runs", id, "spec.json"), "utf8")).constraints.corpus;
-    // Plant the pointers an older build followed (input digest -> snapshot), all naming B.
-    const refs = join(art, "store", "refs", "corpus-input");
-    mkdirSync(refs, { recursive: true });
-    for (const name of ["0".repeat(64), "f".repeat(64)])
-      writeFileSync(join(refs, name), `${snapshotOf(b.run_id).replace("sha256:", "")}\n`);
-    const again = JSON.parse(run(corpusA).stdout);
-    expect(again.run_id).toBe(a.run_id);
-    expect(snapshotOf(again.run_id)).not.toBe(snapshotOf(b.run_id));
+    // Retarget A's ref at B's record, then straight at B's snapshot: neither is followed.
+    for (const target of [
+      readFileSync(join(refs, refB), "utf8"),
+      `${snapshotOf(b.run_id).replace("sha256:", "")}\n`,
+    ]) {
+      writeFileSync(join(refs, refA), target);
+      const again = JSON.parse(run(corpusA).stdout);
+      expect(again.run_id).toBe(a.run_id);
+      expect(snapshotOf(again.run_id)).not.toBe(snapshotOf(b.run_id));
+    }
+    // The same for an index ref retargeted at the other corpus's index record.
+    const indexRefs = join(art, "store", "refs", "index");
+    const names = readdirSync(indexRefs);
+    expect(names).toHaveLength(2);
+    const [first, second] = names as [string, string];
+    writeFileSync(join(indexRefs, first), readFileSync(join(indexRefs, second)));
+    writeFileSync(join(indexRefs, second), readFileSync(join(indexRefs, first)));
+    for (const [corpus, expected] of [
+      [corpusA, a],
+      [corpusB, b],
+    ] as const) {
+      const again = runCli(["verify", JSON.parse(run(corpus).stdout).run_id, "--artifacts-dir", art]);
+      expect(again.status).toBe(0);
+      expect(JSON.parse(run(corpus).stdout).run_id).toBe(expected.run_id);
+    }
   });
 });

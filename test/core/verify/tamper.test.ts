@@ -401,12 +401,36 @@ describe("signatures", () => {
     expect(codes(verify(unsigned))).toEqual(["SIGNATURE_MISSING"]);
   });
 
-  it("without a key: the root digest is checked, and the unverified signature is a warning", () => {
-    const noKey = (policy: Policy) => verifyRun({ files, store, policy, stage: "sealed" });
-    expect(noKey("audit").verdict).toBe("pass");
-    expect(noKey("audit").summary.warnings).toBe(1);
-    expect(noKey("audit").checks.find((c) => c.name === "signature")?.details).toMatch(/not verified/);
-    expect(noKey("strict").verdict).toBe("fail");
-    expect(noKey("permissive").failures).toEqual([]);
+  it("without a key: the signature is verified against the key it carries, in every policy", () => {
+    const noKey = (f: ReadonlyMap<string, Uint8Array>, policy: Policy) =>
+      verifyRun({ files: f, store, policy, stage: "sealed" });
+    for (const policy of POLICIES) {
+      const report = noKey(files, policy);
+      expect(report.verdict, policy).toBe("pass");
+      expect(report.failures, policy).toEqual([]);
+      expect(report.checks.find((c) => c.name === "signature")?.details).toMatch(/key it carries/);
+    }
+    const signature = JSON.parse(Buffer.from(files.get("signature.json") as Uint8Array).toString());
+    // A forged signature value fails even without --pubkey (it used to pass with a warning).
+    const forged = { ...signature, signature: Buffer.alloc(64, 7).toString("base64") };
+    expect(codes(noKey(new Map(files).set("signature.json", jsonFile(forged)), "audit"))).toContain(
+      "SIGNATURE_INVALID",
+    );
+    // A signature made before keys were carried is checked for its digest only: a warning.
+    const { public_key: _key, ...legacy } = signature;
+    const old = noKey(new Map(files).set("signature.json", jsonFile(legacy)), "audit");
+    expect(old.verdict).toBe("pass");
+    expect(codes(old)).toEqual(["SIGNATURE_UNVERIFIED"]);
+    expect(noKey(new Map(files).set("signature.json", jsonFile(legacy)), "strict").verdict).toBe("fail");
+  });
+
+  it("--require-signature fails an unsigned run in every policy", () => {
+    const unsigned = new Map(files);
+    unsigned.delete("signature.json");
+    for (const policy of POLICIES) {
+      const report = verifyRun({ files: unsigned, store, policy, stage: "sealed", requireSignature: true });
+      expect(codes(report), policy).toEqual(["SIGNATURE_MISSING"]);
+      expect(verifyRun({ files: unsigned, store, policy, stage: "sealed" }).verdict, policy).toBe("pass");
+    }
   });
 });

@@ -1,6 +1,9 @@
-/** signature (INV-SIG-001): when a signature is present, it verifies against the configured public key. */
+/**
+ * signature (INV-SIG-001): a present signature verifies over the manifest root digest against the
+ * given public key, or without one against the key it carries; a required signature is present.
+ */
 import { verify } from "node:crypto";
-import { publicKeySha256 } from "../../artifact/signature.js";
+import { carriedPublicKeyPem, publicKeySha256 } from "../../artifact/signature.js";
 import type { Check } from "../check.js";
 import { type Finding, finding } from "../findings.js";
 
@@ -19,35 +22,55 @@ export const signatureCheck: Check = {
     if (sig === null) {
       if (view.files.has("signature.json"))
         return { findings, details: "signature.json unreadable (see schemas)" };
-      if (pem !== undefined) findings.push(finding("SIGNATURE_MISSING", {}));
-      return {
-        findings,
-        details: pem === undefined ? "not signed" : "not signed, but a signature was required",
-      };
+      const required = pem !== undefined || context.requireSignature === true;
+      if (required) findings.push(finding("SIGNATURE_MISSING", {}));
+      return { findings, details: required ? "not signed, but a signature was required" : "not signed" };
     }
     // Base64 padding bits can change without changing the decoded bytes: only canonical text counts.
     if (Buffer.from(sig.signature, "base64").toString("base64") !== sig.signature)
       findings.push(finding("SIGNATURE_ENCODING", {}));
     if (view.manifest && sig.root_digest !== view.manifest.root_digest)
       findings.push(finding("SIGNATURE_DIGEST", {}));
-    if (pem === undefined) {
-      findings.push(finding("SIGNATURE_UNVERIFIED", {}));
+    // A carried key must be the key the signature names by hash, whether or not one is pinned.
+    let carried: string | undefined;
+    if (sig.public_key !== undefined) {
+      try {
+        carried = carriedPublicKeyPem(sig.public_key);
+        if (publicKeySha256(carried) !== sig.public_key_sha256)
+          findings.push(finding("CARRIED_KEY_MISMATCH", {}));
+      } catch (e) {
+        findings.push(finding("PUBLIC_KEY_UNUSABLE", { error: e instanceof Error ? e.message : String(e) }));
+      }
+    }
+    const key = pem ?? carried;
+    if (key === undefined) {
+      if (sig.public_key === undefined) findings.push(finding("SIGNATURE_UNVERIFIED", {}));
       return {
         findings,
-        details: "signed; root digest checked, the signature itself not verified (no --pubkey)",
+        details:
+          sig.public_key === undefined
+            ? "signed; root digest checked, the signature itself not verified (no --pubkey, no key carried)"
+            : "the carried public key is unusable",
       };
     }
     let ok = false;
     try {
-      if (sig.public_key_sha256 !== publicKeySha256(pem)) findings.push(finding("SIGNATURE_OTHER_KEY", {}));
-      ok = verify(null, Buffer.from(sig.root_digest, "ascii"), pem, Buffer.from(sig.signature, "base64"));
+      // A pinned key must be the key the signature names.
+      if (pem !== undefined && sig.public_key_sha256 !== publicKeySha256(pem))
+        findings.push(finding("SIGNATURE_OTHER_KEY", {}));
+      ok = verify(null, Buffer.from(sig.root_digest, "ascii"), key, Buffer.from(sig.signature, "base64"));
     } catch (e) {
       findings.push(finding("PUBLIC_KEY_UNUSABLE", { error: e instanceof Error ? e.message : String(e) }));
     }
     if (!ok) findings.push(finding("SIGNATURE_INVALID", {}));
     return {
       findings,
-      details: findings.length === 0 ? "Ed25519 signature verified" : "signature does not verify",
+      details:
+        findings.length > 0
+          ? "signature does not verify"
+          : pem === undefined
+            ? `Ed25519 signature verified against the key it carries (sha256:${sig.public_key_sha256.slice(0, 12)}…); --pubkey pins the signer`
+            : "Ed25519 signature verified against the given public key",
     };
   },
 };
