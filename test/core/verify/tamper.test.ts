@@ -114,8 +114,8 @@ describe("an untouched run", () => {
 });
 
 /** Every byte of files below this size is changed; larger files get a seeded sample. */
-const EVERY_BYTE_BELOW = 2048;
-const SAMPLE = 250;
+const EVERY_BYTE_BELOW = 512;
+const SAMPLE = 200;
 const GROUPS = [
   "spec.json",
   "plan.json",

@@ -4,6 +4,7 @@
  */
 import { describe, expect, it } from "vitest";
 import type { RunView } from "../../../../src/core/artifact/view.js";
+import { extractiveReasoner } from "../../../../src/core/reason/extractive.js";
 import { rederiveCheck } from "../../../../src/core/verify/checks/rederive.js";
 import {
   answeredRun,
@@ -96,7 +97,10 @@ describe("rederive", () => {
     // The reasoner is given the recorded terms, so an extra matched term changes its confidence.
     expect(codes(outcome)).toEqual(["UNDERSTAND_RECOMPUTED", "REDERIVED_DIFFERS"]);
     expect(paramsOf(outcome, "UNDERSTAND_RECOMPUTED")).toEqual({ field: "query_terms" });
-    expect(paramsOf(outcome, "REDERIVED_DIFFERS")).toEqual({ reasoner: "extractive 1", field: "confidence" });
+    expect(paramsOf(outcome, "REDERIVED_DIFFERS")).toEqual({
+      reasoner: `${extractiveReasoner.id} ${extractiveReasoner.version}`,
+      field: "confidence",
+    });
   });
 
   it("REASONER_UNKNOWN: a reasoner this build does not have", () => {
@@ -117,7 +121,10 @@ describe("rederive", () => {
       }),
     );
     expect(codes(outcome)).toEqual(["REDERIVED_DIFFERS"]);
-    expect(paramsOf(outcome, "REDERIVED_DIFFERS")).toEqual({ reasoner: "extractive 1", field: "confidence" });
+    expect(paramsOf(outcome, "REDERIVED_DIFFERS")).toEqual({
+      reasoner: `${extractiveReasoner.id} ${extractiveReasoner.version}`,
+      field: "confidence",
+    });
   });
 
   it("REDERIVED_DIFFERS: an insufficiency with another reason", () => {

@@ -22,7 +22,7 @@ function withProvenance(edit: (p: RetrievalProvenance) => void): RunView {
     edit(v.retrieval.provenance);
     const tool = v.run?.inputs.runtime.tools[0];
     if (tool) {
-      tool.config = structuredClone(v.retrieval.provenance);
+      tool.config = structuredClone(v.retrieval.provenance) as typeof tool.config;
       tool.fingerprint = sha256Hex(canonicalJson(tool.config));
     }
   });
