@@ -14,7 +14,7 @@ import { frozenDispatcher } from "../core/pipeline/dispatch.js";
 import { liveTools, traceRun } from "../core/pipeline/produce.js";
 import { findReasoner, knownReasoners } from "../core/reason/registry.js";
 import { type Divergence, firstDivergence } from "../core/replay/divergence.js";
-import { deserializeIndex } from "../core/retrieval/bm25.js";
+import { deserializeIndex } from "../core/retrieval/bm25-format.js";
 import { prepareRetrieval } from "../io/retrieval-backend.js";
 import { type OpenedRun, openRun, requireParts } from "../io/run-reader.js";
 import { DiskStore } from "../io/store.js";

@@ -10,13 +10,9 @@ import { CanonError, InputError } from "../core/errors.js";
 import type { RetrievalProvenance } from "../core/models/trace.js";
 import type { RetrievalBackend } from "../core/pipeline/produce.js";
 import { getAnalyzer } from "../core/retrieval/analyzer.js";
-import {
-  type Bm25Index,
-  buildIndex,
-  deserializeIndex,
-  INDEX_FORMAT_VERSION,
-  serializeIndex,
-} from "../core/retrieval/bm25.js";
+import { buildIndex } from "../core/retrieval/bm25-build.js";
+import { deserializeIndex, INDEX_FORMAT_VERSION, serializeIndex } from "../core/retrieval/bm25-format.js";
+import type { Bm25Index } from "../core/retrieval/bm25-index.js";
 import { type CorpusLimits, DEFAULT_LIMITS, readCorpus, statCorpus } from "./corpus-reader.js";
 import type { DiskStore } from "./store.js";
 

@@ -4,7 +4,8 @@
  * an index is most of a verification's cost when one process verifies many runs.
  */
 import type { RetrievalProvenance } from "../models/trace.js";
-import { type Bm25Index, deserializeIndex } from "../retrieval/bm25.js";
+import { deserializeIndex } from "../retrieval/bm25-format.js";
+import type { Bm25Index } from "../retrieval/bm25-index.js";
 
 const loadedIndexes = new WeakMap<Uint8Array, Bm25Index>();
 

@@ -10,7 +10,7 @@ import type { RunView } from "../../artifact/view.js";
 import { canonicalJson, sha256Hex } from "../../canonical.js";
 import { CanonError } from "../../errors.js";
 import type { RetrievePayload } from "../../models/trace.js";
-import type { Bm25Index } from "../../retrieval/bm25.js";
+import type { Bm25Index } from "../../retrieval/bm25-index.js";
 import type { Check } from "../check.js";
 import { type Finding, finding } from "../findings.js";
 import { indexAgrees, loadIndex } from "../pinned-index.js";
