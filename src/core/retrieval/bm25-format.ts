@@ -3,9 +3,14 @@
  * length (u32 LE), a JSON header (params, stats, analyzer, section sizes, terms, doc ids), then
  * each typed array, 8-byte aligned so it can be viewed in place on load. Typed arrays are
  * little-endian, which every platform Node supports in practice; the header records it.
+ *
+ * Index bytes come from the store, which re-hashes them, but a store can be shared or copied:
+ * reading treats them as hostile and checks every count and offset search relies on, so a
+ * damaged index is a CorruptIndexError, never a RangeError or a silently wrong ranking.
  */
+import { z } from "zod";
 import { CanonError } from "../errors.js";
-import { Bm25Index, type IndexArrays } from "./bm25-index.js";
+import { Bm25Index, compareStrings, type IndexArrays } from "./bm25-index.js";
 
 /** Bump when the bytes change meaning; the version is part of every index cache key. */
 export const INDEX_FORMAT_VERSION = 1;
@@ -79,74 +84,157 @@ export function serializeIndex(index: Bm25Index): Uint8Array {
   return out;
 }
 
-export function deserializeIndex(input: Uint8Array): Bm25Index {
-  if (input.byteLength < 16 || Buffer.compare(Buffer.from(input.subarray(0, 8)), MAGIC) !== 0) {
+const Count = z.int().min(0);
+const Header = z.strictObject({
+  format: z.literal(INDEX_FORMAT_VERSION),
+  endianness: z.literal("LE"),
+  params: z
+    .strictObject({
+      // z.number() is finite: NaN or Infinity would turn every score into NaN.
+      k1: z.number(),
+      b: z.number(),
+      chunkChars: z.int().min(1),
+      overlapChars: Count,
+      analyzer: z.enum(["simple", "english"]),
+      titles: z.boolean(),
+    })
+    .refine((p) => p.overlapChars < p.chunkChars, "overlapChars is not below chunkChars"),
+  stats: z.strictObject({
+    documents: Count,
+    chunks: Count,
+    terms: Count,
+    postings: Count,
+    avgChunkLen: z.number().min(0),
+    textBytes: Count,
+  }),
+  analyzer: z.strictObject({ id: z.string(), version: z.string() }),
+  sections: z
+    .array(z.tuple([z.string(), Count]))
+    .refine((s) => s.length === SECTION_NAMES.length && s.every(([name], i) => name === SECTION_NAMES[i]), {
+      message: `sections are not ${SECTION_NAMES.join(", ")}`,
+    }),
+  terms: z.string(),
+  docIds: z.array(z.string()),
+});
+type Header = z.infer<typeof Header>;
+
+const utf8 = new TextDecoder("utf-8", { fatal: true });
+
+/** The fixed prefix and the JSON header; returns the header and where the sections begin. */
+function readHeader(bytes: Uint8Array): { header: Header; sectionsAt: number } {
+  if (bytes.byteLength < PREFIX_BYTES || !Buffer.from(bytes.subarray(0, 8)).equals(MAGIC))
     throw new CorruptIndexError("bad magic number");
-  }
-  // Typed-array views need aligned offsets; a pooled Buffer may not be, so copy only then.
-  const bytes = input.byteOffset % 8 === 0 ? input : input.slice();
   const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const version = dv.getUint32(8, true);
-  if (version !== INDEX_FORMAT_VERSION) throw new CorruptIndexError(`unsupported format version ${version}`);
+  if (version !== INDEX_FORMAT_VERSION)
+    throw new CorruptIndexError(
+      `format version ${version}, but this build reads version ${INDEX_FORMAT_VERSION} only: rebuild the index`,
+    );
   const headerLength = dv.getUint32(12, true);
-  if (16 + headerLength > bytes.byteLength) throw new CorruptIndexError("truncated header");
-  let header: {
-    params: IndexArrays["params"];
-    stats: IndexArrays["stats"];
-    analyzer: { id: string; version: string };
-    sections: Array<[SectionName, number]>;
-    terms: string;
-    docIds: string[];
-  };
+  if (PREFIX_BYTES + headerLength > bytes.byteLength) throw new CorruptIndexError("truncated header");
+  let json: unknown;
   try {
-    header = JSON.parse(Buffer.from(bytes.subarray(16, 16 + headerLength)).toString("utf8"));
+    json = JSON.parse(utf8.decode(bytes.subarray(PREFIX_BYTES, PREFIX_BYTES + headerLength)));
   } catch {
     throw new CorruptIndexError("unreadable header");
   }
-  const prefix = 16 + headerLength;
-  let at = prefix + pad8(prefix);
-  const found: Partial<Record<SectionName, Uint8Array>> = {};
-  for (const [name, length] of header.sections) {
-    if (at + length > bytes.byteLength) throw new CorruptIndexError(`truncated section ${name}`);
-    found[name] = bytes.subarray(at, at + length);
-    at += length + pad8(length);
+  const parsed = Header.safeParse(json);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    throw new CorruptIndexError(`bad header field ${issue?.path.join(".") || "(root)"}: ${issue?.message}`);
   }
-  if (at !== bytes.byteLength) throw new CorruptIndexError("unexpected trailing bytes");
-  const section = (name: SectionName) => {
-    const s = found[name];
-    if (s === undefined) throw new CorruptIndexError(`missing section ${name}`);
-    return s;
+  const prefix = PREFIX_BYTES + headerLength;
+  return { header: parsed.data, sectionsAt: prefix + pad8(prefix) };
+}
+
+/** Views each declared section in place; the declared lengths must cover the bytes exactly. */
+function readSections(
+  bytes: Uint8Array,
+  header: Header,
+  sectionsAt: number,
+): Record<SectionName, Uint8Array> {
+  let end = sectionsAt;
+  for (const [, length] of header.sections) end += length + pad8(length);
+  if (end !== bytes.byteLength)
+    throw new CorruptIndexError(`sections declare ${end} bytes in all, the index has ${bytes.byteLength}`);
+  const found = {} as Record<SectionName, Uint8Array>;
+  let at = sectionsAt;
+  header.sections.forEach(([, length], i) => {
+    found[SECTION_NAMES[i] as SectionName] = bytes.subarray(at, at + length);
+    at += length + pad8(length);
+  });
+  return found;
+}
+
+function viewU32(name: SectionName, s: Uint8Array): Uint32Array {
+  if (s.byteLength % 4 !== 0) throw new CorruptIndexError(`section ${name} is not a whole number of u32`);
+  return new Uint32Array(s.buffer, s.byteOffset, s.byteLength / 4);
+}
+
+function viewF32(name: SectionName, s: Uint8Array): Float32Array {
+  if (s.byteLength % 4 !== 0) throw new CorruptIndexError(`section ${name} is not a whole number of f32`);
+  return new Float32Array(s.buffer, s.byteOffset, s.byteLength / 4);
+}
+
+/** Every count agrees with its array, and every offset and id search follows stays in bounds. */
+function checkConsistency(a: IndexArrays): void {
+  const { chunks, documents, postings, terms } = a.stats;
+  const fail = (what: string) => {
+    throw new CorruptIndexError(what);
   };
-  const u32 = (name: SectionName) => {
-    const s = section(name);
-    return new Uint32Array(s.buffer, s.byteOffset, s.byteLength / 4);
-  };
-  const impact = section("postImpact");
-  const terms = header.terms === "" ? [] : header.terms.split("\n");
+  if (a.terms.length !== terms) fail(`${a.terms.length} terms, the header says ${terms}`);
+  if (a.docIds.length !== documents) fail(`${a.docIds.length} doc ids, the header says ${documents}`);
+  if (a.termOffsets.length !== terms + 1) fail("termOffsets does not hold one offset per term plus one");
+  if (a.postChunk.length !== postings || a.postImpact.length !== postings)
+    fail(`postings sections disagree with the header's ${postings} postings`);
+  if (a.chunkDoc.length !== chunks || a.chunkStart.length !== chunks || a.chunkEnd.length !== chunks)
+    fail(`chunk sections disagree with the header's ${chunks} chunks`);
+  if (a.chunkIds.length !== chunks * 32) fail("chunkIds does not hold 32 bytes per chunk");
+  // Sorted and unique: a term's id is its position, and search looks terms up by value.
+  for (let t = 1; t < a.terms.length; t++)
+    if (compareStrings(a.terms[t - 1] as string, a.terms[t] as string) >= 0)
+      fail("terms are not sorted and unique");
+  if (new Set(a.docIds).size !== a.docIds.length) fail("duplicate doc ids");
+  if (a.termOffsets[0] !== 0 || a.termOffsets[terms] !== postings)
+    fail("termOffsets do not span the postings");
+  for (let t = 0; t < terms; t++) {
+    const start = a.termOffsets[t] as number;
+    const end = a.termOffsets[t + 1] as number;
+    if (end < start) fail("termOffsets are not monotone");
+    // A term's postings name distinct chunks in increasing order, each a real chunk.
+    let previous = -1;
+    for (let p = start; p < end; p++) {
+      const c = a.postChunk[p] as number;
+      if (c <= previous || c >= chunks) fail(`posting ${p} names chunk ${c}`);
+      previous = c;
+      if (!Number.isFinite(a.postImpact[p] as number)) fail(`posting ${p} has impact ${a.postImpact[p]}`);
+    }
+  }
+  for (let c = 0; c < chunks; c++) {
+    if ((a.chunkDoc[c] as number) >= documents) fail(`chunk ${c} names document ${a.chunkDoc[c]}`);
+    if ((a.chunkStart[c] as number) > (a.chunkEnd[c] as number)) fail(`chunk ${c} ends before it starts`);
+  }
+}
+
+export function deserializeIndex(input: Uint8Array): Bm25Index {
+  // Typed-array views need aligned offsets; a pooled Buffer may not be, so copy only then.
+  const bytes = input.byteOffset % 8 === 0 ? input : input.slice();
+  const { header, sectionsAt } = readHeader(bytes);
+  const s = readSections(bytes, header, sectionsAt);
   const arrays: IndexArrays = {
     params: header.params,
     stats: header.stats,
     analyzer: header.analyzer,
-    terms,
+    terms: header.terms === "" ? [] : header.terms.split("\n"),
     docIds: header.docIds,
-    termOffsets: u32("termOffsets"),
-    postChunk: u32("postChunk"),
-    postImpact: new Float32Array(impact.buffer, impact.byteOffset, impact.byteLength / 4),
-    chunkDoc: u32("chunkDoc"),
-    chunkStart: u32("chunkStart"),
-    chunkEnd: u32("chunkEnd"),
-    chunkIds: section("chunkIds"),
+    termOffsets: viewU32("termOffsets", s.termOffsets),
+    postChunk: viewU32("postChunk", s.postChunk),
+    postImpact: viewF32("postImpact", s.postImpact),
+    chunkDoc: viewU32("chunkDoc", s.chunkDoc),
+    chunkStart: viewU32("chunkStart", s.chunkStart),
+    chunkEnd: viewU32("chunkEnd", s.chunkEnd),
+    chunkIds: s.chunkIds,
   };
-  const { chunks, postings } = header.stats;
-  if (
-    arrays.termOffsets.length !== terms.length + 1 ||
-    arrays.postChunk.length !== postings ||
-    arrays.postImpact.length !== postings ||
-    arrays.chunkDoc.length !== chunks ||
-    arrays.chunkIds.length !== chunks * 32 ||
-    arrays.termOffsets[terms.length] !== postings
-  ) {
-    throw new CorruptIndexError("section sizes disagree with the header");
-  }
+  checkConsistency(arrays);
   return new Bm25Index(arrays);
 }
