@@ -11,7 +11,8 @@ import { createRequire } from "node:module";
 import { performance } from "node:perf_hooks";
 import { createInterface } from "node:readline";
 import { createGunzip } from "node:zlib";
-import { buildIndex, serializeIndex } from "../dist/core/retrieval/bm25.js";
+import { buildIndex } from "../dist/core/retrieval/bm25-build.js";
+import { serializeIndex } from "../dist/core/retrieval/bm25-format.js";
 import { machine, requireDataset, seededRandom, summarize, writeResult } from "./lib.mjs";
 
 const SIZES = [10_000, 100_000, 887_733]; // passages; chunk counts are reported per size

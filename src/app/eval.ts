@@ -20,16 +20,12 @@ import {
 } from "../core/eval/metrics.js";
 import type { ProblemSpec } from "../core/models/spec.js";
 import type { Trace } from "../core/models/trace.js";
-import { indexParamsOf, resolveParams } from "../core/plan/planner.js";
+import { resolveParams } from "../core/plan/planner.js";
+import { type IndexParams, pickIndexParams } from "../core/retrieval/index-params.js";
 import { atArtifacts, prepareArtifactsDir } from "../io/artifacts.js";
 import { DEFAULT_LIMITS } from "../io/corpus-reader.js";
 import type { EvalCase, EvalInput } from "../io/eval-input.js";
-import {
-  type IndexParams,
-  type PreparedRetrieval,
-  type Progress,
-  prepareRetrieval,
-} from "../io/retrieval-backend.js";
+import { type PreparedRetrieval, type Progress, prepareRetrieval } from "../io/retrieval-backend.js";
 import { DiskStore } from "../io/store.js";
 import { runJob } from "./run-job.js";
 
@@ -126,7 +122,7 @@ export class EvalRetrievals {
     if (this.snapshot !== null) return this.snapshot;
     const first = this.input.cases[0] as EvalCase;
     const spec = specOf(first, "0".repeat(64), this.options.overrides);
-    return (await this.get(indexParamsOf(resolveParams(spec, this.options.preset)))).snapshotHash;
+    return (await this.get(pickIndexParams(resolveParams(spec, this.options.preset)))).snapshotHash;
   }
 }
 
@@ -137,7 +133,7 @@ export async function runCase(
   options: EvalOptions,
 ): Promise<CaseResult> {
   const spec = specOf(c, await retrievals.snapshotHash(), options.overrides);
-  const prepared = await retrievals.get(indexParamsOf(resolveParams(spec, options.preset)));
+  const prepared = await retrievals.get(pickIndexParams(resolveParams(spec, options.preset)));
   const result = await runJob({
     spec,
     preset: options.preset,

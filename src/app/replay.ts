@@ -14,7 +14,8 @@ import { frozenDispatcher } from "../core/pipeline/dispatch.js";
 import { liveTools, traceRun } from "../core/pipeline/produce.js";
 import { findReasoner, knownReasoners } from "../core/reason/registry.js";
 import { type Divergence, firstDivergence } from "../core/replay/divergence.js";
-import { deserializeIndex } from "../core/retrieval/bm25.js";
+import { deserializeIndex } from "../core/retrieval/bm25-format.js";
+import { indexParamsFromProvenance } from "../core/retrieval/index-params.js";
 import { prepareRetrieval } from "../io/retrieval-backend.js";
 import { type OpenedRun, openRun, requireParts } from "../io/run-reader.js";
 import { DiskStore } from "../io/store.js";
@@ -61,14 +62,7 @@ export async function replayRun(
     const prepared = await prepareRetrieval(
       new DiskStore(storeRoot),
       `sha256:${provenance.corpus_snapshot}`,
-      {
-        analyzer: provenance.analyzer.name as "simple" | "english",
-        bm25_k1: provenance.k1,
-        bm25_b: provenance.b,
-        chunk_chars: provenance.chunk_chars,
-        overlap_chars: provenance.overlap_chars,
-        index_titles: provenance.index_titles,
-      },
+      indexParamsFromProvenance(provenance),
       provenance.limits,
     );
     // Re-run the tool as the run's version ran it: retrieve 1 returned bare chunks.

@@ -7,8 +7,9 @@ import { performance } from "node:perf_hooks";
 import { InputError } from "../core/errors.js";
 import type { ProblemSpec } from "../core/models/spec.js";
 import { liveTools, type ProducedRun, produceRun } from "../core/pipeline/produce.js";
-import { indexParamsOf, resolveParams } from "../core/plan/planner.js";
+import { resolveParams } from "../core/plan/planner.js";
 import { extractiveReasoner } from "../core/reason/extractive.js";
+import { pickIndexParams } from "../core/retrieval/index-params.js";
 import { verifyRun } from "../core/verify/verifier.js";
 import { atArtifacts, prepareArtifactsDir } from "../io/artifacts.js";
 import type { CorpusLimits } from "../io/corpus-reader.js";
@@ -75,7 +76,7 @@ async function runJobIn(options: RunJobOptions, started: number): Promise<RunJob
         : await prepareRetrieval(
             store,
             corpus,
-            indexParamsOf(params),
+            pickIndexParams(params),
             options.limits ?? DEFAULT_LIMITS,
             options.progress,
           );

@@ -13,13 +13,10 @@ import { CanonError, InputError } from "../core/errors.js";
 import type { RetrievalProvenance } from "../core/models/trace.js";
 import type { RetrievalBackend } from "../core/pipeline/produce.js";
 import { getAnalyzer } from "../core/retrieval/analyzer.js";
-import {
-  type Bm25Index,
-  buildIndex,
-  deserializeIndex,
-  INDEX_FORMAT_VERSION,
-  serializeIndex,
-} from "../core/retrieval/bm25.js";
+import { buildIndex } from "../core/retrieval/bm25-build.js";
+import { deserializeIndex, INDEX_FORMAT_VERSION, serializeIndex } from "../core/retrieval/bm25-format.js";
+import type { Bm25Index } from "../core/retrieval/bm25-index.js";
+import { type IndexParams, provenanceIndexFields, toBm25Params } from "../core/retrieval/index-params.js";
 import {
   type CorpusLimits,
   DEFAULT_LIMITS,
@@ -28,15 +25,6 @@ import {
   statCorpus,
 } from "./corpus-reader.js";
 import type { DiskStore } from "./store.js";
-
-export interface IndexParams {
-  analyzer: "simple" | "english";
-  bm25_k1: number;
-  bm25_b: number;
-  chunk_chars: number;
-  overlap_chars: number;
-  index_titles: boolean;
-}
 
 export interface Progress {
   start(label: string, total: number): void;
@@ -151,14 +139,6 @@ export async function prepareRetrieval(
     ? { hash: pinned[1], documents: null }
     : await snapshotCorpus(store, corpus, limits);
   const analyzer = getAnalyzer(params.analyzer);
-  const bm25 = {
-    k1: params.bm25_k1,
-    b: params.bm25_b,
-    chunkChars: params.chunk_chars,
-    overlapChars: params.overlap_chars,
-    analyzer: params.analyzer,
-    titles: params.index_titles,
-  };
   const indexOf = {
     snapshot: snap.hash,
     params,
@@ -199,7 +179,7 @@ export async function prepareRetrieval(
           ? { docId: d.doc_id, text: d.text }
           : { docId: d.doc_id, text: d.text, title: d.title },
       ),
-      bm25,
+      toBm25Params(params),
       (done) => progress?.update(done),
     );
     progress?.stop();
@@ -211,12 +191,7 @@ export async function prepareRetrieval(
   const provenance: RetrievalProvenance = {
     corpus_snapshot: snap.hash,
     index_hash: indexHash as string,
-    analyzer: { name: analyzer.id, version: analyzer.version },
-    k1: params.bm25_k1,
-    b: params.bm25_b,
-    chunk_chars: params.chunk_chars,
-    overlap_chars: params.overlap_chars,
-    index_titles: params.index_titles,
+    ...provenanceIndexFields(params, analyzer),
     limits: { ...limits },
     documents: index.stats.documents,
     chunks: index.stats.chunks,

@@ -9,9 +9,10 @@ import { readSnapshot } from "../../src/core/corpus/document.js";
 import type { SnapshotDocuments } from "../../src/core/diff/diff.js";
 import type { ProblemSpec } from "../../src/core/models/spec.js";
 import { liveTools, produceRun } from "../../src/core/pipeline/produce.js";
-import { indexParamsOf, resolveParams } from "../../src/core/plan/planner.js";
+import { resolveParams } from "../../src/core/plan/planner.js";
 import { extractiveReasoner } from "../../src/core/reason/extractive.js";
 import type { Reasoner } from "../../src/core/reason/reasoner.js";
+import { pickIndexParams } from "../../src/core/retrieval/index-params.js";
 import { verifyRun } from "../../src/core/verify/verifier.js";
 import { prepareRetrieval } from "../../src/io/retrieval-backend.js";
 import { DiskStore } from "../../src/io/store.js";
@@ -61,7 +62,7 @@ export async function produceFixture(
     description: question,
     constraints: { ...options.constraints, corpus: corpusDir },
   };
-  const prepared = await prepareRetrieval(store, corpusDir, indexParamsOf(resolveParams(draft, "default")));
+  const prepared = await prepareRetrieval(store, corpusDir, pickIndexParams(resolveParams(draft, "default")));
   const spec = { ...draft, constraints: { ...draft.constraints, corpus: `sha256:${prepared.snapshotHash}` } };
   const produced = produceRun(spec, {
     preset: "default",

@@ -3,7 +3,8 @@ import { resolve } from "node:path";
 import type { Command } from "commander";
 import { InputError } from "../../core/errors.js";
 import { ANALYZERS } from "../../core/models/spec.js";
-import { indexParamsOf, PRESETS } from "../../core/plan/planner.js";
+import { PRESETS } from "../../core/plan/planner.js";
+import { pickIndexParams } from "../../core/retrieval/index-params.js";
 import { atArtifacts, prepareArtifactsDir } from "../../io/artifacts.js";
 import { prepareRetrieval } from "../../io/retrieval-backend.js";
 import { DiskStore } from "../../io/store.js";
@@ -32,11 +33,7 @@ interface IndexOptions {
 }
 
 export function registerIndex(program: Command): void {
-  const d = indexParamsOf({
-    ...(PRESETS.default as NonNullable<(typeof PRESETS)["default"]>),
-    query: "",
-    needs_retrieval: true,
-  });
+  const d = pickIndexParams(PRESETS.default as NonNullable<(typeof PRESETS)["default"]>);
   withCorpusLimits(
     program
       .command("index")
@@ -65,7 +62,8 @@ export function registerIndex(program: Command): void {
     .option("--json", "print the result as JSON")
     .action(
       action(async (path: string, o: IndexOptions) => {
-        if (!(ANALYZERS as readonly string[]).includes(o.analyzer)) {
+        const analyzer = ANALYZERS.find((name) => name === o.analyzer);
+        if (analyzer === undefined) {
           throw new InputError(
             "E_USAGE",
             `unknown analyzer "${o.analyzer}" (known: ${ANALYZERS.join(", ")})`,
@@ -85,7 +83,7 @@ export function registerIndex(program: Command): void {
             store,
             resolve(path),
             {
-              analyzer: o.analyzer as "simple" | "english",
+              analyzer,
               bm25_k1: o.k1,
               bm25_b: o.b,
               chunk_chars: o.chunkChars,

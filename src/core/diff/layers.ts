@@ -8,6 +8,7 @@
 
 import type { RunView } from "../artifact/view.js";
 import { sha256Hex } from "../canonical.js";
+import { INDEX_PARAM_KEYS } from "../retrieval/index-params.js";
 
 export const LAYERS = [
   "producer",
@@ -24,7 +25,7 @@ export const LAYERS = [
 ] as const;
 export type Layer = (typeof LAYERS)[number];
 
-const INDEX_KEYS = ["top_k", "analyzer", "bm25_k1", "bm25_b", "chunk_chars", "overlap_chars", "index_titles"];
+const INDEX_KEYS = ["top_k", ...INDEX_PARAM_KEYS];
 
 function omit(object: Record<string, unknown> | undefined, keys: readonly string[]): Record<string, unknown> {
   return Object.fromEntries(Object.entries(object ?? {}).filter(([k]) => !keys.includes(k)));

@@ -16,7 +16,7 @@ import type { ProblemSpec } from "../models/spec.js";
 import { type RetrievalProvenance, TRACE_VERSION, type Trace, type TraceHeader } from "../models/trace.js";
 import { planFor } from "../plan/planner.js";
 import type { Reasoner } from "../reason/reasoner.js";
-import type { Bm25Index } from "../retrieval/bm25.js";
+import type { Bm25Index } from "../retrieval/bm25-index.js";
 import type { DocumentBytesLookup } from "../retrieval/hits.js";
 import { liveDispatcher } from "./dispatch.js";
 import { type ExecuteOptions, execute, type ToolDispatcher } from "./executor.js";

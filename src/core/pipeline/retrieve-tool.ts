@@ -12,8 +12,9 @@ import { RETRIEVE_TOOL } from "../artifact/names.js";
 import { canonicalJson, sha256Hex } from "../canonical.js";
 import type { ToolDescriptor } from "../models/run.js";
 import type { RetrievalProvenance, RetrievePayload } from "../models/trace.js";
-import type { Bm25Index } from "../retrieval/bm25.js";
+import type { Bm25Index } from "../retrieval/bm25-index.js";
 import { type DocumentBytesLookup, evidenceModeOf, searchHits } from "../retrieval/hits.js";
+import { recordedIndexParams } from "../retrieval/index-params.js";
 import type { ToolHandler } from "./dispatch.js";
 
 /** 2: evidence widened to whole sentences (+ the one before), `chunk`, `title`, `term_stats`. */
@@ -23,15 +24,6 @@ export const RETRIEVE_TOOL_VERSION = "2";
 export function retrieveToolVersion(provenance: RetrievalProvenance): string {
   return provenance.evidence === "sentences" ? RETRIEVE_TOOL_VERSION : "1";
 }
-
-const INDEX_ARG_TO_PROVENANCE = {
-  analyzer: (p: RetrievalProvenance) => p.analyzer.name,
-  bm25_k1: (p: RetrievalProvenance) => p.k1,
-  bm25_b: (p: RetrievalProvenance) => p.b,
-  chunk_chars: (p: RetrievalProvenance) => p.chunk_chars,
-  overlap_chars: (p: RetrievalProvenance) => p.overlap_chars,
-  index_titles: (p: RetrievalProvenance) => p.index_titles,
-} as const;
 
 export function retrieveToolDescriptor(provenance: RetrievalProvenance): ToolDescriptor {
   const { evidence, ...rest } = provenance;
@@ -61,10 +53,10 @@ export function makeRetrieveTool(
     if (typeof topK !== "number" || !Number.isInteger(topK) || topK < 1) {
       throw new Error('argument "top_k" must be a positive integer');
     }
-    for (const [name, recorded] of Object.entries(INDEX_ARG_TO_PROVENANCE)) {
-      if (name in args && args[name] !== recorded(provenance)) {
+    for (const [name, built] of Object.entries(recordedIndexParams(provenance))) {
+      if (name in args && args[name] !== built) {
         throw new Error(
-          `argument "${name}" is ${JSON.stringify(args[name])} but the index was built with ${JSON.stringify(recorded(provenance))}`,
+          `argument "${name}" is ${JSON.stringify(args[name])} but the index was built with ${JSON.stringify(built)}`,
         );
       }
     }

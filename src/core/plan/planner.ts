@@ -8,20 +8,15 @@ import type { Plan, PlanNode, ToolRequest } from "../models/plan.js";
 import { PLAN_VERSION } from "../models/plan.js";
 import type { ProblemSpec } from "../models/spec.js";
 import { DEFAULT_MIN_CONFIDENCE } from "../reason/extractive.js";
+import { type IndexParams, pickIndexParams } from "../retrieval/index-params.js";
 
 /** Every parameter a run uses, after preset defaults and spec constraints are merged. */
-export interface ResolvedParams {
+export interface ResolvedParams extends IndexParams {
   query: string;
   needs_retrieval: boolean;
   top_k: number;
   min_supports_per_claim: number;
   max_citations: number;
-  chunk_chars: number;
-  overlap_chars: number;
-  bm25_k1: number;
-  bm25_b: number;
-  analyzer: "simple" | "english";
-  index_titles: boolean;
   min_confidence: number;
 }
 
@@ -97,18 +92,6 @@ export function resolveParams(spec: ProblemSpec, preset: string): ResolvedParams
   return params;
 }
 
-/** Retrieval parameters that define the index (SPEC: layer "index" wherever recorded). */
-export function indexParamsOf(p: ResolvedParams) {
-  return {
-    analyzer: p.analyzer,
-    bm25_k1: p.bm25_k1,
-    bm25_b: p.bm25_b,
-    chunk_chars: p.chunk_chars,
-    overlap_chars: p.overlap_chars,
-    index_titles: p.index_titles,
-  };
-}
-
 function node(kind: PlanNode["kind"], deps: string[], params: PlanNode["params"], tools: ToolRequest[] = []) {
   return withId("node", { kind, deps, params, tool_requests: tools }) as PlanNode;
 }
@@ -117,9 +100,9 @@ export function planFor(spec: ProblemSpec & { id: string }, preset: string): Pla
   const p = resolveParams(spec, preset);
   const understand = node("understand", [], { question: spec.description, query: p.query });
   const retrieval = p.needs_retrieval
-    ? [{ tool: "retrieve", args: { query: p.query, top_k: p.top_k, ...indexParamsOf(p) } }]
+    ? [{ tool: "retrieve", args: { query: p.query, top_k: p.top_k, ...pickIndexParams(p) } }]
     : [];
-  const gather = node("gather", [understand.id], { top_k: p.top_k, ...indexParamsOf(p) }, retrieval);
+  const gather = node("gather", [understand.id], { top_k: p.top_k, ...pickIndexParams(p) }, retrieval);
   const derive = node("derive", [gather.id], {
     reasoner: "extractive",
     min_supports_per_claim: p.min_supports_per_claim,

@@ -4,7 +4,9 @@
  * an index is most of a verification's cost when one process verifies many runs.
  */
 import type { RetrievalProvenance } from "../models/trace.js";
-import { type Bm25Index, deserializeIndex } from "../retrieval/bm25.js";
+import { deserializeIndex } from "../retrieval/bm25-format.js";
+import type { Bm25Index } from "../retrieval/bm25-index.js";
+import { fromBm25Params, recordedIndexParams, sameIndexParams } from "../retrieval/index-params.js";
 
 const loadedIndexes = new WeakMap<Uint8Array, Bm25Index>();
 
@@ -20,14 +22,8 @@ export function loadIndex(bytes: Uint8Array): Bm25Index {
 
 /** The index was built with the recorded parameters over the recorded corpus size. */
 export function indexAgrees(index: Bm25Index, p: RetrievalProvenance): boolean {
-  const built = index.params;
   return (
-    built.k1 === p.k1 &&
-    built.b === p.b &&
-    built.chunkChars === p.chunk_chars &&
-    built.overlapChars === p.overlap_chars &&
-    built.analyzer === p.analyzer.name &&
-    built.titles === p.index_titles &&
+    sameIndexParams(fromBm25Params(index.params), recordedIndexParams(p)) &&
     index.arrays.analyzer.version === p.analyzer.version &&
     index.stats.documents === p.documents &&
     index.stats.chunks === p.chunks

@@ -11,9 +11,10 @@ import type { Trace } from "../../../src/core/models/trace.js";
 import { frozenDispatcher } from "../../../src/core/pipeline/dispatch.js";
 import type { ToolDispatcher } from "../../../src/core/pipeline/executor.js";
 import { liveTools, type RetrievalBackend, traceRun } from "../../../src/core/pipeline/produce.js";
-import { indexParamsOf, resolveParams } from "../../../src/core/plan/planner.js";
+import { resolveParams } from "../../../src/core/plan/planner.js";
 import { extractiveReasoner } from "../../../src/core/reason/extractive.js";
 import { firstDivergence } from "../../../src/core/replay/divergence.js";
+import { pickIndexParams } from "../../../src/core/retrieval/index-params.js";
 import { prepareRetrieval } from "../../../src/io/retrieval-backend.js";
 import { DiskStore } from "../../../src/io/store.js";
 import { PRODUCER } from "../../../src/version.js";
@@ -36,7 +37,7 @@ beforeAll(async () => {
   const prepared = await prepareRetrieval(
     new DiskStore(tempDir()),
     corpus,
-    indexParamsOf(resolveParams(spec, "default")),
+    pickIndexParams(resolveParams(spec, "default")),
   );
   backend = prepared.backend;
   snapshot = prepared.snapshotHash;

@@ -10,7 +10,8 @@ import type { RunView } from "../../artifact/view.js";
 import { canonicalJson, sha256Hex } from "../../canonical.js";
 import { CanonError } from "../../errors.js";
 import type { RetrievePayload } from "../../models/trace.js";
-import type { Bm25Index } from "../../retrieval/bm25.js";
+import type { Bm25Index } from "../../retrieval/bm25-index.js";
+import { recordedIndexParams } from "../../retrieval/index-params.js";
 import type { Check } from "../check.js";
 import { type Finding, finding } from "../findings.js";
 import { indexAgrees, loadIndex } from "../pinned-index.js";
@@ -31,15 +32,7 @@ function recordFindings(view: RunView, payload: RetrievePayload): Finding[] {
   if (view.spec !== null && pinned !== `sha256:${p.corpus_snapshot}`)
     findings.push(finding("SPEC_CORPUS", { recorded: String(pinned), snapshot: p.corpus_snapshot }));
   const gather = view.plan?.nodes.find((n) => n.kind === "gather");
-  const recorded = {
-    top_k: payload.top_k,
-    analyzer: p.analyzer.name,
-    bm25_k1: p.k1,
-    bm25_b: p.b,
-    chunk_chars: p.chunk_chars,
-    overlap_chars: p.overlap_chars,
-    index_titles: p.index_titles,
-  };
+  const recorded = { top_k: payload.top_k, ...recordedIndexParams(p) };
   for (const [param, value] of Object.entries(recorded))
     if (gather && gather.params[param] !== value)
       findings.push(

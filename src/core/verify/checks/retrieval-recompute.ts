@@ -9,7 +9,7 @@ import { canonicalJson } from "../../canonical.js";
 import { findDocuments } from "../../corpus/document.js";
 import { CanonError } from "../../errors.js";
 import type { RetrievalHit, RetrievePayload } from "../../models/trace.js";
-import type { Bm25Index } from "../../retrieval/bm25.js";
+import type { Bm25Index } from "../../retrieval/bm25-index.js";
 import { evidenceModeOf, searchHits } from "../../retrieval/hits.js";
 import type { Check } from "../check.js";
 import { type Finding, finding } from "../findings.js";

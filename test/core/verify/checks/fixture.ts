@@ -22,10 +22,16 @@ import type {
   TraceEvent,
 } from "../../../../src/core/models/trace.js";
 import { liveTools, produceRun } from "../../../../src/core/pipeline/produce.js";
-import { indexParamsOf, resolveParams } from "../../../../src/core/plan/planner.js";
+import { resolveParams } from "../../../../src/core/plan/planner.js";
 import { extractiveReasoner } from "../../../../src/core/reason/extractive.js";
 import { getAnalyzer } from "../../../../src/core/retrieval/analyzer.js";
-import { buildIndex, serializeIndex } from "../../../../src/core/retrieval/bm25.js";
+import { buildIndex } from "../../../../src/core/retrieval/bm25-build.js";
+import { serializeIndex } from "../../../../src/core/retrieval/bm25-format.js";
+import {
+  pickIndexParams,
+  provenanceIndexFields,
+  toBm25Params,
+} from "../../../../src/core/retrieval/index-params.js";
 import type { CheckContext, CheckOutcome, StoreReader } from "../../../../src/core/verify/check.js";
 import type { FindingCode } from "../../../../src/core/verify/findings.js";
 import { verifyRun } from "../../../../src/core/verify/verifier.js";
@@ -99,7 +105,7 @@ export interface Fixture {
 
 /** Snapshot, index and provenance built in memory, as prepareRetrieval builds them on disk. */
 function prepare(store: MemoryStore, spec: ProblemSpec) {
-  const params = indexParamsOf(resolveParams(spec, "default"));
+  const params = pickIndexParams(resolveParams(spec, "default"));
   const snapshotHash = store.put(Buffer.from(CORPUS.map(snapshotLine).join(""), "utf8"));
   const index = buildIndex(
     CORPUS.map((d) =>
@@ -107,26 +113,14 @@ function prepare(store: MemoryStore, spec: ProblemSpec) {
         ? { docId: d.doc_id, text: d.text }
         : { docId: d.doc_id, text: d.text, title: d.title },
     ),
-    {
-      k1: params.bm25_k1,
-      b: params.bm25_b,
-      chunkChars: params.chunk_chars,
-      overlapChars: params.overlap_chars,
-      analyzer: params.analyzer,
-      titles: params.index_titles,
-    },
+    toBm25Params(params),
   );
   const indexHash = store.put(serializeIndex(index));
   const analyzer = getAnalyzer(params.analyzer);
   const provenance: RetrievalProvenance = {
     corpus_snapshot: snapshotHash,
     index_hash: indexHash,
-    analyzer: { name: analyzer.id, version: analyzer.version },
-    k1: params.bm25_k1,
-    b: params.bm25_b,
-    chunk_chars: params.chunk_chars,
-    overlap_chars: params.overlap_chars,
-    index_titles: params.index_titles,
+    ...provenanceIndexFields(params, analyzer),
     limits: { ...DEFAULT_LIMITS },
     documents: index.stats.documents,
     chunks: index.stats.chunks,

@@ -1,0 +1,240 @@
+/**
+ * The binary format of a Bm25Index. Layout: magic (8 bytes), format version (u32 LE), header
+ * length (u32 LE), a JSON header (params, stats, analyzer, section sizes, terms, doc ids), then
+ * each typed array, 8-byte aligned so it can be viewed in place on load. Typed arrays are
+ * little-endian, which every platform Node supports in practice; the header records it.
+ *
+ * Index bytes come from the store, which re-hashes them, but a store can be shared or copied:
+ * reading treats them as hostile and checks every count and offset search relies on, so a
+ * damaged index is a CorruptIndexError, never a RangeError or a silently wrong ranking.
+ */
+import { z } from "zod";
+import { CanonError } from "../errors.js";
+import { Bm25Index, compareStrings, type IndexArrays } from "./bm25-index.js";
+
+/** Bump when the bytes change meaning; the version is part of every index cache key. */
+export const INDEX_FORMAT_VERSION = 1;
+
+export class CorruptIndexError extends CanonError {
+  constructor(message: string) {
+    super("E_INDEX_CORRUPT", `index is corrupt: ${message}`, { exitCode: 1 });
+  }
+}
+
+const MAGIC = Buffer.from("CRBM25\0\0", "latin1");
+/** Magic, version and header length. */
+const PREFIX_BYTES = 16;
+
+const SECTION_NAMES = [
+  "termOffsets",
+  "postChunk",
+  "postImpact",
+  "chunkDoc",
+  "chunkStart",
+  "chunkEnd",
+  "chunkIds",
+] as const;
+type SectionName = (typeof SECTION_NAMES)[number];
+
+function sectionsOf(a: IndexArrays): Array<[SectionName, Uint8Array]> {
+  const view = (x: ArrayBufferView) => new Uint8Array(x.buffer, x.byteOffset, x.byteLength);
+  return [
+    ["termOffsets", view(a.termOffsets)],
+    ["postChunk", view(a.postChunk)],
+    ["postImpact", view(a.postImpact)],
+    ["chunkDoc", view(a.chunkDoc)],
+    ["chunkStart", view(a.chunkStart)],
+    ["chunkEnd", view(a.chunkEnd)],
+    ["chunkIds", a.chunkIds],
+  ];
+}
+
+const pad8 = (n: number) => (8 - (n % 8)) % 8;
+
+export function serializeIndex(index: Bm25Index): Uint8Array {
+  const a = index.arrays;
+  const sections = sectionsOf(a);
+  const header = Buffer.from(
+    JSON.stringify({
+      format: INDEX_FORMAT_VERSION,
+      endianness: "LE",
+      params: a.params,
+      stats: a.stats,
+      analyzer: a.analyzer,
+      sections: sections.map(([name, bytes]) => [name, bytes.byteLength]),
+      terms: a.terms.join("\n"),
+      docIds: a.docIds,
+    }),
+    "utf8",
+  );
+  const prefix = PREFIX_BYTES + header.length;
+  let total = prefix + pad8(prefix);
+  for (const [, bytes] of sections) total += bytes.byteLength + pad8(bytes.byteLength);
+  const out = new Uint8Array(total);
+  const dv = new DataView(out.buffer);
+  out.set(MAGIC, 0);
+  dv.setUint32(8, INDEX_FORMAT_VERSION, true);
+  dv.setUint32(12, header.length, true);
+  out.set(header, PREFIX_BYTES);
+  let at = prefix + pad8(prefix);
+  for (const [, bytes] of sections) {
+    out.set(bytes, at);
+    at += bytes.byteLength + pad8(bytes.byteLength);
+  }
+  return out;
+}
+
+const Count = z.int().min(0);
+const Header = z.strictObject({
+  format: z.literal(INDEX_FORMAT_VERSION),
+  endianness: z.literal("LE"),
+  params: z
+    .strictObject({
+      // z.number() is finite: NaN or Infinity would turn every score into NaN.
+      k1: z.number(),
+      b: z.number(),
+      chunkChars: z.int().min(1),
+      overlapChars: Count,
+      analyzer: z.enum(["simple", "english"]),
+      titles: z.boolean(),
+    })
+    .refine((p) => p.overlapChars < p.chunkChars, "overlapChars is not below chunkChars"),
+  stats: z.strictObject({
+    documents: Count,
+    chunks: Count,
+    terms: Count,
+    postings: Count,
+    avgChunkLen: z.number().min(0),
+    textBytes: Count,
+  }),
+  analyzer: z.strictObject({ id: z.string(), version: z.string() }),
+  sections: z
+    .array(z.tuple([z.string(), Count]))
+    .refine((s) => s.length === SECTION_NAMES.length && s.every(([name], i) => name === SECTION_NAMES[i]), {
+      message: `sections are not ${SECTION_NAMES.join(", ")}`,
+    }),
+  terms: z.string(),
+  docIds: z.array(z.string()),
+});
+type Header = z.infer<typeof Header>;
+
+const utf8 = new TextDecoder("utf-8", { fatal: true });
+
+/** The fixed prefix and the JSON header; returns the header and where the sections begin. */
+function readHeader(bytes: Uint8Array): { header: Header; sectionsAt: number } {
+  if (bytes.byteLength < PREFIX_BYTES || !Buffer.from(bytes.subarray(0, 8)).equals(MAGIC))
+    throw new CorruptIndexError("bad magic number");
+  const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const version = dv.getUint32(8, true);
+  if (version !== INDEX_FORMAT_VERSION)
+    throw new CorruptIndexError(
+      `format version ${version}, but this build reads version ${INDEX_FORMAT_VERSION} only: rebuild the index`,
+    );
+  const headerLength = dv.getUint32(12, true);
+  if (PREFIX_BYTES + headerLength > bytes.byteLength) throw new CorruptIndexError("truncated header");
+  let json: unknown;
+  try {
+    json = JSON.parse(utf8.decode(bytes.subarray(PREFIX_BYTES, PREFIX_BYTES + headerLength)));
+  } catch {
+    throw new CorruptIndexError("unreadable header");
+  }
+  const parsed = Header.safeParse(json);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    throw new CorruptIndexError(`bad header field ${issue?.path.join(".") || "(root)"}: ${issue?.message}`);
+  }
+  const prefix = PREFIX_BYTES + headerLength;
+  return { header: parsed.data, sectionsAt: prefix + pad8(prefix) };
+}
+
+/** Views each declared section in place; the declared lengths must cover the bytes exactly. */
+function readSections(
+  bytes: Uint8Array,
+  header: Header,
+  sectionsAt: number,
+): Record<SectionName, Uint8Array> {
+  let end = sectionsAt;
+  for (const [, length] of header.sections) end += length + pad8(length);
+  if (end !== bytes.byteLength)
+    throw new CorruptIndexError(`sections declare ${end} bytes in all, the index has ${bytes.byteLength}`);
+  const found = {} as Record<SectionName, Uint8Array>;
+  let at = sectionsAt;
+  header.sections.forEach(([, length], i) => {
+    found[SECTION_NAMES[i] as SectionName] = bytes.subarray(at, at + length);
+    at += length + pad8(length);
+  });
+  return found;
+}
+
+function viewU32(name: SectionName, s: Uint8Array): Uint32Array {
+  if (s.byteLength % 4 !== 0) throw new CorruptIndexError(`section ${name} is not a whole number of u32`);
+  return new Uint32Array(s.buffer, s.byteOffset, s.byteLength / 4);
+}
+
+function viewF32(name: SectionName, s: Uint8Array): Float32Array {
+  if (s.byteLength % 4 !== 0) throw new CorruptIndexError(`section ${name} is not a whole number of f32`);
+  return new Float32Array(s.buffer, s.byteOffset, s.byteLength / 4);
+}
+
+/** Every count agrees with its array, and every offset and id search follows stays in bounds. */
+function checkConsistency(a: IndexArrays): void {
+  const { chunks, documents, postings, terms } = a.stats;
+  const fail = (what: string) => {
+    throw new CorruptIndexError(what);
+  };
+  if (a.terms.length !== terms) fail(`${a.terms.length} terms, the header says ${terms}`);
+  if (a.docIds.length !== documents) fail(`${a.docIds.length} doc ids, the header says ${documents}`);
+  if (a.termOffsets.length !== terms + 1) fail("termOffsets does not hold one offset per term plus one");
+  if (a.postChunk.length !== postings || a.postImpact.length !== postings)
+    fail(`postings sections disagree with the header's ${postings} postings`);
+  if (a.chunkDoc.length !== chunks || a.chunkStart.length !== chunks || a.chunkEnd.length !== chunks)
+    fail(`chunk sections disagree with the header's ${chunks} chunks`);
+  if (a.chunkIds.length !== chunks * 32) fail("chunkIds does not hold 32 bytes per chunk");
+  // Sorted and unique: a term's id is its position, and search looks terms up by value.
+  for (let t = 1; t < a.terms.length; t++)
+    if (compareStrings(a.terms[t - 1] as string, a.terms[t] as string) >= 0)
+      fail("terms are not sorted and unique");
+  if (new Set(a.docIds).size !== a.docIds.length) fail("duplicate doc ids");
+  if (a.termOffsets[0] !== 0 || a.termOffsets[terms] !== postings)
+    fail("termOffsets do not span the postings");
+  for (let t = 0; t < terms; t++) {
+    const start = a.termOffsets[t] as number;
+    const end = a.termOffsets[t + 1] as number;
+    if (end < start) fail("termOffsets are not monotone");
+    // A term's postings name distinct chunks in increasing order, each a real chunk.
+    let previous = -1;
+    for (let p = start; p < end; p++) {
+      const c = a.postChunk[p] as number;
+      if (c <= previous || c >= chunks) fail(`posting ${p} names chunk ${c}`);
+      previous = c;
+      if (!Number.isFinite(a.postImpact[p] as number)) fail(`posting ${p} has impact ${a.postImpact[p]}`);
+    }
+  }
+  for (let c = 0; c < chunks; c++) {
+    if ((a.chunkDoc[c] as number) >= documents) fail(`chunk ${c} names document ${a.chunkDoc[c]}`);
+    if ((a.chunkStart[c] as number) > (a.chunkEnd[c] as number)) fail(`chunk ${c} ends before it starts`);
+  }
+}
+
+export function deserializeIndex(input: Uint8Array): Bm25Index {
+  // Typed-array views need aligned offsets; a pooled Buffer may not be, so copy only then.
+  const bytes = input.byteOffset % 8 === 0 ? input : input.slice();
+  const { header, sectionsAt } = readHeader(bytes);
+  const s = readSections(bytes, header, sectionsAt);
+  const arrays: IndexArrays = {
+    params: header.params,
+    stats: header.stats,
+    analyzer: header.analyzer,
+    terms: header.terms === "" ? [] : header.terms.split("\n"),
+    docIds: header.docIds,
+    termOffsets: viewU32("termOffsets", s.termOffsets),
+    postChunk: viewU32("postChunk", s.postChunk),
+    postImpact: viewF32("postImpact", s.postImpact),
+    chunkDoc: viewU32("chunkDoc", s.chunkDoc),
+    chunkStart: viewU32("chunkStart", s.chunkStart),
+    chunkEnd: viewU32("chunkEnd", s.chunkEnd),
+    chunkIds: s.chunkIds,
+  };
+  checkConsistency(arrays);
+  return new Bm25Index(arrays);
+}

@@ -1,0 +1,193 @@
+import { describe, expect, it } from "vitest";
+import { buildIndex } from "../../../src/core/retrieval/bm25-build.js";
+import {
+  CorruptIndexError,
+  deserializeIndex,
+  INDEX_FORMAT_VERSION,
+  serializeIndex,
+} from "../../../src/core/retrieval/bm25-format.js";
+import type { Bm25Params } from "../../../src/core/retrieval/bm25-index.js";
+
+// Small chunks, so every section holds several values.
+const PARAMS: Bm25Params = {
+  k1: 1.2,
+  b: 0.75,
+  chunkChars: 40,
+  overlapChars: 10,
+  analyzer: "english",
+  titles: true,
+};
+const DOCS = [
+  {
+    docId: "a",
+    title: "Tides",
+    text: "The moon pulls the oceans. Tides rise and fall twice a day on most coasts.",
+  },
+  {
+    docId: "b",
+    text: "A trick in contract bridge is won by the highest card of the suit led, or by a trump.",
+  },
+  {
+    docId: "c",
+    title: "Bridges",
+    text: "Suspension bridges hang their deck from cables slung between towers.",
+  },
+];
+const BYTES = serializeIndex(buildIndex(DOCS, PARAMS));
+const HEADER_LENGTH = new DataView(BYTES.buffer, BYTES.byteOffset).getUint32(12, true);
+const pad8 = (n: number) => (8 - (n % 8)) % 8;
+
+/** The error deserializeIndex throws for these bytes; fails the test when it throws nothing. */
+function readError(bytes: Uint8Array): unknown {
+  try {
+    deserializeIndex(bytes);
+  } catch (error) {
+    return error;
+  }
+  throw new Error("deserializeIndex accepted the bytes");
+}
+
+function expectCorrupt(bytes: Uint8Array): CorruptIndexError {
+  const error = readError(bytes);
+  expect(error).toBeInstanceOf(CorruptIndexError);
+  expect(error).toMatchObject({ code: "E_INDEX_CORRUPT", exitCode: 1 });
+  return error as CorruptIndexError;
+}
+
+/** The JSON header as a test edits it. */
+interface RawHeader {
+  params: Record<string, unknown>;
+  stats: { chunks: number; documents: number; postings: number; terms: number };
+  sections: Array<[string, number]>;
+  terms: string;
+  docIds: string[];
+  [field: string]: unknown;
+}
+
+/** BYTES with the JSON header rewritten by `edit` (prefix and alignment recomputed). */
+function withHeader(edit: (header: RawHeader) => void): Uint8Array {
+  const header = JSON.parse(Buffer.from(BYTES.subarray(16, 16 + HEADER_LENGTH)).toString("utf8"));
+  edit(header);
+  const json = Buffer.from(JSON.stringify(header), "utf8");
+  const sections = BYTES.subarray(16 + HEADER_LENGTH + pad8(16 + HEADER_LENGTH));
+  const prefix = Buffer.alloc(16);
+  Buffer.from(BYTES.subarray(0, 8)).copy(prefix);
+  prefix.writeUInt32LE(INDEX_FORMAT_VERSION, 8);
+  prefix.writeUInt32LE(json.length, 12);
+  return new Uint8Array(
+    Buffer.concat([prefix, json, Buffer.alloc(pad8(16 + json.length)), Buffer.from(sections)]),
+  );
+}
+
+/** Byte offset of a section's data inside BYTES. */
+function sectionOffset(name: string): number {
+  const header = JSON.parse(Buffer.from(BYTES.subarray(16, 16 + HEADER_LENGTH)).toString("utf8"));
+  let at = 16 + HEADER_LENGTH + pad8(16 + HEADER_LENGTH);
+  for (const [section, length] of header.sections as Array<[string, number]>) {
+    if (section === name) return at;
+    at += length + pad8(length);
+  }
+  throw new Error(`no section ${name}`);
+}
+
+function withU32(name: string, position: number, value: number): Uint8Array {
+  const bytes = Uint8Array.from(BYTES);
+  new DataView(bytes.buffer).setUint32(sectionOffset(name) + position * 4, value, true);
+  return bytes;
+}
+
+describe("reading an index validates it", () => {
+  it("reads what it wrote, from aligned and unaligned memory", () => {
+    const expected = buildIndex(DOCS, PARAMS).search("tides moon", 3);
+    expect(expected.length).toBeGreaterThan(0);
+    const unaligned = new Uint8Array(BYTES.length + 1).fill(7);
+    unaligned.set(BYTES, 1);
+    for (const bytes of [BYTES, unaligned.subarray(1)])
+      expect(deserializeIndex(bytes).search("tides moon", 3)).toEqual(expected);
+  });
+
+  it("refuses every truncation with E_INDEX_CORRUPT", () => {
+    for (let length = 0; length < BYTES.length; length++) expectCorrupt(BYTES.subarray(0, length));
+  });
+
+  it("refuses trailing bytes", () => {
+    expectCorrupt(new Uint8Array(Buffer.concat([BYTES, Buffer.alloc(8)])));
+  });
+
+  it("refuses every single-bit flip of the magic, the version and the header length", () => {
+    for (let i = 0; i < 16; i++)
+      for (let bit = 0; bit < 8; bit++)
+        expectCorrupt(Uint8Array.from(BYTES, (b, j) => (j === i ? b ^ (1 << bit) : b)));
+  });
+
+  it("turns every single-bit flip of the JSON header into E_INDEX_CORRUPT or a sound index, never another error", () => {
+    for (let i = 16; i < 16 + HEADER_LENGTH; i++)
+      for (let bit = 0; bit < 8; bit++) {
+        const flipped = Uint8Array.from(BYTES, (b, j) => (j === i ? b ^ (1 << bit) : b));
+        let index: ReturnType<typeof deserializeIndex>;
+        try {
+          index = deserializeIndex(flipped);
+        } catch (error) {
+          expect(error).toBeInstanceOf(CorruptIndexError);
+          continue;
+        }
+        // A flip inside a doc id, a term or a param digit can still be a well-formed index.
+        expect(() => index.search("tides moon bridge trick", 10)).not.toThrow();
+      }
+  });
+
+  it("refuses another format version, naming the version found and the one supported", () => {
+    const other = Uint8Array.from(BYTES);
+    new DataView(other.buffer).setUint32(8, INDEX_FORMAT_VERSION + 1, true);
+    expect(expectCorrupt(other).message).toBe(
+      `index is corrupt: format version ${INDEX_FORMAT_VERSION + 1}, but this build reads version ${INDEX_FORMAT_VERSION} only: rebuild the index`,
+    );
+    expectCorrupt(
+      withHeader((h) => {
+        h.format = INDEX_FORMAT_VERSION + 1;
+      }),
+    );
+  });
+
+  it("refuses header fields out of range: params, counts, sections", () => {
+    const edits: Array<(h: RawHeader) => void> = [
+      (h) => (h.params.k1 = "1.2"),
+      (h) => (h.params.b = null),
+      (h) => (h.params.chunkChars = 0),
+      (h) => (h.params.overlapChars = h.params.chunkChars),
+      (h) => (h.params.analyzer = "klingon"),
+      (h) => (h.stats.chunks = -1),
+      (h) => (h.stats.postings = 1.5),
+      (h) => (h.stats.chunks += 1),
+      (h) => (h.stats.postings -= 1),
+      (h) => (h.stats.documents += 1),
+      (h) => (h.stats.terms += 1),
+      (h) => (h.endianness = "BE"),
+      (h) => h.sections.reverse(),
+      (h) => h.sections.pop(),
+      (h) => ((h.sections[0] as [string, number])[1] += 4),
+      (h) => ((h.sections[1] as [string, number])[1] -= 4),
+      (h) => (h.terms = h.terms.split("\n").reverse().join("\n")),
+      (h) => (h.docIds = ["a", "a", "c"]),
+      (h) => h.docIds.pop(),
+      (h) => delete h.analyzer,
+    ];
+    for (const edit of edits) expectCorrupt(withHeader(edit));
+    // The helper itself leaves a readable index.
+    expect(deserializeIndex(withHeader(() => {})).stats).toEqual(deserializeIndex(BYTES).stats);
+  });
+
+  it("refuses postings offsets and ids that leave their bounds", () => {
+    const index = deserializeIndex(BYTES);
+    const { chunks, documents, postings, terms } = index.stats;
+    expectCorrupt(withU32("termOffsets", 0, 1));
+    expectCorrupt(withU32("termOffsets", terms, postings + 1));
+    expectCorrupt(withU32("termOffsets", 1, postings)); // not monotone
+    expectCorrupt(withU32("postChunk", 0, chunks));
+    expectCorrupt(withU32("chunkDoc", 0, documents));
+    expectCorrupt(withU32("chunkStart", 0, 0xffffffff));
+    const nan = Uint8Array.from(BYTES);
+    new DataView(nan.buffer).setFloat32(sectionOffset("postImpact"), Number.NaN, true);
+    expectCorrupt(nan);
+  });
+});
