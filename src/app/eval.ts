@@ -3,9 +3,11 @@
  * computed from the suite's judgments. Cases may run in worker threads; results are ordered
  * by case and contain nothing time-dependent, so any worker count gives identical cases.jsonl.
  */
+
 import { performance } from "node:perf_hooks";
 import { Worker } from "node:worker_threads";
 import { canonicalJson } from "../core/canonical.js";
+import { parseCorpusRef, snapshotRef } from "../core/corpus/corpus-ref.js";
 import { CanonError, type ErrorCode, type ErrorLocation, InputError } from "../core/errors.js";
 import {
   answerHit,
@@ -99,7 +101,7 @@ export class EvalRetrievals {
     const key = canonicalJson(params);
     let prepared = this.byParams.get(key);
     if (prepared === undefined) {
-      const corpus = this.snapshot === null ? this.input.corpus : `sha256:${this.snapshot}`;
+      const corpus = this.snapshot === null ? parseCorpusRef(this.input.corpus) : snapshotRef(this.snapshot);
       // Only the first index (built before the cases start) may show progress: a later one
       // would take over the cases' progress bar.
       const progress = this.byParams.size === 0 ? this.options.progress : undefined;

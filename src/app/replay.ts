@@ -8,6 +8,7 @@
 import { RUN_FILES, traceFile } from "../core/artifact/files.js";
 import { RETRIEVE_TOOL } from "../core/artifact/names.js";
 import { sha256Hex } from "../core/canonical.js";
+import { snapshotRef } from "../core/corpus/corpus-ref.js";
 import { CanonError, InputError } from "../core/errors.js";
 import { RetrievalProvenance } from "../core/models/trace.js";
 import { frozenDispatcher } from "../core/pipeline/dispatch.js";
@@ -61,7 +62,7 @@ export async function replayRun(
   if (mode === "live" && provenance !== null) {
     const prepared = await prepareRetrieval(
       new DiskStore(storeRoot),
-      `sha256:${provenance.corpus_snapshot}`,
+      snapshotRef(provenance.corpus_snapshot),
       indexParamsFromProvenance(provenance),
       provenance.limits,
     );

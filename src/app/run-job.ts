@@ -3,7 +3,9 @@
  * produce the run in memory, verify it, and write it atomically. Shared by `run`, `eval`
  * and the HTTP server so they cannot drift apart.
  */
+
 import { performance } from "node:perf_hooks";
+import { corpusRefString, parseCorpusRef, snapshotRef } from "../core/corpus/corpus-ref.js";
 import { InputError } from "../core/errors.js";
 import type { ProblemSpec } from "../core/models/spec.js";
 import { liveTools, type ProducedRun, produceRun } from "../core/pipeline/produce.js";
@@ -14,12 +16,7 @@ import { verifyRun } from "../core/verify/verifier.js";
 import { atArtifacts, prepareArtifactsDir } from "../io/artifacts.js";
 import type { CorpusLimits } from "../io/corpus-reader.js";
 import { DEFAULT_LIMITS } from "../io/corpus-reader.js";
-import {
-  type PreparedRetrieval,
-  type Progress,
-  prepareRetrieval,
-  SNAPSHOT_REF,
-} from "../io/retrieval-backend.js";
+import { type PreparedRetrieval, type Progress, prepareRetrieval } from "../io/retrieval-backend.js";
 import { writeRun } from "../io/run-writer.js";
 import { DiskStore } from "../io/store.js";
 import { PRODUCER } from "../version.js";
@@ -65,13 +62,15 @@ async function runJobIn(options: RunJobOptions, started: number): Promise<RunJob
   let spec = options.spec;
   let retrieval = null;
   if (params.needs_retrieval) {
-    const corpus = spec.constraints.corpus;
-    if (corpus === undefined)
+    if (spec.constraints.corpus === undefined)
       throw new InputError("E_USAGE", "a corpus is required (--corpus PATH)", { field: "corpus" });
+    const corpus = parseCorpusRef(spec.constraints.corpus);
     // A backend handed in (eval) is used only for the snapshot it was built from; the retrieve
     // tool itself refuses index parameters that disagree with it.
     const prepared =
-      options.prepared !== undefined && options.prepared.snapshotHash === SNAPSHOT_REF.exec(corpus)?.[1]
+      options.prepared !== undefined &&
+      corpus.kind === "snapshot" &&
+      options.prepared.snapshotHash === corpus.hash
         ? options.prepared
         : await prepareRetrieval(
             store,
@@ -82,8 +81,14 @@ async function runJobIn(options: RunJobOptions, started: number): Promise<RunJob
           );
     retrieval = prepared.backend;
     // Pin the spec to the snapshot, not the path: the run id must not depend on where the corpus lives.
-    spec = { ...spec, constraints: { ...spec.constraints, corpus: `sha256:${prepared.snapshotHash}` } };
-  } else if (spec.constraints.corpus !== undefined && !SNAPSHOT_REF.test(spec.constraints.corpus)) {
+    spec = {
+      ...spec,
+      constraints: { ...spec.constraints, corpus: corpusRefString(snapshotRef(prepared.snapshotHash)) },
+    };
+  } else if (
+    spec.constraints.corpus !== undefined &&
+    parseCorpusRef(spec.constraints.corpus).kind === "path"
+  ) {
     throw new InputError("E_SPEC_INVALID", "a corpus is given but needs_retrieval is false", {
       field: "constraints.needs_retrieval",
     });

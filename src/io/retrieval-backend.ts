@@ -8,6 +8,7 @@ import { createHash } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { canonicalJson, sha256Hex } from "../core/canonical.js";
+import { type CorpusRef, corpusRefString } from "../core/corpus/corpus-ref.js";
 import { type CorpusDocument, findDocuments, readSnapshot, snapshotLine } from "../core/corpus/document.js";
 import { CanonError, InputError } from "../core/errors.js";
 import type { RetrievalProvenance } from "../core/models/trace.js";
@@ -31,8 +32,6 @@ export interface Progress {
   update(done: number): void;
   stop(): void;
 }
-
-export const SNAPSHOT_REF = /^sha256:([0-9a-f]{64})$/;
 
 export interface ResolvedSnapshot {
   hash: string;
@@ -129,15 +128,16 @@ export interface PreparedRetrieval {
 
 export async function prepareRetrieval(
   store: DiskStore,
-  corpus: string,
+  corpus: CorpusRef,
   params: IndexParams,
   limits: CorpusLimits = DEFAULT_LIMITS,
   progress?: Progress,
 ): Promise<PreparedRetrieval> {
-  const pinned = SNAPSHOT_REF.exec(corpus);
-  const snap: ResolvedSnapshot = pinned?.[1]
-    ? { hash: pinned[1], documents: null }
-    : await snapshotCorpus(store, corpus, limits);
+  const pinned = corpus.kind === "snapshot";
+  const snap: ResolvedSnapshot =
+    corpus.kind === "snapshot"
+      ? { hash: corpus.hash, documents: null }
+      : await snapshotCorpus(store, corpus.path, limits);
   const analyzer = getAnalyzer(params.analyzer);
   const indexOf = {
     snapshot: snap.hash,
@@ -157,7 +157,7 @@ export async function prepareRetrieval(
     new InputError(
       "E_CORPUS_LIMIT",
       `${chunks} chunks exceed the limit of ${limits.max_chunks} (raise --max-chunks)`,
-      { file: corpus },
+      { file: corpusRefString(corpus) },
     );
   // Followed only when its record names this snapshot, these parameters and this format.
   let indexHash = store.readCheckedRef(indexRef, indexOf);

@@ -2,9 +2,11 @@
  * The runbook "When an answer changes", followed on real drift: each scenario changes one
  * thing, and `diff` must name exactly that layer first (issue 4).
  */
+
 import { appendFileSync, cpSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
+import { parseCorpusRef } from "../../src/core/corpus/corpus-ref.js";
 import { liveTools, produceRun } from "../../src/core/pipeline/produce.js";
 import { extractiveReasoner } from "../../src/core/reason/extractive.js";
 import { verifyRun } from "../../src/core/verify/verifier.js";
@@ -91,7 +93,7 @@ describe("diff names the layer that changed", () => {
 
   it("the reasoner's version changed -> reasoner", async () => {
     const store = new DiskStore(root);
-    const prepared = await prepareRetrieval(store, corpus, {
+    const prepared = await prepareRetrieval(store, parseCorpusRef(corpus), {
       analyzer: "english",
       bm25_k1: 1.2,
       bm25_b: 0.75,

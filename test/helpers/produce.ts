@@ -5,6 +5,7 @@
 
 import type { RunFiles } from "../../src/core/artifact/files.js";
 import { type RunView, toRunView } from "../../src/core/artifact/view.js";
+import { parseCorpusRef } from "../../src/core/corpus/corpus-ref.js";
 import { readSnapshot } from "../../src/core/corpus/document.js";
 import type { SnapshotDocuments } from "../../src/core/diff/diff.js";
 import type { ProblemSpec } from "../../src/core/models/spec.js";
@@ -62,7 +63,11 @@ export async function produceFixture(
     description: question,
     constraints: { ...options.constraints, corpus: corpusDir },
   };
-  const prepared = await prepareRetrieval(store, corpusDir, pickIndexParams(resolveParams(draft, "default")));
+  const prepared = await prepareRetrieval(
+    store,
+    parseCorpusRef(corpusDir),
+    pickIndexParams(resolveParams(draft, "default")),
+  );
   const spec = { ...draft, constraints: { ...draft.constraints, corpus: `sha256:${prepared.snapshotHash}` } };
   const produced = produceRun(spec, {
     preset: "default",

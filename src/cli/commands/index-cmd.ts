@@ -1,6 +1,8 @@
 /** `canon-reason index`: snapshot a corpus and build its BM25 index into the store, once. */
+
 import { resolve } from "node:path";
 import type { Command } from "commander";
+import { parseCorpusRef } from "../../core/corpus/corpus-ref.js";
 import { InputError } from "../../core/errors.js";
 import { ANALYZERS } from "../../core/models/spec.js";
 import { PRESETS } from "../../core/plan/planner.js";
@@ -81,7 +83,7 @@ export function registerIndex(program: Command): void {
         const prepared = await atArtifacts(root, () =>
           prepareRetrieval(
             store,
-            resolve(path),
+            parseCorpusRef(resolve(path)),
             {
               analyzer,
               bm25_k1: o.k1,

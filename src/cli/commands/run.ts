@@ -1,7 +1,9 @@
 /** `canon-reason run`: answer a question from a corpus and write an auditable run. */
+
 import { dirname, isAbsolute, resolve } from "node:path";
 import type { Command } from "commander";
 import { runJob } from "../../app/run-job.js";
+import { parseCorpusRef } from "../../core/corpus/corpus-ref.js";
 import { InputError } from "../../core/errors.js";
 import { ProblemSpec } from "../../core/models/spec.js";
 import type { ProducedRun } from "../../core/pipeline/produce.js";
@@ -9,7 +11,6 @@ import { DEFAULT_PRESET, PRESETS, resolveParams } from "../../core/plan/planner.
 import { hasLoneSurrogate, loneSurrogateError } from "../../core/unicode.js";
 import { zodToInputError } from "../../core/zod-errors.js";
 import { readPrivateKey } from "../../io/keys.js";
-import { SNAPSHOT_REF } from "../../io/retrieval-backend.js";
 import { signRun } from "../../io/sign-run.js";
 import { renderAnswer } from "../render.js";
 import {
@@ -69,7 +70,7 @@ export function specFromOptions(question: string | undefined, o: RunOptions): Pr
     // A corpus path in a spec file is relative to the spec file, like any path in a config file.
     if (typeof constraints === "object" && constraints !== null && !Array.isArray(constraints)) {
       const c = constraints as Record<string, unknown>;
-      if (typeof c.corpus === "string" && !SNAPSHOT_REF.test(c.corpus) && !isAbsolute(c.corpus)) {
+      if (typeof c.corpus === "string" && parseCorpusRef(c.corpus).kind === "path" && !isAbsolute(c.corpus)) {
         raw.constraints = { ...c, corpus: resolve(dirname(o.spec), c.corpus) };
       }
     }
@@ -83,7 +84,10 @@ export function specFromOptions(question: string | undefined, o: RunOptions): Pr
     ...((raw.constraints as Record<string, unknown> | undefined) ?? {}),
   };
   const flags: Array<[string, unknown]> = [
-    ["corpus", o.corpus === undefined || SNAPSHOT_REF.test(o.corpus) ? o.corpus : resolve(o.corpus)],
+    [
+      "corpus",
+      o.corpus === undefined || parseCorpusRef(o.corpus).kind === "snapshot" ? o.corpus : resolve(o.corpus),
+    ],
     ["top_k", o.topK],
     ["min_supports_per_claim", o.minSupports],
     ["max_citations", o.maxCitations],

@@ -3,8 +3,10 @@
  * both, and both must give the same trace bytes (SPEC §6). Frozen replay proves the planner,
  * executor, reasoner and serialization deterministic; live proves retrieval is too.
  */
+
 import { beforeAll, describe, expect, it } from "vitest";
 import { traceFile } from "../../../src/core/artifact/files.js";
+import { parseCorpusRef } from "../../../src/core/corpus/corpus-ref.js";
 import { ToolFailedError } from "../../../src/core/errors.js";
 import type { ProblemSpec } from "../../../src/core/models/spec.js";
 import type { Trace } from "../../../src/core/models/trace.js";
@@ -36,7 +38,7 @@ beforeAll(async () => {
   const spec: ProblemSpec = { version: "1", description: "", constraints: { corpus } };
   const prepared = await prepareRetrieval(
     new DiskStore(tempDir()),
-    corpus,
+    parseCorpusRef(corpus),
     pickIndexParams(resolveParams(spec, "default")),
   );
   backend = prepared.backend;

@@ -10,6 +10,7 @@ import { beforeAll, describe, expect, it } from "vitest";
 import { runJob } from "../../../src/app/run-job.js";
 import { jsonFile } from "../../../src/core/artifact/files.js";
 import { signRootDigest } from "../../../src/core/artifact/signature.js";
+import { parseCorpusRef } from "../../../src/core/corpus/corpus-ref.js";
 import type { Policy, VerificationReport } from "../../../src/core/models/report.js";
 import type { RetrievePayload } from "../../../src/core/models/trace.js";
 import type { ToolDispatcher } from "../../../src/core/pipeline/executor.js";
@@ -178,7 +179,7 @@ describe("coordinated forgeries that recompute every id and hash", () => {
     tool?: (d: ToolDispatcher) => ToolDispatcher;
     statement?: (s: string) => string;
   }) {
-    const prepared = await prepareRetrieval(store, DEMO_CORPUS, {
+    const prepared = await prepareRetrieval(store, parseCorpusRef(DEMO_CORPUS), {
       analyzer: "english",
       bm25_k1: 1.2,
       bm25_b: 0.75,
