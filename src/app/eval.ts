@@ -4,6 +4,8 @@
  * by case and contain nothing time-dependent, so any worker count gives identical cases.jsonl.
  */
 
+import { mkdirSync } from "node:fs";
+import { join } from "node:path";
 import { performance } from "node:perf_hooks";
 import { Worker } from "node:worker_threads";
 import { canonicalJson } from "../core/canonical.js";
@@ -27,8 +29,9 @@ import { type IndexParams, pickIndexParams } from "../core/retrieval/index-param
 import { atArtifacts, prepareArtifactsDir } from "../io/artifacts.js";
 import { DEFAULT_LIMITS } from "../io/corpus-reader.js";
 import type { EvalCase, EvalInput } from "../io/eval-input.js";
+import { atFsBoundary } from "../io/fs-errors.js";
 import { type PreparedRetrieval, type Progress, prepareRetrieval } from "../io/retrieval-backend.js";
-import { DiskStore } from "../io/store.js";
+import { DiskStore, writeFileAtomic } from "../io/store.js";
 import { runJob } from "./run-job.js";
 
 /** Ranking depth for Recall@100: documents, each ranked by its best chunk. */
@@ -316,3 +319,19 @@ async function runEvalIn(input: EvalInput, options: EvalOptions, started: number
     summary: summarize(input, results, options, (performance.now() - started) / 1000),
   };
 }
+
+/** Makes the output folder before any case runs: a file in the way of --out is found at once. */
+export function prepareEvalOutput(out: string): void {
+  atFsBoundary(evalOutput(out), () => mkdirSync(out, { recursive: true }));
+}
+
+/** Writes cases.jsonl (canonical JSON, one case per line) and summary.json, each atomically. */
+export function writeEvalOutput(out: string, cases: readonly unknown[], summary: unknown): void {
+  atFsBoundary(evalOutput(out), () => {
+    writeFileAtomic(join(out, "cases.jsonl"), cases.map((c) => `${canonicalJson(c)}\n`).join(""));
+    writeFileAtomic(join(out, "summary.json"), `${JSON.stringify(summary, null, 2)}\n`);
+  });
+}
+
+const evalOutput = (out: string) =>
+  ({ code: "E_OUTPUT", doing: "cannot write results", path: out, field: "--out" }) as const;

@@ -4,12 +4,10 @@ import { basename, dirname, isAbsolute, join, resolve } from "node:path";
 import { SingleBar } from "cli-progress";
 import type { Command } from "commander";
 import { ID_PATTERN } from "../core/canonical.js";
-import { CanonError, type ErrorCode, InputError } from "../core/errors.js";
-import { findLoneSurrogate, loneSurrogateError } from "../core/unicode.js";
+import { CanonError, InputError } from "../core/errors.js";
 import { DEFAULT_LIMITS } from "../io/corpus-reader.js";
 import type { Progress } from "../io/retrieval-backend.js";
 import { runsRoot } from "../io/run-writer.js";
-import { readUserText } from "../io/text.js";
 
 export const DEFAULT_ARTIFACTS_DIR = ".canon-reason";
 
@@ -73,35 +71,6 @@ export function resolveRunDir(ref: string, artifactsDir: string | undefined): st
   }
   const shown = isAbsolute(ref) ? ref : (candidates[0] ?? ref);
   throw new InputError("E_RUN_NOT_FOUND", "no such run directory or run id", { file: shown });
-}
-
-/**
- * Reads a small JSON file given by the user (UTF-8, a leading BOM stripped); parse errors and
- * lone surrogates name the file, line and field.
- */
-export function readUserJson(path: string, code: ErrorCode = "E_USAGE"): unknown {
-  const text = readUserText(path, code);
-  let value: unknown;
-  try {
-    value = JSON.parse(text);
-  } catch (error) {
-    const message = (error as Error).message;
-    const pos = /position (\d+)/.exec(message);
-    const line = pos?.[1] === undefined ? undefined : text.slice(0, Number(pos[1])).split("\n").length;
-    throw new InputError(
-      code,
-      `not valid JSON (${message})`,
-      line === undefined ? { file: path } : { file: path, line },
-    );
-  }
-  const bad = findLoneSurrogate(value);
-  if (bad !== undefined) {
-    throw loneSurrogateError({
-      file: path,
-      ...(bad === "" ? {} : { field: bad }),
-    });
-  }
-  return value;
 }
 
 /** A flag's integer: digits only and exactly representable (at most 2^53 - 1), within bounds. */

@@ -10,7 +10,7 @@ import type { Rationales } from "../core/eval/metrics.js";
 import { Constraints, Expected } from "../core/models/spec.js";
 import { findLoneSurrogate, loneSurrogateError } from "../core/unicode.js";
 import { zodToInputError } from "../core/zod-errors.js";
-import { readUserText } from "./text.js";
+import { readUserJson, readUserText } from "./text.js";
 
 export interface EvalCase {
   case_id: string;
@@ -232,4 +232,18 @@ export function withRationales(input: EvalInput, dir: string, split: string): Ev
       return { ...c, rationales };
     }),
   };
+}
+
+// A baseline is user input: parse it fully, so a hand-edited or foreign file is an error,
+// not a silently skipped metric.
+const BaselineFile = z.object({
+  suite: z.string(),
+  metrics: z.record(z.string(), z.object({ mean: z.number().nullable(), cases: z.int().min(0) })),
+});
+export type BaselineFile = z.infer<typeof BaselineFile>;
+
+export function readBaseline(path: string): BaselineFile {
+  const parsed = BaselineFile.safeParse(readUserJson(path));
+  if (!parsed.success) throw zodToInputError(parsed.error, "E_BASELINE_INVALID", path);
+  return parsed.data;
 }

@@ -6,7 +6,7 @@
 import { isUtf8 } from "node:buffer";
 import { readFileSync, statSync } from "node:fs";
 import { type ErrorCode, InputError } from "../core/errors.js";
-import { firstInvalidUtf8 } from "../core/unicode.js";
+import { findLoneSurrogate, firstInvalidUtf8, loneSurrogateError } from "../core/unicode.js";
 import { atFsBoundary } from "./fs-errors.js";
 
 const NEWLINE = 0x0a;
@@ -85,4 +85,33 @@ export function kindOf(stat: {
   if (stat.isCharacterDevice() || stat.isBlockDevice()) return "a device";
   if (stat.isSymbolicLink()) return "a symbolic link";
   return "a special file";
+}
+
+/**
+ * Reads a small JSON file given by the user (UTF-8, a leading BOM stripped); parse errors and
+ * lone surrogates name the file, line and field.
+ */
+export function readUserJson(path: string, code: ErrorCode = "E_USAGE"): unknown {
+  const text = readUserText(path, code);
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch (error) {
+    const message = (error as Error).message;
+    const pos = /position (\d+)/.exec(message);
+    const line = pos?.[1] === undefined ? undefined : text.slice(0, Number(pos[1])).split("\n").length;
+    throw new InputError(
+      code,
+      `not valid JSON (${message})`,
+      line === undefined ? { file: path } : { file: path, line },
+    );
+  }
+  const bad = findLoneSurrogate(value);
+  if (bad !== undefined) {
+    throw loneSurrogateError({
+      file: path,
+      ...(bad === "" ? {} : { field: bad }),
+    });
+  }
+  return value;
 }

@@ -1,25 +1,18 @@
 /** `canon-reason eval`: run a suite or a BEIR dataset as real runs, score them, gate on a baseline. */
-import { mkdirSync } from "node:fs";
 import { join, resolve } from "node:path";
 import type { Command } from "commander";
-import { z } from "zod";
-import { runEval } from "../../app/eval.js";
-import { canonicalJson } from "../../core/canonical.js";
+import { prepareEvalOutput, runEval, writeEvalOutput } from "../../app/eval.js";
 import { InputError } from "../../core/errors.js";
 import { regressions } from "../../core/eval/gate.js";
 import { ANALYZERS } from "../../core/models/spec.js";
 import { DEFAULT_PRESET } from "../../core/plan/planner.js";
-import { zodToInputError } from "../../core/zod-errors.js";
-import { loadBeir, loadSuite, withRationales } from "../../io/eval-input.js";
-import { atFsBoundary } from "../../io/fs-errors.js";
-import { writeFileAtomic } from "../../io/store.js";
+import { loadBeir, loadSuite, readBaseline, withRationales } from "../../io/eval-input.js";
 import {
   action,
   artifactsRoot,
   parseIntOption,
   parseNumberOption,
   printJson,
-  readUserJson,
   terminalProgress,
 } from "../shared.js";
 
@@ -43,19 +36,6 @@ interface EvalCliOptions {
   overlapChars?: number;
   indexTitles?: boolean;
   json?: boolean;
-}
-
-// A baseline is user input: parse it fully, so a hand-edited or foreign file is an error,
-// not a silently skipped metric.
-const BaselineFile = z.object({
-  suite: z.string(),
-  metrics: z.record(z.string(), z.object({ mean: z.number().nullable(), cases: z.int().min(0) })),
-});
-
-function readBaseline(path: string): z.infer<typeof BaselineFile> {
-  const parsed = BaselineFile.safeParse(readUserJson(path));
-  if (!parsed.success) throw zodToInputError(parsed.error, "E_BASELINE_INVALID", path);
-  return parsed.data;
 }
 
 export function registerEval(program: Command): void {
@@ -142,8 +122,7 @@ export function registerEval(program: Command): void {
         };
         // Checked before any case runs, not after: a file in the way of --out is found at once.
         const out = resolve(o.out ?? join(root, "evals", input.name));
-        const atOut = { code: "E_OUTPUT" as const, doing: "cannot write results", path: out, field: "--out" };
-        atFsBoundary(atOut, () => mkdirSync(out, { recursive: true }));
+        prepareEvalOutput(out);
         const { cases, summary } = await runEval(input, {
           artifactsRoot: root,
           preset: o.preset ?? input.preset ?? DEFAULT_PRESET,
@@ -151,10 +130,7 @@ export function registerEval(program: Command): void {
           workers: o.workers,
           ...(o.json ? {} : { progress: terminalProgress(true) }),
         } as Parameters<typeof runEval>[1]);
-        atFsBoundary(atOut, () => {
-          writeFileAtomic(join(out, "cases.jsonl"), cases.map((c) => `${canonicalJson(c)}\n`).join(""));
-          writeFileAtomic(join(out, "summary.json"), `${JSON.stringify(summary, null, 2)}\n`);
-        });
+        writeEvalOutput(out, cases, summary);
         const found =
           baseline === undefined ? [] : regressions(baseline.metrics, summary.metrics, o.tolerance);
         if (o.json) printJson({ out, ...summary, regressions: found });

@@ -12,6 +12,7 @@ import { hasLoneSurrogate, loneSurrogateError } from "../../core/unicode.js";
 import { zodToInputError } from "../../core/zod-errors.js";
 import { readPrivateKey } from "../../io/keys.js";
 import { signRun } from "../../io/sign-run.js";
+import { readUserJson } from "../../io/text.js";
 import { renderAnswer } from "../render.js";
 import {
   action,
@@ -19,7 +20,6 @@ import {
   parseIntOption,
   parseNumberOption,
   printJson,
-  readUserJson,
   terminalProgress,
   withCorpusLimits,
 } from "../shared.js";
