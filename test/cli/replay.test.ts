@@ -112,4 +112,28 @@ describe("canon-reason replay", () => {
       expect(isCleanError(r)).toBe(true);
     }
   });
+
+  it("frozen and live replay exit 1 naming a corrupt pinned snapshot or index", () => {
+    for (const field of ["corpus_snapshot", "index_hash"] as const) {
+      const root = tempDir();
+      const dir = join(root, "runs", "r");
+      cpSync(artifacts, root, { recursive: true });
+      cpSync(runs.evidence as string, dir, { recursive: true });
+      const provenance = JSON.parse(
+        readFileSync(join(dir, "provenance", "retrieval.json"), "utf8"),
+      ).provenance;
+      const hash: string = provenance[field];
+      const object = join(root, "store", "sha256", hash.slice(0, 2), hash.slice(2));
+      const bytes = readFileSync(object);
+      const at = bytes.length >> 1;
+      bytes.writeUInt8(bytes.readUInt8(at) ^ 1, at);
+      writeFileSync(object, bytes);
+      for (const mode of [[], ["--live"]]) {
+        const r = runCli(["replay", dir, ...mode]);
+        expect(r.status, `${field} ${mode.join(" ")}`).toBe(1);
+        expect(r.stderr).toContain(hash);
+        expect(isCleanError(r)).toBe(true);
+      }
+    }
+  });
 });
