@@ -82,20 +82,42 @@ const NEWLINE = 0x0a;
  * as JSON.stringify does, so a document is found by a native byte search for that prefix at
  * a line start, without parsing the lines in between.
  */
+/**
+ * Documents already found in these exact snapshot bytes (null: absent). One process looks the
+ * same few documents up several times per run (the retrieve tool, then the verifier's
+ * recomputation and evidence checks); the bytes are immutable, so the answers are too.
+ */
+const foundIn = new WeakMap<Uint8Array, Map<string, CorpusDocument | null>>();
+
 export function findDocuments(bytes: Uint8Array, docIds: readonly string[]): Map<string, CorpusDocument> {
+  let memo = foundIn.get(bytes);
+  if (memo === undefined) {
+    memo = new Map();
+    foundIn.set(bytes, memo);
+  }
   const found = new Map<string, CorpusDocument>();
   const haystack = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   for (const docId of new Set(docIds)) {
-    const prefix = Buffer.from(`{"doc_id":${JSON.stringify(docId)},`, "utf8");
-    for (let at = haystack.indexOf(prefix); at >= 0; at = haystack.indexOf(prefix, at + 1)) {
-      if (at > 0 && haystack[at - 1] !== NEWLINE) continue;
-      let end = haystack.indexOf(NEWLINE, at);
-      if (end < 0) end = haystack.length;
-      found.set(docId, JSON.parse(haystack.subarray(at, end).toString("utf8")) as CorpusDocument);
-      break;
+    let doc = memo.get(docId);
+    if (doc === undefined) {
+      doc = scanFor(haystack, docId);
+      memo.set(docId, doc);
     }
+    // A copy: callers own what they are given, and the memo must stay as read.
+    if (doc !== null) found.set(docId, { ...doc });
   }
   return found;
+}
+
+function scanFor(haystack: Buffer, docId: string): CorpusDocument | null {
+  const prefix = Buffer.from(`{"doc_id":${JSON.stringify(docId)},`, "utf8");
+  for (let at = haystack.indexOf(prefix); at >= 0; at = haystack.indexOf(prefix, at + 1)) {
+    if (at > 0 && haystack[at - 1] !== NEWLINE) continue;
+    let end = haystack.indexOf(NEWLINE, at);
+    if (end < 0) end = haystack.length;
+    return JSON.parse(haystack.subarray(at, end).toString("utf8")) as CorpusDocument;
+  }
+  return null;
 }
 
 /** Every document of a snapshot, in order. */
