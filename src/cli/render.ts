@@ -29,7 +29,10 @@ export function renderVerdict(report: VerificationReport): string {
 export function renderAnswer(answer: AnswerView, report: VerificationReport, runDir: string): string {
   const out: string[] = [`Question: ${answer.question}`, ""];
   if (answer.status === "answered" && answer.answer !== null) {
+    const confidence = answer.claims[0]?.confidence;
     out.push("Answer:", wrap(answer.answer, "  "), "");
+    // Coverage of the question's weight, not a probability (README "How confident is an answer?").
+    if (confidence !== undefined) out.push(`Confidence: ${confidence}`, "");
     const citations = answer.claims.flatMap((c) => c.citations);
     out.push(`Citations (${citations.length}):`);
     citations.forEach((c, i) => {
