@@ -1,0 +1,110 @@
+/**
+ * The HTTP service (SPEC §8) as a Fastify app factory: pure wiring, no listen. Routes are
+ * small plugins, one per resource; zod schemas validate every request and generate the
+ * OpenAPI 3.1 document; one error handler turns every error into problem+json; guards run
+ * before any handler.
+ */
+import fastifySwagger from "@fastify/swagger";
+import Fastify, { type FastifyInstance, type FastifyServerOptions, LogController } from "fastify";
+import {
+  jsonSchemaTransform,
+  serializerCompiler,
+  validatorCompiler,
+  type ZodTypeProvider,
+} from "fastify-type-provider-zod";
+import { z } from "zod";
+import { PRODUCER } from "../version.js";
+import type { ServiceContext } from "./context.js";
+import { installGuards } from "./guards.js";
+import { installProblemHandler } from "./problem.js";
+import { healthRoutes } from "./routes/health.js";
+import { itemRoutes } from "./routes/items.js";
+import { runRoutes } from "./routes/runs.js";
+
+export interface ServerOptions extends ServiceContext {
+  /** Bearer token every /v1 route requires (CANON_REASON_TOKEN); none: no authentication. */
+  token?: string | undefined;
+  /** Requests per window per token (or per address without one). */
+  rateLimit?: { max: number; windowMs: number };
+  /** Bytes of request body read at most, chunked or not. */
+  bodyLimit?: number;
+  logger?: FastifyServerOptions["logger"];
+}
+
+export const DEFAULT_BODY_LIMIT = 256 * 1024;
+export const DEFAULT_RATE_LIMIT = { max: 600, windowMs: 60_000 };
+const PUBLIC_PATHS = new Set(["/health", "/openapi.json"]);
+
+export async function buildServer(options: ServerOptions): Promise<FastifyInstance> {
+  const app = Fastify({
+    logger: options.logger ?? false,
+    // One log line per request is written by the onResponse hook below, not two by Fastify.
+    logController: new LogController({ disableRequestLogging: true }),
+    // Enforced by the body parser on the bytes it actually reads, so a chunked body with no
+    // Content-Length is cut off at the same limit.
+    bodyLimit: options.bodyLimit ?? DEFAULT_BODY_LIMIT,
+    // Strict ids leave nothing a client could traverse with; long URLs are refused early.
+    routerOptions: { maxParamLength: 200 },
+    return503OnClosing: true,
+    forceCloseConnections: "idle",
+  });
+  app.setValidatorCompiler(validatorCompiler);
+  app.setSerializerCompiler(serializerCompiler);
+  // JSON bodies only: every other media type gets 415.
+  app.removeContentTypeParser(["text/plain"]);
+  installProblemHandler(app);
+  installGuards(app, {
+    token: options.token,
+    rateLimit: options.rateLimit ?? DEFAULT_RATE_LIMIT,
+    publicPaths: PUBLIC_PATHS,
+  });
+  app.addHook("onResponse", async (request, reply) => {
+    request.log.info(
+      {
+        method: request.method,
+        url: request.url,
+        status: reply.statusCode,
+        ms: Math.round(reply.elapsedTime * 100) / 100,
+      },
+      "request",
+    );
+  });
+
+  await app.register(fastifySwagger, {
+    openapi: {
+      openapi: "3.1.0",
+      info: {
+        title: "canon-reason",
+        description:
+          "Evidence-grounded answers you can audit, as a service: runs, their files, verification, replay and saved specs. Errors are application/problem+json with a stable `type` per error code.",
+        version: PRODUCER.version,
+      },
+      components: {
+        securitySchemes: { bearer: { type: "http", scheme: "bearer" } },
+      },
+      security: [{ bearer: [] }],
+    },
+    transform: jsonSchemaTransform,
+  });
+  const ctx: ServiceContext = {
+    artifactsRoot: options.artifactsRoot,
+    corpusRoots: options.corpusRoots,
+    registry: options.registry,
+  };
+  await app.register(healthRoutes);
+  await app.register(runRoutes(ctx));
+  await app.register(itemRoutes(ctx));
+  app.withTypeProvider<ZodTypeProvider>().get(
+    "/openapi.json",
+    {
+      schema: {
+        tags: ["service"],
+        summary: "this document",
+        response: { 200: z.record(z.string(), z.unknown()) },
+      },
+    },
+    async () => app.swagger() as unknown as Record<string, unknown>,
+  );
+  await app.ready();
+  return app;
+}
