@@ -16,6 +16,7 @@ export const HTTP_ERROR_CODES = [
   "E_HTTP_BODY_TOO_LARGE",
   "E_HTTP_MEDIA_TYPE",
   "E_HTTP_NOT_FOUND",
+  "E_HTTP_URI_TOO_LONG",
   "E_CORPUS_PATH",
   "E_CORPUS_FORBIDDEN",
   "E_ITEM_NOT_FOUND",
@@ -62,6 +63,7 @@ const TITLES: Record<number, string> = {
   405: "Method Not Allowed",
   409: "Conflict",
   413: "Content Too Large",
+  414: "URI Too Long",
   415: "Unsupported Media Type",
   429: "Too Many Requests",
   500: "Internal Server Error",
@@ -138,4 +140,14 @@ export function installProblemHandler(app: FastifyInstance): void {
         ),
       ),
   );
+}
+
+/**
+ * Errors Fastify raises before routing (a URL that does not decode, a parameter over the
+ * length limit): problem+json too, without echoing the URL back.
+ */
+export function frameworkProblem(error: FastifyError): Problem {
+  return error.code === "FST_ERR_MAX_PARAM_LENGTH"
+    ? problem(414, "E_HTTP_URI_TOO_LONG", "a path parameter is longer than any valid id")
+    : problem(400, "E_HTTP_BAD_REQUEST", "the URL does not decode");
 }

@@ -5,7 +5,12 @@
  * before any handler.
  */
 import fastifySwagger from "@fastify/swagger";
-import Fastify, { type FastifyInstance, type FastifyServerOptions, LogController } from "fastify";
+import Fastify, {
+  type FastifyInstance,
+  type FastifyReply,
+  type FastifyServerOptions,
+  LogController,
+} from "fastify";
 import {
   jsonSchemaTransform,
   serializerCompiler,
@@ -16,7 +21,7 @@ import { z } from "zod";
 import { PRODUCER } from "../version.js";
 import type { ServiceContext } from "./context.js";
 import { installGuards } from "./guards.js";
-import { installProblemHandler } from "./problem.js";
+import { frameworkProblem, installProblemHandler } from "./problem.js";
 import { healthRoutes } from "./routes/health.js";
 import { itemRoutes } from "./routes/items.js";
 import { runRoutes } from "./routes/runs.js";
@@ -46,6 +51,12 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
     // Strict ids leave nothing a client could traverse with; long URLs are refused early.
     routerOptions: { maxParamLength: 200 },
     return503OnClosing: true,
+    frameworkErrors: (error, _request, reply) => {
+      const body = frameworkProblem(error);
+      // Typed for no route (none matched yet): a plain reply.
+      const plain = reply as unknown as FastifyReply;
+      void plain.code(body.status).type("application/problem+json").send(JSON.stringify(body));
+    },
     forceCloseConnections: "idle",
   });
   app.setValidatorCompiler(validatorCompiler);
