@@ -52,6 +52,9 @@ export interface Problem {
 /** CLI error codes whose HTTP status is more precise than 400. */
 const STATUS_OF: Partial<Record<ErrorCode, number>> = {
   E_RUN_NOT_FOUND: 404,
+  // A published run the reader cannot make sense of is the server's state, not the client's
+  // input: a verdict about the run (409), as an integrity failure is.
+  E_NOT_A_RUN: 409,
   E_CORPUS_LIMIT: 413,
 };
 

@@ -176,3 +176,24 @@ describe("service routes", () => {
     expectProblem(await call(server.url, "GET", "/v2/nothing"), 404, "E_HTTP_NOT_FOUND");
   });
 });
+
+describe("a damaged run", () => {
+  it("verify answers 200 with passed: false; replay of an unreadable trace is a 409 verdict, never a 500", async () => {
+    const { appendFileSync, writeFileSync } = await import("node:fs");
+    const { join } = await import("node:path");
+    const created = await call(server.url, "POST", "/v1/runs", {
+      spec: demoSpec("What is photosynthesis?"),
+      seed: 7,
+    });
+    const id = created.json().run_id as string;
+    const dir = join(server.root, "runs", id);
+    appendFileSync(join(dir, "answer.json"), " ");
+    const verify = await call(server.url, "POST", `/v1/runs/${id}/verify`);
+    expect(verify.status).toBe(200);
+    expect(verify.json().passed).toBe(false);
+    expect(verify.json().report.verdict).toBe("fail");
+    writeFileSync(join(dir, "trace.jsonl"), "not json\n");
+    const replay = await call(server.url, "POST", `/v1/runs/${id}/replay`);
+    expectProblem(replay, 409, "E_NOT_A_RUN");
+  });
+});
