@@ -1,6 +1,7 @@
 /** What every route plugin is handed: the artifacts root, the corpus roots and the registry. */
 import { lstatSync } from "node:fs";
 import { join } from "node:path";
+import type { RetrievalCache } from "../app/retrieval-cache.js";
 import { CanonError } from "../core/errors.js";
 import { type OpenedRun, openRun } from "../io/run-reader.js";
 import { runsRoot } from "../io/run-writer.js";
@@ -10,6 +11,8 @@ export interface ServiceContext {
   artifactsRoot: string;
   corpusRoots: readonly string[];
   registry: Registry;
+  /** Recently used snapshots and indexes, kept in memory (bounded). */
+  retrieval: RetrievalCache;
 }
 
 /**

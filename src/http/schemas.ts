@@ -153,4 +153,10 @@ export const ItemListResponse = z.object({
   next_cursor: z.string().nullable(),
 });
 
-export const HealthResponse = z.object({ status: z.literal("ok"), version: z.string() });
+export const HealthResponse = z.object({
+  status: z.literal("ok"),
+  version: z.string(),
+  retrieval_cache: z
+    .object({ size: z.int(), capacity: z.int(), hits: z.int(), misses: z.int() })
+    .describe("the in-memory LRU of prepared snapshots and indexes"),
+});

@@ -18,6 +18,7 @@ import {
   type ZodTypeProvider,
 } from "fastify-type-provider-zod";
 import { z } from "zod";
+import { RetrievalCache } from "../app/retrieval-cache.js";
 import { PRODUCER } from "../version.js";
 import type { ServiceContext } from "./context.js";
 import { installGuards } from "./guards.js";
@@ -26,7 +27,9 @@ import { healthRoutes } from "./routes/health.js";
 import { itemRoutes } from "./routes/items.js";
 import { runRoutes } from "./routes/runs.js";
 
-export interface ServerOptions extends ServiceContext {
+export interface ServerOptions extends Omit<ServiceContext, "retrieval"> {
+  /** How many prepared snapshots and indexes stay in memory (LRU). */
+  retrievalCacheSize?: number;
   /** Bearer token every /v1 route requires (CANON_REASON_TOKEN); none: no authentication. */
   token?: string | undefined;
   /** Requests per window per token (or per address without one). */
@@ -36,6 +39,7 @@ export interface ServerOptions extends ServiceContext {
   logger?: FastifyServerOptions["logger"];
 }
 
+export const DEFAULT_RETRIEVAL_CACHE = 8;
 export const DEFAULT_BODY_LIMIT = 256 * 1024;
 export const DEFAULT_RATE_LIMIT = { max: 600, windowMs: 60_000 };
 const PUBLIC_PATHS = new Set(["/health", "/openapi.json"]);
@@ -101,8 +105,9 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
     artifactsRoot: options.artifactsRoot,
     corpusRoots: options.corpusRoots,
     registry: options.registry,
+    retrieval: new RetrievalCache(options.retrievalCacheSize ?? DEFAULT_RETRIEVAL_CACHE),
   };
-  await app.register(healthRoutes);
+  await app.register(healthRoutes(ctx));
   await app.register(runRoutes(ctx));
   await app.register(itemRoutes(ctx));
   app.withTypeProvider<ZodTypeProvider>().get(

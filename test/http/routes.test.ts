@@ -197,3 +197,34 @@ describe("a damaged run", () => {
     expectProblem(replay, 409, "E_NOT_A_RUN");
   });
 });
+
+describe("the service and the CLI agree", () => {
+  it("the same spec gives the CLI's run id, and a warm request reuses the loaded index", async () => {
+    const { runCli } = await import("../helpers/cli.js");
+    const { tempDir } = await import("../helpers/tmp.js");
+    const { join } = await import("node:path");
+    const { DEMO_ROOT } = await import("../helpers/http.js");
+    const cli = runCli([
+      "run",
+      "What causes tides?",
+      "--corpus",
+      join(DEMO_ROOT, "corpus"),
+      "--artifacts-dir",
+      tempDir(),
+      "--json",
+    ]);
+    expect(cli.status, cli.stderr).toBe(0);
+    expect(JSON.parse(cli.stdout).run_id).toBe(runId);
+
+    const fresh = await startServer();
+    try {
+      const first = await call(fresh.url, "POST", "/v1/runs", { spec: demoSpec("How do vaccines work?") });
+      const second = await call(fresh.url, "POST", "/v1/runs", { spec: demoSpec("What is photosynthesis?") });
+      expect([first.status, second.status]).toEqual([201, 201]);
+      const health = (await call(fresh.url, "GET", "/health")).json();
+      expect(health.retrieval_cache).toMatchObject({ hits: 1, misses: 1 });
+    } finally {
+      await fresh.close();
+    }
+  });
+});

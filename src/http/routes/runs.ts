@@ -11,7 +11,9 @@ import { verifyOpenedRun } from "../../app/verify.js";
 import { RUN_FILES } from "../../core/artifact/files.js";
 import { CanonError } from "../../core/errors.js";
 import type { ProblemSpec } from "../../core/models/spec.js";
-import { DEFAULT_PRESET } from "../../core/plan/planner.js";
+import { DEFAULT_PRESET, indexParamsOf, resolveParams } from "../../core/plan/planner.js";
+import { DEFAULT_LIMITS } from "../../io/corpus-reader.js";
+import type { PreparedRetrieval } from "../../io/retrieval-backend.js";
 import type { OpenedRun } from "../../io/run-reader.js";
 import { DiskStore } from "../../io/store.js";
 import { openPublishedRun, type ServiceContext } from "../context.js";
@@ -75,16 +77,30 @@ export const runRoutes =
         } else {
           spec = body.spec as ProblemSpec;
         }
+        const preset = body.preset ?? DEFAULT_PRESET;
         const corpus = spec.constraints.corpus;
+        let prepared: PreparedRetrieval | undefined;
         if (corpus !== undefined) {
-          const resolved = resolveCorpus(corpus, ctx.corpusRoots, new DiskStore(ctx.artifactsRoot));
+          const store = new DiskStore(ctx.artifactsRoot);
+          const resolved = resolveCorpus(corpus, ctx.corpusRoots, store);
           spec = { ...spec, constraints: { ...spec.constraints, corpus: resolved } };
+          const params = resolveParams(spec, preset);
+          if (params.needs_retrieval) {
+            // Warm requests reuse the parsed snapshot and index; the run pins the snapshot hash,
+            // exactly as runJob would from the path.
+            prepared = await ctx.retrieval.prepare(store, resolved, indexParamsOf(params), DEFAULT_LIMITS);
+            spec = {
+              ...spec,
+              constraints: { ...spec.constraints, corpus: `sha256:${prepared.snapshotHash}` },
+            };
+          }
         }
         const result = await runJob({
           spec,
-          preset: body.preset ?? DEFAULT_PRESET,
+          preset,
           seed: body.seed ?? 0,
           artifactsRoot: ctx.artifactsRoot,
+          ...(prepared === undefined ? {} : { prepared }),
         });
         // Indexed only once published: the index never names a run that is not on disk.
         ctx.registry.addRun({ run_id: result.runId, ...source });
