@@ -15,7 +15,9 @@ const questions = readFileSync(requireDataset("scifact/queries.jsonl"), "utf8")
   .slice(0, 50)
   .map((l) => JSON.parse(l).text);
 const DURATION_S = Number(process.env.CANON_BENCH_SECONDS ?? 10);
-const CONNECTIONS = 4;
+// The server does each request's work synchronously on one thread: more connections only add
+// queueing to the latency, so latency is measured with one (CANON_BENCH_CONNECTIONS to change).
+const CONNECTIONS = Number(process.env.CANON_BENCH_CONNECTIONS ?? 1);
 
 const artifacts = mkdtempSync(join(tmpdir(), "canon-bench-serve-"));
 const child = spawn(

@@ -18,7 +18,7 @@ import {
 import type { DiskStore } from "../io/store.js";
 
 export class RetrievalCache {
-  private readonly entries = new Map<string, Promise<PreparedRetrieval>>();
+  private readonly entries = new Map<string, { store: DiskStore; prepared: Promise<PreparedRetrieval> }>();
   hits = 0;
   misses = 0;
 
@@ -32,12 +32,12 @@ export class RetrievalCache {
     return { size: this.size, capacity: this.capacity, hits: this.hits, misses: this.misses };
   }
 
-  async prepare(
-    store: DiskStore,
-    corpus: string,
-    params: IndexParams,
-    limits: CorpusLimits,
-  ): Promise<PreparedRetrieval> {
+  /**
+   * The backend for this corpus and these parameters, and the store it was loaded through:
+   * that store has already re-hashed the snapshot and the index, so a run sealed with it does
+   * not read and hash them again. Bounded with the entry, so the store's cache is too.
+   */
+  async prepare(store: DiskStore, corpus: string, params: IndexParams, limits: CorpusLimits): Promise<Warm> {
     const hash = SNAPSHOT_REF.exec(corpus)?.[1] ?? (await snapshotCorpus(store, corpus, limits)).hash;
     const key = canonicalJson({ hash, params, limits });
     const cached = this.entries.get(key);
@@ -46,18 +46,23 @@ export class RetrievalCache {
       this.entries.delete(key);
       this.entries.set(key, cached);
       this.hits++;
-      return cached;
+      return { store: cached.store, prepared: await cached.prepared };
     }
     this.misses++;
     // The promise is cached, so concurrent requests for one index build or load it once.
     const pending = prepareRetrieval(store, `sha256:${hash}`, params, limits);
-    this.entries.set(key, pending);
+    this.entries.set(key, { store, prepared: pending });
     pending.catch(() => this.entries.delete(key));
     while (this.entries.size > this.capacity) {
       const oldest = this.entries.keys().next().value;
       if (oldest === undefined) break;
       this.entries.delete(oldest);
     }
-    return pending;
+    return { store, prepared: await pending };
   }
+}
+
+interface Warm {
+  store: DiskStore;
+  prepared: PreparedRetrieval;
 }

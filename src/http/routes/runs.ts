@@ -79,7 +79,7 @@ export const runRoutes =
         }
         const preset = body.preset ?? DEFAULT_PRESET;
         const corpus = spec.constraints.corpus;
-        let prepared: PreparedRetrieval | undefined;
+        let warm: { store: DiskStore; prepared: PreparedRetrieval } | undefined;
         if (corpus !== undefined) {
           const store = new DiskStore(ctx.artifactsRoot);
           const resolved = resolveCorpus(corpus, ctx.corpusRoots, store);
@@ -88,11 +88,9 @@ export const runRoutes =
           if (params.needs_retrieval) {
             // Warm requests reuse the parsed snapshot and index; the run pins the snapshot hash,
             // exactly as runJob would from the path.
-            prepared = await ctx.retrieval.prepare(store, resolved, indexParamsOf(params), DEFAULT_LIMITS);
-            spec = {
-              ...spec,
-              constraints: { ...spec.constraints, corpus: `sha256:${prepared.snapshotHash}` },
-            };
+            warm = await ctx.retrieval.prepare(store, resolved, indexParamsOf(params), DEFAULT_LIMITS);
+            const pinned = `sha256:${warm.prepared.snapshotHash}`;
+            spec = { ...spec, constraints: { ...spec.constraints, corpus: pinned } };
           }
         }
         const result = await runJob({
@@ -100,7 +98,7 @@ export const runRoutes =
           preset,
           seed: body.seed ?? 0,
           artifactsRoot: ctx.artifactsRoot,
-          ...(prepared === undefined ? {} : { prepared }),
+          ...(warm === undefined ? {} : warm),
         });
         // Indexed only once published: the index never names a run that is not on disk.
         ctx.registry.addRun({ run_id: result.runId, ...source });
