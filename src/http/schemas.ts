@@ -160,3 +160,8 @@ export const HealthResponse = z.object({
     .object({ size: z.int(), capacity: z.int(), hits: z.int(), misses: z.int() })
     .describe("the in-memory LRU of prepared snapshots and indexes"),
 });
+
+export const CorpusResponse = z.object({
+  corpus: z.string().describe("sha256:<hash> of the snapshot, for spec.constraints.corpus"),
+  documents: z.int(),
+});

@@ -23,6 +23,7 @@ import { PRODUCER } from "../version.js";
 import type { ServiceContext } from "./context.js";
 import { installGuards } from "./guards.js";
 import { frameworkProblem, installProblemHandler } from "./problem.js";
+import { corpusRoutes } from "./routes/corpora.js";
 import { healthRoutes } from "./routes/health.js";
 import { itemRoutes } from "./routes/items.js";
 import { runRoutes } from "./routes/runs.js";
@@ -36,10 +37,13 @@ export interface ServerOptions extends Omit<ServiceContext, "retrieval"> {
   rateLimit?: { max: number; windowMs: number };
   /** Bytes of request body read at most, chunked or not. */
   bodyLimit?: number;
+  /** Bytes of a corpus upload (POST /v1/corpora) read at most. */
+  uploadLimit?: number;
   logger?: FastifyServerOptions["logger"];
 }
 
 export const DEFAULT_RETRIEVAL_CACHE = 8;
+export const DEFAULT_UPLOAD_LIMIT = 64 * 1024 * 1024;
 export const DEFAULT_BODY_LIMIT = 256 * 1024;
 export const DEFAULT_RATE_LIMIT = { max: 600, windowMs: 60_000 };
 const PUBLIC_PATHS = new Set(["/health", "/openapi.json"]);
@@ -110,6 +114,7 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
   await app.register(healthRoutes(ctx));
   await app.register(runRoutes(ctx));
   await app.register(itemRoutes(ctx));
+  await app.register(corpusRoutes(ctx, options.uploadLimit ?? DEFAULT_UPLOAD_LIMIT));
   app.withTypeProvider<ZodTypeProvider>().get(
     "/openapi.json",
     {

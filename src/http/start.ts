@@ -19,6 +19,7 @@ export interface StartOptions {
   token?: string | undefined;
   rateLimit: { max: number; windowMs: number };
   bodyLimit: number;
+  uploadLimit: number;
 }
 
 export async function startService(options: StartOptions): Promise<void> {
@@ -46,6 +47,7 @@ export async function startService(options: StartOptions): Promise<void> {
     token: options.token,
     rateLimit: options.rateLimit,
     bodyLimit: options.bodyLimit,
+    uploadLimit: options.uploadLimit,
     logger: { level: "info" },
   });
   let closing = false;

@@ -81,6 +81,7 @@ export function postChunked(
   path: string,
   chunks: number,
   size: number,
+  contentType = "application/json",
 ): Promise<{ status: number; body: string }> {
   const url = new URL(path, base);
   return new Promise((resolve, reject) => {
@@ -90,7 +91,7 @@ export function postChunked(
         port: url.port,
         path: url.pathname,
         method: "POST",
-        headers: { "content-type": "application/json" },
+        headers: { "content-type": contentType },
       },
       (res) => {
         let body = "";

@@ -31,6 +31,7 @@ describe("OpenAPI", () => {
     expect(Object.keys(doc.paths).sort()).toEqual([
       "/health",
       "/openapi.json",
+      "/v1/corpora",
       "/v1/items",
       "/v1/items/{id}",
       "/v1/runs",

@@ -228,3 +228,34 @@ describe("the service and the CLI agree", () => {
     }
   });
 });
+
+describe("corpus upload", () => {
+  const jsonl = [
+    { doc_id: "moon", text: "Tides are caused mainly by the gravitational pull of the Moon on the oceans." },
+    { doc_id: "sun", text: "The Sun also pulls on the oceans, which makes spring tides higher." },
+  ]
+    .map((d) => JSON.stringify(d))
+    .join("\n");
+  const ndjson = { "content-type": "application/x-ndjson" };
+
+  it("POST /v1/corpora snapshots a JSONL body; runs can name it by hash", async () => {
+    const up = await call(server.url, "POST", "/v1/corpora", jsonl, ndjson);
+    expect(up.status, up.text).toBe(201);
+    const { corpus, documents } = up.json();
+    expect(corpus).toMatch(/^sha256:[0-9a-f]{64}$/);
+    expect(documents).toBe(2);
+    const run = await call(server.url, "POST", "/v1/runs", {
+      spec: demoSpec("What causes tides?", { corpus }),
+    });
+    expect(run.status).toBe(201);
+    const verified = await call(server.url, "POST", `/v1/runs/${run.json().run_id}/verify`);
+    expect(verified.json().passed).toBe(true);
+  });
+
+  it("refuses JSON bodies there, JSONL elsewhere, and bad lines", async () => {
+    expectProblem(await call(server.url, "POST", "/v1/corpora", { doc_id: "x" }), 415, "E_HTTP_MEDIA_TYPE");
+    expectProblem(await call(server.url, "POST", "/v1/runs", jsonl, ndjson), 415, "E_HTTP_MEDIA_TYPE");
+    expectProblem(await call(server.url, "POST", "/v1/corpora", "{not json\n", ndjson), 400, "E_CORPUS_LINE");
+    expectProblem(await call(server.url, "POST", "/v1/corpora", "\n", ndjson), 400, "E_CORPUS_EMPTY");
+  });
+});

@@ -40,7 +40,7 @@ beforeAll(async () => {
   cpSync(join(DEMO_ROOT, "corpus"), join(corpusRoot, "corpus"), { recursive: true });
   symlinkSync(outside, join(corpusRoot, "escape"));
   symlinkSync(join(corpusRoot, "corpus"), join(corpusRoot, "inside"));
-  open = await startServer({ corpusRoots: [corpusRoot], bodyLimit: 4096 });
+  open = await startServer({ corpusRoots: [corpusRoot], bodyLimit: 4096, uploadLimit: 16_384 });
   guarded = await startServer({ token: TOKEN, rateLimit: { max: 5, windowMs: 60_000 } });
   const created = await call(open.url, "POST", "/v1/runs", { spec: demoSpec() });
   expect(created.status).toBe(201);
@@ -112,6 +112,16 @@ describe("bodies", () => {
     const chunked = await postChunked(open.url, "/v1/runs", 64, 1024);
     expect(chunked.status).toBe(413);
     expect(JSON.parse(chunked.body).code).toBe("E_HTTP_BODY_TOO_LARGE");
+  });
+
+  it("a corpus upload has its own limit, enforced on chunked bodies too", async () => {
+    const chunked = await postChunked(open.url, "/v1/corpora", 32, 1024, "application/x-ndjson");
+    expect(chunked.status).toBe(413);
+    const line = `${JSON.stringify({ doc_id: "a", text: "x".repeat(8000) })}\n`;
+    const fits = await call(open.url, "POST", "/v1/corpora", line, {
+      "content-type": "application/x-ndjson",
+    });
+    expect(fits.status, fits.text).toBe(201);
   });
 
   it("only JSON bodies: other media types get 415", async () => {

@@ -9,6 +9,7 @@ interface ServeOptions {
   corpusRoot: string[];
   rateLimit: number;
   bodyLimit: number;
+  uploadLimit: number;
 }
 
 export function registerServe(program: Command): void {
@@ -36,6 +37,12 @@ export function registerServe(program: Command): void {
       parseIntOption("--body-limit", { min: 1024 }),
       262144,
     )
+    .option(
+      "--upload-limit <bytes>",
+      "largest corpus upload read (POST /v1/corpora)",
+      parseIntOption("--upload-limit", { min: 1024 }),
+      64 * 1024 * 1024,
+    )
     .addHelpText(
       "after",
       "\nSet CANON_REASON_TOKEN to require `Authorization: Bearer <token>` on every /v1 route.",
@@ -52,6 +59,7 @@ export function registerServe(program: Command): void {
           token: token === undefined || token === "" ? undefined : token,
           rateLimit: { max: o.rateLimit, windowMs: 60_000 },
           bodyLimit: o.bodyLimit,
+          uploadLimit: o.uploadLimit,
         });
         return 0;
       }),
