@@ -165,3 +165,19 @@ export const CorpusResponse = z.object({
   corpus: z.string().describe("sha256:<hash> of the snapshot, for spec.constraints.corpus"),
   documents: z.int(),
 });
+
+/** RFC 9457 problem details, as every error response carries them (application/problem+json). */
+export const ProblemSchema = z
+  .object({
+    type: z.string().describe("urn:canon-reason:problem:<code>, stable per error code"),
+    title: z.string(),
+    status: z.int(),
+    detail: z.string(),
+    code: z.string(),
+    field: z.string().optional(),
+    file: z.string().optional(),
+    line: z.int().optional(),
+    issues: z.array(z.object({ field: z.string(), message: z.string() })).optional(),
+    retry_after: z.int().optional(),
+  })
+  .catchall(z.unknown());

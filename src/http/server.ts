@@ -27,6 +27,7 @@ import { corpusRoutes } from "./routes/corpora.js";
 import { healthRoutes } from "./routes/health.js";
 import { itemRoutes } from "./routes/items.js";
 import { runRoutes } from "./routes/runs.js";
+import { ProblemSchema } from "./schemas.js";
 
 export interface ServerOptions extends Omit<ServiceContext, "retrieval"> {
   /** How many prepared snapshots and indexes stay in memory (LRU). */
@@ -47,6 +48,34 @@ export const DEFAULT_UPLOAD_LIMIT = 64 * 1024 * 1024;
 export const DEFAULT_BODY_LIMIT = 256 * 1024;
 export const DEFAULT_RATE_LIMIT = { max: 600, windowMs: 60_000 };
 const PUBLIC_PATHS = new Set(["/health", "/openapi.json"]);
+
+type OpenApiDocument = {
+  components?: { schemas?: Record<string, unknown> };
+  paths?: Record<string, Record<string, { responses?: Record<string, unknown> }>>;
+};
+
+function withProblems<T extends OpenApiDocument>(document: T): T {
+  const problem = {
+    description: "an error, as RFC 9457 problem details",
+    content: { "application/problem+json": { schema: { $ref: "#/components/schemas/Problem" } } },
+  };
+  const schemas = {
+    ...document.components?.schemas,
+    Problem: z.toJSONSchema(ProblemSchema, { target: "draft-2020-12" }),
+  };
+  const paths = Object.fromEntries(
+    Object.entries(document.paths ?? {}).map(([path, operations]) => [
+      path,
+      Object.fromEntries(
+        Object.entries(operations).map(([method, op]) => [
+          method,
+          { ...op, responses: { ...op.responses, "4XX": problem, "5XX": problem } },
+        ]),
+      ),
+    ]),
+  );
+  return { ...document, components: { ...document.components, schemas }, paths };
+}
 
 export async function buildServer(options: ServerOptions): Promise<FastifyInstance> {
   const app = Fastify({
@@ -104,6 +133,11 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
       security: [{ bearer: [] }],
     },
     transform: jsonSchemaTransform,
+    // Errors come from one handler, not from each route: documented once, on every operation.
+    transformObject: (document) =>
+      "openapiObject" in document
+        ? (withProblems(document.openapiObject as OpenApiDocument) as typeof document.openapiObject)
+        : document.swaggerObject,
   });
   const ctx: ServiceContext = {
     artifactsRoot: options.artifactsRoot,

@@ -45,5 +45,10 @@ describe("OpenAPI", () => {
     ]);
     const create = doc.paths["/v1/runs"].post.requestBody.content["application/json"].schema;
     expect(JSON.stringify(create)).toContain("top_k");
+    // Every operation documents its errors as problem+json.
+    for (const operations of Object.values(doc.paths) as Array<Record<string, { responses: object }>>)
+      for (const op of Object.values(operations))
+        expect(Object.keys(op.responses)).toEqual(expect.arrayContaining(["4XX", "5XX"]));
+    expect(doc.components.schemas.Problem.properties.type.type).toBe("string");
   });
 });
