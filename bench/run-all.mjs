@@ -11,6 +11,7 @@ const benches = [
   { name: "retrieval", args: ["--max-old-space-size=16000", "bench/retrieval.mjs"] },
   { name: "e2e", args: ["bench/e2e.mjs"] },
   { name: "verify", args: ["bench/verify.mjs"] },
+  { name: "serve", args: ["bench/serve.mjs"] },
 ].filter((b) => only.length === 0 || only.includes(b.name));
 
 const summary = { machine: machine(), results: {} };

@@ -3,6 +3,7 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
 import { ERROR_CODES } from "../src/core/errors.js";
+import { HTTP_ERROR_CODES } from "../src/http/problem.js";
 import { PRODUCER } from "../src/version.js";
 
 const pkg = JSON.parse(readFileSync(new URL("../package.json", import.meta.url), "utf8"));
@@ -40,6 +41,9 @@ describe("package.json", () => {
 describe("error codes", () => {
   it("are unique", () => {
     expect(new Set(ERROR_CODES).size).toBe(ERROR_CODES.length);
+    expect(new Set([...ERROR_CODES, ...HTTP_ERROR_CODES]).size).toBe(
+      ERROR_CODES.length + HTTP_ERROR_CODES.length,
+    );
   });
 
   it("cover every code the source raises, so the documented list is complete", () => {
@@ -54,6 +58,8 @@ describe("error codes", () => {
       }
     };
     walk(fileURLToPath(fromRoot("src")));
-    expect([...used].filter((code) => !(ERROR_CODES as readonly string[]).includes(code))).toEqual([]);
+    // The service's own codes (auth, rate limit, media type, ...) have their registry beside it.
+    const known: readonly string[] = [...ERROR_CODES, ...HTTP_ERROR_CODES];
+    expect([...used].filter((code) => !known.includes(code))).toEqual([]);
   });
 });

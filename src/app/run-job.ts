@@ -32,6 +32,8 @@ export interface RunJobOptions {
   seal?: (run: ProducedRun) => void;
   /** A retrieval backend already prepared for this corpus and these parameters (eval reuses one). */
   prepared?: PreparedRetrieval;
+  /** The store to read through (the service passes the one its warm backend was loaded with). */
+  store?: DiskStore;
 }
 
 export interface RunJobResult extends ProducedRun {
@@ -57,7 +59,7 @@ export async function runJob(options: RunJobOptions): Promise<RunJobResult> {
 }
 
 async function runJobIn(options: RunJobOptions, started: number): Promise<RunJobResult> {
-  const store = new DiskStore(options.artifactsRoot);
+  const store = options.store ?? new DiskStore(options.artifactsRoot);
   const params = resolveParams(options.spec, options.preset);
   let spec = options.spec;
   let retrieval = null;

@@ -10,6 +10,7 @@ import { registerInit } from "./commands/init.js";
 import { registerInspect } from "./commands/inspect.js";
 import { registerReplay } from "./commands/replay.js";
 import { registerRun } from "./commands/run.js";
+import { registerServe } from "./commands/serve.js";
 import { registerVerify } from "./commands/verify.js";
 import { reportError } from "./shared.js";
 
@@ -35,6 +36,7 @@ for (const register of [
   registerDiff,
   registerBundle,
   registerEval,
+  registerServe,
 ])
   register(program);
 for (const command of program.commands) command.exitOverride();

@@ -1,0 +1,232 @@
+/**
+ * Runs: create (through the same runJob the CLI uses), list, read their files through the one
+ * run reader, verify and replay. The server computes every id: a client-supplied one is never
+ * trusted, and the same spec posted any number of times, at once or not, maps to one run.
+ */
+import type { FastifyPluginAsync } from "fastify";
+import type { ZodTypeProvider } from "fastify-type-provider-zod";
+import { replayRun } from "../../app/replay.js";
+import { runJob } from "../../app/run-job.js";
+import { verifyOpenedRun } from "../../app/verify.js";
+import { RUN_FILES } from "../../core/artifact/files.js";
+import { CanonError } from "../../core/errors.js";
+import type { ProblemSpec } from "../../core/models/spec.js";
+import { DEFAULT_PRESET, indexParamsOf, resolveParams } from "../../core/plan/planner.js";
+import { DEFAULT_LIMITS } from "../../io/corpus-reader.js";
+import type { PreparedRetrieval } from "../../io/retrieval-backend.js";
+import type { OpenedRun } from "../../io/run-reader.js";
+import { DiskStore } from "../../io/store.js";
+import { openPublishedRun, type ServiceContext } from "../context.js";
+import { resolveCorpus } from "../corpus.js";
+import { HttpError } from "../problem.js";
+import {
+  CreateRunBody,
+  CreateRunResponse,
+  EvidenceParams,
+  PageQuery,
+  ReplayBody,
+  ReplayResponse,
+  RunListResponse,
+  RunParams,
+  RunResponse,
+  VerifyBody,
+  VerifyResponse,
+} from "../schemas.js";
+
+/** The bytes of one file of a published run; a run without it is damaged (409), not missing. */
+function fileOf(run: OpenedRun, path: string): Uint8Array {
+  const bytes = run.files.get(path);
+  if (bytes === undefined)
+    throw new CanonError("E_NOT_A_RUN", `the run has no readable ${path}: verify it`, { exitCode: 1 });
+  return bytes;
+}
+
+export const runRoutes =
+  (ctx: ServiceContext): FastifyPluginAsync =>
+  async (rawApp) => {
+    const app = rawApp.withTypeProvider<ZodTypeProvider>();
+    const tags = ["runs"];
+
+    app.post(
+      "/v1/runs",
+      {
+        schema: {
+          tags,
+          summary: "answer a spec (or a saved item) and write a verified run",
+          body: CreateRunBody,
+          response: { 200: CreateRunResponse, 201: CreateRunResponse },
+        },
+      },
+      async (request, reply) => {
+        const body = request.body;
+        let spec: ProblemSpec;
+        let source: { item_id: string | null; item_version: number | null } = {
+          item_id: null,
+          item_version: null,
+        };
+        if (body.item_id !== undefined) {
+          const item = ctx.registry.getItem(body.item_id, body.item_version);
+          if (item === null)
+            throw new HttpError(
+              404,
+              "E_ITEM_NOT_FOUND",
+              `no item ${body.item_id}${body.item_version === undefined ? "" : ` version ${body.item_version}`}`,
+            );
+          spec = item.spec;
+          source = { item_id: item.id, item_version: item.version };
+        } else {
+          spec = body.spec as ProblemSpec;
+        }
+        const preset = body.preset ?? DEFAULT_PRESET;
+        const corpus = spec.constraints.corpus;
+        let warm: { store: DiskStore; prepared: PreparedRetrieval } | undefined;
+        if (corpus !== undefined) {
+          const store = new DiskStore(ctx.artifactsRoot);
+          const resolved = resolveCorpus(corpus, ctx.corpusRoots, store);
+          spec = { ...spec, constraints: { ...spec.constraints, corpus: resolved } };
+          const params = resolveParams(spec, preset);
+          if (params.needs_retrieval) {
+            // Warm requests reuse the parsed snapshot and index; the run pins the snapshot hash,
+            // exactly as runJob would from the path.
+            warm = await ctx.retrieval.prepare(store, resolved, indexParamsOf(params), DEFAULT_LIMITS);
+            const pinned = `sha256:${warm.prepared.snapshotHash}`;
+            spec = { ...spec, constraints: { ...spec.constraints, corpus: pinned } };
+          }
+        }
+        const result = await runJob({
+          spec,
+          preset,
+          seed: body.seed ?? 0,
+          artifactsRoot: ctx.artifactsRoot,
+          ...(warm === undefined ? {} : warm),
+        });
+        // Indexed only once published: the index never names a run that is not on disk.
+        ctx.registry.addRun({ run_id: result.runId, ...source });
+        return reply.code(result.created ? 201 : 200).send({
+          run_id: result.runId,
+          created: result.created,
+          status: result.answer.status,
+          answer: result.answer.answer,
+          uncertainty: result.answer.uncertainty,
+          claims: result.answer.claims,
+          verification: {
+            verdict: result.report.verdict,
+            summary: result.report.summary,
+            failures: result.report.failures,
+          },
+        });
+      },
+    );
+
+    app.get(
+      "/v1/runs",
+      {
+        schema: {
+          tags,
+          summary: "list runs, newest first",
+          querystring: PageQuery,
+          response: { 200: RunListResponse },
+        },
+      },
+      async (request) => {
+        const page = ctx.registry.listRuns(request.query);
+        return { runs: page.entries, next_cursor: page.next_cursor };
+      },
+    );
+
+    app.get(
+      "/v1/runs/:id",
+      { schema: { tags, summary: "a run's summary", params: RunParams, response: { 200: RunResponse } } },
+      async (request) => {
+        const run = openPublishedRun(ctx, request.params.id);
+        const entry = ctx.registry.getRun(request.params.id);
+        const { answer, report, manifest } = run.view;
+        return {
+          run_id: request.params.id,
+          registered_at: entry?.registered_at ?? null,
+          item_id: entry?.item_id ?? null,
+          item_version: entry?.item_version ?? null,
+          question: answer?.question ?? null,
+          status: answer?.status ?? null,
+          answer: answer?.answer ?? null,
+          recorded_verdict: report?.verdict ?? null,
+          root_digest: manifest?.root_digest ?? null,
+          files: [...run.files.keys()].sort(),
+        };
+      },
+    );
+
+    const raw = (path: string, type: string, summary: string) =>
+      app.get(
+        `/v1/runs/:id/${path}`,
+        { schema: { tags, summary, params: RunParams } },
+        async (request, reply) => {
+          const run = openPublishedRun(ctx, request.params.id);
+          const file =
+            path === "trace" ? RUN_FILES.trace : path === "manifest" ? RUN_FILES.manifest : RUN_FILES.answer;
+          return reply.type(type).send(Buffer.from(fileOf(run, file)));
+        },
+      );
+    raw("trace", "application/x-ndjson", "the trace, byte for byte (JSON lines)");
+    raw("manifest", "application/json", "manifest.json, byte for byte");
+    raw("answer", "application/json", "answer.json, byte for byte");
+
+    app.get(
+      "/v1/runs/:id/evidence/:sha256",
+      { schema: { tags, summary: "the exact evidence bytes named by their sha256", params: EvidenceParams } },
+      async (request, reply) => {
+        const run = openPublishedRun(ctx, request.params.id);
+        const bytes = run.files.get(`evidence/${request.params.sha256}.txt`);
+        if (bytes === undefined)
+          throw new HttpError(404, "E_HTTP_NOT_FOUND", `the run holds no evidence ${request.params.sha256}`);
+        return reply
+          .type("text/plain; charset=utf-8")
+          .header("x-content-type-options", "nosniff")
+          .send(Buffer.from(bytes));
+      },
+    );
+
+    app.post(
+      "/v1/runs/:id/verify",
+      {
+        schema: {
+          tags,
+          summary: "verify the run independently; a failed check is a verdict (passed: false)",
+          params: RunParams,
+          body: VerifyBody,
+          response: { 200: VerifyResponse },
+        },
+      },
+      async (request) => {
+        const run = openPublishedRun(ctx, request.params.id);
+        const report = verifyOpenedRun(run, {
+          policy: request.body?.policy ?? "audit",
+          storeRoot: ctx.artifactsRoot,
+        });
+        return { passed: report.verdict === "pass", report: report as unknown as Record<string, unknown> };
+      },
+    );
+
+    app.post(
+      "/v1/runs/:id/replay",
+      {
+        schema: {
+          tags,
+          summary:
+            "replay the run (frozen, or live against the pinned snapshot) and show the first divergence",
+          params: RunParams,
+          body: ReplayBody,
+          response: { 200: ReplayResponse },
+        },
+      },
+      async (request) => {
+        const run = openPublishedRun(ctx, request.params.id);
+        const result = await replayRun(
+          run,
+          ctx.artifactsRoot,
+          request.body?.live === true ? "live" : "frozen",
+        );
+        return { ...result, divergence: result.divergence as unknown as Record<string, unknown> | null };
+      },
+    );
+  };

@@ -1,0 +1,75 @@
+/**
+ * Starts the service for `canon-reason serve`: prepares the artifacts root, opens the registry
+ * (reconciling its run index with runs/), listens, and closes gracefully on SIGTERM/SIGINT:
+ * no new requests, in-flight ones finish (a run is published by one rename, or not at all),
+ * then the database is closed.
+ */
+import { statSync } from "node:fs";
+import { resolve } from "node:path";
+import { InputError } from "../core/errors.js";
+import { prepareArtifactsDir } from "../io/artifacts.js";
+import { SqliteRegistry } from "../registry/sqlite.js";
+import { buildServer } from "./server.js";
+
+export interface StartOptions {
+  host: string;
+  port: number;
+  artifactsRoot: string;
+  corpusRoots: string[];
+  token?: string | undefined;
+  rateLimit: { max: number; windowMs: number };
+  bodyLimit: number;
+  uploadLimit: number;
+}
+
+export async function startService(options: StartOptions): Promise<void> {
+  const corpusRoots = options.corpusRoots.map((root) => {
+    const full = resolve(root);
+    let isDir = false;
+    try {
+      isDir = statSync(full).isDirectory();
+    } catch {
+      isDir = false;
+    }
+    if (!isDir) throw new InputError("E_USAGE", "not a folder", { file: full, field: "--corpus-root" });
+    return full;
+  });
+  if (options.token !== undefined && options.token.length < 16)
+    throw new InputError("E_USAGE", "CANON_REASON_TOKEN must be at least 16 characters", {
+      field: "CANON_REASON_TOKEN",
+    });
+  prepareArtifactsDir(options.artifactsRoot);
+  const registry = new SqliteRegistry(options.artifactsRoot);
+  const app = await buildServer({
+    artifactsRoot: options.artifactsRoot,
+    corpusRoots,
+    registry,
+    token: options.token,
+    rateLimit: options.rateLimit,
+    bodyLimit: options.bodyLimit,
+    uploadLimit: options.uploadLimit,
+    logger: { level: "info" },
+  });
+  let closing = false;
+  const shutdown = (signal: string) => {
+    if (closing) return;
+    closing = true;
+    app.log.info({ signal }, "shutting down");
+    app
+      .close()
+      .then(() => registry.close())
+      .then(
+        () => {
+          process.exitCode = 0;
+        },
+        (error: unknown) => {
+          app.log.error({ err: error }, "shutdown failed");
+          process.exitCode = 3;
+        },
+      );
+  };
+  process.once("SIGTERM", () => shutdown("SIGTERM"));
+  process.once("SIGINT", () => shutdown("SIGINT"));
+  const url = await app.listen({ host: options.host, port: options.port });
+  app.log.info({ url, artifacts: options.artifactsRoot, corpus_roots: corpusRoots }, "listening");
+}

@@ -1,0 +1,224 @@
+/**
+ * The registry in an embedded SQLite database at `<artifacts>/registry.sqlite` (better-sqlite3,
+ * synchronous, WAL). On open, the run index is reconciled with `runs/`: a published run that
+ * is missing from the index (the database was deleted, or the process died between publishing
+ * and indexing) is added, and an entry whose directory is gone is dropped. Run directories
+ * stay the truth; the index only orders and pages them.
+ */
+import { randomBytes } from "node:crypto";
+import { existsSync, lstatSync, readdirSync } from "node:fs";
+import { join } from "node:path";
+import Database from "better-sqlite3";
+import { ID_PATTERN } from "../core/canonical.js";
+import { ProblemSpec } from "../core/models/spec.js";
+import { runsRoot } from "../io/run-writer.js";
+import {
+  CURSOR_PATTERN,
+  type Item,
+  type Page,
+  type PageRequest,
+  type Registry,
+  type RunEntry,
+} from "./registry.js";
+
+export const REGISTRY_FILE = "registry.sqlite";
+
+const SCHEMA = `
+CREATE TABLE IF NOT EXISTS runs (
+  seq INTEGER PRIMARY KEY AUTOINCREMENT,
+  run_id TEXT NOT NULL UNIQUE,
+  registered_at TEXT NOT NULL,
+  item_id TEXT,
+  item_version INTEGER
+);
+CREATE TABLE IF NOT EXISTS items (
+  seq INTEGER PRIMARY KEY AUTOINCREMENT,
+  id TEXT NOT NULL UNIQUE,
+  created_at TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS item_versions (
+  item_id TEXT NOT NULL REFERENCES items(id) ON DELETE CASCADE,
+  version INTEGER NOT NULL,
+  name TEXT NOT NULL,
+  spec TEXT NOT NULL,
+  updated_at TEXT NOT NULL,
+  PRIMARY KEY (item_id, version)
+);
+`;
+
+interface RunRow extends RunEntry {
+  seq: number;
+}
+interface ItemRow {
+  seq: number;
+  id: string;
+  created_at: string;
+  version: number;
+  name: string;
+  spec: string;
+  updated_at: string;
+}
+
+const toRun = ({ seq: _seq, ...entry }: RunRow): RunEntry => entry;
+const toItem = (row: ItemRow): Item => ({
+  id: row.id,
+  name: row.name,
+  version: row.version,
+  // Written by us from a parsed spec; parsed again so a hand-edited database cannot smuggle one in.
+  spec: ProblemSpec.parse(JSON.parse(row.spec)),
+  created_at: row.created_at,
+  updated_at: row.updated_at,
+});
+
+function afterCursor(page: PageRequest): number {
+  return page.cursor !== undefined && CURSOR_PATTERN.test(page.cursor)
+    ? Number(page.cursor)
+    : Number.MAX_SAFE_INTEGER;
+}
+
+function pageOf<R extends { seq: number }, T>(rows: R[], limit: number, map: (row: R) => T): Page<T> {
+  const more = rows.length > limit;
+  const kept = more ? rows.slice(0, limit) : rows;
+  const last = kept[kept.length - 1];
+  return { entries: kept.map(map), next_cursor: more && last !== undefined ? String(last.seq) : null };
+}
+
+export class SqliteRegistry implements Registry {
+  private readonly db: Database.Database;
+  private readonly now: () => Date;
+
+  constructor(
+    readonly artifactsRoot: string,
+    options: { now?: () => Date } = {},
+  ) {
+    this.now = options.now ?? (() => new Date());
+    this.db = new Database(join(artifactsRoot, REGISTRY_FILE));
+    this.db.pragma("journal_mode = WAL");
+    this.db.pragma("foreign_keys = ON");
+    this.db.pragma("busy_timeout = 5000");
+    this.db.exec(SCHEMA);
+    this.reconcileRuns();
+  }
+
+  /** Adds published runs the index lacks (oldest first, by mtime) and drops entries whose run is gone. */
+  reconcileRuns(): { added: number; removed: number } {
+    const root = runsRoot(this.artifactsRoot);
+    const onDisk = new Map<string, number>();
+    if (existsSync(root)) {
+      for (const name of readdirSync(root)) {
+        // Temporary and trash directories (".tmp-", ".trash-") never match: nothing partial is listed.
+        if (!ID_PATTERN.test(name) || !name.startsWith("run_")) continue;
+        try {
+          const st = lstatSync(join(root, name));
+          if (st.isDirectory()) onDisk.set(name, st.mtimeMs);
+        } catch {
+          // Moved away between listing and stat: not a run any more.
+        }
+      }
+    }
+    const indexed = new Set(
+      (this.db.prepare("SELECT run_id FROM runs").all() as Array<{ run_id: string }>).map((r) => r.run_id),
+    );
+    const missing = [...onDisk]
+      .filter(([id]) => !indexed.has(id))
+      .sort((a, b) => a[1] - b[1] || (a[0] < b[0] ? -1 : 1));
+    const gone = [...indexed].filter((id) => !onDisk.has(id));
+    const insert = this.db.prepare(
+      "INSERT OR IGNORE INTO runs (run_id, registered_at, item_id, item_version) VALUES (?, ?, NULL, NULL)",
+    );
+    const remove = this.db.prepare("DELETE FROM runs WHERE run_id = ?");
+    this.db.transaction(() => {
+      for (const [id, mtime] of missing) insert.run(id, new Date(mtime).toISOString());
+      for (const id of gone) remove.run(id);
+    })();
+    return { added: missing.length, removed: gone.length };
+  }
+
+  addRun(entry: Omit<RunEntry, "registered_at">): RunEntry {
+    this.db
+      .prepare(
+        "INSERT OR IGNORE INTO runs (run_id, registered_at, item_id, item_version) VALUES (?, ?, ?, ?)",
+      )
+      .run(entry.run_id, this.now().toISOString(), entry.item_id, entry.item_version);
+    return this.getRun(entry.run_id) as RunEntry;
+  }
+
+  getRun(runId: string): RunEntry | null {
+    const row = this.db.prepare("SELECT * FROM runs WHERE run_id = ?").get(runId) as RunRow | undefined;
+    return row === undefined ? null : toRun(row);
+  }
+
+  listRuns(page: PageRequest): Page<RunEntry> {
+    const rows = this.db
+      .prepare("SELECT * FROM runs WHERE seq < ? ORDER BY seq DESC LIMIT ?")
+      .all(afterCursor(page), page.limit + 1) as RunRow[];
+    return pageOf(rows, page.limit, toRun);
+  }
+
+  removeRun(runId: string): void {
+    this.db.prepare("DELETE FROM runs WHERE run_id = ?").run(runId);
+  }
+
+  createItem(name: string, spec: ProblemSpec): Item {
+    const id = `item_${randomBytes(16).toString("hex")}`;
+    const at = this.now().toISOString();
+    this.db.transaction(() => {
+      this.db.prepare("INSERT INTO items (id, created_at) VALUES (?, ?)").run(id, at);
+      this.db
+        .prepare(
+          "INSERT INTO item_versions (item_id, version, name, spec, updated_at) VALUES (?, 1, ?, ?, ?)",
+        )
+        .run(id, name, JSON.stringify(spec), at);
+    })();
+    return this.getItem(id) as Item;
+  }
+
+  private static readonly ITEM_SELECT =
+    `SELECT i.seq, i.id, i.created_at, v.version, v.name, v.spec, v.updated_at
+    FROM items i JOIN item_versions v ON v.item_id = i.id`;
+
+  getItem(id: string, version?: number): Item | null {
+    const row = (
+      version === undefined
+        ? this.db
+            .prepare(`${SqliteRegistry.ITEM_SELECT} WHERE i.id = ? ORDER BY v.version DESC LIMIT 1`)
+            .get(id)
+        : this.db.prepare(`${SqliteRegistry.ITEM_SELECT} WHERE i.id = ? AND v.version = ?`).get(id, version)
+    ) as ItemRow | undefined;
+    return row === undefined ? null : toItem(row);
+  }
+
+  listItems(page: PageRequest): Page<Item> {
+    const rows = this.db
+      .prepare(
+        `${SqliteRegistry.ITEM_SELECT} WHERE i.seq < ? AND v.version = (SELECT MAX(version) FROM item_versions WHERE item_id = i.id)
+         ORDER BY i.seq DESC LIMIT ?`,
+      )
+      .all(afterCursor(page), page.limit + 1) as ItemRow[];
+    return pageOf(rows, page.limit, toItem);
+  }
+
+  updateItem(id: string, name: string, spec: ProblemSpec): Item | null {
+    const updated = this.db.transaction(() => {
+      const current = this.db
+        .prepare("SELECT MAX(version) AS version FROM item_versions WHERE item_id = ?")
+        .get(id) as { version: number | null };
+      if (current.version === null) return false;
+      this.db
+        .prepare(
+          "INSERT INTO item_versions (item_id, version, name, spec, updated_at) VALUES (?, ?, ?, ?, ?)",
+        )
+        .run(id, current.version + 1, name, JSON.stringify(spec), this.now().toISOString());
+      return true;
+    })();
+    return updated ? this.getItem(id) : null;
+  }
+
+  deleteItem(id: string): boolean {
+    return this.db.prepare("DELETE FROM items WHERE id = ?").run(id).changes > 0;
+  }
+
+  close(): void {
+    this.db.close();
+  }
+}
