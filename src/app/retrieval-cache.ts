@@ -3,18 +3,14 @@
  * index), so a long-running process — the HTTP service — answers a warm request without
  * re-reading the snapshot and the index from the store. Keyed by the snapshot hash and every
  * index parameter and limit, i.e. by what the bytes of the index depend on, so a hit is the
- * backend a rebuild would make. A corpus given as a path is still read and snapshotted every
- * time (issue 8: a path is never looked up by a ref); only the index is reused.
+ * backend a rebuild would make. A corpus given as a path is snapshotted through the checked
+ * corpus-input ref (issue 8); only then is the prepared backend looked up.
  */
 import { canonicalJson } from "../core/canonical.js";
+import { parseCorpusRef, snapshotRef } from "../core/corpus/corpus-ref.js";
+import type { IndexParams } from "../core/retrieval/index-params.js";
 import type { CorpusLimits } from "../io/corpus-reader.js";
-import {
-  type IndexParams,
-  type PreparedRetrieval,
-  prepareRetrieval,
-  SNAPSHOT_REF,
-  snapshotCorpus,
-} from "../io/retrieval-backend.js";
+import { type PreparedRetrieval, prepareRetrieval, snapshotCorpus } from "../io/retrieval-backend.js";
 import type { DiskStore } from "../io/store.js";
 
 export class RetrievalCache {
@@ -38,7 +34,8 @@ export class RetrievalCache {
    * not read and hash them again. Bounded with the entry, so the store's cache is too.
    */
   async prepare(store: DiskStore, corpus: string, params: IndexParams, limits: CorpusLimits): Promise<Warm> {
-    const hash = SNAPSHOT_REF.exec(corpus)?.[1] ?? (await snapshotCorpus(store, corpus, limits)).hash;
+    const ref = parseCorpusRef(corpus);
+    const hash = ref.kind === "snapshot" ? ref.hash : (await snapshotCorpus(store, ref.path, limits)).hash;
     const key = canonicalJson({ hash, params, limits });
     const cached = this.entries.get(key);
     if (cached !== undefined) {
@@ -50,7 +47,7 @@ export class RetrievalCache {
     }
     this.misses++;
     // The promise is cached, so concurrent requests for one index build or load it once.
-    const pending = prepareRetrieval(store, `sha256:${hash}`, params, limits);
+    const pending = prepareRetrieval(store, snapshotRef(hash), params, limits);
     this.entries.set(key, { store, prepared: pending });
     pending.catch(() => this.entries.delete(key));
     while (this.entries.size > this.capacity) {

@@ -7,15 +7,15 @@
  */
 import { realpathSync } from "node:fs";
 import { isAbsolute, resolve, sep } from "node:path";
-import { SNAPSHOT_REF } from "../io/retrieval-backend.js";
+import { parseCorpusRef } from "../core/corpus/corpus-ref.js";
 import type { DiskStore } from "../io/store.js";
 import { HttpError } from "./problem.js";
 
 /** The corpus as runJob should read it: the snapshot ref, or the real path inside a root. */
 export function resolveCorpus(corpus: string, roots: readonly string[], store: DiskStore): string {
-  const pinned = SNAPSHOT_REF.exec(corpus);
-  if (pinned?.[1] !== undefined) {
-    if (!store.has(pinned[1]))
+  const pinned = parseCorpusRef(corpus);
+  if (pinned.kind === "snapshot") {
+    if (!store.has(pinned.hash))
       throw new HttpError(404, "E_CORPUS_PATH", `corpus snapshot ${corpus} is not in the store`, {
         field: "spec.constraints.corpus",
       });

@@ -11,7 +11,8 @@ import { verifyOpenedRun } from "../../app/verify.js";
 import { RUN_FILES } from "../../core/artifact/files.js";
 import { CanonError } from "../../core/errors.js";
 import type { ProblemSpec } from "../../core/models/spec.js";
-import { DEFAULT_PRESET, indexParamsOf, resolveParams } from "../../core/plan/planner.js";
+import { DEFAULT_PRESET, resolveParams } from "../../core/plan/planner.js";
+import { pickIndexParams } from "../../core/retrieval/index-params.js";
 import { DEFAULT_LIMITS } from "../../io/corpus-reader.js";
 import type { PreparedRetrieval } from "../../io/retrieval-backend.js";
 import type { OpenedRun } from "../../io/run-reader.js";
@@ -88,7 +89,7 @@ export const runRoutes =
           if (params.needs_retrieval) {
             // Warm requests reuse the parsed snapshot and index; the run pins the snapshot hash,
             // exactly as runJob would from the path.
-            warm = await ctx.retrieval.prepare(store, resolved, indexParamsOf(params), DEFAULT_LIMITS);
+            warm = await ctx.retrieval.prepare(store, resolved, pickIndexParams(params), DEFAULT_LIMITS);
             const pinned = `sha256:${warm.prepared.snapshotHash}`;
             spec = { ...spec, constraints: { ...spec.constraints, corpus: pinned } };
           }
