@@ -6,7 +6,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { performance } from "node:perf_hooks";
-import { verifyRunDirectory } from "../dist/cli/commands/verify.js";
+import { verifyRunDirectory } from "../dist/app/verify.js";
 import { CLI, machine, REPO, requireDataset, summarize, writeResult } from "./lib.mjs";
 
 const ITERATIONS = 50;
@@ -31,11 +31,11 @@ for (const corpus of corpora) {
     if (run.status !== 0) throw new Error(run.stderr);
     const { run_dir: runDir } = JSON.parse(run.stdout);
     // Each iteration verifies from disk with a fresh store, as the command does.
-    verifyRunDirectory(runDir, "audit", artifacts);
+    verifyRunDirectory(runDir, { policy: "audit", storeRoot: artifacts });
     const inProcess = [];
     for (let i = 0; i < ITERATIONS; i++) {
       const t = performance.now();
-      const report = verifyRunDirectory(runDir, "audit", artifacts);
+      const report = verifyRunDirectory(runDir, { policy: "audit", storeRoot: artifacts });
       inProcess.push(performance.now() - t);
       if (report.verdict !== "pass") throw new Error("an untouched run failed verification");
     }
