@@ -42,6 +42,22 @@ export interface RunJobResult extends ProducedRun {
   timings: Record<string, number>;
 }
 
+/** What the CLI's `run --json` and the service's `POST /v1/runs` both report about a run. */
+export function runSummary(result: RunJobResult) {
+  return {
+    run_id: result.runId,
+    status: result.answer.status,
+    answer: result.answer.answer,
+    uncertainty: result.answer.uncertainty,
+    claims: result.answer.claims,
+    verification: {
+      verdict: result.report.verdict,
+      summary: result.report.summary,
+      failures: result.report.failures,
+    },
+  };
+}
+
 export async function runJob(options: RunJobOptions): Promise<RunJobResult> {
   const started = performance.now();
   // The seed is part of the run id: above 2^53 - 1 two seeds would share one number.

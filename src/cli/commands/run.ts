@@ -2,7 +2,7 @@
 
 import { dirname, isAbsolute, resolve } from "node:path";
 import type { Command } from "commander";
-import { runJob } from "../../app/run-job.js";
+import { runJob, runSummary } from "../../app/run-job.js";
 import { parseCorpusRef } from "../../core/corpus/corpus-ref.js";
 import { InputError } from "../../core/errors.js";
 import { ProblemSpec } from "../../core/models/spec.js";
@@ -182,19 +182,8 @@ export function registerRun(program: Command): void {
           ...(key === undefined ? {} : { seal: (run: ProducedRun) => signRun(run.files, key) }),
         } as Parameters<typeof runJob>[0]);
         if (o.json) {
-          printJson({
-            run_id: result.runId,
-            run_dir: result.runDir,
-            status: result.answer.status,
-            answer: result.answer.answer,
-            uncertainty: result.answer.uncertainty,
-            claims: result.answer.claims,
-            verification: {
-              verdict: result.report.verdict,
-              summary: result.report.summary,
-              failures: result.report.failures,
-            },
-          });
+          const { run_id, ...summary } = runSummary(result);
+          printJson({ run_id, run_dir: result.runDir, ...summary });
         } else {
           process.stdout.write(renderAnswer(result.answer, result.report, result.runDir));
         }

@@ -6,7 +6,7 @@
 import type { FastifyPluginAsync } from "fastify";
 import type { ZodTypeProvider } from "fastify-type-provider-zod";
 import { replayRun } from "../../app/replay.js";
-import { runJob } from "../../app/run-job.js";
+import { runJob, runSummary } from "../../app/run-job.js";
 import { verifyOpenedRun } from "../../app/verify.js";
 import { RUN_FILES } from "../../core/artifact/files.js";
 import { CanonError } from "../../core/errors.js";
@@ -103,19 +103,8 @@ export const runRoutes =
         });
         // Indexed only once published: the index never names a run that is not on disk.
         ctx.registry.addRun({ run_id: result.runId, ...source });
-        return reply.code(result.created ? 201 : 200).send({
-          run_id: result.runId,
-          created: result.created,
-          status: result.answer.status,
-          answer: result.answer.answer,
-          uncertainty: result.answer.uncertainty,
-          claims: result.answer.claims,
-          verification: {
-            verdict: result.report.verdict,
-            summary: result.report.summary,
-            failures: result.report.failures,
-          },
-        });
+        const { run_id, ...summary } = runSummary(result);
+        return reply.code(result.created ? 201 : 200).send({ run_id, created: result.created, ...summary });
       },
     );
 
