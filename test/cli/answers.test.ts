@@ -42,4 +42,36 @@ describe("answers that hold the answer, or say there is none", () => {
     expect(out.uncertainty).toMatch(/best candidate has confidence 0\.\d+, below min_confidence 0\.6/);
     expect(out.verification.verdict).toBe("pass");
   });
+
+  it("--min-confidence moves the threshold, and is checked like any constraint", () => {
+    const question = "Who won the 2018 FIFA World Cup final?";
+    const loose = runCli([
+      "run",
+      question,
+      "--corpus",
+      DEMO_CORPUS,
+      "--artifacts-dir",
+      artifacts,
+      "--min-confidence",
+      "0.1",
+      "--json",
+    ]);
+    expect(loose.status).toBe(0);
+    const out = JSON.parse(loose.stdout);
+    expect(out.status).toBe("answered");
+    expect(out.claims[0].confidence).toBeLessThan(0.6);
+    expect(out.verification.verdict).toBe("pass");
+    const bad = runCli([
+      "run",
+      question,
+      "--corpus",
+      DEMO_CORPUS,
+      "--artifacts-dir",
+      artifacts,
+      "--min-confidence",
+      "2",
+    ]);
+    expect(bad.status).toBe(2);
+    expect(bad.stderr).toMatch(/constraints\.min_confidence/);
+  });
 });

@@ -32,6 +32,7 @@ interface EvalCliOptions {
   topK?: number;
   k1?: number;
   b?: number;
+  minConfidence?: number;
   chunkChars?: number;
   overlapChars?: number;
   indexTitles?: boolean;
@@ -69,6 +70,11 @@ export function registerEval(program: Command): void {
     .option("--top-k <n>", "override top-k", parseIntOption("--top-k"))
     .option("--k1 <x>", "override BM25 k1", parseNumberOption("--k1"))
     .option("--b <x>", "override BM25 b", parseNumberOption("--b"))
+    .option(
+      "--min-confidence <x>",
+      "override the confidence below which an answer is insufficient (0-1)",
+      parseNumberOption("--min-confidence"),
+    )
     .option("--chunk-chars <n>", "override the chunk window", parseIntOption("--chunk-chars"))
     .option("--overlap-chars <n>", "override the chunk overlap", parseIntOption("--overlap-chars"))
     .option("--index-titles", "index document titles with every chunk (the default)")
@@ -118,6 +124,7 @@ export function registerEval(program: Command): void {
           ...(o.b === undefined ? {} : { bm25_b: o.b }),
           ...(o.chunkChars === undefined ? {} : { chunk_chars: o.chunkChars }),
           ...(o.overlapChars === undefined ? {} : { overlap_chars: o.overlapChars }),
+          ...(o.minConfidence === undefined ? {} : { min_confidence: o.minConfidence }),
           ...(o.indexTitles === undefined ? {} : { index_titles: o.indexTitles }),
         };
         // Checked before any case runs, not after: a file in the way of --out is found at once.

@@ -33,6 +33,7 @@ interface RunOptions {
   analyzer?: string;
   k1?: number;
   b?: number;
+  minConfidence?: number;
   chunkChars?: number;
   overlapChars?: number;
   indexTitles?: boolean;
@@ -94,6 +95,7 @@ export function specFromOptions(question: string | undefined, o: RunOptions): Pr
     ["analyzer", o.analyzer],
     ["bm25_k1", o.k1],
     ["bm25_b", o.b],
+    ["min_confidence", o.minConfidence],
     ["chunk_chars", o.chunkChars],
     ["overlap_chars", o.overlapChars],
     ["index_titles", o.indexTitles],
@@ -158,6 +160,11 @@ export function registerRun(program: Command): void {
       .option("--analyzer <name>", "tokenizer: english (stop words + stemming) or simple")
       .option("--k1 <x>", "BM25 k1", parseNumberOption("--k1"))
       .option("--b <x>", "BM25 b", parseNumberOption("--b"))
+      .option(
+        "--min-confidence <x>",
+        "below this confidence (0-1) the answer is insufficient evidence",
+        parseNumberOption("--min-confidence"),
+      )
       .option("--chunk-chars <n>", "chunk window in characters", parseIntOption("--chunk-chars"))
       .option("--overlap-chars <n>", "overlap between chunk windows", parseIntOption("--overlap-chars"))
       .option("--index-titles", "index document titles with every chunk (the default)")
