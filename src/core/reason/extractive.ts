@@ -9,8 +9,9 @@
  *   ("It was invented ..."), at nearly full weight, and the document's title at half weight.
  * - **Confidence** in [0, 1]: the mean of two shares of the question's idf weight, the share
  *   the cited bytes cover (the sentence, plus the sentence before it when the answer leans on
- *   it) and the share the piece of evidence they come from covers. The weight is capped at
- *   WEIGHT_CAP, so a long claim is not held to every one of its words. A question whose rarest
+ *   it) and the share the piece of evidence they come from covers. The weight of a question
+ *   of more than SHORT_QUESTION_TERMS terms is capped at WEIGHT_CAP, so a long claim is not
+ *   held to every one of its words; a short question is held to all of them. A question whose rarest
  *   words appear nowhere in the evidence scores low, however common its other words are.
  *   Below `min_confidence` (default 0.6) the answer is "insufficient evidence", naming the
  *   best candidate and its confidence.
@@ -36,6 +37,14 @@ export const DEFAULT_MIN_CONFIDENCE = 0.6;
  * lifts the AUROC of confidence from 0.87 to 0.96.
  */
 const WEIGHT_CAP = 20;
+/**
+ * Questions of at most this many content terms are not capped: in "Which country hosted the
+ * 2016 Summer Olympics?" every word is the question, and a sentence about the 1996 Summer
+ * Olympics must not reach the threshold on "summer" and "olympics" alone. Chosen on the same
+ * two sets: it lifts the unanswerable set from 87.3% to 90.0% insufficient and leaves every
+ * SciFact train figure unchanged.
+ */
+const SHORT_QUESTION_TERMS = 4;
 /** Sentences with fewer words than this are headings or fragments, not answers. */
 const MIN_SENTENCE_WORDS = 4;
 /** BM25 saturation inside one sentence, and length normalisation against a typical sentence. */
@@ -245,10 +254,8 @@ export const extractiveReasoner: Reasoner = {
       weights.set(lemma(t), (weights.get(lemma(t)) ?? 0) + w);
     // A long claim is well supported by a sentence matching its few rarest words: the weight
     // an answer must cover is capped, so a ten-term claim is not held to all ten.
-    const total = Math.min(
-      [...weights.values()].reduce((a, b) => a + b, 0),
-      WEIGHT_CAP,
-    );
+    const sum = [...weights.values()].reduce((a, b) => a + b, 0);
+    const total = weights.size > SHORT_QUESTION_TERMS ? Math.min(sum, WEIGHT_CAP) : sum;
     // Overlapping pieces of evidence hold the same sentence: keep each document sentence once.
     const seen = new Set<string>();
     const ranked = input.evidence
