@@ -6,11 +6,11 @@
  */
 
 import { RUN_FILES, traceFile } from "../core/artifact/files.js";
-import { RETRIEVE_TOOL } from "../core/artifact/names.js";
+import { retrieveToolOf, toolProvenance } from "../core/artifact/names.js";
 import { sha256Hex } from "../core/canonical.js";
 import { snapshotRef } from "../core/corpus/corpus-ref.js";
 import { CanonError, InputError } from "../core/errors.js";
-import { RetrievalProvenance } from "../core/models/trace.js";
+import type { RetrievalProvenance } from "../core/models/trace.js";
 import { frozenDispatcher } from "../core/pipeline/dispatch.js";
 import { liveTools, traceRun } from "../core/pipeline/produce.js";
 import { findReasoner, knownReasoners } from "../core/reason/registry.js";
@@ -46,8 +46,8 @@ export async function replayRun(
       { file: runDir },
     );
   }
-  const tool = runtime.tools.find((t) => t.name === RETRIEVE_TOOL);
-  const provenance = tool === undefined ? null : (RetrievalProvenance.safeParse(tool.config).data ?? null);
+  const tool = retrieveToolOf(runtime);
+  const provenance = tool === undefined ? null : toolProvenance(tool);
   if (tool !== undefined && provenance === null) {
     throw new InputError(
       "E_NOT_A_RUN",

@@ -36,11 +36,11 @@ import { createGunzip, createGzip } from "node:zlib";
 import { Header, Parser, type ReadEntry } from "tar";
 import { z } from "zod";
 import { RUN_FILES } from "../core/artifact/files.js";
+import { retrieveToolOf, toolProvenance } from "../core/artifact/names.js";
 import { toRunView } from "../core/artifact/view.js";
 import { InputError } from "../core/errors.js";
 import { idOf } from "../core/models/common.js";
 import type { RunRecord } from "../core/models/run.js";
-import { RetrievalProvenance } from "../core/models/trace.js";
 import { openRun, requireParts } from "./run-reader.js";
 import { tempSuffix, writeRun } from "./run-writer.js";
 import { DiskStore } from "./store.js";
@@ -82,9 +82,9 @@ export const DEFAULT_BUNDLE_LIMITS: BundleLimits = {
 
 /** The store objects a run names: its corpus snapshot and index (none without retrieval). */
 function referencedObjects(run: RunRecord): string[] {
-  const tool = run.inputs.runtime.tools.find((t) => t.name === "retrieve");
-  const provenance = RetrievalProvenance.safeParse(tool?.config);
-  return provenance.success ? [provenance.data.corpus_snapshot, provenance.data.index_hash] : [];
+  const tool = retrieveToolOf(run.inputs.runtime);
+  const provenance = tool === undefined ? null : toolProvenance(tool);
+  return provenance === null ? [] : [provenance.corpus_snapshot, provenance.index_hash];
 }
 
 const EPOCH = new Date(0);

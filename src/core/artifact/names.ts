@@ -2,6 +2,8 @@
  * Names a run artifact uses for things outside it: the retrieve tool, and the URI of a corpus
  * document. The producer writes them and the verifier expects them, so both take them from here.
  */
+import type { Runtime, ToolDescriptor } from "../models/run.js";
+import { RetrievalProvenance } from "../models/trace.js";
 
 /** The tool name recorded in plan tool requests, trace calls and run.json's runtime (SPEC §3.3). */
 export const RETRIEVE_TOOL = "retrieve";
@@ -9,4 +11,14 @@ export const RETRIEVE_TOOL = "retrieve";
 /** Where an evidence's document lives: the pinned snapshot and the document id. */
 export function evidenceUri(snapshot: string, docId: string): string {
   return `corpus:sha256:${snapshot}#${encodeURIComponent(docId)}`;
+}
+
+/** The retrieve tool's descriptor in run.json's runtime; undefined when the run does not retrieve. */
+export function retrieveToolOf(runtime: Runtime): ToolDescriptor | undefined {
+  return runtime.tools.find((t) => t.name === RETRIEVE_TOOL);
+}
+
+/** A retrieve tool's recorded config read as retrieval provenance; null when it does not parse. */
+export function toolProvenance(tool: ToolDescriptor): RetrievalProvenance | null {
+  return RetrievalProvenance.safeParse(tool.config).data ?? null;
 }

@@ -6,6 +6,7 @@
  * projection: they change whenever anything upstream changes and explain nothing.
  */
 
+import { retrieveToolOf } from "../artifact/names.js";
 import type { RunView } from "../artifact/view.js";
 import { sha256Hex } from "../canonical.js";
 import { INDEX_PARAM_KEYS } from "../retrieval/index-params.js";
@@ -44,7 +45,7 @@ function evidenceKey(view: RunView, evidenceId: string): string {
 export function projectLayer(layer: Layer, view: RunView): unknown {
   const run = view.run?.inputs;
   const provenance = view.retrieval?.provenance;
-  const retrieveTool = run?.runtime.tools.find((t) => t.name === "retrieve");
+  const retrieveTool = run === undefined ? undefined : retrieveToolOf(run.runtime);
   switch (layer) {
     case "producer":
       return { run: run?.producer ?? null, trace: view.trace?.header.producer ?? null };

@@ -4,7 +4,7 @@
  * retrieval_recompute re-runs the search itself.
  */
 
-import { RETRIEVE_TOOL } from "../../artifact/names.js";
+import { RETRIEVE_TOOL, retrieveToolOf } from "../../artifact/names.js";
 import { provenanceFiles } from "../../artifact/projections.js";
 import type { RunView } from "../../artifact/view.js";
 import { canonicalJson, sha256Hex } from "../../canonical.js";
@@ -21,7 +21,7 @@ import { readStoreObject } from "../store-object.js";
 function recordFindings(view: RunView, payload: RetrievePayload): Finding[] {
   const findings: Finding[] = [];
   const p = payload.provenance;
-  const tool = view.run?.inputs.runtime.tools.find((t) => t.name === RETRIEVE_TOOL);
+  const tool = view.run === null ? undefined : retrieveToolOf(view.run.inputs.runtime);
   if (tool === undefined) findings.push(finding("TOOL_NOT_DESCRIBED", {}));
   else {
     if (canonicalJson(tool.config) !== canonicalJson(p)) findings.push(finding("CONFIG_MISMATCH", {}));
