@@ -15,7 +15,7 @@ import { frozenDispatcher } from "../core/pipeline/dispatch.js";
 import { liveTools, traceRun } from "../core/pipeline/produce.js";
 import { findReasoner, knownReasoners } from "../core/reason/registry.js";
 import { type Divergence, firstDivergence } from "../core/replay/divergence.js";
-import { deserializeIndex } from "../core/retrieval/bm25-format.js";
+import { loadIndex } from "../core/retrieval/bm25-format.js";
 import { indexParamsFromProvenance } from "../core/retrieval/index-params.js";
 import { prepareRetrieval } from "../io/retrieval-backend.js";
 import { type OpenedRun, openRun, requireParts } from "../io/run-reader.js";
@@ -117,6 +117,6 @@ function checkPinnedObjects(store: DiskStore, provenance: RetrievalProvenance): 
         `the run's ${what} sha256:${hash} is not in the store at ${store.root}: import the run's bundle there, or replay where the run was made`,
         { exitCode: 1 },
       );
-    if (what === "index") deserializeIndex(bytes); // a corrupt index is E_INDEX_CORRUPT
+    if (what === "index") loadIndex(bytes); // a corrupt index is E_INDEX_CORRUPT
   }
 }

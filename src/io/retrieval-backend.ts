@@ -15,7 +15,7 @@ import type { RetrievalProvenance } from "../core/models/trace.js";
 import type { RetrievalBackend } from "../core/pipeline/produce.js";
 import { getAnalyzer } from "../core/retrieval/analyzer.js";
 import { buildIndex } from "../core/retrieval/bm25-build.js";
-import { deserializeIndex, INDEX_FORMAT_VERSION, serializeIndex } from "../core/retrieval/bm25-format.js";
+import { INDEX_FORMAT_VERSION, loadIndex, serializeIndex } from "../core/retrieval/bm25-format.js";
 import type { Bm25Index } from "../core/retrieval/bm25-index.js";
 import { type IndexParams, provenanceIndexFields, toBm25Params } from "../core/retrieval/index-params.js";
 import {
@@ -165,7 +165,7 @@ export async function prepareRetrieval(
   let built = false;
   if (indexHash !== null) {
     const bytes = store.get(indexHash);
-    if (bytes !== null) index = deserializeIndex(bytes);
+    if (bytes !== null) index = loadIndex(bytes);
     // The limit holds for a cached index too, not only for a fresh build.
     if (index !== null && index.stats.chunks > limits.max_chunks) throw overLimit(index.stats.chunks);
   }

@@ -238,3 +238,20 @@ export function deserializeIndex(input: Uint8Array): Bm25Index {
   checkConsistency(arrays);
   return new Bm25Index(arrays);
 }
+
+/**
+ * Indexes already read from these exact bytes. The store hands out bytes it has re-hashed and
+ * keeps them, so in one process the producer's retrieval, the verifier's checks and replay all
+ * get the same byte array for an index: it is parsed and validated once, not once per reader.
+ */
+const loadedIndexes = new WeakMap<Uint8Array, Bm25Index>();
+
+/** deserializeIndex, remembered per byte array; throws E_INDEX_CORRUPT like it. */
+export function loadIndex(bytes: Uint8Array): Bm25Index {
+  let index = loadedIndexes.get(bytes);
+  if (index === undefined) {
+    index = deserializeIndex(bytes);
+    loadedIndexes.set(bytes, index);
+  }
+  return index;
+}

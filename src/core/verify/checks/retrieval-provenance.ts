@@ -10,11 +10,12 @@ import type { RunView } from "../../artifact/view.js";
 import { canonicalJson, sha256Hex } from "../../canonical.js";
 import { CanonError } from "../../errors.js";
 import type { RetrievePayload } from "../../models/trace.js";
+import { loadIndex } from "../../retrieval/bm25-format.js";
 import type { Bm25Index } from "../../retrieval/bm25-index.js";
 import { recordedIndexParams } from "../../retrieval/index-params.js";
 import type { Check } from "../check.js";
 import { type Finding, finding } from "../findings.js";
-import { indexAgrees, loadIndex } from "../pinned-index.js";
+import { indexAgrees } from "../pinned-index.js";
 import { readStoreObject } from "../store-object.js";
 
 /** run.json's tool descriptor, the spec's pinned corpus and the plan agree with the provenance. */

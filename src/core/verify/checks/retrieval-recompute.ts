@@ -9,11 +9,12 @@ import { canonicalJson } from "../../canonical.js";
 import { findDocuments } from "../../corpus/document.js";
 import { CanonError } from "../../errors.js";
 import type { RetrievalHit, RetrievePayload } from "../../models/trace.js";
+import { loadIndex } from "../../retrieval/bm25-format.js";
 import type { Bm25Index } from "../../retrieval/bm25-index.js";
 import { evidenceModeOf, searchHits } from "../../retrieval/hits.js";
 import type { Check } from "../check.js";
 import { type Finding, finding } from "../findings.js";
-import { indexAgrees, loadIndex } from "../pinned-index.js";
+import { indexAgrees } from "../pinned-index.js";
 import { readStoreObject } from "../store-object.js";
 
 /** Where the fresh hits first differ from the recorded ones, or null when they agree exactly. */
