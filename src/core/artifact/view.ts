@@ -95,16 +95,8 @@ export function toRunView(
     schema: z.ZodType<T>,
     options: { required: boolean; version?: string },
   ): T | null {
-    const bytes = files.get(path);
-    if (bytes === undefined) {
-      if (options.required) problems.push(readProblem("FILE_MISSING", { path }));
-      return null;
-    }
-    const body = text(bytes);
-    if (body === null) {
-      problems.push(readProblem("NOT_UTF8", { path }));
-      return null;
-    }
+    const body = fileText(files.get(path), path, options.required, problems);
+    if (body === null) return null;
     const parsed = parseJson(body);
     if (parsed === null) {
       problems.push(readProblem("INVALID_JSON", { path }));
@@ -169,18 +161,27 @@ export function toRunView(
 
 const JsonAnything = z.json();
 
-/** trace.jsonl: a header line, then one event per line, each canonical JSON, "\n" endings (SPEC §4). */
-function readTrace(bytes: Uint8Array | undefined, problems: ReadProblem[]): Trace | null {
-  const path = RUN_FILES.trace;
+/** A file's text, or null with the problem: missing (when required) or not UTF-8. */
+function fileText(
+  bytes: Uint8Array | undefined,
+  path: string,
+  required: boolean,
+  problems: ReadProblem[],
+): string | null {
   if (bytes === undefined) {
-    problems.push(readProblem("FILE_MISSING", { path }));
+    if (required) problems.push(readProblem("FILE_MISSING", { path }));
     return null;
   }
   const body = text(bytes);
-  if (body === null) {
-    problems.push(readProblem("NOT_UTF8", { path }));
-    return null;
-  }
+  if (body === null) problems.push(readProblem("NOT_UTF8", { path }));
+  return body;
+}
+
+/** trace.jsonl: a header line, then one event per line, each canonical JSON, "\n" endings (SPEC §4). */
+function readTrace(bytes: Uint8Array | undefined, problems: ReadProblem[]): Trace | null {
+  const path = RUN_FILES.trace;
+  const body = fileText(bytes, path, true, problems);
+  if (body === null) return null;
   if (!body.endsWith("\n")) {
     problems.push(readProblem("TRACE_UNTERMINATED", { path }));
     return null;
