@@ -8,8 +8,9 @@ import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { performance } from "node:perf_hooks";
 import { Worker } from "node:worker_threads";
+import { z } from "zod";
 import { canonicalJson } from "../core/canonical.js";
-import { parseCorpusRef, snapshotRef } from "../core/corpus/corpus-ref.js";
+import { corpusRefString, parseCorpusRef, snapshotRef } from "../core/corpus/corpus-ref.js";
 import { CanonError, type ErrorCode, type ErrorLocation, InputError } from "../core/errors.js";
 import {
   answerHit,
@@ -22,10 +23,11 @@ import {
   rationalePrecision,
   recallAt,
 } from "../core/eval/metrics.js";
-import type { ProblemSpec } from "../core/models/spec.js";
+import { Constraints, type ProblemSpec } from "../core/models/spec.js";
 import type { Trace } from "../core/models/trace.js";
 import { resolveParams } from "../core/plan/planner.js";
 import { type IndexParams, pickIndexParams } from "../core/retrieval/index-params.js";
+import { zodToInputError } from "../core/zod-errors.js";
 import { atArtifacts, prepareArtifactsDir } from "../io/artifacts.js";
 import { DEFAULT_LIMITS } from "../io/corpus-reader.js";
 import type { EvalCase, EvalInput } from "../io/eval-input.js";
@@ -77,7 +79,7 @@ function specOf(c: EvalCase, snapshot: string, overrides: ProblemSpec["constrain
   return {
     version: "1",
     description: c.description,
-    constraints: { ...c.constraints, ...overrides, corpus: `sha256:${snapshot}` },
+    constraints: { ...c.constraints, ...overrides, corpus: corpusRefString(snapshotRef(snapshot)) },
   };
 }
 
@@ -227,7 +229,12 @@ export function summarize(
  * case's overlap_chars against --chunk-chars) are bad input naming the case, not a failure
  * half-way through (SPEC §9).
  */
+/** Overrides come from flags: held to the schema of a spec's constraints, named as such. */
+const Overrides = z.strictObject({ constraints: Constraints });
+
 function checkCases(input: EvalInput, options: EvalOptions): void {
+  const overrides = Overrides.safeParse({ constraints: options.overrides });
+  if (!overrides.success) throw zodToInputError(overrides.error, "E_USAGE", "<command line>");
   for (const c of input.cases) {
     try {
       resolveParams(specOf(c, "0".repeat(64), options.overrides), options.preset);

@@ -410,3 +410,18 @@ describe("--max-chunks", () => {
     );
   });
 });
+
+describe("eval's parameter flags are held to the spec's constraint schema", () => {
+  it.each([
+    [["--min-confidence", "-1"], "constraints.min_confidence"],
+    [["--k1", "-3"], "constraints.bm25_k1"],
+    [["--top-k", "0"], "constraints.top_k"],
+  ])("eval %j exits 2 naming the field, before any case runs", (flags, field) => {
+    const { dir, arts } = setup({
+      "suite/suite.json": '{"name":"s","version":"1","corpus":"../ok.jsonl"}',
+      "suite/problems.jsonl": '{"case_id":"c1","description":"Do otters hold hands?"}\n',
+    });
+    const r = run(dir, ["eval", "--suite", "suite", "--artifacts-dir", arts, ...flags]);
+    expectInputError(r, "E_USAGE", "<command line>", field);
+  });
+});
