@@ -8,6 +8,7 @@ import { statSync } from "node:fs";
 import { resolve } from "node:path";
 import { InputError } from "../core/errors.js";
 import { prepareArtifactsDir } from "../io/artifacts.js";
+import { errnoInWords } from "../io/fs-errors.js";
 import { SqliteRegistry } from "../registry/sqlite.js";
 import { buildServer } from "./server.js";
 
@@ -70,6 +71,26 @@ export async function startService(options: StartOptions): Promise<void> {
   };
   process.once("SIGTERM", () => shutdown("SIGTERM"));
   process.once("SIGINT", () => shutdown("SIGINT"));
-  const url = await app.listen({ host: options.host, port: options.port });
+  let url: string;
+  try {
+    url = await app.listen({ host: options.host, port: options.port });
+  } catch (error) {
+    await registry.close();
+    throw listenError(error, options);
+  }
   app.log.info({ url, artifacts: options.artifactsRoot, corpus_roots: corpusRoots }, "listening");
+}
+
+/** Why the address could not be bound, as bad input naming the flag: an unknown or foreign host, a taken or privileged port. */
+function listenError(error: unknown, options: { host: string; port: number }): unknown {
+  const code = (error as NodeJS.ErrnoException | undefined)?.code;
+  const onHost = code === "ENOTFOUND" || code === "EAI_AGAIN" || code === "EADDRNOTAVAIL";
+  const onPort = code === "EADDRINUSE" || code === "EACCES";
+  if (!onHost && !onPort) return error;
+  return new InputError(
+    "E_USAGE",
+    `cannot listen on ${options.host}:${options.port} (${errnoInWords(error)})`,
+    { field: onHost ? "--host" : "--port" },
+    error,
+  );
 }

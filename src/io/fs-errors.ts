@@ -23,6 +23,10 @@ const ERRNO_WORDS: Readonly<Record<string, string>> = {
   ETXTBSY: "busy",
   ENXIO: "no such device",
   ENODEV: "no such device",
+  ENOTFOUND: "no such host",
+  EAI_AGAIN: "the host name could not be looked up",
+  EADDRNOTAVAIL: "not an address of this machine",
+  EADDRINUSE: "the address is already in use",
 };
 
 function errnoOf(error: unknown): { code: string; path?: string } | undefined {

@@ -425,3 +425,10 @@ describe("eval's parameter flags are held to the spec's constraint schema", () =
     expectInputError(r, "E_USAGE", "<command line>", field);
   });
 });
+
+describe("serve: a host that cannot be bound is bad input", () => {
+  it("exits 2 naming --host", () => {
+    const r = run(tempDir(), ["serve", "--host", "999.1.1.1", "--port", "0"]);
+    expectInputError(r, "E_USAGE", "--host");
+  });
+});
