@@ -44,6 +44,7 @@ import type { RunRecord } from "../core/models/run.js";
 import { openRun, requireParts } from "./run-reader.js";
 import { tempSuffix, writeRun } from "./run-writer.js";
 import { DiskStore } from "./store.js";
+import { kindOf } from "./text.js";
 
 const HEADER_ENTRY = "canon-reason-bundle.json";
 const BundleHeader = z.strictObject({
@@ -114,13 +115,19 @@ async function writeGzipAtomic(out: string, chunks: Iterable<Buffer>): Promise<n
       `cannot write the bundle (${(error as NodeJS.ErrnoException).code ?? String(error)})`,
       { file: out },
     );
-  let isDirectory = false;
+  let existing: ReturnType<typeof statSync> | undefined;
   try {
-    isDirectory = statSync(out).isDirectory();
+    existing = statSync(out);
   } catch {
     // Absent is the usual case.
   }
-  if (isDirectory) throw new InputError("E_EXPORT_TARGET", "is a directory; give a file name", { file: out });
+  // The bundle is renamed into place: over a device or a FIFO that would replace the node itself.
+  if (existing !== undefined && !existing.isFile())
+    throw new InputError(
+      "E_EXPORT_TARGET",
+      existing.isDirectory() ? "is a directory; give a file name" : `is ${kindOf(existing)}, not a file`,
+      { file: out },
+    );
   const tmp = `${out}.tmp-${tempSuffix()}`;
   let fd: number;
   try {

@@ -1,5 +1,6 @@
+import { execFileSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, lstatSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { gzipSync } from "node:zlib";
@@ -192,6 +193,13 @@ describe("export / import", () => {
     expect(toDir.status).toBe(2);
     expect(toDir.stderr).toMatch(/is a directory/);
     expect(isCleanError(toDir)).toBe(true);
+    // Renamed into place, a bundle would replace a FIFO (or a device node) itself: refused.
+    const fifo = join(tempDir(), "pipe");
+    execFileSync("mkfifo", [fifo]);
+    const toFifo = runCli(["export", out.run_dir, "-o", fifo]);
+    expect(toFifo.status).toBe(2);
+    expect(toFifo.stderr).toMatch(/is a FIFO \(named pipe\), not a file/);
+    expect(lstatSync(fifo).isFIFO()).toBe(true);
     const missing = runCli(["export", out.run_dir, "-o", join(dir, "no", "such", "dir", "x.tar.gz")]);
     expect(missing.status).toBe(2);
     expect(missing.stderr).toMatch(/cannot write the bundle \(ENOENT\)/);
