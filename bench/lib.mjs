@@ -4,7 +4,7 @@ import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 
 export const REPO = resolve(dirname(fileURLToPath(import.meta.url)), "..");
-export const CLI = join(REPO, "dist", "cli", "main.js");
+export const CLI = join(REPO, "dist", "bin", "canon-reason.js");
 /** Shared datasets live beside the repository (../shared/datasets); override with CANON_BENCH_DATASETS. */
 export const DATASETS = resolve(process.env.CANON_BENCH_DATASETS ?? join(REPO, "..", "shared", "datasets"));
 

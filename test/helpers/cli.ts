@@ -2,7 +2,7 @@
 import { spawnSync } from "node:child_process";
 import { fileURLToPath } from "node:url";
 
-export const CLI = fileURLToPath(new URL("../../dist/cli/main.js", import.meta.url));
+export const CLI = fileURLToPath(new URL("../../dist/bin/canon-reason.js", import.meta.url));
 export const REPO = fileURLToPath(new URL("../../", import.meta.url));
 export const DEMO_CORPUS = fileURLToPath(new URL("../../demo/corpus", import.meta.url));
 

@@ -1,14 +1,11 @@
 /** `canon-reason init`: write a sample spec that points at the bundled demo corpus. */
 import { existsSync, mkdirSync, writeFileSync } from "node:fs";
 import { join, relative, resolve } from "node:path";
-import { fileURLToPath } from "node:url";
 import type { Command } from "commander";
 import { InputError } from "../../core/errors.js";
 import { atFsBoundary } from "../../io/fs-errors.js";
+import { packageFile } from "../../io/package-root.js";
 import { action } from "../shared.js";
-
-/** The demo corpus ships with the package: dist/cli/commands -> ../../../demo/corpus. */
-export const DEMO_CORPUS = fileURLToPath(new URL("../../../demo/corpus", import.meta.url));
 
 export function registerInit(program: Command): void {
   program
@@ -30,7 +27,7 @@ export function registerInit(program: Command): void {
           field: "--target",
         };
         atFsBoundary(at, () => mkdirSync(target, { recursive: true }));
-        const corpus = relative(target, DEMO_CORPUS).split("\\").join("/") || ".";
+        const corpus = relative(target, packageFile("demo/corpus")).split("\\").join("/") || ".";
         const spec = {
           version: "1",
           description: "How is a trick won in contract bridge?",

@@ -1,0 +1,33 @@
+// After tsc: bundle the command line into dist/bin/ with esbuild, so starting it reads a few
+// files instead of resolving ~150 ES modules one by one (Node 20 has no compile cache).
+// Commands import their work lazily, and esbuild splits each lazy import into its own chunk,
+// so `--help` loads commander and the command descriptions only.
+import { chmodSync, rmSync } from "node:fs";
+import { build } from "esbuild";
+
+const outdir = new URL("../dist/bin/", import.meta.url);
+rmSync(outdir, { recursive: true, force: true });
+await build({
+  // eval-worker is a worker_threads entry: eval resolves "./eval-worker.js" next to its chunk.
+  entryPoints: { "canon-reason": "src/cli/main.ts", "eval-worker": "src/app/eval-worker.ts" },
+  outdir: outdir.pathname,
+  bundle: true,
+  splitting: true,
+  format: "esm",
+  platform: "node",
+  target: "node20",
+  chunkNames: "[name]-[hash]",
+  // A native addon cannot be bundled; it is loaded from node_modules when `serve` opens SQLite.
+  external: ["better-sqlite3"],
+  // Less to parse at every start; identifiers are kept so an internal error stays readable.
+  minifyWhitespace: true,
+  minifySyntax: true,
+  legalComments: "none",
+  // CommonJS dependencies (Fastify's) call require(); an ES module has none of its own.
+  banner: {
+    js: 'import { createRequire as __canonCreateRequire } from "node:module"; const require = __canonCreateRequire(import.meta.url);',
+  },
+  logLevel: "warning",
+});
+// npm may link the bin before `prepare` has built it, so the link alone cannot set the bit.
+chmodSync(new URL("canon-reason.js", outdir), 0o755);
