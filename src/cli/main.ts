@@ -1,17 +1,11 @@
 #!/usr/bin/env node
-/** The `canon-reason` command line: one file per command under commands/. */
+/**
+ * The `canon-reason` command line: one file per command under commands/, loaded only when that
+ * command runs (see command-table.ts). The others are listed by name and description.
+ */
 import { Command, CommanderError } from "commander";
 import { PRODUCER } from "../version.js";
-import { registerBundle } from "./commands/bundle.js";
-import { registerDiff } from "./commands/diff.js";
-import { registerEval } from "./commands/eval.js";
-import { registerIndex } from "./commands/index-cmd.js";
-import { registerInit } from "./commands/init.js";
-import { registerInspect } from "./commands/inspect.js";
-import { registerReplay } from "./commands/replay.js";
-import { registerRun } from "./commands/run.js";
-import { registerServe } from "./commands/serve.js";
-import { registerVerify } from "./commands/verify.js";
+import { COMMANDS, invokedCommand } from "./command-table.js";
 import { reportError } from "./shared.js";
 
 const program = new Command()
@@ -26,22 +20,26 @@ const program = new Command()
     throw error;
   });
 
-for (const register of [
-  registerInit,
-  registerRun,
-  registerInspect,
-  registerIndex,
-  registerVerify,
-  registerReplay,
-  registerDiff,
-  registerBundle,
-  registerEval,
-  registerServe,
-])
-  register(program);
-for (const command of program.commands) command.exitOverride();
-
 try {
+  const invoked = invokedCommand(process.argv.slice(2));
+  const listedTerm = new Map<string, string>();
+  for (const entry of COMMANDS) {
+    if (entry === invoked) {
+      (await entry.load())(program);
+      continue;
+    }
+    for (const name of entry.names) {
+      const listed = entry.listed[name];
+      if (listed === undefined) continue;
+      program.command(name).description(listed.description);
+      listedTerm.set(name, listed.term);
+    }
+  }
+  const help = program.createHelp();
+  program.configureHelp({
+    subcommandTerm: (cmd) => listedTerm.get(cmd.name()) ?? help.subcommandTerm(cmd),
+  });
+  for (const command of program.commands) command.exitOverride();
   await program.parseAsync(process.argv);
 } catch (error) {
   if (error instanceof CommanderError) {

@@ -1,0 +1,142 @@
+/**
+ * Every command, with what `canon-reason --help` lists for it, and how to load it. main.ts loads
+ * only the module of the command being run, so `--help` and a run do not parse and compile the
+ * code of every other command; test/cli/command-table.test.ts keeps the listed terms and
+ * descriptions equal to what each module registers.
+ */
+import type { Command } from "commander";
+
+type Register = (program: Command) => void;
+
+export interface CommandEntry {
+  /** The command names the module registers. */
+  names: readonly string[];
+  /** Per name: how the top-level help lists it (usage term, description). */
+  listed: Readonly<Record<string, { term: string; description: string }>>;
+  load: () => Promise<Register>;
+}
+
+export const COMMANDS: readonly CommandEntry[] = [
+  {
+    names: ["init"],
+    listed: {
+      init: {
+        term: "init [options]",
+        description: "write a sample spec (canon-spec.json) that points at the bundled demo corpus",
+      },
+    },
+    load: async () => (await import("./commands/init.js")).registerInit,
+  },
+  {
+    names: ["run"],
+    listed: {
+      run: {
+        term: "run [options] [question]",
+        description: "answer a question from a corpus; every claim cites exact evidence bytes",
+      },
+    },
+    load: async () => (await import("./commands/run.js")).registerRun,
+  },
+  {
+    names: ["inspect"],
+    listed: {
+      inspect: {
+        term: "inspect [options] <run>",
+        description:
+          "summarize a run: question, answer, claims with quoted evidence, retrieval ranking, and its checks run now (exit 1 when one fails)",
+      },
+    },
+    load: async () => (await import("./commands/inspect.js")).registerInspect,
+  },
+  {
+    names: ["index"],
+    listed: {
+      index: {
+        term: "index [options] <path>",
+        description:
+          "snapshot a corpus and build (or reuse) its BM25 index; prints the corpus and index hashes",
+      },
+    },
+    load: async () => (await import("./commands/index-cmd.js")).registerIndex,
+  },
+  {
+    names: ["verify", "keygen"],
+    listed: {
+      verify: {
+        term: "verify [options] <run>",
+        description: "recompute every id, hash and cited byte of a run and check SPEC §5's invariants",
+      },
+      keygen: {
+        term: "keygen [options]",
+        description: "make an Ed25519 key pair for signing runs (run --sign KEY, verify --pubkey PUB)",
+      },
+    },
+    load: async () => (await import("./commands/verify.js")).registerVerify,
+  },
+  {
+    names: ["replay"],
+    listed: {
+      replay: {
+        term: "replay [options] <run>",
+        description:
+          "re-execute a run and compare its trace byte for byte (frozen: tool results from the trace; --live: retrieval re-run)",
+      },
+    },
+    load: async () => (await import("./commands/replay.js")).registerReplay,
+  },
+  {
+    names: ["diff"],
+    listed: {
+      diff: {
+        term: "diff [options] <run-a> <run-b>",
+        description: "compare two runs layer by layer and name the first layer that changed",
+      },
+    },
+    load: async () => (await import("./commands/diff.js")).registerDiff,
+  },
+  {
+    names: ["export", "import"],
+    listed: {
+      export: {
+        term: "export [options] <run>",
+        description:
+          "write one self-contained bundle: the run plus the corpus snapshot and index it references",
+      },
+      import: {
+        term: "import [options] <file>",
+        description: "restore a bundle under an artifacts root (every object re-hashed), then verify it",
+      },
+    },
+    load: async () => (await import("./commands/bundle.js")).registerBundle,
+  },
+  {
+    names: ["eval"],
+    listed: {
+      eval: {
+        term: "eval [options]",
+        description:
+          "run every case of a suite (or a BEIR dataset) as a real run and score it from the judgments",
+      },
+    },
+    load: async () => (await import("./commands/eval.js")).registerEval,
+  },
+  {
+    names: ["serve"],
+    listed: {
+      serve: {
+        term: "serve [options]",
+        description: "serve runs over HTTP: create, list, read, verify and replay runs; saved specs (items)",
+      },
+    },
+    load: async () => (await import("./commands/serve.js")).registerServe,
+  },
+];
+
+/**
+ * The command an argument list invokes (`help X` asks for X's help), or undefined for the
+ * program's own help, version, or an unknown command.
+ */
+export function invokedCommand(args: readonly string[]): CommandEntry | undefined {
+  const first = args[0] === "help" ? args[1] : args[0];
+  return first === undefined ? undefined : COMMANDS.find((c) => c.names.includes(first));
+}
