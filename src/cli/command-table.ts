@@ -14,6 +14,11 @@ export interface CommandEntry {
   /** Per name: how the top-level help lists it (usage term, description). */
   listed: Readonly<Record<string, { term: string; description: string }>>;
   load: () => Promise<Register>;
+  /**
+   * Serves many requests in one process (eval, serve). The others parse a handful of objects and
+   * exit, so compiling zod's fast-path parsers costs them more than it saves.
+   */
+  longLived?: true;
 }
 
 export const COMMANDS: readonly CommandEntry[] = [
@@ -119,6 +124,7 @@ export const COMMANDS: readonly CommandEntry[] = [
       },
     },
     load: async () => (await import("./commands/eval.js")).registerEval,
+    longLived: true,
   },
   {
     names: ["serve"],
@@ -129,6 +135,7 @@ export const COMMANDS: readonly CommandEntry[] = [
       },
     },
     load: async () => (await import("./commands/serve.js")).registerServe,
+    longLived: true,
   },
 ];
 
