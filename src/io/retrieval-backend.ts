@@ -5,7 +5,7 @@
  * index format), so a cache hit is always the same bytes a rebuild would write.
  */
 import { createHash } from "node:crypto";
-import { readFileSync } from "node:fs";
+import { closeSync, openSync, readFileSync, readSync } from "node:fs";
 import { join } from "node:path";
 import { canonicalJson, sha256Hex } from "../core/canonical.js";
 import { type CorpusRef, corpusRefString } from "../core/corpus/corpus-ref.js";
@@ -43,6 +43,23 @@ export interface ResolvedSnapshot {
 // "2": invalid UTF-8 in JSONL is refused (it was replaced with U+FFFD), a BOM is stripped.
 const CORPUS_READER_VERSION = "2";
 
+/** sha256 of a file read in 1 MiB pieces, so a corpus is not held in memory only to be hashed. */
+function sha256File(path: string): string {
+  const hash = createHash("sha256");
+  const piece = Buffer.allocUnsafe(1 << 20);
+  const fd = openSync(path, "r");
+  try {
+    let read = readSync(fd, piece, 0, piece.length, null);
+    while (read > 0) {
+      hash.update(piece.subarray(0, read));
+      read = readSync(fd, piece, 0, piece.length, null);
+    }
+  } finally {
+    closeSync(fd);
+  }
+  return hash.digest("hex");
+}
+
 /** Digest of the raw input: the file bytes, or every path and file hash of a folder. */
 function inputDigest(path: string): string {
   // Only a regular file or a folder: a FIFO or a device is refused before it is opened.
@@ -50,7 +67,7 @@ function inputDigest(path: string): string {
     const entries = listFolderDocuments(path).map((rel) => [rel, sha256Hex(readFileSync(join(path, rel)))]);
     return sha256Hex(canonicalJson({ folder: entries }));
   }
-  return createHash("sha256").update(readFileSync(path)).digest("hex");
+  return sha256File(path);
 }
 
 /** Snapshots the corpus at `path` into the store once; later calls with the same bytes hit the cache. */
