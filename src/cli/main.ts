@@ -9,6 +9,7 @@ import { registerIndex } from "./commands/index-cmd.js";
 import { registerInit } from "./commands/init.js";
 import { registerInspect } from "./commands/inspect.js";
 import { registerReplay } from "./commands/replay.js";
+import { registerReport } from "./commands/report.js";
 import { registerRun } from "./commands/run.js";
 import { registerServe } from "./commands/serve.js";
 import { registerVerify } from "./commands/verify.js";
@@ -30,6 +31,7 @@ for (const register of [
   registerInit,
   registerRun,
   registerInspect,
+  registerReport,
   registerIndex,
   registerVerify,
   registerReplay,
