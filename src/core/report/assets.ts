@@ -46,6 +46,7 @@ meter{width:160px;vertical-align:middle}
 nav.toc a{margin-right:12px}
 .controls{display:flex;gap:16px;flex-wrap:wrap;align-items:center;margin:8px 0}
 th button{font:inherit;background:none;border:0;padding:0;cursor:pointer;color:inherit}
+th button::after{content:" \\2195";color:var(--muted)}
 @media print{header.top{background:none}.controls,nav.toc{display:none}.cols{grid-template-columns:1fr 1fr}}
 `;
 
