@@ -61,7 +61,10 @@ export function registerReport(program: Command): void {
       "-o, --out <path>",
       "the page to write (run, --diff; default: standard output), or the folder for --eval (default: <DIR>/report)",
     )
-    .option("--artifacts-dir <dir>", "artifacts root (run ids, stores, an eval's runs)")
+    .option(
+      "--artifacts-dir <dir>",
+      "artifacts root for run ids and stores (default .canon-reason; for --eval, the root DIR is under when it is <root>/evals/<name>)",
+    )
     .option("--json", "print what was written as JSON")
     .addHelpText(
       "after",
@@ -69,7 +72,7 @@ export function registerReport(program: Command): void {
 Examples:
   canon-reason report RUN -o run.html
   canon-reason report --diff RUN_A RUN_B -o diff.html
-  canon-reason report --eval .canon-reason/evals/demo --baseline demo/baseline.json
+  canon-reason report --eval .canon-reason/evals/demo --baseline demo/suite/baseline.json
 
 Pages need no network and no server: open them from disk, or print them. A run's checks are
 run now (policy audit); a failed check is the first thing on its page. --eval writes

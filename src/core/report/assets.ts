@@ -29,9 +29,9 @@ th{background:var(--soft);font-weight:600}
 td.num,th.num{text-align:right;font-variant-numeric:tabular-nums}
 tr.failed td{background:#ffebe9}
 tr.regressed td{background:#fff8c5}
-dl.kv{display:grid;grid-template-columns:max-content 1fr;gap:2px 16px;margin:6px 0}
+dl.kv{display:grid;grid-template-columns:max-content minmax(0,1fr);gap:2px 16px;margin:6px 0}
 dl.kv dt{color:var(--muted)}
-dl.kv dd{margin:0;word-break:break-all}
+dl.kv dd{margin:0;overflow-wrap:anywhere}
 .citation{border:1px solid var(--line);border-radius:6px;padding:8px 12px;margin:10px 0}
 .chunk{white-space:pre-wrap;font-family:ui-monospace,monospace;font-size:13px;background:var(--soft);padding:8px;border-radius:4px;overflow-wrap:anywhere}
 @media screen{.chunk{max-height:22em;overflow:auto}}
