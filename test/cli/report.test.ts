@@ -1,9 +1,9 @@
 /** `canon-reason report` as a user runs it: pages written, and every bad target refused cleanly. */
-import { execFileSync } from "node:child_process";
+import { execFileSync, spawn } from "node:child_process";
 import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
-import { isCleanError, runCli } from "../helpers/cli.js";
+import { CLI, isCleanError, runCli } from "../helpers/cli.js";
 import { makeReportRuns, type ReportRuns } from "../helpers/report-runs.js";
 import { tempDir, writeFiles } from "../helpers/tmp.js";
 
@@ -54,6 +54,21 @@ describe("canon-reason report RUN", () => {
     expect(r.status, r.stderr).toBe(0);
     expect(JSON.parse(r.stdout)).toEqual({ written: [out] });
     expect(readFileSync(out, "utf8")).toContain("Run report");
+    expect(readdirSync(dir)).toEqual(["run.html"]);
+  });
+
+  it("leaves one whole page when several processes write the same -o at once", async () => {
+    const dir = tempDir();
+    const out = join(dir, "run.html");
+    const once = () =>
+      new Promise<number>((resolve) => {
+        spawn(process.execPath, [CLI, "report", runs.runDir("multibyte"), "-o", out], { stdio: "ignore" }).on(
+          "exit",
+          (code) => resolve(code ?? -1),
+        );
+      });
+    expect(await Promise.all([once(), once(), once()])).toEqual([0, 0, 0]);
+    expect(readFileSync(out, "utf8")).toBe(runCli(["report", runs.runDir("multibyte")]).stdout);
     expect(readdirSync(dir)).toEqual(["run.html"]);
   });
 
@@ -169,6 +184,14 @@ describe("report --eval", () => {
       /not an eval output folder/,
     );
     refused(["report", "--eval", tempDir()], "E_EVAL_INVALID", /summary\.json: cannot read/);
+    const fifo = tempDir();
+    writeFiles(fifo, { "summary.json": readFileSync(join(runs.evalDir, "summary.json")) });
+    execFileSync("mkfifo", [join(fifo, "cases.jsonl")]);
+    refused(
+      ["report", "--eval", fifo],
+      "E_EVAL_INVALID",
+      /cases\.jsonl: cannot read: a FIFO \(named pipe\), not a regular file/,
+    );
     const file = join(tempDir(), "file");
     writeFileSync(file, "x");
     refused(["report", "--eval", runs.evalDir, "-o", file], "E_OUTPUT", /give a folder/);
