@@ -148,7 +148,7 @@ describe.skipIf(!available)(
     it("renders a corpus's <script> and onerror payloads as text: nothing runs", async () => {
       const path = write("hostile.html", runReport(runs.runDir("hostile"), runs.root).html);
       clean(await open(path));
-      expect(await page.evaluate(() => (window as unknown as { __pwned?: unknown }).__pwned)).toBeUndefined();
+      expect(await page.evaluate(() => (globalThis as { __pwned?: unknown }).__pwned)).toBeUndefined();
       expect(await page.locator("img").count()).toBe(0);
       expect(await page.locator("script").count()).toBe(1);
       expect(await page.locator("#final-answer").textContent()).toContain(
@@ -202,7 +202,9 @@ describe.skipIf(!available)(
       clean(await open(join(folder, "index.html")));
       const visible = () =>
         page.$$eval("#cases tbody tr", (rows) =>
-          rows.filter((r) => !(r as HTMLElement).hidden).map((r) => r.getAttribute("data-case")),
+          rows
+            .filter((r) => !(r as unknown as { hidden: boolean }).hidden)
+            .map((r) => r.getAttribute("data-case")),
         );
       expect(await visible()).toEqual(["cafe", "<b>juggler</b>", "trick", "fifa"]);
       await page.selectOption("#filter", "insufficient");
@@ -236,7 +238,7 @@ describe.skipIf(!available)(
       await Promise.all([page.waitForEvent("load"), row.locator("a").click()]);
       expect(page.url()).toBe(pathToFileURL(join(folder, "runs", `${runs.ids.hostile}.html`)).href);
       expect(await page.locator("header .id").textContent()).toBe(runs.ids.hostile);
-      expect(await page.evaluate(() => (window as unknown as { __pwned?: unknown }).__pwned)).toBeUndefined();
+      expect(await page.evaluate(() => (globalThis as { __pwned?: unknown }).__pwned)).toBeUndefined();
       clean({ ...seen });
     });
   },
