@@ -99,14 +99,17 @@ document.querySelectorAll(".chunk").forEach(function (chunk) {
       current = { key: key, dir: dir };
       table.querySelectorAll("th").forEach(function (th) { th.removeAttribute("aria-sort"); });
       button.parentElement.setAttribute("aria-sort", dir === 1 ? "ascending" : "descending");
-      rows.sort(function (a, b) {
-        var x = a.getAttribute("data-" + key), y = b.getAttribute("data-" + key);
+      // Keys are read once per row, not once per comparison; rows without a value go last.
+      var keyed = rows.map(function (row, i) { return { row: row, i: i, v: row.getAttribute("data-" + key) }; });
+      keyed.sort(function (a, b) {
+        var x = a.v, y = b.v;
         if (numeric) {
-          if (x === "" || y === "") return x === y ? 0 : x === "" ? 1 : -1;
-          return (Number(x) - Number(y)) * dir;
+          if (x === "" || y === "") return x === y ? a.i - b.i : x === "" ? 1 : -1;
+          return (Number(x) - Number(y)) * dir || a.i - b.i;
         }
-        return x < y ? -dir : x > y ? dir : 0;
+        return x < y ? -dir : x > y ? dir : a.i - b.i;
       });
+      rows = keyed.map(function (k) { return k.row; });
       var fragment = document.createDocumentFragment();
       rows.forEach(function (row) { fragment.appendChild(row); });
       body.appendChild(fragment);
