@@ -48,6 +48,15 @@ describe("layers", () => {
         expect(target, `${file} imports ${target}`).not.toMatch(/^core\/(pipeline|verify|plan|reason)\//);
   });
 
+  it("the report pages are pure renderers: no file system, network or process", () => {
+    const files = sources(join(SRC, "core/report"));
+    expect(files.length).toBeGreaterThan(3);
+    for (const file of files)
+      expect(readFileSync(file, "utf8"), file).not.toMatch(
+        /from "node:(fs|fs\/promises|http|https|net|child_process|process)"/,
+      );
+  });
+
   it("commands do not import each other", () => {
     for (const [file, imports] of under("cli/commands"))
       for (const target of imports)

@@ -30,14 +30,23 @@ function readDiffView(runDir: string): RunView {
   return run.view;
 }
 
+/** Both parsed runs and their diff (the report page shows the runs beside the diff). */
+export function readRunDiff(
+  a: { runDir: string; storeRoot: string },
+  b: { runDir: string; storeRoot: string },
+): { a: RunView; b: RunView; diff: RunDiff } {
+  const viewA = readDiffView(a.runDir);
+  const viewB = readDiffView(b.runDir);
+  const diff = diffRuns(viewA, viewB, {
+    a: snapshotDocuments(viewA, a.storeRoot),
+    b: snapshotDocuments(viewB, b.storeRoot),
+  });
+  return { a: viewA, b: viewB, diff };
+}
+
 export function diffRunDirectories(
   a: { runDir: string; storeRoot: string },
   b: { runDir: string; storeRoot: string },
 ): RunDiff {
-  const viewA = readDiffView(a.runDir);
-  const viewB = readDiffView(b.runDir);
-  return diffRuns(viewA, viewB, {
-    a: snapshotDocuments(viewA, a.storeRoot),
-    b: snapshotDocuments(viewB, b.storeRoot),
-  });
+  return readRunDiff(a, b).diff;
 }

@@ -5,9 +5,11 @@
  */
 
 import { performance } from "node:perf_hooks";
+import type { StepTiming } from "../core/artifact/timings.js";
 import { corpusRefString, parseCorpusRef, snapshotRef } from "../core/corpus/corpus-ref.js";
 import { InputError } from "../core/errors.js";
 import type { ProblemSpec } from "../core/models/spec.js";
+import type { TraceEvent } from "../core/models/trace.js";
 import { liveTools, type ProducedRun, produceRun } from "../core/pipeline/produce.js";
 import { resolveParams } from "../core/plan/planner.js";
 import { extractiveReasoner } from "../core/reason/extractive.js";
@@ -56,6 +58,21 @@ export function runSummary(result: RunJobResult) {
       failures: result.report.failures,
     },
   };
+}
+
+/** Each step's wall-clock duration, taken from its step_started and step_finished events. */
+class StepClock {
+  readonly durations: StepTiming[] = [];
+  private readonly started = new Map<string, number>();
+
+  observe(event: TraceEvent): void {
+    if (event.type === "step_started") this.started.set(event.node_id, performance.now());
+    if (event.type !== "step_finished") return;
+    const since = this.started.get(event.node_id);
+    if (since === undefined) return;
+    const ms = Math.round((performance.now() - since) * 1000) / 1000;
+    this.durations.push({ node_id: event.node_id, kind: event.kind, ms });
+  }
 }
 
 export async function runJob(options: RunJobOptions): Promise<RunJobResult> {
@@ -112,7 +129,9 @@ async function runJobIn(options: RunJobOptions, started: number): Promise<RunJob
     });
   }
   const prepared = performance.now();
+  const steps = new StepClock();
   const produced = produceRun(spec, {
+    onEvent: (event) => steps.observe(event),
     preset: options.preset,
     seed: options.seed,
     producer: PRODUCER,
@@ -127,6 +146,8 @@ async function runJobIn(options: RunJobOptions, started: number): Promise<RunJob
     prepare_ms: prepared - started,
     produce_ms: producedAt - prepared,
   };
-  const written = writeRun(options.artifactsRoot, produced.runId, produced.files, { volatile: { timings } });
+  const written = writeRun(options.artifactsRoot, produced.runId, produced.files, {
+    volatile: { timings: { ...timings, steps: steps.durations } },
+  });
   return { ...produced, ...written, timings: { ...timings, total_ms: performance.now() - started } };
 }

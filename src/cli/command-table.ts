@@ -54,6 +54,17 @@ export const COMMANDS: readonly CommandEntry[] = [
     load: async () => (await import("./commands/inspect.js")).registerInspect,
   },
   {
+    names: ["report"],
+    listed: {
+      report: {
+        term: "report [options] <target...>",
+        description:
+          "write a self-contained HTML page: a run, two runs side by side (--diff), or an eval (--eval)",
+      },
+    },
+    load: async () => (await import("./commands/report.js")).registerReport,
+  },
+  {
     names: ["index"],
     listed: {
       index: {

@@ -34,6 +34,7 @@ export const ERROR_CODES = [
   "E_NOT_A_SNAPSHOT",
   "E_ARTIFACTS_DIR",
   "E_OUTPUT",
+  "E_EVAL_INVALID",
 ] as const;
 
 export type ErrorCode = (typeof ERROR_CODES)[number];

@@ -11,6 +11,7 @@ import { closeSync, constants, fstatSync, lstatSync, openSync, readdirSync, read
 import { join } from "node:path";
 import { RUN_FILES } from "../core/artifact/files.js";
 import { type ReadProblem, renderReadProblem } from "../core/artifact/read-problems.js";
+import { RunTimings, VOLATILE_TIMINGS } from "../core/artifact/timings.js";
 import { type RunView, toRunView } from "../core/artifact/view.js";
 import { InputError } from "../core/errors.js";
 
@@ -156,4 +157,30 @@ export function requireParts<K extends ParsedPart>(
     out[part] = value;
   }
   return out as { [P in K]: NonNullable<RunView[P]> };
+}
+
+/** volatile/timings.json is small; anything larger is not a timing file this program wrote. */
+const MAX_TIMINGS_BYTES = 1024 * 1024;
+
+/**
+ * The run's volatile timings (never fingerprinted, so never trusted): null when absent, a
+ * symlink, a special or oversized file, or anything that does not parse. Only pages show them.
+ */
+export function readRunTimings(runDir: string): RunTimings | null {
+  let fd: number;
+  try {
+    // O_NONBLOCK: a FIFO swapped in here must not hang the page; fstat then refuses it.
+    fd = openSync(join(runDir, VOLATILE_TIMINGS), OPEN_FLAGS | (constants.O_NONBLOCK ?? 0));
+  } catch {
+    return null;
+  }
+  try {
+    const st = fstatSync(fd);
+    if (!st.isFile() || st.size > MAX_TIMINGS_BYTES) return null;
+    return RunTimings.safeParse(JSON.parse(readFileSync(fd, "utf8"))).data ?? null;
+  } catch {
+    return null;
+  } finally {
+    closeSync(fd);
+  }
 }

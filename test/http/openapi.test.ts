@@ -40,6 +40,7 @@ describe("OpenAPI", () => {
       "/v1/runs/{id}/evidence/{sha256}",
       "/v1/runs/{id}/manifest",
       "/v1/runs/{id}/replay",
+      "/v1/runs/{id}/report",
       "/v1/runs/{id}/trace",
       "/v1/runs/{id}/verify",
     ]);

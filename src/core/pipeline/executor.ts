@@ -38,6 +38,8 @@ export interface ExecuteOptions {
    * result that no longer matches its call is a divergence to point at, not an error.
    */
   partialOnToolFailure?: boolean;
+  /** Sees each event as it is recorded (the CLI times steps with it); the trace is unchanged. */
+  onEvent?: (event: TraceEvent) => void;
 }
 
 /** Text and rank of registered evidence, kept beside the trace for later steps. */
@@ -77,7 +79,9 @@ export function execute(spec: ProblemSpec, plan: Plan, options: ExecuteOptions):
   try {
     for (const node of topoOrder(plan.nodes)) {
       const emit: Emit = (event) => {
-        events.push({ idx: events.length, node_id: node.id, ...event } as TraceEvent);
+        const recorded = { idx: events.length, node_id: node.id, ...event } as TraceEvent;
+        events.push(recorded);
+        options.onEvent?.(recorded);
       };
       emit({ type: "step_started", kind: node.kind });
       const output = runStep(node, spec, state, emit, options);

@@ -13,7 +13,13 @@ import type { Plan } from "../models/plan.js";
 import type { VerificationReport } from "../models/report.js";
 import { type AnswerView, RUN_VERSION, type RunInputs, type RunRecord } from "../models/run.js";
 import type { ProblemSpec } from "../models/spec.js";
-import { type RetrievalProvenance, TRACE_VERSION, type Trace, type TraceHeader } from "../models/trace.js";
+import {
+  type RetrievalProvenance,
+  TRACE_VERSION,
+  type Trace,
+  type TraceEvent,
+  type TraceHeader,
+} from "../models/trace.js";
 import { planFor } from "../plan/planner.js";
 import type { Reasoner } from "../reason/reasoner.js";
 import type { Bm25Index } from "../retrieval/bm25-index.js";
@@ -39,6 +45,8 @@ export interface ProduceOptions {
   dispatcher: ToolDispatcher;
   /** The verifier, run over the finished files before the report and manifest are added. */
   verify: (files: RunFiles) => VerificationReport;
+  /** Sees each trace event as it is recorded (for volatile step timings); changes nothing recorded. */
+  onEvent?: (event: TraceEvent) => void;
 }
 
 export interface ProducedRun {
@@ -93,7 +101,7 @@ export interface TracedRun {
 /** Plans and executes: everything up to the trace, which is what replay compares. */
 export function traceRun(
   specInput: ProblemSpec,
-  options: Omit<ProduceOptions, "verify"> & Pick<ExecuteOptions, "partialOnToolFailure">,
+  options: Omit<ProduceOptions, "verify"> & Pick<ExecuteOptions, "partialOnToolFailure" | "onEvent">,
 ): TracedRun {
   const spec = specWithId(specInput);
   const plan = planFor(spec, options.preset);
@@ -114,6 +122,7 @@ export function traceRun(
     ...(options.partialOnToolFailure === undefined
       ? {}
       : { partialOnToolFailure: options.partialOnToolFailure }),
+    ...(options.onEvent === undefined ? {} : { onEvent: options.onEvent }),
   });
   const traceId = contentId("trace", { header: trace.header, events: trace.events });
   return { spec, plan, trace, record: { version: RUN_VERSION, run_id: runId, inputs, trace_id: traceId } };

@@ -6,6 +6,7 @@
 import type { FastifyPluginAsync } from "fastify";
 import type { ZodTypeProvider } from "fastify-type-provider-zod";
 import { replayRun } from "../../app/replay.js";
+import { runPageOf } from "../../app/report.js";
 import { runJob, runSummary } from "../../app/run-job.js";
 import { verifyOpenedRun } from "../../app/verify.js";
 import { RUN_FILES } from "../../core/artifact/files.js";
@@ -160,6 +161,27 @@ export const runRoutes =
     raw("trace", "application/x-ndjson", "the trace, byte for byte (JSON lines)");
     raw("manifest", "application/json", "manifest.json, byte for byte");
     raw("answer", "application/json", "answer.json, byte for byte");
+
+    app.get(
+      "/v1/runs/:id/report",
+      {
+        schema: {
+          tags,
+          summary:
+            "the run's self-contained HTML page (checks run now; the same page as `canon-reason report`)",
+          params: RunParams,
+        },
+      },
+      async (request, reply) => {
+        const page = runPageOf(openPublishedRun(ctx, request.params.id), ctx.artifactsRoot);
+        return reply
+          .type("text/html; charset=utf-8")
+          .header("content-security-policy", page.csp)
+          .header("x-content-type-options", "nosniff")
+          .header("referrer-policy", "no-referrer")
+          .send(page.html);
+      },
+    );
 
     app.get(
       "/v1/runs/:id/evidence/:sha256",

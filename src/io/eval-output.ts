@@ -1,0 +1,65 @@
+/**
+ * Reads an eval output folder (what `eval --out` writes: summary.json and cases.jsonl) for
+ * `report --eval`, and a baseline that is either such a folder or a bare summary.json. Both are
+ * user input: every bad line names its file, line and field (exit 2).
+ */
+import { statSync } from "node:fs";
+import { join } from "node:path";
+import { InputError } from "../core/errors.js";
+import { EvalCaseLine, type EvalResults, EvalSummaryFile } from "../core/eval/results.js";
+import { zodToInputError } from "../core/zod-errors.js";
+import { atFsBoundary } from "./fs-errors.js";
+import { kindOf, readUserJson, readUserText } from "./text.js";
+
+const CODE = "E_EVAL_INVALID";
+
+function isFolder(path: string, field: string): boolean {
+  const stat = atFsBoundary({ code: CODE, doing: "cannot read", path, field }, () => statSync(path));
+  if (stat.isDirectory()) return true;
+  if (stat.isFile()) return false;
+  throw new InputError(CODE, `${kindOf(stat)}, not an eval output folder`, { file: path, field });
+}
+
+function readSummary(path: string) {
+  const parsed = EvalSummaryFile.safeParse(readUserJson(path, CODE));
+  if (!parsed.success) throw zodToInputError(parsed.error, CODE, path);
+  return parsed.data;
+}
+
+function readCases(path: string): EvalCaseLine[] {
+  const cases: EvalCaseLine[] = [];
+  const seen = new Set<string>();
+  for (const [i, text] of readUserText(path, CODE).split("\n").entries()) {
+    if (text.trim() === "") continue;
+    const where = { file: path, line: i + 1 };
+    let value: unknown;
+    try {
+      value = JSON.parse(text);
+    } catch (error) {
+      throw new InputError(CODE, `not valid JSON (${(error as Error).message})`, where);
+    }
+    const parsed = EvalCaseLine.safeParse(value);
+    if (!parsed.success) throw zodToInputError(parsed.error, CODE, path, where.line);
+    if (seen.has(parsed.data.case_id))
+      throw new InputError(CODE, `duplicate case_id ${JSON.stringify(parsed.data.case_id)}`, where);
+    seen.add(parsed.data.case_id);
+    cases.push(parsed.data);
+  }
+  return cases;
+}
+
+/** An eval output folder: summary.json and cases.jsonl, both required. */
+export function readEvalResults(dir: string, field = "DIR"): EvalResults {
+  if (!isFolder(dir, field))
+    throw new InputError(CODE, "a file, not an eval output folder", { file: dir, field });
+  return { summary: readSummary(join(dir, "summary.json")), cases: readCases(join(dir, "cases.jsonl")) };
+}
+
+/** A baseline: an eval output folder (metrics and cases compared) or a summary.json (metrics only). */
+export function readEvalBaseline(path: string): {
+  summary: EvalResults["summary"];
+  cases: EvalCaseLine[] | null;
+} {
+  if (isFolder(path, "--baseline")) return readEvalResults(path, "--baseline");
+  return { summary: readSummary(path), cases: null };
+}
