@@ -1,7 +1,7 @@
 /** Pieces every report page shares: the document shell, numbers, byte spans. */
 import type { VerificationReport } from "../models/report.js";
 import { SCRIPT, STYLE } from "./assets.js";
-import { Html, html, page, type RenderedPage } from "./html.js";
+import { type Html, html, page, type RenderedPage } from "./html.js";
 
 /** A number as recorded, or a dash for none. Never locale-formatted: pages are deterministic. */
 export function num(value: number | null | undefined, digits = 4): string {
@@ -62,5 +62,3 @@ export function clip(text: string, max = 160): string {
   const chars = [...text];
   return chars.length <= max ? text : `${chars.slice(0, max - 1).join("")}…`;
 }
-
-export { Html };
