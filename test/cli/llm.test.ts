@@ -66,6 +66,14 @@ describe("run --reasoner llm", () => {
     expect(frozen.stdout).toContain("IDENTICAL");
     expect(frozen.status).toBe(0);
 
+    // The recording travels in the bundle: imported elsewhere, the run still replays frozen.
+    const bundle = join(tempDir(), "run.tar.gz");
+    expect(runCli(["export", runA.run_dir, "-o", bundle]).status).toBe(0);
+    const elsewhere = tempDir();
+    const imported = runCli(["import", bundle, "--artifacts-dir", elsewhere]);
+    expect(imported.status, imported.stderr).toBe(0);
+    expect(runCli(["replay", join(elsewhere, "runs", runA.run_id)]).status).toBe(0);
+
     const diff = runCli(["diff", runA.run_dir, runB.run_dir, "--json"]);
     expect(diff.status).toBe(1);
     expect(JSON.parse(diff.stdout).first_layer).toBe("reasoner");
