@@ -81,6 +81,7 @@ const oneLine = (s: string) => {
 type OpenAIModule = typeof import("openai");
 
 function classify(error: unknown, sdk: OpenAIModule, model: string, timeoutMs: number): Failure {
+  if (error instanceof CanonError) throw error;
   if (error instanceof sdk.APIConnectionTimeoutError)
     return { retryable: true, what: `did not answer within ${timeoutMs} ms`, exitCode: 3 };
   if (error instanceof sdk.APIConnectionError) {
@@ -117,17 +118,48 @@ function classify(error: unknown, sdk: OpenAIModule, model: string, timeoutMs: n
   throw error;
 }
 
-/** The body text; a server that stalls after its headers times out like one that never answers. */
-async function readBody(response: Response, timeoutMs: number, sdk: OpenAIModule): Promise<string> {
-  let timer: NodeJS.Timeout | undefined;
-  const stalled = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new sdk.APIConnectionTimeoutError()), timeoutMs);
-  });
+/** A chat completion is a few kilobytes; a body past this is refused, never buffered whole. */
+export const MAX_RESPONSE_BYTES = 8 * 1024 * 1024;
+
+/**
+ * The body text, read with a bound on its size; a server that stalls after its headers times
+ * out like one that never answers.
+ */
+async function readBody(
+  response: Response,
+  timeoutMs: number,
+  sdk: OpenAIModule,
+  endpoint: string,
+): Promise<string> {
+  const reader = response.body?.getReader();
+  if (reader === undefined) return "";
+  let timedOut = false;
+  const timer = setTimeout(() => {
+    timedOut = true;
+    void reader.cancel().catch(() => {});
+  }, timeoutMs);
+  const chunks: Uint8Array[] = [];
+  let total = 0;
   try {
-    return await Promise.race([response.text(), stalled]);
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      total += value.byteLength;
+      if (total > MAX_RESPONSE_BYTES) {
+        await reader.cancel().catch(() => {});
+        throw new CanonError(
+          "E_MODEL_ENDPOINT",
+          `model endpoint ${endpoint} answered with more than ${MAX_RESPONSE_BYTES} bytes`,
+          { exitCode: 3 },
+        );
+      }
+      chunks.push(value);
+    }
   } finally {
     clearTimeout(timer);
   }
+  if (timedOut) throw new sdk.APIConnectionTimeoutError();
+  return new TextDecoder("utf-8").decode(Buffer.concat(chunks));
 }
 
 /**
@@ -180,7 +212,10 @@ export async function callModel(
         version: MODEL_CALL_VERSION,
         endpoint,
         request: body,
-        response: { status: response.status, body: await readBody(response, settings.timeoutMs, sdk) },
+        response: {
+          status: response.status,
+          body: await readBody(response, settings.timeoutMs, sdk, endpoint),
+        },
       };
     } catch (error) {
       const failure = classify(error, sdk, model, settings.timeoutMs);

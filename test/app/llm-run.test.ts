@@ -10,6 +10,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import { runJob } from "../../src/app/run-job.js";
 import { CanonError } from "../../src/core/errors.js";
 import type { ProblemSpec } from "../../src/core/models/spec.js";
+import { MAX_RESPONSE_BYTES } from "../../src/io/llm-endpoint.js";
 import { readRunDirectory } from "../../src/io/run-reader.js";
 import {
   type ChatServer,
@@ -183,6 +184,23 @@ describe("llm reasoner against a chat-completions endpoint", () => {
   it("a server that never answers times out: exit 3 naming the time limit", async () => {
     const r = await run([hang], { settings: { timeoutMs: 150, maxRetries: 0 } });
     expect((await failure(r, 3)).message).toMatch(/did not answer within 150 ms \(1 attempt\)$/);
+  });
+
+  it("a body that stalls after its headers times out; a body past the size bound is refused (exit 3)", async () => {
+    const stall: Step = (_request, res) => {
+      res.writeHead(200, { "content-type": "application/json" });
+      res.write('{"choices": [');
+    };
+    const stalled = await run([stall], { settings: { timeoutMs: 200, maxRetries: 0 } });
+    expect((await failure(stalled, 3)).message).toMatch(/did not answer within 200 ms/);
+    await server?.close();
+    const huge: Step = (_request, res) => {
+      res.writeHead(200, { "content-type": "application/json" });
+      res.end(Buffer.alloc(MAX_RESPONSE_BYTES + 1, 0x20));
+    };
+    const flooded = await run([huge], { settings: { timeoutMs: 5000 } });
+    expect((await failure(flooded, 3)).message).toMatch(/answered with more than 8388608 bytes$/);
+    expect(flooded.server.requests).toHaveLength(1);
   });
 
   it("401 is not retried and names the key variable (exit 2); a refused connection is exit 2", async () => {
