@@ -10,11 +10,7 @@ import { retrieveToolOf, toolProvenance } from "../core/artifact/names.js";
 import { sha256Hex } from "../core/canonical.js";
 import { snapshotRef } from "../core/corpus/corpus-ref.js";
 import { CanonError, InputError } from "../core/errors.js";
-import {
-  type ModelCall,
-  type ModelCallRef,
-  ModelCall as ModelCallSchema,
-} from "../core/models/model-call.js";
+import type { ModelCall, ModelCallRef } from "../core/models/model-call.js";
 import type { RetrievalProvenance, Trace } from "../core/models/trace.js";
 import { frozenDispatcher } from "../core/pipeline/dispatch.js";
 import { liveTools, llmInputOf, traceRun } from "../core/pipeline/produce.js";
@@ -99,7 +95,7 @@ export async function replayRun(
         });
       modelCall = await modelCallFor(looked.input, baseUrl, model);
     } else {
-      modelCall = recordedModelCall(opened.files, recorded, runDir);
+      modelCall = recordedModelCall(opened, recorded);
       const ref = recordedRef(recorded);
       const llm = looked.input.llm;
       if (llm !== undefined) {
@@ -154,34 +150,22 @@ function recordedRef(trace: Trace): ModelCallRef | undefined {
  * The recording a frozen replay derives from: it must be in the run and hash to what the trace
  * records, or the replay fails closed (exit 1) naming the call.
  */
-function recordedModelCall(
-  files: ReadonlyMap<string, Uint8Array>,
-  trace: Trace,
-  runDir: string,
-): ModelCall | undefined {
+function recordedModelCall(opened: OpenedRun, trace: Trace): ModelCall | undefined {
   const ref = recordedRef(trace);
   if (ref === undefined) return undefined;
   const fail = (why: string) =>
     new CanonError(
       "E_MODEL_CALL",
       `the recorded model call ${ref.path} of the derive step ${why}: frozen replay needs it and does not call the model`,
-      {
-        exitCode: 1,
-        where: { file: runDir },
-      },
+      { exitCode: 1, where: { file: opened.runDir } },
     );
-  const bytes = files.get(ref.path);
+  const bytes = opened.files.get(ref.path);
   if (bytes === undefined) throw fail("is missing");
   if (sha256Hex(bytes) !== ref.sha256) throw fail("does not hash to the sha256 the trace records (altered)");
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(Buffer.from(bytes).toString("utf8"));
-  } catch {
-    throw fail("is not JSON");
-  }
-  const recording = ModelCallSchema.safeParse(parsed);
-  if (!recording.success) throw fail("is not a model call recording");
-  return recording.data;
+  // The run reader parsed it (view.modelCalls holds only recordings that parse).
+  const recording = opened.view.modelCalls.get(ref.path);
+  if (recording === undefined) throw fail("is not a model call recording");
+  return recording;
 }
 
 /** Replays the run in `runDir`; `storeRoot` is the artifacts root whose store holds its snapshot. */

@@ -131,6 +131,18 @@ async function readBody(
   sdk: OpenAIModule,
   endpoint: string,
 ): Promise<string> {
+  const tooLarge = () =>
+    new CanonError(
+      "E_MODEL_ENDPOINT",
+      `model endpoint ${endpoint} answered with more than ${MAX_RESPONSE_BYTES} bytes`,
+      {
+        exitCode: 3,
+      },
+    );
+  if (Number(response.headers.get("content-length") ?? 0) > MAX_RESPONSE_BYTES) {
+    await response.body?.cancel().catch(() => {});
+    throw tooLarge();
+  }
   const reader = response.body?.getReader();
   if (reader === undefined) return "";
   let timedOut = false;
@@ -147,11 +159,7 @@ async function readBody(
       total += value.byteLength;
       if (total > MAX_RESPONSE_BYTES) {
         await reader.cancel().catch(() => {});
-        throw new CanonError(
-          "E_MODEL_ENDPOINT",
-          `model endpoint ${endpoint} answered with more than ${MAX_RESPONSE_BYTES} bytes`,
-          { exitCode: 3 },
-        );
+        throw tooLarge();
       }
       chunks.push(value);
     }

@@ -125,6 +125,32 @@ describe("llm reasoner against a chat-completions endpoint", () => {
     expect(result.report.verdict).toBe("pass");
   });
 
+  it("beside a real quote, an invented one is left out and the answer says so", async () => {
+    const both = reply((request) =>
+      JSON.stringify({
+        claims: [
+          {
+            statement: "The highest card of the suit led wins.",
+            citations: [
+              { evidence: ruleAt(request), quote: RULE },
+              { evidence: ruleAt(request), quote: "the joker beats every card" },
+            ],
+          },
+        ],
+      }),
+    );
+    const result = await (await run([both])).job;
+    expect(result.answer.status).toBe("answered");
+    expect(result.answer.claims[0]?.citations).toHaveLength(1);
+    expect(result.answer.claims[0]?.confidence).toBe(0.5);
+    expect(result.answer.claims[0]?.rejected).toEqual([
+      expect.stringMatching(
+        /^claim 1, quote 2: "the joker beats every card" is not found verbatim in evidence \[\d\]$/,
+      ),
+    ]);
+    expect(result.report.verdict).toBe("pass");
+  });
+
   it("a quote with changed whitespace is not verbatim", async () => {
     const r = await run([answerWith(() => RULE.replace("highest card", "highest\ncard"))]);
     const result = await r.job;
@@ -194,11 +220,15 @@ describe("llm reasoner against a chat-completions endpoint", () => {
     const stalled = await run([stall], { settings: { timeoutMs: 200, maxRetries: 0 } });
     expect((await failure(stalled, 3)).message).toMatch(/did not answer within 200 ms/);
     await server?.close();
+    // Refused on its declared length, before a byte of it is buffered.
     const huge: Step = (_request, res) => {
-      res.writeHead(200, { "content-type": "application/json" });
-      res.end(Buffer.alloc(MAX_RESPONSE_BYTES + 1, 0x20));
+      res.writeHead(200, {
+        "content-type": "application/json",
+        "content-length": String(MAX_RESPONSE_BYTES + 1),
+      });
+      res.write("{");
     };
-    const flooded = await run([huge], { settings: { timeoutMs: 5000 } });
+    const flooded = await run([huge], { settings: { timeoutMs: 30_000 } });
     expect((await failure(flooded, 3)).message).toMatch(/answered with more than 8388608 bytes$/);
     expect(flooded.server.requests).toHaveLength(1);
   });
