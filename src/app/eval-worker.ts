@@ -2,19 +2,22 @@
 import { parentPort, workerData } from "node:worker_threads";
 import { CanonError } from "../core/errors.js";
 import type { EvalInput } from "../io/eval-input.js";
+import { pacer } from "../io/llm-endpoint.js";
 import { type EvalOptions, EvalRetrievals, runCase, type WorkerFailure } from "./eval.js";
 
-const { input, indices, snapshot, options } = workerData as {
+const { input, indices, snapshot, options, maxRps } = workerData as {
   input: EvalInput;
   indices: number[];
   snapshot: string;
   options: EvalOptions;
+  maxRps: number;
 };
+const pace = pacer(maxRps);
 // The parent built the index before starting workers: each worker loads it from the store once.
 const retrievals = new EvalRetrievals(input, options, snapshot);
 try {
   for (const [k, c] of input.cases.entries()) {
-    parentPort?.postMessage({ index: indices[k], result: await runCase(c, retrievals, options) });
+    parentPort?.postMessage({ index: indices[k], result: await runCase(c, retrievals, options, pace) });
   }
 } catch (error) {
   // Errors cross the thread boundary as plain objects: send the code and exit status explicitly,

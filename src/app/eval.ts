@@ -26,12 +26,14 @@ import {
 import { Constraints, type ProblemSpec } from "../core/models/spec.js";
 import type { Trace } from "../core/models/trace.js";
 import { resolveParams } from "../core/plan/planner.js";
+import { withoutCredentials } from "../core/reason/llm.js";
 import { type IndexParams, pickIndexParams } from "../core/retrieval/index-params.js";
 import { zodToInputError } from "../core/zod-errors.js";
 import { atArtifacts, prepareArtifactsDir } from "../io/artifacts.js";
 import { DEFAULT_LIMITS } from "../io/corpus-reader.js";
 import type { EvalCase, EvalInput } from "../io/eval-input.js";
 import { atFsBoundary } from "../io/fs-errors.js";
+import { type EndpointSettings, type Pacer, pacer } from "../io/llm-endpoint.js";
 import { type PreparedRetrieval, type Progress, prepareRetrieval } from "../io/retrieval-backend.js";
 import { DiskStore, writeFileAtomic } from "../io/store.js";
 import { runJob } from "./run-job.js";
@@ -46,6 +48,11 @@ export interface EvalOptions {
   overrides: ProblemSpec["constraints"];
   workers: number;
   progress?: Progress;
+  /**
+   * The llm reasoner's endpoint settings and request-rate bound (requests per second over the
+   * whole eval, split evenly among the workers; 0 for none). Plain data: it crosses to workers.
+   */
+  model?: { settings: EndpointSettings; maxRps: number };
 }
 
 export interface CaseResult {
@@ -133,11 +140,19 @@ export class EvalRetrievals {
   }
 }
 
+/** The overrides as the summary records them: a base URL without user:password. */
+function publicOverrides(overrides: ProblemSpec["constraints"]): ProblemSpec["constraints"] {
+  return overrides.base_url === undefined
+    ? overrides
+    : { ...overrides, base_url: withoutCredentials(overrides.base_url) };
+}
+
 /** Runs one case as a real run and scores it. Pure apart from the run it writes. */
 export async function runCase(
   c: EvalCase,
   retrievals: EvalRetrievals,
   options: EvalOptions,
+  pace?: Pacer,
 ): Promise<CaseResult> {
   const spec = specOf(c, await retrievals.snapshotHash(), options.overrides);
   const prepared = await retrievals.get(pickIndexParams(resolveParams(spec, options.preset)));
@@ -147,6 +162,9 @@ export async function runCase(
     seed: 0,
     artifactsRoot: options.artifactsRoot,
     prepared,
+    ...(options.model === undefined
+      ? {}
+      : { model: { settings: options.model.settings, ...(pace === undefined ? {} : { pace }) } }),
   });
   const query = spec.constraints.query ?? spec.description;
   // Separate from the run, which only retrieves top_k chunks: the same index and query, to depth 100.
@@ -194,7 +212,7 @@ export function summarize(
     suite: input.name,
     kind: input.kind,
     cases: cases.length,
-    config: { preset: options.preset, overrides: options.overrides },
+    config: { preset: options.preset, overrides: publicOverrides(options.overrides) },
     metrics: {
       ndcg_at_10: m("ndcg_at_10"),
       recall_at_100: m("recall_at_100"),
@@ -286,8 +304,9 @@ async function runEvalIn(input: EvalInput, options: EvalOptions, started: number
   let done = 0;
   const tick = () => options.progress?.update(++done);
   if (options.workers <= 1) {
+    const pace = pacer(options.model?.maxRps ?? 0);
     for (const [i, c] of input.cases.entries()) {
-      results[i] = await runCase(c, retrievals, options);
+      results[i] = await runCase(c, retrievals, options, pace);
       tick();
     }
   } else {
@@ -305,6 +324,8 @@ async function runEvalIn(input: EvalInput, options: EvalOptions, started: number
                 indices: shard.map((s) => s.i),
                 snapshot,
                 options: { ...options, progress: undefined },
+                // Each worker paces its own requests at its share of the bound.
+                maxRps: (options.model?.maxRps ?? 0) / shards.length,
               },
             });
             worker.on("message", (m: { index: number; result: CaseResult } | { canon: WorkerFailure }) => {

@@ -10,9 +10,11 @@ import { retrieveToolOf, toolProvenance } from "../core/artifact/names.js";
 import { sha256Hex } from "../core/canonical.js";
 import { snapshotRef } from "../core/corpus/corpus-ref.js";
 import { CanonError, InputError } from "../core/errors.js";
-import type { RetrievalProvenance } from "../core/models/trace.js";
+import type { ModelCall, ModelCallRef } from "../core/models/model-call.js";
+import type { RetrievalProvenance, Trace } from "../core/models/trace.js";
 import { frozenDispatcher } from "../core/pipeline/dispatch.js";
-import { liveTools, traceRun } from "../core/pipeline/produce.js";
+import { liveTools, llmInputOf, traceRun } from "../core/pipeline/produce.js";
+import { LLM_REASONER_ID, recordingMismatch } from "../core/reason/llm.js";
 import { findReasoner, knownReasoners } from "../core/reason/registry.js";
 import { type Divergence, firstDivergence } from "../core/replay/divergence.js";
 import { loadIndex } from "../core/retrieval/bm25-format.js";
@@ -20,6 +22,7 @@ import { indexParamsFromProvenance } from "../core/retrieval/index-params.js";
 import { prepareRetrieval } from "../io/retrieval-backend.js";
 import { type OpenedRun, openRun, requireParts } from "../io/run-reader.js";
 import { DiskStore } from "../io/store.js";
+import { type ModelCallOptions, modelCallFor } from "./model-call.js";
 
 export interface ReplayResult {
   mode: "frozen" | "live";
@@ -33,6 +36,7 @@ export async function replayRun(
   opened: OpenedRun,
   storeRoot: string,
   mode: "frozen" | "live",
+  model: ModelCallOptions = {},
 ): Promise<ReplayResult> {
   const { runDir } = opened;
   const { spec, run, trace: recorded } = requireParts(opened, ["spec", "run", "trace"]);
@@ -72,13 +76,49 @@ export async function replayRun(
       provenance.evidence === undefined ? built : { ...built, evidence: provenance.evidence };
     dispatcher = liveTools({ ...prepared.backend, provenance: asRecorded });
   }
-  const replayed = traceRun(spec, {
+  const common = {
     preset: run.inputs.preset,
     seed: run.inputs.seed,
     producer: run.inputs.producer,
-    reasoner,
     provenance,
+  };
+  let modelCall: ModelCall | undefined;
+  if (reasoner.id === LLM_REASONER_ID) {
+    const looked = llmInputOf(spec, { ...common, dispatcher });
+    dispatcher = looked.dispatcher;
+    if (mode === "live") {
+      // Live replay asks the model again, at the endpoint the run records (credentials are never recorded).
+      const baseUrl = spec.constraints.base_url;
+      if (baseUrl === undefined)
+        throw new InputError("E_NOT_A_RUN", "the run's spec names no base_url for its model", {
+          file: runDir,
+        });
+      modelCall = await modelCallFor(looked.input, baseUrl, model);
+    } else {
+      modelCall = recordedModelCall(opened, recorded);
+      const ref = recordedRef(recorded);
+      const llm = looked.input.llm;
+      if (llm !== undefined) {
+        const call =
+          modelCall === undefined || ref === undefined ? {} : { call: { ref, recording: modelCall } };
+        const mismatch = recordingMismatch({ ...looked.input, llm: { ...llm, ...call } });
+        if (mismatch !== null)
+          throw new CanonError(
+            "E_MODEL_CALL",
+            `frozen replay cannot re-derive the model's answer: ${mismatch}`,
+            {
+              exitCode: 1,
+              where: { file: runDir },
+            },
+          );
+      }
+    }
+  }
+  const replayed = traceRun(spec, {
+    ...common,
+    reasoner,
     dispatcher,
+    ...(modelCall === undefined ? {} : { modelCall }),
     // A recorded result that no longer fits its call is a divergence to show, not bad input.
     partialOnToolFailure: true,
   });
@@ -93,6 +133,39 @@ export async function replayRun(
     replayed_sha256: sha256Hex(replayedBytes),
     divergence,
   };
+}
+
+/** The model call the recorded derive step names, if any. */
+function recordedRef(trace: Trace): ModelCallRef | undefined {
+  for (const e of trace.events)
+    if (
+      e.type === "step_finished" &&
+      (e.output.type === "derive" || e.output.type === "insufficient_evidence")
+    )
+      return e.output.model_call;
+  return undefined;
+}
+
+/**
+ * The recording a frozen replay derives from: it must be in the run and hash to what the trace
+ * records, or the replay fails closed (exit 1) naming the call.
+ */
+function recordedModelCall(opened: OpenedRun, trace: Trace): ModelCall | undefined {
+  const ref = recordedRef(trace);
+  if (ref === undefined) return undefined;
+  const fail = (why: string) =>
+    new CanonError(
+      "E_MODEL_CALL",
+      `the recorded model call ${ref.path} of the derive step ${why}: frozen replay needs it and does not call the model`,
+      { exitCode: 1, where: { file: opened.runDir } },
+    );
+  const bytes = opened.files.get(ref.path);
+  if (bytes === undefined) throw fail("is missing");
+  if (sha256Hex(bytes) !== ref.sha256) throw fail("does not hash to the sha256 the trace records (altered)");
+  // The run reader parsed it (view.modelCalls holds only recordings that parse).
+  const recording = opened.view.modelCalls.get(ref.path);
+  if (recording === undefined) throw fail("is not a model call recording");
+  return recording;
 }
 
 /** Replays the run in `runDir`; `storeRoot` is the artifacts root whose store holds its snapshot. */

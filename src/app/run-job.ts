@@ -8,11 +8,13 @@ import { performance } from "node:perf_hooks";
 import type { StepTiming } from "../core/artifact/timings.js";
 import { corpusRefString, parseCorpusRef, snapshotRef } from "../core/corpus/corpus-ref.js";
 import { InputError } from "../core/errors.js";
+import type { ModelCall } from "../core/models/model-call.js";
 import type { ProblemSpec } from "../core/models/spec.js";
 import type { TraceEvent } from "../core/models/trace.js";
-import { liveTools, type ProducedRun, produceRun } from "../core/pipeline/produce.js";
+import { liveTools, llmInputOf, type ProducedRun, produceRun } from "../core/pipeline/produce.js";
 import { resolveParams } from "../core/plan/planner.js";
 import { extractiveReasoner } from "../core/reason/extractive.js";
+import { llmReasoner, withoutCredentials } from "../core/reason/llm.js";
 import { pickIndexParams } from "../core/retrieval/index-params.js";
 import { verifyRun } from "../core/verify/verifier.js";
 import { atArtifacts, prepareArtifactsDir } from "../io/artifacts.js";
@@ -22,6 +24,7 @@ import { type PreparedRetrieval, type Progress, prepareRetrieval } from "../io/r
 import { writeRun } from "../io/run-writer.js";
 import { DiskStore } from "../io/store.js";
 import { PRODUCER } from "../version.js";
+import { type ModelCallOptions, modelCallFor } from "./model-call.js";
 
 export interface RunJobOptions {
   spec: ProblemSpec;
@@ -36,6 +39,8 @@ export interface RunJobOptions {
   prepared?: PreparedRetrieval;
   /** The store to read through (the service passes the one its warm backend was loaded with). */
   store?: DiskStore;
+  /** How the llm reasoner reaches its endpoint: time limits, retries, pacing, the key's environment. */
+  model?: ModelCallOptions;
 }
 
 export interface RunJobResult extends ProducedRun {
@@ -128,16 +133,36 @@ async function runJobIn(options: RunJobOptions, started: number): Promise<RunJob
       field: "constraints.needs_retrieval",
     });
   }
+  // user:password in the base URL authenticate the call; the run records the URL without them.
+  const baseUrl = params.llm === null ? undefined : (spec.constraints.base_url ?? params.llm.base_url);
+  if (spec.constraints.base_url !== undefined)
+    spec = {
+      ...spec,
+      constraints: { ...spec.constraints, base_url: withoutCredentials(spec.constraints.base_url) },
+    };
   const prepared = performance.now();
-  const steps = new StepClock();
-  const produced = produceRun(spec, {
-    onEvent: (event) => steps.observe(event),
+  const common = {
     preset: options.preset,
     seed: options.seed,
     producer: PRODUCER,
-    reasoner: extractiveReasoner,
     provenance: retrieval?.provenance ?? null,
-    dispatcher: liveTools(retrieval),
+  };
+  let dispatcher = liveTools(retrieval);
+  let modelCall: ModelCall | undefined;
+  if (baseUrl !== undefined) {
+    // The model call is an effect: made here, between retrieval and producing the run from its
+    // recording. A failed call throws before anything is written.
+    const looked = llmInputOf(spec, { ...common, dispatcher });
+    dispatcher = looked.dispatcher;
+    modelCall = await modelCallFor(looked.input, baseUrl, options.model);
+  }
+  const steps = new StepClock();
+  const produced = produceRun(spec, {
+    ...common,
+    onEvent: (event) => steps.observe(event),
+    reasoner: baseUrl === undefined ? extractiveReasoner : llmReasoner,
+    dispatcher,
+    ...(modelCall === undefined ? {} : { modelCall }),
     verify: (files) => verifyRun({ files, store, policy: "audit", stage: "sealing" }),
   });
   options.seal?.(produced);

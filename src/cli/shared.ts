@@ -6,6 +6,7 @@ import type { Command } from "commander";
 import { ID_PATTERN } from "../core/canonical.js";
 import { CanonError, InputError } from "../core/errors.js";
 import { DEFAULT_LIMITS } from "../io/corpus-reader.js";
+import { DEFAULT_ENDPOINT_SETTINGS, type EndpointSettings } from "../io/llm-endpoint.js";
 import type { Progress } from "../io/retrieval-backend.js";
 import { runsRoot } from "../io/run-writer.js";
 
@@ -133,4 +134,13 @@ export function withCorpusLimits(command: Command): Command {
       parseIntOption("--max-chunks"),
       DEFAULT_LIMITS.max_chunks,
     );
+}
+
+/** The llm endpoint settings from --model-timeout and --model-retries. */
+export function endpointSettings(timeoutMs?: number, maxRetries?: number): EndpointSettings {
+  return {
+    ...DEFAULT_ENDPOINT_SETTINGS,
+    ...(timeoutMs === undefined ? {} : { timeoutMs }),
+    ...(maxRetries === undefined ? {} : { maxRetries }),
+  };
 }

@@ -35,6 +35,8 @@ export const ERROR_CODES = [
   "E_ARTIFACTS_DIR",
   "E_OUTPUT",
   "E_EVAL_INVALID",
+  "E_MODEL_ENDPOINT",
+  "E_MODEL_CALL",
 ] as const;
 
 export type ErrorCode = (typeof ERROR_CODES)[number];

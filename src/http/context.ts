@@ -13,6 +13,11 @@ export interface ServiceContext {
   registry: Registry;
   /** Recently used snapshots and indexes, kept in memory (bounded). */
   retrieval: RetrievalCache;
+  /**
+   * The llm reasoner's endpoint, set by the operator (serve --model-base-url; may carry
+   * user:password). A request cannot name one: the server's key would go to any host it names.
+   */
+  modelBaseUrl?: string | undefined;
 }
 
 /**

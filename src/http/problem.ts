@@ -70,6 +70,7 @@ const TITLES: Record<number, string> = {
   415: "Unsupported Media Type",
   429: "Too Many Requests",
   500: "Internal Server Error",
+  502: "Bad Gateway",
 };
 
 function problem(status: number, code: string, detail: string, extra: Record<string, unknown> = {}): Problem {
@@ -98,7 +99,15 @@ export function toProblem(error: unknown): Problem {
     // Absolute server paths are not the client's business: name the file by its last part.
     const { file, ...where } = error.where;
     const shown = file === undefined ? {} : { file: file.split(/[\\/]/).slice(-2).join("/") };
-    const status = error.exitCode === 3 ? 500 : error.exitCode === 1 ? 409 : (STATUS_OF[error.code] ?? 400);
+    // A model endpoint that fails is the server's upstream, not the client's input.
+    const status =
+      error.code === "E_MODEL_ENDPOINT"
+        ? 502
+        : error.exitCode === 3
+          ? 500
+          : error.exitCode === 1
+            ? 409
+            : (STATUS_OF[error.code] ?? 400);
     return problem(status, error.code, error.message, { ...where, ...shown });
   }
   if (hasZodFastifySchemaValidationErrors(error)) {

@@ -41,7 +41,7 @@ export const HttpConstraints = Constraints.extend({
     .max(HTTP_LIMITS.maxChunkChars - 1)
     .optional(),
   query: z.string().min(1).max(HTTP_LIMITS.questionChars).optional(),
-});
+}).omit({ base_url: true });
 
 /** A ProblemSpec as a client may send it: no `id` (the server computes every id), capped sizes. */
 export const HttpSpec = ProblemSpec.omit({ id: true }).extend({

@@ -143,6 +143,7 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
     artifactsRoot: options.artifactsRoot,
     corpusRoots: options.corpusRoots,
     registry: options.registry,
+    modelBaseUrl: options.modelBaseUrl,
     retrieval: new RetrievalCache(options.retrievalCacheSize ?? DEFAULT_RETRIEVAL_CACHE),
   };
   await app.register(healthRoutes(ctx));

@@ -7,6 +7,7 @@
 import { statSync } from "node:fs";
 import { resolve } from "node:path";
 import { InputError } from "../core/errors.js";
+import { isBaseUrl } from "../core/models/spec.js";
 import { prepareArtifactsDir } from "../io/artifacts.js";
 import { errnoInWords } from "../io/fs-errors.js";
 import { SqliteRegistry } from "../registry/sqlite.js";
@@ -21,6 +22,7 @@ export interface StartOptions {
   rateLimit: { max: number; windowMs: number };
   bodyLimit: number;
   uploadLimit: number;
+  modelBaseUrl?: string | undefined;
 }
 
 export async function startService(options: StartOptions): Promise<void> {
@@ -39,6 +41,10 @@ export async function startService(options: StartOptions): Promise<void> {
     throw new InputError("E_USAGE", "CANON_REASON_TOKEN must be at least 16 characters", {
       field: "CANON_REASON_TOKEN",
     });
+  if (options.modelBaseUrl !== undefined && !isBaseUrl(options.modelBaseUrl))
+    throw new InputError("E_USAGE", "must be an http:// or https:// URL without a query or fragment", {
+      field: "--model-base-url",
+    });
   prepareArtifactsDir(options.artifactsRoot);
   const registry = new SqliteRegistry(options.artifactsRoot);
   const app = await buildServer({
@@ -49,6 +55,7 @@ export async function startService(options: StartOptions): Promise<void> {
     rateLimit: options.rateLimit,
     bodyLimit: options.bodyLimit,
     uploadLimit: options.uploadLimit,
+    modelBaseUrl: options.modelBaseUrl,
     logger: { level: "info" },
   });
   let closing = false;

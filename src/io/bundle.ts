@@ -7,7 +7,8 @@
  *
  *     canon-reason-bundle.json     {"format":"canon-reason-bundle","run_id":"run_…","version":1}
  *     run/<path>                   each run file (spec.json, …, evidence/<sha256>.txt,
- *                                  provenance/*.json, manifest.json, signature.json); no volatile/
+ *                                  model/<sha256>.json, provenance/*.json, manifest.json,
+ *                                  signature.json); no volatile/
  *     store/sha256/<64 hex>        each store object the run references, named by its sha256
  *
  * Entries carry fixed metadata (mode 0644, uid/gid 0, mtime 0), so the same run exports to
@@ -55,7 +56,7 @@ const BundleHeader = z.strictObject({
 
 /** The run layout's own paths, and nothing else: no "..", no absolute paths, no volatile/. */
 const RUN_PATH =
-  /^(spec|plan|report|answer|run|manifest|signature)\.json$|^trace\.jsonl$|^evidence\/[0-9a-f]{64}\.txt$|^provenance\/[a-z]+\.json$/;
+  /^(spec|plan|report|answer|run|manifest|signature)\.json$|^trace\.jsonl$|^evidence\/[0-9a-f]{64}\.txt$|^model\/[0-9a-f]{64}\.json$|^provenance\/[a-z]+\.json$/;
 const OBJECT_PATH = /^store\/sha256\/([0-9a-f]{64})$/;
 
 /** Size bounds applied while streaming; a bundle past any of them is refused, not buffered. */

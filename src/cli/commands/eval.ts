@@ -7,9 +7,11 @@ import { regressions } from "../../core/eval/gate.js";
 import { ANALYZERS } from "../../core/models/spec.js";
 import { DEFAULT_PRESET } from "../../core/plan/planner.js";
 import { loadBeir, loadSuite, readBaseline, withRationales } from "../../io/eval-input.js";
+import { DEFAULT_ENDPOINT_SETTINGS } from "../../io/llm-endpoint.js";
 import {
   action,
   artifactsRoot,
+  endpointSettings,
   parseIntOption,
   parseNumberOption,
   printJson,
@@ -37,6 +39,13 @@ interface EvalCliOptions {
   overlapChars?: number;
   indexTitles?: boolean;
   json?: boolean;
+  reasoner?: string;
+  model?: string;
+  baseUrl?: string;
+  temperature?: number;
+  maxRps: number;
+  modelTimeout: number;
+  modelRetries: number;
 }
 
 export function registerEval(program: Command): void {
@@ -79,6 +88,32 @@ export function registerEval(program: Command): void {
     .option("--overlap-chars <n>", "override the chunk overlap", parseIntOption("--overlap-chars"))
     .option("--index-titles", "index document titles with every chunk (the default)")
     .option("--no-index-titles", "do not index document titles")
+    .option("--reasoner <name>", "override the reasoner: extractive or llm")
+    .option("--model <name>", "llm: the model name the endpoint serves")
+    .option("--base-url <url>", "llm: the endpoint's OpenAI-style base URL, ending in /v1")
+    .option(
+      "--temperature <x>",
+      "llm: sampling temperature, 0-2 (default 0)",
+      parseNumberOption("--temperature"),
+    )
+    .option(
+      "--max-rps <x>",
+      "llm: at most this many model requests per second over the whole eval, split among the workers (0: no bound)",
+      parseNumberOption("--max-rps"),
+      0,
+    )
+    .option(
+      "--model-timeout <ms>",
+      "llm: time limit of one request in milliseconds",
+      parseIntOption("--model-timeout", { min: 1, max: 3_600_000 }),
+      DEFAULT_ENDPOINT_SETTINGS.timeoutMs,
+    )
+    .option(
+      "--model-retries <n>",
+      "llm: retries after a timeout, 429 or 5xx",
+      parseIntOption("--model-retries", { min: 0, max: 10 }),
+      DEFAULT_ENDPOINT_SETTINGS.maxRetries,
+    )
     .option("--artifacts-dir <dir>", "artifacts root", ".canon-reason")
     .option("--json", "print the summary (and any regressions) as JSON")
     .addHelpText(
@@ -94,6 +129,8 @@ export function registerEval(program: Command): void {
         if (o.analyzer !== undefined && !(ANALYZERS as readonly string[]).includes(o.analyzer)) {
           throw new InputError("E_USAGE", `unknown analyzer "${o.analyzer}"`, { field: "--analyzer" });
         }
+        if (!(o.maxRps >= 0 && o.maxRps <= 10_000))
+          throw new InputError("E_USAGE", "--max-rps must be between 0 and 10000", { field: "--max-rps" });
         if (o.limit !== undefined && o.limit < 1)
           throw new InputError("E_USAGE", "--limit must be at least 1", { field: "--limit" });
         if (o.tolerance < 0)
@@ -126,6 +163,10 @@ export function registerEval(program: Command): void {
           ...(o.overlapChars === undefined ? {} : { overlap_chars: o.overlapChars }),
           ...(o.minConfidence === undefined ? {} : { min_confidence: o.minConfidence }),
           ...(o.indexTitles === undefined ? {} : { index_titles: o.indexTitles }),
+          ...(o.reasoner === undefined ? {} : { reasoner: o.reasoner as "extractive" | "llm" }),
+          ...(o.model === undefined ? {} : { model: o.model }),
+          ...(o.baseUrl === undefined ? {} : { base_url: o.baseUrl }),
+          ...(o.temperature === undefined ? {} : { temperature: o.temperature }),
         };
         // Checked before any case runs, not after: a file in the way of --out is found at once.
         const out = resolve(o.out ?? join(root, "evals", input.name));
@@ -135,6 +176,7 @@ export function registerEval(program: Command): void {
           preset: o.preset ?? input.preset ?? DEFAULT_PRESET,
           overrides,
           workers: o.workers,
+          model: { settings: endpointSettings(o.modelTimeout, o.modelRetries), maxRps: o.maxRps },
           ...(o.json ? {} : { progress: terminalProgress(true) }),
         } as Parameters<typeof runEval>[1]);
         writeEvalOutput(out, cases, summary);

@@ -16,10 +16,16 @@ export function registerReplay(program: Command): void {
       "re-execute a run and compare its trace byte for byte (frozen: tool results from the trace; --live: retrieval re-run)",
     )
     .argument("<run>", "a run directory or a run id under the artifacts root")
-    .option("--live", "re-run retrieval against the pinned corpus snapshot with the recorded parameters")
+    .option(
+      "--live",
+      "re-run retrieval against the pinned corpus snapshot with the recorded parameters (and ask an llm run's model again)",
+    )
     .option("--artifacts-dir <dir>", "artifacts root (its store holds the corpus snapshot)", ".canon-reason")
     .option("--json", "print the result as JSON")
-    .addHelpText("after", "\nExit codes: 0 identical, 1 mismatch, 2 bad input.")
+    .addHelpText(
+      "after",
+      "\nA run of the llm reasoner replays frozen from its recorded model call (model/<sha256>.json), with no\nnetwork; a missing or altered recording exits 1. Exit codes: 0 identical, 1 mismatch, 2 bad input.",
+    )
     .action(
       action(async (ref: string, o: ReplayOptions) => {
         const runDir = resolveRunDir(ref, o.artifactsDir);

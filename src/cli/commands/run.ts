@@ -8,15 +8,18 @@ import { InputError } from "../../core/errors.js";
 import { ProblemSpec } from "../../core/models/spec.js";
 import type { ProducedRun } from "../../core/pipeline/produce.js";
 import { DEFAULT_PRESET, PRESETS, resolveParams } from "../../core/plan/planner.js";
+import { DEFAULT_BASE_URL } from "../../core/reason/llm.js";
 import { hasLoneSurrogate, loneSurrogateError } from "../../core/unicode.js";
 import { zodToInputError } from "../../core/zod-errors.js";
 import { readPrivateKey } from "../../io/keys.js";
+import { DEFAULT_ENDPOINT_SETTINGS } from "../../io/llm-endpoint.js";
 import { signRun } from "../../io/sign-run.js";
 import { readUserJson } from "../../io/text.js";
 import { renderAnswer } from "../render.js";
 import {
   action,
   artifactsRoot,
+  endpointSettings,
   parseIntOption,
   parseNumberOption,
   printJson,
@@ -45,6 +48,12 @@ interface RunOptions {
   maxChunks: number;
   json?: boolean;
   sign?: string;
+  reasoner?: string;
+  model?: string;
+  baseUrl?: string;
+  temperature?: number;
+  modelTimeout?: number;
+  modelRetries?: number;
 }
 
 /** Builds the ProblemSpec from --spec and/or the question and flags; flags override the file. */
@@ -99,6 +108,10 @@ export function specFromOptions(question: string | undefined, o: RunOptions): Pr
     ["chunk_chars", o.chunkChars],
     ["overlap_chars", o.overlapChars],
     ["index_titles", o.indexTitles],
+    ["reasoner", o.reasoner],
+    ["model", o.model],
+    ["base_url", o.baseUrl],
+    ["temperature", o.temperature],
   ];
   for (const [key, value] of flags) if (value !== undefined) constraints[key] = value;
   const candidate = {
@@ -173,6 +186,29 @@ export function registerRun(program: Command): void {
       .option("--preset <name>", `parameter preset: ${Object.keys(PRESETS).join(", ")}`, DEFAULT_PRESET)
       .option("--artifacts-dir <dir>", "artifacts root", ".canon-reason"),
   )
+    .option("--reasoner <name>", "extractive (the default) or llm (an OpenAI-compatible chat model)")
+    .option("--model <name>", "llm: the model name the endpoint serves (part of the run id)")
+    .option(
+      "--base-url <url>",
+      `llm: the endpoint's OpenAI-style base URL, ending in /v1 (default ${DEFAULT_BASE_URL}); key from CANON_REASON_LLM_API_KEY or OPENAI_API_KEY`,
+    )
+    .option(
+      "--temperature <x>",
+      "llm: sampling temperature, 0-2 (default 0)",
+      parseNumberOption("--temperature"),
+    )
+    .option(
+      "--model-timeout <ms>",
+      "llm: time limit of one request in milliseconds",
+      parseIntOption("--model-timeout", { min: 1, max: 3_600_000 }),
+      DEFAULT_ENDPOINT_SETTINGS.timeoutMs,
+    )
+    .option(
+      "--model-retries <n>",
+      "llm: retries after a timeout, 429 or 5xx (waits doubling from 0.5 s, at most 8 s each)",
+      parseIntOption("--model-retries", { min: 0, max: 10 }),
+      DEFAULT_ENDPOINT_SETTINGS.maxRetries,
+    )
     .option("--sign <key>", "sign the manifest root digest with this Ed25519 private key (see keygen)")
     .option("--json", "print one JSON object: run_id, run_dir, answer, claims, verification")
     .action(
@@ -186,6 +222,7 @@ export function registerRun(program: Command): void {
           artifactsRoot: artifactsRoot(o.artifactsDir),
           limits: { max_bytes: o.maxCorpusBytes, max_documents: o.maxDocuments, max_chunks: o.maxChunks },
           progress: terminalProgress(!o.json),
+          model: { settings: endpointSettings(o.modelTimeout, o.modelRetries) },
           ...(key === undefined ? {} : { seal: (run: ProducedRun) => signRun(run.files, key) }),
         } as Parameters<typeof runJob>[0]);
         if (o.json) {

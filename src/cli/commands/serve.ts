@@ -10,6 +10,7 @@ interface ServeOptions {
   rateLimit: number;
   bodyLimit: number;
   uploadLimit: number;
+  modelBaseUrl?: string;
 }
 
 export function registerServe(program: Command): void {
@@ -43,9 +44,13 @@ export function registerServe(program: Command): void {
       parseIntOption("--upload-limit", { min: 1024 }),
       64 * 1024 * 1024,
     )
+    .option(
+      "--model-base-url <url>",
+      "the endpoint (OpenAI-style base URL ending in /v1) of runs with reasoner llm; requests cannot name one",
+    )
     .addHelpText(
       "after",
-      "\nSet CANON_REASON_TOKEN to require `Authorization: Bearer <token>` on every /v1 route.",
+      "\nThe llm reasoner's key comes from CANON_REASON_LLM_API_KEY or OPENAI_API_KEY.\nSet CANON_REASON_TOKEN to require `Authorization: Bearer <token>` on every /v1 route.",
     )
     .action(
       action(async (o: ServeOptions) => {
@@ -60,6 +65,7 @@ export function registerServe(program: Command): void {
           rateLimit: { max: o.rateLimit, windowMs: 60_000 },
           bodyLimit: o.bodyLimit,
           uploadLimit: o.uploadLimit,
+          modelBaseUrl: o.modelBaseUrl,
         });
         return 0;
       }),

@@ -1,5 +1,6 @@
 /** A run as an in-memory map of relative path -> bytes, and how its JSON files are encoded. */
-import { canonicalJson } from "../canonical.js";
+import { canonicalJson, sha256Hex } from "../canonical.js";
+import { type ModelCall, type ModelCallRef, modelCallPath } from "../models/model-call.js";
 import type { Trace } from "../models/trace.js";
 
 export type RunFiles = Map<string, Uint8Array>;
@@ -30,4 +31,11 @@ export function jsonFile(value: unknown): Uint8Array {
 export function traceFile(trace: Trace): Uint8Array {
   const lines = [canonicalJson(trace.header), ...trace.events.map((e) => canonicalJson(e))];
   return Buffer.from(`${lines.join("\n")}\n`, "utf8");
+}
+
+/** A recorded model call as a run file: canonical JSON, named by the sha256 of its bytes. */
+export function modelCallFile(recording: ModelCall): { ref: ModelCallRef; bytes: Uint8Array } {
+  const bytes = jsonFile(recording);
+  const sha256 = sha256Hex(bytes);
+  return { ref: { path: modelCallPath(sha256), sha256 }, bytes };
 }

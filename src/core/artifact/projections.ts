@@ -67,6 +67,10 @@ export function answerView(
           },
         ];
       }),
+      // A model's quotes that were not cited, and why (llm reasoner): the answer says what it left out.
+      ...(Array.isArray(claim.structured.rejected)
+        ? { rejected: claim.structured.rejected.filter((r): r is string => typeof r === "string") }
+        : {}),
     })),
   };
 }

@@ -9,6 +9,7 @@ import { RUN_FILES } from "../artifact/files.js";
 import { canonicalJson } from "../canonical.js";
 import type { Claim } from "../models/claim.js";
 import type { EvidenceRef } from "../models/evidence.js";
+import { MODEL_CALL_FILE, MODEL_CALL_VERSION, ModelCall } from "../models/model-call.js";
 import { PLAN_VERSION, Plan } from "../models/plan.js";
 import { REPORT_VERSION, VerificationReport } from "../models/report.js";
 import { AnswerView, MANIFEST_VERSION, Manifest, RUN_VERSION, RunRecord, Signature } from "../models/run.js";
@@ -41,6 +42,8 @@ export interface RunView {
   claims: Claim[];
   /** The retrieve tool's payload, when the trace holds one that parses. */
   retrieval: RetrievePayloadType | null;
+  /** Recorded model calls (model/<sha256>.json) that parse, by path. */
+  modelCalls: Map<string, ModelCall>;
 }
 
 const decoder = new TextDecoder("utf-8", { fatal: true });
@@ -140,6 +143,11 @@ export function toRunView(
     const value = json(path, JsonAnything, { required: false });
     if (value !== null) provenance.set(path, value);
   }
+  const modelCalls = new Map<string, ModelCall>();
+  for (const path of [...files.keys()].filter((p) => MODEL_CALL_FILE.test(p)).sort()) {
+    const call = json(path, ModelCall, { required: false, version: MODEL_CALL_VERSION });
+    if (call !== null) modelCalls.set(path, call);
+  }
   const view: RunView = {
     files,
     anomalies,
@@ -155,6 +163,7 @@ export function toRunView(
     evidence,
     claims,
     retrieval,
+    modelCalls,
   };
   return { view, problems };
 }

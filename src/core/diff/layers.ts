@@ -135,8 +135,15 @@ export function projectLayer(layer: Layer, view: RunView): unknown {
                   span: c.span,
                   sha256: c.sha256,
                 })),
+                // A model's recorded response belongs to the reasoner, even when its answer reads the same.
+                ...(o.model_call === undefined ? {} : { model_call: o.model_call.sha256 }),
               }
-            : { type: o.type, reasoner: o.reasoner, reason: o.reason },
+            : {
+                type: o.type,
+                reasoner: o.reasoner,
+                reason: o.reason,
+                ...(o.model_call === undefined ? {} : { model_call: o.model_call.sha256 }),
+              },
         ),
         claims: view.claims.map((c) => ({
           statement: c.statement,

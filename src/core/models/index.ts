@@ -1,6 +1,7 @@
 /** The model schemas, by name: validated at every boundary and exported as JSON Schema files. */
 import { Claim } from "./claim.js";
 import { EvidenceRef } from "./evidence.js";
+import { ModelCall } from "./model-call.js";
 import { Plan, PlanNode } from "./plan.js";
 import { VerificationReport } from "./report.js";
 import { AnswerView, Manifest, RunRecord, Signature } from "./run.js";
@@ -10,6 +11,7 @@ import { RetrievePayload, ToolCall, ToolResult, TraceEvent, TraceHeader } from "
 export * from "./claim.js";
 export * from "./common.js";
 export * from "./evidence.js";
+export * from "./model-call.js";
 export * from "./plan.js";
 export * from "./report.js";
 export * from "./run.js";
@@ -28,6 +30,7 @@ export const MODEL_SCHEMAS = {
   TraceHeader,
   TraceEvent,
   VerificationReport,
+  ModelCall,
   RunRecord,
   AnswerView,
   Manifest,

@@ -63,6 +63,8 @@ export const AnswerView = z.strictObject({
       status: z.string(),
       confidence: z.number(),
       citations: z.array(AnswerCitation),
+      /** The model's quotes and claims that were dropped, with why (llm reasoner only). */
+      rejected: z.array(z.string()).optional(),
     }),
   ),
 });

@@ -4,6 +4,33 @@ import { idOf } from "./common.js";
 
 export const SPEC_VERSION = "1";
 export const ANALYZERS = ["simple", "english"] as const;
+export const REASONERS = ["extractive", "llm"] as const;
+export const MAX_MODEL_NAME = 256;
+export const MAX_BASE_URL = 2048;
+const BASE_URL_RULE =
+  "must be an http:// or https:// URL without a query or fragment, e.g. http://127.0.0.1:11434/v1";
+
+function hasControlCharacter(s: string): boolean {
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c < 0x20 || c === 0x7f) return true;
+  }
+  return false;
+}
+
+/** An OpenAI-style base URL: http(s), a host, no query or fragment (credentials are allowed, never recorded). */
+export function isBaseUrl(value: string): boolean {
+  if (!URL.canParse(value)) return false;
+  const url = new URL(value);
+  return (
+    (url.protocol === "http:" || url.protocol === "https:") &&
+    url.hostname !== "" &&
+    url.search === "" &&
+    url.hash === "" &&
+    !value.includes("?") &&
+    !value.includes("#")
+  );
+}
 
 export const Constraints = z.strictObject({
   corpus: z.string().min(1).optional(),
@@ -21,6 +48,19 @@ export const Constraints = z.strictObject({
   index_titles: z.boolean().optional(),
   /** Below this confidence (share of the question's weight the cited evidence covers), answer "insufficient evidence". */
   min_confidence: z.number().min(0).max(1).optional(),
+  /** The reasoner backend: "extractive" (the default) or "llm" (an OpenAI-compatible chat model). */
+  reasoner: z.enum(REASONERS).optional(),
+  /** The llm reasoner's model name, as the endpoint knows it (e.g. "gpt-4o-mini", "llama3.1:8b"). */
+  model: z
+    .string()
+    .min(1)
+    .max(MAX_MODEL_NAME)
+    .refine((name) => !hasControlCharacter(name), "must not contain control characters")
+    .optional(),
+  /** The llm reasoner's OpenAI-style base URL, ending in /v1 (http or https; no query or fragment). */
+  base_url: z.string().min(1).max(MAX_BASE_URL).refine(isBaseUrl, BASE_URL_RULE).optional(),
+  /** The llm reasoner's sampling temperature (default 0). */
+  temperature: z.number().min(0).max(2).optional(),
 });
 export type Constraints = z.infer<typeof Constraints>;
 

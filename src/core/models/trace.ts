@@ -3,6 +3,7 @@ import { z } from "zod";
 import { Claim } from "./claim.js";
 import { ByteSpan, idOf, JsonObject, Producer, Sha256Hex } from "./common.js";
 import { EvidenceRef } from "./evidence.js";
+import { ModelCallRef } from "./model-call.js";
 
 export const TRACE_VERSION = "1";
 
@@ -102,6 +103,8 @@ export const StepOutput = z.discriminatedUnion("type", [
     claim_id: idOf("claim"),
     statement: z.string(),
     citations: z.array(Citation),
+    /** The recorded model call the claim was derived from (llm reasoner). */
+    model_call: ModelCallRef.optional(),
   }),
   z.strictObject({
     type: z.literal("insufficient_evidence"),
@@ -111,6 +114,8 @@ export const StepOutput = z.discriminatedUnion("type", [
     required: z.int().min(1),
     /** The best candidate's confidence, when the reasoner had one (extractive 2 and later). */
     confidence: z.number().min(0).max(1).optional(),
+    /** The recorded model call judged insufficient (llm reasoner), when a call was made. */
+    model_call: ModelCallRef.optional(),
   }),
   z.strictObject({
     type: z.literal("verify"),

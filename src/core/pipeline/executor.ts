@@ -21,7 +21,7 @@ import {
   type TraceHeader,
 } from "../models/trace.js";
 import { topoOrder } from "../plan/topo.js";
-import { type RecordedEvidence, toReasonerInput } from "../reason/input.js";
+import { type ModelContext, type RecordedEvidence, toReasonerInput } from "../reason/input.js";
 import type { Reasoner } from "../reason/reasoner.js";
 import { contentTerms } from "../retrieval/analyzer.js";
 
@@ -33,6 +33,8 @@ export interface ExecuteOptions {
   header: TraceHeader;
   dispatcher: ToolDispatcher;
   reasoner: Reasoner;
+  /** The run's seed and, for the llm reasoner, its recorded model call. */
+  model?: ModelContext;
   /**
    * Return the events up to a failing tool instead of throwing. Replay uses it: a recorded
    * result that no longer matches its call is a divergence to point at, not an error.
@@ -154,7 +156,7 @@ function runStep(
       return { type: "gather", evidence_ids: ids };
     }
     case "derive":
-      return derive(node, spec, state, emit, o.reasoner);
+      return derive(node, spec, state, emit, o);
     case "verify":
       return verifyClaims(node, state, emit);
     case "finalize": {
@@ -184,8 +186,9 @@ function derive(
   spec: ProblemSpec,
   state: RunState,
   emit: Emit,
-  reasoner: Reasoner,
+  o: ExecuteOptions,
 ): StepOutput {
+  const { reasoner } = o;
   const reasonerId = { id: reasoner.id, version: reasoner.version };
   const input = toReasonerInput(
     spec.description,
@@ -193,6 +196,7 @@ function derive(
     state.evidence,
     node.params,
     state.termStats,
+    o.model,
   );
   if (typeof input === "string")
     throw new CanonError("E_PLAN_INVALID", `plan node parameter "${input}" must be a number`);
@@ -206,6 +210,7 @@ function derive(
       relevant_evidence: derivation.relevantEvidence,
       required: derivation.required,
       ...(derivation.confidence === undefined ? {} : { confidence: derivation.confidence }),
+      ...(derivation.modelCall === undefined ? {} : { model_call: derivation.modelCall }),
     };
   }
   const supports: Support[] = derivation.citations.map((c) => ({
@@ -230,6 +235,7 @@ function derive(
     claim_id: claim.id,
     statement: claim.statement,
     citations: derivation.citations,
+    ...(derivation.modelCall === undefined ? {} : { model_call: derivation.modelCall }),
   };
 }
 

@@ -3,12 +3,13 @@
  * verify, then seal with the manifest. Pure: tools, the reasoner and the verifier are passed
  * in, and the caller decides where the files go.
  */
-import { jsonFile, RUN_FILES, type RunFiles, traceFile } from "../artifact/files.js";
+import { jsonFile, modelCallFile, RUN_FILES, type RunFiles, traceFile } from "../artifact/files.js";
 import { buildManifest } from "../artifact/manifest.js";
 import { RETRIEVE_TOOL } from "../artifact/names.js";
 import { answerView, evidenceTexts, provenanceFiles } from "../artifact/projections.js";
 import { SCHEMA_VERSIONS } from "../artifact/versions.js";
 import { contentId, withId } from "../canonical.js";
+import type { ModelCall } from "../models/model-call.js";
 import type { Plan } from "../models/plan.js";
 import type { VerificationReport } from "../models/report.js";
 import { type AnswerView, RUN_VERSION, type RunInputs, type RunRecord } from "../models/run.js";
@@ -21,10 +22,11 @@ import {
   type TraceHeader,
 } from "../models/trace.js";
 import { planFor } from "../plan/planner.js";
-import type { Reasoner } from "../reason/reasoner.js";
+import { LLM_REASONER_ID, LLM_REASONER_VERSION } from "../reason/llm.js";
+import type { Reasoner, ReasonerInput } from "../reason/reasoner.js";
 import type { Bm25Index } from "../retrieval/bm25-index.js";
 import type { DocumentBytesLookup } from "../retrieval/hits.js";
-import { liveDispatcher } from "./dispatch.js";
+import { frozenDispatcher, liveDispatcher } from "./dispatch.js";
 import { type ExecuteOptions, execute, type ToolDispatcher } from "./executor.js";
 import { makeRetrieveTool, retrieveToolDescriptor } from "./retrieve-tool.js";
 
@@ -47,6 +49,8 @@ export interface ProduceOptions {
   verify: (files: RunFiles) => VerificationReport;
   /** Sees each trace event as it is recorded (for volatile step timings); changes nothing recorded. */
   onEvent?: (event: TraceEvent) => void;
+  /** The llm reasoner's recorded model call, written into the run as model/<sha256>.json. */
+  modelCall?: ModelCall;
 }
 
 export interface ProducedRun {
@@ -103,6 +107,10 @@ export function traceRun(
   specInput: ProblemSpec,
   options: Omit<ProduceOptions, "verify"> & Pick<ExecuteOptions, "partialOnToolFailure" | "onEvent">,
 ): TracedRun {
+  const call =
+    options.modelCall === undefined
+      ? undefined
+      : { ref: modelCallFile(options.modelCall).ref, recording: options.modelCall };
   const spec = specWithId(specInput);
   const plan = planFor(spec, options.preset);
   const inputs = runInputsOf(spec, plan, options);
@@ -119,6 +127,7 @@ export function traceRun(
     header,
     dispatcher: options.dispatcher,
     reasoner: options.reasoner,
+    model: { seed: options.seed, ...(call === undefined ? {} : { call }) },
     ...(options.partialOnToolFailure === undefined
       ? {}
       : { partialOnToolFailure: options.partialOnToolFailure }),
@@ -145,9 +154,43 @@ export function produceRun(specInput: ProblemSpec, options: ProduceOptions): Pro
   const answer = answerView(trace, evidence, texts);
   files.set(RUN_FILES.answer, jsonFile(answer));
   for (const [path, bytes] of provenanceFiles(trace, evidence)) files.set(path, bytes);
+  if (options.modelCall !== undefined) {
+    const { ref, bytes } = modelCallFile(options.modelCall);
+    // Only a recording the trace refers to belongs to the run.
+    const referenced = trace.events.some(
+      (e) =>
+        e.type === "step_finished" &&
+        (e.output.type === "derive" || e.output.type === "insufficient_evidence") &&
+        e.output.model_call?.path === ref.path,
+    );
+    if (referenced) files.set(ref.path, bytes);
+  }
 
   const report = options.verify(files);
   files.set(RUN_FILES.report, jsonFile(report));
   files.set(RUN_FILES.manifest, jsonFile(buildManifest(runId, files)));
   return { runId, files, trace, answer, report };
+}
+
+/**
+ * The llm reasoner's input for this spec: plans and executes with a reasoner that only looks,
+ * so the model call can be made (an effect, at the edge) before the run is produced from its
+ * recording. Also returns the tool results, so producing the run does not retrieve again.
+ */
+export function llmInputOf(
+  specInput: ProblemSpec,
+  options: Omit<ProduceOptions, "verify" | "reasoner" | "modelCall">,
+): { input: ReasonerInput; dispatcher: ToolDispatcher } {
+  let seen: ReasonerInput | undefined;
+  const look: Reasoner = {
+    id: LLM_REASONER_ID,
+    version: LLM_REASONER_VERSION,
+    derive(input) {
+      seen = input;
+      return { kind: "insufficient", reason: "not derived", relevantEvidence: 0, required: 1 };
+    },
+  };
+  const { trace } = traceRun(specInput, { ...options, reasoner: look });
+  if (seen === undefined) throw new Error("the plan has no derive step");
+  return { input: seen, dispatcher: frozenDispatcher(trace) };
 }

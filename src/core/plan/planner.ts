@@ -8,6 +8,7 @@ import type { Plan, PlanNode, ToolRequest } from "../models/plan.js";
 import { PLAN_VERSION } from "../models/plan.js";
 import type { ProblemSpec } from "../models/spec.js";
 import { DEFAULT_MIN_CONFIDENCE } from "../reason/extractive.js";
+import { DEFAULT_BASE_URL, DEFAULT_TEMPERATURE, withoutCredentials } from "../reason/llm.js";
 import { type IndexParams, pickIndexParams } from "../retrieval/index-params.js";
 
 /** Every parameter a run uses, after preset defaults and spec constraints are merged. */
@@ -18,9 +19,41 @@ export interface ResolvedParams extends IndexParams {
   min_supports_per_claim: number;
   max_citations: number;
   min_confidence: number;
+  /** The llm reasoner's model, endpoint (without credentials) and temperature; null for extractive. */
+  llm: { model: string; base_url: string; temperature: number } | null;
 }
 
-type PresetParams = Omit<ResolvedParams, "query" | "needs_retrieval">;
+type PresetParams = Omit<ResolvedParams, "query" | "needs_retrieval" | "llm">;
+
+/** The llm reasoner's settings, or null for the extractive one; a setting without its reasoner is an error. */
+function llmParams(c: ProblemSpec["constraints"]): ResolvedParams["llm"] {
+  if (c.reasoner !== "llm") {
+    for (const key of ["model", "base_url", "temperature"] as const)
+      if (c[key] !== undefined)
+        throw new InputError(
+          "E_SPEC_INVALID",
+          `${key} is a setting of the llm reasoner: add reasoner "llm" (--reasoner llm)`,
+          {
+            field: `constraints.${key}`,
+          },
+        );
+    return null;
+  }
+  if (c.model === undefined)
+    throw new InputError("E_SPEC_INVALID", "the llm reasoner needs a model (--model NAME)", {
+      field: "constraints.model",
+    });
+  // The extractive reasoner's threshold has no meaning for a model's answer: refused, not ignored.
+  if (c.min_confidence !== undefined)
+    throw new InputError("E_SPEC_INVALID", "min_confidence applies to the extractive reasoner only", {
+      field: "constraints.min_confidence",
+    });
+  return {
+    model: c.model,
+    base_url: withoutCredentials(c.base_url ?? DEFAULT_BASE_URL),
+    temperature: c.temperature ?? DEFAULT_TEMPERATURE,
+  };
+}
 
 const BASE: PresetParams = {
   top_k: 5,
@@ -71,6 +104,7 @@ export function resolveParams(spec: ProblemSpec, preset: string): ResolvedParams
     analyzer: c.analyzer ?? base.analyzer,
     index_titles: c.index_titles ?? base.index_titles,
     min_confidence: c.min_confidence ?? base.min_confidence,
+    llm: llmParams(c),
   };
   if (params.overlap_chars >= params.chunk_chars) {
     throw new InputError("E_SPEC_INVALID", "overlap_chars must be smaller than chunk_chars", {
@@ -104,7 +138,7 @@ export function planFor(spec: ProblemSpec & { id: string }, preset: string): Pla
     : [];
   const gather = node("gather", [understand.id], { top_k: p.top_k, ...pickIndexParams(p) }, retrieval);
   const derive = node("derive", [gather.id], {
-    reasoner: "extractive",
+    ...(p.llm === null ? { reasoner: "extractive" } : { reasoner: "llm", ...p.llm }),
     min_supports_per_claim: p.min_supports_per_claim,
     max_citations: p.max_citations,
     // Only when the spec sets it: a default plan stays what it was before min_confidence

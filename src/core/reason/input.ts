@@ -7,7 +7,7 @@
 import type { EvidenceRef } from "../models/evidence.js";
 import type { PlanNode } from "../models/plan.js";
 import type { TermStats } from "../models/trace.js";
-import type { ReasonerInput } from "./reasoner.js";
+import type { LlmInput, ReasonerInput } from "./reasoner.js";
 
 export interface RecordedEvidence {
   ref: EvidenceRef;
@@ -24,6 +24,29 @@ function numberParam(params: PlanNode["params"], key: string): number | null {
   return typeof v === "number" ? v : null;
 }
 
+/** What the llm reasoner needs beside the plan: the run's seed and the recorded call, if any. */
+export interface ModelContext {
+  seed: number;
+  call?: LlmInput["call"];
+}
+
+/** The llm parameters of a derive step ("llm" reasoner only), or a string naming what is missing. */
+function llmInput(params: PlanNode["params"], context: ModelContext): LlmInput | string | undefined {
+  if (params.reasoner !== "llm") return undefined;
+  const { model, base_url: baseUrl } = params;
+  const temperature = numberParam(params, "temperature");
+  if (typeof model !== "string") return "model";
+  if (typeof baseUrl !== "string") return "base_url";
+  if (temperature === null) return "temperature";
+  return {
+    model,
+    baseUrl,
+    temperature,
+    seed: context.seed,
+    ...(context.call === undefined ? {} : { call: context.call }),
+  };
+}
+
 /** The reasoner input, or a string naming the derive parameter that is missing. */
 export function toReasonerInput(
   question: string,
@@ -31,6 +54,7 @@ export function toReasonerInput(
   evidence: readonly RecordedEvidence[],
   deriveParams: PlanNode["params"],
   termStats: TermStats | undefined,
+  model: ModelContext = { seed: 0 },
 ): ReasonerInput | string {
   const minSupports = numberParam(deriveParams, "min_supports_per_claim");
   const maxCitations = numberParam(deriveParams, "max_citations");
@@ -40,6 +64,8 @@ export function toReasonerInput(
   const minConfidence =
     "min_confidence" in deriveParams ? numberParam(deriveParams, "min_confidence") : undefined;
   if (minConfidence === null) return "min_confidence";
+  const llm = llmInput(deriveParams, model);
+  if (typeof llm === "string") return llm;
   return {
     question,
     queryTerms,
@@ -55,5 +81,6 @@ export function toReasonerInput(
     maxCitations,
     ...(minConfidence === undefined ? {} : { minConfidence }),
     ...(termStats === undefined ? {} : { termStats }),
+    ...(llm === undefined ? {} : { llm }),
   };
 }

@@ -3,6 +3,7 @@
  * recorded in the trace, so frozen replay can re-derive without any tool or model.
  */
 import type { ByteSpan } from "../models/common.js";
+import type { ModelCall, ModelCallRef } from "../models/model-call.js";
 import type { TermStats } from "../models/trace.js";
 
 export interface ReasonerEvidence {
@@ -26,6 +27,19 @@ export interface ReasonerInput {
   minConfidence?: number;
   /** Index statistics of the query terms, as the retrieve tool recorded them. */
   termStats?: TermStats;
+  /** The llm reasoner's parameters and its recorded model call (absent for other reasoners). */
+  llm?: LlmInput;
+}
+
+/** What the llm reasoner derives from besides the evidence: its parameters and the recording. */
+export interface LlmInput {
+  model: string;
+  /** The base URL without credentials, as the plan records it. */
+  baseUrl: string;
+  temperature: number;
+  seed: number;
+  /** The recorded call; absent before the call is made, or when none was needed. */
+  call?: { ref: ModelCallRef; recording: ModelCall };
 }
 
 export interface ReasonerCitation {
@@ -42,6 +56,8 @@ export type Derivation =
       confidence: number;
       citations: ReasonerCitation[];
       structured: Record<string, string | number | boolean | string[]>;
+      /** The recorded model call the claim comes from (llm reasoner). */
+      modelCall?: ModelCallRef;
     }
   | {
       kind: "insufficient";
@@ -50,6 +66,8 @@ export type Derivation =
       required: number;
       /** The best candidate's confidence, when there was one to judge. */
       confidence?: number;
+      /** The recorded model call judged insufficient (llm reasoner), when one was made. */
+      modelCall?: ModelCallRef;
     };
 
 export interface Reasoner {

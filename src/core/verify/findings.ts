@@ -92,6 +92,10 @@ export interface FindingParams extends ReadProblemParams {
   REASONER_UNKNOWN: { reasoner: string };
   REDERIVE_INPUT: { detail: string };
   REDERIVED_DIFFERS: { reasoner: string; field: string };
+  MODEL_CALL_MISSING: { path: string };
+  MODEL_CALL_ALTERED: { path: string };
+  MODEL_CALL_MISMATCH: { detail: string };
+  MODEL_CALL_UNREFERENCED: { path: string };
   // outcome
   OUTCOME_COUNT: { derivations: number; markers: number };
   FINALIZE_COUNT: { count: number };

@@ -88,6 +88,12 @@ const MESSAGES: { [C in FindingCode]: (p: FindingParams[C]) => string } = {
   REDERIVE_INPUT: (p) => `the reasoner's input cannot be rebuilt from the trace: ${p.detail}`,
   REDERIVED_DIFFERS: (p) =>
     `${p.reasoner}, given the recorded evidence, derives another ${p.field} than the trace records`,
+  MODEL_CALL_MISSING: (p) =>
+    `the recorded model call ${p.path} is missing: the model's answer cannot be re-derived (fail closed)`,
+  MODEL_CALL_ALTERED: (p) =>
+    `the recorded model call ${p.path} does not hash to the sha256 the trace records: it was altered`,
+  MODEL_CALL_MISMATCH: (p) => `the recorded model call does not fit the derive step: ${p.detail}`,
+  MODEL_CALL_UNREFERENCED: (p) => `${p.path} is a model call the trace does not refer to`,
   OUTCOME_COUNT: (p) =>
     `${p.derivations} derivation(s) and ${p.markers} insufficiency marker(s); exactly one expected`,
   FINALIZE_COUNT: (p) => `${p.count} finalize output(s); exactly one expected`,

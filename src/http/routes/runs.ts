@@ -80,6 +80,9 @@ export const runRoutes =
           spec = body.spec as ProblemSpec;
         }
         const preset = body.preset ?? DEFAULT_PRESET;
+        // The operator names the model endpoint (serve --model-base-url), never a request.
+        if (spec.constraints.reasoner === "llm" && ctx.modelBaseUrl !== undefined)
+          spec = { ...spec, constraints: { ...spec.constraints, base_url: ctx.modelBaseUrl } };
         const corpus = spec.constraints.corpus;
         let warm: { store: DiskStore; prepared: PreparedRetrieval } | undefined;
         if (corpus !== undefined) {

@@ -8,6 +8,7 @@ import { isUnfingerprinted, RUN_FILES } from "../../artifact/files.js";
 import { rootDigest } from "../../artifact/manifest.js";
 import type { RunView } from "../../artifact/view.js";
 import { sha256Hex } from "../../canonical.js";
+import { MODEL_CALL_FILE } from "../../models/model-call.js";
 import type { Check } from "../check.js";
 import { type Finding, finding } from "../findings.js";
 
@@ -21,7 +22,12 @@ const EVIDENCE_FILE = /^evidence\/[0-9a-f]{64}\.txt$/;
 function fileSetFindings(view: RunView): Finding[] {
   const findings = view.anomalies.map((a) => finding("UNEXPECTED_ENTRY", a));
   for (const path of view.files.keys())
-    if (!KNOWN_FILES.has(path) && !EVIDENCE_FILE.test(path) && !path.startsWith("volatile/"))
+    if (
+      !KNOWN_FILES.has(path) &&
+      !EVIDENCE_FILE.test(path) &&
+      !MODEL_CALL_FILE.test(path) &&
+      !path.startsWith("volatile/")
+    )
       findings.push(finding("UNKNOWN_FILE", { path }));
   return findings;
 }

@@ -6,9 +6,11 @@
  * query terms are recomputed with the analyzer too, since they are the reasoner's input.
  */
 import type { RunView } from "../../artifact/view.js";
-import { canonicalJson } from "../../canonical.js";
+import { canonicalJson, sha256Hex } from "../../canonical.js";
+import { MODEL_CALL_FILE } from "../../models/model-call.js";
 import type { StepOutput } from "../../models/trace.js";
-import { type RecordedEvidence, toReasonerInput } from "../../reason/input.js";
+import { type ModelContext, type RecordedEvidence, toReasonerInput } from "../../reason/input.js";
+import { LLM_REASONER_ID, recordingMismatch } from "../../reason/llm.js";
 import type { Derivation } from "../../reason/reasoner.js";
 import { findReasoner } from "../../reason/registry.js";
 import { contentTerms } from "../../retrieval/analyzer.js";
@@ -47,6 +49,7 @@ function recordedDerivation(view: RunView): Derivation | string {
       relevantEvidence: insufficient.relevant_evidence,
       required: insufficient.required,
       ...(insufficient.confidence === undefined ? {} : { confidence: insufficient.confidence }),
+      ...(insufficient.model_call === undefined ? {} : { modelCall: insufficient.model_call }),
     };
   const derive = outputOf(view, "derive");
   if (derive === null) return "the trace records no derivation";
@@ -59,7 +62,34 @@ function recordedDerivation(view: RunView): Derivation | string {
     confidence: claim.confidence,
     citations: derive.citations,
     structured: structured as Extract<Derivation, { kind: "claim" }>["structured"],
+    ...(derive.model_call === undefined ? {} : { modelCall: derive.model_call }),
   };
+}
+
+/**
+ * The recorded model call the derive step names, checked against its file: missing or altered
+ * bytes fail closed (a finding, and nothing is re-derived). Files under model/ that the trace
+ * does not name are reported too.
+ */
+function modelContext(view: RunView, seed: number, findings: Finding[]): ModelContext | null {
+  let ref: { path: string; sha256: string } | undefined;
+  for (const e of view.trace?.events ?? [])
+    if (
+      e.type === "step_finished" &&
+      (e.output.type === "derive" || e.output.type === "insufficient_evidence")
+    )
+      ref ??= e.output.model_call;
+  for (const path of view.files.keys())
+    if (MODEL_CALL_FILE.test(path) && path !== ref?.path)
+      findings.push(finding("MODEL_CALL_UNREFERENCED", { path }));
+  if (ref === undefined) return { seed };
+  const bytes = view.files.get(ref.path);
+  const recording = view.modelCalls.get(ref.path);
+  if (bytes === undefined) findings.push(finding("MODEL_CALL_MISSING", { path: ref.path }));
+  else if (sha256Hex(bytes) !== ref.sha256) findings.push(finding("MODEL_CALL_ALTERED", { path: ref.path }));
+  // An unparseable recording is a schemas finding; it cannot be derived from either.
+  else if (recording !== undefined) return { seed, call: { ref, recording } };
+  return null;
 }
 
 /** The first field where two derivations differ, compared as canonical JSON. */
@@ -106,6 +136,8 @@ export const rederiveCheck: Check = {
       findings.push(finding("REASONER_UNKNOWN", { reasoner: `${recorded.id} ${recorded.version}` }));
       return { findings, details: "not re-derived: this build does not have the recorded reasoner" };
     }
+    const model = modelContext(view, view.run.inputs.seed, findings);
+    if (model === null) return { findings, details: "not re-derived: the recorded model call is unusable" };
     const evidence = recordedEvidence(view);
     const deriveNode = view.plan.nodes.find((n) => n.kind === "derive");
     const input =
@@ -119,6 +151,7 @@ export const rederiveCheck: Check = {
               evidence,
               deriveNode.params,
               view.retrieval?.term_stats,
+              model,
             );
     if (typeof input === "string") {
       findings.push(finding("REDERIVE_INPUT", { detail: input }));
@@ -128,6 +161,13 @@ export const rederiveCheck: Check = {
     if (typeof claimed === "string") {
       findings.push(finding("REDERIVE_INPUT", { detail: claimed }));
       return { findings, details: "not re-derived" };
+    }
+    if (reasoner.id === LLM_REASONER_ID) {
+      const mismatch = recordingMismatch(input);
+      if (mismatch !== null) {
+        findings.push(finding("MODEL_CALL_MISMATCH", { detail: mismatch }));
+        return { findings, details: "not re-derived: the recorded model call does not fit" };
+      }
     }
     const fresh = reasoner.derive(input);
     const differs = firstDifference(claimed, fresh);

@@ -12,6 +12,7 @@ import { type RunView, toRunView } from "../../../../src/core/artifact/view.js";
 import { sha256Hex } from "../../../../src/core/canonical.js";
 import { type CorpusDocument, findDocuments, snapshotLine } from "../../../../src/core/corpus/document.js";
 import { IntegrityError } from "../../../../src/core/errors.js";
+import type { ModelCall } from "../../../../src/core/models/model-call.js";
 import type { NodeKind, PlanNode } from "../../../../src/core/models/plan.js";
 import type { Manifest } from "../../../../src/core/models/run.js";
 import type { ProblemSpec } from "../../../../src/core/models/spec.js";
@@ -21,9 +22,11 @@ import type {
   Trace,
   TraceEvent,
 } from "../../../../src/core/models/trace.js";
-import { liveTools, produceRun } from "../../../../src/core/pipeline/produce.js";
+import { liveTools, llmInputOf, produceRun } from "../../../../src/core/pipeline/produce.js";
 import { resolveParams } from "../../../../src/core/plan/planner.js";
 import { extractiveReasoner } from "../../../../src/core/reason/extractive.js";
+import { chatRequest, llmReasoner } from "../../../../src/core/reason/llm.js";
+import type { ReasonerInput } from "../../../../src/core/reason/reasoner.js";
 import { getAnalyzer } from "../../../../src/core/retrieval/analyzer.js";
 import { buildIndex } from "../../../../src/core/retrieval/bm25-build.js";
 import { serializeIndex } from "../../../../src/core/retrieval/bm25-format.js";
@@ -146,6 +149,59 @@ function produce(question: string): Fixture {
     verify: (files) => verifyRun({ files, store, policy: "audit", stage: "sealing" }),
   });
   return { files: produced.files, view: reread(produced.files), store, snapshotHash, indexHash };
+}
+
+/** A chat-completions response body whose message content is `content`. */
+export function completionBody(content: string, finishReason = "stop"): string {
+  return JSON.stringify({
+    id: "chatcmpl-1",
+    object: "chat.completion",
+    created: 1,
+    model: "test-model",
+    choices: [{ index: 0, finish_reason: finishReason, message: { role: "assistant", content } }],
+  });
+}
+
+export const LLM_SPEC_CONSTRAINTS = {
+  reasoner: "llm",
+  model: "test-model",
+  base_url: "http://127.0.0.1:9/v1",
+} as const;
+
+/**
+ * A run of the llm reasoner whose model answered `content`, produced by the real producer
+ * from a recording made here (no network): what `runJob` does around its one HTTP call.
+ */
+export function llmRun(
+  content: string | ((input: ReasonerInput) => string),
+): Fixture & { modelCall: ModelCall } {
+  const store = new MemoryStore();
+  const draft: ProblemSpec = {
+    version: "1",
+    description: QUESTION,
+    constraints: { corpus: "in-memory", ...LLM_SPEC_CONSTRAINTS },
+  };
+  const { snapshotHash, indexHash, backend } = prepare(store, draft);
+  const spec = { ...draft, constraints: { ...draft.constraints, corpus: `sha256:${snapshotHash}` } };
+  const common = { preset: "default", seed: 0, producer: PRODUCER, provenance: backend.provenance };
+  const looked = llmInputOf(spec, { ...common, dispatcher: liveTools(backend) });
+  const modelCall: ModelCall = {
+    version: "1",
+    endpoint: "http://127.0.0.1:9/v1/chat/completions",
+    request: chatRequest(looked.input),
+    response: {
+      status: 200,
+      body: completionBody(typeof content === "string" ? content : content(looked.input)),
+    },
+  };
+  const produced = produceRun(spec, {
+    ...common,
+    reasoner: llmReasoner,
+    dispatcher: looked.dispatcher,
+    modelCall,
+    verify: (files) => verifyRun({ files, store, policy: "audit", stage: "sealing" }),
+  });
+  return { files: produced.files, view: reread(produced.files), store, snapshotHash, indexHash, modelCall };
 }
 
 let answered: Fixture | undefined;
