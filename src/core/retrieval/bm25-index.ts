@@ -2,8 +2,11 @@
  * Okapi BM25 over chunks (SPEC §3.3), built for a million chunks: postings live in typed
  * arrays in CSR layout (one offsets array, one chunk array, one impact array), never as an
  * object per term per document. Each posting stores its precomputed BM25 term-frequency
- * factor, so a query is one multiply-add per posting. Building is in bm25-build.ts, the
- * binary format in bm25-format.ts.
+ * factor (its impact), so scoring a posting is one multiply-add. A query does not score every
+ * posting: with the upper bounds the index stores (each term's largest impact, and the largest
+ * impact of each block of postings) it skips chunks that cannot reach the top-k (MaxScore with
+ * block-max bounds), and returns exactly what scoring every posting would. Building is in
+ * bm25-build.ts, the binary format in bm25-format.ts.
  */
 import { getAnalyzer } from "./analyzer.js";
 
@@ -20,10 +23,9 @@ export interface Bm25Params {
 export interface SearchHit {
   chunk: number;
   docId: string;
-  /** UTF-8 byte span of the chunk inside its document. */
+  /** UTF-8 byte span of the chunk inside its document (its id is the sha256 of those bytes). */
   start: number;
   end: number;
-  chunkId: string;
   score: number;
 }
 
@@ -43,6 +45,18 @@ export interface IndexStats {
   textBytes: number;
 }
 
+/** Postings per block of the block-max bounds: block b covers postings [b * 128, (b + 1) * 128) of postImpact. */
+export const BLOCK_POSTINGS = 128;
+const BLOCK_SHIFT = 7;
+
+/** Upper bounds of the impacts, for dynamic pruning. */
+export interface IndexBounds {
+  /** The largest impact among each term's postings (0 for a term without postings). */
+  termMax: Float32Array;
+  /** The largest impact in each block of BLOCK_POSTINGS postings, whichever terms they belong to. */
+  blockMax: Float32Array;
+}
+
 /** Everything an index holds; what the builder produces and the format reads and writes. */
 export interface IndexArrays {
   params: Bm25Params;
@@ -55,11 +69,11 @@ export interface IndexArrays {
   termOffsets: Uint32Array;
   postChunk: Uint32Array;
   postImpact: Float32Array;
+  /** Null for an index of format 1, which has none: it is searched exhaustively. */
+  bounds: IndexBounds | null;
   chunkDoc: Uint32Array;
   chunkStart: Uint32Array;
   chunkEnd: Uint32Array;
-  /** 32 bytes (sha256) per chunk. */
-  chunkIds: Uint8Array;
 }
 
 /** Code-unit order, the same on every machine (localeCompare is not). */
@@ -67,15 +81,59 @@ export function compareStrings(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0;
 }
 
+/** The bounds of these postings: what the builder stores and the format checks. */
+export function computeBounds(termOffsets: Uint32Array, postImpact: Float32Array): IndexBounds {
+  const terms = termOffsets.length - 1;
+  const termMax = new Float32Array(Math.max(0, terms));
+  for (let t = 0; t < terms; t++) {
+    let max = 0;
+    const end = termOffsets[t + 1] as number;
+    for (let p = termOffsets[t] as number; p < end; p++) {
+      const v = postImpact[p] as number;
+      if (v > max) max = v;
+    }
+    termMax[t] = max;
+  }
+  const blockMax = new Float32Array(Math.ceil(postImpact.length / BLOCK_POSTINGS));
+  for (let b = 0; b < blockMax.length; b++) {
+    let max = 0;
+    const end = Math.min(postImpact.length, (b + 1) * BLOCK_POSTINGS);
+    for (let p = b * BLOCK_POSTINGS; p < end; p++) {
+      const v = postImpact[p] as number;
+      if (v > max) max = v;
+    }
+    blockMax[b] = max;
+  }
+  return { termMax, blockMax };
+}
+
+/** A ranking: chunks best first, with their unrounded scores. */
+export interface Ranked {
+  chunks: number[];
+  scores: number[];
+}
+
+/** The query's indexed terms, each once, in first-occurrence order: the order scores are summed in. */
+interface QueryTerms {
+  ids: number[];
+  weights: number[];
+}
+
+/**
+ * Whether a sum of upper bounds may reach the threshold. The bound was summed in another order
+ * than the score it bounds, so it may fall short of that score by a few ulps: the slack keeps
+ * the comparison on the safe side, pruning only what is certainly below.
+ */
+function mayReach(bound: number, threshold: number): boolean {
+  return bound * (1 + 1e-9) >= threshold;
+}
+
 export class Bm25Index {
   readonly params: Bm25Params;
   readonly stats: IndexStats;
   readonly arrays: IndexArrays;
-  private termIds: Map<string, number> | null = null;
-  private idf: Float64Array | null = null;
-  private scores: Float64Array | null = null;
-  /** Chunks with a non-zero score in the current query; allocated once, reused by every query. */
-  private touched: Uint32Array | null = null;
+  /** Exhaustive scoring's accumulators, allocated by its first query only. */
+  private scratch: { scores: Float64Array; touched: Uint32Array } | null = null;
 
   constructor(arrays: IndexArrays) {
     this.arrays = arrays;
@@ -83,30 +141,29 @@ export class Bm25Index {
     this.stats = arrays.stats;
   }
 
-  chunkId(chunk: number): string {
-    return Buffer.from(this.arrays.chunkIds.subarray(chunk * 32, chunk * 32 + 32)).toString("hex");
+  /** A term's id by binary search of the sorted terms, or -1 when it is not indexed. */
+  termId(term: string): number {
+    const { terms } = this.arrays;
+    let lo = 0;
+    let hi = terms.length - 1;
+    while (lo <= hi) {
+      const mid = (lo + hi) >>> 1;
+      const t = terms[mid] as string;
+      if (t === term) return mid;
+      if (t < term) lo = mid + 1;
+      else hi = mid - 1;
+    }
+    return -1;
   }
 
-  private prepare(): {
-    termIds: Map<string, number>;
-    idf: Float64Array;
-    scores: Float64Array;
-    touched: Uint32Array;
-  } {
-    if (this.termIds === null || this.idf === null || this.scores === null || this.touched === null) {
-      const { terms, termOffsets } = this.arrays;
-      this.termIds = new Map(terms.map((t, i) => [t, i]));
-      const n = this.stats.chunks;
-      this.idf = new Float64Array(terms.length);
-      for (let t = 0; t < terms.length; t++) {
-        const df = (termOffsets[t + 1] as number) - (termOffsets[t] as number);
-        // Lucene's BM25 idf: never negative, so a very common term cannot lower a score.
-        this.idf[t] = Math.log(1 + (n - df + 0.5) / (df + 0.5));
-      }
-      this.scores = new Float64Array(n);
-      this.touched = new Uint32Array(n);
-    }
-    return { termIds: this.termIds, idf: this.idf, scores: this.scores, touched: this.touched };
+  private df(t: number): number {
+    return (this.arrays.termOffsets[t + 1] as number) - (this.arrays.termOffsets[t] as number);
+  }
+
+  /** Lucene's BM25 idf: never negative, so a very common term cannot lower a score. */
+  private idf(t: number): number {
+    const df = this.df(t);
+    return Math.log(1 + (this.stats.chunks - df + 0.5) / (df + 0.5));
   }
 
   /**
@@ -115,30 +172,84 @@ export class Bm25Index {
    * retrieve tool records them so the reasoner can weigh words without the index (SPEC §3.4).
    */
   termStats(terms: readonly string[]): TermStats {
-    const { termIds } = this.prepare();
-    const { termOffsets } = this.arrays;
     const df: Record<string, number> = {};
     for (const term of terms) {
-      const t = termIds.get(term);
-      df[term] = t === undefined ? 0 : (termOffsets[t + 1] as number) - (termOffsets[t] as number);
+      const t = this.termId(term);
+      df[term] = t < 0 ? 0 : this.df(t);
     }
     return { chunks: this.stats.chunks, avg_chunk_len: Math.round(this.stats.avgChunkLen * 1e6) / 1e6, df };
   }
 
+  private queryTerms(query: string): QueryTerms {
+    const ids: number[] = [];
+    const weights: number[] = [];
+    for (const term of new Set(getAnalyzer(this.params.analyzer).tokenize(query))) {
+      const t = this.termId(term);
+      if (t < 0) continue;
+      ids.push(t);
+      weights.push(this.idf(t));
+    }
+    return { ids, weights };
+  }
+
   /**
    * Top-k chunks by BM25 score. Ranking: score descending, then doc id, then chunk start
-   * (SPEC §3.3), so equal scores order the same way on every machine. Scores are summed in
-   * query-term order, so the same query always adds the same floats in the same order.
+   * (SPEC §3.3), so equal scores order the same way on every machine. A chunk's score is
+   * summed in query-term order, so the same query always adds the same floats in the same
+   * order, whether the chunk was found by the pruned or the exhaustive search.
    */
   search(query: string, topK: number): SearchHit[] {
-    const { termIds, idf, scores, touched } = this.prepare();
-    const { termOffsets, postChunk, postImpact, chunkDoc, chunkStart, docIds } = this.arrays;
-    const analyzer = getAnalyzer(this.params.analyzer);
+    return this.hits(this.topChunks(query, topK));
+  }
+
+  /** The same hits as `search`, found by scoring every posting of every query term. */
+  searchExhaustive(query: string, topK: number): SearchHit[] {
+    return this.hits(this.topChunksExhaustive(query, topK));
+  }
+
+  /** The ranking `search` returns hits for, with unrounded scores. */
+  topChunks(query: string, topK: number): Ranked {
+    const bounds = this.arrays.bounds;
+    // Cursors are int32 and block arithmetic uses shifts: beyond 2^31 postings, score them all.
+    if (bounds === null || this.stats.postings >= 2 ** 31 - BLOCK_POSTINGS)
+      return this.topChunksExhaustive(query, topK);
+    return this.rankPruned(this.queryTerms(query), Math.max(0, Math.floor(topK)), bounds);
+  }
+
+  topChunksExhaustive(query: string, topK: number): Ranked {
+    return this.rankExhaustive(this.queryTerms(query), Math.max(0, Math.floor(topK)));
+  }
+
+  private hits({ chunks, scores }: Ranked): SearchHit[] {
+    const { chunkDoc, chunkStart, chunkEnd, docIds } = this.arrays;
+    return chunks.map((c, i) => ({
+      chunk: c,
+      docId: docIds[chunkDoc[c] as number] as string,
+      start: chunkStart[c] as number,
+      end: chunkEnd[c] as number,
+      score: Math.round((scores[i] as number) * 1e6) / 1e6,
+    }));
+  }
+
+  /** Whether chunk a with score sa ranks before chunk b with score sb. */
+  private better(a: number, sa: number, b: number, sb: number): boolean {
+    if (sa !== sb) return sa > sb;
+    const { chunkDoc, chunkStart, docIds } = this.arrays;
+    const da = chunkDoc[a] as number;
+    const db = chunkDoc[b] as number;
+    if (da !== db) return compareStrings(docIds[da] as string, docIds[db] as string) < 0;
+    return (chunkStart[a] as number) < (chunkStart[b] as number);
+  }
+
+  private rankExhaustive({ ids, weights }: QueryTerms, k: number): Ranked {
+    const n = this.stats.chunks;
+    this.scratch ??= { scores: new Float64Array(n), touched: new Uint32Array(n) };
+    const { scores, touched } = this.scratch;
+    const { termOffsets, postChunk, postImpact } = this.arrays;
     let nTouched = 0;
-    for (const term of new Set(analyzer.tokenize(query))) {
-      const t = termIds.get(term);
-      if (t === undefined) continue;
-      const w = idf[t] as number;
+    for (let i = 0; i < ids.length; i++) {
+      const t = ids[i] as number;
+      const w = weights[i] as number;
       const end = termOffsets[t + 1] as number;
       for (let p = termOffsets[t] as number; p < end; p++) {
         const c = postChunk[p] as number;
@@ -146,58 +257,216 @@ export class Bm25Index {
         scores[c] = (scores[c] as number) + w * (postImpact[p] as number);
       }
     }
-    // Bounded heap of the k best, worst on top: O(touched * log k), not a sort of all matches.
-    const better = (a: number, b: number): boolean => {
-      const sa = scores[a] as number;
-      const sb = scores[b] as number;
-      if (sa !== sb) return sa > sb;
-      const da = chunkDoc[a] as number;
-      const db = chunkDoc[b] as number;
-      if (da !== db) return compareStrings(docIds[da] as string, docIds[db] as string) < 0;
-      return (chunkStart[a] as number) < (chunkStart[b] as number);
-    };
-    const heap: number[] = [];
-    const siftDown = (i: number) => {
-      for (;;) {
-        const l = 2 * i + 1;
-        const r = l + 1;
-        let worst = i;
-        if (l < heap.length && better(heap[worst] as number, heap[l] as number)) worst = l;
-        if (r < heap.length && better(heap[worst] as number, heap[r] as number)) worst = r;
-        if (worst === i) return;
-        [heap[i], heap[worst]] = [heap[worst] as number, heap[i] as number];
-        i = worst;
-      }
-    };
-    const siftUp = (i: number) => {
-      while (i > 0) {
-        const parent = (i - 1) >> 1;
-        if (!better(heap[parent] as number, heap[i] as number)) return;
-        [heap[i], heap[parent]] = [heap[parent] as number, heap[i] as number];
-        i = parent;
-      }
-    };
-    const k = Math.max(0, Math.floor(topK));
+    const heap = new TopK(k, (a, sa, b, sb) => this.better(a, sa, b, sb));
     for (let i = 0; i < nTouched; i++) {
       const c = touched[i] as number;
-      if (heap.length < k) {
-        heap.push(c);
-        siftUp(heap.length - 1);
-      } else if (k > 0 && better(c, heap[0] as number)) {
-        heap[0] = c;
-        siftDown(0);
+      heap.offer(c, scores[c] as number);
+    }
+    for (let i = 0; i < nTouched; i++) scores[touched[i] as number] = 0;
+    return heap.ranked();
+  }
+
+  /**
+   * MaxScore over the query terms' postings, with block-max bounds. Terms are ordered by their
+   * upper bound (idf times their largest impact); once the k-th best score exceeds the sum of
+   * the smallest bounds, those terms are "non-essential": a chunk only they contain cannot
+   * enter the top-k, so candidates come from the essential terms' postings alone, and the
+   * non-essential ones are only looked up (skipping whole blocks) for a candidate that may
+   * still make it. A candidate is dropped as soon as its known contributions plus the bounds of
+   * the rest (per block where known) fall below the k-th score; a candidate that ties it is
+   * scored, since the tie-break may favour it. Survivors are scored in query-term order.
+   */
+  private rankPruned({ ids, weights }: QueryTerms, k: number, bounds: IndexBounds): Ranked {
+    const heap = new TopK(k, (a, sa, b, sb) => this.better(a, sa, b, sb));
+    const m = ids.length;
+    if (k === 0 || m === 0) return heap.ranked();
+    const { termOffsets, postChunk, postImpact } = this.arrays;
+    const { termMax, blockMax } = bounds;
+    const pos = new Int32Array(m);
+    const end = new Int32Array(m);
+    const ub = new Float64Array(m);
+    for (let i = 0; i < m; i++) {
+      const t = ids[i] as number;
+      pos[i] = termOffsets[t] as number;
+      end[i] = termOffsets[t + 1] as number;
+      ub[i] = (weights[i] as number) * (termMax[t] as number);
+    }
+    // Terms by ascending bound; prefix[j] bounds what order[0..j-1] can add to any chunk.
+    const order = Array.from({ length: m }, (_, i) => i).sort(
+      (a, b) => (ub[a] as number) - (ub[b] as number) || a - b,
+    );
+    const prefix = new Float64Array(m + 1);
+    for (let j = 0; j < m; j++) prefix[j + 1] = (prefix[j] as number) + (ub[order[j] as number] as number);
+    const contrib = new Float64Array(m);
+    const present = new Uint8Array(m);
+    const below = new Float64Array(m + 1);
+    let threshold = Number.NEGATIVE_INFINITY;
+    /** order[firstEssential..] are the essential terms. */
+    let firstEssential = 0;
+    for (;;) {
+      let c = 0xffffffff;
+      for (let j = firstEssential; j < m; j++) {
+        const i = order[j] as number;
+        if ((pos[i] as number) < (end[i] as number)) {
+          const d = postChunk[pos[i] as number] as number;
+          if (d < c) c = d;
+        }
+      }
+      if (c === 0xffffffff) break;
+      let partial = 0;
+      for (let j = firstEssential; j < m; j++) {
+        const i = order[j] as number;
+        const p = pos[i] as number;
+        if (p < (end[i] as number) && postChunk[p] === c) {
+          const v = (weights[i] as number) * (postImpact[p] as number);
+          contrib[i] = v;
+          present[i] = 1;
+          partial += v;
+          pos[i] = p + 1;
+        } else present[i] = 0;
+      }
+      if (!mayReach(partial + (prefix[firstEssential] as number), threshold)) continue;
+      // The non-essential terms' bounds at c: skip each cursor to the block that may hold c.
+      // below[j] bounds what order[0..j-1] can add (sums of non-negative terms, never differences).
+      for (let j = 0; j < firstEssential; j++) {
+        const i = order[j] as number;
+        present[i] = 0;
+        const e = end[i] as number;
+        let p = pos[i] as number;
+        while (p < e) {
+          const blockEnd = Math.min(((p >> BLOCK_SHIFT) + 1) << BLOCK_SHIFT, e);
+          if ((postChunk[blockEnd - 1] as number) < c) p = blockEnd;
+          else break;
+        }
+        pos[i] = p;
+        const max = Math.min(termMax[ids[i] as number] as number, blockMax[p >> BLOCK_SHIFT] as number);
+        below[j + 1] = (below[j] as number) + (p < e ? (weights[i] as number) * max : 0);
+      }
+      if (!mayReach(partial + (below[firstEssential] as number), threshold)) continue;
+      // Look the candidate up in the non-essential terms, largest bound first.
+      let dropped = false;
+      for (let j = firstEssential - 1; j >= 0; j--) {
+        const i = order[j] as number;
+        const e = end[i] as number;
+        let p = pos[i] as number;
+        if (p < e) {
+          // The first posting at or after c, inside this block (whose last posting is >= c).
+          let hi = Math.min(((p >> BLOCK_SHIFT) + 1) << BLOCK_SHIFT, e) - 1;
+          while (p < hi) {
+            const mid = (p + hi) >>> 1;
+            if ((postChunk[mid] as number) < c) p = mid + 1;
+            else hi = mid;
+          }
+          pos[i] = p;
+          if (postChunk[p] === c) {
+            const v = (weights[i] as number) * (postImpact[p] as number);
+            contrib[i] = v;
+            present[i] = 1;
+            partial += v;
+          }
+        }
+        if (!mayReach(partial + (below[j] as number), threshold)) {
+          dropped = true;
+          break;
+        }
+      }
+      if (dropped) continue;
+      let score = 0;
+      for (let i = 0; i < m; i++) if (present[i] === 1) score += contrib[i] as number;
+      if (heap.offer(c, score) && heap.full) {
+        threshold = heap.worstScore;
+        while (firstEssential < m && !mayReach(prefix[firstEssential + 1] as number, threshold))
+          firstEssential++;
       }
     }
-    const ranked = heap.sort((a, b) => (better(a, b) ? -1 : better(b, a) ? 1 : 0));
-    const hits = ranked.map((c) => ({
-      chunk: c,
-      docId: docIds[chunkDoc[c] as number] as string,
-      start: chunkStart[c] as number,
-      end: this.arrays.chunkEnd[c] as number,
-      chunkId: this.chunkId(c),
-      score: Math.round((scores[c] as number) * 1e6) / 1e6,
-    }));
-    for (let i = 0; i < nTouched; i++) scores[touched[i] as number] = 0;
-    return hits;
+    return heap.ranked();
+  }
+}
+
+/** The k best (chunk, score) pairs seen, in a binary heap with the worst on top. */
+class TopK {
+  private readonly chunks: number[] = [];
+  private readonly scores: number[] = [];
+
+  constructor(
+    private readonly k: number,
+    private readonly better: (a: number, sa: number, b: number, sb: number) => boolean,
+  ) {}
+
+  get full(): boolean {
+    return this.chunks.length === this.k;
+  }
+
+  /** The k-th best score so far (only meaningful when full). */
+  get worstScore(): number {
+    return this.scores[0] as number;
+  }
+
+  /** Keeps the pair if it is among the k best so far; returns whether it was kept. */
+  offer(chunk: number, score: number): boolean {
+    if (this.k === 0) return false;
+    if (this.chunks.length < this.k) {
+      this.chunks.push(chunk);
+      this.scores.push(score);
+      this.siftUp(this.chunks.length - 1);
+      return true;
+    }
+    if (!this.better(chunk, score, this.chunks[0] as number, this.scores[0] as number)) return false;
+    this.chunks[0] = chunk;
+    this.scores[0] = score;
+    this.siftDown(0);
+    return true;
+  }
+
+  /** Whether entry i ranks before entry j. */
+  private before(i: number, j: number): boolean {
+    return this.better(
+      this.chunks[i] as number,
+      this.scores[i] as number,
+      this.chunks[j] as number,
+      this.scores[j] as number,
+    );
+  }
+
+  private swap(i: number, j: number): void {
+    const c = this.chunks[i] as number;
+    const s = this.scores[i] as number;
+    this.chunks[i] = this.chunks[j] as number;
+    this.scores[i] = this.scores[j] as number;
+    this.chunks[j] = c;
+    this.scores[j] = s;
+  }
+
+  private siftUp(i: number): void {
+    while (i > 0) {
+      const parent = (i - 1) >> 1;
+      if (!this.before(parent, i)) return;
+      this.swap(i, parent);
+      i = parent;
+    }
+  }
+
+  private siftDown(i: number): void {
+    const n = this.chunks.length;
+    for (;;) {
+      const l = 2 * i + 1;
+      const r = l + 1;
+      let worst = i;
+      if (l < n && this.before(worst, l)) worst = l;
+      if (r < n && this.before(worst, r)) worst = r;
+      if (worst === i) return;
+      this.swap(i, worst);
+      i = worst;
+    }
+  }
+
+  /** The kept pairs, best first. */
+  ranked(): Ranked {
+    const order = this.chunks.map((_, i) => i);
+    order.sort((i, j) => (this.before(i, j) ? -1 : this.before(j, i) ? 1 : 0));
+    return {
+      chunks: order.map((i) => this.chunks[i] as number),
+      scores: order.map((i) => this.scores[i] as number),
+    };
   }
 }
