@@ -8,7 +8,7 @@
  */
 import { CanonError, InputError } from "../errors.js";
 import { type Analyzer, getAnalyzer } from "./analyzer.js";
-import { Bm25Index, type Bm25Params, compareStrings, computeBounds } from "./bm25-index.js";
+import { Bm25Index, type Bm25Params, computeBounds } from "./bm25-index.js";
 import { type ChunkSpan, chunkDocument, validateChunkOptions } from "./chunker.js";
 import { WordTable } from "./word-table.js";
 
@@ -62,6 +62,14 @@ class TermCounter {
       }
     }
     return id;
+  }
+
+  /**
+   * Provisional ids in sorted term order. Array.prototype.sort without a comparator compares
+   * UTF-16 code units, as compareStrings does, natively and so several times faster.
+   */
+  sortedIds(): number[] {
+    return [...this.terms].sort().map((term) => this.ids.get(term) as number);
   }
 
   count(t: number): void {
@@ -197,9 +205,7 @@ export function collectShard(
   }
   // Shard term ids follow sorted term order: the index bytes must not depend on insertion order.
   const provisional = collected.counter.terms;
-  const order = provisional
-    .map((_, i) => i)
-    .sort((a, b) => compareStrings(provisional[a] as string, provisional[b] as string));
+  const order = collected.counter.sortedIds();
   const remap = new Uint32Array(order.length);
   order.forEach((oldId, newId) => {
     remap[oldId] = newId;
