@@ -47,7 +47,6 @@ export interface IndexStats {
 
 /** Postings per block of the block-max bounds: block b covers postings [b * 128, (b + 1) * 128) of postImpact. */
 export const BLOCK_POSTINGS = 128;
-const BLOCK_SHIFT = 7;
 
 /** Upper bounds of the impacts, for dynamic pruning. */
 export interface IndexBounds {
@@ -267,120 +266,165 @@ export class Bm25Index {
   }
 
   /**
-   * MaxScore over the query terms' postings, with block-max bounds. Terms are ordered by their
-   * upper bound (idf times their largest impact); once the k-th best score exceeds the sum of
-   * the smallest bounds, those terms are "non-essential": a chunk only they contain cannot
-   * enter the top-k, so candidates come from the essential terms' postings alone, and the
-   * non-essential ones are only looked up (skipping whole blocks) for a candidate that may
-   * still make it. A candidate is dropped as soon as its known contributions plus the bounds of
-   * the rest (per block where known) fall below the k-th score; a candidate that ties it is
-   * scored, since the tie-break may favour it. Survivors are scored in query-term order.
+   * MaxScore, term at a time. Terms are taken in decreasing order of their upper bound (idf
+   * times their largest impact): each one's postings are added into per-chunk partial scores,
+   * and a partial score never exceeds the final one (impacts are positive), so the k-th best
+   * partial score is a floor for the k-th best final score. As soon as the terms not yet added
+   * could not lift a chunk with no posting so far to that floor, they are not scanned: only
+   * the chunks already touched whose partial score plus those terms' bounds reach the floor are
+   * scored, by looking the candidate up in every term's postings (skipping whole blocks whose
+   * largest impact cannot help). Candidates are scored in query-term order, like exhaustive
+   * scoring; one that ties the k-th score is kept for the tie-break.
    */
   private rankPruned({ ids, weights }: QueryTerms, k: number, bounds: IndexBounds): Ranked {
     const heap = new TopK(k, (a, sa, b, sb) => this.better(a, sa, b, sb));
     const m = ids.length;
     if (k === 0 || m === 0) return heap.ranked();
+    const n = this.stats.chunks;
+    this.scratch ??= { scores: new Float64Array(n), touched: new Uint32Array(n) };
+    const { scores, touched } = this.scratch;
     const { termOffsets, postChunk, postImpact } = this.arrays;
     const { termMax, blockMax } = bounds;
-    const pos = new Int32Array(m);
-    const end = new Int32Array(m);
-    const ub = new Float64Array(m);
-    for (let i = 0; i < m; i++) {
+    const ub = ids.map((t, i) => (weights[i] as number) * (termMax[t] as number));
+    const byBound = ids.map((_, i) => i).sort((a, b) => (ub[b] as number) - (ub[a] as number) || a - b);
+    // rest[j] bounds what the terms after byBound[j] add together (a sum of non-negatives).
+    const rest = new Float64Array(m);
+    for (let j = m - 2; j >= 0; j--)
+      rest[j] = (rest[j + 1] as number) + (ub[byBound[j + 1] as number] as number);
+    let nTouched = 0;
+    let floor = Number.NEGATIVE_INFINITY;
+    let added = 0;
+    while (added < m) {
+      const i = byBound[added] as number;
       const t = ids[i] as number;
-      pos[i] = termOffsets[t] as number;
-      end[i] = termOffsets[t + 1] as number;
-      ub[i] = (weights[i] as number) * (termMax[t] as number);
+      const w = weights[i] as number;
+      const end = termOffsets[t + 1] as number;
+      for (let p = termOffsets[t] as number; p < end; p++) {
+        const c = postChunk[p] as number;
+        if (scores[c] === 0) touched[nTouched++] = c;
+        scores[c] = (scores[c] as number) + w * (postImpact[p] as number);
+      }
+      added++;
+      if (added === m) break;
+      floor = kthLargest(scores, touched, nTouched, k);
+      if (!mayReach(rest[added - 1] as number, floor)) break;
     }
-    // Terms by ascending bound; prefix[j] bounds what order[0..j-1] can add to any chunk.
-    const order = Array.from({ length: m }, (_, i) => i).sort(
-      (a, b) => (ub[a] as number) - (ub[b] as number) || a - b,
-    );
-    const prefix = new Float64Array(m + 1);
-    for (let j = 0; j < m; j++) prefix[j + 1] = (prefix[j] as number) + (ub[order[j] as number] as number);
+    const unscanned = rest[added - 1] as number;
+    // Candidates whose partial score already reaches the floor (at least k of them) first: the
+    // threshold rises to about the k-th final score, and most others then fail at a glance.
+    let nCandidates = 0;
+    for (let x = 0; x < nTouched; x++) {
+      const c = touched[x] as number;
+      if (mayReach((scores[c] as number) + unscanned, floor)) touched[nCandidates++] = c;
+      else scores[c] = 0;
+    }
+    const candidates = touched.subarray(0, nCandidates);
+    let nStrong = 0;
+    for (let x = 0; x < nCandidates; x++) {
+      const c = candidates[x] as number;
+      if ((scores[c] as number) >= floor) {
+        candidates[x] = candidates[nStrong] as number;
+        candidates[nStrong++] = c;
+      }
+    }
     const contrib = new Float64Array(m);
     const present = new Uint8Array(m);
-    const below = new Float64Array(m + 1);
-    let threshold = Number.NEGATIVE_INFINITY;
-    /** order[firstEssential..] are the essential terms. */
-    let firstEssential = 0;
-    for (;;) {
-      let c = 0xffffffff;
-      for (let j = firstEssential; j < m; j++) {
-        const i = order[j] as number;
-        if ((pos[i] as number) < (end[i] as number)) {
-          const d = postChunk[pos[i] as number] as number;
-          if (d < c) c = d;
+    for (const c of candidates) {
+      const partial = scores[c] as number;
+      const threshold = heap.full ? Math.max(floor, heap.worstScore) : floor;
+      if (!mayReach(partial + unscanned, threshold)) continue;
+      // Look c up in the unscanned terms, largest bound first, while it can still make it.
+      let known = partial;
+      let dropped = false;
+      present.fill(0);
+      for (let j = added; j < m; j++) {
+        const i = byBound[j] as number;
+        const t = ids[i] as number;
+        const start = termOffsets[t] as number;
+        const end = termOffsets[t + 1] as number;
+        // The block that would hold c: when its largest impact cannot help, c is dropped
+        // without searching inside the block.
+        let lo = Math.floor(start / BLOCK_POSTINGS);
+        let hi = Math.floor((end - 1) / BLOCK_POSTINGS) + 1;
+        while (lo < hi) {
+          const mid = (lo + hi) >>> 1;
+          if ((postChunk[Math.min((mid + 1) * BLOCK_POSTINGS, end) - 1] as number) < c) lo = mid + 1;
+          else hi = mid;
         }
-      }
-      if (c === 0xffffffff) break;
-      let partial = 0;
-      for (let j = firstEssential; j < m; j++) {
-        const i = order[j] as number;
-        const p = pos[i] as number;
-        if (p < (end[i] as number) && postChunk[p] === c) {
+        const blockEnd = Math.min((lo + 1) * BLOCK_POSTINGS, end);
+        const inBlock = blockEnd > start && lo * BLOCK_POSTINGS < end;
+        const blockBound = inBlock
+          ? (weights[i] as number) * Math.min(termMax[t] as number, blockMax[lo] as number)
+          : 0;
+        if (!mayReach(known + blockBound + (rest[j] as number), threshold)) {
+          dropped = true;
+          break;
+        }
+        const p = inBlock ? lowerBound(postChunk, Math.max(start, lo * BLOCK_POSTINGS), blockEnd, c) : end;
+        if (p < end && postChunk[p] === c) {
           const v = (weights[i] as number) * (postImpact[p] as number);
           contrib[i] = v;
           present[i] = 1;
-          partial += v;
-          pos[i] = p + 1;
-        } else present[i] = 0;
-      }
-      if (!mayReach(partial + (prefix[firstEssential] as number), threshold)) continue;
-      // The non-essential terms' bounds at c: skip each cursor to the block that may hold c.
-      // below[j] bounds what order[0..j-1] can add (sums of non-negative terms, never differences).
-      for (let j = 0; j < firstEssential; j++) {
-        const i = order[j] as number;
-        present[i] = 0;
-        const e = end[i] as number;
-        let p = pos[i] as number;
-        while (p < e) {
-          const blockEnd = Math.min(((p >> BLOCK_SHIFT) + 1) << BLOCK_SHIFT, e);
-          if ((postChunk[blockEnd - 1] as number) < c) p = blockEnd;
-          else break;
+          known += v;
         }
-        pos[i] = p;
-        const max = Math.min(termMax[ids[i] as number] as number, blockMax[p >> BLOCK_SHIFT] as number);
-        below[j + 1] = (below[j] as number) + (p < e ? (weights[i] as number) * max : 0);
-      }
-      if (!mayReach(partial + (below[firstEssential] as number), threshold)) continue;
-      // Look the candidate up in the non-essential terms, largest bound first.
-      let dropped = false;
-      for (let j = firstEssential - 1; j >= 0; j--) {
-        const i = order[j] as number;
-        const e = end[i] as number;
-        let p = pos[i] as number;
-        if (p < e) {
-          // The first posting at or after c, inside this block (whose last posting is >= c).
-          let hi = Math.min(((p >> BLOCK_SHIFT) + 1) << BLOCK_SHIFT, e) - 1;
-          while (p < hi) {
-            const mid = (p + hi) >>> 1;
-            if ((postChunk[mid] as number) < c) p = mid + 1;
-            else hi = mid;
-          }
-          pos[i] = p;
-          if (postChunk[p] === c) {
-            const v = (weights[i] as number) * (postImpact[p] as number);
-            contrib[i] = v;
-            present[i] = 1;
-            partial += v;
-          }
-        }
-        if (!mayReach(partial + (below[j] as number), threshold)) {
+        if (!mayReach(known + (rest[j] as number), threshold)) {
           dropped = true;
           break;
         }
       }
       if (dropped) continue;
+      // The scanned terms' contributions one by one, to sum all of them in query-term order.
+      for (let j = 0; j < added; j++) {
+        const i = byBound[j] as number;
+        const t = ids[i] as number;
+        const p = lowerBound(postChunk, termOffsets[t] as number, termOffsets[t + 1] as number, c);
+        if (p < (termOffsets[t + 1] as number) && postChunk[p] === c) {
+          contrib[i] = (weights[i] as number) * (postImpact[p] as number);
+          present[i] = 1;
+        }
+      }
       let score = 0;
       for (let i = 0; i < m; i++) if (present[i] === 1) score += contrib[i] as number;
-      if (heap.offer(c, score) && heap.full) {
-        threshold = heap.worstScore;
-        while (firstEssential < m && !mayReach(prefix[firstEssential + 1] as number, threshold))
-          firstEssential++;
-      }
+      heap.offer(c, score);
     }
+    for (const c of candidates) scores[c] = 0;
     return heap.ranked();
   }
+}
+
+/** The first position in [lo, hi) whose chunk is >= c (hi when none). */
+function lowerBound(postChunk: Uint32Array, lo: number, hi: number, c: number): number {
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if ((postChunk[mid] as number) < c) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
+/** The k-th largest of scores[touched[0..n)], or -Infinity when fewer than k: a bounded min-heap. */
+function kthLargest(scores: Float64Array, touched: Uint32Array, n: number, k: number): number {
+  if (n < k) return Number.NEGATIVE_INFINITY;
+  const heap = new Float64Array(k);
+  for (let x = 0; x < k; x++) heap[x] = scores[touched[x] as number] as number;
+  heap.sort();
+  // heap[0] is the smallest of the k best so far; keep it a min-heap by sifting down.
+  for (let x = k; x < n; x++) {
+    const v = scores[touched[x] as number] as number;
+    if (v <= (heap[0] as number)) continue;
+    let i = 0;
+    for (;;) {
+      const l = 2 * i + 1;
+      if (l >= k) break;
+      const r = l + 1;
+      const child = r < k && (heap[r] as number) < (heap[l] as number) ? r : l;
+      if ((heap[child] as number) >= v) break;
+      heap[i] = heap[child] as number;
+      i = child;
+    }
+    heap[i] = v;
+  }
+  return heap[0] as number;
 }
 
 /** The k best (chunk, score) pairs seen, in a binary heap with the worst on top. */
