@@ -209,7 +209,7 @@ export class Bm25Index {
   /** The ranking `search` returns hits for, with unrounded scores. */
   topChunks(query: string, topK: number): Ranked {
     const bounds = this.arrays.bounds;
-    // Cursors are int32 and block arithmetic uses shifts: beyond 2^31 postings, score them all.
+    // Binary searches halve positions with >>> 1: beyond 2^31 postings, score them all.
     if (bounds === null || this.stats.postings >= 2 ** 31 - BLOCK_POSTINGS)
       return this.topChunksExhaustive(query, topK);
     return this.rankPruned(this.queryTerms(query), Math.max(0, Math.floor(topK)), bounds);
