@@ -118,6 +118,9 @@ class ChunkCollector {
     });
   }
 
+  private lastTitle = "";
+  private lastTitleTerms = EMPTY;
+
   get chunks(): number {
     return this.chunkDoc.length;
   }
@@ -132,8 +135,15 @@ class ChunkCollector {
     // Tokenize the document once; a chunk's terms are the words lying wholly inside its window.
     // Title words count in every chunk of the document: a chunk is about what its document is about.
     const words = this.words;
-    const titleTerms =
-      this.params.titles && doc.title ? words.wordValue.slice(0, words.scan(doc.title)) : EMPTY;
+    let titleTerms = EMPTY;
+    if (this.params.titles && doc.title) {
+      // Consecutive documents often share a title (passages of one article): scan it once.
+      if (doc.title !== this.lastTitle) {
+        this.lastTitle = doc.title;
+        this.lastTitleTerms = words.wordValue.slice(0, words.scan(doc.title));
+      }
+      titleTerms = this.lastTitleTerms;
+    }
     const count = words.scan(doc.text);
     let first = 0;
     for (const span of chunkDocument(doc.text, this.params)) {

@@ -64,6 +64,11 @@ export class WordTable {
           // The word goes on with a non-ASCII letter or mark: the exact (string) path.
           i = this.slowWord(text, start, visit);
         } else {
+          // FNV-1a's low bits see only the low bits of each step: mix the high bits down before
+          // the table masks them, or short words crowd a few slots.
+          h ^= h >>> 16;
+          h = Math.imul(h, 0x45d9f3b);
+          h ^= h >>> 16;
           const value = this.lookupAscii(text, start, i, h);
           if (value >= 0) this.push(value, start, i);
         }
