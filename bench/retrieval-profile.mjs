@@ -77,6 +77,6 @@ const query = await profile(`1,000 top-10 queries (pruned) over ${index.stats.ch
 const file = join(REPO, "bench", "results", "retrieval-profile.txt");
 writeFileSync(
   file,
-  `# Retrieval profile (bench/retrieval-profile.mjs), Node ${process.version}, on a 2-core machine shared with other jobs\n\n${build}\n\n${query}\n`,
+  `# Retrieval profile (bench/retrieval-profile.mjs), Node ${process.version}, on a 2-core machine shared with other jobs\n# "dispatch" is node:inspector's own frame (the session that runs the profiler), not retrieval code.\n\n${build}\n\n${query}\n`,
 );
 console.error(`wrote ${file}`);
