@@ -28,5 +28,24 @@ for (const bench of benches) {
     readFileSync(join(REPO, "bench", "results", `${bench.name}.json`), "utf8"),
   );
 }
+/** The retrieval figures of issue 11 at a glance: build speed and top-10 queries at ~1M chunks. */
+function retrievalFigures(r) {
+  const largest = r?.sizes?.at(-1);
+  if (largest === undefined) return undefined;
+  const ours = largest.canon_reason;
+  return {
+    chunks: largest.chunks,
+    build_mb_per_s: ours.build_mb_per_s,
+    build_mb_per_s_2_threads: ours.build_mb_per_s_2_threads,
+    queries_per_second: ours.query.queries_per_second,
+    p50_ms: ours.query.p50_ms,
+    p99_ms: ours.query.p99_ms,
+    exhaustive_queries_per_second: ours.query_exhaustive?.queries_per_second,
+    targets: r.targets,
+    ratio_to_previous: r.ratio_to_previous?.find((x) => x.passages === largest.passages) ?? null,
+  };
+}
+const retrieval = retrievalFigures(summary.results.retrieval);
+if (retrieval !== undefined) summary.figures = { ...summary.figures, retrieval };
 console.log(`wrote ${writeResult("summary", summary)}`);
 process.exit(failed ? 1 : 0);

@@ -8,8 +8,13 @@ import { build } from "esbuild";
 const outdir = new URL("../dist/bin/", import.meta.url);
 rmSync(outdir, { recursive: true, force: true });
 await build({
-  // eval-worker is a worker_threads entry: eval resolves "./eval-worker.js" next to its chunk.
-  entryPoints: { "canon-reason": "src/cli/main.ts", "eval-worker": "src/app/eval-worker.ts" },
+  // eval-worker and index-worker are worker_threads entries: eval and the index build resolve
+  // "./eval-worker.js" and "./index-worker.js" next to their chunk.
+  entryPoints: {
+    "canon-reason": "src/cli/main.ts",
+    "eval-worker": "src/app/eval-worker.ts",
+    "index-worker": "src/io/index-worker.ts",
+  },
   outdir: outdir.pathname,
   bundle: true,
   splitting: true,

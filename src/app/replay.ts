@@ -69,6 +69,9 @@ export async function replayRun(
       snapshotRef(provenance.corpus_snapshot),
       indexParamsFromProvenance(provenance),
       provenance.limits,
+      undefined,
+      // An index of an older format cannot be rebuilt byte for byte: search the pinned one.
+      { pinnedIndex: provenance.index_hash },
     );
     // Re-run the tool as the run's version ran it: retrieve 1 returned bare chunks.
     const { evidence: _current, ...built } = prepared.backend.provenance;

@@ -14,10 +14,20 @@ import { CanonError, InputError } from "../core/errors.js";
 import type { RetrievalProvenance } from "../core/models/trace.js";
 import type { RetrievalBackend } from "../core/pipeline/produce.js";
 import { getAnalyzer } from "../core/retrieval/analyzer.js";
-import { buildIndex } from "../core/retrieval/bm25-build.js";
-import { INDEX_FORMAT_VERSION, loadIndex, serializeIndex } from "../core/retrieval/bm25-format.js";
+import {
+  INDEX_FORMAT_VERSION,
+  indexFormatVersion,
+  loadIndex,
+  serializeIndex,
+} from "../core/retrieval/bm25-format.js";
 import type { Bm25Index } from "../core/retrieval/bm25-index.js";
-import { type IndexParams, provenanceIndexFields, toBm25Params } from "../core/retrieval/index-params.js";
+import {
+  fromBm25Params,
+  type IndexParams,
+  provenanceIndexFields,
+  sameIndexParams,
+  toBm25Params,
+} from "../core/retrieval/index-params.js";
 import {
   type CorpusLimits,
   DEFAULT_LIMITS,
@@ -25,6 +35,7 @@ import {
   readCorpus,
   statCorpus,
 } from "./corpus-reader.js";
+import { buildIndexInThreads } from "./index-workers.js";
 import type { DiskStore } from "./store.js";
 
 export interface Progress {
@@ -143,12 +154,41 @@ export interface PreparedRetrieval {
   built: boolean;
 }
 
+export interface PrepareOptions {
+  /** Threads to build an index with (this one included); 1, the default, builds in this thread. */
+  threads?: number;
+  /**
+   * The index a recorded run pinned. Used as it is when it has an older format than this build
+   * writes (so it cannot be rebuilt byte for byte) and was built with these parameters: live
+   * replay then searches the index the run searched.
+   */
+  pinnedIndex?: string;
+}
+
+/** The pinned index when it is in the store, of an older format, and built with `params`; else null. */
+function olderPinnedIndex(
+  store: DiskStore,
+  hash: string,
+  params: IndexParams,
+): { index: Bm25Index; hash: string } | null {
+  const bytes = store.get(hash);
+  if (bytes === null || indexFormatVersion(bytes) >= INDEX_FORMAT_VERSION) return null;
+  const index = loadIndex(bytes);
+  const analyzer = getAnalyzer(params.analyzer);
+  const agrees =
+    sameIndexParams(fromBm25Params(index.params), params) &&
+    index.arrays.analyzer.id === analyzer.id &&
+    index.arrays.analyzer.version === analyzer.version;
+  return agrees ? { index, hash } : null;
+}
+
 export async function prepareRetrieval(
   store: DiskStore,
   corpus: CorpusRef,
   params: IndexParams,
   limits: CorpusLimits = DEFAULT_LIMITS,
   progress?: Progress,
+  options: PrepareOptions = {},
 ): Promise<PreparedRetrieval> {
   const pinned = corpus.kind === "snapshot";
   const snap: ResolvedSnapshot =
@@ -176,27 +216,30 @@ export async function prepareRetrieval(
       `${chunks} chunks exceed the limit of ${limits.max_chunks} (raise --max-chunks)`,
       { file: corpusRefString(corpus) },
     );
+  const pinnedOlder =
+    options.pinnedIndex === undefined ? null : olderPinnedIndex(store, options.pinnedIndex, params);
   // Followed only when its record names this snapshot, these parameters and this format.
-  let indexHash = store.readCheckedRef(indexRef, indexOf);
-  let index: Bm25Index | null = null;
+  let indexHash = pinnedOlder?.hash ?? store.readCheckedRef(indexRef, indexOf);
+  let index: Bm25Index | null = pinnedOlder?.index ?? null;
   let built = false;
-  if (indexHash !== null) {
+  if (index === null && indexHash !== null) {
     const bytes = store.get(indexHash);
     if (bytes !== null) index = loadIndex(bytes);
-    // The limit holds for a cached index too, not only for a fresh build.
-    if (index !== null && index.stats.chunks > limits.max_chunks) throw overLimit(index.stats.chunks);
   }
+  // The limit holds for a cached or pinned index too, not only for a fresh build.
+  if (index !== null && index.stats.chunks > limits.max_chunks) throw overLimit(index.stats.chunks);
   if (index === null) {
     const docs = snap.documents ?? parseSnapshot(snapshot(), snap.hash);
     const total = docs.reduce((n, d) => n + Buffer.byteLength(d.text, "utf8"), 0);
     progress?.start("indexing", total);
-    index = buildIndex(
+    index = await buildIndexInThreads(
       docs.map((d) =>
         d.title === undefined
           ? { docId: d.doc_id, text: d.text }
           : { docId: d.doc_id, text: d.text, title: d.title },
       ),
       toBm25Params(params),
+      options.threads ?? 1,
       (done) => progress?.update(done),
     );
     progress?.stop();

@@ -31,6 +31,7 @@ interface IndexOptions {
   maxCorpusBytes: number;
   maxDocuments: number;
   maxChunks: number;
+  workers: number;
   json?: boolean;
 }
 
@@ -59,6 +60,12 @@ export function registerIndex(program: Command): void {
         d.overlap_chars,
       )
       .option("--no-index-titles", "do not index document titles with their chunks")
+      .option(
+        "--workers <n>",
+        "threads to build the index with, 1-16 (the index is byte-identical for any count)",
+        parseIntOption("--workers", { min: 1, max: 16 }),
+        1,
+      )
       .option("--artifacts-dir <dir>", "artifacts root", ".canon-reason"),
   )
     .option("--json", "print the result as JSON")
@@ -94,6 +101,7 @@ export function registerIndex(program: Command): void {
             },
             { max_bytes: o.maxCorpusBytes, max_documents: o.maxDocuments, max_chunks: o.maxChunks },
             terminalProgress(!o.json),
+            { threads: o.workers },
           ),
         );
         const stats = prepared.backend.index.stats;

@@ -2,12 +2,13 @@
  * Builds a Bm25Index from documents in three steps: collect each chunk's postings under
  * provisional term ids (first-seen order), renumber the terms in sorted order, then invert the
  * chunk-major postings into term-major CSR arrays with their BM25 impacts. Sorted term ids make
- * the serialized bytes depend only on the input, not on Map order.
+ * the serialized bytes depend only on the input, not on Map order. The first two steps work on
+ * a shard of consecutive documents, so worker threads can run them side by side; the merge
+ * gives the same bytes for any split.
  */
-import { createHash } from "node:crypto";
-import { CanonError } from "../errors.js";
+import { CanonError, InputError } from "../errors.js";
 import { type Analyzer, getAnalyzer } from "./analyzer.js";
-import { Bm25Index, type Bm25Params, compareStrings, type IndexArrays } from "./bm25-index.js";
+import { Bm25Index, type Bm25Params, computeBounds } from "./bm25-index.js";
 import { type ChunkSpan, chunkDocument, validateChunkOptions } from "./chunker.js";
 import { WordTable } from "./word-table.js";
 
@@ -63,6 +64,14 @@ class TermCounter {
     return id;
   }
 
+  /**
+   * Provisional ids in sorted term order. Array.prototype.sort without a comparator compares
+   * UTF-16 code units, as compareStrings does, natively and so several times faster.
+   */
+  sortedIds(): number[] {
+    return [...this.terms].sort().map((term) => this.ids.get(term) as number);
+  }
+
   count(t: number): void {
     if (this.tf[t] === 0) this.counted.push(t);
     this.tf[t] = (this.tf[t] as number) + 1;
@@ -92,7 +101,6 @@ class ChunkCollector {
   readonly chunkEnd = new U32Builder();
   /** Terms per chunk, the BM25 document length. */
   readonly chunkLen = new U32Builder();
-  private chunkIdBytes = new Uint8Array(32 * 1024);
   readonly docIds: string[] = [];
   private readonly seen = new Set<string>();
   textBytes = 0;
@@ -110,12 +118,11 @@ class ChunkCollector {
     });
   }
 
+  private lastTitle = "";
+  private lastTitleTerms = EMPTY;
+
   get chunks(): number {
     return this.chunkDoc.length;
-  }
-
-  chunkIds(): Uint8Array {
-    return this.chunkIdBytes.slice(0, this.chunks * 32);
   }
 
   addDocument(doc: IndexDocument): void {
@@ -124,17 +131,22 @@ class ChunkCollector {
     this.seen.add(doc.docId);
     const docOrdinal = this.docIds.length;
     this.docIds.push(doc.docId);
-    const bytes = Buffer.from(doc.text, "utf8");
-    this.textBytes += bytes.length;
+    this.textBytes += Buffer.byteLength(doc.text, "utf8");
     // Tokenize the document once; a chunk's terms are the words lying wholly inside its window.
     // Title words count in every chunk of the document: a chunk is about what its document is about.
     const words = this.words;
-    const titleTerms =
-      this.params.titles && doc.title ? words.wordValue.slice(0, words.scan(doc.title)) : EMPTY;
+    let titleTerms = EMPTY;
+    if (this.params.titles && doc.title) {
+      // Consecutive documents often share a title (passages of one article): scan it once.
+      if (doc.title !== this.lastTitle) {
+        this.lastTitle = doc.title;
+        this.lastTitleTerms = words.wordValue.slice(0, words.scan(doc.title));
+      }
+      titleTerms = this.lastTitleTerms;
+    }
     const count = words.scan(doc.text);
     let first = 0;
     for (const span of chunkDocument(doc.text, this.params)) {
-      this.addChunkId(bytes.subarray(span.start, span.end));
       while (first < count && (words.wordStart[first] as number) < span.textStart) first++;
       const length = this.countChunkTerms(span, first, count, titleTerms);
       this.counter.flush(this.postTerm, this.postTf);
@@ -145,16 +157,6 @@ class ChunkCollector {
       this.chunkLen.push(length);
       this.totalLen += length;
     }
-  }
-
-  private addChunkId(chunkBytes: Uint8Array): void {
-    const at = this.chunks * 32;
-    if (at + 32 > this.chunkIdBytes.length) {
-      const grown = new Uint8Array(this.chunkIdBytes.length * 2);
-      grown.set(this.chunkIdBytes);
-      this.chunkIdBytes = grown;
-    }
-    this.chunkIdBytes.set(createHash("sha256").update(chunkBytes).digest(), at);
   }
 
   /** Counts the scanned words from `first` that lie wholly inside the span, then the title's; returns the chunk length. */
@@ -174,91 +176,207 @@ class ChunkCollector {
   }
 }
 
-/** Final term ids follow sorted term order: the index bytes must not depend on insertion order. */
-function sortTerms(provisional: readonly string[]): { terms: string[]; remap: Uint32Array } {
-  const order = provisional
-    .map((_, i) => i)
-    .sort((a, b) => compareStrings(provisional[a] as string, provisional[b] as string));
+/**
+ * One shard of a build: the chunk-major postings of a run of consecutive documents, under the
+ * shard's own term ids (its terms in sorted order). Plain data (typed arrays and strings), so
+ * a worker thread can send it back; `mergeShards` joins shards into an index.
+ */
+export interface IndexShard {
+  /** Sorted by code unit; a shard term id is a position here. */
+  terms: string[];
+  /** Chunk-major postings: shard term id and term frequency. */
+  postTerm: Uint32Array;
+  postTf: Uint32Array;
+  /** Chunk c's postings end at chunkPostEnd[c] (and start where chunk c - 1's end). */
+  chunkPostEnd: Uint32Array;
+  /** The chunk's document, as a position in docIds. */
+  chunkDoc: Uint32Array;
+  chunkStart: Uint32Array;
+  chunkEnd: Uint32Array;
+  /** Terms per chunk, the BM25 document length. */
+  chunkLen: Uint32Array;
+  docIds: string[];
+  textBytes: number;
+  totalLen: number;
+}
+
+/** Tokenizes and chunks `docs` into a shard. */
+export function collectShard(
+  docs: Iterable<IndexDocument>,
+  params: Bm25Params,
+  onProgress?: (bytesDone: number) => void,
+): IndexShard {
+  validateChunkOptions(params);
+  validateBm25Params(params);
+  const collected = new ChunkCollector(getAnalyzer(params.analyzer), params);
+  for (const doc of docs) {
+    collected.addDocument(doc);
+    onProgress?.(collected.textBytes);
+  }
+  // Shard term ids follow sorted term order: the index bytes must not depend on insertion order.
+  const provisional = collected.counter.terms;
+  const order = collected.counter.sortedIds();
   const remap = new Uint32Array(order.length);
   order.forEach((oldId, newId) => {
     remap[oldId] = newId;
   });
-  return { terms: order.map((i) => provisional[i] as string), remap };
+  const postTerm = collected.postTerm.finish();
+  for (let p = 0; p < postTerm.length; p++) postTerm[p] = remap[postTerm[p] as number] as number;
+  return {
+    terms: order.map((i) => provisional[i] as string),
+    postTerm,
+    postTf: collected.postTf.finish(),
+    chunkPostEnd: collected.chunkPostEnd.finish(),
+    chunkDoc: collected.chunkDoc.finish(),
+    chunkStart: collected.chunkStart.finish(),
+    chunkEnd: collected.chunkEnd.finish(),
+    chunkLen: collected.chunkLen.finish(),
+    docIds: collected.docIds,
+    textBytes: collected.textBytes,
+    totalLen: collected.totalLen,
+  };
+}
+
+/** The sorted union of the shards' sorted terms, and each shard's map from its term ids to the union's. */
+function mergeTerms(shards: readonly IndexShard[]): { terms: string[]; remaps: Uint32Array[] } {
+  if (shards.length === 1) {
+    const only = (shards[0] as IndexShard).terms;
+    return { terms: only, remaps: [Uint32Array.from(only, (_, i) => i)] };
+  }
+  const terms: string[] = [];
+  const remaps = shards.map((s) => new Uint32Array(s.terms.length));
+  const at = new Array<number>(shards.length).fill(0);
+  for (;;) {
+    let least: string | undefined;
+    for (let s = 0; s < shards.length; s++) {
+      const term = (shards[s] as IndexShard).terms[at[s] as number];
+      if (term !== undefined && (least === undefined || term < least)) least = term;
+    }
+    if (least === undefined) break;
+    for (let s = 0; s < shards.length; s++) {
+      const shard = shards[s] as IndexShard;
+      const i = at[s] as number;
+      if (shard.terms[i] === least) {
+        (remaps[s] as Uint32Array)[i] = terms.length;
+        at[s] = i + 1;
+      }
+    }
+    terms.push(least);
+  }
+  return { terms, remaps };
 }
 
 /**
- * Term-major CSR postings from the chunk-major ones: a counting sort by final term id. Within a
- * term, postings stay in chunk order. Each posting's impact is BM25's term-frequency factor
- * f * (k1 + 1) / (f + k1 * (1 - b + b * len / avgLen)).
+ * Joins shards, in document order, into an index: the same bytes whether the documents were
+ * collected as one shard or several. Term-major CSR postings come from the chunk-major ones by
+ * a counting sort on the final term id; within a term, postings stay in chunk order. Each
+ * posting's impact is BM25's term-frequency factor f * (k1 + 1) / (f + k1 * (1 - b + b * len / avgLen)).
  */
-function invertPostings(
-  collected: ChunkCollector,
-  remap: Uint32Array,
-  termCount: number,
-  { k1, b }: Bm25Params,
-  avgLen: number,
-): Pick<IndexArrays, "termOffsets" | "postChunk" | "postImpact"> {
-  const { postTerm, postTf, chunkPostEnd, chunkLen } = collected;
-  const nPostings = postTerm.length;
-  const termOffsets = new Uint32Array(termCount + 1);
-  for (let p = 0; p < nPostings; p++) {
-    const t = remap[postTerm.data[p] as number] as number;
-    termOffsets[t + 1] = (termOffsets[t + 1] as number) + 1;
+export function mergeShards(shards: readonly IndexShard[], params: Bm25Params): Bm25Index {
+  validateChunkOptions(params);
+  validateBm25Params(params);
+  const analyzer = getAnalyzer(params.analyzer);
+  const docIds = shards.length === 1 ? (shards[0] as IndexShard).docIds : shards.flatMap((s) => s.docIds);
+  if (shards.length > 1) {
+    const seen = new Set<string>();
+    for (const id of docIds) {
+      if (seen.has(id)) throw new CanonError("E_CORPUS_DUPLICATE", `duplicate doc_id ${JSON.stringify(id)}`);
+      seen.add(id);
+    }
   }
+  const { terms, remaps } = mergeTerms(shards);
+  let nChunks = 0;
+  let nPostings = 0;
+  let totalLen = 0;
+  let textBytes = 0;
+  for (const s of shards) {
+    nChunks += s.chunkDoc.length;
+    nPostings += s.postTerm.length;
+    totalLen += s.totalLen;
+    textBytes += s.textBytes;
+  }
+  const avgLen = nChunks === 0 ? 0 : totalLen / nChunks;
+  const termCount = terms.length;
+  const termOffsets = new Uint32Array(termCount + 1);
+  shards.forEach((s, i) => {
+    const remap = remaps[i] as Uint32Array;
+    const { postTerm } = s;
+    for (let p = 0; p < postTerm.length; p++) {
+      const t = (remap[postTerm[p] as number] as number) + 1;
+      termOffsets[t] = (termOffsets[t] as number) + 1;
+    }
+  });
   for (let t = 0; t < termCount; t++)
     termOffsets[t + 1] = (termOffsets[t + 1] as number) + (termOffsets[t] as number);
   const cursor = termOffsets.slice(0, termCount);
   const postChunk = new Uint32Array(nPostings);
   const postImpact = new Float32Array(nPostings);
-  let p = 0;
-  for (let c = 0; c < collected.chunks; c++) {
-    const end = chunkPostEnd.data[c] as number;
-    const norm = k1 * (1 - b + (b * (chunkLen.data[c] as number)) / (avgLen || 1));
-    for (; p < end; p++) {
-      const t = remap[postTerm.data[p] as number] as number;
-      const slot = cursor[t] as number;
-      cursor[t] = slot + 1;
-      const f = postTf.data[p] as number;
-      postChunk[slot] = c;
-      postImpact[slot] = (f * (k1 + 1)) / (f + norm);
+  const { k1, b } = params;
+  const chunkDoc = new Uint32Array(nChunks);
+  const chunkStart = new Uint32Array(nChunks);
+  const chunkEnd = new Uint32Array(nChunks);
+  let c = 0;
+  let doc = 0;
+  shards.forEach((s, i) => {
+    const remap = remaps[i] as Uint32Array;
+    const { postTerm, postTf, chunkPostEnd, chunkLen } = s;
+    chunkStart.set(s.chunkStart, c);
+    chunkEnd.set(s.chunkEnd, c);
+    let p = 0;
+    for (let local = 0; local < s.chunkDoc.length; local++, c++) {
+      chunkDoc[c] = doc + (s.chunkDoc[local] as number);
+      const end = chunkPostEnd[local] as number;
+      const norm = k1 * (1 - b + (b * (chunkLen[local] as number)) / (avgLen || 1));
+      for (; p < end; p++) {
+        const t = remap[postTerm[p] as number] as number;
+        const slot = cursor[t] as number;
+        cursor[t] = slot + 1;
+        const f = postTf[p] as number;
+        postChunk[slot] = c;
+        postImpact[slot] = (f * (k1 + 1)) / (f + norm);
+      }
     }
-  }
-  return { termOffsets, postChunk, postImpact };
+    doc += s.docIds.length;
+  });
+  return new Bm25Index({
+    params: { ...params },
+    stats: {
+      documents: docIds.length,
+      chunks: nChunks,
+      terms: termCount,
+      postings: nPostings,
+      avgChunkLen: avgLen,
+      textBytes,
+    },
+    analyzer: { id: analyzer.id, version: analyzer.version },
+    terms,
+    docIds,
+    termOffsets,
+    postChunk,
+    postImpact,
+    bounds: computeBounds(termOffsets, postImpact),
+    chunkDoc,
+    chunkStart,
+    chunkEnd,
+  });
 }
 
+/**
+ * BM25's own ranges: k1 >= 0 and 0 <= b <= 1 keep every impact positive, which the pruned
+ * search and the index format rely on.
+ */
+export function validateBm25Params({ k1, b }: Pick<Bm25Params, "k1" | "b">): void {
+  if (!(Number.isFinite(k1) && k1 >= 0))
+    throw new InputError("E_USAGE", `BM25 k1 must be a number >= 0 (got ${k1})`, { field: "bm25_k1" });
+  if (!(Number.isFinite(b) && b >= 0 && b <= 1))
+    throw new InputError("E_USAGE", `BM25 b must be between 0 and 1 (got ${b})`, { field: "bm25_b" });
+}
+
+/** Builds an index in this thread: one shard. io/index-workers.ts splits a build across threads. */
 export function buildIndex(
   docs: Iterable<IndexDocument>,
   params: Bm25Params,
   onProgress?: (bytesDone: number) => void,
 ): Bm25Index {
-  validateChunkOptions(params);
-  const analyzer = getAnalyzer(params.analyzer);
-  const collected = new ChunkCollector(analyzer, params);
-  for (const doc of docs) {
-    collected.addDocument(doc);
-    onProgress?.(collected.textBytes);
-  }
-  const { terms, remap } = sortTerms(collected.counter.terms);
-  const nChunks = collected.chunks;
-  const avgLen = nChunks === 0 ? 0 : collected.totalLen / nChunks;
-  const postings = invertPostings(collected, remap, terms.length, params, avgLen);
-  return new Bm25Index({
-    params: { ...params },
-    stats: {
-      documents: collected.docIds.length,
-      chunks: nChunks,
-      terms: terms.length,
-      postings: collected.postTerm.length,
-      avgChunkLen: avgLen,
-      textBytes: collected.textBytes,
-    },
-    analyzer: { id: analyzer.id, version: analyzer.version },
-    terms,
-    docIds: collected.docIds,
-    ...postings,
-    chunkDoc: collected.chunkDoc.finish(),
-    chunkStart: collected.chunkStart.finish(),
-    chunkEnd: collected.chunkEnd.finish(),
-    chunkIds: collected.chunkIds(),
-  });
+  return mergeShards([collectShard(docs, params, onProgress)], params);
 }

@@ -4,16 +4,25 @@
  * each typed array, 8-byte aligned so it can be viewed in place on load. Typed arrays are
  * little-endian, which every platform Node supports in practice; the header records it.
  *
+ * Format 2 adds the upper bounds pruned search relies on: each term's largest impact and each
+ * block's (BLOCK_POSTINGS postings). Format 1 (no bounds) is still read, so a run pinned to
+ * such an index verifies and replays: it is searched exhaustively, as it was when recorded.
+ * This build writes format 2 only, and the index cache key holds the format, so a cached
+ * format-1 index is rebuilt, never reused for a new run.
+ *
  * Index bytes come from the store, which re-hashes them, but a store can be shared or copied:
  * reading treats them as hostile and checks every count and offset search relies on, so a
  * damaged index is a CorruptIndexError, never a RangeError or a silently wrong ranking.
  */
 import { z } from "zod";
 import { CanonError } from "../errors.js";
-import { Bm25Index, compareStrings, type IndexArrays } from "./bm25-index.js";
+import { BLOCK_POSTINGS, Bm25Index, compareStrings, computeBounds, type IndexArrays } from "./bm25-index.js";
 
 /** Bump when the bytes change meaning; the version is part of every index cache key. */
-export const INDEX_FORMAT_VERSION = 1;
+export const INDEX_FORMAT_VERSION = 2;
+/** The versions this build reads: the one it writes, and format 1 for runs pinned to such an index. */
+const READABLE_VERSIONS = [1, 2] as const;
+type FormatVersion = (typeof READABLE_VERSIONS)[number];
 
 export class CorruptIndexError extends CanonError {
   constructor(message: string) {
@@ -29,23 +38,36 @@ const SECTION_NAMES = [
   "termOffsets",
   "postChunk",
   "postImpact",
+  "termMax",
+  "blockMax",
   "chunkDoc",
   "chunkStart",
   "chunkEnd",
   "chunkIds",
 ] as const;
 type SectionName = (typeof SECTION_NAMES)[number];
+/**
+ * The sections of each format, in file order. Format 1 stored each chunk's sha256 (chunkIds);
+ * format 2 does not: a hit's chunk id is hashed from the snapshot bytes at its span when the
+ * hit is shown, which spares the build a hash per chunk and the index 32 bytes per chunk.
+ */
+const SECTIONS_OF: Record<FormatVersion, readonly SectionName[]> = {
+  1: ["termOffsets", "postChunk", "postImpact", "chunkDoc", "chunkStart", "chunkEnd", "chunkIds"],
+  2: ["termOffsets", "postChunk", "postImpact", "termMax", "blockMax", "chunkDoc", "chunkStart", "chunkEnd"],
+};
 
 function sectionsOf(a: IndexArrays): Array<[SectionName, Uint8Array]> {
   const view = (x: ArrayBufferView) => new Uint8Array(x.buffer, x.byteOffset, x.byteLength);
+  const bounds = a.bounds ?? computeBounds(a.termOffsets, a.postImpact);
   return [
     ["termOffsets", view(a.termOffsets)],
     ["postChunk", view(a.postChunk)],
     ["postImpact", view(a.postImpact)],
+    ["termMax", view(bounds.termMax)],
+    ["blockMax", view(bounds.blockMax)],
     ["chunkDoc", view(a.chunkDoc)],
     ["chunkStart", view(a.chunkStart)],
     ["chunkEnd", view(a.chunkEnd)],
-    ["chunkIds", a.chunkIds],
   ];
 }
 
@@ -86,7 +108,7 @@ export function serializeIndex(index: Bm25Index): Uint8Array {
 
 const Count = z.int().min(0);
 const Header = z.strictObject({
-  format: z.literal(INDEX_FORMAT_VERSION),
+  format: z.union(READABLE_VERSIONS.map((v) => z.literal(v))),
   endianness: z.literal("LE"),
   params: z
     .strictObject({
@@ -108,11 +130,7 @@ const Header = z.strictObject({
     textBytes: Count,
   }),
   analyzer: z.strictObject({ id: z.string(), version: z.string() }),
-  sections: z
-    .array(z.tuple([z.string(), Count]))
-    .refine((s) => s.length === SECTION_NAMES.length && s.every(([name], i) => name === SECTION_NAMES[i]), {
-      message: `sections are not ${SECTION_NAMES.join(", ")}`,
-    }),
+  sections: z.array(z.tuple([z.string(), Count])),
   terms: z.string(),
   docIds: z.array(z.string()),
 });
@@ -120,15 +138,21 @@ type Header = z.infer<typeof Header>;
 
 const utf8 = new TextDecoder("utf-8", { fatal: true });
 
+/** The format version an index's bytes declare (read, not checked), or 0 when they are not an index. */
+export function indexFormatVersion(bytes: Uint8Array): number {
+  if (bytes.byteLength < PREFIX_BYTES || !Buffer.from(bytes.subarray(0, 8)).equals(MAGIC)) return 0;
+  return new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength).getUint32(8, true);
+}
+
 /** The fixed prefix and the JSON header; returns the header and where the sections begin. */
 function readHeader(bytes: Uint8Array): { header: Header; sectionsAt: number } {
   if (bytes.byteLength < PREFIX_BYTES || !Buffer.from(bytes.subarray(0, 8)).equals(MAGIC))
     throw new CorruptIndexError("bad magic number");
   const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const version = dv.getUint32(8, true);
-  if (version !== INDEX_FORMAT_VERSION)
+  if (!READABLE_VERSIONS.some((v) => v === version))
     throw new CorruptIndexError(
-      `format version ${version}, but this build reads version ${INDEX_FORMAT_VERSION} only: rebuild the index`,
+      `format version ${version}, but this build reads versions ${READABLE_VERSIONS.join(" and ")} only: rebuild the index`,
     );
   const headerLength = dv.getUint32(12, true);
   if (PREFIX_BYTES + headerLength > bytes.byteLength) throw new CorruptIndexError("truncated header");
@@ -143,6 +167,13 @@ function readHeader(bytes: Uint8Array): { header: Header; sectionsAt: number } {
     const issue = parsed.error.issues[0];
     throw new CorruptIndexError(`bad header field ${issue?.path.join(".") || "(root)"}: ${issue?.message}`);
   }
+  if (parsed.data.format !== version) throw new CorruptIndexError("the header's format is not the prefix's");
+  const names = SECTIONS_OF[parsed.data.format];
+  if (
+    parsed.data.sections.length !== names.length ||
+    !parsed.data.sections.every(([name], i) => name === names[i])
+  )
+    throw new CorruptIndexError(`sections are not ${names.join(", ")}`);
   const prefix = PREFIX_BYTES + headerLength;
   return { header: parsed.data, sectionsAt: prefix + pad8(prefix) };
 }
@@ -152,31 +183,38 @@ function readSections(
   bytes: Uint8Array,
   header: Header,
   sectionsAt: number,
-): Record<SectionName, Uint8Array> {
+): Partial<Record<SectionName, Uint8Array>> {
   let end = sectionsAt;
   for (const [, length] of header.sections) end += length + pad8(length);
   if (end !== bytes.byteLength)
     throw new CorruptIndexError(`sections declare ${end} bytes in all, the index has ${bytes.byteLength}`);
-  const found = {} as Record<SectionName, Uint8Array>;
+  const found: Partial<Record<SectionName, Uint8Array>> = {};
   let at = sectionsAt;
-  header.sections.forEach(([, length], i) => {
-    found[SECTION_NAMES[i] as SectionName] = bytes.subarray(at, at + length);
+  for (const [name, length] of header.sections) {
+    found[name as SectionName] = bytes.subarray(at, at + length);
     at += length + pad8(length);
-  });
+  }
   return found;
 }
 
-function viewU32(name: SectionName, s: Uint8Array): Uint32Array {
+function viewU32(name: SectionName, s: Uint8Array | undefined): Uint32Array {
+  if (s === undefined) throw new CorruptIndexError(`section ${name} is missing`);
   if (s.byteLength % 4 !== 0) throw new CorruptIndexError(`section ${name} is not a whole number of u32`);
   return new Uint32Array(s.buffer, s.byteOffset, s.byteLength / 4);
 }
 
-function viewF32(name: SectionName, s: Uint8Array): Float32Array {
+function viewF32(name: SectionName, s: Uint8Array | undefined): Float32Array {
+  if (s === undefined) throw new CorruptIndexError(`section ${name} is missing`);
   if (s.byteLength % 4 !== 0) throw new CorruptIndexError(`section ${name} is not a whole number of f32`);
   return new Float32Array(s.buffer, s.byteOffset, s.byteLength / 4);
 }
 
-/** Every count agrees with its array, and every offset and id search follows stays in bounds. */
+/**
+ * Every count agrees with its array, and every offset and id search follows stays in bounds.
+ * Format 2 also promises what pruning relies on: the parameters keep every impact positive
+ * (k1 >= 0, 0 <= b <= 1), every impact is, and each stored bound is exactly the maximum it
+ * names; a bound too low would silently drop a chunk from the top-k.
+ */
 function checkConsistency(a: IndexArrays): void {
   const { chunks, documents, postings, terms } = a.stats;
   const fail = (what: string) => {
@@ -189,7 +227,6 @@ function checkConsistency(a: IndexArrays): void {
     fail(`postings sections disagree with the header's ${postings} postings`);
   if (a.chunkDoc.length !== chunks || a.chunkStart.length !== chunks || a.chunkEnd.length !== chunks)
     fail(`chunk sections disagree with the header's ${chunks} chunks`);
-  if (a.chunkIds.length !== chunks * 32) fail("chunkIds does not hold 32 bytes per chunk");
   // Sorted and unique: a term's id is its position, and search looks terms up by value.
   for (let t = 1; t < a.terms.length; t++)
     if (compareStrings(a.terms[t - 1] as string, a.terms[t] as string) >= 0)
@@ -209,6 +246,22 @@ function checkConsistency(a: IndexArrays): void {
       previous = c;
       if (!Number.isFinite(a.postImpact[p] as number)) fail(`posting ${p} has impact ${a.postImpact[p]}`);
     }
+  }
+  if (a.bounds !== null) {
+    const { k1, b } = a.params;
+    if (!(k1 >= 0 && b >= 0 && b <= 1)) fail(`k1 ${k1} and b ${b} do not keep impacts positive`);
+    for (let p = 0; p < postings; p++)
+      if (!((a.postImpact[p] as number) > 0)) fail(`posting ${p} has impact ${a.postImpact[p]}`);
+    const expected = computeBounds(a.termOffsets, a.postImpact);
+    if (
+      a.bounds.termMax.length !== terms ||
+      a.bounds.blockMax.length !== Math.ceil(postings / BLOCK_POSTINGS)
+    )
+      fail("the bounds sections do not hold one bound per term and per block");
+    for (let t = 0; t < terms; t++)
+      if (a.bounds.termMax[t] !== expected.termMax[t]) fail(`term ${t}'s bound is not its largest impact`);
+    for (let i = 0; i < expected.blockMax.length; i++)
+      if (a.bounds.blockMax[i] !== expected.blockMax[i]) fail(`block ${i}'s bound is not its largest impact`);
   }
   for (let c = 0; c < chunks; c++) {
     if ((a.chunkDoc[c] as number) >= documents) fail(`chunk ${c} names document ${a.chunkDoc[c]}`);
@@ -230,11 +283,17 @@ export function deserializeIndex(input: Uint8Array): Bm25Index {
     termOffsets: viewU32("termOffsets", s.termOffsets),
     postChunk: viewU32("postChunk", s.postChunk),
     postImpact: viewF32("postImpact", s.postImpact),
+    bounds:
+      header.format === 1
+        ? null
+        : { termMax: viewF32("termMax", s.termMax), blockMax: viewF32("blockMax", s.blockMax) },
     chunkDoc: viewU32("chunkDoc", s.chunkDoc),
     chunkStart: viewU32("chunkStart", s.chunkStart),
     chunkEnd: viewU32("chunkEnd", s.chunkEnd),
-    chunkIds: s.chunkIds,
   };
+  // Format 1's stored chunk ids are checked for size only: hits hash their chunk from the snapshot.
+  if (header.format === 1 && s.chunkIds?.byteLength !== arrays.stats.chunks * 32)
+    throw new CorruptIndexError("chunkIds does not hold 32 bytes per chunk");
   checkConsistency(arrays);
   return new Bm25Index(arrays);
 }

@@ -2,8 +2,11 @@
  * Okapi BM25 over chunks (SPEC §3.3), built for a million chunks: postings live in typed
  * arrays in CSR layout (one offsets array, one chunk array, one impact array), never as an
  * object per term per document. Each posting stores its precomputed BM25 term-frequency
- * factor, so a query is one multiply-add per posting. Building is in bm25-build.ts, the
- * binary format in bm25-format.ts.
+ * factor (its impact), so scoring a posting is one multiply-add. A query does not score every
+ * posting: with the upper bounds the index stores (each term's largest impact, and the largest
+ * impact of each block of postings) it skips chunks that cannot reach the top-k (MaxScore with
+ * block-max bounds), and returns exactly what scoring every posting would. Building is in
+ * bm25-build.ts, the binary format in bm25-format.ts.
  */
 import { getAnalyzer } from "./analyzer.js";
 
@@ -20,10 +23,9 @@ export interface Bm25Params {
 export interface SearchHit {
   chunk: number;
   docId: string;
-  /** UTF-8 byte span of the chunk inside its document. */
+  /** UTF-8 byte span of the chunk inside its document (its id is the sha256 of those bytes). */
   start: number;
   end: number;
-  chunkId: string;
   score: number;
 }
 
@@ -43,6 +45,17 @@ export interface IndexStats {
   textBytes: number;
 }
 
+/** Postings per block of the block-max bounds: block b covers postings [b * 128, (b + 1) * 128) of postImpact. */
+export const BLOCK_POSTINGS = 128;
+
+/** Upper bounds of the impacts, for dynamic pruning. */
+export interface IndexBounds {
+  /** The largest impact among each term's postings (0 for a term without postings). */
+  termMax: Float32Array;
+  /** The largest impact in each block of BLOCK_POSTINGS postings, whichever terms they belong to. */
+  blockMax: Float32Array;
+}
+
 /** Everything an index holds; what the builder produces and the format reads and writes. */
 export interface IndexArrays {
   params: Bm25Params;
@@ -55,11 +68,11 @@ export interface IndexArrays {
   termOffsets: Uint32Array;
   postChunk: Uint32Array;
   postImpact: Float32Array;
+  /** Null for an index of format 1, which has none: it is searched exhaustively. */
+  bounds: IndexBounds | null;
   chunkDoc: Uint32Array;
   chunkStart: Uint32Array;
   chunkEnd: Uint32Array;
-  /** 32 bytes (sha256) per chunk. */
-  chunkIds: Uint8Array;
 }
 
 /** Code-unit order, the same on every machine (localeCompare is not). */
@@ -67,15 +80,59 @@ export function compareStrings(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0;
 }
 
+/** The bounds of these postings: what the builder stores and the format checks. */
+export function computeBounds(termOffsets: Uint32Array, postImpact: Float32Array): IndexBounds {
+  const terms = termOffsets.length - 1;
+  const termMax = new Float32Array(Math.max(0, terms));
+  for (let t = 0; t < terms; t++) {
+    let max = 0;
+    const end = termOffsets[t + 1] as number;
+    for (let p = termOffsets[t] as number; p < end; p++) {
+      const v = postImpact[p] as number;
+      if (v > max) max = v;
+    }
+    termMax[t] = max;
+  }
+  const blockMax = new Float32Array(Math.ceil(postImpact.length / BLOCK_POSTINGS));
+  for (let b = 0; b < blockMax.length; b++) {
+    let max = 0;
+    const end = Math.min(postImpact.length, (b + 1) * BLOCK_POSTINGS);
+    for (let p = b * BLOCK_POSTINGS; p < end; p++) {
+      const v = postImpact[p] as number;
+      if (v > max) max = v;
+    }
+    blockMax[b] = max;
+  }
+  return { termMax, blockMax };
+}
+
+/** A ranking: chunks best first, with their unrounded scores. */
+export interface Ranked {
+  chunks: number[];
+  scores: number[];
+}
+
+/** The query's indexed terms, each once, in first-occurrence order: the order scores are summed in. */
+interface QueryTerms {
+  ids: number[];
+  weights: number[];
+}
+
+/**
+ * Whether a sum of upper bounds may reach the threshold. The bound was summed in another order
+ * than the score it bounds, so it may fall short of that score by a few ulps: the slack keeps
+ * the comparison on the safe side, pruning only what is certainly below.
+ */
+function mayReach(bound: number, threshold: number): boolean {
+  return bound * (1 + 1e-9) >= threshold;
+}
+
 export class Bm25Index {
   readonly params: Bm25Params;
   readonly stats: IndexStats;
   readonly arrays: IndexArrays;
-  private termIds: Map<string, number> | null = null;
-  private idf: Float64Array | null = null;
-  private scores: Float64Array | null = null;
-  /** Chunks with a non-zero score in the current query; allocated once, reused by every query. */
-  private touched: Uint32Array | null = null;
+  /** Exhaustive scoring's accumulators, allocated by its first query only. */
+  private scratch: { scores: Float64Array; touched: Uint32Array } | null = null;
 
   constructor(arrays: IndexArrays) {
     this.arrays = arrays;
@@ -83,30 +140,29 @@ export class Bm25Index {
     this.stats = arrays.stats;
   }
 
-  chunkId(chunk: number): string {
-    return Buffer.from(this.arrays.chunkIds.subarray(chunk * 32, chunk * 32 + 32)).toString("hex");
+  /** A term's id by binary search of the sorted terms, or -1 when it is not indexed. */
+  termId(term: string): number {
+    const { terms } = this.arrays;
+    let lo = 0;
+    let hi = terms.length - 1;
+    while (lo <= hi) {
+      const mid = (lo + hi) >>> 1;
+      const t = terms[mid] as string;
+      if (t === term) return mid;
+      if (t < term) lo = mid + 1;
+      else hi = mid - 1;
+    }
+    return -1;
   }
 
-  private prepare(): {
-    termIds: Map<string, number>;
-    idf: Float64Array;
-    scores: Float64Array;
-    touched: Uint32Array;
-  } {
-    if (this.termIds === null || this.idf === null || this.scores === null || this.touched === null) {
-      const { terms, termOffsets } = this.arrays;
-      this.termIds = new Map(terms.map((t, i) => [t, i]));
-      const n = this.stats.chunks;
-      this.idf = new Float64Array(terms.length);
-      for (let t = 0; t < terms.length; t++) {
-        const df = (termOffsets[t + 1] as number) - (termOffsets[t] as number);
-        // Lucene's BM25 idf: never negative, so a very common term cannot lower a score.
-        this.idf[t] = Math.log(1 + (n - df + 0.5) / (df + 0.5));
-      }
-      this.scores = new Float64Array(n);
-      this.touched = new Uint32Array(n);
-    }
-    return { termIds: this.termIds, idf: this.idf, scores: this.scores, touched: this.touched };
+  private df(t: number): number {
+    return (this.arrays.termOffsets[t + 1] as number) - (this.arrays.termOffsets[t] as number);
+  }
+
+  /** Lucene's BM25 idf: never negative, so a very common term cannot lower a score. */
+  private idf(t: number): number {
+    const df = this.df(t);
+    return Math.log(1 + (this.stats.chunks - df + 0.5) / (df + 0.5));
   }
 
   /**
@@ -115,30 +171,84 @@ export class Bm25Index {
    * retrieve tool records them so the reasoner can weigh words without the index (SPEC §3.4).
    */
   termStats(terms: readonly string[]): TermStats {
-    const { termIds } = this.prepare();
-    const { termOffsets } = this.arrays;
     const df: Record<string, number> = {};
     for (const term of terms) {
-      const t = termIds.get(term);
-      df[term] = t === undefined ? 0 : (termOffsets[t + 1] as number) - (termOffsets[t] as number);
+      const t = this.termId(term);
+      df[term] = t < 0 ? 0 : this.df(t);
     }
     return { chunks: this.stats.chunks, avg_chunk_len: Math.round(this.stats.avgChunkLen * 1e6) / 1e6, df };
   }
 
+  private queryTerms(query: string): QueryTerms {
+    const ids: number[] = [];
+    const weights: number[] = [];
+    for (const term of new Set(getAnalyzer(this.params.analyzer).tokenize(query))) {
+      const t = this.termId(term);
+      if (t < 0) continue;
+      ids.push(t);
+      weights.push(this.idf(t));
+    }
+    return { ids, weights };
+  }
+
   /**
    * Top-k chunks by BM25 score. Ranking: score descending, then doc id, then chunk start
-   * (SPEC §3.3), so equal scores order the same way on every machine. Scores are summed in
-   * query-term order, so the same query always adds the same floats in the same order.
+   * (SPEC §3.3), so equal scores order the same way on every machine. A chunk's score is
+   * summed in query-term order, so the same query always adds the same floats in the same
+   * order, whether the chunk was found by the pruned or the exhaustive search.
    */
   search(query: string, topK: number): SearchHit[] {
-    const { termIds, idf, scores, touched } = this.prepare();
-    const { termOffsets, postChunk, postImpact, chunkDoc, chunkStart, docIds } = this.arrays;
-    const analyzer = getAnalyzer(this.params.analyzer);
+    return this.hits(this.topChunks(query, topK));
+  }
+
+  /** The same hits as `search`, found by scoring every posting of every query term. */
+  searchExhaustive(query: string, topK: number): SearchHit[] {
+    return this.hits(this.topChunksExhaustive(query, topK));
+  }
+
+  /** The ranking `search` returns hits for, with unrounded scores. */
+  topChunks(query: string, topK: number): Ranked {
+    const bounds = this.arrays.bounds;
+    // Binary searches halve positions with >>> 1: beyond 2^31 postings, score them all.
+    if (bounds === null || this.stats.postings >= 2 ** 31 - BLOCK_POSTINGS)
+      return this.topChunksExhaustive(query, topK);
+    return this.rankPruned(this.queryTerms(query), Math.max(0, Math.floor(topK)), bounds);
+  }
+
+  topChunksExhaustive(query: string, topK: number): Ranked {
+    return this.rankExhaustive(this.queryTerms(query), Math.max(0, Math.floor(topK)));
+  }
+
+  private hits({ chunks, scores }: Ranked): SearchHit[] {
+    const { chunkDoc, chunkStart, chunkEnd, docIds } = this.arrays;
+    return chunks.map((c, i) => ({
+      chunk: c,
+      docId: docIds[chunkDoc[c] as number] as string,
+      start: chunkStart[c] as number,
+      end: chunkEnd[c] as number,
+      score: Math.round((scores[i] as number) * 1e6) / 1e6,
+    }));
+  }
+
+  /** Whether chunk a with score sa ranks before chunk b with score sb. */
+  private better(a: number, sa: number, b: number, sb: number): boolean {
+    if (sa !== sb) return sa > sb;
+    const { chunkDoc, chunkStart, docIds } = this.arrays;
+    const da = chunkDoc[a] as number;
+    const db = chunkDoc[b] as number;
+    if (da !== db) return compareStrings(docIds[da] as string, docIds[db] as string) < 0;
+    return (chunkStart[a] as number) < (chunkStart[b] as number);
+  }
+
+  private rankExhaustive({ ids, weights }: QueryTerms, k: number): Ranked {
+    const n = this.stats.chunks;
+    this.scratch ??= { scores: new Float64Array(n), touched: new Uint32Array(n) };
+    const { scores, touched } = this.scratch;
+    const { termOffsets, postChunk, postImpact } = this.arrays;
     let nTouched = 0;
-    for (const term of new Set(analyzer.tokenize(query))) {
-      const t = termIds.get(term);
-      if (t === undefined) continue;
-      const w = idf[t] as number;
+    for (let i = 0; i < ids.length; i++) {
+      const t = ids[i] as number;
+      const w = weights[i] as number;
       const end = termOffsets[t + 1] as number;
       for (let p = termOffsets[t] as number; p < end; p++) {
         const c = postChunk[p] as number;
@@ -146,58 +256,261 @@ export class Bm25Index {
         scores[c] = (scores[c] as number) + w * (postImpact[p] as number);
       }
     }
-    // Bounded heap of the k best, worst on top: O(touched * log k), not a sort of all matches.
-    const better = (a: number, b: number): boolean => {
-      const sa = scores[a] as number;
-      const sb = scores[b] as number;
-      if (sa !== sb) return sa > sb;
-      const da = chunkDoc[a] as number;
-      const db = chunkDoc[b] as number;
-      if (da !== db) return compareStrings(docIds[da] as string, docIds[db] as string) < 0;
-      return (chunkStart[a] as number) < (chunkStart[b] as number);
-    };
-    const heap: number[] = [];
-    const siftDown = (i: number) => {
-      for (;;) {
-        const l = 2 * i + 1;
-        const r = l + 1;
-        let worst = i;
-        if (l < heap.length && better(heap[worst] as number, heap[l] as number)) worst = l;
-        if (r < heap.length && better(heap[worst] as number, heap[r] as number)) worst = r;
-        if (worst === i) return;
-        [heap[i], heap[worst]] = [heap[worst] as number, heap[i] as number];
-        i = worst;
-      }
-    };
-    const siftUp = (i: number) => {
-      while (i > 0) {
-        const parent = (i - 1) >> 1;
-        if (!better(heap[parent] as number, heap[i] as number)) return;
-        [heap[i], heap[parent]] = [heap[parent] as number, heap[i] as number];
-        i = parent;
-      }
-    };
-    const k = Math.max(0, Math.floor(topK));
+    const heap = new TopK(k, (a, sa, b, sb) => this.better(a, sa, b, sb));
     for (let i = 0; i < nTouched; i++) {
       const c = touched[i] as number;
-      if (heap.length < k) {
-        heap.push(c);
-        siftUp(heap.length - 1);
-      } else if (k > 0 && better(c, heap[0] as number)) {
-        heap[0] = c;
-        siftDown(0);
+      heap.offer(c, scores[c] as number);
+    }
+    for (let i = 0; i < nTouched; i++) scores[touched[i] as number] = 0;
+    return heap.ranked();
+  }
+
+  /**
+   * MaxScore, term at a time. Terms are taken in decreasing order of their upper bound (idf
+   * times their largest impact): each one's postings are added into per-chunk partial scores,
+   * and a partial score never exceeds the final one (impacts are positive), so the k-th best
+   * partial score is a floor for the k-th best final score. As soon as the terms not yet added
+   * could not lift a chunk with no posting so far to that floor, they are not scanned: only
+   * the chunks already touched whose partial score plus those terms' bounds reach the floor are
+   * scored, by looking the candidate up in every term's postings (skipping whole blocks whose
+   * largest impact cannot help). Candidates are scored in query-term order, like exhaustive
+   * scoring; one that ties the k-th score is kept for the tie-break.
+   */
+  private rankPruned({ ids, weights }: QueryTerms, k: number, bounds: IndexBounds): Ranked {
+    const heap = new TopK(k, (a, sa, b, sb) => this.better(a, sa, b, sb));
+    const m = ids.length;
+    if (k === 0 || m === 0) return heap.ranked();
+    const n = this.stats.chunks;
+    this.scratch ??= { scores: new Float64Array(n), touched: new Uint32Array(n) };
+    const { scores, touched } = this.scratch;
+    const { termOffsets, postChunk, postImpact } = this.arrays;
+    const { termMax, blockMax } = bounds;
+    const ub = ids.map((t, i) => (weights[i] as number) * (termMax[t] as number));
+    const byBound = ids.map((_, i) => i).sort((a, b) => (ub[b] as number) - (ub[a] as number) || a - b);
+    // rest[j] bounds what the terms after byBound[j] add together (a sum of non-negatives).
+    const rest = new Float64Array(m);
+    for (let j = m - 2; j >= 0; j--)
+      rest[j] = (rest[j + 1] as number) + (ub[byBound[j + 1] as number] as number);
+    let nTouched = 0;
+    let floor = Number.NEGATIVE_INFINITY;
+    let added = 0;
+    while (added < m) {
+      const i = byBound[added] as number;
+      const t = ids[i] as number;
+      const w = weights[i] as number;
+      const end = termOffsets[t + 1] as number;
+      for (let p = termOffsets[t] as number; p < end; p++) {
+        const c = postChunk[p] as number;
+        if (scores[c] === 0) touched[nTouched++] = c;
+        scores[c] = (scores[c] as number) + w * (postImpact[p] as number);
+      }
+      added++;
+      if (added === m) break;
+      floor = kthLargest(scores, touched, nTouched, k);
+      if (!mayReach(rest[added - 1] as number, floor)) break;
+    }
+    const unscanned = rest[added - 1] as number;
+    // Candidates whose partial score already reaches the floor (at least k of them) first: the
+    // threshold rises to about the k-th final score, and most others then fail at a glance.
+    let nCandidates = 0;
+    for (let x = 0; x < nTouched; x++) {
+      const c = touched[x] as number;
+      if (mayReach((scores[c] as number) + unscanned, floor)) touched[nCandidates++] = c;
+      else scores[c] = 0;
+    }
+    const candidates = touched.subarray(0, nCandidates);
+    let nStrong = 0;
+    for (let x = 0; x < nCandidates; x++) {
+      const c = candidates[x] as number;
+      if ((scores[c] as number) >= floor) {
+        candidates[x] = candidates[nStrong] as number;
+        candidates[nStrong++] = c;
       }
     }
-    const ranked = heap.sort((a, b) => (better(a, b) ? -1 : better(b, a) ? 1 : 0));
-    const hits = ranked.map((c) => ({
-      chunk: c,
-      docId: docIds[chunkDoc[c] as number] as string,
-      start: chunkStart[c] as number,
-      end: this.arrays.chunkEnd[c] as number,
-      chunkId: this.chunkId(c),
-      score: Math.round((scores[c] as number) * 1e6) / 1e6,
-    }));
-    for (let i = 0; i < nTouched; i++) scores[touched[i] as number] = 0;
-    return hits;
+    const contrib = new Float64Array(m);
+    const present = new Uint8Array(m);
+    for (const c of candidates) {
+      const partial = scores[c] as number;
+      const threshold = heap.full ? Math.max(floor, heap.worstScore) : floor;
+      if (!mayReach(partial + unscanned, threshold)) continue;
+      // Look c up in the unscanned terms, largest bound first, while it can still make it.
+      let known = partial;
+      let dropped = false;
+      present.fill(0);
+      for (let j = added; j < m; j++) {
+        const i = byBound[j] as number;
+        const t = ids[i] as number;
+        const start = termOffsets[t] as number;
+        const end = termOffsets[t + 1] as number;
+        // The block that would hold c: when its largest impact cannot help, c is dropped
+        // without searching inside the block.
+        let lo = Math.floor(start / BLOCK_POSTINGS);
+        let hi = Math.floor((end - 1) / BLOCK_POSTINGS) + 1;
+        while (lo < hi) {
+          const mid = (lo + hi) >>> 1;
+          if ((postChunk[Math.min((mid + 1) * BLOCK_POSTINGS, end) - 1] as number) < c) lo = mid + 1;
+          else hi = mid;
+        }
+        const blockEnd = Math.min((lo + 1) * BLOCK_POSTINGS, end);
+        const inBlock = blockEnd > start && lo * BLOCK_POSTINGS < end;
+        const blockBound = inBlock
+          ? (weights[i] as number) * Math.min(termMax[t] as number, blockMax[lo] as number)
+          : 0;
+        if (!mayReach(known + blockBound + (rest[j] as number), threshold)) {
+          dropped = true;
+          break;
+        }
+        const p = inBlock ? lowerBound(postChunk, Math.max(start, lo * BLOCK_POSTINGS), blockEnd, c) : end;
+        if (p < end && postChunk[p] === c) {
+          const v = (weights[i] as number) * (postImpact[p] as number);
+          contrib[i] = v;
+          present[i] = 1;
+          known += v;
+        }
+        if (!mayReach(known + (rest[j] as number), threshold)) {
+          dropped = true;
+          break;
+        }
+      }
+      if (dropped) continue;
+      // The scanned terms' contributions one by one, to sum all of them in query-term order.
+      for (let j = 0; j < added; j++) {
+        const i = byBound[j] as number;
+        const t = ids[i] as number;
+        const p = lowerBound(postChunk, termOffsets[t] as number, termOffsets[t + 1] as number, c);
+        if (p < (termOffsets[t + 1] as number) && postChunk[p] === c) {
+          contrib[i] = (weights[i] as number) * (postImpact[p] as number);
+          present[i] = 1;
+        }
+      }
+      let score = 0;
+      for (let i = 0; i < m; i++) if (present[i] === 1) score += contrib[i] as number;
+      heap.offer(c, score);
+    }
+    for (const c of candidates) scores[c] = 0;
+    return heap.ranked();
+  }
+}
+
+/** The first position in [lo, hi) whose chunk is >= c (hi when none). */
+function lowerBound(postChunk: Uint32Array, lo: number, hi: number, c: number): number {
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if ((postChunk[mid] as number) < c) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
+/** The k-th largest of scores[touched[0..n)], or -Infinity when fewer than k: a bounded min-heap. */
+function kthLargest(scores: Float64Array, touched: Uint32Array, n: number, k: number): number {
+  if (n < k) return Number.NEGATIVE_INFINITY;
+  const heap = new Float64Array(k);
+  for (let x = 0; x < k; x++) heap[x] = scores[touched[x] as number] as number;
+  heap.sort();
+  // heap[0] is the smallest of the k best so far; keep it a min-heap by sifting down.
+  for (let x = k; x < n; x++) {
+    const v = scores[touched[x] as number] as number;
+    if (v <= (heap[0] as number)) continue;
+    let i = 0;
+    for (;;) {
+      const l = 2 * i + 1;
+      if (l >= k) break;
+      const r = l + 1;
+      const child = r < k && (heap[r] as number) < (heap[l] as number) ? r : l;
+      if ((heap[child] as number) >= v) break;
+      heap[i] = heap[child] as number;
+      i = child;
+    }
+    heap[i] = v;
+  }
+  return heap[0] as number;
+}
+
+/** The k best (chunk, score) pairs seen, in a binary heap with the worst on top. */
+class TopK {
+  private readonly chunks: number[] = [];
+  private readonly scores: number[] = [];
+
+  constructor(
+    private readonly k: number,
+    private readonly better: (a: number, sa: number, b: number, sb: number) => boolean,
+  ) {}
+
+  get full(): boolean {
+    return this.chunks.length === this.k;
+  }
+
+  /** The k-th best score so far (only meaningful when full). */
+  get worstScore(): number {
+    return this.scores[0] as number;
+  }
+
+  /** Keeps the pair if it is among the k best so far; returns whether it was kept. */
+  offer(chunk: number, score: number): boolean {
+    if (this.k === 0) return false;
+    if (this.chunks.length < this.k) {
+      this.chunks.push(chunk);
+      this.scores.push(score);
+      this.siftUp(this.chunks.length - 1);
+      return true;
+    }
+    if (!this.better(chunk, score, this.chunks[0] as number, this.scores[0] as number)) return false;
+    this.chunks[0] = chunk;
+    this.scores[0] = score;
+    this.siftDown(0);
+    return true;
+  }
+
+  /** Whether entry i ranks before entry j. */
+  private before(i: number, j: number): boolean {
+    return this.better(
+      this.chunks[i] as number,
+      this.scores[i] as number,
+      this.chunks[j] as number,
+      this.scores[j] as number,
+    );
+  }
+
+  private swap(i: number, j: number): void {
+    const c = this.chunks[i] as number;
+    const s = this.scores[i] as number;
+    this.chunks[i] = this.chunks[j] as number;
+    this.scores[i] = this.scores[j] as number;
+    this.chunks[j] = c;
+    this.scores[j] = s;
+  }
+
+  private siftUp(i: number): void {
+    while (i > 0) {
+      const parent = (i - 1) >> 1;
+      if (!this.before(parent, i)) return;
+      this.swap(i, parent);
+      i = parent;
+    }
+  }
+
+  private siftDown(i: number): void {
+    const n = this.chunks.length;
+    for (;;) {
+      const l = 2 * i + 1;
+      const r = l + 1;
+      let worst = i;
+      if (l < n && this.before(worst, l)) worst = l;
+      if (r < n && this.before(worst, r)) worst = r;
+      if (worst === i) return;
+      this.swap(i, worst);
+      i = worst;
+    }
+  }
+
+  /** The kept pairs, best first. */
+  ranked(): Ranked {
+    const order = this.chunks.map((_, i) => i);
+    order.sort((i, j) => (this.before(i, j) ? -1 : this.before(j, i) ? 1 : 0));
+    return {
+      chunks: order.map((i) => this.chunks[i] as number),
+      scores: order.map((i) => this.scores[i] as number),
+    };
   }
 }

@@ -100,7 +100,9 @@ export function chunkDocument(text: string, options: ChunkOptions): ChunkSpan[] 
   const spans: ChunkSpan[] = [];
   let start = 0;
   while (start < text.length) {
-    const hardEnd = advance(text, start, chunkChars);
+    // ASCII text (no byte offsets needed) has no surrogate pairs: a code point is a code unit.
+    const hardEnd =
+      bytes === null ? Math.min(text.length, start + chunkChars) : advance(text, start, chunkChars);
     const end = hardEnd >= text.length ? text.length : snapEnd(text, start, hardEnd);
     let s = start;
     let e = end;

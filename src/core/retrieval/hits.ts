@@ -51,14 +51,22 @@ export function evidenceModeOf(provenance: RetrievalProvenance): EvidenceMode {
   return provenance.evidence === "sentences" ? "sentences" : "chunks";
 }
 
+/**
+ * How the top-k is found: "pruned" skips chunks that cannot make it (the producer), "exhaustive"
+ * scores every posting (the verifier, so a pruning bug is not reproduced by its check). Both
+ * give the same hits.
+ */
+export type Scoring = "pruned" | "exhaustive";
+
 export function searchHits(
   index: Bm25Index,
   query: string,
   topK: number,
   lookup: DocumentBytesLookup,
   mode: EvidenceMode,
+  scoring: Scoring = "pruned",
 ): Pick<RetrievePayload, "hits" | "term_stats"> {
-  const hits = index.search(query, topK);
+  const hits = scoring === "pruned" ? index.search(query, topK) : index.searchExhaustive(query, topK);
   const docs = lookup([...new Set(hits.map((h) => h.docId))]);
   if (mode === "chunks")
     return {
@@ -70,7 +78,7 @@ export function searchHits(
         return {
           rank: i + 1,
           doc_id: h.docId,
-          chunk_id: h.chunkId,
+          chunk_id: sha256Hex(bytes.subarray(h.start, h.end)),
           span: [h.start, h.end],
           score: h.score,
           text,
@@ -98,7 +106,7 @@ export function searchHits(
         span: [start, end],
         score: h.score,
         text: evidence.toString("utf8"),
-        chunk: { id: h.chunkId, span: [h.start, h.end] },
+        chunk: { id: sha256Hex(bytes.subarray(h.start, h.end)), span: [h.start, h.end] },
         ...(heading === undefined ? {} : { title: titleOf(heading) }),
       } satisfies RetrievePayload["hits"][number];
     }),

@@ -9,16 +9,20 @@ import { forEachWord } from "./analyzer.js";
 
 const RAW_WORD = /[\p{L}\p{N}\p{M}]+/uy;
 
-function isAsciiWordChar(c: number): boolean {
-  return (c >= 97 && c <= 122) || (c >= 65 && c <= 90) || (c >= 48 && c <= 57);
-}
+/** Per ASCII code: 0 not a word character, else the lowercased code. */
+const ASCII_WORD = new Uint8Array(128);
+for (let c = 48; c <= 57; c++) ASCII_WORD[c] = c;
+for (let c = 97; c <= 122; c++) ASCII_WORD[c] = c;
+for (let c = 65; c <= 90; c++) ASCII_WORD[c] = c + 32;
 
+/**
+ * The table keeps what one probe reads close together: `slots` interleaves each slot's hash
+ * and entry (0 = empty), `meta` each entry's pool start, length and value, so a hit touches
+ * three cache lines (slot, entry, pooled chars) rather than six arrays.
+ */
 export class WordTable {
-  private slots = new Int32Array(1 << 16); // entry index + 1; 0 = empty
-  private hashes = new Int32Array(1024);
-  private starts = new Uint32Array(1024);
-  private lengths = new Uint32Array(1024);
-  private values = new Int32Array(1024);
+  private slots = new Int32Array(2 << 16);
+  private meta = new Int32Array(3 * 1024);
   private pool = new Uint16Array(1 << 16);
   private poolLength = 0;
   private entries = 0;
@@ -44,24 +48,29 @@ export class WordTable {
     let i = 0;
     while (i < n) {
       const c = text.charCodeAt(i);
-      if (isAsciiWordChar(c)) {
+      const first = c < 128 ? (ASCII_WORD[c] as number) : 0;
+      if (first !== 0) {
         const start = i;
-        let h = 0x811c9dc5 | 0;
-        let d = c;
-        for (;;) {
-          const lower = d >= 65 && d <= 90 ? d + 32 : d;
-          h = Math.imul(h ^ lower, 16777619);
-          i++;
-          // Never read past the end: charCodeAt out of range returns NaN and deoptimizes the loop.
-          if (i === n) break;
+        let h = Math.imul(0x811c9dc5 ^ first, 16777619);
+        let d = 0;
+        // Never read past the end: charCodeAt out of range returns NaN and deoptimizes the loop.
+        while (++i < n) {
           d = text.charCodeAt(i);
-          if (!isAsciiWordChar(d)) break;
+          const lower = d < 128 ? (ASCII_WORD[d] as number) : 0;
+          if (lower === 0) break;
+          h = Math.imul(h ^ lower, 16777619);
         }
         if (i < n && d >= 0x80 && this.rawWordAt(text, i)) {
           // The word goes on with a non-ASCII letter or mark: the exact (string) path.
           i = this.slowWord(text, start, visit);
         } else {
-          this.push(this.lookupAscii(text, start, i, h), start, i);
+          // FNV-1a's low bits see only the low bits of each step: mix the high bits down before
+          // the table masks them, or short words crowd a few slots.
+          h ^= h >>> 16;
+          h = Math.imul(h, 0x45d9f3b);
+          h ^= h >>> 16;
+          const value = this.lookupAscii(text, start, i, h);
+          if (value >= 0) this.push(value, start, i);
         }
       } else if (c >= 0x80 && this.rawWordAt(text, i)) {
         i = this.slowWord(text, i, visit);
@@ -110,16 +119,22 @@ export class WordTable {
 
   private lookupAscii(text: string, start: number, end: number, hash: number): number {
     const length = end - start;
-    const { slots, hashes, lengths } = this;
-    const mask = slots.length - 1;
-    let slot = hash & mask;
+    const { slots, meta, pool } = this;
+    const mask = slots.length - 2;
+    let slot = (hash << 1) & mask;
     for (;;) {
-      const entry = (slots[slot] as number) - 1;
-      if (entry < 0) break;
-      if (hashes[entry] === hash && lengths[entry] === length && this.sameWord(entry, text, start, length)) {
-        return this.values[entry] as number;
+      const entry = slots[slot + 1] as number;
+      if (entry === 0) break;
+      if (slots[slot] === hash) {
+        const m = (entry - 1) * 3;
+        if (meta[m + 1] === length) {
+          const at = meta[m] as number;
+          let k = 0;
+          while (k < length && ASCII_WORD[text.charCodeAt(start + k)] === pool[at + k]) k++;
+          if (k === length) return meta[m + 2] as number;
+        }
       }
-      slot = (slot + 1) & mask;
+      slot = (slot + 2) & mask;
     }
     const word = text.slice(start, end).toLowerCase();
     const value = this.byString.get(word) ?? this.resolve(word);
@@ -128,45 +143,34 @@ export class WordTable {
     return value;
   }
 
-  private sameWord(entry: number, text: string, start: number, length: number): boolean {
-    const at = this.starts[entry] as number;
-    const pool = this.pool;
-    for (let k = 0; k < length; k++) {
-      const c = text.charCodeAt(start + k);
-      if ((c >= 65 && c <= 90 ? c + 32 : c) !== pool[at + k]) return false;
-    }
-    return true;
-  }
-
   private insert(slot: number, hash: number, word: string, value: number): void {
     const entry = this.entries++;
-    if (entry >= this.hashes.length) {
-      const size = this.hashes.length * 2;
-      this.hashes = grow(this.hashes, new Int32Array(size));
-      this.starts = grow(this.starts, new Uint32Array(size));
-      this.lengths = grow(this.lengths, new Uint32Array(size));
-      this.values = grow(this.values, new Int32Array(size));
-    }
+    if (3 * entry + 3 > this.meta.length) this.meta = grow(this.meta, new Int32Array(this.meta.length * 2));
     while (this.poolLength + word.length > this.pool.length)
       this.pool = grow(this.pool, new Uint16Array(this.pool.length * 2));
     for (let k = 0; k < word.length; k++) this.pool[this.poolLength + k] = word.charCodeAt(k);
-    this.hashes[entry] = hash;
-    this.starts[entry] = this.poolLength;
-    this.lengths[entry] = word.length;
-    this.values[entry] = value;
+    this.meta[3 * entry] = this.poolLength;
+    this.meta[3 * entry + 1] = word.length;
+    this.meta[3 * entry + 2] = value;
     this.poolLength += word.length;
-    this.slots[slot] = entry + 1;
+    this.slots[slot] = hash;
+    this.slots[slot + 1] = entry + 1;
     // Keep the load factor under one half so probe chains stay short.
-    if (this.entries * 2 > this.slots.length) this.rehash();
+    if (this.entries * 4 > this.slots.length) this.rehash();
   }
 
   private rehash(): void {
     const slots = new Int32Array(this.slots.length * 2);
-    const mask = slots.length - 1;
-    for (let e = 0; e < this.entries; e++) {
-      let slot = (this.hashes[e] as number) & mask;
-      while (slots[slot] !== 0) slot = (slot + 1) & mask;
-      slots[slot] = e + 1;
+    const mask = slots.length - 2;
+    const old = this.slots;
+    for (let s = 0; s < old.length; s += 2) {
+      const entry = old[s + 1] as number;
+      if (entry === 0) continue;
+      const hash = old[s] as number;
+      let slot = (hash << 1) & mask;
+      while (slots[slot + 1] !== 0) slot = (slot + 2) & mask;
+      slots[slot] = hash;
+      slots[slot + 1] = entry;
     }
     this.slots = slots;
   }

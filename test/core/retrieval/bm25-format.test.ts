@@ -1,12 +1,15 @@
+import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import { buildIndex } from "../../../src/core/retrieval/bm25-build.js";
 import {
   CorruptIndexError,
   deserializeIndex,
   INDEX_FORMAT_VERSION,
+  indexFormatVersion,
   serializeIndex,
 } from "../../../src/core/retrieval/bm25-format.js";
 import type { Bm25Params } from "../../../src/core/retrieval/bm25-index.js";
+import { toFormat1 } from "../../helpers/index-format-1.js";
 
 // Small chunks, so every section holds several values.
 const PARAMS: Bm25Params = {
@@ -136,17 +139,42 @@ describe("reading an index validates it", () => {
       }
   });
 
-  it("refuses another format version, naming the version found and the one supported", () => {
-    const other = Uint8Array.from(BYTES);
-    new DataView(other.buffer).setUint32(8, INDEX_FORMAT_VERSION + 1, true);
-    expect(expectCorrupt(other).message).toBe(
-      `index is corrupt: format version ${INDEX_FORMAT_VERSION + 1}, but this build reads version ${INDEX_FORMAT_VERSION} only: rebuild the index`,
-    );
-    expectCorrupt(
-      withHeader((h) => {
-        h.format = INDEX_FORMAT_VERSION + 1;
-      }),
-    );
+  it("refuses another format version, naming the version found and the ones supported", () => {
+    for (const version of [0, INDEX_FORMAT_VERSION + 1]) {
+      const other = Uint8Array.from(BYTES);
+      new DataView(other.buffer).setUint32(8, version, true);
+      expect(expectCorrupt(other).message).toBe(
+        `index is corrupt: format version ${version}, but this build reads versions 1 and 2 only: rebuild the index`,
+      );
+    }
+    // The header's format must be the prefix's: format-2 sections read as format 1 are not.
+    for (const format of [1, INDEX_FORMAT_VERSION + 1])
+      expectCorrupt(
+        withHeader((h) => {
+          h.format = format;
+        }),
+      );
+  });
+
+  it("refuses bounds that are not the largest impacts, and impacts or parameters that are not positive", () => {
+    const index = deserializeIndex(BYTES);
+    const bounds = index.arrays.bounds;
+    expect(bounds).not.toBeNull();
+    const at = (section: string, i: number, value: number) => {
+      const bytes = Uint8Array.from(BYTES);
+      new DataView(bytes.buffer).setFloat32(sectionOffset(section) + i * 4, value, true);
+      return bytes;
+    };
+    // A bound a little too low would drop chunks from the top-k; one too high is not the format either.
+    const termMax = bounds?.termMax[0] as number;
+    expect(expectCorrupt(at("termMax", 0, termMax * 0.999)).message).toMatch(/term 0's bound/);
+    expectCorrupt(at("termMax", 0, termMax * 2));
+    const blockMax = bounds?.blockMax[0] as number;
+    expect(expectCorrupt(at("blockMax", 0, blockMax * 0.999)).message).toMatch(/block 0's bound/);
+    expectCorrupt(at("postImpact", 0, 0));
+    expectCorrupt(at("postImpact", 0, -1));
+    for (const edit of [(h: RawHeader) => (h.params.k1 = -1), (h: RawHeader) => (h.params.b = 1.5)])
+      expect(expectCorrupt(withHeader(edit)).message).toMatch(/do not keep impacts positive/);
   });
 
   it("refuses header fields out of range: params, counts, sections", () => {
@@ -162,6 +190,7 @@ describe("reading an index validates it", () => {
       (h) => (h.stats.postings -= 1),
       (h) => (h.stats.documents += 1),
       (h) => (h.stats.terms += 1),
+      (h) => (h.stats.postings += 128),
       (h) => (h.endianness = "BE"),
       (h) => h.sections.reverse(),
       (h) => h.sections.pop(),
@@ -189,5 +218,35 @@ describe("reading an index validates it", () => {
     const nan = Uint8Array.from(BYTES);
     new DataView(nan.buffer).setFloat32(sectionOffset("postImpact"), Number.NaN, true);
     expectCorrupt(nan);
+  });
+});
+
+describe("format 1, the format before bounds", () => {
+  // Written by the format-1 build (commit 867f27a) from DOCS and PARAMS above.
+  const FORMAT_1 = new Uint8Array(readFileSync(new URL("fixtures/index-format-1.bin", import.meta.url)));
+
+  it("is what toFormat1 makes of a fresh index, so tests can make format-1 indexes of any corpus", () => {
+    const texts = new Map(DOCS.map((d) => [d.docId, d.text]));
+    expect(Buffer.from(toFormat1(BYTES, texts)).equals(Buffer.from(FORMAT_1))).toBe(true);
+  });
+
+  it("is still read: no bounds, searched exhaustively, ranking as format 2 does", () => {
+    const old = deserializeIndex(FORMAT_1);
+    expect(old.arrays.bounds).toBeNull();
+    const current = deserializeIndex(BYTES);
+    for (const query of ["tides moon", "bridge trick trump", "cables towers suspension", "nothing"])
+      expect(old.search(query, 3)).toEqual(current.search(query, 3));
+    expect(indexFormatVersion(FORMAT_1)).toBe(1);
+    expect(indexFormatVersion(BYTES)).toBe(INDEX_FORMAT_VERSION);
+  });
+
+  it("is refused when damaged, as format 2 is", () => {
+    for (let length = 0; length < FORMAT_1.length; length += 7) expectCorrupt(FORMAT_1.subarray(0, length));
+    // Its chunk ids section must still hold 32 bytes per chunk.
+    const header = JSON.parse(
+      Buffer.from(FORMAT_1.subarray(16, 16 + new DataView(FORMAT_1.buffer).getUint32(12, true))).toString(),
+    ) as RawHeader;
+    expect(header.sections.map(([name]) => name)).toContain("chunkIds");
+    expectCorrupt(new Uint8Array(Buffer.concat([FORMAT_1, Buffer.alloc(8)])));
   });
 });

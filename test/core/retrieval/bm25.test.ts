@@ -4,6 +4,7 @@ import { contentTerms, getAnalyzer, STOP_WORDS } from "../../../src/core/retriev
 import { buildIndex } from "../../../src/core/retrieval/bm25-build.js";
 import { deserializeIndex, serializeIndex } from "../../../src/core/retrieval/bm25-format.js";
 import type { Bm25Params } from "../../../src/core/retrieval/bm25-index.js";
+import { searchHits } from "../../../src/core/retrieval/hits.js";
 
 // Whole documents as single chunks, so the hand computation below is per document.
 const PARAMS: Bm25Params = {
@@ -46,8 +47,10 @@ describe("BM25 scoring", () => {
     expect(index.search("zebra", 10)).toEqual([]);
     expect(index.search("cherry", 1).map((h) => h.docId)).toEqual(["d3"]);
     const [hit] = index.search("date", 5);
-    expect(hit?.chunkId).toBe(sha256Hex("cherry cherry cherry date"));
     expect(hit && [hit.start, hit.end]).toEqual([0, 25]);
+    const lookup = () => new Map([["d3", Buffer.from(DOCS[2]?.text ?? "", "utf8")]]);
+    const [shown] = searchHits(index, "date", 5, lookup, "chunks").hits;
+    expect(shown?.chunk_id).toBe(sha256Hex("cherry cherry cherry date"));
     expect(index.search("cherry", 0)).toEqual([]);
   });
 

@@ -2,7 +2,8 @@
  * retrieval_recompute (INV-RET-001): the recorded ranking and scores equal a fresh search of
  * the pinned index with the recorded query and top_k, and each hit's text equals the pinned
  * snapshot's bytes at its span (SPEC §5). The search is run here with the retrieval library,
- * not through the producer's retrieve tool: a bug in the tool is not reproduced by its check.
+ * not through the producer's retrieve tool, and scores every posting where the producer prunes:
+ * a bug in the tool or in pruning is not reproduced by its check.
  */
 import { RETRIEVE_TOOL } from "../../artifact/names.js";
 import { canonicalJson } from "../../canonical.js";
@@ -74,7 +75,14 @@ function recompute(
     new Map([...findDocuments(snapshot, docIds)].map(([id, doc]) => [id, Buffer.from(doc.text, "utf8")]));
   let fresh: ReturnType<typeof searchHits>;
   try {
-    fresh = searchHits(index, payload.query, payload.top_k, lookup, evidenceModeOf(payload.provenance));
+    fresh = searchHits(
+      index,
+      payload.query,
+      payload.top_k,
+      lookup,
+      evidenceModeOf(payload.provenance),
+      "exhaustive",
+    );
   } catch (e) {
     // A hit whose document is missing from the snapshot: the index was not built over it.
     return [finding("RETRIEVAL_RECOMPUTED", { detail: e instanceof Error ? e.message : String(e) })];

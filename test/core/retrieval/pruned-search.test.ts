@@ -1,0 +1,149 @@
+/**
+ * Pruned search (MaxScore with block-max bounds) must return exactly what scoring every
+ * posting returns: the same chunks, in the same order, with bit-identical unrounded scores.
+ * Checked on a synthetic corpus built to stress the bounds (a small vocabulary, so postings
+ * lists span many blocks, and duplicated documents, so scores tie), and on real text when the
+ * shared datasets are present: thousands of queries over about 100,000 Wikipedia chunks, and
+ * SciFact's claims over its abstracts.
+ */
+import { createReadStream, existsSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+import { createInterface } from "node:readline";
+import { fileURLToPath } from "node:url";
+import { createGunzip } from "node:zlib";
+import { describe, expect, it } from "vitest";
+import { buildIndex, type IndexDocument } from "../../../src/core/retrieval/bm25-build.js";
+import type { Bm25Index, Bm25Params } from "../../../src/core/retrieval/bm25-index.js";
+
+const DATASETS = fileURLToPath(new URL("../../../../shared/datasets/", import.meta.url));
+const WIKIPEDIA = join(DATASETS, "wikipedia-passages", "passages.jsonl.gz");
+const SCIFACT = join(DATASETS, "scifact");
+const DEFAULT: Bm25Params = {
+  k1: 1.2,
+  b: 0.75,
+  chunkChars: 800,
+  overlapChars: 200,
+  analyzer: "english",
+  titles: true,
+};
+
+/** mulberry32: the same queries on every run. */
+function seeded(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/** The queries (with their k) where the pruned and the exhaustive top-k differ in any way. */
+function disagreements(index: Bm25Index, queries: readonly string[], ks: readonly number[]): string[] {
+  const differ: string[] = [];
+  for (const query of queries)
+    for (const k of ks) {
+      const pruned = index.topChunks(query, k);
+      const exhaustive = index.topChunksExhaustive(query, k);
+      const same =
+        pruned.chunks.length === exhaustive.chunks.length &&
+        pruned.chunks.every((c, i) => c === exhaustive.chunks[i]) &&
+        pruned.scores.every((s, i) => Object.is(s, exhaustive.scores[i]));
+      if (!same) differ.push(`k=${k} ${JSON.stringify(query)}`);
+    }
+  return differ;
+}
+
+/** Queries of 1 to `maxWords` words drawn from the documents' own text. */
+function wordQueries(
+  docs: readonly IndexDocument[],
+  count: number,
+  maxWords: number,
+  seed: number,
+): string[] {
+  const random = seeded(seed);
+  return Array.from({ length: count }, () => {
+    const doc = docs[Math.floor(random() * docs.length)] as IndexDocument;
+    const words = doc.text.split(/\s+/).filter((w) => w !== "");
+    const n = 1 + Math.floor(random() * maxWords);
+    return Array.from({ length: n }, () => words[Math.floor(random() * words.length)]).join(" ");
+  });
+}
+
+describe("pruned search agrees with exhaustive search", () => {
+  it("on a small vocabulary with duplicated documents (long postings, tied scores)", () => {
+    const random = seeded(7);
+    const vocabulary = Array.from({ length: 400 }, (_, i) => `w${i.toString(36)}x`);
+    // Zipf-like: low word numbers are common, so some postings lists hold most chunks.
+    const word = () => vocabulary[Math.floor(vocabulary.length * random() ** 3)] as string;
+    const docs: IndexDocument[] = [];
+    for (let d = 0; d < 1500; d++) {
+      const text = Array.from({ length: 5 + Math.floor(random() * 60) }, word).join(" ");
+      docs.push({ docId: `d${d}`, text });
+      // Every tenth document twice, under another id: equal scores, ranked by doc id.
+      if (d % 10 === 0) docs.push({ docId: `copy${d}`, text });
+    }
+    const index = buildIndex(docs, { ...DEFAULT, chunkChars: 120, overlapChars: 30, titles: false });
+    expect(index.stats.postings).toBeGreaterThan(50 * 128);
+    const queries = wordQueries(docs, 400, 8, 11);
+    expect(disagreements(index, queries, [1, 3, 10, 50])).toEqual([]);
+    // A k beyond the matching chunks: nothing can be pruned, everything is ranked.
+    expect(disagreements(index, queries.slice(0, 20), [5000])).toEqual([]);
+    // And the hits themselves (rounded scores, chunk ids) are those of the exhaustive search.
+    for (const q of queries.slice(0, 50)) expect(index.search(q, 10)).toEqual(index.searchExhaustive(q, 10));
+  });
+
+  it("for empty, unknown-word and repeated-word queries and any k", () => {
+    const index = buildIndex(
+      [
+        { docId: "a", text: "tides rise and fall twice a day" },
+        { docId: "b", text: "the moon pulls the tides" },
+      ],
+      DEFAULT,
+    );
+    expect(disagreements(index, ["", "zzz", "tides tides moon", "the and a"], [0, 1, 2, 10])).toEqual([]);
+    expect(index.topChunks("tides", 0).chunks).toEqual([]);
+  });
+
+  it.runIf(existsSync(WIKIPEDIA))(
+    "on 2,000 seeded queries over about 100,000 Wikipedia chunks",
+    async () => {
+      const docs: IndexDocument[] = [];
+      const lines = createInterface({ input: createReadStream(WIKIPEDIA).pipe(createGunzip()) });
+      for await (const line of lines) {
+        if (docs.length === 88_000) break;
+        const d = JSON.parse(line) as { doc_id: string; title: string; text: string };
+        docs.push({ docId: d.doc_id, title: d.title, text: d.text });
+      }
+      lines.close();
+      const index = buildIndex(docs, DEFAULT);
+      expect(index.stats.chunks).toBeGreaterThan(100_000);
+      const random = seeded(20261124);
+      // The benchmark's shape (a passage's title and three of its words), and bags of its words.
+      const titled = Array.from({ length: 1000 }, () => {
+        const d = docs[Math.floor(random() * docs.length)] as IndexDocument;
+        const words = d.text.split(/\s+/).filter((w) => /^[A-Za-z]{4,}$/.test(w));
+        const picked = Array.from({ length: 3 }, () => words[Math.floor(random() * words.length)] ?? "");
+        return `${d.title} ${picked.join(" ")}`;
+      });
+      const queries = [...titled, ...wordQueries(docs, 1000, 12, 5)];
+      expect(disagreements(index, queries, [10, 5])).toEqual([]);
+      expect(disagreements(index, queries.slice(0, 200), [1, 100])).toEqual([]);
+    },
+    60_000,
+  );
+
+  it.runIf(existsSync(SCIFACT))("on SciFact's 1,109 claims over its 5,183 abstracts", () => {
+    const read = (file: string) =>
+      readFileSync(join(SCIFACT, file), "utf8")
+        .split("\n")
+        .filter((line) => line !== "")
+        .map((line) => JSON.parse(line) as { _id: string; title?: string; text: string });
+    const docs = read("corpus.jsonl").map((d) => ({ docId: d._id, title: d.title ?? "", text: d.text }));
+    const claims = read("queries.jsonl").map((q) => q.text);
+    expect(claims.length).toBe(1109);
+    const index = buildIndex(docs, DEFAULT);
+    expect(disagreements(index, claims, [10, 5, 1])).toEqual([]);
+  });
+});
