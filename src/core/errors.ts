@@ -34,6 +34,8 @@ export const ERROR_CODES = [
   "E_NOT_A_SNAPSHOT",
   "E_ARTIFACTS_DIR",
   "E_OUTPUT",
+  "E_REGISTRY_URL",
+  "E_REGISTRY_UNAVAILABLE",
 ] as const;
 
 export type ErrorCode = (typeof ERROR_CODES)[number];

@@ -56,6 +56,8 @@ const STATUS_OF: Partial<Record<ErrorCode, number>> = {
   // input: a verdict about the run (409), as an integrity failure is.
   E_NOT_A_RUN: 409,
   E_CORPUS_LIMIT: 413,
+  // The shared registry did not answer: try again later (the process reconnects by itself).
+  E_REGISTRY_UNAVAILABLE: 503,
 };
 
 const TITLES: Record<number, string> = {

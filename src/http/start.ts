@@ -1,6 +1,6 @@
 /**
  * Starts the service for `canon-reason serve`: prepares the artifacts root, opens the registry
- * (reconciling its run index with runs/), listens, and closes gracefully on SIGTERM/SIGINT:
+ * (SQLite, reconciling its run index with runs/; or a shared PostgreSQL one), listens, and closes gracefully on SIGTERM/SIGINT:
  * no new requests, in-flight ones finish (a run is published by one rename, or not at all),
  * then the database is closed.
  */
@@ -9,6 +9,8 @@ import { resolve } from "node:path";
 import { InputError } from "../core/errors.js";
 import { prepareArtifactsDir } from "../io/artifacts.js";
 import { errnoInWords } from "../io/fs-errors.js";
+import { openSharedRegistry } from "../registry/open.js";
+import type { Registry } from "../registry/registry.js";
 import { SqliteRegistry } from "../registry/sqlite.js";
 import { buildServer } from "./server.js";
 
@@ -21,6 +23,8 @@ export interface StartOptions {
   rateLimit: { max: number; windowMs: number };
   bodyLimit: number;
   uploadLimit: number;
+  /** A postgres:// URL: the shared registry; none: the embedded SQLite one. */
+  registryUrl?: string | undefined;
 }
 
 export async function startService(options: StartOptions): Promise<void> {
@@ -40,7 +44,10 @@ export async function startService(options: StartOptions): Promise<void> {
       field: "CANON_REASON_TOKEN",
     });
   prepareArtifactsDir(options.artifactsRoot);
-  const registry = new SqliteRegistry(options.artifactsRoot);
+  const registry: Registry =
+    options.registryUrl === undefined
+      ? new SqliteRegistry(options.artifactsRoot)
+      : await openSharedRegistry(options.registryUrl);
   const app = await buildServer({
     artifactsRoot: options.artifactsRoot,
     corpusRoots,

@@ -7,6 +7,8 @@ import { regressions } from "../../core/eval/gate.js";
 import { ANALYZERS } from "../../core/models/spec.js";
 import { DEFAULT_PRESET } from "../../core/plan/planner.js";
 import { loadBeir, loadSuite, readBaseline, withRationales } from "../../io/eval-input.js";
+import { runsRoot } from "../../io/run-writer.js";
+import { openSharedRegistry, registryUrlOf } from "../../registry/open.js";
 import {
   action,
   artifactsRoot,
@@ -14,6 +16,7 @@ import {
   parseNumberOption,
   printJson,
   terminalProgress,
+  withRegistry,
 } from "../shared.js";
 
 interface EvalCliOptions {
@@ -36,50 +39,53 @@ interface EvalCliOptions {
   chunkChars?: number;
   overlapChars?: number;
   indexTitles?: boolean;
+  registry?: string;
   json?: boolean;
 }
 
 export function registerEval(program: Command): void {
-  program
-    .command("eval")
-    .description(
-      "run every case of a suite (or a BEIR dataset) as a real run and score it from the judgments",
-    )
-    .option("--suite <dir>", "a suite folder: suite.json + problems.jsonl")
-    .option("--beir <dir>", "a BEIR folder: corpus.jsonl, queries.jsonl, qrels/<split>.tsv")
-    .option("--split <name>", "BEIR qrels split", "test")
-    .option(
-      "--rationales <dir>",
-      "with --beir: SciFact-style claims_<split>.jsonl + corpus.jsonl of sentences, to score citations by rationale sentence",
-    )
-    .option("--limit <n>", "only the first N cases", parseIntOption("--limit"))
-    .option(
-      "--workers <n>",
-      "worker threads (results are identical for any count)",
-      parseIntOption("--workers"),
-      1,
-    )
-    .option(
-      "--baseline <file>",
-      "an earlier summary.json: exit 1 if any metric is worse by more than the tolerance",
-    )
-    .option("--tolerance <x>", "allowed drop per metric (absolute)", parseNumberOption("--tolerance"), 0.01)
-    .option("--out <dir>", "where cases.jsonl and summary.json go (default <artifacts>/evals/<name>)")
-    .option("--preset <name>", "parameter preset (default: the suite's, else default)")
-    .option("--analyzer <name>", `override the analyzer: ${ANALYZERS.join(" or ")}`)
-    .option("--top-k <n>", "override top-k", parseIntOption("--top-k"))
-    .option("--k1 <x>", "override BM25 k1", parseNumberOption("--k1"))
-    .option("--b <x>", "override BM25 b", parseNumberOption("--b"))
-    .option(
-      "--min-confidence <x>",
-      "override the confidence below which an answer is insufficient (0-1)",
-      parseNumberOption("--min-confidence"),
-    )
-    .option("--chunk-chars <n>", "override the chunk window", parseIntOption("--chunk-chars"))
-    .option("--overlap-chars <n>", "override the chunk overlap", parseIntOption("--overlap-chars"))
-    .option("--index-titles", "index document titles with every chunk (the default)")
-    .option("--no-index-titles", "do not index document titles")
-    .option("--artifacts-dir <dir>", "artifacts root", ".canon-reason")
+  withRegistry(
+    program
+      .command("eval")
+      .description(
+        "run every case of a suite (or a BEIR dataset) as a real run and score it from the judgments",
+      )
+      .option("--suite <dir>", "a suite folder: suite.json + problems.jsonl")
+      .option("--beir <dir>", "a BEIR folder: corpus.jsonl, queries.jsonl, qrels/<split>.tsv")
+      .option("--split <name>", "BEIR qrels split", "test")
+      .option(
+        "--rationales <dir>",
+        "with --beir: SciFact-style claims_<split>.jsonl + corpus.jsonl of sentences, to score citations by rationale sentence",
+      )
+      .option("--limit <n>", "only the first N cases", parseIntOption("--limit"))
+      .option(
+        "--workers <n>",
+        "worker threads (results are identical for any count)",
+        parseIntOption("--workers"),
+        1,
+      )
+      .option(
+        "--baseline <file>",
+        "an earlier summary.json: exit 1 if any metric is worse by more than the tolerance",
+      )
+      .option("--tolerance <x>", "allowed drop per metric (absolute)", parseNumberOption("--tolerance"), 0.01)
+      .option("--out <dir>", "where cases.jsonl and summary.json go (default <artifacts>/evals/<name>)")
+      .option("--preset <name>", "parameter preset (default: the suite's, else default)")
+      .option("--analyzer <name>", `override the analyzer: ${ANALYZERS.join(" or ")}`)
+      .option("--top-k <n>", "override top-k", parseIntOption("--top-k"))
+      .option("--k1 <x>", "override BM25 k1", parseNumberOption("--k1"))
+      .option("--b <x>", "override BM25 b", parseNumberOption("--b"))
+      .option(
+        "--min-confidence <x>",
+        "override the confidence below which an answer is insufficient (0-1)",
+        parseNumberOption("--min-confidence"),
+      )
+      .option("--chunk-chars <n>", "override the chunk window", parseIntOption("--chunk-chars"))
+      .option("--overlap-chars <n>", "override the chunk overlap", parseIntOption("--overlap-chars"))
+      .option("--index-titles", "index document titles with every chunk (the default)")
+      .option("--no-index-titles", "do not index document titles")
+      .option("--artifacts-dir <dir>", "artifacts root", ".canon-reason"),
+  )
     .option("--json", "print the summary (and any regressions) as JSON")
     .addHelpText(
       "after",
@@ -130,13 +136,28 @@ export function registerEval(program: Command): void {
         // Checked before any case runs, not after: a file in the way of --out is found at once.
         const out = resolve(o.out ?? join(root, "evals", input.name));
         prepareEvalOutput(out);
-        const { cases, summary } = await runEval(input, {
-          artifactsRoot: root,
-          preset: o.preset ?? input.preset ?? DEFAULT_PRESET,
-          overrides,
-          workers: o.workers,
-          ...(o.json ? {} : { progress: terminalProgress(true) }),
-        } as Parameters<typeof runEval>[1]);
+        // Connected before any case runs: a bad URL or a registry that does not answer fails at once.
+        const url = registryUrlOf(o.registry);
+        const registry = url === undefined ? undefined : await openSharedRegistry(url);
+        let evaluated: Awaited<ReturnType<typeof runEval>>;
+        try {
+          evaluated = await runEval(input, {
+            artifactsRoot: root,
+            preset: o.preset ?? input.preset ?? DEFAULT_PRESET,
+            overrides,
+            workers: o.workers,
+            ...(o.json ? {} : { progress: terminalProgress(true) }),
+          } as Parameters<typeof runEval>[1]);
+          // Every case's run is shared, so any machine can verify or replay it.
+          for (const c of evaluated.cases)
+            await registry?.addRun(
+              { run_id: c.run_id, item_id: null, item_version: null },
+              { runDir: join(runsRoot(root), c.run_id), storeRoot: root },
+            );
+        } finally {
+          await registry?.close();
+        }
+        const { cases, summary } = evaluated;
         writeEvalOutput(out, cases, summary);
         const found =
           baseline === undefined ? [] : regressions(baseline.metrics, summary.metrics, o.tolerance);

@@ -66,7 +66,7 @@ export const runRoutes =
           item_version: null,
         };
         if (body.item_id !== undefined) {
-          const item = ctx.registry.getItem(body.item_id, body.item_version);
+          const item = await ctx.registry.getItem(body.item_id, body.item_version);
           if (item === null)
             throw new HttpError(
               404,
@@ -102,7 +102,10 @@ export const runRoutes =
           ...(warm === undefined ? {} : warm),
         });
         // Indexed only once published: the index never names a run that is not on disk.
-        ctx.registry.addRun({ run_id: result.runId, ...source });
+        await ctx.registry.addRun(
+          { run_id: result.runId, ...source },
+          { runDir: result.runDir, storeRoot: ctx.artifactsRoot },
+        );
         const { run_id, ...summary } = runSummary(result);
         return reply.code(result.created ? 201 : 200).send({ run_id, created: result.created, ...summary });
       },
@@ -119,7 +122,7 @@ export const runRoutes =
         },
       },
       async (request) => {
-        const page = ctx.registry.listRuns(request.query);
+        const page = await ctx.registry.listRuns(request.query);
         return { runs: page.entries, next_cursor: page.next_cursor };
       },
     );
@@ -128,8 +131,8 @@ export const runRoutes =
       "/v1/runs/:id",
       { schema: { tags, summary: "a run's summary", params: RunParams, response: { 200: RunResponse } } },
       async (request) => {
-        const run = openPublishedRun(ctx, request.params.id);
-        const entry = ctx.registry.getRun(request.params.id);
+        const { run } = await openPublishedRun(ctx, request.params.id);
+        const entry = await ctx.registry.getRun(request.params.id);
         const { answer, report, manifest } = run.view;
         return {
           run_id: request.params.id,
@@ -151,7 +154,7 @@ export const runRoutes =
         `/v1/runs/:id/${path}`,
         { schema: { tags, summary, params: RunParams } },
         async (request, reply) => {
-          const run = openPublishedRun(ctx, request.params.id);
+          const { run } = await openPublishedRun(ctx, request.params.id);
           const file =
             path === "trace" ? RUN_FILES.trace : path === "manifest" ? RUN_FILES.manifest : RUN_FILES.answer;
           return reply.type(type).send(Buffer.from(fileOf(run, file)));
@@ -165,7 +168,7 @@ export const runRoutes =
       "/v1/runs/:id/evidence/:sha256",
       { schema: { tags, summary: "the exact evidence bytes named by their sha256", params: EvidenceParams } },
       async (request, reply) => {
-        const run = openPublishedRun(ctx, request.params.id);
+        const { run } = await openPublishedRun(ctx, request.params.id);
         const bytes = run.files.get(`evidence/${request.params.sha256}.txt`);
         if (bytes === undefined)
           throw new HttpError(404, "E_HTTP_NOT_FOUND", `the run holds no evidence ${request.params.sha256}`);
@@ -188,10 +191,10 @@ export const runRoutes =
         },
       },
       async (request) => {
-        const run = openPublishedRun(ctx, request.params.id);
+        const { run, storeRoot } = await openPublishedRun(ctx, request.params.id);
         const report = verifyOpenedRun(run, {
           policy: request.body?.policy ?? "audit",
-          storeRoot: ctx.artifactsRoot,
+          storeRoot,
         });
         return { passed: report.verdict === "pass", report: report as unknown as Record<string, unknown> };
       },
@@ -210,12 +213,8 @@ export const runRoutes =
         },
       },
       async (request) => {
-        const run = openPublishedRun(ctx, request.params.id);
-        const result = await replayRun(
-          run,
-          ctx.artifactsRoot,
-          request.body?.live === true ? "live" : "frozen",
-        );
+        const { run, storeRoot } = await openPublishedRun(ctx, request.params.id);
+        const result = await replayRun(run, storeRoot, request.body?.live === true ? "live" : "frozen");
         return { ...result, divergence: result.divergence as unknown as Record<string, unknown> | null };
       },
     );
