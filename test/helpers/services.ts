@@ -67,20 +67,25 @@ export async function needRedis(): Promise<boolean> {
   return need("Redis", REDIS_URL, await redisProblem());
 }
 
-/** A fresh database for this test file (parallel files never share one), dropped after it. */
+const scratch: string[] = [];
+
+/** A fresh database for this test file (parallel files never share one), dropped after the file. */
 export async function scratchDatabase(label: string): Promise<string> {
   const name = `cr_test_${label}_${process.pid}_${randomBytes(4).toString("hex")}`.toLowerCase();
   const admin = new pg.Client({ connectionString: PG_ADMIN_URL });
   await admin.connect();
   await admin.query(`CREATE DATABASE ${name}`);
   await admin.end();
-  afterAll(async () => {
-    const dropper = new pg.Client({ connectionString: PG_ADMIN_URL });
-    await dropper.connect();
-    await dropper.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-    await dropper.end();
-  });
+  scratch.push(name);
   const url = new URL(PG_ADMIN_URL);
   url.pathname = `/${name}`;
   return url.toString();
 }
+
+afterAll(async () => {
+  if (scratch.length === 0) return;
+  const admin = new pg.Client({ connectionString: PG_ADMIN_URL });
+  await admin.connect();
+  for (const name of scratch.splice(0)) await admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+  await admin.end();
+});
