@@ -12,6 +12,7 @@ import { registerReplay } from "./commands/replay.js";
 import { registerRun } from "./commands/run.js";
 import { registerServe } from "./commands/serve.js";
 import { registerVerify } from "./commands/verify.js";
+import { registerWorker } from "./commands/worker.js";
 import { reportError } from "./shared.js";
 
 const program = new Command()
@@ -37,6 +38,7 @@ for (const register of [
   registerBundle,
   registerEval,
   registerServe,
+  registerWorker,
 ])
   register(program);
 for (const command of program.commands) command.exitOverride();

@@ -36,6 +36,9 @@ export const ERROR_CODES = [
   "E_OUTPUT",
   "E_REGISTRY_URL",
   "E_REGISTRY_UNAVAILABLE",
+  "E_QUEUE_URL",
+  "E_QUEUE_UNAVAILABLE",
+  "E_JOB_FAILED",
 ] as const;
 
 export type ErrorCode = (typeof ERROR_CODES)[number];

@@ -58,6 +58,7 @@ const STATUS_OF: Partial<Record<ErrorCode, number>> = {
   E_CORPUS_LIMIT: 413,
   // The shared registry did not answer: try again later (the process reconnects by itself).
   E_REGISTRY_UNAVAILABLE: 503,
+  E_QUEUE_UNAVAILABLE: 503,
 };
 
 const TITLES: Record<number, string> = {

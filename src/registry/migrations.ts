@@ -60,4 +60,17 @@ CREATE TABLE cr_run_objects (
 );
 `,
   },
+  {
+    version: 2,
+    name: "finished queue jobs",
+    sql: `
+-- A queue job's result once its run is published: a retried job finds it here (cr_jobs is
+-- durable; Redis may keep nothing on disk) and, when the run still verifies, does nothing.
+CREATE TABLE cr_jobs (
+  job_id TEXT PRIMARY KEY,
+  run_id TEXT NOT NULL,
+  result TEXT NOT NULL
+);
+`,
+  },
 ];

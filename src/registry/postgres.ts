@@ -352,6 +352,27 @@ export class PgRegistry implements Registry {
     return writeRun(cacheRoot, runId, files).runDir;
   }
 
+  // --- queue jobs ----------------------------------------------------------------------------
+
+  /** Records what a finished job produced (the first record stays: a job computes one thing). */
+  async recordJob(jobId: string, runId: string, result: unknown): Promise<void> {
+    await this.query(
+      "INSERT INTO cr_jobs (job_id, run_id, result) VALUES ($1, $2, $3) ON CONFLICT (job_id) DO NOTHING",
+      [jobId, runId, JSON.stringify(result)],
+    );
+  }
+
+  /** A finished job's run id and result, or null. */
+  async jobRecord(jobId: string): Promise<{ runId: string; result: unknown } | null> {
+    const row = (
+      await this.query<{ run_id: string; result: string }>(
+        "SELECT run_id, result FROM cr_jobs WHERE job_id = $1",
+        [jobId],
+      )
+    )[0];
+    return row === undefined ? null : { runId: row.run_id, result: JSON.parse(row.result) as unknown };
+  }
+
   // --- items ---------------------------------------------------------------------------------
 
   async createItem(name: string, spec: ProblemSpec): Promise<Item> {

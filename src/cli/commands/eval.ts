@@ -40,6 +40,7 @@ interface EvalCliOptions {
   overlapChars?: number;
   indexTitles?: boolean;
   registry?: string;
+  queue?: string;
   json?: boolean;
 }
 
@@ -84,7 +85,11 @@ export function registerEval(program: Command): void {
       .option("--overlap-chars <n>", "override the chunk overlap", parseIntOption("--overlap-chars"))
       .option("--index-titles", "index document titles with every chunk (the default)")
       .option("--no-index-titles", "do not index document titles")
-      .option("--artifacts-dir <dir>", "artifacts root", ".canon-reason"),
+      .option("--artifacts-dir <dir>", "artifacts root", ".canon-reason")
+      .option(
+        "--queue <url>",
+        "fan the cases out to `canon-reason worker` processes through this Redis queue (needs --registry)",
+      ),
   )
     .option("--json", "print the summary (and any regressions) as JSON")
     .addHelpText(
@@ -138,22 +143,43 @@ export function registerEval(program: Command): void {
         prepareEvalOutput(out);
         // Connected before any case runs: a bad URL or a registry that does not answer fails at once.
         const url = registryUrlOf(o.registry);
+        const queueUrl = o.queue;
+        if (queueUrl !== undefined && url === undefined)
+          throw new InputError(
+            "E_USAGE",
+            "--queue needs a shared registry (--registry or CANON_REASON_DATABASE_URL): workers fetch the corpus from it",
+            { field: "--queue" },
+          );
+        const evalOptions = {
+          artifactsRoot: root,
+          preset: o.preset ?? input.preset ?? DEFAULT_PRESET,
+          overrides,
+          workers: o.workers,
+          ...(o.json ? {} : { progress: terminalProgress(true) }),
+        } as Parameters<typeof runEval>[1];
         const registry = url === undefined ? undefined : await openSharedRegistry(url);
         let evaluated: Awaited<ReturnType<typeof runEval>>;
         try {
-          evaluated = await runEval(input, {
-            artifactsRoot: root,
-            preset: o.preset ?? input.preset ?? DEFAULT_PRESET,
-            overrides,
-            workers: o.workers,
-            ...(o.json ? {} : { progress: terminalProgress(true) }),
-          } as Parameters<typeof runEval>[1]);
-          // Every case's run is shared, so any machine can verify or replay it.
-          for (const c of evaluated.cases)
-            await registry?.addRun(
-              { run_id: c.run_id, item_id: null, item_version: null },
-              { runDir: join(runsRoot(root), c.run_id), storeRoot: root },
-            );
+          if (queueUrl !== undefined && registry !== undefined) {
+            const { JobQueue, parseQueueUrl } = await import("../../queue/queue.js");
+            const { runEvalOnQueue } = await import("../../queue/eval.js");
+            const queue = new JobQueue(parseQueueUrl(queueUrl));
+            try {
+              await queue.ready();
+              // Workers publish each case's run themselves.
+              evaluated = await runEvalOnQueue(input, evalOptions, queue, registry);
+            } finally {
+              await queue.close();
+            }
+          } else {
+            evaluated = await runEval(input, evalOptions);
+            // Every case's run is shared, so any machine can verify or replay it.
+            for (const c of evaluated.cases)
+              await registry?.addRun(
+                { run_id: c.run_id, item_id: null, item_version: null },
+                { runDir: join(runsRoot(root), c.run_id), storeRoot: root },
+              );
+          }
         } finally {
           await registry?.close();
         }
