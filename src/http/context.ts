@@ -5,7 +5,9 @@ import type { RetrievalCache } from "../app/retrieval-cache.js";
 import { CanonError } from "../core/errors.js";
 import { type OpenedRun, openRun } from "../io/run-reader.js";
 import { runsRoot } from "../io/run-writer.js";
+import type { JobQueue } from "../queue/queue.js";
 import { registryCacheRoot } from "../registry/open.js";
+import type { PgRegistry } from "../registry/postgres.js";
 import type { Registry } from "../registry/registry.js";
 
 export interface ServiceContext {
@@ -14,6 +16,8 @@ export interface ServiceContext {
   registry: Registry;
   /** Recently used snapshots and indexes, kept in memory (bounded). */
   retrieval: RetrievalCache;
+  /** With `serve --queue`: where `Prefer: respond-async` runs go, and the registry workers read snapshots from. */
+  queue?: { jobs: JobQueue; registry: PgRegistry } | undefined;
 }
 
 /** A run opened by the service, and the artifacts root whose store holds what it pins. */

@@ -2,7 +2,8 @@
  * Errors at the HTTP boundary as RFC 9457 `application/problem+json`, handled in one place.
  * Every problem carries a stable `type` derived from its code: the CLI's codes (ERROR_CODES)
  * and a few that only HTTP has (auth, rate limit, media type, ...). Status follows the CLI's
- * exit code: 2 bad input -> 4xx, 1 a failed check -> 409, 3 internal -> 500.
+ * exit code: 2 bad input -> 4xx, 1 a failed check -> 409, 3 internal -> 500; a service that
+ * does not answer (registry, queue) -> 503.
  */
 import type { FastifyError, FastifyInstance } from "fastify";
 import { hasZodFastifySchemaValidationErrors } from "fastify-type-provider-zod";
@@ -101,7 +102,7 @@ export function toProblem(error: unknown): Problem {
     // Absolute server paths are not the client's business: name the file by its last part.
     const { file, ...where } = error.where;
     const shown = file === undefined ? {} : { file: file.split(/[\\/]/).slice(-2).join("/") };
-    const status = error.exitCode === 3 ? 500 : error.exitCode === 1 ? 409 : (STATUS_OF[error.code] ?? 400);
+    const status = STATUS_OF[error.code] ?? (error.exitCode === 3 ? 500 : error.exitCode === 1 ? 409 : 400);
     return problem(status, error.code, error.message, { ...where, ...shown });
   }
   if (hasZodFastifySchemaValidationErrors(error)) {

@@ -25,6 +25,8 @@ export interface StartOptions {
   uploadLimit: number;
   /** A postgres:// URL: the shared registry; none: the embedded SQLite one. */
   registryUrl?: string | undefined;
+  /** A redis:// URL: `Prefer: respond-async` runs go to workers through it (needs a shared registry). */
+  queueUrl?: string | undefined;
 }
 
 export async function startService(options: StartOptions): Promise<void> {
@@ -43,15 +45,29 @@ export async function startService(options: StartOptions): Promise<void> {
     throw new InputError("E_USAGE", "CANON_REASON_TOKEN must be at least 16 characters", {
       field: "CANON_REASON_TOKEN",
     });
+  if (options.queueUrl !== undefined && options.registryUrl === undefined)
+    throw new InputError(
+      "E_USAGE",
+      "--queue needs a shared registry (--registry or CANON_REASON_DATABASE_URL)",
+      {
+        field: "--queue",
+      },
+    );
+  const queueModule = options.queueUrl === undefined ? undefined : await import("../queue/queue.js");
+  const connection = queueModule?.parseQueueUrl(options.queueUrl as string);
   prepareArtifactsDir(options.artifactsRoot);
-  const registry: Registry =
-    options.registryUrl === undefined
-      ? new SqliteRegistry(options.artifactsRoot)
-      : await openSharedRegistry(options.registryUrl);
+  const shared =
+    options.registryUrl === undefined ? undefined : await openSharedRegistry(options.registryUrl);
+  const registry: Registry = shared ?? new SqliteRegistry(options.artifactsRoot);
+  // Not waited for: with Redis away the service starts, async submissions get 503, sync runs work.
+  const jobs =
+    queueModule === undefined || connection === undefined ? undefined : new queueModule.JobQueue(connection);
+  const queue = jobs === undefined || shared === undefined ? undefined : { jobs, registry: shared };
   const app = await buildServer({
     artifactsRoot: options.artifactsRoot,
     corpusRoots,
     registry,
+    queue,
     token: options.token,
     rateLimit: options.rateLimit,
     bodyLimit: options.bodyLimit,
@@ -65,6 +81,7 @@ export async function startService(options: StartOptions): Promise<void> {
     app.log.info({ signal }, "shutting down");
     app
       .close()
+      .then(() => jobs?.close())
       .then(() => registry.close())
       .then(
         () => {
@@ -82,6 +99,7 @@ export async function startService(options: StartOptions): Promise<void> {
   try {
     url = await app.listen({ host: options.host, port: options.port });
   } catch (error) {
+    await jobs?.close();
     await registry.close();
     throw listenError(error, options);
   }

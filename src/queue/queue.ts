@@ -111,6 +111,24 @@ export const queueUnavailable = (cause: unknown) =>
     { exitCode: 3, cause },
   );
 
+/** How long a queue command may wait for Redis before the queue counts as unavailable. */
+export const QUEUE_TIMEOUT_MS = 5000;
+
+/** `promise`, or E_QUEUE_UNAVAILABLE when Redis does not answer within `ms` (the client waits for a connection). */
+export async function answered<T>(promise: Promise<T>, ms = QUEUE_TIMEOUT_MS): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(queueUnavailable(new Error(`no answer within ${ms} ms`))), ms);
+  });
+  try {
+    return await Promise.race([promise, timeout]);
+  } catch (error) {
+    throw error instanceof CanonError ? error : queueUnavailable(error);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
 /**
  * The submitting side of the queue. Commands fail at once while Redis is away (no offline
  * queue), so a submission is refused with E_QUEUE_UNAVAILABLE rather than held.
@@ -136,17 +154,8 @@ export class JobQueue {
   }
 
   /** Waits until Redis answers, or fails with E_QUEUE_UNAVAILABLE. */
-  async ready(timeoutMs = 5000): Promise<void> {
-    const deadline = Date.now() + timeoutMs;
-    for (;;) {
-      try {
-        await this.queue.getJobCounts("wait");
-        return;
-      } catch (error) {
-        if (Date.now() > deadline) throw queueUnavailable(error);
-        await new Promise((r) => setTimeout(r, 100));
-      }
-    }
+  async ready(): Promise<void> {
+    await answered(this.queue.getJobCounts("wait"));
   }
 
   /** Adds the job (the same id: the same job, added once), retrying a failed one. Returns its id. */
@@ -154,12 +163,12 @@ export class JobQueue {
     // What the worker will see: the payload after its trip through JSON (no undefined fields).
     const payload = JSON.parse(JSON.stringify(data)) as JobData;
     const jobId = jobIdOf(payload);
-    try {
-      const job = await this.queue.add(payload.kind, payload, { jobId });
-      if ((await job.getState()) === "failed") await job.retry("failed");
-    } catch (error) {
-      throw queueUnavailable(error);
-    }
+    await answered(
+      (async () => {
+        const job = await this.queue.add(payload.kind, payload, { jobId });
+        if ((await job.getState()) === "failed") await job.retry("failed");
+      })(),
+    );
     return jobId;
   }
 
@@ -189,8 +198,9 @@ export class JobQueue {
     }
   }
 
+  /** Disconnects; a Redis that never answered is not waited for. */
   async close(): Promise<void> {
-    await this.events?.close();
-    await this.queue.close();
+    await answered(this.events?.close() ?? Promise.resolve()).catch(() => undefined);
+    await answered(this.queue.close()).catch(() => this.queue.disconnect());
   }
 }

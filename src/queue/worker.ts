@@ -8,7 +8,8 @@
  * recorded result without running again; otherwise it is computed again (deterministically)
  * and published idempotently. Bad input fails at once (no retry); anything else is retried a
  * bounded number of times and then stays in the dead-letter (failed) list with its reason.
- * A worker killed mid-job loses its lock, and after `stallMs` another worker takes the job.
+ * A worker killed mid-job loses its lock, and after `stallMs` another worker takes the job;
+ * delivery is at least once, completion exactly once, and publishing is idempotent.
  * SIGTERM drains: no new jobs, the one in hand finishes, then the process exits.
  */
 import { dirname, join } from "node:path";
@@ -145,7 +146,13 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
         { runDir: join(runsRoot(root), runId), storeRoot: root },
       );
       await options.registry.recordJob(jobId, runId, result);
-      options.log({ level: "info", msg: "job done", job_id: jobId, run_id: runId, ms: Date.now() - started });
+      options.log({
+        level: "info",
+        msg: "job computed",
+        job_id: jobId,
+        run_id: runId,
+        ms: Date.now() - started,
+      });
       return result;
     } catch (error) {
       // Bad input stays bad: fail at once, as "<code>: <message>" for the submitter.
@@ -163,6 +170,9 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
     stalledInterval: options.stallMs,
     maxStalledCount: JOB_ATTEMPTS,
   });
+  // Only the worker that still holds the job's lock completes it: a job computed twice (its
+  // lock expired under load) is completed, and logged as done, once.
+  worker.on("completed", (job) => options.log({ level: "info", msg: "job done", job_id: job.id }));
   worker.on("error", (error) => options.log({ level: "warn", msg: "queue error", error: error.message }));
   worker.on("failed", (job, error) => {
     const final =

@@ -11,6 +11,7 @@ interface ServeOptions {
   bodyLimit: number;
   uploadLimit: number;
   registry?: string;
+  queue?: string;
 }
 
 export function registerServe(program: Command): void {
@@ -44,6 +45,10 @@ export function registerServe(program: Command): void {
         "largest corpus upload read (POST /v1/corpora)",
         parseIntOption("--upload-limit", { min: 1024 }),
         64 * 1024 * 1024,
+      )
+      .option(
+        "--queue <url>",
+        "a Redis queue, redis://HOST:PORT[/DB]: `Prefer: respond-async` runs go to workers (needs --registry)",
       ),
   )
     .addHelpText(
@@ -65,6 +70,7 @@ export function registerServe(program: Command): void {
           bodyLimit: o.bodyLimit,
           uploadLimit: o.uploadLimit,
           registryUrl: registryUrlOf(o.registry),
+          queueUrl: o.queue,
         });
         return 0;
       }),

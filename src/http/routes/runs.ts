@@ -22,8 +22,12 @@ import { resolveCorpus } from "../corpus.js";
 import { HttpError } from "../problem.js";
 import {
   CreateRunBody,
+  CreateRunHeaders,
   CreateRunResponse,
   EvidenceParams,
+  JobAccepted,
+  JobParams,
+  JobResponse,
   PageQuery,
   ReplayBody,
   ReplayResponse,
@@ -53,9 +57,11 @@ export const runRoutes =
       {
         schema: {
           tags,
-          summary: "answer a spec (or a saved item) and write a verified run",
+          summary:
+            "answer a spec (or a saved item) and write a verified run; with `Prefer: respond-async` and a queue, 202 and a job to poll",
           body: CreateRunBody,
-          response: { 200: CreateRunResponse, 201: CreateRunResponse },
+          headers: CreateRunHeaders,
+          response: { 200: CreateRunResponse, 201: CreateRunResponse, 202: JobAccepted },
         },
       },
       async (request, reply) => {
@@ -79,6 +85,9 @@ export const runRoutes =
           spec = body.spec as ProblemSpec;
         }
         const preset = body.preset ?? DEFAULT_PRESET;
+        // RFC 7240: a preference the server cannot honour (no queue configured) is ignored.
+        const async =
+          ctx.queue !== undefined && /(^|[,;\s])respond-async($|[,;\s])/i.test(request.headers.prefer ?? "");
         const corpus = spec.constraints.corpus;
         let warm: { store: DiskStore; prepared: PreparedRetrieval } | undefined;
         if (corpus !== undefined) {
@@ -94,6 +103,26 @@ export const runRoutes =
             spec = { ...spec, constraints: { ...spec.constraints, corpus: pinned } };
           }
         }
+        if (async && ctx.queue !== undefined) {
+          // Workers read the snapshot from the shared registry: it is stored there before the job exists.
+          if (warm !== undefined) {
+            const bytes = warm.store.get(warm.prepared.snapshotHash);
+            if (bytes !== null) await ctx.queue.registry.putObject(bytes);
+          }
+          const jobId = await ctx.queue.jobs.submit({
+            kind: "run",
+            spec,
+            preset,
+            seed: body.seed ?? 0,
+            ...source,
+          });
+          const statusUrl = `/v1/jobs/${jobId}`;
+          return reply
+            .code(202)
+            .header("location", statusUrl)
+            .header("preference-applied", "respond-async")
+            .send({ job_id: jobId, status_url: statusUrl, state: "queued" });
+        }
         const result = await runJob({
           spec,
           preset,
@@ -108,6 +137,39 @@ export const runRoutes =
         );
         const { run_id, ...summary } = runSummary(result);
         return reply.code(result.created ? 201 : 200).send({ run_id, created: result.created, ...summary });
+      },
+    );
+
+    app.get(
+      "/v1/jobs/:id",
+      {
+        schema: {
+          tags,
+          summary: "the state of a queued run (`Prefer: respond-async`); a failed job carries its reason",
+          params: JobParams,
+          response: { 200: JobResponse },
+        },
+      },
+      async (request) => {
+        if (ctx.queue === undefined)
+          throw new HttpError(404, "E_HTTP_NOT_FOUND", "this service has no queue (serve --queue)");
+        const { answered } = await import("../../queue/queue.js");
+        const queue = ctx.queue.jobs.queue;
+        const { job, state } = await answered(
+          (async () => {
+            const found = await queue.getJob(request.params.id);
+            return { job: found, state: found === undefined ? "unknown" : await found.getState() };
+          })(),
+        );
+        if (job === undefined) throw new HttpError(404, "E_HTTP_NOT_FOUND", `no job ${request.params.id}`);
+        const value = job.returnvalue as { run_id?: unknown } | null | undefined;
+        return {
+          job_id: request.params.id,
+          state,
+          attempts: job.attemptsMade,
+          run_id: state === "completed" && typeof value?.run_id === "string" ? value.run_id : null,
+          failed_reason: state === "failed" ? (job.failedReason ?? null) : null,
+        };
       },
     );
 
