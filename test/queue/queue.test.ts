@@ -118,13 +118,15 @@ describe.skipIf(!available)("runs and evals through the queue", () => {
   });
   afterAll(async () => {
     for (const w of workers) w.child.kill("SIGKILL");
+    // Gone before the keys are removed, so no worker writes one back.
+    await Promise.all(workers.map((w) => w.exited));
     const queue = new Queue(QUEUE_NAME, { connection: parseQueueUrl(REDIS_URL), prefix });
     await queue.obliterate({ force: true });
     await queue.close();
   });
 
-  it("a worker that cannot reach Redis says so in one line (exit 3)", () => {
-    const r = runCli([
+  it("a worker that cannot reach Redis says so in one line (exit 3)", async () => {
+    const r = await runCliAsync([
       "worker",
       "--queue",
       "redis://127.0.0.1:1",
@@ -247,19 +249,21 @@ describe.skipIf(!available)("runs and evals through the queue", () => {
     expect(result.status, result.stderr).toBe(0);
     const local = tempDir();
     expect(
-      runCli([
-        "eval",
-        "--suite",
-        SUITE,
-        "--limit",
-        LIMIT,
-        "--top-k",
-        "7",
-        "--artifacts-dir",
-        tempDir(),
-        "--out",
-        local,
-      ]).status,
+      (
+        await runCliAsync([
+          "eval",
+          "--suite",
+          SUITE,
+          "--limit",
+          LIMIT,
+          "--top-k",
+          "7",
+          "--artifacts-dir",
+          tempDir(),
+          "--out",
+          local,
+        ])
+      ).status,
     ).toBe(0);
     expect(readFileSync(join(out, "cases.jsonl"))).toEqual(readFileSync(join(local, "cases.jsonl")));
     const done = doneJobs(workers).slice(before);
