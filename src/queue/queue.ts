@@ -190,7 +190,7 @@ export class JobQueue {
     } catch (error) {
       const reason = (error as Error).message;
       // A worker fails bad input at once, as "<code>: <message>": it is the submitter's error.
-      const badInput = /^(E_[A-Z_]+): ([^]*)$/.exec(reason);
+      const badInput = /^(E_[A-Z_]+): (.*)$/s.exec(reason);
       const code = badInput?.[1];
       if (code !== undefined && (ERROR_CODES as readonly string[]).includes(code))
         throw new InputError(code as ErrorCode, `${badInput?.[2] ?? reason} (job ${jobId})`);
