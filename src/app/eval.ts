@@ -250,7 +250,7 @@ export function summarize(
 /** Overrides come from flags: held to the schema of a spec's constraints, named as such. */
 const Overrides = z.strictObject({ constraints: Constraints });
 
-function checkCases(input: EvalInput, options: EvalOptions): void {
+export function checkCases(input: EvalInput, options: EvalOptions): void {
   const overrides = Overrides.safeParse({ constraints: options.overrides });
   if (!overrides.success) throw zodToInputError(overrides.error, "E_USAGE", "<command line>");
   for (const c of input.cases) {

@@ -148,6 +148,18 @@ export const COMMANDS: readonly CommandEntry[] = [
     load: async () => (await import("./commands/serve.js")).registerServe,
     longLived: true,
   },
+  {
+    names: ["worker"],
+    listed: {
+      worker: {
+        term: "worker [options]",
+        description:
+          "take run and eval-case jobs from a Redis queue and publish their runs to the shared registry",
+      },
+    },
+    load: async () => (await import("./commands/worker.js")).registerWorker,
+    longLived: true,
+  },
 ];
 
 /**

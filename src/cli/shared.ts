@@ -9,6 +9,7 @@ import { DEFAULT_LIMITS } from "../io/corpus-reader.js";
 import { DEFAULT_ENDPOINT_SETTINGS, type EndpointSettings } from "../io/llm-endpoint.js";
 import type { Progress } from "../io/retrieval-backend.js";
 import { runsRoot } from "../io/run-writer.js";
+import { DATABASE_URL_ENV, registryUrlOf } from "../registry/open.js";
 
 export const DEFAULT_ARTIFACTS_DIR = ".canon-reason";
 
@@ -72,6 +73,44 @@ export function resolveRunDir(ref: string, artifactsDir: string | undefined): st
   }
   const shown = isAbsolute(ref) ? ref : (candidates[0] ?? ref);
   throw new InputError("E_RUN_NOT_FOUND", "no such run directory or run id", { file: shown });
+}
+
+/** The --registry option of every command that publishes or reads runs. */
+export function withRegistry(command: Command): Command {
+  return command.option(
+    "--registry <url>",
+    `a shared PostgreSQL registry, postgres://USER@HOST:PORT/DATABASE (default: $${DATABASE_URL_ENV}; none: local files only)`,
+  );
+}
+
+/** A run to read, and the artifacts root whose store holds what it pins. */
+export interface ResolvedRun {
+  runDir: string;
+  storeRoot: string;
+}
+
+/**
+ * A run to read. With a shared registry configured, a run id it holds is materialized from it
+ * (every object re-hashed) into `<artifacts>/registry-cache` and read there, so a machine that
+ * did not make the run can still read it; anything else resolves locally, as `resolveRunDir`.
+ */
+export async function resolveRun(
+  ref: string,
+  o: { artifactsDir?: string | undefined; registry?: string | undefined },
+): Promise<ResolvedRun> {
+  const url = registryUrlOf(o.registry);
+  if (url !== undefined && ID_PATTERN.test(ref) && ref.startsWith("run_")) {
+    const { openSharedRegistry, registryCacheRoot } = await import("../registry/open.js");
+    const registry = await openSharedRegistry(url);
+    try {
+      const runDir = await registry.materializeRun(ref, registryCacheRoot(artifactsRoot(o.artifactsDir)));
+      if (runDir !== null) return { runDir, storeRoot: dirname(dirname(runDir)) };
+    } finally {
+      await registry.close();
+    }
+  }
+  const runDir = resolveRunDir(ref, o.artifactsDir);
+  return { runDir, storeRoot: storeRootFor(runDir, o.artifactsDir) };
 }
 
 /** A flag's integer: digits only and exactly representable (at most 2^53 - 1), within bounds. */

@@ -37,6 +37,11 @@ export const ERROR_CODES = [
   "E_EVAL_INVALID",
   "E_MODEL_ENDPOINT",
   "E_MODEL_CALL",
+  "E_REGISTRY_URL",
+  "E_REGISTRY_UNAVAILABLE",
+  "E_QUEUE_URL",
+  "E_QUEUE_UNAVAILABLE",
+  "E_JOB_FAILED",
 ] as const;
 
 export type ErrorCode = (typeof ERROR_CODES)[number];

@@ -1,10 +1,13 @@
 /** What every route plugin is handed: the artifacts root, the corpus roots and the registry. */
 import { lstatSync } from "node:fs";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import type { RetrievalCache } from "../app/retrieval-cache.js";
 import { CanonError } from "../core/errors.js";
 import { type OpenedRun, openRun } from "../io/run-reader.js";
 import { runsRoot } from "../io/run-writer.js";
+import type { JobQueue } from "../queue/queue.js";
+import { registryCacheRoot } from "../registry/open.js";
+import type { PgRegistry } from "../registry/postgres.js";
 import type { Registry } from "../registry/registry.js";
 
 export interface ServiceContext {
@@ -18,20 +21,38 @@ export interface ServiceContext {
    * user:password). A request cannot name one: the server's key would go to any host it names.
    */
   modelBaseUrl?: string | undefined;
+  /** With `serve --queue`: where `Prefer: respond-async` runs go, and the registry workers read snapshots from. */
+  queue?: { jobs: JobQueue; registry: PgRegistry } | undefined;
 }
+
+/** A run opened by the service, and the artifacts root whose store holds what it pins. */
+export interface PublishedRun {
+  run: OpenedRun;
+  storeRoot: string;
+}
+
+const isDirectory = (dir: string) => {
+  try {
+    return lstatSync(dir).isDirectory();
+  } catch {
+    return false;
+  }
+};
 
 /**
  * A published run, read through the one run reader. `id` has already matched the strict run
  * id pattern, so it cannot name anything outside runs/; a symlink in its place is not a run.
+ * A run this machine did not make is brought in from a shared registry first (re-hashed on the
+ * way), into the registry cache beside the artifacts root.
  */
-export function openPublishedRun(ctx: ServiceContext, id: string): OpenedRun {
-  const dir = join(runsRoot(ctx.artifactsRoot), id);
-  let isDir = false;
-  try {
-    isDir = lstatSync(dir).isDirectory();
-  } catch {
-    isDir = false;
+export async function openPublishedRun(ctx: ServiceContext, id: string): Promise<PublishedRun> {
+  const local = join(runsRoot(ctx.artifactsRoot), id);
+  if (isDirectory(local)) return { run: openRun(local), storeRoot: ctx.artifactsRoot };
+  if (ctx.registry.shared) {
+    const cacheRoot = registryCacheRoot(ctx.artifactsRoot);
+    const cached = join(runsRoot(cacheRoot), id);
+    const runDir = isDirectory(cached) ? cached : await ctx.registry.materializeRun(id, cacheRoot);
+    if (runDir !== null) return { run: openRun(runDir), storeRoot: dirname(dirname(runDir)) };
   }
-  if (!isDir) throw new CanonError("E_RUN_NOT_FOUND", `no run ${id}`, { exitCode: 2 });
-  return openRun(dir);
+  throw new CanonError("E_RUN_NOT_FOUND", `no run ${id}`, { exitCode: 2 });
 }

@@ -17,7 +17,7 @@ export async function generateOpenApi(): Promise<Record<string, unknown>> {
     await app.close();
     return document;
   } finally {
-    registry.close();
+    await registry.close();
     rmSync(root, { recursive: true, force: true });
   }
 }

@@ -2,7 +2,8 @@
  * Errors at the HTTP boundary as RFC 9457 `application/problem+json`, handled in one place.
  * Every problem carries a stable `type` derived from its code: the CLI's codes (ERROR_CODES)
  * and a few that only HTTP has (auth, rate limit, media type, ...). Status follows the CLI's
- * exit code: 2 bad input -> 4xx, 1 a failed check -> 409, 3 internal -> 500.
+ * exit code: 2 bad input -> 4xx, 1 a failed check -> 409, 3 internal -> 500; a service that
+ * does not answer (registry, queue) -> 503.
  */
 import type { FastifyError, FastifyInstance } from "fastify";
 import { hasZodFastifySchemaValidationErrors } from "fastify-type-provider-zod";
@@ -56,6 +57,11 @@ const STATUS_OF: Partial<Record<ErrorCode, number>> = {
   // input: a verdict about the run (409), as an integrity failure is.
   E_NOT_A_RUN: 409,
   E_CORPUS_LIMIT: 413,
+  // The shared registry did not answer: try again later (the process reconnects by itself).
+  E_REGISTRY_UNAVAILABLE: 503,
+  E_QUEUE_UNAVAILABLE: 503,
+  // A model endpoint that fails is the server's upstream, not the client's input.
+  E_MODEL_ENDPOINT: 502,
 };
 
 const TITLES: Record<number, string> = {
@@ -99,15 +105,7 @@ export function toProblem(error: unknown): Problem {
     // Absolute server paths are not the client's business: name the file by its last part.
     const { file, ...where } = error.where;
     const shown = file === undefined ? {} : { file: file.split(/[\\/]/).slice(-2).join("/") };
-    // A model endpoint that fails is the server's upstream, not the client's input.
-    const status =
-      error.code === "E_MODEL_ENDPOINT"
-        ? 502
-        : error.exitCode === 3
-          ? 500
-          : error.exitCode === 1
-            ? 409
-            : (STATUS_OF[error.code] ?? 400);
+    const status = STATUS_OF[error.code] ?? (error.exitCode === 3 ? 500 : error.exitCode === 1 ? 409 : 400);
     return problem(status, error.code, error.message, { ...where, ...shown });
   }
   if (hasZodFastifySchemaValidationErrors(error)) {

@@ -75,6 +75,13 @@ export const PageQuery = z.strictObject({
 export const RunParams = z.strictObject({ id: RunId });
 export const EvidenceParams = z.strictObject({ id: RunId, sha256: Sha256Param });
 export const ItemParams = z.strictObject({ id: ItemId });
+export const JobParams = z.strictObject({
+  id: z
+    .string()
+    .regex(/^(run|case)-[0-9a-f]{64}$/, "not a job id (run- or case- and 64 lowercase hex digits)"),
+});
+/** RFC 7240: `Prefer: respond-async` asks for 202 and a status URL when a queue is configured. */
+export const CreateRunHeaders = z.object({ prefer: z.string().max(1024).optional() });
 
 export const VerifyBody = z
   .strictObject({ policy: z.enum(["strict", "audit", "permissive"]).optional() })
@@ -112,6 +119,19 @@ export const CreateRunResponse = z.object({
   verification: Verification,
 });
 
+export const JobAccepted = z.object({
+  job_id: z.string(),
+  status_url: z.string(),
+  state: z.string(),
+});
+export const JobResponse = z.object({
+  job_id: z.string(),
+  /** waiting, active, delayed, completed, failed (the dead-letter list), ... */
+  state: z.string(),
+  attempts: z.number().int(),
+  run_id: z.string().nullable(),
+  failed_reason: z.string().nullable(),
+});
 export const RunListResponse = z.object({
   runs: z.array(RunEntrySchema),
   next_cursor: z.string().nullable(),

@@ -29,7 +29,8 @@ import { itemRoutes } from "./routes/items.js";
 import { runRoutes } from "./routes/runs.js";
 import { ProblemSchema } from "./schemas.js";
 
-export interface ServerOptions extends Omit<ServiceContext, "retrieval"> {
+export interface ServerOptions extends Omit<ServiceContext, "retrieval" | "queue"> {
+  queue?: ServiceContext["queue"];
   /** How many prepared snapshots and indexes stay in memory (LRU). */
   retrievalCacheSize?: number;
   /** Bearer token every /v1 route requires (CANON_REASON_TOKEN); none: no authentication. */
@@ -145,6 +146,7 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
     registry: options.registry,
     modelBaseUrl: options.modelBaseUrl,
     retrieval: new RetrievalCache(options.retrievalCacheSize ?? DEFAULT_RETRIEVAL_CACHE),
+    queue: options.queue,
   };
   await app.register(healthRoutes(ctx));
   await app.register(runRoutes(ctx));

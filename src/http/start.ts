@@ -1,6 +1,6 @@
 /**
  * Starts the service for `canon-reason serve`: prepares the artifacts root, opens the registry
- * (reconciling its run index with runs/), listens, and closes gracefully on SIGTERM/SIGINT:
+ * (SQLite, reconciling its run index with runs/; or a shared PostgreSQL one), listens, and closes gracefully on SIGTERM/SIGINT:
  * no new requests, in-flight ones finish (a run is published by one rename, or not at all),
  * then the database is closed.
  */
@@ -10,6 +10,8 @@ import { InputError } from "../core/errors.js";
 import { isBaseUrl } from "../core/models/spec.js";
 import { prepareArtifactsDir } from "../io/artifacts.js";
 import { errnoInWords } from "../io/fs-errors.js";
+import { openSharedRegistry } from "../registry/open.js";
+import type { Registry } from "../registry/registry.js";
 import { SqliteRegistry } from "../registry/sqlite.js";
 import { buildServer } from "./server.js";
 
@@ -23,6 +25,10 @@ export interface StartOptions {
   bodyLimit: number;
   uploadLimit: number;
   modelBaseUrl?: string | undefined;
+  /** A postgres:// URL: the shared registry; none: the embedded SQLite one. */
+  registryUrl?: string | undefined;
+  /** A redis:// URL: `Prefer: respond-async` runs go to workers through it (needs a shared registry). */
+  queueUrl?: string | undefined;
 }
 
 export async function startService(options: StartOptions): Promise<void> {
@@ -45,12 +51,29 @@ export async function startService(options: StartOptions): Promise<void> {
     throw new InputError("E_USAGE", "must be an http:// or https:// URL without a query or fragment", {
       field: "--model-base-url",
     });
+  if (options.queueUrl !== undefined && options.registryUrl === undefined)
+    throw new InputError(
+      "E_USAGE",
+      "--queue needs a shared registry (--registry or CANON_REASON_DATABASE_URL)",
+      {
+        field: "--queue",
+      },
+    );
+  const queueModule = options.queueUrl === undefined ? undefined : await import("../queue/queue.js");
+  const connection = queueModule?.parseQueueUrl(options.queueUrl as string);
   prepareArtifactsDir(options.artifactsRoot);
-  const registry = new SqliteRegistry(options.artifactsRoot);
+  const shared =
+    options.registryUrl === undefined ? undefined : await openSharedRegistry(options.registryUrl);
+  const registry: Registry = shared ?? new SqliteRegistry(options.artifactsRoot);
+  // Not waited for: with Redis away the service starts, async submissions get 503, sync runs work.
+  const jobs =
+    queueModule === undefined || connection === undefined ? undefined : new queueModule.JobQueue(connection);
+  const queue = jobs === undefined || shared === undefined ? undefined : { jobs, registry: shared };
   const app = await buildServer({
     artifactsRoot: options.artifactsRoot,
     corpusRoots,
     registry,
+    queue,
     token: options.token,
     rateLimit: options.rateLimit,
     bodyLimit: options.bodyLimit,
@@ -65,6 +88,7 @@ export async function startService(options: StartOptions): Promise<void> {
     app.log.info({ signal }, "shutting down");
     app
       .close()
+      .then(() => jobs?.close())
       .then(() => registry.close())
       .then(
         () => {
@@ -82,6 +106,7 @@ export async function startService(options: StartOptions): Promise<void> {
   try {
     url = await app.listen({ host: options.host, port: options.port });
   } catch (error) {
+    await jobs?.close();
     await registry.close();
     throw listenError(error, options);
   }

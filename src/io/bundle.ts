@@ -37,11 +37,10 @@ import { createGunzip, createGzip } from "node:zlib";
 import { Header, Parser, type ReadEntry } from "tar";
 import { z } from "zod";
 import { RUN_FILES } from "../core/artifact/files.js";
-import { retrieveToolOf, toolProvenance } from "../core/artifact/names.js";
+import { pinnedObjects } from "../core/artifact/names.js";
 import { toRunView } from "../core/artifact/view.js";
 import { InputError } from "../core/errors.js";
 import { idOf } from "../core/models/common.js";
-import type { RunRecord } from "../core/models/run.js";
 import { openRun, requireParts } from "./run-reader.js";
 import { tempSuffix, writeRun } from "./run-writer.js";
 import { DiskStore } from "./store.js";
@@ -81,13 +80,6 @@ export const DEFAULT_BUNDLE_LIMITS: BundleLimits = {
   maxObjectBytes: 8 * 1024 ** 3,
   maxTotalBytes: 16 * 1024 ** 3,
 };
-
-/** The store objects a run names: its corpus snapshot and index (none without retrieval). */
-function referencedObjects(run: RunRecord): string[] {
-  const tool = retrieveToolOf(run.inputs.runtime);
-  const provenance = tool === undefined ? null : toolProvenance(tool);
-  return provenance === null ? [] : [provenance.corpus_snapshot, provenance.index_hash];
-}
 
 const EPOCH = new Date(0);
 
@@ -175,7 +167,7 @@ export async function exportRun(
   const { files } = opened;
   const { run } = requireParts(opened, ["run"]);
   const store = new DiskStore(storeRoot);
-  const objects = referencedObjects(run);
+  const objects = pinnedObjects(run);
   // Check every object is there before writing anything.
   for (const hash of objects)
     if (!store.has(hash))

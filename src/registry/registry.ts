@@ -1,8 +1,9 @@
 /**
  * The service's registry (SPEC §8): an index of runs for listing and paging, and saved specs
  * ("items") with versions. Run directories and the content-addressed store stay the source of
- * truth: the run index can always be rebuilt from `runs/`. Kept narrow on purpose, so a
- * PostgreSQL implementation can follow without touching the routes.
+ * truth: the run index can always be rebuilt from `runs/`. Kept narrow on purpose: the embedded
+ * SQLite registry (sqlite.ts) and the shared PostgreSQL one (postgres.ts) implement it, and
+ * every method is asynchronous so a networked backend fits without touching the routes.
  */
 import type { ProblemSpec } from "../core/models/spec.js";
 
@@ -35,26 +36,44 @@ export interface PageRequest {
   cursor?: string | undefined;
 }
 
+/** A run published on this machine: its directory and the artifacts root whose store holds what it pins. */
+export interface LocalRun {
+  runDir: string;
+  storeRoot: string;
+}
+
 export interface Registry {
-  /** Records a published run; a run already indexed keeps its first entry (idempotent). */
-  addRun(entry: Omit<RunEntry, "registered_at">): RunEntry;
-  getRun(runId: string): RunEntry | null;
+  /** True when other machines read this registry (PostgreSQL); false for the embedded one. */
+  readonly shared: boolean;
+  /**
+   * Records a published run; a run already indexed keeps its first entry (idempotent). A shared
+   * registry also stores the run's files and the store objects it pins (`from`) before the
+   * index names it, so another machine can read the run; without `from`, only the entry is written.
+   */
+  addRun(entry: Omit<RunEntry, "registered_at">, from?: LocalRun): Promise<RunEntry>;
+  getRun(runId: string): Promise<RunEntry | null>;
   /** Newest first. */
-  listRuns(page: PageRequest): Page<RunEntry>;
+  listRuns(page: PageRequest): Promise<Page<RunEntry>>;
   /** Drops index entries whose run directory is gone. */
-  removeRun(runId: string): void;
+  removeRun(runId: string): Promise<void>;
+  /**
+   * Brings a run this machine did not make into `cacheRoot` (as `runs/<id>` and the store objects
+   * it pins), re-hashing every object it reads, so the one run reader can open it. Null when the
+   * registry holds no files for it (always, for a registry that is not shared).
+   */
+  materializeRun(runId: string, cacheRoot: string): Promise<string | null>;
 
-  createItem(name: string, spec: ProblemSpec): Item;
+  createItem(name: string, spec: ProblemSpec): Promise<Item>;
   /** The latest version, or the given one. */
-  getItem(id: string, version?: number): Item | null;
+  getItem(id: string, version?: number): Promise<Item | null>;
   /** Newest first. */
-  listItems(page: PageRequest): Page<Item>;
+  listItems(page: PageRequest): Promise<Page<Item>>;
   /** A new version; null when the item does not exist. */
-  updateItem(id: string, name: string, spec: ProblemSpec): Item | null;
+  updateItem(id: string, name: string, spec: ProblemSpec): Promise<Item | null>;
   /** Removes the item and all its versions; false when it did not exist. */
-  deleteItem(id: string): boolean;
+  deleteItem(id: string): Promise<boolean>;
 
-  close(): void;
+  close(): Promise<void>;
 }
 
 /** Item ids are random and opaque; the pattern is checked before any lookup. */

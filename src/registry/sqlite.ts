@@ -3,7 +3,8 @@
  * synchronous, WAL). On open, the run index is reconciled with `runs/`: a published run that
  * is missing from the index (the database was deleted, or the process died between publishing
  * and indexing) is added, and an entry whose directory is gone is dropped. Run directories
- * stay the truth; the index only orders and pages them.
+ * stay the truth; the index only orders and pages them. The database calls are synchronous;
+ * the methods are async only to share the Registry interface with the networked backend.
  */
 import { randomBytes } from "node:crypto";
 import { existsSync, lstatSync, readdirSync } from "node:fs";
@@ -15,6 +16,7 @@ import { runsRoot } from "../io/run-writer.js";
 import {
   CURSOR_PATTERN,
   type Item,
+  type LocalRun,
   type Page,
   type PageRequest,
   type Registry,
@@ -84,6 +86,7 @@ function pageOf<R extends { seq: number }, T>(rows: R[], limit: number, map: (ro
 }
 
 export class SqliteRegistry implements Registry {
+  readonly shared = false;
   private readonly db: Database.Database;
   private readonly now: () => Date;
 
@@ -134,32 +137,41 @@ export class SqliteRegistry implements Registry {
     return { added: missing.length, removed: gone.length };
   }
 
-  addRun(entry: Omit<RunEntry, "registered_at">): RunEntry {
+  async addRun(entry: Omit<RunEntry, "registered_at">, _from?: LocalRun): Promise<RunEntry> {
     this.db
       .prepare(
         "INSERT OR IGNORE INTO runs (run_id, registered_at, item_id, item_version) VALUES (?, ?, ?, ?)",
       )
       .run(entry.run_id, this.now().toISOString(), entry.item_id, entry.item_version);
-    return this.getRun(entry.run_id) as RunEntry;
+    return this.runEntry(entry.run_id) as RunEntry;
   }
 
-  getRun(runId: string): RunEntry | null {
+  async getRun(runId: string): Promise<RunEntry | null> {
+    return this.runEntry(runId);
+  }
+
+  private runEntry(runId: string): RunEntry | null {
     const row = this.db.prepare("SELECT * FROM runs WHERE run_id = ?").get(runId) as RunRow | undefined;
     return row === undefined ? null : toRun(row);
   }
 
-  listRuns(page: PageRequest): Page<RunEntry> {
+  async listRuns(page: PageRequest): Promise<Page<RunEntry>> {
     const rows = this.db
       .prepare("SELECT * FROM runs WHERE seq < ? ORDER BY seq DESC LIMIT ?")
       .all(afterCursor(page), page.limit + 1) as RunRow[];
     return pageOf(rows, page.limit, toRun);
   }
 
-  removeRun(runId: string): void {
+  async removeRun(runId: string): Promise<void> {
     this.db.prepare("DELETE FROM runs WHERE run_id = ?").run(runId);
   }
 
-  createItem(name: string, spec: ProblemSpec): Item {
+  /** This machine's runs are all on disk already: there is nothing to bring in. */
+  async materializeRun(): Promise<string | null> {
+    return null;
+  }
+
+  async createItem(name: string, spec: ProblemSpec): Promise<Item> {
     const id = `item_${randomBytes(16).toString("hex")}`;
     const at = this.now().toISOString();
     this.db.transaction(() => {
@@ -170,14 +182,18 @@ export class SqliteRegistry implements Registry {
         )
         .run(id, name, JSON.stringify(spec), at);
     })();
-    return this.getItem(id) as Item;
+    return this.item(id) as Item;
   }
 
   private static readonly ITEM_SELECT =
     `SELECT i.seq, i.id, i.created_at, v.version, v.name, v.spec, v.updated_at
     FROM items i JOIN item_versions v ON v.item_id = i.id`;
 
-  getItem(id: string, version?: number): Item | null {
+  async getItem(id: string, version?: number): Promise<Item | null> {
+    return this.item(id, version);
+  }
+
+  private item(id: string, version?: number): Item | null {
     const row = (
       version === undefined
         ? this.db
@@ -188,7 +204,7 @@ export class SqliteRegistry implements Registry {
     return row === undefined ? null : toItem(row);
   }
 
-  listItems(page: PageRequest): Page<Item> {
+  async listItems(page: PageRequest): Promise<Page<Item>> {
     const rows = this.db
       .prepare(
         `${SqliteRegistry.ITEM_SELECT} WHERE i.seq < ? AND v.version = (SELECT MAX(version) FROM item_versions WHERE item_id = i.id)
@@ -198,7 +214,7 @@ export class SqliteRegistry implements Registry {
     return pageOf(rows, page.limit, toItem);
   }
 
-  updateItem(id: string, name: string, spec: ProblemSpec): Item | null {
+  async updateItem(id: string, name: string, spec: ProblemSpec): Promise<Item | null> {
     const updated = this.db.transaction(() => {
       const current = this.db
         .prepare("SELECT MAX(version) AS version FROM item_versions WHERE item_id = ?")
@@ -211,14 +227,14 @@ export class SqliteRegistry implements Registry {
         .run(id, current.version + 1, name, JSON.stringify(spec), this.now().toISOString());
       return true;
     })();
-    return updated ? this.getItem(id) : null;
+    return updated ? this.item(id) : null;
   }
 
-  deleteItem(id: string): boolean {
+  async deleteItem(id: string): Promise<boolean> {
     return this.db.prepare("DELETE FROM items WHERE id = ?").run(id).changes > 0;
   }
 
-  close(): void {
+  async close(): Promise<void> {
     this.db.close();
   }
 }

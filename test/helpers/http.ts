@@ -4,6 +4,7 @@ import { join } from "node:path";
 import type { FastifyInstance } from "fastify";
 import { buildServer, type ServerOptions } from "../../src/http/server.js";
 import { prepareArtifactsDir } from "../../src/io/artifacts.js";
+import type { Registry } from "../../src/registry/registry.js";
 import { SqliteRegistry } from "../../src/registry/sqlite.js";
 import { REPO } from "./cli.js";
 import { tempDir } from "./tmp.js";
@@ -14,14 +15,15 @@ export interface TestServer {
   url: string;
   app: FastifyInstance;
   root: string;
-  registry: SqliteRegistry;
+  registry: Registry;
   close(): Promise<void>;
 }
 
+/** A service over a fresh artifacts root; its registry is the embedded one unless `options.registry` is given. */
 export async function startServer(options: Partial<ServerOptions> = {}): Promise<TestServer> {
   const root = options.artifactsRoot ?? tempDir("canon-http-");
   prepareArtifactsDir(root);
-  const registry = new SqliteRegistry(root);
+  const registry = options.registry ?? new SqliteRegistry(root);
   const app = await buildServer({ corpusRoots: [DEMO_ROOT], ...options, artifactsRoot: root, registry });
   const url = await app.listen({ host: "127.0.0.1", port: 0 });
   return {
@@ -31,7 +33,7 @@ export async function startServer(options: Partial<ServerOptions> = {}): Promise
     registry,
     close: async () => {
       await app.close();
-      registry.close();
+      await registry.close();
     },
   };
 }

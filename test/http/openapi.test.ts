@@ -34,6 +34,7 @@ describe("OpenAPI", () => {
       "/v1/corpora",
       "/v1/items",
       "/v1/items/{id}",
+      "/v1/jobs/{id}",
       "/v1/runs",
       "/v1/runs/{id}",
       "/v1/runs/{id}/answer",

@@ -3,30 +3,36 @@ import { resolve } from "node:path";
 import type { Command } from "commander";
 import { verifyRunDirectory } from "../../app/verify.js";
 import { exportRun, importRun } from "../../io/bundle.js";
-import { action, artifactsRoot, printJson, resolveRunDir, storeRootFor } from "../shared.js";
+import { action, artifactsRoot, printJson, resolveRun, withRegistry } from "../shared.js";
 
 export function registerBundle(program: Command): void {
-  program
-    .command("export")
-    .description("write one self-contained bundle: the run plus the corpus snapshot and index it references")
-    .argument("<run>", "a run directory or a run id under the artifacts root")
-    .requiredOption("-o, --out <file>", "bundle file to write, a .tar.gz (e.g. run.tar.gz)")
-    .option("--artifacts-dir <dir>", "artifacts root", ".canon-reason")
+  withRegistry(
+    program
+      .command("export")
+      .description(
+        "write one self-contained bundle: the run plus the corpus snapshot and index it references",
+      )
+      .argument("<run>", "a run directory or a run id under the artifacts root")
+      .requiredOption("-o, --out <file>", "bundle file to write, a .tar.gz (e.g. run.tar.gz)")
+      .option("--artifacts-dir <dir>", "artifacts root", ".canon-reason"),
+  )
     .option("--json", "print the result as JSON")
     .action(
-      action(async (ref: string, o: { out: string; artifactsDir?: string; json?: boolean }) => {
-        const runDir = resolveRunDir(ref, o.artifactsDir);
-        const result = {
-          bundle: resolve(o.out),
-          ...(await exportRun(runDir, storeRootFor(runDir, o.artifactsDir), resolve(o.out))),
-        };
-        if (o.json) printJson(result);
-        else
-          process.stdout.write(
-            `exported ${result.runId}: ${result.files} files, ${result.objects} store objects, ${result.bytes} bytes -> ${result.bundle}\n`,
-          );
-        return 0;
-      }),
+      action(
+        async (ref: string, o: { out: string; artifactsDir?: string; registry?: string; json?: boolean }) => {
+          const { runDir, storeRoot } = await resolveRun(ref, o);
+          const result = {
+            bundle: resolve(o.out),
+            ...(await exportRun(runDir, storeRoot, resolve(o.out))),
+          };
+          if (o.json) printJson(result);
+          else
+            process.stdout.write(
+              `exported ${result.runId}: ${result.files} files, ${result.objects} store objects, ${result.bytes} bytes -> ${result.bundle}\n`,
+            );
+          return 0;
+        },
+      ),
     );
   program
     .command("import")

@@ -3,7 +3,7 @@ import type { Command } from "commander";
 import { diffRunDirectories } from "../../app/diff.js";
 import type { JsonValue } from "../../core/canonical.js";
 import type { LayerDiff, RunDiff } from "../../core/diff/diff.js";
-import { action, printJson, resolveRunDir, storeRootFor } from "../shared.js";
+import { action, printJson, resolveRun, withRegistry } from "../shared.js";
 
 const short = (v: unknown) => {
   const s = JSON.stringify(v) ?? "(absent)";
@@ -82,28 +82,35 @@ export function renderDiff(diff: RunDiff, a: string, b: string): string {
 }
 
 export function registerDiff(program: Command): void {
-  program
-    .command("diff")
-    .description("compare two runs layer by layer and name the first layer that changed")
-    .argument("<run-a>", "a run directory or run id")
-    .argument("<run-b>", "a run directory or run id")
-    .option("--artifacts-dir <dir>", "artifacts root for run ids and stores", ".canon-reason")
+  withRegistry(
+    program
+      .command("diff")
+      .description("compare two runs layer by layer and name the first layer that changed")
+      .argument("<run-a>", "a run directory or run id")
+      .argument("<run-b>", "a run directory or run id")
+      .option("--artifacts-dir <dir>", "artifacts root for run ids and stores", ".canon-reason"),
+  )
     .option("--json", "print the complete comparison as JSON (first_layer, consequences, layers)")
     .addHelpText(
       "after",
       "\nLayers, in pipeline order: producer, spec, plan, runtime, corpus, index, retrieval, evidence,\nreasoner, verification, answer. Exit codes: 0 identical, 1 different, 2 bad input.",
     )
     .action(
-      action((refA: string, refB: string, o: { artifactsDir?: string; json?: boolean }) => {
-        const a = resolveRunDir(refA, o.artifactsDir);
-        const b = resolveRunDir(refB, o.artifactsDir);
-        const diff = diffRunDirectories(
-          { runDir: a, storeRoot: storeRootFor(a, o.artifactsDir) },
-          { runDir: b, storeRoot: storeRootFor(b, o.artifactsDir) },
-        );
-        if (o.json) printJson({ run_a: a, run_b: b, ...diff });
-        else process.stdout.write(renderDiff(diff, a, b));
-        return diff.identical ? 0 : 1;
-      }),
+      action(
+        async (
+          refA: string,
+          refB: string,
+          o: { artifactsDir?: string; registry?: string; json?: boolean },
+        ) => {
+          const runA = await resolveRun(refA, o);
+          const runB = await resolveRun(refB, o);
+          const a = runA.runDir;
+          const b = runB.runDir;
+          const diff = diffRunDirectories(runA, runB);
+          if (o.json) printJson({ run_a: a, run_b: b, ...diff });
+          else process.stdout.write(renderDiff(diff, a, b));
+          return diff.identical ? 0 : 1;
+        },
+      ),
     );
 }

@@ -8,6 +8,8 @@ import { ANALYZERS } from "../../core/models/spec.js";
 import { DEFAULT_PRESET } from "../../core/plan/planner.js";
 import { loadBeir, loadSuite, readBaseline, withRationales } from "../../io/eval-input.js";
 import { DEFAULT_ENDPOINT_SETTINGS } from "../../io/llm-endpoint.js";
+import { runsRoot } from "../../io/run-writer.js";
+import { openSharedRegistry, registryUrlOf } from "../../registry/open.js";
 import {
   action,
   artifactsRoot,
@@ -16,6 +18,7 @@ import {
   parseNumberOption,
   printJson,
   terminalProgress,
+  withRegistry,
 } from "../shared.js";
 
 interface EvalCliOptions {
@@ -38,6 +41,8 @@ interface EvalCliOptions {
   chunkChars?: number;
   overlapChars?: number;
   indexTitles?: boolean;
+  registry?: string;
+  queue?: string;
   json?: boolean;
   reasoner?: string;
   model?: string;
@@ -49,72 +54,78 @@ interface EvalCliOptions {
 }
 
 export function registerEval(program: Command): void {
-  program
-    .command("eval")
-    .description(
-      "run every case of a suite (or a BEIR dataset) as a real run and score it from the judgments",
-    )
-    .option("--suite <dir>", "a suite folder: suite.json + problems.jsonl")
-    .option("--beir <dir>", "a BEIR folder: corpus.jsonl, queries.jsonl, qrels/<split>.tsv")
-    .option("--split <name>", "BEIR qrels split", "test")
-    .option(
-      "--rationales <dir>",
-      "with --beir: SciFact-style claims_<split>.jsonl + corpus.jsonl of sentences, to score citations by rationale sentence",
-    )
-    .option("--limit <n>", "only the first N cases", parseIntOption("--limit"))
-    .option(
-      "--workers <n>",
-      "worker threads (results are identical for any count)",
-      parseIntOption("--workers"),
-      1,
-    )
-    .option(
-      "--baseline <file>",
-      "an earlier summary.json: exit 1 if any metric is worse by more than the tolerance",
-    )
-    .option("--tolerance <x>", "allowed drop per metric (absolute)", parseNumberOption("--tolerance"), 0.01)
-    .option("--out <dir>", "where cases.jsonl and summary.json go (default <artifacts>/evals/<name>)")
-    .option("--preset <name>", "parameter preset (default: the suite's, else default)")
-    .option("--analyzer <name>", `override the analyzer: ${ANALYZERS.join(" or ")}`)
-    .option("--top-k <n>", "override top-k", parseIntOption("--top-k"))
-    .option("--k1 <x>", "override BM25 k1", parseNumberOption("--k1"))
-    .option("--b <x>", "override BM25 b", parseNumberOption("--b"))
-    .option(
-      "--min-confidence <x>",
-      "override the confidence below which an answer is insufficient (0-1)",
-      parseNumberOption("--min-confidence"),
-    )
-    .option("--chunk-chars <n>", "override the chunk window", parseIntOption("--chunk-chars"))
-    .option("--overlap-chars <n>", "override the chunk overlap", parseIntOption("--overlap-chars"))
-    .option("--index-titles", "index document titles with every chunk (the default)")
-    .option("--no-index-titles", "do not index document titles")
-    .option("--reasoner <name>", "override the reasoner: extractive or llm")
-    .option("--model <name>", "llm: the model name the endpoint serves")
-    .option("--base-url <url>", "llm: the endpoint's OpenAI-style base URL, ending in /v1")
-    .option(
-      "--temperature <x>",
-      "llm: sampling temperature, 0-2 (default 0)",
-      parseNumberOption("--temperature"),
-    )
-    .option(
-      "--max-rps <x>",
-      "llm: at most this many model requests per second over the whole eval, split among the workers (0: no bound)",
-      parseNumberOption("--max-rps"),
-      0,
-    )
-    .option(
-      "--model-timeout <ms>",
-      "llm: time limit of one request in milliseconds",
-      parseIntOption("--model-timeout", { min: 1, max: 3_600_000 }),
-      DEFAULT_ENDPOINT_SETTINGS.timeoutMs,
-    )
-    .option(
-      "--model-retries <n>",
-      "llm: retries after a timeout, 429 or 5xx",
-      parseIntOption("--model-retries", { min: 0, max: 10 }),
-      DEFAULT_ENDPOINT_SETTINGS.maxRetries,
-    )
-    .option("--artifacts-dir <dir>", "artifacts root", ".canon-reason")
+  withRegistry(
+    program
+      .command("eval")
+      .description(
+        "run every case of a suite (or a BEIR dataset) as a real run and score it from the judgments",
+      )
+      .option("--suite <dir>", "a suite folder: suite.json + problems.jsonl")
+      .option("--beir <dir>", "a BEIR folder: corpus.jsonl, queries.jsonl, qrels/<split>.tsv")
+      .option("--split <name>", "BEIR qrels split", "test")
+      .option(
+        "--rationales <dir>",
+        "with --beir: SciFact-style claims_<split>.jsonl + corpus.jsonl of sentences, to score citations by rationale sentence",
+      )
+      .option("--limit <n>", "only the first N cases", parseIntOption("--limit"))
+      .option(
+        "--workers <n>",
+        "worker threads (results are identical for any count)",
+        parseIntOption("--workers"),
+        1,
+      )
+      .option(
+        "--baseline <file>",
+        "an earlier summary.json: exit 1 if any metric is worse by more than the tolerance",
+      )
+      .option("--tolerance <x>", "allowed drop per metric (absolute)", parseNumberOption("--tolerance"), 0.01)
+      .option("--out <dir>", "where cases.jsonl and summary.json go (default <artifacts>/evals/<name>)")
+      .option("--preset <name>", "parameter preset (default: the suite's, else default)")
+      .option("--analyzer <name>", `override the analyzer: ${ANALYZERS.join(" or ")}`)
+      .option("--top-k <n>", "override top-k", parseIntOption("--top-k"))
+      .option("--k1 <x>", "override BM25 k1", parseNumberOption("--k1"))
+      .option("--b <x>", "override BM25 b", parseNumberOption("--b"))
+      .option(
+        "--min-confidence <x>",
+        "override the confidence below which an answer is insufficient (0-1)",
+        parseNumberOption("--min-confidence"),
+      )
+      .option("--chunk-chars <n>", "override the chunk window", parseIntOption("--chunk-chars"))
+      .option("--overlap-chars <n>", "override the chunk overlap", parseIntOption("--overlap-chars"))
+      .option("--index-titles", "index document titles with every chunk (the default)")
+      .option("--no-index-titles", "do not index document titles")
+      .option("--reasoner <name>", "override the reasoner: extractive or llm")
+      .option("--model <name>", "llm: the model name the endpoint serves")
+      .option("--base-url <url>", "llm: the endpoint's OpenAI-style base URL, ending in /v1")
+      .option(
+        "--temperature <x>",
+        "llm: sampling temperature, 0-2 (default 0)",
+        parseNumberOption("--temperature"),
+      )
+      .option(
+        "--max-rps <x>",
+        "llm: at most this many model requests per second over the whole eval, split among the workers (0: no bound)",
+        parseNumberOption("--max-rps"),
+        0,
+      )
+      .option(
+        "--model-timeout <ms>",
+        "llm: time limit of one request in milliseconds",
+        parseIntOption("--model-timeout", { min: 1, max: 3_600_000 }),
+        DEFAULT_ENDPOINT_SETTINGS.timeoutMs,
+      )
+      .option(
+        "--model-retries <n>",
+        "llm: retries after a timeout, 429 or 5xx",
+        parseIntOption("--model-retries", { min: 0, max: 10 }),
+        DEFAULT_ENDPOINT_SETTINGS.maxRetries,
+      )
+      .option("--artifacts-dir <dir>", "artifacts root", ".canon-reason")
+      .option(
+        "--queue <url>",
+        "fan the cases out to `canon-reason worker` processes through this Redis queue (needs --registry)",
+      ),
+  )
     .option("--json", "print the summary (and any regressions) as JSON")
     .addHelpText(
       "after",
@@ -171,14 +182,56 @@ export function registerEval(program: Command): void {
         // Checked before any case runs, not after: a file in the way of --out is found at once.
         const out = resolve(o.out ?? join(root, "evals", input.name));
         prepareEvalOutput(out);
-        const { cases, summary } = await runEval(input, {
+        // Connected before any case runs: a bad URL or a registry that does not answer fails at once.
+        const url = registryUrlOf(o.registry);
+        const queueUrl = o.queue;
+        if (queueUrl !== undefined && url === undefined)
+          throw new InputError(
+            "E_USAGE",
+            "--queue needs a shared registry (--registry or CANON_REASON_DATABASE_URL): workers fetch the corpus from it",
+            { field: "--queue" },
+          );
+        if (queueUrl !== undefined && overrides.reasoner === "llm")
+          throw new InputError(
+            "E_USAGE",
+            "--queue does not carry the llm reasoner's endpoint settings to workers yet; run this eval without --queue (--workers N)",
+            { field: "--queue" },
+          );
+        const evalOptions = {
           artifactsRoot: root,
           preset: o.preset ?? input.preset ?? DEFAULT_PRESET,
           overrides,
           workers: o.workers,
           model: { settings: endpointSettings(o.modelTimeout, o.modelRetries), maxRps: o.maxRps },
           ...(o.json ? {} : { progress: terminalProgress(true) }),
-        } as Parameters<typeof runEval>[1]);
+        } as Parameters<typeof runEval>[1];
+        const registry = url === undefined ? undefined : await openSharedRegistry(url);
+        let evaluated: Awaited<ReturnType<typeof runEval>>;
+        try {
+          if (queueUrl !== undefined && registry !== undefined) {
+            const { JobQueue, parseQueueUrl } = await import("../../queue/queue.js");
+            const { runEvalOnQueue } = await import("../../queue/eval.js");
+            const queue = new JobQueue(parseQueueUrl(queueUrl));
+            try {
+              await queue.ready();
+              // Workers publish each case's run themselves.
+              evaluated = await runEvalOnQueue(input, evalOptions, queue, registry);
+            } finally {
+              await queue.close();
+            }
+          } else {
+            evaluated = await runEval(input, evalOptions);
+            // Every case's run is shared, so any machine can verify or replay it.
+            for (const c of evaluated.cases)
+              await registry?.addRun(
+                { run_id: c.run_id, item_id: null, item_version: null },
+                { runDir: join(runsRoot(root), c.run_id), storeRoot: root },
+              );
+          }
+        } finally {
+          await registry?.close();
+        }
+        const { cases, summary } = evaluated;
         writeEvalOutput(out, cases, summary);
         const found =
           baseline === undefined ? [] : regressions(baseline.metrics, summary.metrics, o.tolerance);

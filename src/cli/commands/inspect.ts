@@ -3,34 +3,37 @@ import type { Command } from "commander";
 import { verifyOpenedRun } from "../../app/verify.js";
 import { RUN_FILES } from "../../core/artifact/files.js";
 import { openRun, requireParts } from "../../io/run-reader.js";
-import { action, printJson, resolveRunDir, storeRootFor } from "../shared.js";
+import { action, printJson, resolveRun, withRegistry } from "../shared.js";
 
 interface InspectOptions {
   artifactsDir?: string;
+  registry?: string;
   json?: boolean;
 }
 
 type Row = Record<string, unknown>;
 
 export function registerInspect(program: Command): void {
-  program
-    .command("inspect")
-    .description(
-      "summarize a run: question, answer, claims with quoted evidence, retrieval ranking, and its checks run now (exit 1 when one fails)",
-    )
-    .argument("<run>", "a run directory or a run id under the artifacts root")
-    .option("--artifacts-dir <dir>", "artifacts root", ".canon-reason")
+  withRegistry(
+    program
+      .command("inspect")
+      .description(
+        "summarize a run: question, answer, claims with quoted evidence, retrieval ranking, and its checks run now (exit 1 when one fails)",
+      )
+      .argument("<run>", "a run directory or a run id under the artifacts root")
+      .option("--artifacts-dir <dir>", "artifacts root", ".canon-reason"),
+  )
     .option("--json", "print the summary as JSON")
     .action(
-      action((ref: string, o: InspectOptions) => {
-        const runDir = resolveRunDir(ref, o.artifactsDir);
+      action(async (ref: string, o: InspectOptions) => {
+        const { runDir, storeRoot } = await resolveRun(ref, o);
         const opened = openRun(runDir);
         const answer = requireParts(opened, ["answer"]).answer as unknown as Row;
         const retrieval = (opened.view.provenance.get(RUN_FILES.retrieval) ?? null) as Row | null;
         // The stored report.json says what the producer found; inspect shows what holds now.
         const report = verifyOpenedRun(opened, {
           policy: "audit",
-          storeRoot: storeRootFor(runDir, o.artifactsDir),
+          storeRoot,
         }) as unknown as Row;
         const summary = { run_dir: runDir, answer, retrieval, verification: report };
         if (o.json) {

@@ -1,26 +1,33 @@
 /** `canon-reason replay`: re-execute a run (frozen, or with live retrieval) and compare traces byte for byte. */
 import type { Command } from "commander";
 import { replayRunDirectory } from "../../app/replay.js";
-import { action, printJson, resolveRunDir, storeRootFor } from "../shared.js";
+import { action, printJson, resolveRun, withRegistry } from "../shared.js";
 
 interface ReplayOptions {
   live?: boolean;
   artifactsDir?: string;
+  registry?: string;
   json?: boolean;
 }
 
 export function registerReplay(program: Command): void {
-  program
-    .command("replay")
-    .description(
-      "re-execute a run and compare its trace byte for byte (frozen: tool results from the trace; --live: retrieval re-run)",
-    )
-    .argument("<run>", "a run directory or a run id under the artifacts root")
-    .option(
-      "--live",
-      "re-run retrieval against the pinned corpus snapshot with the recorded parameters (and ask an llm run's model again)",
-    )
-    .option("--artifacts-dir <dir>", "artifacts root (its store holds the corpus snapshot)", ".canon-reason")
+  withRegistry(
+    program
+      .command("replay")
+      .description(
+        "re-execute a run and compare its trace byte for byte (frozen: tool results from the trace; --live: retrieval re-run)",
+      )
+      .argument("<run>", "a run directory or a run id under the artifacts root")
+      .option(
+        "--live",
+        "re-run retrieval against the pinned corpus snapshot with the recorded parameters (and ask an llm run's model again)",
+      )
+      .option(
+        "--artifacts-dir <dir>",
+        "artifacts root (its store holds the corpus snapshot)",
+        ".canon-reason",
+      ),
+  )
     .option("--json", "print the result as JSON")
     .addHelpText(
       "after",
@@ -28,12 +35,8 @@ export function registerReplay(program: Command): void {
     )
     .action(
       action(async (ref: string, o: ReplayOptions) => {
-        const runDir = resolveRunDir(ref, o.artifactsDir);
-        const result = await replayRunDirectory(
-          runDir,
-          storeRootFor(runDir, o.artifactsDir),
-          o.live ? "live" : "frozen",
-        );
+        const { runDir, storeRoot } = await resolveRun(ref, o);
+        const result = await replayRunDirectory(runDir, storeRoot, o.live ? "live" : "frozen");
         if (o.json) printJson({ run_dir: runDir, ...result });
         else {
           const lines = [

@@ -15,6 +15,7 @@ import { readPrivateKey } from "../../io/keys.js";
 import { DEFAULT_ENDPOINT_SETTINGS } from "../../io/llm-endpoint.js";
 import { signRun } from "../../io/sign-run.js";
 import { readUserJson } from "../../io/text.js";
+import { openSharedRegistry, registryUrlOf } from "../../registry/open.js";
 import { renderAnswer } from "../render.js";
 import {
   action,
@@ -25,9 +26,11 @@ import {
   printJson,
   terminalProgress,
   withCorpusLimits,
+  withRegistry,
 } from "../shared.js";
 
 interface RunOptions {
+  registry?: string;
   spec?: string;
   corpus?: string;
   topK?: number;
@@ -157,34 +160,36 @@ export function specFromOptions(question: string | undefined, o: RunOptions): Pr
 }
 
 export function registerRun(program: Command): void {
-  withCorpusLimits(
-    program
-      .command("run")
-      .description("answer a question from a corpus; every claim cites exact evidence bytes")
-      .argument("[question]", "the question to answer")
-      .option("--spec <file>", "a ProblemSpec JSON file (flags override its constraints)")
-      .option(
-        "--corpus <path>",
-        "corpus: a .jsonl(.gz) file (doc_id or _id, text, title?, source?) or a folder of .txt/.md",
-      )
-      .option("--top-k <n>", "chunks to retrieve", parseIntOption("--top-k"))
-      .option("--min-supports <n>", "evidence supports a claim needs", parseIntOption("--min-supports"))
-      .option("--max-citations <n>", "citations per claim at most", parseIntOption("--max-citations"))
-      .option("--analyzer <name>", "tokenizer: english (stop words + stemming) or simple")
-      .option("--k1 <x>", "BM25 k1", parseNumberOption("--k1"))
-      .option("--b <x>", "BM25 b", parseNumberOption("--b"))
-      .option(
-        "--min-confidence <x>",
-        "below this confidence (0-1) the answer is insufficient evidence",
-        parseNumberOption("--min-confidence"),
-      )
-      .option("--chunk-chars <n>", "chunk window in characters", parseIntOption("--chunk-chars"))
-      .option("--overlap-chars <n>", "overlap between chunk windows", parseIntOption("--overlap-chars"))
-      .option("--index-titles", "index document titles with every chunk (the default)")
-      .option("--no-index-titles", "do not index document titles")
-      .option("--seed <n>", "seed recorded in the run id", parseIntOption("--seed", { min: 0 }), 0)
-      .option("--preset <name>", `parameter preset: ${Object.keys(PRESETS).join(", ")}`, DEFAULT_PRESET)
-      .option("--artifacts-dir <dir>", "artifacts root", ".canon-reason"),
+  withRegistry(
+    withCorpusLimits(
+      program
+        .command("run")
+        .description("answer a question from a corpus; every claim cites exact evidence bytes")
+        .argument("[question]", "the question to answer")
+        .option("--spec <file>", "a ProblemSpec JSON file (flags override its constraints)")
+        .option(
+          "--corpus <path>",
+          "corpus: a .jsonl(.gz) file (doc_id or _id, text, title?, source?) or a folder of .txt/.md",
+        )
+        .option("--top-k <n>", "chunks to retrieve", parseIntOption("--top-k"))
+        .option("--min-supports <n>", "evidence supports a claim needs", parseIntOption("--min-supports"))
+        .option("--max-citations <n>", "citations per claim at most", parseIntOption("--max-citations"))
+        .option("--analyzer <name>", "tokenizer: english (stop words + stemming) or simple")
+        .option("--k1 <x>", "BM25 k1", parseNumberOption("--k1"))
+        .option("--b <x>", "BM25 b", parseNumberOption("--b"))
+        .option(
+          "--min-confidence <x>",
+          "below this confidence (0-1) the answer is insufficient evidence",
+          parseNumberOption("--min-confidence"),
+        )
+        .option("--chunk-chars <n>", "chunk window in characters", parseIntOption("--chunk-chars"))
+        .option("--overlap-chars <n>", "overlap between chunk windows", parseIntOption("--overlap-chars"))
+        .option("--index-titles", "index document titles with every chunk (the default)")
+        .option("--no-index-titles", "do not index document titles")
+        .option("--seed <n>", "seed recorded in the run id", parseIntOption("--seed", { min: 0 }), 0)
+        .option("--preset <name>", `parameter preset: ${Object.keys(PRESETS).join(", ")}`, DEFAULT_PRESET)
+        .option("--artifacts-dir <dir>", "artifacts root", ".canon-reason"),
+    ),
   )
     .option("--reasoner <name>", "extractive (the default) or llm (an OpenAI-compatible chat model)")
     .option("--model <name>", "llm: the model name the endpoint serves (part of the run id)")
@@ -215,16 +220,28 @@ export function registerRun(program: Command): void {
       action(async (question: string | undefined, o: RunOptions) => {
         const spec = specFromOptions(question, o);
         const key = o.sign === undefined ? undefined : readPrivateKey(o.sign);
-        const result = await runJob({
-          spec,
-          preset: o.preset,
-          seed: o.seed,
-          artifactsRoot: artifactsRoot(o.artifactsDir),
-          limits: { max_bytes: o.maxCorpusBytes, max_documents: o.maxDocuments, max_chunks: o.maxChunks },
-          progress: terminalProgress(!o.json),
-          model: { settings: endpointSettings(o.modelTimeout, o.modelRetries) },
-          ...(key === undefined ? {} : { seal: (run: ProducedRun) => signRun(run.files, key) }),
-        } as Parameters<typeof runJob>[0]);
+        const url = registryUrlOf(o.registry);
+        const registry = url === undefined ? undefined : await openSharedRegistry(url);
+        const root = artifactsRoot(o.artifactsDir);
+        let result: Awaited<ReturnType<typeof runJob>>;
+        try {
+          result = await runJob({
+            spec,
+            preset: o.preset,
+            seed: o.seed,
+            artifactsRoot: root,
+            limits: { max_bytes: o.maxCorpusBytes, max_documents: o.maxDocuments, max_chunks: o.maxChunks },
+            progress: terminalProgress(!o.json),
+            model: { settings: endpointSettings(o.modelTimeout, o.modelRetries) },
+            ...(key === undefined ? {} : { seal: (run: ProducedRun) => signRun(run.files, key) }),
+          } as Parameters<typeof runJob>[0]);
+          await registry?.addRun(
+            { run_id: result.runId, item_id: null, item_version: null },
+            { runDir: result.runDir, storeRoot: root },
+          );
+        } finally {
+          await registry?.close();
+        }
         if (o.json) {
           const { run_id, ...summary } = runSummary(result);
           printJson({ run_id, run_dir: result.runDir, ...summary });

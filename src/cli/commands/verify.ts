@@ -6,13 +6,14 @@ import { POLICIES, type Policy, type VerificationReport } from "../../core/model
 import { describeChecks } from "../../core/verify/verifier.js";
 import { readPublicKey, writeKeyPair } from "../../io/keys.js";
 import { renderVerdict } from "../render.js";
-import { action, printJson, resolveRunDir, storeRootFor } from "../shared.js";
+import { action, printJson, resolveRun, withRegistry } from "../shared.js";
 
 interface VerifyOptions {
   policy: string;
   pubkey?: string;
   requireSignature?: boolean;
   artifactsDir?: string;
+  registry?: string;
   json?: boolean;
 }
 
@@ -40,42 +41,44 @@ export function registerVerify(program: Command): void {
   const checks = describeChecks()
     .map((c) => `  ${c.name.padEnd(21)} ${c.invariant.padEnd(16)} ${c.description}`)
     .join("\n");
-  program
-    .command("verify")
-    .description("recompute every id, hash and cited byte of a run and check SPEC §5's invariants")
-    .argument("<run>", "a run directory or a run id under the artifacts root")
-    .option(
-      "--policy <mode>",
-      "strict (warnings fail too), audit (errors fail) or permissive (warnings hidden)",
-      "audit",
-    )
-    .option("--pubkey <file>", "Ed25519 public key (PEM); the run must carry a valid signature by it")
-    .option(
-      "--require-signature",
-      "fail an unsigned run; a signed one is checked against --pubkey, or else the key it carries",
-    )
-    .option(
-      "--artifacts-dir <dir>",
-      "artifacts root (its store holds the corpus snapshot and index)",
-      ".canon-reason",
-    )
+  withRegistry(
+    program
+      .command("verify")
+      .description("recompute every id, hash and cited byte of a run and check SPEC §5's invariants")
+      .argument("<run>", "a run directory or a run id under the artifacts root")
+      .option(
+        "--policy <mode>",
+        "strict (warnings fail too), audit (errors fail) or permissive (warnings hidden)",
+        "audit",
+      )
+      .option("--pubkey <file>", "Ed25519 public key (PEM); the run must carry a valid signature by it")
+      .option(
+        "--require-signature",
+        "fail an unsigned run; a signed one is checked against --pubkey, or else the key it carries",
+      )
+      .option(
+        "--artifacts-dir <dir>",
+        "artifacts root (its store holds the corpus snapshot and index)",
+        ".canon-reason",
+      ),
+  )
     .option("--json", "print the verification report as JSON")
     .addHelpText(
       "after",
       `\nChecks:\n${checks}\n\nExit codes: 0 pass, 1 a check failed, 2 not a run or bad input.`,
     )
     .action(
-      action((ref: string, o: VerifyOptions) => {
+      action(async (ref: string, o: VerifyOptions) => {
         if (!(POLICIES as readonly string[]).includes(o.policy)) {
           throw new InputError("E_USAGE", `unknown policy "${o.policy}" (known: ${POLICIES.join(", ")})`, {
             field: "--policy",
           });
         }
-        const runDir = resolveRunDir(ref, o.artifactsDir);
+        const { runDir, storeRoot } = await resolveRun(ref, o);
         const pem = o.pubkey === undefined ? undefined : readPublicKey(o.pubkey);
         const report = verifyRunDirectory(runDir, {
           policy: o.policy as Policy,
-          storeRoot: storeRootFor(runDir, o.artifactsDir),
+          storeRoot,
           ...(pem === undefined ? {} : { publicKeyPem: pem }),
           ...(o.requireSignature ? { requireSignature: true } : {}),
         });

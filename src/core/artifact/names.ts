@@ -2,7 +2,7 @@
  * Names a run artifact uses for things outside it: the retrieve tool, and the URI of a corpus
  * document. The producer writes them and the verifier expects them, so both take them from here.
  */
-import type { Runtime, ToolDescriptor } from "../models/run.js";
+import type { RunRecord, Runtime, ToolDescriptor } from "../models/run.js";
 import { RetrievalProvenance } from "../models/trace.js";
 
 /** The tool name recorded in plan tool requests, trace calls and run.json's runtime (SPEC §3.3). */
@@ -21,4 +21,11 @@ export function retrieveToolOf(runtime: Runtime): ToolDescriptor | undefined {
 /** A retrieve tool's recorded config read as retrieval provenance; null when it does not parse. */
 export function toolProvenance(tool: ToolDescriptor): RetrievalProvenance | null {
   return RetrievalProvenance.safeParse(tool.config).data ?? null;
+}
+
+/** The store objects a run pins: its corpus snapshot and index (none without retrieval). */
+export function pinnedObjects(run: RunRecord): string[] {
+  const tool = retrieveToolOf(run.inputs.runtime);
+  const provenance = tool === undefined ? null : toolProvenance(tool);
+  return provenance === null ? [] : [provenance.corpus_snapshot, provenance.index_hash];
 }

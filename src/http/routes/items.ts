@@ -29,7 +29,9 @@ export const itemRoutes =
       async (request, reply) =>
         reply
           .code(201)
-          .send(toResponse(ctx.registry.createItem(request.body.name, request.body.spec as ProblemSpec))),
+          .send(
+            toResponse(await ctx.registry.createItem(request.body.name, request.body.spec as ProblemSpec)),
+          ),
     );
 
     app.get(
@@ -43,7 +45,7 @@ export const itemRoutes =
         },
       },
       async (request) => {
-        const page = ctx.registry.listItems(request.query);
+        const page = await ctx.registry.listItems(request.query);
         return { items: page.entries.map(toResponse), next_cursor: page.next_cursor };
       },
     );
@@ -59,7 +61,7 @@ export const itemRoutes =
         },
       },
       async (request) => {
-        const item = ctx.registry.getItem(request.params.id);
+        const item = await ctx.registry.getItem(request.params.id);
         if (item === null) throw notFound(request.params.id);
         return toResponse(item);
       },
@@ -77,7 +79,7 @@ export const itemRoutes =
         },
       },
       async (request) => {
-        const item = ctx.registry.updateItem(
+        const item = await ctx.registry.updateItem(
           request.params.id,
           request.body.name,
           request.body.spec as ProblemSpec,
@@ -97,7 +99,7 @@ export const itemRoutes =
         },
       },
       async (request, reply) => {
-        if (!ctx.registry.deleteItem(request.params.id)) throw notFound(request.params.id);
+        if (!(await ctx.registry.deleteItem(request.params.id))) throw notFound(request.params.id);
         return reply.code(204).send();
       },
     );

@@ -23,8 +23,12 @@ import { resolveCorpus } from "../corpus.js";
 import { HttpError } from "../problem.js";
 import {
   CreateRunBody,
+  CreateRunHeaders,
   CreateRunResponse,
   EvidenceParams,
+  JobAccepted,
+  JobParams,
+  JobResponse,
   PageQuery,
   ReplayBody,
   ReplayResponse,
@@ -54,9 +58,11 @@ export const runRoutes =
       {
         schema: {
           tags,
-          summary: "answer a spec (or a saved item) and write a verified run",
+          summary:
+            "answer a spec (or a saved item) and write a verified run; with `Prefer: respond-async` and a queue, 202 and a job to poll",
           body: CreateRunBody,
-          response: { 200: CreateRunResponse, 201: CreateRunResponse },
+          headers: CreateRunHeaders,
+          response: { 200: CreateRunResponse, 201: CreateRunResponse, 202: JobAccepted },
         },
       },
       async (request, reply) => {
@@ -67,7 +73,7 @@ export const runRoutes =
           item_version: null,
         };
         if (body.item_id !== undefined) {
-          const item = ctx.registry.getItem(body.item_id, body.item_version);
+          const item = await ctx.registry.getItem(body.item_id, body.item_version);
           if (item === null)
             throw new HttpError(
               404,
@@ -83,6 +89,12 @@ export const runRoutes =
         // The operator names the model endpoint (serve --model-base-url), never a request.
         if (spec.constraints.reasoner === "llm" && ctx.modelBaseUrl !== undefined)
           spec = { ...spec, constraints: { ...spec.constraints, base_url: ctx.modelBaseUrl } };
+        // RFC 7240: a preference the server cannot honour is ignored: no queue is configured, or
+        // the run needs the model endpoint, whose credentials must not travel through the queue.
+        const async =
+          ctx.queue !== undefined &&
+          spec.constraints.reasoner !== "llm" &&
+          /(^|[,;\s])respond-async($|[,;\s])/i.test(request.headers.prefer ?? "");
         const corpus = spec.constraints.corpus;
         let warm: { store: DiskStore; prepared: PreparedRetrieval } | undefined;
         if (corpus !== undefined) {
@@ -98,6 +110,26 @@ export const runRoutes =
             spec = { ...spec, constraints: { ...spec.constraints, corpus: pinned } };
           }
         }
+        if (async && ctx.queue !== undefined) {
+          // Workers read the snapshot from the shared registry: it is stored there before the job exists.
+          if (warm !== undefined) {
+            const bytes = warm.store.get(warm.prepared.snapshotHash);
+            if (bytes !== null) await ctx.queue.registry.putObject(bytes);
+          }
+          const jobId = await ctx.queue.jobs.submit({
+            kind: "run",
+            spec,
+            preset,
+            seed: body.seed ?? 0,
+            ...source,
+          });
+          const statusUrl = `/v1/jobs/${jobId}`;
+          return reply
+            .code(202)
+            .header("location", statusUrl)
+            .header("preference-applied", "respond-async")
+            .send({ job_id: jobId, status_url: statusUrl, state: "queued" });
+        }
         const result = await runJob({
           spec,
           preset,
@@ -106,9 +138,45 @@ export const runRoutes =
           ...(warm === undefined ? {} : warm),
         });
         // Indexed only once published: the index never names a run that is not on disk.
-        ctx.registry.addRun({ run_id: result.runId, ...source });
+        await ctx.registry.addRun(
+          { run_id: result.runId, ...source },
+          { runDir: result.runDir, storeRoot: ctx.artifactsRoot },
+        );
         const { run_id, ...summary } = runSummary(result);
         return reply.code(result.created ? 201 : 200).send({ run_id, created: result.created, ...summary });
+      },
+    );
+
+    app.get(
+      "/v1/jobs/:id",
+      {
+        schema: {
+          tags,
+          summary: "the state of a queued run (`Prefer: respond-async`); a failed job carries its reason",
+          params: JobParams,
+          response: { 200: JobResponse },
+        },
+      },
+      async (request) => {
+        if (ctx.queue === undefined)
+          throw new HttpError(404, "E_HTTP_NOT_FOUND", "this service has no queue (serve --queue)");
+        const { answered } = await import("../../queue/queue.js");
+        const queue = ctx.queue.jobs.queue;
+        const { job, state } = await answered(
+          (async () => {
+            const found = await queue.getJob(request.params.id);
+            return { job: found, state: found === undefined ? "unknown" : await found.getState() };
+          })(),
+        );
+        if (job === undefined) throw new HttpError(404, "E_HTTP_NOT_FOUND", `no job ${request.params.id}`);
+        const value = job.returnvalue as { run_id?: unknown } | null | undefined;
+        return {
+          job_id: request.params.id,
+          state,
+          attempts: job.attemptsMade,
+          run_id: state === "completed" && typeof value?.run_id === "string" ? value.run_id : null,
+          failed_reason: state === "failed" ? (job.failedReason ?? null) : null,
+        };
       },
     );
 
@@ -123,7 +191,7 @@ export const runRoutes =
         },
       },
       async (request) => {
-        const page = ctx.registry.listRuns(request.query);
+        const page = await ctx.registry.listRuns(request.query);
         return { runs: page.entries, next_cursor: page.next_cursor };
       },
     );
@@ -132,8 +200,8 @@ export const runRoutes =
       "/v1/runs/:id",
       { schema: { tags, summary: "a run's summary", params: RunParams, response: { 200: RunResponse } } },
       async (request) => {
-        const run = openPublishedRun(ctx, request.params.id);
-        const entry = ctx.registry.getRun(request.params.id);
+        const { run } = await openPublishedRun(ctx, request.params.id);
+        const entry = await ctx.registry.getRun(request.params.id);
         const { answer, report, manifest } = run.view;
         return {
           run_id: request.params.id,
@@ -155,7 +223,7 @@ export const runRoutes =
         `/v1/runs/:id/${path}`,
         { schema: { tags, summary, params: RunParams } },
         async (request, reply) => {
-          const run = openPublishedRun(ctx, request.params.id);
+          const { run } = await openPublishedRun(ctx, request.params.id);
           const file =
             path === "trace" ? RUN_FILES.trace : path === "manifest" ? RUN_FILES.manifest : RUN_FILES.answer;
           return reply.type(type).send(Buffer.from(fileOf(run, file)));
@@ -176,7 +244,8 @@ export const runRoutes =
         },
       },
       async (request, reply) => {
-        const page = runPageOf(openPublishedRun(ctx, request.params.id), ctx.artifactsRoot);
+        const { run, storeRoot } = await openPublishedRun(ctx, request.params.id);
+        const page = runPageOf(run, storeRoot);
         return reply
           .type("text/html; charset=utf-8")
           .header("content-security-policy", page.csp)
@@ -190,7 +259,7 @@ export const runRoutes =
       "/v1/runs/:id/evidence/:sha256",
       { schema: { tags, summary: "the exact evidence bytes named by their sha256", params: EvidenceParams } },
       async (request, reply) => {
-        const run = openPublishedRun(ctx, request.params.id);
+        const { run } = await openPublishedRun(ctx, request.params.id);
         const bytes = run.files.get(`evidence/${request.params.sha256}.txt`);
         if (bytes === undefined)
           throw new HttpError(404, "E_HTTP_NOT_FOUND", `the run holds no evidence ${request.params.sha256}`);
@@ -213,10 +282,10 @@ export const runRoutes =
         },
       },
       async (request) => {
-        const run = openPublishedRun(ctx, request.params.id);
+        const { run, storeRoot } = await openPublishedRun(ctx, request.params.id);
         const report = verifyOpenedRun(run, {
           policy: request.body?.policy ?? "audit",
-          storeRoot: ctx.artifactsRoot,
+          storeRoot,
         });
         return { passed: report.verdict === "pass", report: report as unknown as Record<string, unknown> };
       },
@@ -235,12 +304,8 @@ export const runRoutes =
         },
       },
       async (request) => {
-        const run = openPublishedRun(ctx, request.params.id);
-        const result = await replayRun(
-          run,
-          ctx.artifactsRoot,
-          request.body?.live === true ? "live" : "frozen",
-        );
+        const { run, storeRoot } = await openPublishedRun(ctx, request.params.id);
+        const result = await replayRun(run, storeRoot, request.body?.live === true ? "live" : "frozen");
         return { ...result, divergence: result.divergence as unknown as Record<string, unknown> | null };
       },
     );

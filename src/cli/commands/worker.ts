@@ -1,0 +1,92 @@
+/** `canon-reason worker`: answer run and eval-case jobs from a Redis queue (BullMQ loads only here). */
+import type { Command } from "commander";
+import { InputError } from "../../core/errors.js";
+import { DATABASE_URL_ENV, openSharedRegistry, registryUrlOf } from "../../registry/open.js";
+import { action, artifactsRoot, parseIntOption, withRegistry } from "../shared.js";
+
+interface WorkerCliOptions {
+  queue?: string;
+  registry?: string;
+  artifactsDir?: string;
+  concurrency: number;
+  stallMs: number;
+}
+
+export function registerWorker(program: Command): void {
+  withRegistry(
+    program
+      .command("worker")
+      .description(
+        "take run and eval-case jobs from a Redis queue and publish their runs to the shared registry",
+      )
+      .option("--queue <url>", "the Redis queue, redis://HOST:PORT[/DB] (default: $CANON_REASON_QUEUE_URL)")
+      .option("--artifacts-dir <dir>", "local artifacts root (may start empty)", ".canon-reason")
+      .option(
+        "--concurrency <n>",
+        "jobs in hand at once",
+        parseIntOption("--concurrency", { min: 1, max: 256 }),
+        1,
+      )
+      .option(
+        "--stall-ms <n>",
+        "how long a job whose worker died waits before another worker takes it",
+        parseIntOption("--stall-ms", { min: 1000, max: 3_600_000 }),
+        30_000,
+      ),
+  )
+    .addHelpText(
+      "after",
+      `\nNeeds a shared registry (--registry or $${DATABASE_URL_ENV}): snapshots come from it and runs go to it.\nSIGTERM or SIGINT drains: no new jobs, the ones in hand finish, then exit 0. Logs are JSON lines on stdout.\nSet CANON_REASON_QUEUE_PREFIX to share one Redis between deployments.`,
+    )
+    .action(
+      action(async (o: WorkerCliOptions) => {
+        const { parseQueueUrl, queueUrlOf } = await import("../../queue/queue.js");
+        const queueUrl = queueUrlOf(o.queue);
+        if (queueUrl === undefined)
+          throw new InputError("E_QUEUE_URL", "a worker needs a queue: --queue redis://HOST:PORT", {
+            field: "--queue",
+          });
+        const connection = parseQueueUrl(queueUrl);
+        const registryUrl = registryUrlOf(o.registry);
+        if (registryUrl === undefined)
+          throw new InputError(
+            "E_REGISTRY_URL",
+            `a worker needs a shared registry: --registry postgres://… or $${DATABASE_URL_ENV}`,
+            { field: "--registry" },
+          );
+        const registry = await openSharedRegistry(registryUrl);
+        const { startWorker } = await import("../../queue/worker.js");
+        const { JobQueue } = await import("../../queue/queue.js");
+        // Redis must answer at start; later outages are waited out by the worker's reconnects.
+        const probe = new JobQueue(connection);
+        try {
+          await probe.ready();
+        } finally {
+          await probe.close();
+        }
+        const log = (line: Record<string, unknown>) =>
+          process.stdout.write(
+            `${JSON.stringify({ time: new Date().toISOString(), pid: process.pid, ...line })}\n`,
+          );
+        const worker = await startWorker({
+          connection,
+          registry,
+          artifactsRoot: artifactsRoot(o.artifactsDir),
+          concurrency: o.concurrency,
+          stallMs: o.stallMs,
+          log,
+        });
+        log({ level: "info", msg: "worker ready", concurrency: o.concurrency });
+        await new Promise<void>((resolve) => {
+          const stop = (signal: string) => {
+            log({ level: "info", msg: "draining", signal });
+            worker.drain().then(resolve, resolve);
+          };
+          process.once("SIGTERM", () => stop("SIGTERM"));
+          process.once("SIGINT", () => stop("SIGINT"));
+        });
+        log({ level: "info", msg: "worker stopped" });
+        return 0;
+      }),
+    );
+}

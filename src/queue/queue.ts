@@ -1,0 +1,206 @@
+/**
+ * The work queue on Redis (BullMQ): what a job is, what it is named, and how to reach the
+ * queue. A job is named by what it computes (a sha256 of its canonical payload), so a retry or
+ * a second submission of the same work is the same job (BullMQ's `jobId`). Two kinds:
+ *
+ *   run   one spec (its corpus pinned to a snapshot), preset and seed -> a published run
+ *   case  one eval case over a snapshot, preset and overrides -> its CaseResult (and run)
+ *
+ * Payloads carry snapshot hashes, never paths: a worker fetches the snapshot from the shared
+ * registry, so nothing but PostgreSQL and Redis is shared between machines.
+ */
+import { Queue, QueueEvents } from "bullmq";
+import type { CaseResult } from "../app/eval.js";
+import { canonicalJson, sha256Hex } from "../core/canonical.js";
+import { CanonError, ERROR_CODES, type ErrorCode, InputError } from "../core/errors.js";
+import type { ProblemSpec } from "../core/models/spec.js";
+import type { EvalCase } from "../io/eval-input.js";
+
+export const QUEUE_NAME = "canon-reason";
+export const QUEUE_PREFIX_ENV = "CANON_REASON_QUEUE_PREFIX";
+export const QUEUE_URL_ENV = "CANON_REASON_QUEUE_URL";
+/** Attempts per job before it lands in the dead-letter (failed) list with its reason. */
+export const JOB_ATTEMPTS = 3;
+const MAX_URL_CHARS = 4096;
+
+export interface RunJobData {
+  kind: "run";
+  spec: ProblemSpec;
+  preset: string;
+  seed: number;
+  item_id: string | null;
+  item_version: number | null;
+}
+
+export interface CaseJobData {
+  kind: "case";
+  /** The case without `where` (a path of the submitting machine, not part of what is computed). */
+  case: Omit<EvalCase, "where">;
+  snapshot: string;
+  preset: string;
+  overrides: ProblemSpec["constraints"];
+}
+
+export type JobData = RunJobData | CaseJobData;
+export interface RunJobResult {
+  run_id: string;
+  created: boolean;
+}
+export type JobResult = RunJobResult | CaseResult;
+
+/** `<kind>-<sha256 of the canonical payload>`: the same work, the same job. */
+export function jobIdOf(data: JobData): string {
+  return `${data.kind}-${sha256Hex(Buffer.from(canonicalJson(data), "utf8"))}`;
+}
+
+export const JOB_ID_PATTERN = /^(run|case)-[0-9a-f]{64}$/;
+
+export interface QueueConnection {
+  host: string;
+  port: number;
+  db: number;
+  username?: string;
+  password?: string;
+  tls?: Record<string, never>;
+}
+
+/** A redis:// (or rediss://) URL as connection options, or bad input saying what is wrong with it. */
+export function parseQueueUrl(url: string): QueueConnection {
+  const bad = (why: string) =>
+    new InputError("E_QUEUE_URL", `${why} (expected redis://HOST:PORT[/DB])`, {
+      field: `--queue or ${QUEUE_URL_ENV}`,
+    });
+  if (url.length > MAX_URL_CHARS) throw bad(`the queue URL is longer than ${MAX_URL_CHARS} characters`);
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    throw bad("the queue is not a URL");
+  }
+  if (parsed.protocol !== "redis:" && parsed.protocol !== "rediss:")
+    throw bad(`a queue URL must start with redis://, not ${parsed.protocol}//`);
+  if (parsed.hostname === "") throw bad("the queue URL names no host");
+  const dbText = parsed.pathname.replace(/^\//, "");
+  if (dbText !== "" && !/^[0-9]{1,2}$/.test(dbText)) throw bad("the queue URL's database must be a number");
+  return {
+    host: parsed.hostname.replace(/^\[|\]$/g, ""),
+    port: parsed.port === "" ? 6379 : Number(parsed.port),
+    db: dbText === "" ? 0 : Number(dbText),
+    ...(parsed.username === "" ? {} : { username: decodeURIComponent(parsed.username) }),
+    ...(parsed.password === "" ? {} : { password: decodeURIComponent(parsed.password) }),
+    ...(parsed.protocol === "rediss:" ? { tls: {} } : {}),
+  };
+}
+
+/** The queue URL from the flag, else the environment; undefined for none. */
+export function queueUrlOf(option: string | undefined): string | undefined {
+  const value = option ?? process.env[QUEUE_URL_ENV];
+  return value === undefined || value === "" ? undefined : value;
+}
+
+/** Key prefix in Redis: lets several deployments (or test runs) share one server. */
+export function queuePrefix(): string {
+  const value = process.env[QUEUE_PREFIX_ENV];
+  return value === undefined || value === "" ? "bull" : value;
+}
+
+export const queueUnavailable = (cause: unknown) =>
+  new CanonError(
+    "E_QUEUE_UNAVAILABLE",
+    `the queue does not answer (${(cause as Error | undefined)?.message ?? String(cause)}): is Redis running there?`,
+    { exitCode: 3, cause },
+  );
+
+/** How long a queue command may wait for Redis before the queue counts as unavailable. */
+export const QUEUE_TIMEOUT_MS = 5000;
+
+/** `promise`, or E_QUEUE_UNAVAILABLE when Redis does not answer within `ms` (the client waits for a connection). */
+export async function answered<T>(promise: Promise<T>, ms = QUEUE_TIMEOUT_MS): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(queueUnavailable(new Error(`no answer within ${ms} ms`))), ms);
+  });
+  try {
+    return await Promise.race([promise, timeout]);
+  } catch (error) {
+    throw error instanceof CanonError ? error : queueUnavailable(error);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/**
+ * The submitting side of the queue. Commands fail at once while Redis is away (no offline
+ * queue), so a submission is refused with E_QUEUE_UNAVAILABLE rather than held.
+ */
+export class JobQueue {
+  readonly queue: Queue<JobData, JobResult>;
+  private events: QueueEvents | undefined;
+
+  constructor(readonly connection: QueueConnection) {
+    this.queue = new Queue<JobData, JobResult>(QUEUE_NAME, {
+      connection: { ...connection, enableOfflineQueue: false, maxRetriesPerRequest: 1 },
+      prefix: queuePrefix(),
+      defaultJobOptions: {
+        attempts: JOB_ATTEMPTS,
+        backoff: { type: "exponential", delay: 500 },
+        // Finished jobs are kept a while, so a repeated submission finds the result.
+        removeOnComplete: { age: 7 * 24 * 3600, count: 100_000 },
+        removeOnFail: { age: 30 * 24 * 3600 },
+      },
+    });
+    // Connection trouble is reported by the commands that need the queue, not as a crash.
+    this.queue.on("error", () => undefined);
+  }
+
+  /** Waits until Redis answers, or fails with E_QUEUE_UNAVAILABLE. */
+  async ready(): Promise<void> {
+    await answered(this.queue.getJobCounts("wait"));
+  }
+
+  /** Adds the job (the same id: the same job, added once), retrying a failed one. Returns its id. */
+  async submit(data: JobData): Promise<string> {
+    // What the worker will see: the payload after its trip through JSON (no undefined fields).
+    const payload = JSON.parse(JSON.stringify(data)) as JobData;
+    const jobId = jobIdOf(payload);
+    await answered(
+      (async () => {
+        const job = await this.queue.add(payload.kind, payload, { jobId });
+        if ((await job.getState()) === "failed") await job.retry("failed");
+      })(),
+    );
+    return jobId;
+  }
+
+  /** The job's result once it finishes; a job that failed for good is E_JOB_FAILED with its reason. */
+  async result(jobId: string): Promise<JobResult> {
+    if (this.events === undefined) {
+      this.events = new QueueEvents(QUEUE_NAME, {
+        connection: { ...this.connection, maxRetriesPerRequest: null },
+        prefix: queuePrefix(),
+      });
+      this.events.on("error", () => undefined);
+      await this.events.waitUntilReady();
+    }
+    const job = await this.queue.getJob(jobId);
+    if (job === undefined)
+      throw new CanonError("E_JOB_FAILED", `job ${jobId} is gone from the queue`, { exitCode: 3 });
+    try {
+      return await job.waitUntilFinished(this.events);
+    } catch (error) {
+      const reason = (error as Error).message;
+      // A worker fails bad input at once, as "<code>: <message>": it is the submitter's error.
+      const badInput = /^(E_[A-Z_]+): (.*)$/s.exec(reason);
+      const code = badInput?.[1];
+      if (code !== undefined && (ERROR_CODES as readonly string[]).includes(code))
+        throw new InputError(code as ErrorCode, `${badInput?.[2] ?? reason} (job ${jobId})`);
+      throw new CanonError("E_JOB_FAILED", `job ${jobId} failed: ${reason}`, { exitCode: 3 });
+    }
+  }
+
+  /** Disconnects; a Redis that never answered is not waited for. */
+  async close(): Promise<void> {
+    await answered(this.events?.close() ?? Promise.resolve()).catch(() => undefined);
+    await answered(this.queue.close()).catch(() => this.queue.disconnect());
+  }
+}

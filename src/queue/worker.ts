@@ -1,0 +1,196 @@
+/**
+ * `canon-reason worker`: takes run and case jobs from the queue and publishes their runs to
+ * the shared registry. A worker needs nothing local but an (initially empty) artifacts dir: it
+ * fetches each corpus snapshot from the registry (re-hashed) and builds the deterministic index
+ * itself, so every machine has the same index hash.
+ *
+ * A job is idempotent: a retried job whose run is recorded, exists and verifies returns the
+ * recorded result without running again; otherwise it is computed again (deterministically)
+ * and published idempotently. Bad input fails at once (no retry); anything else is retried a
+ * bounded number of times and then stays in the dead-letter (failed) list with its reason.
+ * A worker killed mid-job loses its lock, and after `stallMs` another worker takes the job;
+ * delivery is at least once, completion exactly once, and publishing is idempotent.
+ * SIGTERM drains: no new jobs, the one in hand finishes, then the process exits.
+ */
+import { dirname, join } from "node:path";
+import { type Job, UnrecoverableError, Worker } from "bullmq";
+import { type CaseResult, type EvalOptions, EvalRetrievals, runCase } from "../app/eval.js";
+import { runJob } from "../app/run-job.js";
+import { verifyRunDirectory } from "../app/verify.js";
+import { parseCorpusRef } from "../core/corpus/corpus-ref.js";
+import { CanonError, InputError } from "../core/errors.js";
+import { prepareArtifactsDir } from "../io/artifacts.js";
+import type { EvalInput } from "../io/eval-input.js";
+import { runsRoot } from "../io/run-writer.js";
+import { DiskStore } from "../io/store.js";
+import { registryCacheRoot } from "../registry/open.js";
+import type { PgRegistry } from "../registry/postgres.js";
+import {
+  type CaseJobData,
+  JOB_ATTEMPTS,
+  type JobData,
+  type JobResult,
+  QUEUE_NAME,
+  type QueueConnection,
+  queuePrefix,
+  type RunJobData,
+} from "./queue.js";
+
+export interface WorkerOptions {
+  connection: QueueConnection;
+  registry: PgRegistry;
+  artifactsRoot: string;
+  /** Jobs in hand at once (the work of a model-backed reasoner is mostly waiting). */
+  concurrency: number;
+  /** How long a job whose worker died stays locked before another worker takes it. */
+  stallMs: number;
+  /** One JSON object per line. */
+  log: (line: Record<string, unknown>) => void;
+}
+
+export interface RunningWorker {
+  /** Stops taking jobs, lets the ones in hand finish, and disconnects. */
+  drain(): Promise<void>;
+}
+
+/** How many prepared snapshots a worker keeps (each holds a parsed corpus and its index). */
+const RETRIEVALS_KEPT = 4;
+
+export async function startWorker(options: WorkerOptions): Promise<RunningWorker> {
+  const root = options.artifactsRoot;
+  prepareArtifactsDir(root);
+  const store = new DiskStore(root);
+  const retrievals = new Map<string, EvalRetrievals>();
+
+  /** The snapshot in the local store, fetched (and re-hashed) from the registry when missing. */
+  const ensureSnapshot = async (hash: string) => {
+    if (store.has(hash)) return;
+    const bytes = await options.registry.getObject(hash);
+    if (bytes === null)
+      throw new InputError("E_STORE_MISSING", `the registry holds no corpus snapshot sha256:${hash}`);
+    store.put(bytes);
+  };
+
+  const retrievalsFor = (snapshot: string, evalOptions: EvalOptions) => {
+    let found = retrievals.get(snapshot);
+    if (found === undefined) {
+      const input: EvalInput = { kind: "suite", name: "queue", corpus: "", cases: [] };
+      found = new EvalRetrievals(input, evalOptions, snapshot);
+      retrievals.set(snapshot, found);
+      for (const key of retrievals.keys()) {
+        if (retrievals.size <= RETRIEVALS_KEPT) break;
+        retrievals.delete(key);
+      }
+    }
+    return found;
+  };
+
+  const runCaseJob = async (data: CaseJobData): Promise<{ runId: string; result: CaseResult }> => {
+    await ensureSnapshot(data.snapshot);
+    const evalOptions: EvalOptions = {
+      artifactsRoot: root,
+      preset: data.preset,
+      overrides: data.overrides,
+      workers: 1,
+    };
+    const result = await runCase(data.case, retrievalsFor(data.snapshot, evalOptions), evalOptions);
+    return { runId: result.run_id, result };
+  };
+
+  const runRunJob = async (data: RunJobData) => {
+    const corpus = data.spec.constraints.corpus;
+    if (corpus !== undefined) {
+      const ref = parseCorpusRef(corpus);
+      if (ref.kind !== "snapshot")
+        throw new InputError("E_USAGE", "a queued run's corpus must be a sha256: snapshot", {
+          field: "corpus",
+        });
+      await ensureSnapshot(ref.hash);
+    }
+    const produced = await runJob({
+      spec: data.spec,
+      preset: data.preset,
+      seed: data.seed,
+      artifactsRoot: root,
+    });
+    return { runId: produced.runId, result: { run_id: produced.runId, created: produced.created } };
+  };
+
+  /** A recorded result whose run still exists in the registry and verifies: nothing to do. */
+  const recorded = async (jobId: string): Promise<JobResult | null> => {
+    const record = await options.registry.jobRecord(jobId);
+    if (record === null) return null;
+    const runDir = await options.registry.materializeRun(record.runId, registryCacheRoot(root));
+    if (runDir === null) return null;
+    const report = verifyRunDirectory(runDir, { policy: "audit", storeRoot: dirname(dirname(runDir)) });
+    return report.verdict === "pass" ? (record.result as JobResult) : null;
+  };
+
+  const processJob = async (job: Job<JobData, JobResult>): Promise<JobResult> => {
+    const jobId = job.id as string;
+    const started = Date.now();
+    try {
+      const done = await recorded(jobId);
+      if (done !== null) {
+        options.log({ level: "info", msg: "job already done", job_id: jobId, attempt: job.attemptsMade + 1 });
+        return done;
+      }
+      const data = job.data;
+      const { runId, result } = data.kind === "case" ? await runCaseJob(data) : await runRunJob(data);
+      const source =
+        data.kind === "run"
+          ? { item_id: data.item_id, item_version: data.item_version }
+          : { item_id: null, item_version: null };
+      await options.registry.addRun(
+        { run_id: runId, ...source },
+        { runDir: join(runsRoot(root), runId), storeRoot: root },
+      );
+      await options.registry.recordJob(jobId, runId, result);
+      options.log({
+        level: "info",
+        msg: "job computed",
+        job_id: jobId,
+        run_id: runId,
+        ms: Date.now() - started,
+      });
+      return result;
+    } catch (error) {
+      // Bad input stays bad: fail at once, as "<code>: <message>" for the submitter.
+      if (error instanceof CanonError && error.exitCode === 2)
+        throw new UnrecoverableError(`${error.code}: ${error.describe()}`);
+      throw error;
+    }
+  };
+
+  const worker = new Worker<JobData, JobResult>(QUEUE_NAME, processJob, {
+    connection: { ...options.connection, maxRetriesPerRequest: null },
+    prefix: queuePrefix(),
+    concurrency: options.concurrency,
+    lockDuration: options.stallMs,
+    stalledInterval: options.stallMs,
+    maxStalledCount: JOB_ATTEMPTS,
+  });
+  // Only the worker that still holds the job's lock completes it: a job computed twice (its
+  // lock expired under load) is completed, and logged as done, once.
+  worker.on("completed", (job) => options.log({ level: "info", msg: "job done", job_id: job.id }));
+  worker.on("error", (error) => options.log({ level: "warn", msg: "queue error", error: error.message }));
+  worker.on("failed", (job, error) => {
+    const final =
+      job !== undefined &&
+      (job.attemptsMade >= (job.opts.attempts ?? 1) || error instanceof UnrecoverableError);
+    options.log({
+      level: final ? "error" : "warn",
+      msg: final ? "job failed (dead-letter list)" : "job failed (will retry)",
+      job_id: job?.id,
+      attempt: job?.attemptsMade,
+      reason: error.message,
+    });
+  });
+  await worker.waitUntilReady();
+  return {
+    drain: async () => {
+      await worker.close();
+      await options.registry.close();
+    },
+  };
+}

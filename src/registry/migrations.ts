@@ -1,0 +1,76 @@
+/**
+ * The PostgreSQL registry's schema, as numbered migrations applied in order at start (see
+ * `migrate` in postgres.ts). A migration, once released, never changes: a new one is added.
+ * Tables carry a `cr_` prefix so the registry can share a database with other applications.
+ */
+export interface Migration {
+  version: number;
+  name: string;
+  sql: string;
+}
+
+export const MIGRATIONS: readonly Migration[] = [
+  {
+    version: 1,
+    name: "runs, items, content-addressed objects",
+    sql: `
+CREATE TABLE cr_runs (
+  seq BIGSERIAL PRIMARY KEY,
+  run_id TEXT NOT NULL UNIQUE,
+  registered_at TEXT NOT NULL,
+  item_id TEXT,
+  item_version INTEGER
+);
+CREATE TABLE cr_items (
+  seq BIGSERIAL PRIMARY KEY,
+  id TEXT NOT NULL UNIQUE,
+  created_at TEXT NOT NULL
+);
+CREATE TABLE cr_item_versions (
+  item_id TEXT NOT NULL REFERENCES cr_items(id) ON DELETE CASCADE,
+  version INTEGER NOT NULL,
+  name TEXT NOT NULL,
+  spec TEXT NOT NULL,
+  updated_at TEXT NOT NULL,
+  PRIMARY KEY (item_id, version)
+);
+-- An object row is written in the same transaction as its last chunk: present means complete.
+CREATE TABLE cr_objects (
+  sha256 TEXT PRIMARY KEY,
+  size BIGINT NOT NULL,
+  chunks INTEGER NOT NULL
+);
+CREATE TABLE cr_object_chunks (
+  sha256 TEXT NOT NULL,
+  n INTEGER NOT NULL,
+  bytes BYTEA NOT NULL,
+  PRIMARY KEY (sha256, n)
+);
+-- A run's files (outside volatile/) and the store objects it pins, by content hash.
+CREATE TABLE cr_run_files (
+  run_id TEXT NOT NULL,
+  path TEXT NOT NULL,
+  sha256 TEXT NOT NULL,
+  PRIMARY KEY (run_id, path)
+);
+CREATE TABLE cr_run_objects (
+  run_id TEXT NOT NULL,
+  sha256 TEXT NOT NULL,
+  PRIMARY KEY (run_id, sha256)
+);
+`,
+  },
+  {
+    version: 2,
+    name: "finished queue jobs",
+    sql: `
+-- A queue job's result once its run is published: a retried job finds it here (cr_jobs is
+-- durable; Redis may keep nothing on disk) and, when the run still verifies, does nothing.
+CREATE TABLE cr_jobs (
+  job_id TEXT PRIMARY KEY,
+  run_id TEXT NOT NULL,
+  result TEXT NOT NULL
+);
+`,
+  },
+];

@@ -1,0 +1,439 @@
+/**
+ * The shared registry on PostgreSQL (the `pg` client): the run index and items, as in SQLite,
+ * plus a content-addressed object table holding every published run's files and the store
+ * objects it pins (corpus snapshot, index). Any machine that reaches the database can then
+ * read a run it did not make: `materializeRun` writes it into a local cache directory,
+ * re-hashing every object on the way, and the one run reader (io/run-reader.ts) opens it there.
+ *
+ * Objects are stored in bounded pieces (1 MiB chunks); an object's row is inserted in the same
+ * transaction as its chunks, so a present row means a complete object. Every write is
+ * idempotent (ON CONFLICT DO NOTHING), so machines publishing the same run at once agree.
+ * Migrations are applied at start under an advisory lock (concurrent starts wait for each other).
+ * A server restart costs the idle connections only: the pool drops them and connects anew.
+ */
+import { randomBytes } from "node:crypto";
+import pg from "pg";
+import { RUN_FILES } from "../core/artifact/files.js";
+import { pinnedObjects } from "../core/artifact/names.js";
+import { ID_PATTERN, sha256Hex } from "../core/canonical.js";
+import { CanonError, IntegrityError } from "../core/errors.js";
+import { ProblemSpec } from "../core/models/spec.js";
+import { prepareArtifactsDir } from "../io/artifacts.js";
+import { openRun, requireParts } from "../io/run-reader.js";
+import { writeRun } from "../io/run-writer.js";
+import { DiskStore } from "../io/store.js";
+import { MIGRATIONS } from "./migrations.js";
+import { redactUrl, registryError } from "./pg-errors.js";
+import {
+  CURSOR_PATTERN,
+  type Item,
+  type LocalRun,
+  type Page,
+  type PageRequest,
+  type Registry,
+  type RunEntry,
+} from "./registry.js";
+
+/** Largest piece of an object in one row: bounded memory per row on both ends. */
+export const CHUNK_BYTES = 1024 * 1024;
+/** pg_advisory_xact_lock key for migrations: "canon-re" in ASCII, fixed forever. */
+const MIGRATION_LOCK = 0x63616e6f6e2d7265n;
+/** A run's file path as the writer makes them: plain names, no dot segments, no volatile/. */
+const RUN_PATH = /^(?:[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}\/){0,7}[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/;
+const HEX64 = /^[0-9a-f]{64}$/;
+
+interface ItemRow {
+  seq: string;
+  id: string;
+  created_at: string;
+  version: number;
+  name: string;
+  spec: string;
+  updated_at: string;
+}
+interface RunRow extends RunEntry {
+  seq: string;
+}
+
+const toRun = ({ seq: _seq, ...entry }: RunRow): RunEntry => entry;
+const toItem = (row: ItemRow): Item => ({
+  id: row.id,
+  name: row.name,
+  version: row.version,
+  // Written by us from a parsed spec; parsed again so an edited row cannot smuggle one in.
+  spec: ProblemSpec.parse(JSON.parse(row.spec)),
+  created_at: row.created_at,
+  updated_at: row.updated_at,
+});
+
+function afterCursor(page: PageRequest): number {
+  return page.cursor !== undefined && CURSOR_PATTERN.test(page.cursor)
+    ? Number(page.cursor)
+    : Number.MAX_SAFE_INTEGER;
+}
+
+function pageOf<R extends { seq: string }, T>(rows: R[], limit: number, map: (row: R) => T): Page<T> {
+  const more = rows.length > limit;
+  const kept = more ? rows.slice(0, limit) : rows;
+  const last = kept[kept.length - 1];
+  return { entries: kept.map(map), next_cursor: more && last !== undefined ? last.seq : null };
+}
+
+const ITEM_SELECT = `SELECT i.seq::text AS seq, i.id, i.created_at, v.version, v.name, v.spec, v.updated_at
+  FROM cr_items i JOIN cr_item_versions v ON v.item_id = i.id`;
+
+type Queryable = Pick<pg.PoolClient, "query">;
+
+/** Applies every migration the database lacks, in order, holding the advisory lock throughout. */
+async function migrate(client: pg.PoolClient): Promise<void> {
+  await client.query("BEGIN");
+  try {
+    await client.query("SELECT pg_advisory_xact_lock($1)", [MIGRATION_LOCK.toString()]);
+    await client.query(
+      `CREATE TABLE IF NOT EXISTS cr_migrations (
+         version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TIMESTAMPTZ NOT NULL DEFAULT now())`,
+    );
+    const applied = new Set(
+      (await client.query<{ version: number }>("SELECT version FROM cr_migrations")).rows.map(
+        (r) => r.version,
+      ),
+    );
+    const known = new Set(MIGRATIONS.map((m) => m.version));
+    const unknown = [...applied].filter((v) => !known.has(v));
+    if (unknown.length > 0)
+      throw new CanonError(
+        "E_REGISTRY_URL",
+        `the registry's schema is at version ${Math.max(...unknown)}, newer than this canon-reason knows: upgrade canon-reason`,
+        { exitCode: 2, where: { field: "--registry" } },
+      );
+    for (const m of MIGRATIONS) {
+      if (applied.has(m.version)) continue;
+      await client.query(m.sql);
+      await client.query("INSERT INTO cr_migrations (version, name) VALUES ($1, $2)", [m.version, m.name]);
+    }
+    await client.query("COMMIT");
+  } catch (error) {
+    await client.query("ROLLBACK").catch(() => undefined);
+    throw error;
+  }
+}
+
+export interface PgRegistryOptions {
+  now?: () => Date;
+  /** Connections kept open at most (default 4). */
+  maxConnections?: number;
+}
+
+export class PgRegistry implements Registry {
+  readonly shared = true;
+
+  private constructor(
+    private readonly pool: pg.Pool,
+    /** The URL with any password removed, for messages. */
+    readonly where: string,
+    private readonly now: () => Date,
+  ) {}
+
+  /** Connects, applies migrations, and returns the registry; an unusable URL or server is a one-line error. */
+  static async connect(url: string, options: PgRegistryOptions = {}): Promise<PgRegistry> {
+    const pool = new pg.Pool({
+      connectionString: url,
+      max: options.maxConnections ?? 4,
+      connectionTimeoutMillis: 10_000,
+    });
+    // An idle connection lost (say the server restarted) is dropped by the pool; the next query
+    // connects anew. Without a listener the error would end the process.
+    pool.on("error", () => undefined);
+    const registry = new PgRegistry(pool, redactUrl(url), options.now ?? (() => new Date()));
+    try {
+      await registry.withClient(migrate);
+    } catch (error) {
+      await pool.end().catch(() => undefined);
+      throw error;
+    }
+    return registry;
+  }
+
+  private async query<R extends pg.QueryResultRow>(text: string, values: unknown[] = []): Promise<R[]> {
+    try {
+      return (await this.pool.query<R>(text, values)).rows;
+    } catch (error) {
+      throw registryError(error, this.where);
+    }
+  }
+
+  /** `fn` on one connection of the pool; database failures become registry errors. */
+  private async withClient<T>(fn: (client: pg.PoolClient) => Promise<T>): Promise<T> {
+    let client: pg.PoolClient;
+    try {
+      client = await this.pool.connect();
+    } catch (error) {
+      throw registryError(error, this.where);
+    }
+    try {
+      return await fn(client);
+    } catch (error) {
+      throw error instanceof CanonError ? error : registryError(error, this.where);
+    } finally {
+      client.release();
+    }
+  }
+
+  /** `fn` inside BEGIN/COMMIT on one connection, rolled back when it throws. */
+  private transaction<T>(fn: (client: pg.PoolClient) => Promise<T>): Promise<T> {
+    return this.withClient(async (client) => {
+      await client.query("BEGIN");
+      try {
+        const result = await fn(client);
+        await client.query("COMMIT");
+        return result;
+      } catch (error) {
+        await client.query("ROLLBACK").catch(() => undefined);
+        throw error;
+      }
+    });
+  }
+
+  // --- objects -------------------------------------------------------------------------------
+
+  /** Stores `bytes` under their sha256 (idempotent) and returns the hash. */
+  async putObject(bytes: Uint8Array): Promise<string> {
+    const hash = sha256Hex(bytes);
+    if ((await this.query("SELECT 1 FROM cr_objects WHERE sha256 = $1", [hash])).length > 0) return hash;
+    const chunks = Math.ceil(bytes.length / CHUNK_BYTES);
+    await this.transaction(async (client) => {
+      for (let n = 0; n < chunks; n++) {
+        const piece = Buffer.from(bytes.subarray(n * CHUNK_BYTES, (n + 1) * CHUNK_BYTES));
+        await client.query(
+          "INSERT INTO cr_object_chunks (sha256, n, bytes) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING",
+          [hash, n, piece],
+        );
+      }
+      await client.query(
+        "INSERT INTO cr_objects (sha256, size, chunks) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING",
+        [hash, bytes.length, chunks],
+      );
+    });
+    return hash;
+  }
+
+  /** The bytes of an object, re-hashed; null when absent. A piece missing or altered is an IntegrityError. */
+  async getObject(hash: string): Promise<Uint8Array | null> {
+    if (!HEX64.test(hash))
+      throw new IntegrityError(`registry names a malformed object hash ${JSON.stringify(hash)}`);
+    const head = (
+      await this.query<{ size: string; chunks: number }>(
+        "SELECT size::text AS size, chunks FROM cr_objects WHERE sha256 = $1",
+        [hash],
+      )
+    )[0];
+    if (head === undefined) return null;
+    const rows = await this.query<{ n: number; bytes: Buffer }>(
+      "SELECT n, bytes FROM cr_object_chunks WHERE sha256 = $1 ORDER BY n",
+      [hash],
+    );
+    const corrupt = () =>
+      new IntegrityError(`registry object sha256:${hash} is corrupt: its bytes hash differently`, {
+        file: this.where,
+      });
+    if (rows.length !== head.chunks || rows.some((r, i) => r.n !== i)) throw corrupt();
+    const bytes = Buffer.concat(rows.map((r) => r.bytes));
+    if (String(bytes.length) !== head.size || sha256Hex(bytes) !== hash) throw corrupt();
+    return bytes;
+  }
+
+  // --- runs ----------------------------------------------------------------------------------
+
+  async addRun(entry: Omit<RunEntry, "registered_at">, from?: LocalRun): Promise<RunEntry> {
+    let files: Array<[string, string]> = [];
+    let pinned: string[] = [];
+    if (from !== undefined) {
+      // Read through the one run reader: exactly the files a verifier would see, volatile/ left out.
+      const opened = openRun(from.runDir);
+      const { run } = requireParts(opened, ["run"]);
+      const store = new DiskStore(from.storeRoot);
+      pinned = pinnedObjects(run);
+      for (const hash of pinned) {
+        const bytes = store.get(hash);
+        if (bytes === null)
+          throw new CanonError(
+            "E_STORE_MISSING",
+            `store object sha256:${hash} pinned by the run is missing`,
+            {
+              exitCode: 3,
+              where: { file: store.root },
+            },
+          );
+        await this.putObject(bytes);
+      }
+      files = [];
+      for (const [path, bytes] of [...opened.files].sort(([a], [b]) => (a < b ? -1 : 1)))
+        files.push([path, await this.putObject(bytes)]);
+    }
+    // Files first, the index entry last, in one transaction: the index never names a run
+    // another machine cannot read.
+    await this.transaction(async (client) => {
+      if (files.length > 0)
+        await client.query(
+          `INSERT INTO cr_run_files (run_id, path, sha256)
+           SELECT $1, p, h FROM unnest($2::text[], $3::text[]) AS t(p, h) ON CONFLICT DO NOTHING`,
+          [entry.run_id, files.map(([p]) => p), files.map(([, h]) => h)],
+        );
+      if (pinned.length > 0)
+        await client.query(
+          `INSERT INTO cr_run_objects (run_id, sha256)
+           SELECT $1, h FROM unnest($2::text[]) AS t(h) ON CONFLICT DO NOTHING`,
+          [entry.run_id, pinned],
+        );
+      await client.query(
+        `INSERT INTO cr_runs (run_id, registered_at, item_id, item_version) VALUES ($1, $2, $3, $4)
+         ON CONFLICT (run_id) DO NOTHING`,
+        [entry.run_id, this.now().toISOString(), entry.item_id, entry.item_version],
+      );
+    });
+    return (await this.getRun(entry.run_id)) as RunEntry;
+  }
+
+  async getRun(runId: string): Promise<RunEntry | null> {
+    const row = (
+      await this.query<RunRow>(
+        "SELECT seq::text AS seq, run_id, registered_at, item_id, item_version FROM cr_runs WHERE run_id = $1",
+        [runId],
+      )
+    )[0];
+    return row === undefined ? null : toRun(row);
+  }
+
+  async listRuns(page: PageRequest): Promise<Page<RunEntry>> {
+    const rows = await this.query<RunRow>(
+      `SELECT seq::text AS seq, run_id, registered_at, item_id, item_version FROM cr_runs
+       WHERE seq < $1 ORDER BY seq DESC LIMIT $2`,
+      [afterCursor(page), page.limit + 1],
+    );
+    return pageOf(rows, page.limit, toRun);
+  }
+
+  /** Drops the index entry only: the objects stay, other runs may share them. */
+  async removeRun(runId: string): Promise<void> {
+    await this.query("DELETE FROM cr_runs WHERE run_id = $1", [runId]);
+  }
+
+  async materializeRun(runId: string, cacheRoot: string): Promise<string | null> {
+    if (!ID_PATTERN.test(runId) || !runId.startsWith("run_")) return null;
+    const rows = await this.query<{ path: string; sha256: string }>(
+      "SELECT path, sha256 FROM cr_run_files WHERE run_id = $1 ORDER BY path",
+      [runId],
+    );
+    if (rows.length === 0) return null;
+    const damaged = (why: string) =>
+      new IntegrityError(`registry entry of ${runId} is damaged: ${why}`, { file: this.where });
+    const files = new Map<string, Uint8Array>();
+    for (const { path, sha256 } of rows) {
+      // Rows are input like any other: a path that could leave the run directory is refused.
+      if (!RUN_PATH.test(path) || path.split("/")[0] === "volatile")
+        throw damaged(`file path ${JSON.stringify(path)} is not a run file name`);
+      const bytes = await this.getObject(sha256);
+      if (bytes === null) throw damaged(`the object of ${path} (sha256:${sha256}) is missing`);
+      files.set(path, bytes);
+    }
+    if (!files.has(RUN_FILES.manifest)) throw damaged(`it has no ${RUN_FILES.manifest}`);
+    prepareArtifactsDir(cacheRoot);
+    const store = new DiskStore(cacheRoot);
+    const pinned = await this.query<{ sha256: string }>(
+      "SELECT sha256 FROM cr_run_objects WHERE run_id = $1 ORDER BY sha256",
+      [runId],
+    );
+    for (const { sha256 } of pinned) {
+      if (store.has(sha256)) continue;
+      // A pinned object the registry lacks is left for the verifier to report, like a missing store file.
+      const bytes = await this.getObject(sha256);
+      if (bytes !== null) store.put(bytes);
+    }
+    return writeRun(cacheRoot, runId, files).runDir;
+  }
+
+  // --- queue jobs ----------------------------------------------------------------------------
+
+  /** Records what a finished job produced (the first record stays: a job computes one thing). */
+  async recordJob(jobId: string, runId: string, result: unknown): Promise<void> {
+    await this.query(
+      "INSERT INTO cr_jobs (job_id, run_id, result) VALUES ($1, $2, $3) ON CONFLICT (job_id) DO NOTHING",
+      [jobId, runId, JSON.stringify(result)],
+    );
+  }
+
+  /** A finished job's run id and result, or null. */
+  async jobRecord(jobId: string): Promise<{ runId: string; result: unknown } | null> {
+    const row = (
+      await this.query<{ run_id: string; result: string }>(
+        "SELECT run_id, result FROM cr_jobs WHERE job_id = $1",
+        [jobId],
+      )
+    )[0];
+    return row === undefined ? null : { runId: row.run_id, result: JSON.parse(row.result) as unknown };
+  }
+
+  // --- items ---------------------------------------------------------------------------------
+
+  async createItem(name: string, spec: ProblemSpec): Promise<Item> {
+    const id = `item_${randomBytes(16).toString("hex")}`;
+    const at = this.now().toISOString();
+    await this.transaction(async (client) => {
+      await client.query("INSERT INTO cr_items (id, created_at) VALUES ($1, $2)", [id, at]);
+      await client.query(
+        "INSERT INTO cr_item_versions (item_id, version, name, spec, updated_at) VALUES ($1, 1, $2, $3, $4)",
+        [id, name, JSON.stringify(spec), at],
+      );
+    });
+    return (await this.getItem(id)) as Item;
+  }
+
+  async getItem(id: string, version?: number): Promise<Item | null> {
+    const rows =
+      version === undefined
+        ? await this.query<ItemRow>(`${ITEM_SELECT} WHERE i.id = $1 ORDER BY v.version DESC LIMIT 1`, [id])
+        : await this.query<ItemRow>(`${ITEM_SELECT} WHERE i.id = $1 AND v.version = $2`, [id, version]);
+    const row = rows[0];
+    return row === undefined ? null : toItem(row);
+  }
+
+  async listItems(page: PageRequest): Promise<Page<Item>> {
+    const rows = await this.query<ItemRow>(
+      `${ITEM_SELECT} WHERE i.seq < $1
+         AND v.version = (SELECT MAX(version) FROM cr_item_versions WHERE item_id = i.id)
+       ORDER BY i.seq DESC LIMIT $2`,
+      [afterCursor(page), page.limit + 1],
+    );
+    return pageOf(rows, page.limit, toItem);
+  }
+
+  async updateItem(id: string, name: string, spec: ProblemSpec): Promise<Item | null> {
+    const updated = await this.transaction(async (client: Queryable) => {
+      // The item row is locked, so two updates at once make versions n+1 and n+2, not a conflict.
+      const locked = await client.query("SELECT 1 FROM cr_items WHERE id = $1 FOR UPDATE", [id]);
+      if (locked.rowCount === 0) return false;
+      const current = await client.query<{ version: number }>(
+        "SELECT MAX(version) AS version FROM cr_item_versions WHERE item_id = $1",
+        [id],
+      );
+      await client.query(
+        "INSERT INTO cr_item_versions (item_id, version, name, spec, updated_at) VALUES ($1, $2, $3, $4, $5)",
+        [id, (current.rows[0]?.version ?? 0) + 1, name, JSON.stringify(spec), this.now().toISOString()],
+      );
+      return true;
+    });
+    return updated ? this.getItem(id) : null;
+  }
+
+  async deleteItem(id: string): Promise<boolean> {
+    try {
+      return ((await this.pool.query("DELETE FROM cr_items WHERE id = $1", [id])).rowCount ?? 0) > 0;
+    } catch (error) {
+      throw registryError(error, this.where);
+    }
+  }
+
+  async close(): Promise<void> {
+    await this.pool.end();
+  }
+}
