@@ -17,22 +17,15 @@ import { RUN_FILES } from "../core/artifact/files.js";
 import { pinnedObjects } from "../core/artifact/names.js";
 import { ID_PATTERN, sha256Hex } from "../core/canonical.js";
 import { CanonError, IntegrityError } from "../core/errors.js";
-import { ProblemSpec } from "../core/models/spec.js";
+import type { ProblemSpec } from "../core/models/spec.js";
 import { prepareArtifactsDir } from "../io/artifacts.js";
 import { openRun, requireParts } from "../io/run-reader.js";
 import { writeRun } from "../io/run-writer.js";
 import { DiskStore } from "../io/store.js";
 import { MIGRATIONS } from "./migrations.js";
 import { redactUrl, registryError } from "./pg-errors.js";
-import {
-  CURSOR_PATTERN,
-  type Item,
-  type LocalRun,
-  type Page,
-  type PageRequest,
-  type Registry,
-  type RunEntry,
-} from "./registry.js";
+import type { Item, LocalRun, Page, PageRequest, Registry, RunEntry } from "./registry.js";
+import { afterCursor, type ItemRow, pageOf, type RunRow, toItem, toRun } from "./rows.js";
 
 /** Largest piece of an object in one row: bounded memory per row on both ends. */
 export const CHUNK_BYTES = 1024 * 1024;
@@ -41,43 +34,6 @@ const MIGRATION_LOCK = 0x63616e6f6e2d7265n;
 /** A run's file path as the writer makes them: plain names, no dot segments, no volatile/. */
 const RUN_PATH = /^(?:[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}\/){0,7}[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/;
 const HEX64 = /^[0-9a-f]{64}$/;
-
-interface ItemRow {
-  seq: string;
-  id: string;
-  created_at: string;
-  version: number;
-  name: string;
-  spec: string;
-  updated_at: string;
-}
-interface RunRow extends RunEntry {
-  seq: string;
-}
-
-const toRun = ({ seq: _seq, ...entry }: RunRow): RunEntry => entry;
-const toItem = (row: ItemRow): Item => ({
-  id: row.id,
-  name: row.name,
-  version: row.version,
-  // Written by us from a parsed spec; parsed again so an edited row cannot smuggle one in.
-  spec: ProblemSpec.parse(JSON.parse(row.spec)),
-  created_at: row.created_at,
-  updated_at: row.updated_at,
-});
-
-function afterCursor(page: PageRequest): number {
-  return page.cursor !== undefined && CURSOR_PATTERN.test(page.cursor)
-    ? Number(page.cursor)
-    : Number.MAX_SAFE_INTEGER;
-}
-
-function pageOf<R extends { seq: string }, T>(rows: R[], limit: number, map: (row: R) => T): Page<T> {
-  const more = rows.length > limit;
-  const kept = more ? rows.slice(0, limit) : rows;
-  const last = kept[kept.length - 1];
-  return { entries: kept.map(map), next_cursor: more && last !== undefined ? last.seq : null };
-}
 
 const ITEM_SELECT = `SELECT i.seq::text AS seq, i.id, i.created_at, v.version, v.name, v.spec, v.updated_at
   FROM cr_items i JOIN cr_item_versions v ON v.item_id = i.id`;

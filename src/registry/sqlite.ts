@@ -11,17 +11,10 @@ import { existsSync, lstatSync, readdirSync } from "node:fs";
 import { join } from "node:path";
 import Database from "better-sqlite3";
 import { ID_PATTERN } from "../core/canonical.js";
-import { ProblemSpec } from "../core/models/spec.js";
+import type { ProblemSpec } from "../core/models/spec.js";
 import { runsRoot } from "../io/run-writer.js";
-import {
-  CURSOR_PATTERN,
-  type Item,
-  type LocalRun,
-  type Page,
-  type PageRequest,
-  type Registry,
-  type RunEntry,
-} from "./registry.js";
+import type { Item, LocalRun, Page, PageRequest, Registry, RunEntry } from "./registry.js";
+import { afterCursor, type ItemRow, pageOf, type RunRow, toItem, toRun } from "./rows.js";
 
 export const REGISTRY_FILE = "registry.sqlite";
 
@@ -47,43 +40,6 @@ CREATE TABLE IF NOT EXISTS item_versions (
   PRIMARY KEY (item_id, version)
 );
 `;
-
-interface RunRow extends RunEntry {
-  seq: number;
-}
-interface ItemRow {
-  seq: number;
-  id: string;
-  created_at: string;
-  version: number;
-  name: string;
-  spec: string;
-  updated_at: string;
-}
-
-const toRun = ({ seq: _seq, ...entry }: RunRow): RunEntry => entry;
-const toItem = (row: ItemRow): Item => ({
-  id: row.id,
-  name: row.name,
-  version: row.version,
-  // Written by us from a parsed spec; parsed again so a hand-edited database cannot smuggle one in.
-  spec: ProblemSpec.parse(JSON.parse(row.spec)),
-  created_at: row.created_at,
-  updated_at: row.updated_at,
-});
-
-function afterCursor(page: PageRequest): number {
-  return page.cursor !== undefined && CURSOR_PATTERN.test(page.cursor)
-    ? Number(page.cursor)
-    : Number.MAX_SAFE_INTEGER;
-}
-
-function pageOf<R extends { seq: number }, T>(rows: R[], limit: number, map: (row: R) => T): Page<T> {
-  const more = rows.length > limit;
-  const kept = more ? rows.slice(0, limit) : rows;
-  const last = kept[kept.length - 1];
-  return { entries: kept.map(map), next_cursor: more && last !== undefined ? String(last.seq) : null };
-}
 
 export class SqliteRegistry implements Registry {
   readonly shared = false;
