@@ -22,10 +22,9 @@ import {
 } from "../core/retrieval/bm25-format.js";
 import type { Bm25Index } from "../core/retrieval/bm25-index.js";
 import {
-  fromBm25Params,
   type IndexParams,
+  indexBuiltWith,
   provenanceIndexFields,
-  sameIndexParams,
   toBm25Params,
 } from "../core/retrieval/index-params.js";
 import {
@@ -174,12 +173,7 @@ function olderPinnedIndex(
   const bytes = store.get(hash);
   if (bytes === null || indexFormatVersion(bytes) >= INDEX_FORMAT_VERSION) return null;
   const index = loadIndex(bytes);
-  const analyzer = getAnalyzer(params.analyzer);
-  const agrees =
-    sameIndexParams(fromBm25Params(index.params), params) &&
-    index.arrays.analyzer.id === analyzer.id &&
-    index.arrays.analyzer.version === analyzer.version;
-  return agrees ? { index, hash } : null;
+  return indexBuiltWith(index, params, getAnalyzer(params.analyzer)) ? { index, hash } : null;
 }
 
 export async function prepareRetrieval(

@@ -6,7 +6,7 @@
  */
 import type { RetrievalProvenance } from "../models/trace.js";
 import { type Analyzer, getAnalyzer } from "./analyzer.js";
-import type { Bm25Params } from "./bm25-index.js";
+import type { Bm25Index, Bm25Params } from "./bm25-index.js";
 
 export interface IndexParams {
   analyzer: Analyzer["name"];
@@ -102,4 +102,17 @@ export function provenanceIndexFields(
 /** The same parameters, field by field (both sides in the snake_case shape). */
 export function sameIndexParams(a: RecordedIndexParams, b: RecordedIndexParams): boolean {
   return INDEX_PARAM_KEYS.every((key) => a[key] === b[key]);
+}
+
+/** The index was built with exactly these parameters and this analyzer (id and version). */
+export function indexBuiltWith(
+  index: Bm25Index,
+  params: RecordedIndexParams,
+  analyzer: { id: string; version: string },
+): boolean {
+  return (
+    sameIndexParams(fromBm25Params(index.params), params) &&
+    index.arrays.analyzer.id === analyzer.id &&
+    index.arrays.analyzer.version === analyzer.version
+  );
 }
