@@ -240,22 +240,36 @@ export class Bm25Index {
     return (chunkStart[a] as number) < (chunkStart[b] as number);
   }
 
-  private rankExhaustive({ ids, weights }: QueryTerms, k: number): Ranked {
+  /** Per-chunk scores and the chunks touched, allocated once and left zeroed after each query. */
+  private scratchArrays(): { scores: Float64Array; touched: Uint32Array } {
     const n = this.stats.chunks;
     this.scratch ??= { scores: new Float64Array(n), touched: new Uint32Array(n) };
-    const { scores, touched } = this.scratch;
+    return this.scratch;
+  }
+
+  /**
+   * Adds term t's weighted impacts into the scratch scores, recording each chunk it touches
+   * first; returns the new count of touched chunks. Scores start at 0 and impacts are positive,
+   * so 0 means untouched.
+   */
+  private addPostings(t: number, w: number, nTouched: number): number {
+    const { scores, touched } = this.scratchArrays();
     const { termOffsets, postChunk, postImpact } = this.arrays;
-    let nTouched = 0;
-    for (let i = 0; i < ids.length; i++) {
-      const t = ids[i] as number;
-      const w = weights[i] as number;
-      const end = termOffsets[t + 1] as number;
-      for (let p = termOffsets[t] as number; p < end; p++) {
-        const c = postChunk[p] as number;
-        if (scores[c] === 0) touched[nTouched++] = c;
-        scores[c] = (scores[c] as number) + w * (postImpact[p] as number);
-      }
+    let n = nTouched;
+    const end = termOffsets[t + 1] as number;
+    for (let p = termOffsets[t] as number; p < end; p++) {
+      const c = postChunk[p] as number;
+      if (scores[c] === 0) touched[n++] = c;
+      scores[c] = (scores[c] as number) + w * (postImpact[p] as number);
     }
+    return n;
+  }
+
+  private rankExhaustive({ ids, weights }: QueryTerms, k: number): Ranked {
+    const { scores, touched } = this.scratchArrays();
+    let nTouched = 0;
+    for (let i = 0; i < ids.length; i++)
+      nTouched = this.addPostings(ids[i] as number, weights[i] as number, nTouched);
     const heap = new TopK(k, (a, sa, b, sb) => this.better(a, sa, b, sb));
     for (let i = 0; i < nTouched; i++) {
       const c = touched[i] as number;
@@ -280,9 +294,7 @@ export class Bm25Index {
     const heap = new TopK(k, (a, sa, b, sb) => this.better(a, sa, b, sb));
     const m = ids.length;
     if (k === 0 || m === 0) return heap.ranked();
-    const n = this.stats.chunks;
-    this.scratch ??= { scores: new Float64Array(n), touched: new Uint32Array(n) };
-    const { scores, touched } = this.scratch;
+    const { scores, touched } = this.scratchArrays();
     const { termOffsets, postChunk, postImpact } = this.arrays;
     const { termMax, blockMax } = bounds;
     const ub = ids.map((t, i) => (weights[i] as number) * (termMax[t] as number));
@@ -296,14 +308,7 @@ export class Bm25Index {
     let added = 0;
     while (added < m) {
       const i = byBound[added] as number;
-      const t = ids[i] as number;
-      const w = weights[i] as number;
-      const end = termOffsets[t + 1] as number;
-      for (let p = termOffsets[t] as number; p < end; p++) {
-        const c = postChunk[p] as number;
-        if (scores[c] === 0) touched[nTouched++] = c;
-        scores[c] = (scores[c] as number) + w * (postImpact[p] as number);
-      }
+      nTouched = this.addPostings(ids[i] as number, weights[i] as number, nTouched);
       added++;
       if (added === m) break;
       floor = kthLargest(scores, touched, nTouched, k);
