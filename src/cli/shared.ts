@@ -152,6 +152,28 @@ export function terminalProgress(enabled: boolean): Progress | undefined {
   };
 }
 
+/** The llm reasoner's call flags `run` and `eval` share: sampling, time limit and retries. */
+export function withModelCallFlags(command: Command): Command {
+  return command
+    .option(
+      "--temperature <x>",
+      "llm: sampling temperature, 0-2 (default 0)",
+      parseNumberOption("--temperature"),
+    )
+    .option(
+      "--model-timeout <ms>",
+      "llm: time limit of one request in milliseconds",
+      parseIntOption("--model-timeout", { min: 1, max: 3_600_000 }),
+      DEFAULT_ENDPOINT_SETTINGS.timeoutMs,
+    )
+    .option(
+      "--model-retries <n>",
+      "llm: retries after a timeout, 429 or 5xx (waits doubling from 0.5 s, at most 8 s each)",
+      parseIntOption("--model-retries", { min: 0, max: 10 }),
+      DEFAULT_ENDPOINT_SETTINGS.maxRetries,
+    );
+}
+
 /** The corpus limit options every command that reads a corpus shares. */
 export function withCorpusLimits(command: Command): Command {
   return command

@@ -7,7 +7,6 @@ import { regressions } from "../../core/eval/gate.js";
 import { ANALYZERS } from "../../core/models/spec.js";
 import { DEFAULT_PRESET } from "../../core/plan/planner.js";
 import { loadBeir, loadSuite, readBaseline, withRationales } from "../../io/eval-input.js";
-import { DEFAULT_ENDPOINT_SETTINGS } from "../../io/llm-endpoint.js";
 import { runsRoot } from "../../io/run-writer.js";
 import { openSharedRegistry, registryUrlOf } from "../../registry/open.js";
 import {
@@ -18,6 +17,7 @@ import {
   parseNumberOption,
   printJson,
   terminalProgress,
+  withModelCallFlags,
   withRegistry,
 } from "../shared.js";
 
@@ -55,71 +55,61 @@ interface EvalCliOptions {
 
 export function registerEval(program: Command): void {
   withRegistry(
-    program
-      .command("eval")
-      .description(
-        "run every case of a suite (or a BEIR dataset) as a real run and score it from the judgments",
-      )
-      .option("--suite <dir>", "a suite folder: suite.json + problems.jsonl")
-      .option("--beir <dir>", "a BEIR folder: corpus.jsonl, queries.jsonl, qrels/<split>.tsv")
-      .option("--split <name>", "BEIR qrels split", "test")
-      .option(
-        "--rationales <dir>",
-        "with --beir: SciFact-style claims_<split>.jsonl + corpus.jsonl of sentences, to score citations by rationale sentence",
-      )
-      .option("--limit <n>", "only the first N cases", parseIntOption("--limit"))
-      .option(
-        "--workers <n>",
-        "worker threads (results are identical for any count)",
-        parseIntOption("--workers"),
-        1,
-      )
-      .option(
-        "--baseline <file>",
-        "an earlier summary.json: exit 1 if any metric is worse by more than the tolerance",
-      )
-      .option("--tolerance <x>", "allowed drop per metric (absolute)", parseNumberOption("--tolerance"), 0.01)
-      .option("--out <dir>", "where cases.jsonl and summary.json go (default <artifacts>/evals/<name>)")
-      .option("--preset <name>", "parameter preset (default: the suite's, else default)")
-      .option("--analyzer <name>", `override the analyzer: ${ANALYZERS.join(" or ")}`)
-      .option("--top-k <n>", "override top-k", parseIntOption("--top-k"))
-      .option("--k1 <x>", "override BM25 k1", parseNumberOption("--k1"))
-      .option("--b <x>", "override BM25 b", parseNumberOption("--b"))
-      .option(
-        "--min-confidence <x>",
-        "override the confidence below which an answer is insufficient (0-1)",
-        parseNumberOption("--min-confidence"),
-      )
-      .option("--chunk-chars <n>", "override the chunk window", parseIntOption("--chunk-chars"))
-      .option("--overlap-chars <n>", "override the chunk overlap", parseIntOption("--overlap-chars"))
-      .option("--index-titles", "index document titles with every chunk (the default)")
-      .option("--no-index-titles", "do not index document titles")
-      .option("--reasoner <name>", "override the reasoner: extractive or llm")
-      .option("--model <name>", "llm: the model name the endpoint serves")
-      .option("--base-url <url>", "llm: the endpoint's OpenAI-style base URL, ending in /v1")
-      .option(
-        "--temperature <x>",
-        "llm: sampling temperature, 0-2 (default 0)",
-        parseNumberOption("--temperature"),
-      )
-      .option(
-        "--max-rps <x>",
-        "llm: at most this many model requests per second over the whole eval, split among the workers (0: no bound)",
-        parseNumberOption("--max-rps"),
-        0,
-      )
-      .option(
-        "--model-timeout <ms>",
-        "llm: time limit of one request in milliseconds",
-        parseIntOption("--model-timeout", { min: 1, max: 3_600_000 }),
-        DEFAULT_ENDPOINT_SETTINGS.timeoutMs,
-      )
-      .option(
-        "--model-retries <n>",
-        "llm: retries after a timeout, 429 or 5xx",
-        parseIntOption("--model-retries", { min: 0, max: 10 }),
-        DEFAULT_ENDPOINT_SETTINGS.maxRetries,
-      )
+    withModelCallFlags(
+      program
+        .command("eval")
+        .description(
+          "run every case of a suite (or a BEIR dataset) as a real run and score it from the judgments",
+        )
+        .option("--suite <dir>", "a suite folder: suite.json + problems.jsonl")
+        .option("--beir <dir>", "a BEIR folder: corpus.jsonl, queries.jsonl, qrels/<split>.tsv")
+        .option("--split <name>", "BEIR qrels split", "test")
+        .option(
+          "--rationales <dir>",
+          "with --beir: SciFact-style claims_<split>.jsonl + corpus.jsonl of sentences, to score citations by rationale sentence",
+        )
+        .option("--limit <n>", "only the first N cases", parseIntOption("--limit"))
+        .option(
+          "--workers <n>",
+          "worker threads (results are identical for any count)",
+          parseIntOption("--workers"),
+          1,
+        )
+        .option(
+          "--baseline <file>",
+          "an earlier summary.json: exit 1 if any metric is worse by more than the tolerance",
+        )
+        .option(
+          "--tolerance <x>",
+          "allowed drop per metric (absolute)",
+          parseNumberOption("--tolerance"),
+          0.01,
+        )
+        .option("--out <dir>", "where cases.jsonl and summary.json go (default <artifacts>/evals/<name>)")
+        .option("--preset <name>", "parameter preset (default: the suite's, else default)")
+        .option("--analyzer <name>", `override the analyzer: ${ANALYZERS.join(" or ")}`)
+        .option("--top-k <n>", "override top-k", parseIntOption("--top-k"))
+        .option("--k1 <x>", "override BM25 k1", parseNumberOption("--k1"))
+        .option("--b <x>", "override BM25 b", parseNumberOption("--b"))
+        .option(
+          "--min-confidence <x>",
+          "override the confidence below which an answer is insufficient (0-1)",
+          parseNumberOption("--min-confidence"),
+        )
+        .option("--chunk-chars <n>", "override the chunk window", parseIntOption("--chunk-chars"))
+        .option("--overlap-chars <n>", "override the chunk overlap", parseIntOption("--overlap-chars"))
+        .option("--index-titles", "index document titles with every chunk (the default)")
+        .option("--no-index-titles", "do not index document titles")
+        .option("--reasoner <name>", "override the reasoner: extractive or llm")
+        .option("--model <name>", "llm: the model name the endpoint serves")
+        .option("--base-url <url>", "llm: the endpoint's OpenAI-style base URL, ending in /v1")
+        .option(
+          "--max-rps <x>",
+          "llm: at most this many model requests per second over the whole eval, split among the workers (0: no bound)",
+          parseNumberOption("--max-rps"),
+          0,
+        ),
+    )
       .option("--artifacts-dir <dir>", "artifacts root", ".canon-reason")
       .option(
         "--queue <url>",

@@ -12,7 +12,6 @@ import { DEFAULT_BASE_URL } from "../../core/reason/llm.js";
 import { hasLoneSurrogate, loneSurrogateError } from "../../core/unicode.js";
 import { zodToInputError } from "../../core/zod-errors.js";
 import { readPrivateKey } from "../../io/keys.js";
-import { DEFAULT_ENDPOINT_SETTINGS } from "../../io/llm-endpoint.js";
 import { signRun } from "../../io/sign-run.js";
 import { readUserJson } from "../../io/text.js";
 import { openSharedRegistry, registryUrlOf } from "../../registry/open.js";
@@ -26,6 +25,7 @@ import {
   printJson,
   terminalProgress,
   withCorpusLimits,
+  withModelCallFlags,
   withRegistry,
 } from "../shared.js";
 
@@ -160,7 +160,7 @@ export function specFromOptions(question: string | undefined, o: RunOptions): Pr
 }
 
 export function registerRun(program: Command): void {
-  withRegistry(
+  const cmd = withRegistry(
     withCorpusLimits(
       program
         .command("run")
@@ -196,24 +196,8 @@ export function registerRun(program: Command): void {
     .option(
       "--base-url <url>",
       `llm: the endpoint's OpenAI-style base URL, ending in /v1 (default ${DEFAULT_BASE_URL}); key from CANON_REASON_LLM_API_KEY or OPENAI_API_KEY`,
-    )
-    .option(
-      "--temperature <x>",
-      "llm: sampling temperature, 0-2 (default 0)",
-      parseNumberOption("--temperature"),
-    )
-    .option(
-      "--model-timeout <ms>",
-      "llm: time limit of one request in milliseconds",
-      parseIntOption("--model-timeout", { min: 1, max: 3_600_000 }),
-      DEFAULT_ENDPOINT_SETTINGS.timeoutMs,
-    )
-    .option(
-      "--model-retries <n>",
-      "llm: retries after a timeout, 429 or 5xx (waits doubling from 0.5 s, at most 8 s each)",
-      parseIntOption("--model-retries", { min: 0, max: 10 }),
-      DEFAULT_ENDPOINT_SETTINGS.maxRetries,
-    )
+    );
+  withModelCallFlags(cmd)
     .option("--sign <key>", "sign the manifest root digest with this Ed25519 private key (see keygen)")
     .option("--json", "print one JSON object: run_id, run_dir, answer, claims, verification")
     .action(
