@@ -11,10 +11,15 @@ export const DATABASE_URL_ENV = "CANON_REASON_DATABASE_URL";
 /** A URL longer than this is a mistake, not a registry. */
 const MAX_URL_CHARS = 4096;
 
-/** The registry URL from the flag, else the environment; undefined for the embedded default. */
+/**
+ * The registry URL from the flag, else the environment, checked; undefined for the embedded
+ * default. Checked here so a bad URL is refused by every command, not only where it connects.
+ */
 export function registryUrlOf(option: string | undefined): string | undefined {
   const value = option ?? process.env[DATABASE_URL_ENV];
-  return value === undefined || value === "" ? undefined : value;
+  if (value === undefined || value === "") return undefined;
+  checkRegistryUrl(value);
+  return value;
 }
 
 /** A postgres:// URL naming a host and a database, or bad input saying what is wrong with it. */

@@ -35,13 +35,15 @@ function runAsync(args: string[]): Promise<{ status: number; stdout: string; std
 describe("a registry that cannot be used", () => {
   const id = `run_v1_${"a".repeat(64)}`;
   it("a malformed registry URL is bad input: one line, exit 2", () => {
-    for (const bad of ["http://127.0.0.1/test", "postgres://127.0.0.1", "::::"]) {
-      const r = runCli(["verify", id, "--registry", bad, "--artifacts-dir", tempDir()]);
-      expect(r.status, bad).toBe(2);
-      expect(isCleanError(r)).toBe(true);
-      expect(r.stderr).toContain("E_REGISTRY_URL");
-      expect(r.stderr.trim().split("\n")).toHaveLength(1);
-    }
+    // By run id, or by a path the registry is never asked about: the URL is refused either way.
+    for (const ref of [id, "some/run/dir"])
+      for (const bad of ["http://127.0.0.1/test", "postgres://127.0.0.1", "::::"]) {
+        const r = runCli(["verify", ref, "--registry", bad, "--artifacts-dir", tempDir()]);
+        expect(r.status, bad).toBe(2);
+        expect(isCleanError(r)).toBe(true);
+        expect(r.stderr).toContain("E_REGISTRY_URL");
+        expect(r.stderr.trim().split("\n")).toHaveLength(1);
+      }
   });
 
   it("an unreachable registry is one line and exit 3, from the flag or the environment", () => {
