@@ -10,7 +10,7 @@ import type { Rationales } from "../core/eval/metrics.js";
 import { Constraints, Expected } from "../core/models/spec.js";
 import { findLoneSurrogate, loneSurrogateError } from "../core/unicode.js";
 import { zodToInputError } from "../core/zod-errors.js";
-import { readUserJson, readUserText } from "./text.js";
+import { readJsonLines, readUserJson, readUserText } from "./text.js";
 
 export interface EvalCase {
   case_id: string;
@@ -52,33 +52,6 @@ function readText(path: string): string {
   return readUserText(path, "E_SUITE_INVALID");
 }
 
-function jsonLines(path: string): Array<{ line: number; value: unknown }> {
-  return readText(path)
-    .split("\n")
-    .map((text, i) => ({ text, line: i + 1 }))
-    .filter(({ text }) => text.trim() !== "")
-    .map(({ text, line }) => {
-      let value: unknown;
-      try {
-        value = JSON.parse(text);
-      } catch (error) {
-        throw new InputError("E_SUITE_INVALID", `not valid JSON (${(error as Error).message})`, {
-          file: path,
-          line,
-        });
-      }
-      const bad = findLoneSurrogate(value);
-      if (bad !== undefined) {
-        throw loneSurrogateError({
-          file: path,
-          line,
-          ...(bad === "" ? {} : { field: bad }),
-        });
-      }
-      return { line, value };
-    });
-}
-
 export function loadSuite(dir: string): EvalInput {
   const suitePath = join(dir, "suite.json");
   let raw: unknown;
@@ -99,7 +72,7 @@ export function loadSuite(dir: string): EvalInput {
   if (!suite.success) throw zodToInputError(suite.error, "E_SUITE_INVALID", suitePath);
   const problemsPath = join(dir, "problems.jsonl");
   const seen = new Set<string>();
-  const cases = jsonLines(problemsPath).map(({ line, value }) => {
+  const cases = readJsonLines(problemsPath, "E_SUITE_INVALID").map(({ line, value }) => {
     const parsed = ProblemLine.safeParse(value);
     if (!parsed.success) throw zodToInputError(parsed.error, "E_SUITE_INVALID", problemsPath, line);
     if (seen.has(parsed.data.case_id)) {
@@ -150,7 +123,7 @@ export function loadBeir(dir: string, split: string): EvalInput {
     });
   const queriesPath = join(dir, "queries.jsonl");
   // Only queries with judgments in this split are evaluated; the rest would count as nothing.
-  const cases = jsonLines(queriesPath).flatMap(({ line, value }) => {
+  const cases = readJsonLines(queriesPath, "E_SUITE_INVALID").flatMap(({ line, value }) => {
     const q = Query.safeParse(value);
     if (!q.success) throw zodToInputError(q.error, "E_SUITE_INVALID", queriesPath, line);
     const relevant = judgments.get(q.data._id);
@@ -184,7 +157,7 @@ const SentenceDoc = z.object({ doc_id: z.union([z.string(), z.int()]), abstract:
 export function withRationales(input: EvalInput, dir: string, split: string): EvalInput {
   const claimsPath = join(dir, `claims_${split}.jsonl`);
   const byCase = new Map<string, Record<string, number[]>>();
-  for (const { line, value } of jsonLines(claimsPath)) {
+  for (const { line, value } of readJsonLines(claimsPath, "E_SUITE_INVALID")) {
     const claim = Claim.safeParse(value);
     if (!claim.success) throw zodToInputError(claim.error, "E_SUITE_INVALID", claimsPath, line);
     const sentences: Record<string, number[]> = {};
@@ -195,13 +168,13 @@ export function withRationales(input: EvalInput, dir: string, split: string): Ev
   const wanted = new Set([...byCase.values()].flatMap((m) => Object.keys(m)));
   const sentencesPath = join(dir, "corpus.jsonl");
   const abstracts = new Map<string, string[]>();
-  for (const { line, value } of jsonLines(sentencesPath)) {
+  for (const { line, value } of readJsonLines(sentencesPath, "E_SUITE_INVALID")) {
     const doc = SentenceDoc.safeParse(value);
     if (!doc.success) throw zodToInputError(doc.error, "E_SUITE_INVALID", sentencesPath, line);
     if (wanted.has(String(doc.data.doc_id))) abstracts.set(String(doc.data.doc_id), doc.data.abstract);
   }
   const texts = new Map<string, string>();
-  for (const { value } of jsonLines(input.corpus)) {
+  for (const { value } of readJsonLines(input.corpus, "E_SUITE_INVALID")) {
     const d = value as { _id?: unknown; doc_id?: unknown; text?: unknown };
     const id = String(d._id ?? d.doc_id);
     if (wanted.has(id) && typeof d.text === "string") texts.set(id, d.text);

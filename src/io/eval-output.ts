@@ -9,7 +9,7 @@ import { InputError } from "../core/errors.js";
 import { EvalCaseLine, type EvalResults, EvalSummaryFile } from "../core/eval/results.js";
 import { zodToInputError } from "../core/zod-errors.js";
 import { atFsBoundary } from "./fs-errors.js";
-import { kindOf, readUserJson, readUserText } from "./text.js";
+import { kindOf, readJsonLines, readUserJson } from "./text.js";
 
 const CODE = "E_EVAL_INVALID";
 
@@ -29,15 +29,8 @@ function readSummary(path: string) {
 function readCases(path: string): EvalCaseLine[] {
   const cases: EvalCaseLine[] = [];
   const seen = new Set<string>();
-  for (const [i, text] of readUserText(path, CODE).split("\n").entries()) {
-    if (text.trim() === "") continue;
-    const where = { file: path, line: i + 1 };
-    let value: unknown;
-    try {
-      value = JSON.parse(text);
-    } catch (error) {
-      throw new InputError(CODE, `not valid JSON (${(error as Error).message})`, where);
-    }
+  for (const { line, value } of readJsonLines(path, CODE)) {
+    const where = { file: path, line };
     const parsed = EvalCaseLine.safeParse(value);
     if (!parsed.success) throw zodToInputError(parsed.error, CODE, path, where.line);
     if (seen.has(parsed.data.case_id))

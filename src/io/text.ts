@@ -70,6 +70,29 @@ export function readUserText(path: string, code: ErrorCode, field?: string): str
   );
 }
 
+/**
+ * Every non-blank line of a JSONL file as a JSON value with its 1-based line number. A line
+ * that is not JSON, or holds a lone surrogate, is bad input naming the file and the line.
+ */
+export function readJsonLines(path: string, code: ErrorCode): Array<{ line: number; value: unknown }> {
+  return readUserText(path, code)
+    .split("\n")
+    .map((text, i) => ({ text, line: i + 1 }))
+    .filter(({ text }) => text.trim() !== "")
+    .map(({ text, line }) => {
+      let value: unknown;
+      try {
+        value = JSON.parse(text);
+      } catch (error) {
+        throw new InputError(code, `not valid JSON (${(error as Error).message})`, { file: path, line });
+      }
+      const bad = findLoneSurrogate(value);
+      if (bad !== undefined)
+        throw loneSurrogateError({ file: path, line, ...(bad === "" ? {} : { field: bad }) });
+      return { line, value };
+    });
+}
+
 /** What a file-system entry is, in words, for errors about entries that are not regular files. */
 export function kindOf(stat: {
   isDirectory(): boolean;
