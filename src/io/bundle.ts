@@ -22,16 +22,7 @@
  * and checked; a sound differing run already in place is never overwritten.
  */
 import { createHash } from "node:crypto";
-import {
-  closeSync,
-  createReadStream,
-  mkdirSync,
-  openSync,
-  renameSync,
-  rmSync,
-  statSync,
-  writeSync,
-} from "node:fs";
+import { closeSync, createReadStream, mkdirSync, openSync, renameSync, rmSync, writeSync } from "node:fs";
 import { dirname } from "node:path";
 import { createGunzip, createGzip } from "node:zlib";
 import { Header, Parser, type ReadEntry } from "tar";
@@ -41,10 +32,10 @@ import { pinnedObjects } from "../core/artifact/names.js";
 import { toRunView } from "../core/artifact/view.js";
 import { InputError } from "../core/errors.js";
 import { idOf } from "../core/models/common.js";
+import { checkOutputFile } from "./output.js";
 import { openRun, requireParts } from "./run-reader.js";
 import { tempSuffix, writeRun } from "./run-writer.js";
 import { DiskStore } from "./store.js";
-import { kindOf } from "./text.js";
 
 const HEADER_ENTRY = "canon-reason-bundle.json";
 const BundleHeader = z.strictObject({
@@ -108,19 +99,7 @@ async function writeGzipAtomic(out: string, chunks: Iterable<Buffer>): Promise<n
       `cannot write the bundle (${(error as NodeJS.ErrnoException).code ?? String(error)})`,
       { file: out },
     );
-  let existing: ReturnType<typeof statSync> | undefined;
-  try {
-    existing = statSync(out);
-  } catch {
-    // Absent is the usual case.
-  }
-  // The bundle is renamed into place: over a device or a FIFO that would replace the node itself.
-  if (existing !== undefined && !existing.isFile())
-    throw new InputError(
-      "E_EXPORT_TARGET",
-      existing.isDirectory() ? "is a directory; give a file name" : `is ${kindOf(existing)}, not a file`,
-      { file: out },
-    );
+  checkOutputFile(out, "-o", "E_EXPORT_TARGET");
   const tmp = `${out}.tmp-${tempSuffix()}`;
   let fd: number;
   try {

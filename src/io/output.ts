@@ -11,21 +11,29 @@ import { errnoInWords, fsInputError } from "./fs-errors.js";
 import { tempSuffix } from "./run-writer.js";
 import { kindOf } from "./text.js";
 
-const at = (path: string, field: string) =>
-  ({ code: "E_OUTPUT", doing: "cannot write the page", path, field }) as const;
+type OutputCode = "E_OUTPUT" | "E_EXPORT_TARGET";
+const DOING: Record<OutputCode, string> = {
+  E_OUTPUT: "cannot write the page",
+  E_EXPORT_TARGET: "cannot write the bundle",
+};
+const at = (path: string, field: string, code: OutputCode = "E_OUTPUT") =>
+  ({ code, doing: DOING[code], path, field }) as const;
 
-/** Refuses an existing target that is not a regular file. */
-export function checkOutputFile(path: string, field = "-o"): void {
+/**
+ * Refuses an existing target that is not a regular file: a file written by rename would
+ * replace a device or a FIFO node itself. Pages and bundles share it (`code` says which).
+ */
+export function checkOutputFile(path: string, field = "-o", code: OutputCode = "E_OUTPUT"): void {
   let existing: ReturnType<typeof statSync> | undefined;
   try {
     existing = statSync(path);
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === "ENOENT") return;
-    throw fsInputError(error, at(path, field));
+    throw fsInputError(error, at(path, field, code));
   }
   if (!existing.isFile())
     throw new InputError(
-      "E_OUTPUT",
+      code,
       existing.isDirectory() ? "is a folder; give a file name" : `is ${kindOf(existing)}, not a file`,
       { file: path, field },
     );

@@ -191,7 +191,7 @@ describe("export / import", () => {
     const dir = tempDir();
     const toDir = runCli(["export", out.run_dir, "-o", dir]);
     expect(toDir.status).toBe(2);
-    expect(toDir.stderr).toMatch(/is a directory/);
+    expect(toDir.stderr).toMatch(/is a folder/);
     expect(isCleanError(toDir)).toBe(true);
     // Renamed into place, a bundle would replace a FIFO (or a device node) itself: refused.
     const fifo = join(tempDir(), "pipe");
