@@ -6,7 +6,6 @@
 import { Command, CommanderError } from "commander";
 import { PRODUCER } from "../version.js";
 import { COMMANDS, invokedCommand } from "./command-table.js";
-import { reportError } from "./shared.js";
 
 const program = new Command()
   .name("canon-reason")
@@ -51,6 +50,7 @@ try {
       error.code === "commander.help";
     process.exitCode = benign ? 0 : 2;
   } else {
-    process.exitCode = reportError(error);
+    // Loaded only here: shared.js pulls in zod and the store, which `--help` does not need.
+    process.exitCode = (await import("./shared.js")).reportError(error);
   }
 }

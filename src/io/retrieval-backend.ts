@@ -101,7 +101,7 @@ export async function snapshotCorpus(
   if (cached !== null) return { hash: cached, documents: null };
   const { documents } = await readCorpus(path, limits);
   // One Buffer per line, not one string: a large corpus exceeds V8's maximum string length.
-  const hash = store.put(Buffer.concat(documents.map((d) => Buffer.from(snapshotLine(d), "utf8"))));
+  const hash = store.put(Buffer.concat(documents.map((d) => Buffer.from(snapshotLine(d), "utf8"))), true);
   store.writeCheckedRef(refName, made, hash);
   return { hash, documents };
 }
@@ -238,7 +238,7 @@ export async function prepareRetrieval(
     );
     progress?.stop();
     if (index.stats.chunks > limits.max_chunks) throw overLimit(index.stats.chunks);
-    indexHash = store.put(serializeIndex(index));
+    indexHash = store.put(serializeIndex(index), true);
     store.writeCheckedRef(indexRef, indexOf, indexHash);
     built = true;
   }

@@ -36,7 +36,7 @@ export function writeFileAtomic(path: string, bytes: string | Uint8Array): void 
 
 export class DiskStore implements StoreReader {
   readonly root: string;
-  /** Objects already read and re-hashed by this process: a run reads the snapshot more than once. */
+  /** Objects already read and re-hashed (or hashed and written) by this process: a run reads the snapshot more than once. */
   private readonly verified = new Map<string, Uint8Array>();
 
   constructor(artifactsRoot: string) {
@@ -53,11 +53,17 @@ export class DiskStore implements StoreReader {
     return existsSync(this.objectPath(hash));
   }
 
-  put(bytes: Uint8Array): string {
+  /**
+   * Stores `bytes` under their hash. `keep`: this process reads them back soon (a run's verifier
+   * reads the snapshot and index it just built), so `get` returns them as hashed here, without
+   * reading and hashing them again; the caller must not change them afterwards.
+   */
+  put(bytes: Uint8Array, keep = false): string {
     const hash = sha256Hex(bytes);
     const path = this.objectPath(hash);
     sweepOnce(`store:${this.root}`, () => sweepStoreDebris(this.root));
     if (!existsSync(path)) writeFileAtomic(path, bytes);
+    if (keep) this.verified.set(hash, bytes);
     return hash;
   }
 

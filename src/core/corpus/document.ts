@@ -79,10 +79,9 @@ const NEWLINE = 0x0a;
 /**
  * The requested documents of a snapshot, parsed; ids that are absent are simply missing from
  * the map. Each line starts with `{"doc_id":<JCS string>,` and JCS encodes a string exactly
- * as JSON.stringify does, so a document is found by a native byte search for that prefix at
- * a line start, without parsing the lines in between.
- */
-/**
+ * as JSON.stringify does, so a document is the first line that starts with that prefix, found
+ * without parsing the lines in between.
+ *
  * Documents already found in these exact snapshot bytes (null: absent). One process looks the
  * same few documents up several times per run (the retrieve tool, then the verifier's
  * recomputation and evidence checks); the bytes are immutable, so the answers are too.
@@ -100,7 +99,7 @@ export function findDocuments(bytes: Uint8Array, docIds: readonly string[]): Map
   for (const docId of new Set(docIds)) {
     let doc = memo.get(docId);
     if (doc === undefined) {
-      doc = scanFor(haystack, docId);
+      doc = scanFor(bytes, haystack, docId, memo.size);
       memo.set(docId, doc);
     }
     // A copy: callers own what they are given, and the memo must stay as read.
@@ -109,13 +108,75 @@ export function findDocuments(bytes: Uint8Array, docIds: readonly string[]): Map
   return found;
 }
 
-function scanFor(haystack: Buffer, docId: string): CorpusDocument | null {
-  const prefix = Buffer.from(`{"doc_id":${JSON.stringify(docId)},`, "utf8");
-  for (let at = haystack.indexOf(prefix); at >= 0; at = haystack.indexOf(prefix, at + 1)) {
-    if (at > 0 && haystack[at - 1] !== NEWLINE) continue;
+const DOC_ID_PREFIX = Buffer.from('{"doc_id":', "utf8");
+const COMMA = Buffer.from(",", "utf8");
+const QUOTE = 0x22;
+const BACKSLASH = 0x5c;
+
+/**
+ * A run looks up a handful of documents: a native search for each is cheaper than a table of
+ * every line. Past this many distinct lookups in one snapshot (an eval makes thousands), the
+ * table is built once and every later lookup is a map probe.
+ */
+const SEARCHES_BEFORE_TABLE = 16;
+
+function scanFor(bytes: Uint8Array, haystack: Buffer, docId: string, lookups: number): CorpusDocument | null {
+  const token = Buffer.from(JSON.stringify(docId), "utf8");
+  const at =
+    lookups < SEARCHES_BEFORE_TABLE
+      ? searchLine(haystack, token)
+      : lineStarts(bytes, haystack).get(token.toString("latin1"));
+  if (at === undefined) return null;
+  let end = haystack.indexOf(NEWLINE, at);
+  if (end < 0) end = haystack.length;
+  return JSON.parse(haystack.subarray(at, end).toString("utf8")) as CorpusDocument;
+}
+
+/** The first line start where `{"doc_id":<token>,` begins, by native byte search. */
+function searchLine(haystack: Buffer, token: Buffer): number | undefined {
+  const prefix = Buffer.concat([DOC_ID_PREFIX, token, COMMA]);
+  for (let at = haystack.indexOf(prefix); at >= 0; at = haystack.indexOf(prefix, at + 1))
+    if (at === 0 || haystack[at - 1] === NEWLINE) return at;
+  return undefined;
+}
+
+/**
+ * Where each line of a snapshot starts, by the bytes of its `{"doc_id":<string>,` token (as a
+ * latin1 string): the first line wins, as searchLine would find. Built once per snapshot, in one
+ * pass of native newline searches.
+ */
+const lineStartsIn = new WeakMap<Uint8Array, Map<string, number>>();
+
+function lineStarts(bytes: Uint8Array, haystack: Buffer): Map<string, number> {
+  let table = lineStartsIn.get(bytes);
+  if (table !== undefined) return table;
+  table = new Map();
+  for (let at = 0; at < haystack.length; ) {
     let end = haystack.indexOf(NEWLINE, at);
     if (end < 0) end = haystack.length;
-    return JSON.parse(haystack.subarray(at, end).toString("utf8")) as CorpusDocument;
+    const token = docIdToken(haystack, at, end);
+    if (token !== null && !table.has(token)) table.set(token, at);
+    at = end + 1;
+  }
+  lineStartsIn.set(bytes, table);
+  return table;
+}
+
+/** The JSON string after `{"doc_id":` on the line [at, end) when a comma follows it, as latin1; else null. */
+function docIdToken(haystack: Buffer, at: number, end: number): string | null {
+  const open = at + DOC_ID_PREFIX.length;
+  if (
+    open >= end ||
+    haystack[open] !== QUOTE ||
+    haystack.compare(DOC_ID_PREFIX, 0, DOC_ID_PREFIX.length, at, open) !== 0
+  )
+    return null;
+  // A JSON string ends at its first quote that no backslash escapes.
+  for (let i = open + 1; i < end; i++) {
+    const b = haystack[i];
+    if (b === BACKSLASH) i++;
+    else if (b === QUOTE)
+      return i + 1 < end && haystack[i + 1] === COMMA[0] ? haystack.toString("latin1", open, i + 1) : null;
   }
   return null;
 }

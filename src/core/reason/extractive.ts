@@ -85,9 +85,24 @@ function lemma(term: string): string {
   return IRREGULAR.get(term) ?? term;
 }
 
+/**
+ * Texts already tokenized in this process. A run derives twice from the same evidence (the
+ * producer, then the sealing verifier's rederive), and each candidate sentence is read again as
+ * the context of the next. Tokenizing is a pure function of the text, so a remembered answer is
+ * the answer; the memo is emptied past MEMO_TEXTS texts, so a long eval does not grow it.
+ */
+const termsMemo = new Map<string, readonly string[]>();
+const MEMO_TEXTS = 4096;
+
 /** The sentence's (or question's) content terms, stemmed, stop words dropped, irregular forms folded. */
-function termsOf(text: string): string[] {
-  return english.tokenize(text).map(lemma);
+function termsOf(text: string): readonly string[] {
+  let terms = termsMemo.get(text);
+  if (terms === undefined) {
+    if (termsMemo.size >= MEMO_TEXTS) termsMemo.clear();
+    terms = english.tokenize(text).map(lemma);
+    termsMemo.set(text, terms);
+  }
+  return terms;
 }
 
 /**

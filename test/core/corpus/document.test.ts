@@ -30,4 +30,37 @@ describe("snapshot", () => {
     expect(found.get("Zürich/茶道.md")?.source).toBe("s");
     expect(findDocuments(snapshot, ["b2"]).get("b2")?.text).toBe("prefix twin");
   });
+
+  it("finds what a search for the canonical prefix at a line start finds: the first such line, nothing else", () => {
+    const lines = [
+      '{"doc_id":"\\u0062","text":"b, but not in canonical form"}',
+      '{"doc_id":"b","text":"first b"}',
+      '{"doc_id":"b","text":"second b"}',
+      '{"doc_id":"nocomma"}',
+      '{"doc_id":"bad\\',
+      ' {"doc_id":"indented","text":"not at a line start"}',
+      '{"doc_id":"last","text":"no newline after it"}',
+    ];
+    const bytes = Buffer.from(lines.join("\n"), "utf8");
+    // "\\u0062" is the six characters, whose canonical form escapes the backslash.
+    const ids = ["b", "\\u0062", "nocomma", "bad", "indented", "last"];
+    const found = findDocuments(bytes, ids);
+    expect([...found.keys()].sort()).toEqual(["b", "last"]);
+    expect(found.get("b")?.text).toBe("first b");
+    // Past 16 lookups in one snapshot, a table of line starts answers instead: the same answers.
+    const absent = Array.from({ length: 16 }, (_, i) => `absent-${i}`);
+    const tabled = Buffer.from(bytes);
+    findDocuments(tabled, absent);
+    expect(findDocuments(tabled, ids)).toEqual(found);
+    const all = DOCS.map((d) => d.doc_id);
+    const many = Buffer.from(snapshot);
+    findDocuments(many, absent);
+    expect(findDocuments(many, all)).toEqual(findDocuments(snapshot, all));
+    // Two views of one buffer are two snapshots: each is searched on its own.
+    const both = Buffer.concat([snapshot, bytes]);
+    const tail = both.subarray(snapshot.length);
+    expect(findDocuments(both, ["b"]).get("b")).toEqual(DOCS[1]);
+    expect(findDocuments(tail, ["b", "a"]).get("b")?.text).toBe("first b");
+    expect(findDocuments(tail, ["a"]).size).toBe(0);
+  });
 });
