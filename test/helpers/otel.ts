@@ -65,8 +65,16 @@ export function parsePrometheus(text: string): Sample[] {
     }
     const match = SAMPLE.exec(line);
     if (match === null) throw new Error(`not a sample line: ${line}`);
-    const value = Number(match[3] === "+Inf" ? Infinity : match[3] === "-Inf" ? -Infinity : match[3]);
-    if (Number.isNaN(value) && match[3] !== "NaN") throw new Error(`not a value: ${line}`);
+    // Values are read as Go's ParseFloat reads them (Prometheus' own parser): NaN and Inf in any case.
+    const raw = (match[3] as string).toLowerCase();
+    const value = /^[+-]?inf(inity)?$/.test(raw)
+      ? raw.startsWith("-")
+        ? -Infinity
+        : Infinity
+      : raw === "nan"
+        ? Number.NaN
+        : Number(raw);
+    if (Number.isNaN(value) && raw !== "nan") throw new Error(`not a value: ${line}`);
     const labels: Record<string, string> = {};
     for (const [, key, raw] of (match[2] ?? "").matchAll(/([a-zA-Z_][a-zA-Z0-9_]*)="((?:[^"\\]|\\.)*)"/g))
       labels[key as string] = (raw as string).replace(/\\(.)/g, (_, c: string) => (c === "n" ? "\n" : c));
