@@ -89,7 +89,7 @@ describe("GET /metrics", () => {
       (await call(guarded.url, "GET", "/metrics", undefined, { authorization: "Bearer wrong-token-000000" }))
         .status,
     ).toBe(401);
-    expect((await call(guarded.url, "GET", "/metrics?token=" + TOKEN)).status).toBe(401);
+    expect((await call(guarded.url, "GET", `/metrics?token=${TOKEN}`)).status).toBe(401);
     await scrape(guarded, { authorization: `Bearer ${TOKEN}` });
     expect((await call(guarded.url, "GET", "/health")).status).toBe(200);
   });
