@@ -36,7 +36,7 @@ export interface ServerOptions extends Omit<ServiceContext, "retrieval" | "queue
   queue?: ServiceContext["queue"];
   /** How many prepared snapshots and indexes stay in memory (LRU). */
   retrievalCacheSize?: number;
-  /** Bearer token every /v1 route requires (CANON_REASON_TOKEN); none: no authentication. */
+  /** Bearer token every /v1 route and /metrics require (CANON_REASON_TOKEN); none: no authentication. */
   token?: string | undefined;
   /** Requests per window per token (or per address without one). */
   rateLimit?: { max: number; windowMs: number };
