@@ -59,26 +59,28 @@ export class RunMetrics {
       });
   }
 
-  /**
-   * Times `fn` as one run: its outcome is the status it returns (null: it made no run here, e.g.
-   * it queued one, and is not counted), or `failed` with the error's code.
-   */
-  async timeRun<T>(fn: () => Promise<T>, outcomeOf: (value: T) => string | null): Promise<T> {
+  /** Times `fn` as one run: its outcome is the status it returns, or `failed` with the error's code. */
+  async timeRun<T>(fn: () => Promise<T>, outcomeOf: (value: T) => string): Promise<T> {
     const started = process.hrtime.bigint();
     const seconds = () => Number(process.hrtime.bigint() - started) / 1e9;
     try {
       const value = await fn();
-      const outcome = outcomeOf(value);
-      if (outcome === null) return value;
-      this.runs.inc({ outcome });
-      this.durations.observe({ outcome }, seconds());
+      this.record(outcomeOf(value), seconds());
       return value;
     } catch (error) {
-      this.runs.inc({ outcome: "failed" });
-      this.durations.observe({ outcome: "failed" }, seconds());
-      this.failures.inc({ code: codeOf(error) });
+      this.recordFailure(codeOf(error), seconds());
       throw error;
     }
+  }
+
+  record(outcome: string, seconds: number): void {
+    this.runs.inc({ outcome });
+    this.durations.observe({ outcome }, seconds);
+  }
+
+  recordFailure(code: string, seconds: number): void {
+    this.record("failed", seconds);
+    this.failures.inc({ code });
   }
 
   /** The exposition text (Prometheus text format 0.0.4). */
@@ -157,11 +159,14 @@ export function listenMetrics(
   });
 }
 
+/** The failure label of an error without a stable code (a bug: exit 3). */
+export const UNTYPED = "internal";
+
 /** A typed error's stable code (the service's HTTP errors carry one too); anything else is internal. */
-function codeOf(error: unknown): string {
+export function codeOf(error: unknown): string {
   if (error instanceof CanonError) return error.code;
   const code = (error as { code?: unknown } | null)?.code;
-  return typeof code === "string" && /^E_[A-Z_]{1,64}$/.test(code) ? code : "E_INTERNAL";
+  return typeof code === "string" && /^E_[A-Z_]{1,64}$/.test(code) ? code : UNTYPED;
 }
 
 const tokenDigest = (value: string) => createHash("sha256").update(value, "utf8").digest();

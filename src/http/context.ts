@@ -1,7 +1,6 @@
 /** What every route plugin is handed: the artifacts root, the corpus roots and the registry. */
 import { lstatSync } from "node:fs";
 import { dirname, join } from "node:path";
-import type { RunMetrics } from "../app/metrics.js";
 import type { RetrievalCache } from "../app/retrieval-cache.js";
 import { CanonError } from "../core/errors.js";
 import { type OpenedRun, openRun } from "../io/run-reader.js";
@@ -24,8 +23,6 @@ export interface ServiceContext {
   modelBaseUrl?: string | undefined;
   /** With `serve --queue`: where `Prefer: respond-async` runs go, and the registry workers read snapshots from. */
   queue?: { jobs: JobQueue; registry: PgRegistry } | undefined;
-  /** Counts and times the runs the service makes (GET /metrics). */
-  metrics: RunMetrics;
 }
 
 /** A run opened by the service, and the artifacts root whose store holds what it pins. */

@@ -32,7 +32,7 @@ import { runRoutes } from "./routes/runs.js";
 import { ProblemSchema } from "./schemas.js";
 import { endRequestSpan, installRequestSpans } from "./telemetry.js";
 
-export interface ServerOptions extends Omit<ServiceContext, "retrieval" | "queue" | "metrics"> {
+export interface ServerOptions extends Omit<ServiceContext, "retrieval" | "queue"> {
   queue?: ServiceContext["queue"];
   /** How many prepared snapshots and indexes stay in memory (LRU). */
   retrievalCacheSize?: number;
@@ -105,8 +105,13 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
   // JSON bodies only: every other media type gets 415.
   app.removeContentTypeParser(["text/plain"]);
   installProblemHandler(app);
+  const metrics = new RunMetrics(
+    options.queue === undefined
+      ? undefined
+      : (states) => (options.queue as NonNullable<typeof options.queue>).jobs.queue.getJobCounts(...states),
+  );
   // Before the guards: a refused request has its span and its trace ids in the log too.
-  installRequestSpans(app);
+  installRequestSpans(app, { metrics, runRoutes: new Set(["POST /v1/runs"]) });
   installGuards(app, {
     token: options.token,
     rateLimit: options.rateLimit ?? DEFAULT_RATE_LIMIT,
@@ -153,17 +158,12 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
     modelBaseUrl: options.modelBaseUrl,
     retrieval: new RetrievalCache(options.retrievalCacheSize ?? DEFAULT_RETRIEVAL_CACHE),
     queue: options.queue,
-    metrics: new RunMetrics(
-      options.queue === undefined
-        ? undefined
-        : (states) => (options.queue as NonNullable<typeof options.queue>).jobs.queue.getJobCounts(...states),
-    ),
   };
   await app.register(healthRoutes(ctx));
   await app.register(runRoutes(ctx));
   await app.register(itemRoutes(ctx));
   await app.register(corpusRoutes(ctx, options.uploadLimit ?? DEFAULT_UPLOAD_LIMIT));
-  await app.register(metricsRoutes(ctx.metrics));
+  await app.register(metricsRoutes(metrics));
   app.withTypeProvider<ZodTypeProvider>().get(
     "/openapi.json",
     {

@@ -1,17 +1,11 @@
 /**
- * A SERVER span per request (HTTP semantic conventions), the parent of the runs and queued jobs
- * the request makes: a child of an active span (auto-instrumentation), else of the caller's
- * `traceparent`, else a root. The request log line carries its trace_id, span_id and run_id.
+ * Per-request observability, in hooks so that routes stay as they are: a SERVER span per
+ * request (HTTP semantic conventions), active while its handler runs, so the runs and queued
+ * jobs a request makes are its children; it is a child of an active span (auto-instrumentation),
+ * else of the caller's `traceparent`, else a root. The request log line carries its trace_id,
+ * span_id and run_id; a run-creating request is counted in the run metrics.
  */
-import {
-  type Context,
-  context,
-  propagation,
-  type Span,
-  SpanKind,
-  SpanStatusCode,
-  trace,
-} from "@opentelemetry/api";
+import { context, propagation, type Span, SpanKind, SpanStatusCode, trace } from "@opentelemetry/api";
 import {
   ATTR_HTTP_REQUEST_METHOD,
   ATTR_HTTP_RESPONSE_STATUS_CODE,
@@ -19,17 +13,30 @@ import {
   ATTR_URL_PATH,
 } from "@opentelemetry/semantic-conventions";
 import type { FastifyInstance, FastifyRequest } from "fastify";
+import { codeOf, type RunMetrics, UNTYPED } from "../app/metrics.js";
 import { ATTR, traceFields } from "../app/telemetry.js";
 import { PRODUCER } from "../version.js";
 
 interface RequestTrace {
   span: Span;
   runId?: string;
+  /** The status of the run the request made. */
+  outcome?: string;
+  /** The code of the error the request failed with. */
+  error?: string;
 }
 
 const traces = new WeakMap<FastifyRequest, RequestTrace>();
 
-export function installRequestSpans(app: FastifyInstance): void {
+/**
+ * `runRoutes` names the routes that make a run ("POST /v1/runs"): each response of theirs is a
+ * run by its outcome, or a failed one (bad input included) by its error code; 202 (queued) is
+ * not a run here (the worker counts it).
+ */
+export function installRequestSpans(
+  app: FastifyInstance,
+  options: { metrics: RunMetrics; runRoutes: ReadonlySet<string> },
+): void {
   const tracer = trace.getTracer(PRODUCER.name, PRODUCER.version);
   app.addHook("onRequest", async (request) => {
     const active = context.active();
@@ -50,19 +57,32 @@ export function installRequestSpans(app: FastifyInstance): void {
     );
     traces.set(request, { span });
   });
+  // Fastify calls the handler from this hook's `done`: the handler runs with the span active.
+  app.addHook("preHandler", (request, _reply, done) => {
+    const found = traces.get(request);
+    if (found === undefined) return done();
+    context.with(trace.setSpan(context.active(), found.span), done);
+  });
+  app.addHook("onError", async (request, _reply, error) => {
+    const found = traces.get(request);
+    if (found !== undefined) found.error = codeOf(error);
+  });
+  app.addHook("onResponse", async (request, reply) => {
+    const route = `${request.method} ${request.routeOptions.url ?? ""}`;
+    if (!options.runRoutes.has(route) || reply.statusCode === 202) return;
+    const found = traces.get(request);
+    const seconds = reply.elapsedTime / 1000;
+    if (found?.outcome !== undefined) options.metrics.record(found.outcome, seconds);
+    else options.metrics.recordFailure(found?.error ?? UNTYPED, seconds);
+  });
 }
 
-/** The context a handler runs its work in: the request's span active. */
-export function requestContext(request: FastifyRequest): Context {
-  const found = traces.get(request);
-  return found === undefined ? context.active() : trace.setSpan(context.active(), found.span);
-}
-
-/** Names the run a request made, for its span and its log line. */
-export function noteRun(request: FastifyRequest, runId: string): void {
+/** Names the run a request made and its status, for its span, its log line and the metrics. */
+export function noteRun(request: FastifyRequest, runId: string, outcome: string): void {
   const found = traces.get(request);
   if (found === undefined) return;
   found.runId = runId;
+  found.outcome = outcome;
   found.span.setAttribute(ATTR.RUN_ID, runId);
 }
 

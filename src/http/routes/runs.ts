@@ -3,7 +3,6 @@
  * run reader, verify and replay. The server computes every id: a client-supplied one is never
  * trusted, and the same spec posted any number of times, at once or not, maps to one run.
  */
-import { context } from "@opentelemetry/api";
 import type { FastifyPluginAsync } from "fastify";
 import type { ZodTypeProvider } from "fastify-type-provider-zod";
 import { replayRun } from "../../app/replay.js";
@@ -39,7 +38,7 @@ import {
   VerifyBody,
   VerifyResponse,
 } from "../schemas.js";
-import { noteRun, requestContext } from "../telemetry.js";
+import { noteRun } from "../telemetry.js";
 
 /** The bytes of one file of a published run; a run without it is damaged (409), not missing. */
 function fileOf(run: OpenedRun, path: string): Uint8Array {
@@ -67,104 +66,86 @@ export const runRoutes =
           response: { 200: CreateRunResponse, 201: CreateRunResponse, 202: JobAccepted },
         },
       },
-      // The request's span is active while it runs: the run's span, or the queued job's, is its child.
-      // A request that fails (bad input included) counts as a failed run; a queued one is not a run here.
       async (request, reply) => {
-        let outcome: string | null = null;
-        return context.with(requestContext(request), () =>
-          ctx.metrics.timeRun(
-            async () => {
-              const body = request.body;
-              let spec: ProblemSpec;
-              let source: { item_id: string | null; item_version: number | null } = {
-                item_id: null,
-                item_version: null,
-              };
-              if (body.item_id !== undefined) {
-                const item = await ctx.registry.getItem(body.item_id, body.item_version);
-                if (item === null)
-                  throw new HttpError(
-                    404,
-                    "E_ITEM_NOT_FOUND",
-                    `no item ${body.item_id}${body.item_version === undefined ? "" : ` version ${body.item_version}`}`,
-                  );
-                spec = item.spec;
-                source = { item_id: item.id, item_version: item.version };
-              } else {
-                spec = body.spec as ProblemSpec;
-              }
-              const preset = body.preset ?? DEFAULT_PRESET;
-              // The operator names the model endpoint (serve --model-base-url), never a request.
-              if (spec.constraints.reasoner === "llm" && ctx.modelBaseUrl !== undefined)
-                spec = { ...spec, constraints: { ...spec.constraints, base_url: ctx.modelBaseUrl } };
-              // RFC 7240: a preference the server cannot honour is ignored: no queue is configured, or
-              // the run needs the model endpoint, whose credentials must not travel through the queue.
-              const async =
-                ctx.queue !== undefined &&
-                spec.constraints.reasoner !== "llm" &&
-                /(^|[,;\s])respond-async($|[,;\s])/i.test(request.headers.prefer ?? "");
-              const corpus = spec.constraints.corpus;
-              let warm: { store: DiskStore; prepared: PreparedRetrieval } | undefined;
-              if (corpus !== undefined) {
-                const store = new DiskStore(ctx.artifactsRoot);
-                const resolved = resolveCorpus(corpus, ctx.corpusRoots, store);
-                spec = { ...spec, constraints: { ...spec.constraints, corpus: resolved } };
-                const params = resolveParams(spec, preset);
-                if (params.needs_retrieval) {
-                  // Warm requests reuse the parsed snapshot and index; the run pins the snapshot hash,
-                  // exactly as runJob would from the path.
-                  warm = await ctx.retrieval.prepare(
-                    store,
-                    resolved,
-                    pickIndexParams(params),
-                    DEFAULT_LIMITS,
-                  );
-                  const pinned = `sha256:${warm.prepared.snapshotHash}`;
-                  spec = { ...spec, constraints: { ...spec.constraints, corpus: pinned } };
-                }
-              }
-              if (async && ctx.queue !== undefined) {
-                // Workers read the snapshot from the shared registry: it is stored there before the job exists.
-                if (warm !== undefined) {
-                  const bytes = warm.store.get(warm.prepared.snapshotHash);
-                  if (bytes !== null) await ctx.queue.registry.putObject(bytes);
-                }
-                const jobId = await ctx.queue.jobs.submit({
-                  kind: "run",
-                  spec,
-                  preset,
-                  seed: body.seed ?? 0,
-                  ...source,
-                });
-                const statusUrl = `/v1/jobs/${jobId}`;
-                return reply
-                  .code(202)
-                  .header("location", statusUrl)
-                  .header("preference-applied", "respond-async")
-                  .send({ job_id: jobId, status_url: statusUrl, state: "queued" });
-              }
-              const result = await runJob({
-                spec,
-                preset,
-                seed: body.seed ?? 0,
-                artifactsRoot: ctx.artifactsRoot,
-                ...(warm === undefined ? {} : warm),
-              });
-              outcome = result.answer.status;
-              noteRun(request, result.runId);
-              // Indexed only once published: the index never names a run that is not on disk.
-              await ctx.registry.addRun(
-                { run_id: result.runId, ...source },
-                { runDir: result.runDir, storeRoot: ctx.artifactsRoot },
-              );
-              const { run_id, ...summary } = runSummary(result);
-              return reply
-                .code(result.created ? 201 : 200)
-                .send({ run_id, created: result.created, ...summary });
-            },
-            () => outcome,
-          ),
+        const body = request.body;
+        let spec: ProblemSpec;
+        let source: { item_id: string | null; item_version: number | null } = {
+          item_id: null,
+          item_version: null,
+        };
+        if (body.item_id !== undefined) {
+          const item = await ctx.registry.getItem(body.item_id, body.item_version);
+          if (item === null)
+            throw new HttpError(
+              404,
+              "E_ITEM_NOT_FOUND",
+              `no item ${body.item_id}${body.item_version === undefined ? "" : ` version ${body.item_version}`}`,
+            );
+          spec = item.spec;
+          source = { item_id: item.id, item_version: item.version };
+        } else {
+          spec = body.spec as ProblemSpec;
+        }
+        const preset = body.preset ?? DEFAULT_PRESET;
+        // The operator names the model endpoint (serve --model-base-url), never a request.
+        if (spec.constraints.reasoner === "llm" && ctx.modelBaseUrl !== undefined)
+          spec = { ...spec, constraints: { ...spec.constraints, base_url: ctx.modelBaseUrl } };
+        // RFC 7240: a preference the server cannot honour is ignored: no queue is configured, or
+        // the run needs the model endpoint, whose credentials must not travel through the queue.
+        const async =
+          ctx.queue !== undefined &&
+          spec.constraints.reasoner !== "llm" &&
+          /(^|[,;\s])respond-async($|[,;\s])/i.test(request.headers.prefer ?? "");
+        const corpus = spec.constraints.corpus;
+        let warm: { store: DiskStore; prepared: PreparedRetrieval } | undefined;
+        if (corpus !== undefined) {
+          const store = new DiskStore(ctx.artifactsRoot);
+          const resolved = resolveCorpus(corpus, ctx.corpusRoots, store);
+          spec = { ...spec, constraints: { ...spec.constraints, corpus: resolved } };
+          const params = resolveParams(spec, preset);
+          if (params.needs_retrieval) {
+            // Warm requests reuse the parsed snapshot and index; the run pins the snapshot hash,
+            // exactly as runJob would from the path.
+            warm = await ctx.retrieval.prepare(store, resolved, pickIndexParams(params), DEFAULT_LIMITS);
+            const pinned = `sha256:${warm.prepared.snapshotHash}`;
+            spec = { ...spec, constraints: { ...spec.constraints, corpus: pinned } };
+          }
+        }
+        if (async && ctx.queue !== undefined) {
+          // Workers read the snapshot from the shared registry: it is stored there before the job exists.
+          if (warm !== undefined) {
+            const bytes = warm.store.get(warm.prepared.snapshotHash);
+            if (bytes !== null) await ctx.queue.registry.putObject(bytes);
+          }
+          const jobId = await ctx.queue.jobs.submit({
+            kind: "run",
+            spec,
+            preset,
+            seed: body.seed ?? 0,
+            ...source,
+          });
+          const statusUrl = `/v1/jobs/${jobId}`;
+          return reply
+            .code(202)
+            .header("location", statusUrl)
+            .header("preference-applied", "respond-async")
+            .send({ job_id: jobId, status_url: statusUrl, state: "queued" });
+        }
+        const result = await runJob({
+          spec,
+          preset,
+          seed: body.seed ?? 0,
+          artifactsRoot: ctx.artifactsRoot,
+          ...(warm === undefined ? {} : warm),
+        });
+        noteRun(request, result.runId, result.answer.status);
+        // Indexed only once published: the index never names a run that is not on disk.
+        await ctx.registry.addRun(
+          { run_id: result.runId, ...source },
+          { runDir: result.runDir, storeRoot: ctx.artifactsRoot },
         );
+        const { run_id, ...summary } = runSummary(result);
+        return reply.code(result.created ? 201 : 200).send({ run_id, created: result.created, ...summary });
       },
     );
 
