@@ -12,7 +12,7 @@ import {
   type EndpointSettings,
   type Pacer,
 } from "../io/llm-endpoint.js";
-import { tracedModelCall } from "./telemetry.js";
+import { loadTelemetry } from "./otel-gate.js";
 
 export interface ModelCallOptions {
   settings?: EndpointSettings;
@@ -30,10 +30,11 @@ export async function modelCallFor(
 ): Promise<ModelCall | undefined> {
   if (!needsModelCall(input)) return undefined;
   const request = chatRequest(input);
-  return tracedModelCall(request, baseUrl, () =>
+  const call = () =>
     callModel(baseUrl, request, options.settings ?? DEFAULT_ENDPOINT_SETTINGS, {
       ...(options.env === undefined ? {} : { env: options.env }),
       ...(options.pace === undefined ? {} : { pace: options.pace }),
-    }),
-  );
+    });
+  const telemetry = await loadTelemetry();
+  return telemetry === undefined ? call() : telemetry.tracedModelCall(request, baseUrl, call);
 }

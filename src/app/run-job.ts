@@ -5,7 +5,7 @@
  */
 
 import { performance } from "node:perf_hooks";
-import { context, type Span } from "@opentelemetry/api";
+import type { Span } from "@opentelemetry/api";
 import type { StepTiming } from "../core/artifact/timings.js";
 import { corpusRefString, parseCorpusRef, snapshotRef } from "../core/corpus/corpus-ref.js";
 import { InputError } from "../core/errors.js";
@@ -26,7 +26,7 @@ import { writeRun } from "../io/run-writer.js";
 import { DiskStore } from "../io/store.js";
 import { PRODUCER } from "../version.js";
 import { type ModelCallOptions, modelCallFor } from "./model-call.js";
-import { ATTR, runAttributes, StepSpans, traceRunJob } from "./telemetry.js";
+import { loadTelemetry } from "./otel-gate.js";
 
 export interface RunJobOptions {
   spec: ProblemSpec;
@@ -95,12 +95,21 @@ export async function runJob(options: RunJobOptions): Promise<RunJobResult> {
     );
   }
   prepareArtifactsDir(options.artifactsRoot);
+  const telemetry = await loadTelemetry();
+  if (telemetry === undefined) return atArtifacts(options.artifactsRoot, () => runJobIn(options, started));
+  const { ATTR, traceRunJob } = telemetry;
   return traceRunJob({ [ATTR.PRESET]: options.preset, [ATTR.SEED]: options.seed }, (span) =>
-    atArtifacts(options.artifactsRoot, () => runJobIn(options, started, span)),
+    atArtifacts(options.artifactsRoot, () => runJobIn(options, started, { span, telemetry })),
   );
 }
 
-async function runJobIn(options: RunJobOptions, started: number, span: Span): Promise<RunJobResult> {
+/** The run's span and the wiring that made it, when an SDK is registered. */
+interface Traced {
+  span: Span;
+  telemetry: typeof import("./telemetry.js");
+}
+
+async function runJobIn(options: RunJobOptions, started: number, traced?: Traced): Promise<RunJobResult> {
   const store = options.store ?? new DiskStore(options.artifactsRoot);
   const params = resolveParams(options.spec, options.preset);
   let spec = options.spec;
@@ -162,7 +171,7 @@ async function runJobIn(options: RunJobOptions, started: number, span: Span): Pr
   }
   const steps = new StepClock();
   // Step spans observe the run that is recorded (for an llm run: the pass served from the recording).
-  const stepSpans = new StepSpans(context.active());
+  const stepSpans = traced === undefined ? undefined : new traced.telemetry.StepSpans();
   const reasoner = baseUrl === undefined ? extractiveReasoner : llmReasoner;
   let produced: ProducedRun;
   try {
@@ -170,7 +179,7 @@ async function runJobIn(options: RunJobOptions, started: number, span: Span): Pr
       ...common,
       onEvent: (event) => {
         steps.observe(event);
-        stepSpans.observe(event);
+        stepSpans?.observe(event);
       },
       reasoner,
       dispatcher,
@@ -178,7 +187,7 @@ async function runJobIn(options: RunJobOptions, started: number, span: Span): Pr
       verify: (files) => verifyRun({ files, store, policy: "audit", stage: "sealing" }),
     });
   } finally {
-    stepSpans.abandon();
+    stepSpans?.abandon();
   }
   options.seal?.(produced);
   const producedAt = performance.now();
@@ -189,9 +198,9 @@ async function runJobIn(options: RunJobOptions, started: number, span: Span): Pr
   const written = writeRun(options.artifactsRoot, produced.runId, produced.files, {
     volatile: { timings: { ...timings, steps: steps.durations } },
   });
-  if (span.isRecording())
-    span.setAttributes(
-      runAttributes({
+  if (traced?.span.isRecording())
+    traced.span.setAttributes(
+      traced.telemetry.runAttributes({
         ...produced,
         created: written.created,
         reasoner,

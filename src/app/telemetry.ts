@@ -242,7 +242,8 @@ export class StepSpans {
   private readonly steps = new Map<string, Span>();
   private readonly calls = new Map<string, Span>();
 
-  constructor(private readonly parent: Context) {}
+  /** Under the active span (the run's). */
+  constructor(private readonly parent: Context = context.active()) {}
 
   observe(event: TraceEvent): void {
     if (event.type === "step_started") {

@@ -7,6 +7,7 @@
 import { context, ROOT_CONTEXT, SpanKind, SpanStatusCode, trace } from "@opentelemetry/api";
 import type { ReadableSpan } from "@opentelemetry/sdk-trace-base";
 import { afterAll, beforeEach, describe, expect, it } from "vitest";
+import { telemetryRegistered } from "../../src/app/otel-gate.js";
 import { runJob } from "../../src/app/run-job.js";
 import { contextOfCarrier, RUN_SPAN, traceCarrier } from "../../src/app/telemetry.js";
 import type { ProblemSpec } from "../../src/core/models/spec.js";
@@ -36,6 +37,10 @@ const one = (spans: ReadableSpan[], name: string) => {
 };
 
 describe("spans of a run", () => {
+  it("the wiring loads once an SDK is registered (the gate runJob and the model call consult)", () => {
+    expect(telemetryRegistered()).toBe(true);
+  });
+
   it("an extractive demo run: a run span, a span per plan step under it, the retrieval inside gather", async () => {
     const result = await runDemo();
     const spans = tracing.spans();
