@@ -12,6 +12,7 @@ import {
   type EndpointSettings,
   type Pacer,
 } from "../io/llm-endpoint.js";
+import { loadTelemetry } from "./otel-gate.js";
 
 export interface ModelCallOptions {
   settings?: EndpointSettings;
@@ -28,8 +29,12 @@ export async function modelCallFor(
   options: ModelCallOptions = {},
 ): Promise<ModelCall | undefined> {
   if (!needsModelCall(input)) return undefined;
-  return callModel(baseUrl, chatRequest(input), options.settings ?? DEFAULT_ENDPOINT_SETTINGS, {
-    ...(options.env === undefined ? {} : { env: options.env }),
-    ...(options.pace === undefined ? {} : { pace: options.pace }),
-  });
+  const request = chatRequest(input);
+  const call = () =>
+    callModel(baseUrl, request, options.settings ?? DEFAULT_ENDPOINT_SETTINGS, {
+      ...(options.env === undefined ? {} : { env: options.env }),
+      ...(options.pace === undefined ? {} : { pace: options.pace }),
+    });
+  const telemetry = await loadTelemetry();
+  return telemetry === undefined ? call() : telemetry.tracedModelCall(request, baseUrl, call);
 }

@@ -5,6 +5,7 @@
  */
 
 import { performance } from "node:perf_hooks";
+import type { Span } from "@opentelemetry/api";
 import type { StepTiming } from "../core/artifact/timings.js";
 import { corpusRefString, parseCorpusRef, snapshotRef } from "../core/corpus/corpus-ref.js";
 import { InputError } from "../core/errors.js";
@@ -25,6 +26,7 @@ import { writeRun } from "../io/run-writer.js";
 import { DiskStore } from "../io/store.js";
 import { PRODUCER } from "../version.js";
 import { type ModelCallOptions, modelCallFor } from "./model-call.js";
+import { loadTelemetry } from "./otel-gate.js";
 
 export interface RunJobOptions {
   spec: ProblemSpec;
@@ -93,10 +95,21 @@ export async function runJob(options: RunJobOptions): Promise<RunJobResult> {
     );
   }
   prepareArtifactsDir(options.artifactsRoot);
-  return atArtifacts(options.artifactsRoot, () => runJobIn(options, started));
+  const telemetry = await loadTelemetry();
+  if (telemetry === undefined) return atArtifacts(options.artifactsRoot, () => runJobIn(options, started));
+  const { ATTR, traceRunJob } = telemetry;
+  return traceRunJob({ [ATTR.PRESET]: options.preset, [ATTR.SEED]: options.seed }, (span) =>
+    atArtifacts(options.artifactsRoot, () => runJobIn(options, started, { span, telemetry })),
+  );
 }
 
-async function runJobIn(options: RunJobOptions, started: number): Promise<RunJobResult> {
+/** The run's span and the wiring that made it, when an SDK is registered. */
+interface Traced {
+  span: Span;
+  telemetry: typeof import("./telemetry.js");
+}
+
+async function runJobIn(options: RunJobOptions, started: number, traced?: Traced): Promise<RunJobResult> {
   const store = options.store ?? new DiskStore(options.artifactsRoot);
   const params = resolveParams(options.spec, options.preset);
   let spec = options.spec;
@@ -157,14 +170,25 @@ async function runJobIn(options: RunJobOptions, started: number): Promise<RunJob
     modelCall = await modelCallFor(looked.input, baseUrl, options.model);
   }
   const steps = new StepClock();
-  const produced = produceRun(spec, {
-    ...common,
-    onEvent: (event) => steps.observe(event),
-    reasoner: baseUrl === undefined ? extractiveReasoner : llmReasoner,
-    dispatcher,
-    ...(modelCall === undefined ? {} : { modelCall }),
-    verify: (files) => verifyRun({ files, store, policy: "audit", stage: "sealing" }),
-  });
+  // Step spans observe the run that is recorded (for an llm run: the pass served from the recording).
+  const stepSpans = traced === undefined ? undefined : new traced.telemetry.StepSpans();
+  const reasoner = baseUrl === undefined ? extractiveReasoner : llmReasoner;
+  let produced: ProducedRun;
+  try {
+    produced = produceRun(spec, {
+      ...common,
+      onEvent: (event) => {
+        steps.observe(event);
+        stepSpans?.observe(event);
+      },
+      reasoner,
+      dispatcher,
+      ...(modelCall === undefined ? {} : { modelCall }),
+      verify: (files) => verifyRun({ files, store, policy: "audit", stage: "sealing" }),
+    });
+  } finally {
+    stepSpans?.abandon();
+  }
   options.seal?.(produced);
   const producedAt = performance.now();
   const timings = {
@@ -174,5 +198,15 @@ async function runJobIn(options: RunJobOptions, started: number): Promise<RunJob
   const written = writeRun(options.artifactsRoot, produced.runId, produced.files, {
     volatile: { timings: { ...timings, steps: steps.durations } },
   });
+  if (traced?.span.isRecording())
+    traced.span.setAttributes(
+      traced.telemetry.runAttributes({
+        ...produced,
+        created: written.created,
+        reasoner,
+        provenance: common.provenance,
+        model: params.llm?.model,
+      }),
+    );
   return { ...produced, ...written, timings: { ...timings, total_ms: performance.now() - started } };
 }

@@ -18,6 +18,7 @@ import {
   type ZodTypeProvider,
 } from "fastify-type-provider-zod";
 import { z } from "zod";
+import { RunMetrics } from "../app/metrics.js";
 import { RetrievalCache } from "../app/retrieval-cache.js";
 import { PRODUCER } from "../version.js";
 import type { ServiceContext } from "./context.js";
@@ -26,14 +27,16 @@ import { frameworkProblem, installProblemHandler } from "./problem.js";
 import { corpusRoutes } from "./routes/corpora.js";
 import { healthRoutes } from "./routes/health.js";
 import { itemRoutes } from "./routes/items.js";
+import { metricsRoutes } from "./routes/metrics.js";
 import { runRoutes } from "./routes/runs.js";
 import { ProblemSchema } from "./schemas.js";
+import { endRequestSpan, installRequestSpans } from "./telemetry.js";
 
 export interface ServerOptions extends Omit<ServiceContext, "retrieval" | "queue"> {
   queue?: ServiceContext["queue"];
   /** How many prepared snapshots and indexes stay in memory (LRU). */
   retrievalCacheSize?: number;
-  /** Bearer token every /v1 route requires (CANON_REASON_TOKEN); none: no authentication. */
+  /** Bearer token every /v1 route and /metrics require (CANON_REASON_TOKEN); none: no authentication. */
   token?: string | undefined;
   /** Requests per window per token (or per address without one). */
   rateLimit?: { max: number; windowMs: number };
@@ -102,6 +105,13 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
   // JSON bodies only: every other media type gets 415.
   app.removeContentTypeParser(["text/plain"]);
   installProblemHandler(app);
+  const metrics = new RunMetrics(
+    options.queue === undefined
+      ? undefined
+      : (states) => (options.queue as NonNullable<typeof options.queue>).jobs.queue.getJobCounts(...states),
+  );
+  // Before the guards: a refused request has its span and its trace ids in the log too.
+  installRequestSpans(app, { metrics, runRoutes: new Set(["POST /v1/runs"]) });
   installGuards(app, {
     token: options.token,
     rateLimit: options.rateLimit ?? DEFAULT_RATE_LIMIT,
@@ -114,6 +124,7 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
         url: request.url,
         status: reply.statusCode,
         ms: Math.round(reply.elapsedTime * 100) / 100,
+        ...endRequestSpan(request, reply.statusCode),
       },
       "request",
     );
@@ -152,6 +163,7 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
   await app.register(runRoutes(ctx));
   await app.register(itemRoutes(ctx));
   await app.register(corpusRoutes(ctx, options.uploadLimit ?? DEFAULT_UPLOAD_LIMIT));
+  await app.register(metricsRoutes(metrics));
   app.withTypeProvider<ZodTypeProvider>().get(
     "/openapi.json",
     {

@@ -11,6 +11,7 @@
  */
 import { Queue, QueueEvents } from "bullmq";
 import type { CaseResult } from "../app/eval.js";
+import { traceCarrier } from "../app/telemetry.js";
 import { canonicalJson, sha256Hex } from "../core/canonical.js";
 import { CanonError, ERROR_CODES, type ErrorCode, InputError } from "../core/errors.js";
 import type { ProblemSpec } from "../core/models/spec.js";
@@ -163,9 +164,15 @@ export class JobQueue {
     // What the worker will see: the payload after its trip through JSON (no undefined fields).
     const payload = JSON.parse(JSON.stringify(data)) as JobData;
     const jobId = jobIdOf(payload);
+    // The submitter's trace context travels in BullMQ's own carrier (job options), not in the
+    // payload: the job id stays a hash of what is computed, whoever submits it.
+    const metadata = traceCarrier();
     await answered(
       (async () => {
-        const job = await this.queue.add(payload.kind, payload, { jobId });
+        const job = await this.queue.add(payload.kind, payload, {
+          jobId,
+          ...(metadata === undefined ? {} : { telemetry: { metadata } }),
+        });
         if ((await job.getState()) === "failed") await job.retry("failed");
       })(),
     );

@@ -13,9 +13,12 @@
  * SIGTERM drains: no new jobs, the one in hand finishes, then the process exits.
  */
 import { dirname, join } from "node:path";
+import { type Span, SpanKind } from "@opentelemetry/api";
 import { type Job, UnrecoverableError, Worker } from "bullmq";
 import { type CaseResult, type EvalOptions, EvalRetrievals, runCase } from "../app/eval.js";
+import type { RunMetrics } from "../app/metrics.js";
 import { runJob } from "../app/run-job.js";
+import { ATTR, contextOfCarrier, inSpan, traceFields } from "../app/telemetry.js";
 import { verifyRunDirectory } from "../app/verify.js";
 import { parseCorpusRef } from "../core/corpus/corpus-ref.js";
 import { CanonError, InputError } from "../core/errors.js";
@@ -44,8 +47,10 @@ export interface WorkerOptions {
   concurrency: number;
   /** How long a job whose worker died stays locked before another worker takes it. */
   stallMs: number;
-  /** One JSON object per line. */
+  /** One JSON object per line; a job's lines carry its trace_id, span_id and run_id. */
   log: (line: Record<string, unknown>) => void;
+  /** Counts and times each computed job's run (worker --metrics-port). */
+  metrics?: RunMetrics;
 }
 
 export interface RunningWorker {
@@ -85,7 +90,9 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
     return found;
   };
 
-  const runCaseJob = async (data: CaseJobData): Promise<{ runId: string; result: CaseResult }> => {
+  const runCaseJob = async (
+    data: CaseJobData,
+  ): Promise<{ runId: string; result: CaseResult; status: string }> => {
     await ensureSnapshot(data.snapshot);
     const evalOptions: EvalOptions = {
       artifactsRoot: root,
@@ -94,7 +101,7 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
       workers: 1,
     };
     const result = await runCase(data.case, retrievalsFor(data.snapshot, evalOptions), evalOptions);
-    return { runId: result.run_id, result };
+    return { runId: result.run_id, result, status: result.status };
   };
 
   const runRunJob = async (data: RunJobData) => {
@@ -113,7 +120,11 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
       seed: data.seed,
       artifactsRoot: root,
     });
-    return { runId: produced.runId, result: { run_id: produced.runId, created: produced.created } };
+    return {
+      runId: produced.runId,
+      result: { run_id: produced.runId, created: produced.created },
+      status: produced.answer.status,
+    };
   };
 
   /** A recorded result whose run still exists in the registry and verifies: nothing to do. */
@@ -126,17 +137,52 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
     return report.verdict === "pass" ? (record.result as JobResult) : null;
   };
 
-  const processJob = async (job: Job<JobData, JobResult>): Promise<JobResult> => {
+  const compute = (data: JobData) => {
+    const run = (): Promise<{ runId: string; result: JobResult; status: string }> =>
+      data.kind === "case" ? runCaseJob(data) : runRunJob(data);
+    return options.metrics === undefined ? run() : options.metrics.timeRun(run, (done) => done.status);
+  };
+
+  /** The job as a CONSUMER span, a child of the submitter's span when the job carries its context. */
+  const processJob = (job: Job<JobData, JobResult>): Promise<JobResult> =>
+    inSpan(
+      `process ${QUEUE_NAME}`,
+      {
+        kind: SpanKind.CONSUMER,
+        attributes: {
+          "messaging.system": "bullmq",
+          "messaging.operation.type": "process",
+          "messaging.destination.name": QUEUE_NAME,
+          "messaging.message.id": job.id ?? "",
+          [ATTR.JOB_ID]: job.id ?? "",
+          [ATTR.JOB_KIND]: job.data.kind,
+          [ATTR.JOB_ATTEMPT]: job.attemptsMade + 1,
+        },
+      },
+      (span) => processInSpan(job, span),
+      contextOfCarrier(job.opts.telemetry?.metadata),
+    );
+
+  const processInSpan = async (job: Job<JobData, JobResult>, span: Span): Promise<JobResult> => {
     const jobId = job.id as string;
     const started = Date.now();
+    const log = (line: Record<string, unknown>) => options.log({ ...line, ...traceFields(span) });
     try {
       const done = await recorded(jobId);
       if (done !== null) {
-        options.log({ level: "info", msg: "job already done", job_id: jobId, attempt: job.attemptsMade + 1 });
+        if ("run_id" in done) span.setAttribute(ATTR.RUN_ID, done.run_id);
+        log({
+          level: "info",
+          msg: "job already done",
+          job_id: jobId,
+          run_id: done.run_id,
+          attempt: job.attemptsMade + 1,
+        });
         return done;
       }
       const data = job.data;
-      const { runId, result } = data.kind === "case" ? await runCaseJob(data) : await runRunJob(data);
+      const { runId, result } = await compute(data);
+      span.setAttribute(ATTR.RUN_ID, runId);
       const source =
         data.kind === "run"
           ? { item_id: data.item_id, item_version: data.item_version }
@@ -146,7 +192,7 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
         { runDir: join(runsRoot(root), runId), storeRoot: root },
       );
       await options.registry.recordJob(jobId, runId, result);
-      options.log({
+      log({
         level: "info",
         msg: "job computed",
         job_id: jobId,

@@ -30,6 +30,7 @@ describe("OpenAPI", () => {
     expect(doc.openapi).toBe("3.1.0");
     expect(Object.keys(doc.paths).sort()).toEqual([
       "/health",
+      "/metrics",
       "/openapi.json",
       "/v1/corpora",
       "/v1/items",

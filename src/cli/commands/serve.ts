@@ -58,7 +58,7 @@ export function registerServe(program: Command): void {
   )
     .addHelpText(
       "after",
-      "\nThe llm reasoner's key comes from CANON_REASON_LLM_API_KEY or OPENAI_API_KEY.\nSet CANON_REASON_TOKEN to require `Authorization: Bearer <token>` on every /v1 route.",
+      '\nThe llm reasoner\'s key comes from CANON_REASON_LLM_API_KEY or OPENAI_API_KEY.\nSet CANON_REASON_TOKEN to require `Authorization: Bearer <token>` on every /v1 route and on GET /metrics (Prometheus text).\nLogs are JSON lines on stdout, with trace_id/span_id when an OpenTelemetry SDK is registered (node --import ./otel.mjs; README "Scaling out").',
     )
     .action(
       action(async (o: ServeOptions) => {

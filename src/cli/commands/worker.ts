@@ -1,5 +1,6 @@
 /** `canon-reason worker`: answer run and eval-case jobs from a Redis queue (BullMQ loads only here). */
 import type { Command } from "commander";
+import type { RunMetrics } from "../../app/metrics.js";
 import { InputError } from "../../core/errors.js";
 import { DATABASE_URL_ENV, openSharedRegistry, registryUrlOf } from "../../registry/open.js";
 import { action, artifactsRoot, parseIntOption, withRegistry } from "../shared.js";
@@ -10,6 +11,8 @@ interface WorkerCliOptions {
   artifactsDir?: string;
   concurrency: number;
   stallMs: number;
+  metricsPort?: number;
+  metricsHost: string;
 }
 
 export function registerWorker(program: Command): void {
@@ -32,11 +35,17 @@ export function registerWorker(program: Command): void {
         "how long a job whose worker died waits before another worker takes it",
         parseIntOption("--stall-ms", { min: 1000, max: 3_600_000 }),
         30_000,
-      ),
+      )
+      .option(
+        "--metrics-port <n>",
+        "serve Prometheus metrics on GET /metrics at this port (0: any free port; default: none)",
+        parseIntOption("--metrics-port", { min: 0, max: 65535 }),
+      )
+      .option("--metrics-host <host>", "address the metrics listener binds", "127.0.0.1"),
   )
     .addHelpText(
       "after",
-      `\nNeeds a shared registry (--registry or $${DATABASE_URL_ENV}): snapshots come from it and runs go to it.\nSIGTERM or SIGINT drains: no new jobs, the ones in hand finish, then exit 0. Logs are JSON lines on stdout.\nSet CANON_REASON_QUEUE_PREFIX to share one Redis between deployments.`,
+      `\nNeeds a shared registry (--registry or $${DATABASE_URL_ENV}): snapshots come from it and runs go to it.\nSIGTERM or SIGINT drains: no new jobs, the ones in hand finish, then exit 0. Logs are JSON lines on stdout.\nSet CANON_REASON_QUEUE_PREFIX to share one Redis between deployments.\nWith CANON_REASON_TOKEN set, GET /metrics needs \`Authorization: Bearer <token>\`, as on serve.\nTraces: register an OpenTelemetry SDK (node --import ./otel.mjs); see README "Scaling out".`,
     )
     .action(
       action(async (o: WorkerCliOptions) => {
@@ -54,6 +63,11 @@ export function registerWorker(program: Command): void {
             `a worker needs a shared registry: --registry postgres://… or $${DATABASE_URL_ENV}`,
             { field: "--registry" },
           );
+        const token = process.env.CANON_REASON_TOKEN;
+        if (o.metricsPort !== undefined && token !== undefined && token !== "" && token.length < 16)
+          throw new InputError("E_USAGE", "CANON_REASON_TOKEN must be at least 16 characters", {
+            field: "CANON_REASON_TOKEN",
+          });
         const registry = await openSharedRegistry(registryUrl);
         const { startWorker } = await import("../../queue/worker.js");
         const { JobQueue } = await import("../../queue/queue.js");
@@ -68,6 +82,30 @@ export function registerWorker(program: Command): void {
           process.stdout.write(
             `${JSON.stringify({ time: new Date().toISOString(), pid: process.pid, ...line })}\n`,
           );
+        // The listener binds before any job is taken: a taken port is exit 2, not a half-started worker.
+        let metricsQueue: InstanceType<typeof JobQueue> | undefined;
+        let listener: { url: string; close(): Promise<void> } | undefined;
+        let metrics: RunMetrics | undefined;
+        if (o.metricsPort !== undefined) {
+          const { listenMetrics, RunMetrics } = await import("../../app/metrics.js");
+          // The gauge reads the queue through its own connection, opened once the port is bound.
+          let counts: InstanceType<typeof JobQueue> | undefined;
+          metrics = new RunMetrics((states) =>
+            counts === undefined ? Promise.resolve({}) : counts.queue.getJobCounts(...states),
+          );
+          try {
+            listener = await listenMetrics(metrics, {
+              host: o.metricsHost,
+              port: o.metricsPort,
+              token: token === "" ? undefined : token,
+            });
+          } catch (error) {
+            await registry.close();
+            throw error;
+          }
+          counts = new JobQueue(connection);
+          metricsQueue = counts;
+        }
         const worker = await startWorker({
           connection,
           registry,
@@ -75,12 +113,22 @@ export function registerWorker(program: Command): void {
           concurrency: o.concurrency,
           stallMs: o.stallMs,
           log,
+          ...(metrics === undefined ? {} : { metrics }),
         });
-        log({ level: "info", msg: "worker ready", concurrency: o.concurrency });
+        log({
+          level: "info",
+          msg: "worker ready",
+          concurrency: o.concurrency,
+          ...(listener === undefined ? {} : { metrics_url: listener.url }),
+        });
         await new Promise<void>((resolve) => {
           const stop = (signal: string) => {
             log({ level: "info", msg: "draining", signal });
-            worker.drain().then(resolve, resolve);
+            worker
+              .drain()
+              .then(() => listener?.close())
+              .then(() => metricsQueue?.close())
+              .then(resolve, resolve);
           };
           process.once("SIGTERM", () => stop("SIGTERM"));
           process.once("SIGINT", () => stop("SIGINT"));

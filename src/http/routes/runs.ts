@@ -38,6 +38,7 @@ import {
   VerifyBody,
   VerifyResponse,
 } from "../schemas.js";
+import { noteRun } from "../telemetry.js";
 
 /** The bytes of one file of a published run; a run without it is damaged (409), not missing. */
 function fileOf(run: OpenedRun, path: string): Uint8Array {
@@ -137,6 +138,7 @@ export const runRoutes =
           artifactsRoot: ctx.artifactsRoot,
           ...(warm === undefined ? {} : warm),
         });
+        noteRun(request, result.runId, result.answer.status);
         // Indexed only once published: the index never names a run that is not on disk.
         await ctx.registry.addRun(
           { run_id: result.runId, ...source },
