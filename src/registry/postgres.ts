@@ -9,7 +9,8 @@
  * transaction as its chunks, so a present row means a complete object. Every write is
  * idempotent (ON CONFLICT DO NOTHING), so machines publishing the same run at once agree.
  * Migrations are applied at start under an advisory lock (concurrent starts wait for each other).
- * A server restart costs the idle connections only: the pool drops them and connects anew.
+ * A server restart costs the connections open at the time, never the process: the pool drops
+ * them (idle or checked out) and connects anew; what was asked meanwhile is E_REGISTRY_UNAVAILABLE.
  */
 import { randomBytes } from "node:crypto";
 import pg from "pg";
@@ -170,7 +171,12 @@ export class PgRegistry implements Registry {
     }
   }
 
-  /** `fn` on one connection of the pool; database failures become registry errors. */
+  /**
+   * `fn` on one connection of the pool; database failures become registry errors. While the
+   * connection is checked out its "error" event is ours to handle (the pool listens only on idle
+   * ones): a server that goes away mid-transaction would otherwise end the process. A broken
+   * connection is handed back with its error, so the pool discards it and connects anew.
+   */
   private async withClient<T>(fn: (client: pg.PoolClient) => Promise<T>): Promise<T> {
     let client: pg.PoolClient;
     try {
@@ -178,12 +184,36 @@ export class PgRegistry implements Registry {
     } catch (error) {
       throw registryError(error, this.where);
     }
+    let broken: Error | undefined;
+    const onError = (error: Error) => {
+      broken = error;
+    };
+    client.on("error", onError);
     try {
       return await fn(client);
     } catch (error) {
       throw error instanceof CanonError ? error : registryError(error, this.where);
     } finally {
-      client.release();
+      client.removeListener("error", onError);
+      client.release(broken);
+    }
+  }
+
+  /**
+   * Waits until the server answers a query again, for at most `ms`; true when it does. A worker
+   * calls it after losing the registry, so that its job is retried once PostgreSQL is back
+   * (a restart takes seconds) instead of spending every attempt while it is away.
+   */
+  async waitUntilAvailable(ms: number): Promise<boolean> {
+    const deadline = Date.now() + ms;
+    for (let delay = 100; ; delay = Math.min(delay * 2, 2000)) {
+      try {
+        await this.pool.query("SELECT 1");
+        return true;
+      } catch {
+        if (Date.now() + delay > deadline) return false;
+        await new Promise((resolve) => setTimeout(resolve, delay));
+      }
     }
   }
 
