@@ -196,13 +196,15 @@ describe("report --eval", () => {
       volatile: { seconds: 0.69, run_time_ms_per_case: 15, workers: 1 },
     });
     expect(heading(folder({ "summary.json": legacy }))).toContain(", 0.69 s ·");
-    // timings.json is never trusted: garbage, wrong types, invalid UTF-8, a folder, a FIFO or a
+    // timings.json is never trusted: garbage, wrong types, an oversized file, invalid UTF-8, a folder, a FIFO or a
     // symlink is left out (the summary's time, if any, is shown), never an error.
     const plain = JSON.stringify(summary);
     for (const bad of [
       "{not json",
       '{"seconds": "12"}',
       '{"seconds": -1}',
+      // Valid, but larger than any timings file eval writes.
+      JSON.stringify({ seconds: 1, pad: "x".repeat(2 * 1024 * 1024) }),
       Buffer.from([0x7b, 0xff, 0x7d]),
     ]) {
       const dir = folder({ "summary.json": plain, "timings.json": bad });
