@@ -1,7 +1,8 @@
 /**
  * Evaluation runs (SPEC §7): every case is a real run, written like any other; metrics are
  * computed from the suite's judgments. Cases may run in worker threads; results are ordered
- * by case and contain nothing time-dependent, so any worker count gives identical cases.jsonl.
+ * by case and contain nothing time-dependent, so any worker count gives identical cases.jsonl
+ * and summary.json. Wall time and topology go to timings.json, which nothing compares.
  */
 
 import { mkdirSync } from "node:fs";
@@ -32,6 +33,7 @@ import { zodToInputError } from "../core/zod-errors.js";
 import { atArtifacts, prepareArtifactsDir } from "../io/artifacts.js";
 import { DEFAULT_LIMITS } from "../io/corpus-reader.js";
 import type { EvalCase, EvalInput } from "../io/eval-input.js";
+import { EVAL_FILES } from "../io/eval-output.js";
 import { atFsBoundary } from "../io/fs-errors.js";
 import { type EndpointSettings, type Pacer, pacer } from "../io/llm-endpoint.js";
 import { type PreparedRetrieval, type Progress, prepareRetrieval } from "../io/retrieval-backend.js";
@@ -203,12 +205,12 @@ export async function runCase(
   };
 }
 
-export function summarize(
-  input: EvalInput,
-  cases: readonly CaseResult[],
-  options: EvalOptions,
-  seconds: number,
-) {
+/**
+ * summary.json: what the suite, preset and overrides determine, and nothing else. The worker
+ * count and the queue are left out on purpose (they change how long an eval takes, never its
+ * results), so a local and a distributed eval of one suite write the same bytes.
+ */
+export function summarize(input: EvalInput, cases: readonly CaseResult[], options: EvalOptions) {
   const m = (key: string) => mean(cases.map((c) => c.metrics[key] ?? null));
   return {
     suite: input.name,
@@ -234,14 +236,31 @@ export function summarize(
       })(),
       verification_pass_rate: m("verification_pass"),
     },
-    // Time is real but volatile: it is reported, never gated, never part of cases.jsonl.
-    volatile: {
-      seconds: Math.round(seconds * 1000) / 1000,
-      run_time_ms_per_case:
-        cases.length === 0 ? null : Math.round((seconds * 1000 * 100) / cases.length) / 100,
-      workers: options.workers,
-    },
   };
+}
+
+export type EvalSummary = ReturnType<typeof summarize>;
+
+/** Where the cases ran: worker threads of this process, or workers behind a queue. */
+export type EvalTopology = { workers: number } | { queue: true };
+
+/** timings.json: time is real but volatile; it is reported, never gated, never compared. */
+export function evalTimings(cases: number, seconds: number, topology: EvalTopology) {
+  return {
+    seconds: Math.round(seconds * 1000) / 1000,
+    run_time_ms_per_case: cases === 0 ? null : Math.round((seconds * 1000 * 100) / cases) / 100,
+    workers: "workers" in topology ? topology.workers : null,
+    queue: "queue" in topology,
+  };
+}
+
+export type EvalTimings = ReturnType<typeof evalTimings>;
+
+/** What an eval produces: its cases in suite order, summary.json and timings.json. */
+export interface EvalOutcome {
+  cases: CaseResult[];
+  summary: EvalSummary;
+  timings: EvalTimings;
 }
 
 /**
@@ -287,17 +306,14 @@ export interface WorkerFailure {
   where: ErrorLocation;
 }
 
-export async function runEval(
-  input: EvalInput,
-  options: EvalOptions,
-): Promise<{ cases: CaseResult[]; summary: ReturnType<typeof summarize> }> {
+export async function runEval(input: EvalInput, options: EvalOptions): Promise<EvalOutcome> {
   const started = performance.now();
   checkCases(input, options);
   prepareArtifactsDir(options.artifactsRoot);
   return atArtifacts(options.artifactsRoot, () => runEvalIn(input, options, started));
 }
 
-async function runEvalIn(input: EvalInput, options: EvalOptions, started: number) {
+async function runEvalIn(input: EvalInput, options: EvalOptions, started: number): Promise<EvalOutcome> {
   // Built (or loaded) here once, before any worker starts, so workers only ever load it.
   const retrievals = new EvalRetrievals(input, options);
   const snapshot = await retrievals.snapshotHash();
@@ -346,7 +362,8 @@ async function runEvalIn(input: EvalInput, options: EvalOptions, started: number
   options.progress?.stop();
   return {
     cases: results,
-    summary: summarize(input, results, options, (performance.now() - started) / 1000),
+    summary: summarize(input, results, options),
+    timings: evalTimings(results.length, (performance.now() - started) / 1000, { workers: options.workers }),
   };
 }
 
@@ -355,11 +372,15 @@ export function prepareEvalOutput(out: string): void {
   atFsBoundary(evalOutput(out), () => mkdirSync(out, { recursive: true }));
 }
 
-/** Writes cases.jsonl (canonical JSON, one case per line) and summary.json, each atomically. */
-export function writeEvalOutput(out: string, cases: readonly unknown[], summary: unknown): void {
+/**
+ * Writes cases.jsonl (canonical JSON, one case per line), summary.json and timings.json, each
+ * atomically; timings.json last, so the two files that are compared never lag behind it.
+ */
+export function writeEvalOutput(out: string, outcome: EvalOutcome): void {
   atFsBoundary(evalOutput(out), () => {
-    writeFileAtomic(join(out, "cases.jsonl"), cases.map((c) => `${canonicalJson(c)}\n`).join(""));
-    writeFileAtomic(join(out, "summary.json"), `${JSON.stringify(summary, null, 2)}\n`);
+    writeFileAtomic(join(out, EVAL_FILES.cases), outcome.cases.map((c) => `${canonicalJson(c)}\n`).join(""));
+    writeFileAtomic(join(out, EVAL_FILES.summary), `${JSON.stringify(outcome.summary, null, 2)}\n`);
+    writeFileAtomic(join(out, EVAL_FILES.timings), `${JSON.stringify(outcome.timings, null, 2)}\n`);
   });
 }
 

@@ -9,6 +9,7 @@
  */
 import { closeSync, constants, fstatSync, lstatSync, openSync, readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
+import type { z } from "zod";
 import { RUN_FILES } from "../core/artifact/files.js";
 import { type ReadProblem, renderReadProblem } from "../core/artifact/read-problems.js";
 import { RunTimings, VOLATILE_TIMINGS } from "../core/artifact/timings.js";
@@ -159,28 +160,33 @@ export function requireParts<K extends ParsedPart>(
   return out as { [P in K]: NonNullable<RunView[P]> };
 }
 
-/** volatile/timings.json is small; anything larger is not a timing file this program wrote. */
+/** A timings file is small; anything larger is not a timing file this program wrote. */
 const MAX_TIMINGS_BYTES = 1024 * 1024;
 
 /**
- * The run's volatile timings (never fingerprinted, so never trusted): null when absent, a
- * symlink, a special or oversized file, or anything that does not parse. Only pages show them.
+ * A small JSON file that is never fingerprinted, so never trusted (timings): its parsed value,
+ * or null when absent, a symlink, a special or oversized file, or anything that does not parse.
  */
-export function readRunTimings(runDir: string): RunTimings | null {
+export function readUntrustedJson<T>(path: string, schema: z.ZodType<T>): T | null {
   let fd: number;
   try {
-    // O_NONBLOCK: a FIFO swapped in here must not hang the page; fstat then refuses it.
-    fd = openSync(join(runDir, VOLATILE_TIMINGS), OPEN_FLAGS | (constants.O_NONBLOCK ?? 0));
+    // O_NONBLOCK: a FIFO swapped in here must not hang the reader; fstat then refuses it.
+    fd = openSync(path, OPEN_FLAGS | (constants.O_NONBLOCK ?? 0));
   } catch {
     return null;
   }
   try {
     const st = fstatSync(fd);
     if (!st.isFile() || st.size > MAX_TIMINGS_BYTES) return null;
-    return RunTimings.safeParse(JSON.parse(readFileSync(fd, "utf8"))).data ?? null;
+    return schema.safeParse(JSON.parse(readFileSync(fd, "utf8"))).data ?? null;
   } catch {
     return null;
   } finally {
     closeSync(fd);
   }
+}
+
+/** The run's volatile/timings.json (see readUntrustedJson). Only pages show them. */
+export function readRunTimings(runDir: string): RunTimings | null {
+  return readUntrustedJson(join(runDir, VOLATILE_TIMINGS), RunTimings);
 }

@@ -3,10 +3,18 @@
  * The submitting process snapshots the corpus once and shares the snapshot through the
  * registry; workers answer each case with the same `runCase` a local eval uses, so the
  * gathered results — ordered by case, nothing time-dependent in them — give byte-identical
- * cases.jsonl and summary metrics whatever the number or placement of workers.
+ * cases.jsonl and summary.json whatever the number or placement of workers.
  */
 import { performance } from "node:perf_hooks";
-import { type CaseResult, checkCases, type EvalOptions, EvalRetrievals, summarize } from "../app/eval.js";
+import {
+  type CaseResult,
+  checkCases,
+  type EvalOptions,
+  type EvalOutcome,
+  EvalRetrievals,
+  evalTimings,
+  summarize,
+} from "../app/eval.js";
 import { prepareArtifactsDir } from "../io/artifacts.js";
 import type { EvalInput } from "../io/eval-input.js";
 import { DiskStore } from "../io/store.js";
@@ -18,7 +26,7 @@ export async function runEvalOnQueue(
   options: EvalOptions,
   queue: JobQueue,
   registry: PgRegistry,
-): Promise<{ cases: CaseResult[]; summary: ReturnType<typeof summarize> }> {
+): Promise<EvalOutcome> {
   const started = performance.now();
   checkCases(input, options);
   prepareArtifactsDir(options.artifactsRoot);
@@ -48,5 +56,9 @@ export async function runEvalOnQueue(
     }),
   );
   options.progress?.stop();
-  return { cases, summary: summarize(input, cases, options, (performance.now() - started) / 1000) };
+  return {
+    cases,
+    summary: summarize(input, cases, options),
+    timings: evalTimings(cases.length, (performance.now() - started) / 1000, { queue: true }),
+  };
 }

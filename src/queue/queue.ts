@@ -136,7 +136,8 @@ export async function answered<T>(promise: Promise<T>, ms = QUEUE_TIMEOUT_MS): P
  */
 export class JobQueue {
   readonly queue: Queue<JobData, JobResult>;
-  private events: QueueEvents | undefined;
+  /** Made once, on the first wait: concurrent waits share it (see `result`). */
+  private events: Promise<QueueEvents> | undefined;
 
   constructor(readonly connection: QueueConnection) {
     this.queue = new Queue<JobData, JobResult>(QUEUE_NAME, {
@@ -152,6 +153,8 @@ export class JobQueue {
     });
     // Connection trouble is reported by the commands that need the queue, not as a crash.
     this.queue.on("error", () => undefined);
+    // Every job waited on adds a "closing" listener to the queue: an eval waits on all its cases.
+    this.queue.setMaxListeners(0);
   }
 
   /** Waits until Redis answers, or fails with E_QUEUE_UNAVAILABLE. */
@@ -181,19 +184,24 @@ export class JobQueue {
 
   /** The job's result once it finishes; a job that failed for good is E_JOB_FAILED with its reason. */
   async result(jobId: string): Promise<JobResult> {
-    if (this.events === undefined) {
-      this.events = new QueueEvents(QUEUE_NAME, {
+    // One QueueEvents for all waits. Made lazily but only once: an eval waits on all its cases
+    // at the same moment, and a wait attached to a second stream reader that is not reading yet
+    // could miss its job's "completed" event and wait forever.
+    this.events ??= (async () => {
+      const events = new QueueEvents(QUEUE_NAME, {
         connection: { ...this.connection, maxRetriesPerRequest: null },
         prefix: queuePrefix(),
       });
-      this.events.on("error", () => undefined);
-      await this.events.waitUntilReady();
-    }
+      events.on("error", () => undefined);
+      await events.waitUntilReady();
+      return events;
+    })();
+    const events = await this.events;
     const job = await this.queue.getJob(jobId);
     if (job === undefined)
       throw new CanonError("E_JOB_FAILED", `job ${jobId} is gone from the queue`, { exitCode: 3 });
     try {
-      return await job.waitUntilFinished(this.events);
+      return await job.waitUntilFinished(events);
     } catch (error) {
       const reason = (error as Error).message;
       // A worker fails bad input at once, as "<code>: <message>": it is the submitter's error.
@@ -207,7 +215,7 @@ export class JobQueue {
 
   /** Disconnects; a Redis that never answered is not waited for. */
   async close(): Promise<void> {
-    await answered(this.events?.close() ?? Promise.resolve()).catch(() => undefined);
+    await answered(this.events?.then((events) => events.close()) ?? Promise.resolve()).catch(() => undefined);
     await answered(this.queue.close()).catch(() => this.queue.disconnect());
   }
 }

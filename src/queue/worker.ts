@@ -58,6 +58,9 @@ export interface RunningWorker {
   drain(): Promise<void>;
 }
 
+/** How long a job that lost the registry waits for it before failing this attempt. */
+const REGISTRY_WAIT_MS = 60_000;
+
 /** How many prepared snapshots a worker keeps (each holds a parsed corpus and its index). */
 const RETRIEVALS_KEPT = 4;
 
@@ -204,6 +207,9 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
       // Bad input stays bad: fail at once, as "<code>: <message>" for the submitter.
       if (error instanceof CanonError && error.exitCode === 2)
         throw new UnrecoverableError(`${error.code}: ${error.describe()}`);
+      // PostgreSQL away (a restart): the retry waits until it answers, not a backoff's worth.
+      if (error instanceof CanonError && error.code === "E_REGISTRY_UNAVAILABLE")
+        await options.registry.waitUntilAvailable(REGISTRY_WAIT_MS);
       throw error;
     }
   };

@@ -9,7 +9,8 @@
  * transaction as its chunks, so a present row means a complete object. Every write is
  * idempotent (ON CONFLICT DO NOTHING), so machines publishing the same run at once agree.
  * Migrations are applied at start under an advisory lock (concurrent starts wait for each other).
- * A server restart costs the idle connections only: the pool drops them and connects anew.
+ * A server restart costs the connections open at the time, never the process: the pool drops
+ * them (idle or checked out) and connects anew; what was asked meanwhile is E_REGISTRY_UNAVAILABLE.
  */
 import { randomBytes } from "node:crypto";
 import pg from "pg";
@@ -74,6 +75,58 @@ async function migrate(client: pg.PoolClient): Promise<void> {
   }
 }
 
+/** Bytes of chunk data per INSERT statement: bounded memory for a large snapshot or index. */
+const BATCH_BYTES = 8 * CHUNK_BYTES;
+
+/**
+ * Writes objects the registry lacks, inside the caller's transaction: their pieces in multi-row
+ * inserts of at most BATCH_BYTES, then their object rows (present means complete). Rows go in
+ * one global order (hash, then piece), so concurrent writers of overlapping objects queue on
+ * the same keys in the same order instead of deadlocking.
+ */
+async function writeObjects(client: Queryable, objects: ReadonlyMap<string, Uint8Array>): Promise<void> {
+  if (objects.size === 0) return;
+  const sorted = [...objects].sort(([a], [b]) => (a < b ? -1 : 1));
+  let batch: { hashes: string[]; ns: number[]; pieces: Buffer[]; bytes: number } = {
+    hashes: [],
+    ns: [],
+    pieces: [],
+    bytes: 0,
+  };
+  const flush = async () => {
+    if (batch.hashes.length === 0) return;
+    await client.query(
+      `INSERT INTO cr_object_chunks (sha256, n, bytes)
+       SELECT * FROM unnest($1::text[], $2::int[], $3::bytea[]) ON CONFLICT DO NOTHING`,
+      [batch.hashes, batch.ns, batch.pieces],
+    );
+    batch = { hashes: [], ns: [], pieces: [], bytes: 0 };
+  };
+  for (const [hash, bytes] of sorted)
+    for (let n = 0; n * CHUNK_BYTES < bytes.length; n++) {
+      const piece = Buffer.from(
+        bytes.buffer,
+        bytes.byteOffset + n * CHUNK_BYTES,
+        Math.min(CHUNK_BYTES, bytes.length - n * CHUNK_BYTES),
+      );
+      if (batch.bytes + piece.length > BATCH_BYTES) await flush();
+      batch.hashes.push(hash);
+      batch.ns.push(n);
+      batch.pieces.push(piece);
+      batch.bytes += piece.length;
+    }
+  await flush();
+  await client.query(
+    `INSERT INTO cr_objects (sha256, size, chunks)
+     SELECT * FROM unnest($1::text[], $2::bigint[], $3::int[]) ON CONFLICT DO NOTHING`,
+    [
+      sorted.map(([hash]) => hash),
+      sorted.map(([, bytes]) => bytes.length),
+      sorted.map(([, bytes]) => Math.ceil(bytes.length / CHUNK_BYTES)),
+    ],
+  );
+}
+
 export interface PgRegistryOptions {
   now?: () => Date;
   /** Connections kept open at most (default 4). */
@@ -118,7 +171,12 @@ export class PgRegistry implements Registry {
     }
   }
 
-  /** `fn` on one connection of the pool; database failures become registry errors. */
+  /**
+   * `fn` on one connection of the pool; database failures become registry errors. While the
+   * connection is checked out its "error" event is ours to handle (the pool listens only on idle
+   * ones): a server that goes away mid-transaction would otherwise end the process. A broken
+   * connection is handed back with its error, so the pool discards it and connects anew.
+   */
   private async withClient<T>(fn: (client: pg.PoolClient) => Promise<T>): Promise<T> {
     let client: pg.PoolClient;
     try {
@@ -126,12 +184,36 @@ export class PgRegistry implements Registry {
     } catch (error) {
       throw registryError(error, this.where);
     }
+    let broken: Error | undefined;
+    const onError = (error: Error) => {
+      broken = error;
+    };
+    client.on("error", onError);
     try {
       return await fn(client);
     } catch (error) {
       throw error instanceof CanonError ? error : registryError(error, this.where);
     } finally {
-      client.release();
+      client.removeListener("error", onError);
+      client.release(broken);
+    }
+  }
+
+  /**
+   * Waits until the server answers a query again, for at most `ms`; true when it does. A worker
+   * calls it after losing the registry, so that its job is retried once PostgreSQL is back
+   * (a restart takes seconds) instead of spending every attempt while it is away.
+   */
+  async waitUntilAvailable(ms: number): Promise<boolean> {
+    const deadline = Date.now() + ms;
+    for (let delay = 100; ; delay = Math.min(delay * 2, 2000)) {
+      try {
+        await this.pool.query("SELECT 1");
+        return true;
+      } catch {
+        if (Date.now() + delay > deadline) return false;
+        await new Promise((resolve) => setTimeout(resolve, delay));
+      }
     }
   }
 
@@ -155,54 +237,85 @@ export class PgRegistry implements Registry {
   /** Stores `bytes` under their sha256 (idempotent) and returns the hash. */
   async putObject(bytes: Uint8Array): Promise<string> {
     const hash = sha256Hex(bytes);
-    if ((await this.query("SELECT 1 FROM cr_objects WHERE sha256 = $1", [hash])).length > 0) return hash;
-    const chunks = Math.ceil(bytes.length / CHUNK_BYTES);
-    await this.transaction(async (client) => {
-      for (let n = 0; n < chunks; n++) {
-        const piece = Buffer.from(bytes.subarray(n * CHUNK_BYTES, (n + 1) * CHUNK_BYTES));
-        await client.query(
-          "INSERT INTO cr_object_chunks (sha256, n, bytes) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING",
-          [hash, n, piece],
-        );
-      }
-      await client.query(
-        "INSERT INTO cr_objects (sha256, size, chunks) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING",
-        [hash, bytes.length, chunks],
-      );
-    });
+    const objects = new Map([[hash, bytes]]);
+    await this.transaction(async (client) => writeObjects(client, await this.missing(client, objects)));
     return hash;
+  }
+
+  /** Of `objects` (by hash), those the object table lacks: one round trip. */
+  private async missing(client: Queryable, objects: ReadonlyMap<string, Uint8Array>) {
+    const present = await client.query<{ sha256: string }>(
+      "SELECT sha256 FROM cr_objects WHERE sha256 = ANY($1::text[])",
+      [[...objects.keys()]],
+    );
+    const missing = new Map(objects);
+    for (const { sha256 } of present.rows) missing.delete(sha256);
+    return missing;
   }
 
   /** The bytes of an object, re-hashed; null when absent. A piece missing or altered is an IntegrityError. */
   async getObject(hash: string): Promise<Uint8Array | null> {
-    if (!HEX64.test(hash))
-      throw new IntegrityError(`registry names a malformed object hash ${JSON.stringify(hash)}`);
-    const head = (
-      await this.query<{ size: string; chunks: number }>(
-        "SELECT size::text AS size, chunks FROM cr_objects WHERE sha256 = $1",
-        [hash],
-      )
-    )[0];
-    if (head === undefined) return null;
-    const rows = await this.query<{ n: number; bytes: Buffer }>(
-      "SELECT n, bytes FROM cr_object_chunks WHERE sha256 = $1 ORDER BY n",
-      [hash],
+    return (await this.getObjects([hash])).get(hash) ?? null;
+  }
+
+  /**
+   * The bytes of several objects (each re-hashed) in one round trip; an absent object is left
+   * out of the map. Meant for a run's files: small, so one answer holds them all.
+   */
+  private async getObjects(hashes: readonly string[]): Promise<Map<string, Uint8Array>> {
+    for (const hash of hashes)
+      if (!HEX64.test(hash))
+        throw new IntegrityError(`registry names a malformed object hash ${JSON.stringify(hash)}`);
+    const rows = await this.query<{
+      sha256: string;
+      size: string;
+      chunks: number;
+      n: number | null;
+      bytes: Buffer | null;
+    }>(
+      `SELECT o.sha256, o.size::text AS size, o.chunks, c.n, c.bytes
+         FROM cr_objects o LEFT JOIN cr_object_chunks c ON c.sha256 = o.sha256
+        WHERE o.sha256 = ANY($1::text[]) ORDER BY o.sha256, c.n`,
+      [[...new Set(hashes)]],
     );
-    const corrupt = () =>
-      new IntegrityError(`registry object sha256:${hash} is corrupt: its bytes hash differently`, {
-        file: this.where,
-      });
-    if (rows.length !== head.chunks || rows.some((r, i) => r.n !== i)) throw corrupt();
-    const bytes = Buffer.concat(rows.map((r) => r.bytes));
-    if (String(bytes.length) !== head.size || sha256Hex(bytes) !== hash) throw corrupt();
-    return bytes;
+    const pieces = new Map<
+      string,
+      { size: string; chunks: number; rows: Array<{ n: number | null; bytes: Buffer | null }> }
+    >();
+    for (const r of rows) {
+      const found = pieces.get(r.sha256) ?? { size: r.size, chunks: r.chunks, rows: [] };
+      pieces.set(r.sha256, found);
+      // An object of no bytes has no chunk: the LEFT JOIN gives it one row of nulls.
+      if (r.n !== null) found.rows.push(r);
+    }
+    const objects = new Map<string, Uint8Array>();
+    for (const [hash, head] of pieces) {
+      const corrupt = () =>
+        new IntegrityError(`registry object sha256:${hash} is corrupt: its bytes hash differently`, {
+          file: this.where,
+        });
+      if (head.rows.length !== head.chunks || head.rows.some((r, i) => r.n !== i)) throw corrupt();
+      const bytes = Buffer.concat(head.rows.map((r) => r.bytes as Buffer));
+      if (String(bytes.length) !== head.size || sha256Hex(bytes) !== hash) throw corrupt();
+      objects.set(hash, bytes);
+    }
+    return objects;
   }
 
   // --- runs ----------------------------------------------------------------------------------
 
+  /**
+   * Publishes in a few round trips whatever the number of files: one query finds which objects
+   * the registry lacks, and one transaction writes them (multi-row inserts, a bounded number of
+   * bytes per statement) together with the run's file list, its pinned objects and, last, its
+   * index entry. Every insert is ON CONFLICT DO NOTHING, and rows are written in one global
+   * order (by hash, then piece), so publishers of the same run or snapshot at once neither
+   * fail nor deadlock: the later one waits for the earlier one's rows and skips them.
+   */
   async addRun(entry: Omit<RunEntry, "registered_at">, from?: LocalRun): Promise<RunEntry> {
-    let files: Array<[string, string]> = [];
+    const files: Array<[string, string]> = [];
     let pinned: string[] = [];
+    const objects = new Map<string, Uint8Array>();
     if (from !== undefined) {
       // Read through the one run reader: exactly the files a verifier would see, volatile/ left out.
       const opened = openRun(from.runDir);
@@ -220,34 +333,47 @@ export class PgRegistry implements Registry {
               where: { file: store.root },
             },
           );
-        await this.putObject(bytes);
+        objects.set(hash, bytes);
       }
-      files = [];
-      for (const [path, bytes] of [...opened.files].sort(([a], [b]) => (a < b ? -1 : 1)))
-        files.push([path, await this.putObject(bytes)]);
+      for (const [path, bytes] of [...opened.files].sort(([a], [b]) => (a < b ? -1 : 1))) {
+        const hash = sha256Hex(bytes);
+        objects.set(hash, bytes);
+        files.push([path, hash]);
+      }
     }
-    // Files first, the index entry last, in one transaction: the index never names a run
+    // Objects first, the index entry last, in one transaction: the index never names a run
     // another machine cannot read.
-    await this.transaction(async (client) => {
-      if (files.length > 0)
-        await client.query(
-          `INSERT INTO cr_run_files (run_id, path, sha256)
-           SELECT $1, p, h FROM unnest($2::text[], $3::text[]) AS t(p, h) ON CONFLICT DO NOTHING`,
-          [entry.run_id, files.map(([p]) => p), files.map(([, h]) => h)],
-        );
-      if (pinned.length > 0)
-        await client.query(
-          `INSERT INTO cr_run_objects (run_id, sha256)
-           SELECT $1, h FROM unnest($2::text[]) AS t(h) ON CONFLICT DO NOTHING`,
-          [entry.run_id, pinned],
-        );
+    const row = await this.transaction(async (client) => {
+      if (objects.size > 0) await writeObjects(client, await this.missing(client, objects));
       await client.query(
-        `INSERT INTO cr_runs (run_id, registered_at, item_id, item_version) VALUES ($1, $2, $3, $4)
+        `WITH f AS (
+           INSERT INTO cr_run_files (run_id, path, sha256)
+           SELECT $1, p, h FROM unnest($2::text[], $3::text[]) AS t(p, h) ORDER BY p ON CONFLICT DO NOTHING
+         ), o AS (
+           INSERT INTO cr_run_objects (run_id, sha256)
+           SELECT $1, h FROM unnest($4::text[]) AS t(h) ORDER BY h ON CONFLICT DO NOTHING
+         )
+         INSERT INTO cr_runs (run_id, registered_at, item_id, item_version) VALUES ($1, $5, $6, $7)
          ON CONFLICT (run_id) DO NOTHING`,
-        [entry.run_id, this.now().toISOString(), entry.item_id, entry.item_version],
+        [
+          entry.run_id,
+          files.map(([p]) => p),
+          files.map(([, h]) => h),
+          [...pinned].sort(),
+          this.now().toISOString(),
+          entry.item_id,
+          entry.item_version,
+        ],
       );
+      // A statement of its own: it sees the entry a concurrent publisher committed meanwhile.
+      return (
+        await client.query<RunRow>(
+          "SELECT seq::text AS seq, run_id, registered_at, item_id, item_version FROM cr_runs WHERE run_id = $1",
+          [entry.run_id],
+        )
+      ).rows[0];
     });
-    return (await this.getRun(entry.run_id)) as RunEntry;
+    return toRun(row as RunRow);
   }
 
   async getRun(runId: string): Promise<RunEntry | null> {
@@ -284,12 +410,15 @@ export class PgRegistry implements Registry {
     const damaged = (why: string) =>
       new IntegrityError(`registry entry of ${runId} is damaged: ${why}`, { file: this.where });
     const files = new Map<string, Uint8Array>();
-    for (const { path, sha256 } of rows) {
+    for (const { path } of rows) {
       // Rows are input like any other: a path that could leave the run directory is refused.
       if (!RUN_PATH.test(path) || path.split("/")[0] === "volatile")
         throw damaged(`file path ${JSON.stringify(path)} is not a run file name`);
-      const bytes = await this.getObject(sha256);
-      if (bytes === null) throw damaged(`the object of ${path} (sha256:${sha256}) is missing`);
+    }
+    const objects = await this.getObjects(rows.map((r) => r.sha256));
+    for (const { path, sha256 } of rows) {
+      const bytes = objects.get(sha256);
+      if (bytes === undefined) throw damaged(`the object of ${path} (sha256:${sha256}) is missing`);
       files.set(path, bytes);
     }
     if (!files.has(RUN_FILES.manifest)) throw damaged(`it has no ${RUN_FILES.manifest}`);

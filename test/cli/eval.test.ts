@@ -38,19 +38,48 @@ describe("canon-reason eval --suite", () => {
     expect(runCli(["verify", first.run_id, "--artifacts-dir", artifacts]).status).toBe(0);
   });
 
-  it("--workers 1 and --workers 2 give identical cases.jsonl", () => {
+  it("--workers 1 and --workers 2 give byte-identical cases.jsonl and summary.json; time and workers go to timings.json", () => {
     const artifacts = tempDir();
     const one = join(artifacts, "one");
     const two = join(artifacts, "two");
-    expect(
-      runCli(["eval", "--suite", SUITE, "--artifacts-dir", artifacts, "--out", one, "--workers", "1"]).status,
-    ).toBe(0);
-    expect(
-      runCli(["eval", "--suite", SUITE, "--artifacts-dir", artifacts, "--out", two, "--workers", "2"]).status,
-    ).toBe(0);
-    expect(readFileSync(join(two, "cases.jsonl"), "utf8")).toBe(
-      readFileSync(join(one, "cases.jsonl"), "utf8"),
-    );
+    const first = runCli([
+      "eval",
+      "--suite",
+      SUITE,
+      "--artifacts-dir",
+      artifacts,
+      "--out",
+      one,
+      "--workers",
+      "1",
+    ]);
+    expect(first.status, first.stderr).toBe(0);
+    // The wall time is still printed, from timings.json's numbers.
+    expect(first.stdout).toMatch(/^demo: 46 case\(s\) in [0-9.]+ s$/m);
+    const second = runCli([
+      "eval",
+      "--suite",
+      SUITE,
+      "--artifacts-dir",
+      artifacts,
+      "--out",
+      two,
+      "--workers",
+      "2",
+      "--json",
+    ]);
+    expect(second.status, second.stderr).toBe(0);
+    for (const file of ["cases.jsonl", "summary.json"])
+      expect(readFileSync(join(two, file)), file).toEqual(readFileSync(join(one, file)));
+    const summary = JSON.parse(readFileSync(join(two, "summary.json"), "utf8"));
+    expect(Object.keys(summary)).toEqual(["suite", "kind", "cases", "config", "metrics"]);
+    expect(summary.config).toEqual({ preset: "default", overrides: {} });
+    const timings = (dir: string) => JSON.parse(readFileSync(join(dir, "timings.json"), "utf8"));
+    expect(timings(one)).toMatchObject({ workers: 1, queue: false });
+    expect(timings(two)).toMatchObject({ workers: 2, queue: false });
+    expect(timings(two).seconds).toBeGreaterThan(0);
+    expect(timings(two).run_time_ms_per_case).toBeGreaterThan(0);
+    expect(JSON.parse(second.stdout).timings).toEqual(timings(two));
   });
 
   it("a deliberately worse configuration fails the baseline gate with exit 1", () => {

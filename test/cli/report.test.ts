@@ -1,6 +1,14 @@
 /** `canon-reason report` as a user runs it: pages written, and every bad target refused cleanly. */
 import { execFileSync, spawn } from "node:child_process";
-import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
+import {
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  statSync,
+  symlinkSync,
+  writeFileSync,
+} from "node:fs";
 import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import { CLI, isCleanError, runCli } from "../helpers/cli.js";
@@ -162,6 +170,55 @@ describe("report --eval", () => {
     ]);
     expect(bare.status, bare.stderr).toBe(0);
     expect(readFileSync(join(out, "index.html"), "utf8")).not.toContain("<th>regression</th>");
+  });
+
+  it("shows the wall time from timings.json, or from an older summary's volatile part; a bad timings.json is left out", () => {
+    const summary = JSON.parse(readFileSync(join(runs.evalDir, "summary.json"), "utf8"));
+    const cases = readFileSync(join(runs.evalDir, "cases.jsonl"));
+    const heading = (dir: string) => {
+      const r = runCli(["report", "--eval", dir, "--artifacts-dir", tempDir()]);
+      expect(r.status, r.stderr).toBe(0);
+      return /<div class="muted">([^<]*)<\/div>/.exec(
+        readFileSync(join(dir, "report", "index.html"), "utf8"),
+      )?.[1];
+    };
+    const folder = (files: Record<string, string | Uint8Array>) => {
+      const dir = tempDir();
+      writeFiles(dir, { "cases.jsonl": cases, ...files });
+      return dir;
+    };
+    expect(
+      heading(folder({ "summary.json": JSON.stringify(summary), "timings.json": '{"seconds": 12.5}' })),
+    ).toContain(", 12.5 s ·");
+    // A summary written before timings.json: its volatile part is still read.
+    const legacy = JSON.stringify({
+      ...summary,
+      volatile: { seconds: 0.69, run_time_ms_per_case: 15, workers: 1 },
+    });
+    expect(heading(folder({ "summary.json": legacy }))).toContain(", 0.69 s ·");
+    // timings.json is never trusted: garbage, wrong types, an oversized file, invalid UTF-8, a folder, a FIFO or a
+    // symlink is left out (the summary's time, if any, is shown), never an error.
+    const plain = JSON.stringify(summary);
+    for (const bad of [
+      "{not json",
+      '{"seconds": "12"}',
+      '{"seconds": -1}',
+      // Valid, but larger than any timings file eval writes.
+      JSON.stringify({ seconds: 1, pad: "x".repeat(2 * 1024 * 1024) }),
+      Buffer.from([0x7b, 0xff, 0x7d]),
+    ]) {
+      const dir = folder({ "summary.json": plain, "timings.json": bad });
+      expect(heading(dir)).not.toMatch(/ s ·/);
+    }
+    const special = folder({ "summary.json": legacy });
+    execFileSync("mkfifo", [join(special, "timings.json")]);
+    expect(heading(special)).toContain(", 0.69 s ·");
+    const linked = folder({ "summary.json": plain });
+    symlinkSync(join(runs.evalDir, "timings.json"), join(linked, "timings.json"));
+    expect(heading(linked)).not.toMatch(/ s ·/);
+    const nested = folder({ "summary.json": plain });
+    mkdirSync(join(nested, "timings.json"));
+    expect(heading(nested)).not.toMatch(/ s ·/);
   });
 
   it("says how many runs it could not find under another artifacts root", () => {

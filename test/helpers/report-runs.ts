@@ -117,17 +117,19 @@ export async function makeReportRuns(): Promise<ReportRuns> {
   });
   const input = loadSuite(suite);
   const options = { artifactsRoot: root, preset: "default", overrides: {}, workers: 1 };
-  const { cases, summary } = await runEval(input, options);
+  const outcome = await runEval(input, options);
+  const { cases, summary } = outcome;
   const evalDir = join(root, "evals", "report-demo");
-  writeEvalOutput(evalDir, cases, summary);
+  writeEvalOutput(evalDir, outcome);
   // A baseline in which "trick" ranked perfectly and "cafe" was answered with full marks.
   const baselineDir = tempDir("canon-report-baseline-");
   const better = cases.map((c) =>
     c.case_id === "trick" ? { ...c, metrics: { ...c.metrics, ndcg_at_10: 1 } } : c,
   );
-  writeEvalOutput(baselineDir, better, {
-    ...summary,
-    metrics: { ...summary.metrics, ndcg_at_10: { mean: 1, cases: 3 } },
+  writeEvalOutput(baselineDir, {
+    ...outcome,
+    cases: better,
+    summary: { ...summary, metrics: { ...summary.metrics, ndcg_at_10: { mean: 1, cases: 3 } } },
   });
 
   const ids = {

@@ -6,13 +6,14 @@
  * once, bad input lands in the dead-letter list at once, and a service whose Redis is away
  * answers async submissions 503 while synchronous runs still work.
  *
- * The suite is the bundled demo suite cut to its first 20 cases (not the issue's 200): the
- * property is per case, and the whole test suite must stay well under ten minutes on 2 cores.
+ * The distributed eval answers the issue's 200 cases: a suite generated here, deterministically,
+ * from the bundled demo corpus (so CI always has it). The chaos test uses the bundled demo suite
+ * cut to its first 20 cases: the property is per case, and the file must stay near two minutes.
  */
 import { type ChildProcess, spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { readFileSync } from "node:fs";
-import { join } from "node:path";
+import { readdirSync, readFileSync } from "node:fs";
+import { join, relative } from "node:path";
 import { Queue } from "bullmq";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { replayRunDirectory } from "../../src/app/replay.js";
@@ -21,13 +22,58 @@ import { CanonError } from "../../src/core/errors.js";
 import { JobQueue, parseQueueUrl, QUEUE_NAME } from "../../src/queue/queue.js";
 import { PgRegistry } from "../../src/registry/postgres.js";
 import { chatServer, passage, reply } from "../helpers/chat-server.js";
-import { CLI, isCleanError, REPO, runCli } from "../helpers/cli.js";
+import { CLI, DEMO_CORPUS, isCleanError, REPO, runCli } from "../helpers/cli.js";
 import { call, demoSpec, startServer } from "../helpers/http.js";
 import { needPostgres, needRedis, REDIS_URL, scratchDatabase } from "../helpers/services.js";
-import { tempDir } from "../helpers/tmp.js";
+import { tempDir, writeFiles } from "../helpers/tmp.js";
 
 const SUITE = join(REPO, "demo", "suite");
 const LIMIT = "20";
+const GENERATED_CASES = 200;
+
+/**
+ * A suite of `count` cases over the demo corpus: each a sentence of one document (documents in
+ * path order, their sentences taken round by round), judged relevant to that document. The same
+ * files every time: nothing random, no clock.
+ */
+function generatedSuite(count: number): string {
+  const docs = (
+    readdirSync(DEMO_CORPUS, { recursive: true, withFileTypes: true }) as import("node:fs").Dirent[]
+  )
+    .filter((d) => d.isFile())
+    .map((d) => relative(DEMO_CORPUS, join(d.parentPath, d.name)).split("\\").join("/"))
+    .sort();
+  const sentences = docs.map((doc) =>
+    readFileSync(join(DEMO_CORPUS, doc), "utf8")
+      .split("\n")
+      .filter((line) => line.trim() !== "" && !line.startsWith("#"))
+      .join(" ")
+      .split(/(?<=[.!?])\s+/)
+      .filter((sentence) => sentence.split(" ").length >= 5),
+  );
+  const cases: string[] = [];
+  for (let round = 0; cases.length < count; round++) {
+    if (sentences.every((list) => round >= list.length))
+      throw new Error("the demo corpus has too few sentences");
+    for (const [d, list] of sentences.entries()) {
+      const sentence = list[round];
+      if (sentence === undefined || cases.length >= count) continue;
+      cases.push(
+        JSON.stringify({
+          case_id: `g${String(cases.length + 1).padStart(3, "0")}`,
+          description: sentence,
+          expected: { relevant: { [docs[d] as string]: 2 } },
+        }),
+      );
+    }
+  }
+  const dir = tempDir();
+  writeFiles(dir, {
+    "suite.json": JSON.stringify({ corpus: DEMO_CORPUS, name: "generated", version: "1" }),
+    "problems.jsonl": `${cases.join("\n")}\n`,
+  });
+  return dir;
+}
 const available = (await needPostgres()) && (await needRedis());
 const pgUrl = available ? await scratchDatabase("queue") : "";
 // Every key this file makes in Redis starts with its own prefix, removed afterwards.
@@ -141,17 +187,17 @@ describe.skipIf(!available)("runs and evals through the queue", () => {
     expect(r.stderr).toContain("E_QUEUE_UNAVAILABLE");
   });
 
-  it("three workers answer a suite: files equal a local eval's, every run verifies and replays from the registry", async () => {
+  it("three workers answer a 200-case suite: both files equal a local eval's byte for byte, every run verifies and replays from the registry", async () => {
     await until("workers ready", () => workers.every((w) => w.lines.some((l) => l.msg === "worker ready")));
+    const suite = generatedSuite(GENERATED_CASES);
+    const before = doneJobs(workers).length;
     const local = tempDir();
     const distributed = tempDir();
     const [viaQueue, alone] = await Promise.all([
       runCliAsync([
         "eval",
         "--suite",
-        SUITE,
-        "--limit",
-        LIMIT,
+        suite,
         "--queue",
         REDIS_URL,
         "--registry",
@@ -161,30 +207,31 @@ describe.skipIf(!available)("runs and evals through the queue", () => {
         "--out",
         distributed,
       ]),
-      runCliAsync(["eval", "--suite", SUITE, "--limit", LIMIT, "--artifacts-dir", tempDir(), "--out", local]),
+      // Worker threads here, queue workers there: neither may show in the two files.
+      runCliAsync(["eval", "--suite", suite, "--workers", "2", "--artifacts-dir", tempDir(), "--out", local]),
     ]);
     expect(viaQueue.status, viaQueue.stderr).toBe(0);
     expect(alone.status, alone.stderr).toBe(0);
-    expect(readFileSync(join(distributed, "cases.jsonl"))).toEqual(readFileSync(join(local, "cases.jsonl")));
-    // summary.json equals except its `volatile` part (seconds taken), which never equals between two runs.
-    const summary = (dir: string) => {
-      const { volatile: _volatile, ...rest } = JSON.parse(readFileSync(join(dir, "summary.json"), "utf8"));
-      return JSON.stringify(rest, null, 2);
-    };
-    expect(summary(distributed)).toBe(summary(local));
+    for (const file of ["cases.jsonl", "summary.json"])
+      expect(readFileSync(join(distributed, file)), file).toEqual(readFileSync(join(local, file)));
+    const lines = readFileSync(join(distributed, "cases.jsonl"), "utf8").trim().split("\n");
+    expect(lines).toHaveLength(GENERATED_CASES);
+    // Only timings.json tells the two apart.
+    const timings = (dir: string) => JSON.parse(readFileSync(join(dir, "timings.json"), "utf8"));
+    expect(timings(distributed)).toMatchObject({ queue: true, workers: null });
+    expect(timings(local)).toMatchObject({ queue: false, workers: 2 });
     // Each case was computed by exactly one worker, and the work was shared.
-    const done = doneJobs(workers);
-    expect(done).toHaveLength(Number(LIMIT));
-    expect(new Set(done).size).toBe(Number(LIMIT));
+    const done = doneJobs(workers).slice(before);
+    expect(done).toHaveLength(GENERATED_CASES);
+    expect(new Set(done).size).toBe(GENERATED_CASES);
+    for (const w of workers) expect(w.lines.filter((l) => l.msg === "job done").length).toBeGreaterThan(0);
 
     // This test process is the fourth machine: an empty directory, PostgreSQL only.
     const registry = await PgRegistry.connect(pgUrl);
     const empty = tempDir();
     try {
-      const runIds = readFileSync(join(distributed, "cases.jsonl"), "utf8")
-        .trim()
-        .split("\n")
-        .map((line) => JSON.parse(line).run_id as string);
+      const runIds = lines.map((line) => JSON.parse(line).run_id as string);
+      expect(new Set(runIds).size).toBe(GENERATED_CASES);
       for (const runId of runIds) {
         const runDir = await registry.materializeRun(runId, empty);
         expect(runDir, runId).not.toBeNull();
@@ -198,24 +245,29 @@ describe.skipIf(!available)("runs and evals through the queue", () => {
       await registry.close();
     }
 
-    // The same eval again: every job exists and is done, so no worker computes anything.
-    const again = await runCliAsync([
-      "eval",
-      "--suite",
-      SUITE,
-      "--limit",
-      LIMIT,
-      "--queue",
-      REDIS_URL,
-      "--registry",
-      pgUrl,
-      "--artifacts-dir",
-      tempDir(),
-      "--out",
-      tempDir(),
-    ]);
-    expect(again.status).toBe(0);
-    expect(doneJobs(workers)).toHaveLength(Number(LIMIT));
+    // The demo suite's first cases again, twice: the second time every job exists and is done,
+    // so no worker computes anything.
+    const demoEval = () =>
+      runCliAsync([
+        "eval",
+        "--suite",
+        SUITE,
+        "--limit",
+        LIMIT,
+        "--queue",
+        REDIS_URL,
+        "--registry",
+        pgUrl,
+        "--artifacts-dir",
+        tempDir(),
+        "--out",
+        tempDir(),
+      ]);
+    expect((await demoEval()).status).toBe(0);
+    const afterFirst = doneJobs(workers).length;
+    expect(afterFirst - before).toBe(GENERATED_CASES + Number(LIMIT));
+    expect((await demoEval()).status).toBe(0);
+    expect(doneJobs(workers)).toHaveLength(afterFirst);
   }, 300_000);
 
   it("a worker SIGKILLed mid-eval: its job runs again elsewhere, every case completes exactly once, every run verifies", async () => {

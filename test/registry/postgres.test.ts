@@ -1,13 +1,14 @@
 /**
  * The shared registry's own behaviour over a real PostgreSQL connection: migrations under
- * concurrent starts, objects in bounded pieces re-hashed on read, and a run published on one
- * machine materialized on another, with a tampered or hostile row caught before anything is
+ * concurrent starts, objects in bounded pieces re-hashed on read, a run published in a few
+ * batched queries (and by several publishers at once), and a run published on one machine
+ * materialized on another, with a tampered or hostile row caught before anything is
  * written. Skipped, saying so, when PostgreSQL does not answer (test/helpers/services.ts).
  */
 import { existsSync, readdirSync } from "node:fs";
 import { join } from "node:path";
 import pg from "pg";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { replayRunDirectory } from "../../src/app/replay.js";
 import { runJob } from "../../src/app/run-job.js";
 import { verifyRunDirectory } from "../../src/app/verify.js";
@@ -162,6 +163,54 @@ describe.skipIf(!available)("PostgreSQL registry", () => {
       );
       expect(await registry.materializeRun(`run_v1_${"f".repeat(64)}`, cache)).toBeNull();
       expect(await registry.materializeRun("../../etc", cache)).toBeNull();
+    });
+
+    it("is published in a handful of queries, and at once by many publishers without a conflict", async () => {
+      const made = tempDir();
+      const result = await runJob({
+        spec: { version: "1", description: "Why is the sky blue?", constraints: { corpus: DEMO_CORPUS } },
+        preset: "default",
+        seed: 0,
+        artifactsRoot: made,
+      });
+      const from = { runDir: result.runDir, storeRoot: made };
+      const entry = { run_id: result.runId, item_id: null, item_version: null };
+      // Batched: the missing-object lookup, the object writes and the index entry in one
+      // transaction, not a few queries per file (a run has over ten files).
+      const counted = vi.spyOn(pg.Client.prototype, "query");
+      try {
+        await registry.addRun(entry, from);
+        expect(counted.mock.calls.length).toBeLessThanOrEqual(7);
+      } finally {
+        counted.mockRestore();
+      }
+      await sql("DELETE FROM cr_runs WHERE run_id = $1", [result.runId]);
+      await sql("DELETE FROM cr_run_files WHERE run_id = $1", [result.runId]);
+      // Several machines publish the same run and the same large object at the same moment:
+      // every one succeeds, each row exists once, and the run still materializes and verifies.
+      const big = Buffer.alloc(CHUNK_BYTES * 9 + 5);
+      for (let i = 0; i < big.length; i++) big[i] = (i * 7) % 253;
+      const publishers = await Promise.all(Array.from({ length: 5 }, () => PgRegistry.connect(url)));
+      try {
+        const entries = await Promise.all(
+          publishers.flatMap((p) => [p.addRun(entry, from), p.putObject(big).then(() => null)]),
+        );
+        const published = entries.filter((e) => e !== null);
+        expect(published).toHaveLength(5);
+        expect(new Set(published.map((e) => e.registered_at)).size).toBe(1);
+      } finally {
+        await Promise.all(publishers.map((p) => p.close()));
+      }
+      expect(await sql("SELECT 1 FROM cr_runs WHERE run_id = $1", [result.runId])).toHaveLength(1);
+      const [pieces] = await sql<{ n: string }>(
+        "SELECT count(*)::text AS n FROM cr_object_chunks WHERE sha256 = $1",
+        [sha256Hex(big)],
+      );
+      expect(pieces?.n).toBe("10");
+      expect(Buffer.compare(Buffer.from((await registry.getObject(sha256Hex(big))) ?? []), big)).toBe(0);
+      const cache = tempDir();
+      const runDir = (await registry.materializeRun(result.runId, cache)) as string;
+      expect(verifyRunDirectory(runDir, { policy: "strict", storeRoot: cache }).verdict).toBe("pass");
     });
 
     it("is refused, with nothing written, when a row was tampered with", async () => {

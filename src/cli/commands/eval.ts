@@ -85,7 +85,10 @@ export function registerEval(program: Command): void {
           parseNumberOption("--tolerance"),
           0.01,
         )
-        .option("--out <dir>", "where cases.jsonl and summary.json go (default <artifacts>/evals/<name>)")
+        .option(
+          "--out <dir>",
+          "where cases.jsonl, summary.json and timings.json go (default <artifacts>/evals/<name>)",
+        )
         .option("--preset <name>", "parameter preset (default: the suite's, else default)")
         .option("--analyzer <name>", `override the analyzer: ${ANALYZERS.join(" or ")}`)
         .option("--top-k <n>", "override top-k", parseIntOption("--top-k"))
@@ -221,18 +224,18 @@ export function registerEval(program: Command): void {
         } finally {
           await registry?.close();
         }
-        const { cases, summary } = evaluated;
-        writeEvalOutput(out, cases, summary);
+        const { summary, timings } = evaluated;
+        writeEvalOutput(out, evaluated);
         const found =
           baseline === undefined ? [] : regressions(baseline.metrics, summary.metrics, o.tolerance);
-        if (o.json) printJson({ out, ...summary, regressions: found });
+        if (o.json) printJson({ out, ...summary, timings, regressions: found });
         else {
           const rows = Object.entries(summary.metrics).map(
             ([k, v]) =>
               `  ${k.padEnd(31)} ${v.mean === null ? "n/a".padStart(7) : v.mean.toFixed(4).padStart(7)}   (${v.cases} case(s))`,
           );
           const lines = [
-            `${summary.suite}: ${summary.cases} case(s) in ${summary.volatile.seconds} s`,
+            `${summary.suite}: ${summary.cases} case(s) in ${timings.seconds} s`,
             ...rows,
             `written to ${out}`,
           ];

@@ -5,7 +5,7 @@
  * marked. Rows are plain server-rendered markup, so 1,000 cases stay light and print.
  */
 import { GATED_METRICS, regressions } from "../eval/gate.js";
-import type { EvalCaseLine, EvalResults, EvalSummaryFile } from "../eval/results.js";
+import { type EvalCaseLine, type EvalResults, type EvalSummaryFile, evalSeconds } from "../eval/results.js";
 import { num, shell } from "./common.js";
 import { type Html, html, type RenderedPage } from "./html.js";
 
@@ -96,13 +96,14 @@ function caseRow(c: EvalCaseLine, input: EvalPageInput): Html {
 
 export function renderEvalPage(input: EvalPageInput): RenderedPage {
   const s = input.summary;
+  const seconds = evalSeconds(input);
   const failed = input.cases.filter((c) => c.verdict === "fail").length;
   const insufficient = input.cases.filter((c) => c.status === "insufficient_evidence").length;
   const perCase = input.baseline?.cases != null;
   const sortable = (key: string, label: string, type: "number" | "text", numeric = false) =>
     html`<th class="${numeric ? "num" : ""}"><button type="button" data-sort="${key}" data-type="${type}">${label}</button></th>`;
   const heading = html`<h1>Eval report: ${s.suite}</h1>
-<div class="muted">${input.cases.length} case(s)${s.config?.preset === undefined ? null : `, preset ${s.config.preset}`}${s.volatile?.seconds === undefined ? null : `, ${s.volatile.seconds} s`} · ${failed} failed verification · ${insufficient} insufficient</div>`;
+<div class="muted">${input.cases.length} case(s)${s.config?.preset === undefined ? null : `, preset ${s.config.preset}`}${seconds === undefined ? null : `, ${seconds} s`} · ${failed} failed verification · ${insufficient} insufficient</div>`;
   const controls = html`<div class="controls">
 <label>Show <select id="filter"><option value="all">all cases</option><option value="failed">failed verification</option><option value="insufficient">insufficient evidence</option><option value="low-ndcg">low nDCG@10</option>${perCase ? html`<option value="regressed">regressed</option>` : null}</select></label>
 <label>nDCG@10 below <input id="ndcg-threshold" type="number" min="0" max="1" step="0.05" value="0.5"></label>
