@@ -135,7 +135,7 @@ export async function answered<T>(promise: Promise<T>, ms = QUEUE_TIMEOUT_MS): P
  */
 export class JobQueue {
   readonly queue: Queue<JobData, JobResult>;
-  private events: QueueEvents | undefined;
+  private events: Promise<QueueEvents> | undefined;
 
   constructor(readonly connection: QueueConnection) {
     this.queue = new Queue<JobData, JobResult>(QUEUE_NAME, {
@@ -172,21 +172,37 @@ export class JobQueue {
     return jobId;
   }
 
+  /**
+   * The events of finished jobs, read from the stream's last entry at the time of the first
+   * wait. BullMQ's default is to start at "$" when its first read is sent, which is after it is
+   * "ready": a job finishing in between was neither finished when `waitUntilFinished` looked
+   * nor ever announced, and its submitter waited forever. From a pinned id nothing is missed.
+   */
+  private async openEvents(): Promise<QueueEvents> {
+    // BullMQ's client is ioredis; XREVRANGE (a read) is outside BullMQ's narrow client interface.
+    const client = (await this.queue.client) as unknown as {
+      xrevrange(key: string, end: "+", start: "-", count: "COUNT", n: 1): Promise<Array<[string, string[]]>>;
+    };
+    const [last] = await answered(client.xrevrange(this.queue.toKey("events"), "+", "-", "COUNT", 1));
+    const events = new QueueEvents(QUEUE_NAME, {
+      connection: { ...this.connection, maxRetriesPerRequest: null },
+      prefix: queuePrefix(),
+      lastEventId: last?.[0] ?? "0-0",
+    });
+    events.on("error", () => undefined);
+    await events.waitUntilReady();
+    return events;
+  }
+
   /** The job's result once it finishes; a job that failed for good is E_JOB_FAILED with its reason. */
   async result(jobId: string): Promise<JobResult> {
-    if (this.events === undefined) {
-      this.events = new QueueEvents(QUEUE_NAME, {
-        connection: { ...this.connection, maxRetriesPerRequest: null },
-        prefix: queuePrefix(),
-      });
-      this.events.on("error", () => undefined);
-      await this.events.waitUntilReady();
-    }
+    this.events ??= this.openEvents();
+    const events = await this.events;
     const job = await this.queue.getJob(jobId);
     if (job === undefined)
       throw new CanonError("E_JOB_FAILED", `job ${jobId} is gone from the queue`, { exitCode: 3 });
     try {
-      return await job.waitUntilFinished(this.events);
+      return await job.waitUntilFinished(events);
     } catch (error) {
       const reason = (error as Error).message;
       // A worker fails bad input at once, as "<code>: <message>": it is the submitter's error.
@@ -200,7 +216,7 @@ export class JobQueue {
 
   /** Disconnects; a Redis that never answered is not waited for. */
   async close(): Promise<void> {
-    await answered(this.events?.close() ?? Promise.resolve()).catch(() => undefined);
+    await answered(this.events?.then((events) => events.close()) ?? Promise.resolve()).catch(() => undefined);
     await answered(this.queue.close()).catch(() => this.queue.disconnect());
   }
 }
