@@ -7,13 +7,16 @@
  *   case  one eval case over a snapshot, preset and overrides -> its CaseResult (and run)
  *
  * Payloads carry snapshot hashes, never paths: a worker fetches the snapshot from the shared
- * registry, so nothing but PostgreSQL and Redis is shared between machines.
+ * registry, so nothing but PostgreSQL and Redis is shared between machines. Nor do they carry
+ * an llm endpoint's credentials: a base URL travels without user:password (as a run records it)
+ * and a key never travels; each worker calls its own configured endpoint with its own key.
  */
 import { Queue, QueueEvents } from "bullmq";
 import type { CaseResult } from "../app/eval.js";
 import { canonicalJson, sha256Hex } from "../core/canonical.js";
 import { CanonError, ERROR_CODES, type ErrorCode, InputError } from "../core/errors.js";
 import type { ProblemSpec } from "../core/models/spec.js";
+import { withoutCredentials } from "../core/reason/llm.js";
 import type { EvalCase } from "../io/eval-input.js";
 
 export const QUEUE_NAME = "canon-reason";
@@ -47,6 +50,27 @@ export interface RunJobResult {
   created: boolean;
 }
 export type JobResult = RunJobResult | CaseResult;
+
+/** Constraints whose base URL, if any, has no user:password. */
+function credentialFree<C extends { base_url?: string | undefined }>(constraints: C): C {
+  return constraints.base_url === undefined
+    ? constraints
+    : { ...constraints, base_url: withoutCredentials(constraints.base_url) };
+}
+
+/**
+ * The payload as it may travel through Redis: every base URL without user:password. The run
+ * id does not change (a run records its base URL without them), and neither does the job id.
+ */
+function withoutEndpointCredentials(data: JobData): JobData {
+  return data.kind === "run"
+    ? { ...data, spec: { ...data.spec, constraints: credentialFree(data.spec.constraints) } }
+    : {
+        ...data,
+        case: { ...data.case, constraints: credentialFree(data.case.constraints) },
+        overrides: credentialFree(data.overrides),
+      };
+}
 
 /** `<kind>-<sha256 of the canonical payload>`: the same work, the same job. */
 export function jobIdOf(data: JobData): string {
@@ -151,6 +175,9 @@ export class JobQueue {
     });
     // Connection trouble is reported by the commands that need the queue, not as a crash.
     this.queue.on("error", () => undefined);
+    // Each job waited for holds a "closing" listener (waitUntilFinished), and an eval waits for
+    // all its cases at once: not a leak, so no MaxListenersExceededWarning on stderr.
+    this.queue.setMaxListeners(0);
   }
 
   /** Waits until Redis answers, or fails with E_QUEUE_UNAVAILABLE. */
@@ -158,10 +185,13 @@ export class JobQueue {
     await answered(this.queue.getJobCounts("wait"));
   }
 
-  /** Adds the job (the same id: the same job, added once), retrying a failed one. Returns its id. */
+  /**
+   * Adds the job (the same id: the same job, added once), retrying a failed one. Returns its id.
+   * Credentials in a base URL are removed here, the one way into the queue.
+   */
   async submit(data: JobData): Promise<string> {
     // What the worker will see: the payload after its trip through JSON (no undefined fields).
-    const payload = JSON.parse(JSON.stringify(data)) as JobData;
+    const payload = JSON.parse(JSON.stringify(withoutEndpointCredentials(data))) as JobData;
     const jobId = jobIdOf(payload);
     await answered(
       (async () => {

@@ -1,8 +1,18 @@
 /** `canon-reason worker`: answer run and eval-case jobs from a Redis queue (BullMQ loads only here). */
 import type { Command } from "commander";
 import { InputError } from "../../core/errors.js";
+import { DEFAULT_BASE_URL, withoutCredentials } from "../../core/reason/llm.js";
 import { DATABASE_URL_ENV, openSharedRegistry, registryUrlOf } from "../../registry/open.js";
-import { action, artifactsRoot, parseIntOption, withRegistry } from "../shared.js";
+import {
+  action,
+  artifactsRoot,
+  endpointSettings,
+  parseBaseUrlOption,
+  parseIntOption,
+  parseNumberOption,
+  withEndpointFlags,
+  withRegistry,
+} from "../shared.js";
 
 interface WorkerCliOptions {
   queue?: string;
@@ -10,36 +20,62 @@ interface WorkerCliOptions {
   artifactsDir?: string;
   concurrency: number;
   stallMs: number;
+  modelBaseUrl: string;
+  maxRps?: number;
+  modelTimeout: number;
+  modelRetries: number;
 }
+
+/** The most model requests per second a worker may be allowed. */
+const MAX_RPS = 10_000;
 
 export function registerWorker(program: Command): void {
   withRegistry(
-    program
-      .command("worker")
-      .description(
-        "take run and eval-case jobs from a Redis queue and publish their runs to the shared registry",
-      )
-      .option("--queue <url>", "the Redis queue, redis://HOST:PORT[/DB] (default: $CANON_REASON_QUEUE_URL)")
-      .option("--artifacts-dir <dir>", "local artifacts root (may start empty)", ".canon-reason")
-      .option(
-        "--concurrency <n>",
-        "jobs in hand at once",
-        parseIntOption("--concurrency", { min: 1, max: 256 }),
-        1,
-      )
-      .option(
-        "--stall-ms <n>",
-        "how long a job whose worker died waits before another worker takes it",
-        parseIntOption("--stall-ms", { min: 1000, max: 3_600_000 }),
-        30_000,
-      ),
+    withEndpointFlags(
+      program
+        .command("worker")
+        .description(
+          "take run and eval-case jobs from a Redis queue and publish their runs to the shared registry",
+        )
+        .option("--queue <url>", "the Redis queue, redis://HOST:PORT[/DB] (default: $CANON_REASON_QUEUE_URL)")
+        .option("--artifacts-dir <dir>", "local artifacts root (may start empty)", ".canon-reason")
+        .option(
+          "--concurrency <n>",
+          "jobs in hand at once",
+          parseIntOption("--concurrency", { min: 1, max: 256 }),
+          1,
+        )
+        .option(
+          "--stall-ms <n>",
+          "how long a job whose worker died waits before another worker takes it",
+          parseIntOption("--stall-ms", { min: 1000, max: 3_600_000 }),
+          30_000,
+        )
+        .option(
+          "--model-base-url <url>",
+          "the one llm endpoint (OpenAI-style base URL ending in /v1) this worker calls; an llm job naming another fails at once",
+          parseBaseUrlOption("--model-base-url"),
+          DEFAULT_BASE_URL,
+        )
+        .option(
+          "--max-rps <x>",
+          `llm: at most this many model requests per second from this worker, over all its jobs (above 0, at most ${MAX_RPS}; default: no bound)`,
+          parseNumberOption("--max-rps"),
+        ),
+    ),
   )
     .addHelpText(
       "after",
-      `\nNeeds a shared registry (--registry or $${DATABASE_URL_ENV}): snapshots come from it and runs go to it.\nSIGTERM or SIGINT drains: no new jobs, the ones in hand finish, then exit 0. Logs are JSON lines on stdout.\nSet CANON_REASON_QUEUE_PREFIX to share one Redis between deployments.`,
+      `\nNeeds a shared registry (--registry or $${DATABASE_URL_ENV}): snapshots come from it and runs go to it.\nSIGTERM or SIGINT drains: no new jobs, the ones in hand finish, then exit 0. Logs are JSON lines on stdout.\nSet CANON_REASON_QUEUE_PREFIX to share one Redis between deployments.\nllm jobs: the key comes from this worker's CANON_REASON_LLM_API_KEY or OPENAI_API_KEY (user:password in\n--model-base-url also work); jobs carry the base URL without credentials, never a key.`,
     )
     .action(
       action(async (o: WorkerCliOptions) => {
+        if (o.maxRps !== undefined && !(o.maxRps > 0 && o.maxRps <= MAX_RPS))
+          throw new InputError(
+            "E_USAGE",
+            `--max-rps must be above 0 and at most ${MAX_RPS} (leave it out for no bound), got ${o.maxRps}`,
+            { field: "--max-rps" },
+          );
         const { parseQueueUrl, queueUrlOf } = await import("../../queue/queue.js");
         const queueUrl = queueUrlOf(o.queue);
         if (queueUrl === undefined)
@@ -74,9 +110,19 @@ export function registerWorker(program: Command): void {
           artifactsRoot: artifactsRoot(o.artifactsDir),
           concurrency: o.concurrency,
           stallMs: o.stallMs,
+          model: {
+            endpoint: o.modelBaseUrl,
+            settings: endpointSettings(o.modelTimeout, o.modelRetries),
+            maxRps: o.maxRps ?? 0,
+          },
           log,
         });
-        log({ level: "info", msg: "worker ready", concurrency: o.concurrency });
+        log({
+          level: "info",
+          msg: "worker ready",
+          concurrency: o.concurrency,
+          model_base_url: withoutCredentials(o.modelBaseUrl),
+        });
         await new Promise<void>((resolve) => {
           const stop = (signal: string) => {
             log({ level: "info", msg: "draining", signal });
