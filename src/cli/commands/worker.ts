@@ -2,6 +2,7 @@
 import type { Command } from "commander";
 import { InputError } from "../../core/errors.js";
 import { DEFAULT_BASE_URL, withoutCredentials } from "../../core/reason/llm.js";
+import { apiKeyFrom } from "../../io/llm-endpoint.js";
 import { DATABASE_URL_ENV, openSharedRegistry, registryUrlOf } from "../../registry/open.js";
 import {
   action,
@@ -75,6 +76,14 @@ export function registerWorker(program: Command): void {
             "E_USAGE",
             `--max-rps must be above 0 and at most ${MAX_RPS} (leave it out for no bound), got ${o.maxRps}`,
             { field: "--max-rps" },
+          );
+        // callModel refuses both at each call; a worker says so once, at start, not per job.
+        const url = new URL(o.modelBaseUrl);
+        if ((url.username !== "" || url.password !== "") && apiKeyFrom(process.env) !== undefined)
+          throw new InputError(
+            "E_USAGE",
+            "give either an API key (CANON_REASON_LLM_API_KEY or OPENAI_API_KEY) or user:password in the base URL, not both",
+            { field: "--model-base-url" },
           );
         const { parseQueueUrl, queueUrlOf } = await import("../../queue/queue.js");
         const queueUrl = queueUrlOf(o.queue);
