@@ -12,6 +12,8 @@ const benches = [
   { name: "e2e", args: ["bench/e2e.mjs"] },
   { name: "verify", args: ["bench/verify.mjs"] },
   { name: "serve", args: ["bench/serve.mjs"] },
+  // Needs PostgreSQL and Redis (CANON_BENCH_PG, CANON_BENCH_REDIS; default 127.0.0.1).
+  { name: "queue-scale", args: ["bench/queue-scale.mjs"] },
 ].filter((b) => only.length === 0 || only.includes(b.name));
 
 const summary = { machine: machine(), results: {} };

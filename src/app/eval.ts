@@ -53,8 +53,9 @@ export interface EvalOptions {
   /**
    * The llm reasoner's endpoint settings and request-rate bound (requests per second over the
    * whole eval, split evenly among the workers; 0 for none). Plain data: it crosses to workers.
+   * `endpoint`: a queue worker's own endpoint, called in place of the cases' base URL (see runJob).
    */
-  model?: { settings: EndpointSettings; maxRps: number };
+  model?: { settings: EndpointSettings; maxRps: number; endpoint?: string };
 }
 
 export interface CaseResult {
@@ -168,7 +169,13 @@ export async function runCase(
     store: retrievals.store,
     ...(options.model === undefined
       ? {}
-      : { model: { settings: options.model.settings, ...(pace === undefined ? {} : { pace }) } }),
+      : {
+          model: {
+            settings: options.model.settings,
+            ...(pace === undefined ? {} : { pace }),
+            ...(options.model.endpoint === undefined ? {} : { endpoint: options.model.endpoint }),
+          },
+        }),
   });
   const query = spec.constraints.query ?? spec.description;
   // Separate from the run, which only retrieves top_k chunks: the same index and query, to depth 100.

@@ -42,7 +42,16 @@ export interface RunJobOptions {
   /** The store to read through (the service passes the one its warm backend was loaded with). */
   store?: DiskStore;
   /** How the llm reasoner reaches its endpoint: time limits, retries, pacing, the key's environment. */
-  model?: ModelCallOptions;
+  model?: RunModelOptions;
+}
+
+export interface RunModelOptions extends ModelCallOptions {
+  /**
+   * The one endpoint this process calls (a worker's --model-base-url, which may carry
+   * user:password), in place of the spec's base URL. A run whose base URL, without credentials,
+   * is another one is bad input: it is never sent to an endpoint it does not name.
+   */
+  endpoint?: string;
 }
 
 export interface RunJobResult extends ProducedRun {
@@ -80,6 +89,20 @@ class StepClock {
     const ms = Math.round((performance.now() - since) * 1000) / 1000;
     this.durations.push({ node_id: event.node_id, kind: event.kind, ms });
   }
+}
+
+/** The URL the model call goes to: the configured endpoint when there is one and the run names it. */
+function endpointOf(spec: ProblemSpec, recorded: string, model: RunModelOptions | undefined): string {
+  const endpoint = model?.endpoint;
+  if (endpoint === undefined) return spec.constraints.base_url ?? recorded;
+  const configured = withoutCredentials(endpoint);
+  if (configured !== recorded)
+    throw new InputError(
+      "E_MODEL_ENDPOINT",
+      `the run's model endpoint ${recorded} is not this worker's (${configured}, worker --model-base-url): start workers with the endpoint the eval or service names`,
+      { field: "base_url" },
+    );
+  return endpoint;
 }
 
 export async function runJob(options: RunJobOptions): Promise<RunJobResult> {
@@ -147,7 +170,7 @@ async function runJobIn(options: RunJobOptions, started: number, traced?: Traced
     });
   }
   // user:password in the base URL authenticate the call; the run records the URL without them.
-  const baseUrl = params.llm === null ? undefined : (spec.constraints.base_url ?? params.llm.base_url);
+  const baseUrl = params.llm === null ? undefined : endpointOf(spec, params.llm.base_url, options.model);
   if (spec.constraints.base_url !== undefined)
     spec = {
       ...spec,

@@ -5,6 +5,7 @@ import { SingleBar } from "cli-progress";
 import type { Command } from "commander";
 import { ID_PATTERN } from "../core/canonical.js";
 import { CanonError, InputError } from "../core/errors.js";
+import { isBaseUrl, MAX_BASE_URL } from "../core/models/spec.js";
 import { DEFAULT_LIMITS } from "../io/corpus-reader.js";
 import { DEFAULT_ENDPOINT_SETTINGS, type EndpointSettings } from "../io/llm-endpoint.js";
 import type { Progress } from "../io/retrieval-backend.js";
@@ -136,6 +137,19 @@ export function parseNumberOption(name: string) {
   };
 }
 
+/** A flag's OpenAI-style base URL: http(s), a host, no query, fragment or control character, bounded. */
+export function parseBaseUrlOption(name: string) {
+  return (value: string): string => {
+    if (value.length > MAX_BASE_URL || /\p{Cc}/u.test(value) || !isBaseUrl(value))
+      throw new InputError(
+        "E_USAGE",
+        `must be an http:// or https:// URL of at most ${MAX_BASE_URL} characters, without a query or fragment, e.g. http://127.0.0.1:11434/v1`,
+        { field: name },
+      );
+    return value;
+  };
+}
+
 /** A progress bar on stderr when it is a terminal; silent otherwise (CI, pipes, --json). */
 export function terminalProgress(enabled: boolean): Progress | undefined {
   if (!enabled || !process.stderr.isTTY) return undefined;
@@ -154,12 +168,18 @@ export function terminalProgress(enabled: boolean): Progress | undefined {
 
 /** The llm reasoner's call flags `run` and `eval` share: sampling, time limit and retries. */
 export function withModelCallFlags(command: Command): Command {
-  return command
-    .option(
+  return withEndpointFlags(
+    command.option(
       "--temperature <x>",
       "llm: sampling temperature, 0-2 (default 0)",
       parseNumberOption("--temperature"),
-    )
+    ),
+  );
+}
+
+/** How the llm endpoint is called (`run`, `eval` and `worker`): one attempt's time limit and retries. */
+export function withEndpointFlags(command: Command): Command {
+  return command
     .option(
       "--model-timeout <ms>",
       "llm: time limit of one request in milliseconds",

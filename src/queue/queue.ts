@@ -7,7 +7,9 @@
  *   case  one eval case over a snapshot, preset and overrides -> its CaseResult (and run)
  *
  * Payloads carry snapshot hashes, never paths: a worker fetches the snapshot from the shared
- * registry, so nothing but PostgreSQL and Redis is shared between machines.
+ * registry, so nothing but PostgreSQL and Redis is shared between machines. Nor do they carry
+ * an llm endpoint's credentials: a base URL travels without user:password (as a run records it)
+ * and a key never travels; each worker calls its own configured endpoint with its own key.
  */
 import { Queue, QueueEvents } from "bullmq";
 import type { CaseResult } from "../app/eval.js";
@@ -15,6 +17,7 @@ import { traceCarrier } from "../app/telemetry.js";
 import { canonicalJson, sha256Hex } from "../core/canonical.js";
 import { CanonError, ERROR_CODES, type ErrorCode, InputError } from "../core/errors.js";
 import type { ProblemSpec } from "../core/models/spec.js";
+import { withoutCredentials } from "../core/reason/llm.js";
 import type { EvalCase } from "../io/eval-input.js";
 
 export const QUEUE_NAME = "canon-reason";
@@ -48,6 +51,27 @@ export interface RunJobResult {
   created: boolean;
 }
 export type JobResult = RunJobResult | CaseResult;
+
+/** Constraints whose base URL, if any, has no user:password. */
+function credentialFree<C extends { base_url?: string | undefined }>(constraints: C): C {
+  return constraints.base_url === undefined
+    ? constraints
+    : { ...constraints, base_url: withoutCredentials(constraints.base_url) };
+}
+
+/**
+ * The payload as it may travel through Redis: every base URL without user:password. The run
+ * id does not change (a run records its base URL without them), and neither does the job id.
+ */
+function withoutEndpointCredentials(data: JobData): JobData {
+  return data.kind === "run"
+    ? { ...data, spec: { ...data.spec, constraints: credentialFree(data.spec.constraints) } }
+    : {
+        ...data,
+        case: { ...data.case, constraints: credentialFree(data.case.constraints) },
+        overrides: credentialFree(data.overrides),
+      };
+}
 
 /** `<kind>-<sha256 of the canonical payload>`: the same work, the same job. */
 export function jobIdOf(data: JobData): string {
@@ -153,7 +177,8 @@ export class JobQueue {
     });
     // Connection trouble is reported by the commands that need the queue, not as a crash.
     this.queue.on("error", () => undefined);
-    // Every job waited on adds a "closing" listener to the queue: an eval waits on all its cases.
+    // Each job waited for holds a "closing" listener (waitUntilFinished), and an eval waits for
+    // all its cases at once: not a leak, so no MaxListenersExceededWarning on stderr.
     this.queue.setMaxListeners(0);
   }
 
@@ -162,10 +187,13 @@ export class JobQueue {
     await answered(this.queue.getJobCounts("wait"));
   }
 
-  /** Adds the job (the same id: the same job, added once), retrying a failed one. Returns its id. */
+  /**
+   * Adds the job (the same id: the same job, added once), retrying a failed one. Returns its id.
+   * Credentials in a base URL are removed here, the one way into the queue.
+   */
   async submit(data: JobData): Promise<string> {
     // What the worker will see: the payload after its trip through JSON (no undefined fields).
-    const payload = JSON.parse(JSON.stringify(data)) as JobData;
+    const payload = JSON.parse(JSON.stringify(withoutEndpointCredentials(data))) as JobData;
     const jobId = jobIdOf(payload);
     // The submitter's trace context travels in BullMQ's own carrier (job options), not in the
     // payload: the job id stays a hash of what is computed, whoever submits it.
@@ -182,20 +210,33 @@ export class JobQueue {
     return jobId;
   }
 
+  /**
+   * The events of finished jobs, read from the stream's last entry at the time of the first
+   * wait. BullMQ's default is to start at "$" when its first read is sent, which is after it is
+   * "ready": a job finishing in between was neither finished when `waitUntilFinished` looked
+   * nor ever announced, and its submitter waited forever. From a pinned id nothing is missed.
+   */
+  private async openEvents(): Promise<QueueEvents> {
+    // BullMQ's client is ioredis; XREVRANGE (a read) is outside BullMQ's narrow client interface.
+    const client = (await this.queue.client) as unknown as {
+      xrevrange(key: string, end: "+", start: "-", count: "COUNT", n: 1): Promise<Array<[string, string[]]>>;
+    };
+    const [last] = await answered(client.xrevrange(this.queue.toKey("events"), "+", "-", "COUNT", 1));
+    const events = new QueueEvents(QUEUE_NAME, {
+      connection: { ...this.connection, maxRetriesPerRequest: null },
+      prefix: queuePrefix(),
+      lastEventId: last?.[0] ?? "0-0",
+    });
+    events.on("error", () => undefined);
+    await events.waitUntilReady();
+    return events;
+  }
+
   /** The job's result once it finishes; a job that failed for good is E_JOB_FAILED with its reason. */
   async result(jobId: string): Promise<JobResult> {
-    // One QueueEvents for all waits. Made lazily but only once: an eval waits on all its cases
-    // at the same moment, and a wait attached to a second stream reader that is not reading yet
-    // could miss its job's "completed" event and wait forever.
-    this.events ??= (async () => {
-      const events = new QueueEvents(QUEUE_NAME, {
-        connection: { ...this.connection, maxRetriesPerRequest: null },
-        prefix: queuePrefix(),
-      });
-      events.on("error", () => undefined);
-      await events.waitUntilReady();
-      return events;
-    })();
+    // One QueueEvents for all waits, made once: an eval waits on all its cases at the same
+    // moment, and a second reader could miss its job's "completed" event.
+    this.events ??= this.openEvents();
     const events = await this.events;
     const job = await this.queue.getJob(jobId);
     if (job === undefined)

@@ -4,6 +4,10 @@
  * fetches each corpus snapshot from the registry (re-hashed) and builds the deterministic index
  * itself, so every machine has the same index hash.
  *
+ * A job of the llm reasoner is run only when its base URL (which travels without credentials) is
+ * the worker's own endpoint, called with the worker's own key: otherwise it fails at once as bad
+ * input naming both, and no other endpoint is ever called.
+ *
  * A job is idempotent: a retried job whose run is recorded, exists and verifies returns the
  * recorded result without running again; otherwise it is computed again (deterministically)
  * and published idempotently. Bad input fails at once (no retry); anything else is retried a
@@ -24,6 +28,7 @@ import { parseCorpusRef } from "../core/corpus/corpus-ref.js";
 import { CanonError, InputError } from "../core/errors.js";
 import { prepareArtifactsDir } from "../io/artifacts.js";
 import type { EvalInput } from "../io/eval-input.js";
+import { type EndpointSettings, pacer } from "../io/llm-endpoint.js";
 import { runsRoot } from "../io/run-writer.js";
 import { DiskStore } from "../io/store.js";
 import { registryCacheRoot } from "../registry/open.js";
@@ -47,6 +52,12 @@ export interface WorkerOptions {
   concurrency: number;
   /** How long a job whose worker died stays locked before another worker takes it. */
   stallMs: number;
+  /**
+   * The llm reasoner's one endpoint (worker --model-base-url; may carry user:password, the key
+   * comes from this process's environment), its call settings, and a bound on this worker's
+   * model requests per second (0: none).
+   */
+  model: { endpoint: string; settings: EndpointSettings; maxRps: number };
   /** One JSON object per line; a job's lines carry its trace_id, span_id and run_id. */
   log: (line: Record<string, unknown>) => void;
   /** Counts and times each computed job's run (worker --metrics-port). */
@@ -69,6 +80,9 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
   prepareArtifactsDir(root);
   const store = new DiskStore(root);
   const retrievals = new Map<string, EvalRetrievals>();
+  // One pace for all the jobs in hand: --max-rps bounds the worker, not each job.
+  const pace = pacer(options.model.maxRps);
+  const { endpoint, settings } = options.model;
 
   /** The snapshot in the local store, fetched (and re-hashed) from the registry when missing. */
   const ensureSnapshot = async (hash: string) => {
@@ -102,8 +116,9 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
       preset: data.preset,
       overrides: data.overrides,
       workers: 1,
+      model: { settings, maxRps: options.model.maxRps, endpoint },
     };
-    const result = await runCase(data.case, retrievalsFor(data.snapshot, evalOptions), evalOptions);
+    const result = await runCase(data.case, retrievalsFor(data.snapshot, evalOptions), evalOptions, pace);
     return { runId: result.run_id, result, status: result.status };
   };
 
@@ -122,6 +137,7 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
       preset: data.preset,
       seed: data.seed,
       artifactsRoot: root,
+      model: { settings, pace, endpoint },
     });
     return {
       runId: produced.runId,
@@ -190,6 +206,7 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
         data.kind === "run"
           ? { item_id: data.item_id, item_version: data.item_version }
           : { item_id: null, item_version: null };
+      const computed = Date.now();
       await options.registry.addRun(
         { run_id: runId, ...source },
         { runDir: join(runsRoot(root), runId), storeRoot: root },
@@ -201,6 +218,7 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
         job_id: jobId,
         run_id: runId,
         ms: Date.now() - started,
+        publish_ms: Date.now() - computed,
       });
       return result;
     } catch (error) {

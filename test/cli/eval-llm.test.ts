@@ -74,20 +74,6 @@ describe("eval --reasoner llm", () => {
       [["--max-rps", "fast"], /--max-rps must be a number/],
       [["--model", "m"], /model is a setting of the llm reasoner/],
       [["--reasoner", "llm", "--model", "m", "--base-url", "gopher://h/v1"], /base_url/],
-      // Refused before either service is asked: nothing listens on port 1.
-      [
-        [
-          "--reasoner",
-          "llm",
-          "--model",
-          "m",
-          "--registry",
-          "postgres://u@127.0.0.1:1/db",
-          "--queue",
-          "redis://127.0.0.1:1",
-        ],
-        /--queue does not carry the llm reasoner's endpoint settings/,
-      ],
     ] as Array<[string[], RegExp]>) {
       const result = runCli([...suite, ...flags]);
       expect(result.status, flags.join(" ")).toBe(2);

@@ -12,6 +12,8 @@ import { Queue } from "bullmq";
 import { afterAll, describe, expect, it } from "vitest";
 import { RunMetrics } from "../../src/app/metrics.js";
 import { RUN_SPAN } from "../../src/app/telemetry.js";
+import { DEFAULT_BASE_URL } from "../../src/core/reason/llm.js";
+import { DEFAULT_ENDPOINT_SETTINGS } from "../../src/io/llm-endpoint.js";
 import { JobQueue, jobIdOf, parseQueueUrl, QUEUE_NAME, type RunJobData } from "../../src/queue/queue.js";
 import { startWorker } from "../../src/queue/worker.js";
 import { PgRegistry } from "../../src/registry/postgres.js";
@@ -85,6 +87,7 @@ describe.skipIf(!available)("traces, logs and metrics through the queue", () => 
       artifactsRoot: tempDir(),
       concurrency: 1,
       stallMs: 5000,
+      model: { endpoint: DEFAULT_BASE_URL, settings: DEFAULT_ENDPOINT_SETTINGS, maxRps: 0 },
       log: (line) => lines.push(line),
       metrics: new RunMetrics(),
     });

@@ -21,7 +21,6 @@ import { verifyRunDirectory } from "../../src/app/verify.js";
 import { CanonError } from "../../src/core/errors.js";
 import { JobQueue, parseQueueUrl, QUEUE_NAME } from "../../src/queue/queue.js";
 import { PgRegistry } from "../../src/registry/postgres.js";
-import { chatServer, passage, reply } from "../helpers/chat-server.js";
 import { CLI, DEMO_CORPUS, isCleanError, REPO, runCli } from "../helpers/cli.js";
 import { call, demoSpec, startServer } from "../helpers/http.js";
 import { needPostgres, needRedis, REDIS_URL, scratchDatabase } from "../helpers/services.js";
@@ -399,31 +398,6 @@ describe.skipIf(!available)("runs and evals through the queue", () => {
     } finally {
       await server.close();
       await jobs.close();
-    }
-  });
-
-  it("an llm run is answered synchronously under Prefer: respond-async: the endpoint stays out of the queue", async () => {
-    const endpoint = await chatServer([
-      reply((request) =>
-        JSON.stringify({
-          claims: [{ statement: "s", citations: [{ evidence: 1, quote: passage(request, 1).slice(0, 40) }] }],
-        }),
-      ),
-    ]);
-    // Nothing listens on port 1: had the preference been honoured, the answer would be a 503.
-    const jobs = new JobQueue(parseQueueUrl("redis://127.0.0.1:1"));
-    const registry = await PgRegistry.connect(pgUrl);
-    const server = await startServer({ registry, queue: { jobs, registry }, modelBaseUrl: endpoint.baseUrl });
-    try {
-      const spec = demoSpec("How is a trick won in contract bridge?", { reasoner: "llm", model: "m" });
-      const created = await call(server.url, "POST", "/v1/runs", { spec }, { prefer: "respond-async" });
-      expect(created.status).toBe(201);
-      expect(created.json().verification.verdict).toBe("pass");
-      expect(endpoint.requests).toHaveLength(1);
-    } finally {
-      await server.close();
-      await jobs.close();
-      await endpoint.close();
     }
   });
 

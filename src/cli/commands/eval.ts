@@ -108,7 +108,7 @@ export function registerEval(program: Command): void {
         .option("--base-url <url>", "llm: the endpoint's OpenAI-style base URL, ending in /v1")
         .option(
           "--max-rps <x>",
-          "llm: at most this many model requests per second over the whole eval, split among the workers (0: no bound)",
+          "llm: at most this many model requests per second over the whole eval, split among the workers (0: no bound; with --queue, see worker --max-rps)",
           parseNumberOption("--max-rps"),
           0,
         ),
@@ -116,7 +116,7 @@ export function registerEval(program: Command): void {
       .option("--artifacts-dir <dir>", "artifacts root", ".canon-reason")
       .option(
         "--queue <url>",
-        "fan the cases out to `canon-reason worker` processes through this Redis queue (needs --registry)",
+        "fan the cases out to `canon-reason worker` processes through this Redis queue (needs --registry); llm cases go to workers started with the same --model-base-url",
       ),
   )
     .option("--json", "print the summary (and any regressions) as JSON")
@@ -125,7 +125,7 @@ export function registerEval(program: Command): void {
       "\nExit codes: 0 done (and no regression), 1 a metric regressed against --baseline, 2 bad input.",
     )
     .action(
-      action(async (o: EvalCliOptions) => {
+      action(async (o: EvalCliOptions, command: Command) => {
         if ((o.suite === undefined) === (o.beir === undefined))
           throw new InputError("E_USAGE", "give exactly one of --suite DIR or --beir DIR");
         if (o.workers < 1 || o.workers > 64)
@@ -184,12 +184,19 @@ export function registerEval(program: Command): void {
             "--queue needs a shared registry (--registry or CANON_REASON_DATABASE_URL): workers fetch the corpus from it",
             { field: "--queue" },
           );
-        if (queueUrl !== undefined && overrides.reasoner === "llm")
-          throw new InputError(
-            "E_USAGE",
-            "--queue does not carry the llm reasoner's endpoint settings to workers yet; run this eval without --queue (--workers N)",
-            { field: "--queue" },
-          );
+        // With --queue the model is called by the workers, each with its own endpoint settings.
+        if (queueUrl !== undefined)
+          for (const [key, flag] of [
+            ["maxRps", "--max-rps"],
+            ["modelTimeout", "--model-timeout"],
+            ["modelRetries", "--model-retries"],
+          ] as const)
+            if (command.getOptionValueSource(key) === "cli")
+              throw new InputError(
+                "E_USAGE",
+                `${flag} does not apply with --queue: workers call the model, each with its own setting (worker ${flag})`,
+                { field: flag },
+              );
         const evalOptions = {
           artifactsRoot: root,
           preset: o.preset ?? input.preset ?? DEFAULT_PRESET,

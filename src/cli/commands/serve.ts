@@ -49,7 +49,7 @@ export function registerServe(program: Command): void {
       )
       .option(
         "--model-base-url <url>",
-        "the endpoint (OpenAI-style base URL ending in /v1) of runs with reasoner llm; requests cannot name one",
+        "the endpoint (OpenAI-style base URL ending in /v1) of runs with reasoner llm; requests cannot name one (queued llm runs need workers started with the same --model-base-url)",
       )
       .option(
         "--queue <url>",

@@ -2,8 +2,19 @@
 import type { Command } from "commander";
 import type { RunMetrics } from "../../app/metrics.js";
 import { InputError } from "../../core/errors.js";
+import { DEFAULT_BASE_URL, withoutCredentials } from "../../core/reason/llm.js";
+import { apiKeyFrom } from "../../io/llm-endpoint.js";
 import { DATABASE_URL_ENV, openSharedRegistry, registryUrlOf } from "../../registry/open.js";
-import { action, artifactsRoot, parseIntOption, withRegistry } from "../shared.js";
+import {
+  action,
+  artifactsRoot,
+  endpointSettings,
+  parseBaseUrlOption,
+  parseIntOption,
+  parseNumberOption,
+  withEndpointFlags,
+  withRegistry,
+} from "../shared.js";
 
 interface WorkerCliOptions {
   queue?: string;
@@ -13,42 +24,76 @@ interface WorkerCliOptions {
   stallMs: number;
   metricsPort?: number;
   metricsHost: string;
+  modelBaseUrl: string;
+  maxRps?: number;
+  modelTimeout: number;
+  modelRetries: number;
 }
+
+/** The most model requests per second a worker may be allowed. */
+const MAX_RPS = 10_000;
 
 export function registerWorker(program: Command): void {
   withRegistry(
-    program
-      .command("worker")
-      .description(
-        "take run and eval-case jobs from a Redis queue and publish their runs to the shared registry",
-      )
-      .option("--queue <url>", "the Redis queue, redis://HOST:PORT[/DB] (default: $CANON_REASON_QUEUE_URL)")
-      .option("--artifacts-dir <dir>", "local artifacts root (may start empty)", ".canon-reason")
-      .option(
-        "--concurrency <n>",
-        "jobs in hand at once",
-        parseIntOption("--concurrency", { min: 1, max: 256 }),
-        1,
-      )
-      .option(
-        "--stall-ms <n>",
-        "how long a job whose worker died waits before another worker takes it",
-        parseIntOption("--stall-ms", { min: 1000, max: 3_600_000 }),
-        30_000,
-      )
-      .option(
-        "--metrics-port <n>",
-        "serve Prometheus metrics on GET /metrics at this port (0: any free port; default: none)",
-        parseIntOption("--metrics-port", { min: 0, max: 65535 }),
-      )
-      .option("--metrics-host <host>", "address the metrics listener binds", "127.0.0.1"),
+    withEndpointFlags(
+      program
+        .command("worker")
+        .description(
+          "take run and eval-case jobs from a Redis queue and publish their runs to the shared registry",
+        )
+        .option("--queue <url>", "the Redis queue, redis://HOST:PORT[/DB] (default: $CANON_REASON_QUEUE_URL)")
+        .option("--artifacts-dir <dir>", "local artifacts root (may start empty)", ".canon-reason")
+        .option(
+          "--concurrency <n>",
+          "jobs in hand at once",
+          parseIntOption("--concurrency", { min: 1, max: 256 }),
+          1,
+        )
+        .option(
+          "--stall-ms <n>",
+          "how long a job whose worker died waits before another worker takes it",
+          parseIntOption("--stall-ms", { min: 1000, max: 3_600_000 }),
+          30_000,
+        )
+        .option(
+          "--model-base-url <url>",
+          "the one llm endpoint (OpenAI-style base URL ending in /v1) this worker calls; an llm job naming another fails at once",
+          parseBaseUrlOption("--model-base-url"),
+          DEFAULT_BASE_URL,
+        )
+        .option(
+          "--max-rps <x>",
+          `llm: at most this many model requests per second from this worker, over all its jobs (above 0, at most ${MAX_RPS}; default: no bound)`,
+          parseNumberOption("--max-rps"),
+        )
+        .option(
+          "--metrics-port <n>",
+          "serve Prometheus metrics on GET /metrics at this port (0: any free port; default: none)",
+          parseIntOption("--metrics-port", { min: 0, max: 65535 }),
+        )
+        .option("--metrics-host <host>", "address the metrics listener binds", "127.0.0.1"),
+    ),
   )
     .addHelpText(
       "after",
-      `\nNeeds a shared registry (--registry or $${DATABASE_URL_ENV}): snapshots come from it and runs go to it.\nSIGTERM or SIGINT drains: no new jobs, the ones in hand finish, then exit 0. Logs are JSON lines on stdout.\nSet CANON_REASON_QUEUE_PREFIX to share one Redis between deployments.\nWith CANON_REASON_TOKEN set, GET /metrics needs \`Authorization: Bearer <token>\`, as on serve.\nTraces: register an OpenTelemetry SDK (node --import ./otel.mjs); see README "Scaling out".`,
+      `\nNeeds a shared registry (--registry or $${DATABASE_URL_ENV}): snapshots come from it and runs go to it.\nSIGTERM or SIGINT drains: no new jobs, the ones in hand finish, then exit 0. Logs are JSON lines on stdout.\nSet CANON_REASON_QUEUE_PREFIX to share one Redis between deployments.\nllm jobs: the key comes from this worker's CANON_REASON_LLM_API_KEY or OPENAI_API_KEY (user:password in\n--model-base-url also work); jobs carry the base URL without credentials, never a key.\nWith CANON_REASON_TOKEN set, GET /metrics needs \`Authorization: Bearer <token>\`, as on serve.\nTraces: register an OpenTelemetry SDK (node --import ./otel.mjs); see README "Scaling out".`,
     )
     .action(
       action(async (o: WorkerCliOptions) => {
+        if (o.maxRps !== undefined && !(o.maxRps > 0 && o.maxRps <= MAX_RPS))
+          throw new InputError(
+            "E_USAGE",
+            `--max-rps must be above 0 and at most ${MAX_RPS} (leave it out for no bound), got ${o.maxRps}`,
+            { field: "--max-rps" },
+          );
+        // callModel refuses both at each call; a worker says so once, at start, not per job.
+        const url = new URL(o.modelBaseUrl);
+        if ((url.username !== "" || url.password !== "") && apiKeyFrom(process.env) !== undefined)
+          throw new InputError(
+            "E_USAGE",
+            "give either an API key (CANON_REASON_LLM_API_KEY or OPENAI_API_KEY) or user:password in the base URL, not both",
+            { field: "--model-base-url" },
+          );
         const { parseQueueUrl, queueUrlOf } = await import("../../queue/queue.js");
         const queueUrl = queueUrlOf(o.queue);
         if (queueUrl === undefined)
@@ -112,6 +157,11 @@ export function registerWorker(program: Command): void {
           artifactsRoot: artifactsRoot(o.artifactsDir),
           concurrency: o.concurrency,
           stallMs: o.stallMs,
+          model: {
+            endpoint: o.modelBaseUrl,
+            settings: endpointSettings(o.modelTimeout, o.modelRetries),
+            maxRps: o.maxRps ?? 0,
+          },
           log,
           ...(metrics === undefined ? {} : { metrics }),
         });
@@ -119,6 +169,7 @@ export function registerWorker(program: Command): void {
           level: "info",
           msg: "worker ready",
           concurrency: o.concurrency,
+          model_base_url: withoutCredentials(o.modelBaseUrl),
           ...(listener === undefined ? {} : { metrics_url: listener.url }),
         });
         await new Promise<void>((resolve) => {

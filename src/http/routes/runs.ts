@@ -90,12 +90,11 @@ export const runRoutes =
         // The operator names the model endpoint (serve --model-base-url), never a request.
         if (spec.constraints.reasoner === "llm" && ctx.modelBaseUrl !== undefined)
           spec = { ...spec, constraints: { ...spec.constraints, base_url: ctx.modelBaseUrl } };
-        // RFC 7240: a preference the server cannot honour is ignored: no queue is configured, or
-        // the run needs the model endpoint, whose credentials must not travel through the queue.
+        // RFC 7240: a preference the server cannot honour (no queue is configured) is ignored.
+        // An llm run goes to the queue without the endpoint's credentials (JobQueue.submit
+        // removes them): workers call their own --model-base-url, which must be this one.
         const async =
-          ctx.queue !== undefined &&
-          spec.constraints.reasoner !== "llm" &&
-          /(^|[,;\s])respond-async($|[,;\s])/i.test(request.headers.prefer ?? "");
+          ctx.queue !== undefined && /(^|[,;\s])respond-async($|[,;\s])/i.test(request.headers.prefer ?? "");
         const corpus = spec.constraints.corpus;
         let warm: { store: DiskStore; prepared: PreparedRetrieval } | undefined;
         if (corpus !== undefined) {
