@@ -356,27 +356,39 @@ export class Bm25Index {
       // Cursors byBound[0..essential) are non-essential in this window.
       let essential = 0;
       while (essential < m && !mayReach(below[essential + 1] as number, threshold)) essential++;
-      for (;;) {
+      while (essential < m) {
         let doc = NO_CHUNK;
-        for (let x = essential; x < m; x++) {
-          const j = byBound[x] as number;
-          const p = pos[j] as number;
-          if (p < (end[j] as number)) {
-            const c = postChunk[p] as number;
-            if (c < doc) doc = c;
-          }
-        }
-        if (doc > windowEnd) break;
         let known = 0;
-        for (let x = essential; x < m; x++) {
-          const j = byBound[x] as number;
+        if (essential === m - 1) {
+          // One essential cursor, the usual case once the threshold is up: walk its postings.
+          const j = byBound[essential] as number;
           const p = pos[j] as number;
-          if (p < (end[j] as number) && postChunk[p] === doc) {
-            const v = (w[j] as number) * (postImpact[p] as number);
-            contrib[j] = v;
-            seen[j] = doc;
-            known += v;
-            pos[j] = p + 1;
+          if (p < (end[j] as number)) doc = postChunk[p] as number;
+          if (doc > windowEnd) break;
+          known = (w[j] as number) * (postImpact[p] as number);
+          pos[j] = p + 1;
+          contrib[j] = known;
+          seen[j] = doc;
+        } else {
+          for (let x = essential; x < m; x++) {
+            const j = byBound[x] as number;
+            const p = pos[j] as number;
+            if (p < (end[j] as number)) {
+              const c = postChunk[p] as number;
+              if (c < doc) doc = c;
+            }
+          }
+          if (doc > windowEnd) break;
+          for (let x = essential; x < m; x++) {
+            const j = byBound[x] as number;
+            const p = pos[j] as number;
+            if (p < (end[j] as number) && postChunk[p] === doc) {
+              const v = (w[j] as number) * (postImpact[p] as number);
+              contrib[j] = v;
+              seen[j] = doc;
+              known += v;
+              pos[j] = p + 1;
+            }
           }
         }
         if (!mayReach(known + (below[essential] as number), threshold)) continue;
