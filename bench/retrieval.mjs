@@ -7,6 +7,7 @@
 // from one run on one machine. Each figure is also given as a ratio to the previous results
 // file, so a slowdown shows.
 //   node bench/retrieval.mjs                  all sizes, results in bench/results/retrieval.json
+//   node bench/retrieval.mjs --sizes 10000,100000   only these passage counts, printed, not recorded
 //   node bench/retrieval.mjs --child N        one size (internal)
 import { spawnSync } from "node:child_process";
 import { createHash } from "node:crypto";
@@ -163,8 +164,19 @@ async function child(passages) {
       (after.heapUsed + after.arrayBuffers - before.heapUsed - before.arrayBuffers) / index.stats.chunks,
     query: await timeQueries((q) => index.search(q, 10), queries),
   };
-  if (docs.length >= EXHAUSTIVE_AT)
+  if (docs.length >= EXHAUSTIVE_AT) {
     ours.query_exhaustive = await timeQueries((q) => index.searchExhaustive(q, 10), queries);
+    // The pruning is exact: the same top-10 (chunks, unrounded scores, order) on every query.
+    const same = (q) => {
+      const p = index.topChunks(q, 10);
+      const e = index.topChunksExhaustive(q, 10);
+      return (
+        p.chunks.length === e.chunks.length &&
+        p.chunks.every((c, i) => c === e.chunks[i] && Object.is(p.scores[i], e.scores[i]))
+      );
+    };
+    ours.queries_pruned_equal_exhaustive = `${queries.filter(same).length}/${queries.length}`;
+  }
   const result = {
     passages: docs.length,
     chunks: index.stats.chunks,
@@ -210,15 +222,36 @@ function ratiosToPrevious(previous, sizes) {
   return out;
 }
 
+/** The --sizes list: passage counts from 1 to the corpus size, or null without the flag. */
+function sizesFlag(argv) {
+  if (argv[2] !== "--sizes") return null;
+  const list = (argv[3] ?? "").split(",");
+  const sizes = list.map((x) => (/^[1-9][0-9]{0,6}$/.test(x) ? Number(x) : Number.NaN));
+  if (argv.length !== 4 || sizes.some((n) => !(n <= SIZES[SIZES.length - 1]))) {
+    console.error(
+      `--sizes takes one comma-separated list of passage counts from 1 to ${SIZES[SIZES.length - 1]} (got ${JSON.stringify(argv.slice(3).join(" "))})`,
+    );
+    process.exit(2);
+  }
+  return sizes;
+}
+
 if (process.argv[2] === "--child") {
   await child(Number(process.argv[3]));
 } else {
+  const only = sizesFlag(process.argv);
+  if (only === null && process.argv.length > 2) {
+    console.error(
+      `unknown arguments ${JSON.stringify(process.argv.slice(2).join(" "))}: use --sizes N,M or nothing`,
+    );
+    process.exit(2);
+  }
   const resultsFile = join(REPO, "bench", "results", "retrieval.json");
   // Read before this run overwrites it: the ratios below compare against it.
   const previous = existsSync(resultsFile) ? JSON.parse(readFileSync(resultsFile, "utf8")) : null;
   const loadBefore = loadavg();
   const sizes = [];
-  for (const passages of SIZES) {
+  for (const passages of only ?? SIZES) {
     console.error(`retrieval: ${passages} passages`);
     const r = spawnSync(
       process.execPath,
@@ -258,5 +291,6 @@ if (process.argv[2] === "--child") {
     ratio_to_previous: ratiosToPrevious(previous, sizes),
   };
   console.log(JSON.stringify(result, null, 2));
-  console.error(`wrote ${writeResult("retrieval", result)}`);
+  // A partial run is for iterating: it must not replace the recorded figures of every size.
+  if (only === null) console.error(`wrote ${writeResult("retrieval", result)}`);
 }

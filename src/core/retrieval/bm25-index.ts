@@ -45,8 +45,10 @@ export interface IndexStats {
   textBytes: number;
 }
 
+/** log2 of BLOCK_POSTINGS: the block of posting p is p >>> BLOCK_SHIFT. */
+const BLOCK_SHIFT = 7;
 /** Postings per block of the block-max bounds: block b covers postings [b * 128, (b + 1) * 128) of postImpact. */
-export const BLOCK_POSTINGS = 128;
+export const BLOCK_POSTINGS = 1 << BLOCK_SHIFT;
 
 /** Upper bounds of the impacts, for dynamic pruning. */
 export interface IndexBounds {
@@ -280,156 +282,227 @@ export class Bm25Index {
   }
 
   /**
-   * MaxScore, term at a time. Terms are taken in decreasing order of their upper bound (idf
-   * times their largest impact): each one's postings are added into per-chunk partial scores,
-   * and a partial score never exceeds the final one (impacts are positive), so the k-th best
-   * partial score is a floor for the k-th best final score. As soon as the terms not yet added
-   * could not lift a chunk with no posting so far to that floor, they are not scanned: only
-   * the chunks already touched whose partial score plus those terms' bounds reach the floor are
-   * scored, by looking the candidate up in every term's postings (skipping whole blocks whose
-   * largest impact cannot help). Candidates are scored in query-term order, like exhaustive
-   * scoring; one that ties the k-th score is kept for the tie-break.
+   * Block-max MaxScore, document at a time over windows of chunk ids (as Lucene's MaxScore
+   * scorer works). A window ends where the first of the query terms' current blocks of
+   * postings ends, so within it each term's contribution is bounded by its block's largest
+   * impact, usually well below the term's overall largest. Once the heap holds k chunks, its
+   * k-th score is the threshold (before that, a floor taken from one term's k largest
+   * contributions): the terms whose window bounds, smallest first, cannot reach it together
+   * are non-essential there, a chunk found only in those cannot enter the top-k, and a window
+   * where no term is essential is skipped whole. Chunks of the essential terms are looked up
+   * in the non-essential ones (galloping forward, largest bound first) while they still can
+   * make it, then scored in query-term order, exactly as exhaustive scoring sums them. A chunk
+   * that ties the threshold is kept for the tie-break.
    */
   private rankPruned({ ids, weights }: QueryTerms, k: number, bounds: IndexBounds): Ranked {
     const heap = new TopK(k, (a, sa, b, sb) => this.better(a, sa, b, sb));
     const m = ids.length;
     if (k === 0 || m === 0) return heap.ranked();
-    const { scores, touched } = this.scratchArrays();
     const { termOffsets, postChunk, postImpact } = this.arrays;
     const { termMax, blockMax } = bounds;
-    const ub = ids.map((t, i) => (weights[i] as number) * (termMax[t] as number));
-    const byBound = ids.map((_, i) => i).sort((a, b) => (ub[b] as number) - (ub[a] as number) || a - b);
-    // rest[j] bounds what the terms after byBound[j] add together (a sum of non-negatives).
-    const rest = new Float64Array(m);
-    for (let j = m - 2; j >= 0; j--)
-      rest[j] = (rest[j + 1] as number) + (ub[byBound[j + 1] as number] as number);
-    let nTouched = 0;
-    let floor = Number.NEGATIVE_INFINITY;
-    let added = 0;
-    while (added < m) {
-      const i = byBound[added] as number;
-      nTouched = this.addPostings(ids[i] as number, weights[i] as number, nTouched);
-      added++;
-      if (added === m) break;
-      floor = kthLargest(scores, touched, nTouched, k);
-      if (!mayReach(rest[added - 1] as number, floor)) break;
+    // Cursor j reads query term j's postings from pos[j] to end[j].
+    const pos = new Int32Array(m);
+    const end = new Int32Array(m);
+    const w = new Float64Array(m);
+    const maxImpact = new Float64Array(m);
+    for (let j = 0; j < m; j++) {
+      const t = ids[j] as number;
+      pos[j] = termOffsets[t] as number;
+      end[j] = termOffsets[t + 1] as number;
+      w[j] = weights[j] as number;
+      maxImpact[j] = termMax[t] as number;
     }
-    const unscanned = rest[added - 1] as number;
-    // Candidates whose partial score already reaches the floor (at least k of them) first: the
-    // threshold rises to about the k-th final score, and most others then fail at a glance.
-    let nCandidates = 0;
-    for (let x = 0; x < nTouched; x++) {
-      const c = touched[x] as number;
-      if (mayReach((scores[c] as number) + unscanned, floor)) touched[nCandidates++] = c;
-      else scores[c] = 0;
-    }
-    const candidates = touched.subarray(0, nCandidates);
-    let nStrong = 0;
-    for (let x = 0; x < nCandidates; x++) {
-      const c = candidates[x] as number;
-      if ((scores[c] as number) >= floor) {
-        candidates[x] = candidates[nStrong] as number;
-        candidates[nStrong++] = c;
-      }
-    }
+    // Per window: each cursor's bound, the cursors by increasing bound, and below[x], what
+    // the cursors byBound[0..x) add together at most.
+    const windowBound = new Float64Array(m);
+    const byBound = new Int32Array(m);
+    const below = new Float64Array(m + 1);
+    // A chunk's contribution from query term j, valid when seen[j] is that chunk.
     const contrib = new Float64Array(m);
-    const present = new Uint8Array(m);
-    for (const c of candidates) {
-      const partial = scores[c] as number;
-      const threshold = heap.full ? Math.max(floor, heap.worstScore) : floor;
-      if (!mayReach(partial + unscanned, threshold)) continue;
-      // Look c up in the unscanned terms, largest bound first, while it can still make it.
-      let known = partial;
-      let dropped = false;
-      present.fill(0);
-      for (let j = added; j < m; j++) {
-        const i = byBound[j] as number;
-        const t = ids[i] as number;
-        const start = termOffsets[t] as number;
-        const end = termOffsets[t + 1] as number;
-        // The block that would hold c: when its largest impact cannot help, c is dropped
-        // without searching inside the block.
-        let lo = Math.floor(start / BLOCK_POSTINGS);
-        let hi = Math.floor((end - 1) / BLOCK_POSTINGS) + 1;
-        while (lo < hi) {
-          const mid = (lo + hi) >>> 1;
-          if ((postChunk[Math.min((mid + 1) * BLOCK_POSTINGS, end) - 1] as number) < c) lo = mid + 1;
-          else hi = mid;
+    const seen = new Float64Array(m).fill(-1);
+    let threshold = this.floor(pos, end, w, maxImpact, k, blockMax);
+    let next = 0;
+    for (;;) {
+      let windowStart = NO_CHUNK;
+      let windowEnd = NO_CHUNK;
+      for (let j = 0; j < m; j++) {
+        const e = end[j] as number;
+        const p = seek(postChunk, pos[j] as number, e, next);
+        pos[j] = p;
+        if (p >= e) continue;
+        const c = postChunk[p] as number;
+        if (c < windowStart) windowStart = c;
+        const last = postChunk[Math.min(((p >>> BLOCK_SHIFT) + 1) << BLOCK_SHIFT, e) - 1] as number;
+        if (last < windowEnd) windowEnd = last;
+      }
+      if (windowStart === NO_CHUNK) break;
+      // Every posting of the window lies in its cursor's current block.
+      for (let j = 0; j < m; j++) {
+        const p = pos[j] as number;
+        windowBound[j] =
+          p < (end[j] as number) && (postChunk[p] as number) <= windowEnd
+            ? (w[j] as number) * Math.min(maxImpact[j] as number, blockMax[p >>> BLOCK_SHIFT] as number)
+            : 0;
+        // Insertion sort: a query has a handful of terms.
+        let x = j;
+        while (x > 0 && (windowBound[byBound[x - 1] as number] as number) > (windowBound[j] as number)) {
+          byBound[x] = byBound[x - 1] as number;
+          x--;
         }
-        const blockEnd = Math.min((lo + 1) * BLOCK_POSTINGS, end);
-        const inBlock = blockEnd > start && lo * BLOCK_POSTINGS < end;
-        const blockBound = inBlock
-          ? (weights[i] as number) * Math.min(termMax[t] as number, blockMax[lo] as number)
-          : 0;
-        if (!mayReach(known + blockBound + (rest[j] as number), threshold)) {
-          dropped = true;
-          break;
+        byBound[x] = j;
+      }
+      for (let x = 0; x < m; x++)
+        below[x + 1] = (below[x] as number) + (windowBound[byBound[x] as number] as number);
+      // Cursors byBound[0..essential) are non-essential in this window.
+      let essential = 0;
+      while (essential < m && !mayReach(below[essential + 1] as number, threshold)) essential++;
+      while (essential < m) {
+        let doc = NO_CHUNK;
+        let known = 0;
+        if (essential === m - 1) {
+          // One essential cursor, the usual case once the threshold is up: walk its postings.
+          const j = byBound[essential] as number;
+          const p = pos[j] as number;
+          if (p < (end[j] as number)) doc = postChunk[p] as number;
+          if (doc > windowEnd) break;
+          known = (w[j] as number) * (postImpact[p] as number);
+          pos[j] = p + 1;
+          contrib[j] = known;
+          seen[j] = doc;
+        } else {
+          for (let x = essential; x < m; x++) {
+            const j = byBound[x] as number;
+            const p = pos[j] as number;
+            if (p < (end[j] as number)) {
+              const c = postChunk[p] as number;
+              if (c < doc) doc = c;
+            }
+          }
+          if (doc > windowEnd) break;
+          for (let x = essential; x < m; x++) {
+            const j = byBound[x] as number;
+            const p = pos[j] as number;
+            if (p < (end[j] as number) && postChunk[p] === doc) {
+              const v = (w[j] as number) * (postImpact[p] as number);
+              contrib[j] = v;
+              seen[j] = doc;
+              known += v;
+              pos[j] = p + 1;
+            }
+          }
         }
-        const p = inBlock ? lowerBound(postChunk, Math.max(start, lo * BLOCK_POSTINGS), blockEnd, c) : end;
-        if (p < end && postChunk[p] === c) {
-          const v = (weights[i] as number) * (postImpact[p] as number);
-          contrib[i] = v;
-          present[i] = 1;
-          known += v;
+        if (!mayReach(known + (below[essential] as number), threshold)) continue;
+        let dropped = false;
+        for (let x = essential - 1; x >= 0; x--) {
+          const j = byBound[x] as number;
+          const e = end[j] as number;
+          const p = seek(postChunk, pos[j] as number, e, doc);
+          pos[j] = p;
+          if (p < e && postChunk[p] === doc) {
+            const v = (w[j] as number) * (postImpact[p] as number);
+            contrib[j] = v;
+            seen[j] = doc;
+            known += v;
+          }
+          if (!mayReach(known + (below[x] as number), threshold)) {
+            dropped = true;
+            break;
+          }
         }
-        if (!mayReach(known + (rest[j] as number), threshold)) {
-          dropped = true;
-          break;
+        if (dropped) continue;
+        let score = 0;
+        for (let j = 0; j < m; j++) if (seen[j] === doc) score += contrib[j] as number;
+        if (heap.offer(doc, score) && heap.full && heap.worstScore > threshold) {
+          threshold = heap.worstScore;
+          while (essential < m && !mayReach(below[essential + 1] as number, threshold)) essential++;
         }
       }
-      if (dropped) continue;
-      // The scanned terms' contributions one by one, to sum all of them in query-term order.
-      for (let j = 0; j < added; j++) {
-        const i = byBound[j] as number;
-        const t = ids[i] as number;
-        const p = lowerBound(postChunk, termOffsets[t] as number, termOffsets[t + 1] as number, c);
-        if (p < (termOffsets[t + 1] as number) && postChunk[p] === c) {
-          contrib[i] = (weights[i] as number) * (postImpact[p] as number);
-          present[i] = 1;
-        }
-      }
-      let score = 0;
-      for (let i = 0; i < m; i++) if (present[i] === 1) score += contrib[i] as number;
-      heap.offer(c, score);
+      next = windowEnd + 1;
     }
-    for (const c of candidates) scores[c] = 0;
     return heap.ranked();
+  }
+
+  /**
+   * A floor for the k-th best score: the k-th largest contribution of the term with the
+   * largest bound (a chunk's score is at least any one of its contributions), or -Infinity
+   * when that term has fewer than k postings. Blocks whose largest impact cannot beat the
+   * k-th largest so far are not read.
+   */
+  private floor(
+    pos: Int32Array,
+    end: Int32Array,
+    w: Float64Array,
+    maxImpact: Float64Array,
+    k: number,
+    blockMax: Float32Array,
+  ): number {
+    let best = 0;
+    for (let j = 1; j < pos.length; j++)
+      if ((w[j] as number) * (maxImpact[j] as number) > (w[best] as number) * (maxImpact[best] as number))
+        best = j;
+    const start = pos[best] as number;
+    const stop = end[best] as number;
+    if (stop - start < k) return Number.NEGATIVE_INFINITY;
+    const weight = w[best] as number;
+    const { postImpact } = this.arrays;
+    // A min-heap of the k largest impacts so far (weights multiply them all alike).
+    const least = new Float64Array(k);
+    for (let x = 0; x < k; x++) least[x] = postImpact[start + x] as number;
+    least.sort();
+    let p = start + k;
+    while (p < stop) {
+      const blockStop = Math.min(((p >>> BLOCK_SHIFT) + 1) << BLOCK_SHIFT, stop);
+      if ((blockMax[p >>> BLOCK_SHIFT] as number) > (least[0] as number))
+        for (; p < blockStop; p++) {
+          const v = postImpact[p] as number;
+          if (v > (least[0] as number)) siftDownMin(least, v);
+        }
+      p = blockStop;
+    }
+    return weight * (least[0] as number);
   }
 }
 
-/** The first position in [lo, hi) whose chunk is >= c (hi when none). */
-function lowerBound(postChunk: Uint32Array, lo: number, hi: number, c: number): number {
+/** Replaces the smallest of a min-heap with v and restores the heap. */
+function siftDownMin(heap: Float64Array, v: number): void {
+  const k = heap.length;
+  let i = 0;
+  for (;;) {
+    const l = 2 * i + 1;
+    if (l >= k) break;
+    const r = l + 1;
+    const child = r < k && (heap[r] as number) < (heap[l] as number) ? r : l;
+    if ((heap[child] as number) >= v) break;
+    heap[i] = heap[child] as number;
+    i = child;
+  }
+  heap[i] = v;
+}
+
+/** Past every chunk id: a cursor at the end of its postings. */
+const NO_CHUNK = 2 ** 32;
+
+/**
+ * The first position in [from, end) whose chunk is >= c (end when none): galloping from
+ * `from`, since a cursor's next chunk is usually near, then a binary search of the last step.
+ */
+function seek(postChunk: Uint32Array, from: number, end: number, c: number): number {
+  if (from >= end || (postChunk[from] as number) >= c) return from;
+  let lo = from;
+  let step = 1;
+  while (lo + step < end && (postChunk[lo + step] as number) < c) {
+    lo += step;
+    step *= 2;
+  }
+  // postChunk[lo] < c, and c <= postChunk[lo + step] when that is in range.
+  let hi = Math.min(lo + step, end);
+  lo++;
   while (lo < hi) {
     const mid = (lo + hi) >>> 1;
     if ((postChunk[mid] as number) < c) lo = mid + 1;
     else hi = mid;
   }
   return lo;
-}
-
-/** The k-th largest of scores[touched[0..n)], or -Infinity when fewer than k: a bounded min-heap. */
-function kthLargest(scores: Float64Array, touched: Uint32Array, n: number, k: number): number {
-  if (n < k) return Number.NEGATIVE_INFINITY;
-  const heap = new Float64Array(k);
-  for (let x = 0; x < k; x++) heap[x] = scores[touched[x] as number] as number;
-  heap.sort();
-  // heap[0] is the smallest of the k best so far; keep it a min-heap by sifting down.
-  for (let x = k; x < n; x++) {
-    const v = scores[touched[x] as number] as number;
-    if (v <= (heap[0] as number)) continue;
-    let i = 0;
-    for (;;) {
-      const l = 2 * i + 1;
-      if (l >= k) break;
-      const r = l + 1;
-      const child = r < k && (heap[r] as number) < (heap[l] as number) ? r : l;
-      if ((heap[child] as number) >= v) break;
-      heap[i] = heap[child] as number;
-      i = child;
-    }
-    heap[i] = v;
-  }
-  return heap[0] as number;
 }
 
 /** The k best (chunk, score) pairs seen, in a binary heap with the worst on top. */

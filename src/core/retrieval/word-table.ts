@@ -15,14 +15,16 @@ for (let c = 48; c <= 57; c++) ASCII_WORD[c] = c;
 for (let c = 97; c <= 122; c++) ASCII_WORD[c] = c;
 for (let c = 65; c <= 90; c++) ASCII_WORD[c] = c + 32;
 
+/** Int32s per slot: hash, value, pool start and length (0 = empty: every word has a character). */
+const SLOT = 4;
+
 /**
- * The table keeps what one probe reads close together: `slots` interleaves each slot's hash
- * and entry (0 = empty), `meta` each entry's pool start, length and value, so a hit touches
- * three cache lines (slot, entry, pooled chars) rather than six arrays.
+ * The table keeps what one probe reads together: each slot holds its word's hash, value,
+ * pool start and length side by side (a slot is at (hash << 2) & mask), so a hit touches two
+ * cache lines, the slot and the pooled chars.
  */
 export class WordTable {
-  private slots = new Int32Array(2 << 16);
-  private meta = new Int32Array(3 * 1024);
+  private slots = new Int32Array(SLOT << 16);
   private pool = new Uint16Array(1 << 16);
   private poolLength = 0;
   private entries = 0;
@@ -119,22 +121,19 @@ export class WordTable {
 
   private lookupAscii(text: string, start: number, end: number, hash: number): number {
     const length = end - start;
-    const { slots, meta, pool } = this;
-    const mask = slots.length - 2;
-    let slot = (hash << 1) & mask;
+    const { slots, pool } = this;
+    const mask = slots.length - SLOT;
+    let slot = (hash << 2) & mask;
     for (;;) {
-      const entry = slots[slot + 1] as number;
-      if (entry === 0) break;
-      if (slots[slot] === hash) {
-        const m = (entry - 1) * 3;
-        if (meta[m + 1] === length) {
-          const at = meta[m] as number;
-          let k = 0;
-          while (k < length && ASCII_WORD[text.charCodeAt(start + k)] === pool[at + k]) k++;
-          if (k === length) return meta[m + 2] as number;
-        }
+      const stored = slots[slot + 3] as number;
+      if (stored === 0) break;
+      if (stored === length && slots[slot] === hash) {
+        const at = slots[slot + 2] as number;
+        let k = 0;
+        while (k < length && ASCII_WORD[text.charCodeAt(start + k)] === pool[at + k]) k++;
+        if (k === length) return slots[slot + 1] as number;
       }
-      slot = (slot + 2) & mask;
+      slot = (slot + SLOT) & mask;
     }
     const word = text.slice(start, end).toLowerCase();
     const value = this.byString.get(word) ?? this.resolve(word);
@@ -144,33 +143,28 @@ export class WordTable {
   }
 
   private insert(slot: number, hash: number, word: string, value: number): void {
-    const entry = this.entries++;
-    if (3 * entry + 3 > this.meta.length) this.meta = grow(this.meta, new Int32Array(this.meta.length * 2));
+    this.entries++;
     while (this.poolLength + word.length > this.pool.length)
       this.pool = grow(this.pool, new Uint16Array(this.pool.length * 2));
     for (let k = 0; k < word.length; k++) this.pool[this.poolLength + k] = word.charCodeAt(k);
-    this.meta[3 * entry] = this.poolLength;
-    this.meta[3 * entry + 1] = word.length;
-    this.meta[3 * entry + 2] = value;
-    this.poolLength += word.length;
     this.slots[slot] = hash;
-    this.slots[slot + 1] = entry + 1;
+    this.slots[slot + 1] = value;
+    this.slots[slot + 2] = this.poolLength;
+    this.slots[slot + 3] = word.length;
+    this.poolLength += word.length;
     // Keep the load factor under one half so probe chains stay short.
-    if (this.entries * 4 > this.slots.length) this.rehash();
+    if (this.entries * 2 * SLOT > this.slots.length) this.rehash();
   }
 
   private rehash(): void {
     const slots = new Int32Array(this.slots.length * 2);
-    const mask = slots.length - 2;
+    const mask = slots.length - SLOT;
     const old = this.slots;
-    for (let s = 0; s < old.length; s += 2) {
-      const entry = old[s + 1] as number;
-      if (entry === 0) continue;
-      const hash = old[s] as number;
-      let slot = (hash << 1) & mask;
-      while (slots[slot + 1] !== 0) slot = (slot + 2) & mask;
-      slots[slot] = hash;
-      slots[slot + 1] = entry;
+    for (let s = 0; s < old.length; s += SLOT) {
+      if (old[s + 3] === 0) continue;
+      let slot = ((old[s] as number) << 2) & mask;
+      while (slots[slot + 3] !== 0) slot = (slot + SLOT) & mask;
+      slots.set(old.subarray(s, s + SLOT), slot);
     }
     this.slots = slots;
   }

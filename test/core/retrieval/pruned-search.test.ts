@@ -94,6 +94,59 @@ describe("pruned search agrees with exhaustive search", () => {
     for (const q of queries.slice(0, 50)) expect(index.search(q, 10)).toEqual(index.searchExhaustive(q, 10));
   });
 
+  it("when common terms span thousands of blocks and one rare term decides (block skipping)", () => {
+    const random = seeded(3);
+    // Five common words in almost every chunk, with varied frequencies so block maxima differ;
+    // rare words in a few chunks each; every seventh document duplicated for ties.
+    const common = ["alpha", "bravo", "charli", "delta", "echo"];
+    const rare = Array.from({ length: 300 }, (_, i) => `rare${i.toString(36)}q`);
+    const docs: IndexDocument[] = [];
+    for (let d = 0; d < 6000; d++) {
+      const words: string[] = [];
+      for (const c of common) {
+        const n = random() < 0.9 ? 1 + Math.floor(random() ** 4 * 8) : 0;
+        for (let i = 0; i < n; i++) words.push(c);
+      }
+      if (random() < 0.05) words.push(rare[Math.floor(random() * rare.length)] as string);
+      for (let i = 0; i < Math.floor(random() * 30); i++) words.push(`filler${Math.floor(random() * 2000)}`);
+      words.sort(() => random() - 0.5);
+      const text = words.join(" ");
+      docs.push({ docId: `d${d.toString().padStart(5, "0")}`, text });
+      if (d % 7 === 0) docs.push({ docId: `c${d}`, text });
+    }
+    const index = buildIndex(docs, { ...DEFAULT, analyzer: "simple", titles: false });
+    const blocks = (term: string) => {
+      const t = index.termId(term);
+      return ((index.arrays.termOffsets[t + 1] as number) - (index.arrays.termOffsets[t] as number)) / 128;
+    };
+    expect(blocks("alpha")).toBeGreaterThan(40);
+    const queries: string[] = [];
+    for (let q = 0; q < 300; q++) {
+      const pick = () => common[Math.floor(random() * common.length)] as string;
+      const r = rare[Math.floor(random() * rare.length)] as string;
+      queries.push([pick(), r, pick(), pick()].join(" "));
+    }
+    // Duplicate query terms count once, whatever their position; only common terms; one alone.
+    queries.push("alpha rare1q alpha alpha rare1q", "alpha bravo charli delta echo", "echo", "rare2q");
+    expect(disagreements(index, queries, [1, 10, 40])).toEqual([]);
+    // k beyond the hits of a rare-only query: every matching chunk is ranked.
+    expect(index.topChunks("rare3q rare4q", 10_000).chunks.length).toBe(
+      index.topChunksExhaustive("rare3q rare4q", 10_000).chunks.length,
+    );
+    expect(disagreements(index, ["rare3q rare4q", "rare5q alpha"], [10_000])).toEqual([]);
+  });
+
+  it("ranks tied chunks by doc id, then chunk start, whichever blocks they fall in", () => {
+    // 2,000 identical documents: every score ties, so the top-k is the doc-id order.
+    const docs: IndexDocument[] = Array.from({ length: 2000 }, (_, d) => ({
+      docId: `t${(1999 - d).toString().padStart(4, "0")}`,
+      text: "same words here and there, same words",
+    }));
+    const index = buildIndex(docs, DEFAULT);
+    expect(disagreements(index, ["same words", "words", "there same"], [1, 10, 300])).toEqual([]);
+    expect(index.search("same words", 3).map((h) => h.docId)).toEqual(["t0000", "t0001", "t0002"]);
+  });
+
   it("for empty, unknown-word and repeated-word queries and any k", () => {
     const index = buildIndex(
       [
