@@ -3,12 +3,12 @@
  * by outcome, failures by error code, run durations, and the queue's depth read from BullMQ's
  * job counts when the process has a queue. Loaded only by serve and worker (never by `run`).
  */
-import { createHash, timingSafeEqual } from "node:crypto";
 import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from "prom-client";
-import { CanonError, InputError } from "../core/errors.js";
+import { errorCodeOf, InputError } from "../core/errors.js";
 import { errnoInWords } from "../io/fs-errors.js";
+import { bearerOf, tokenDigest, tokenMatches } from "./bearer-token.js";
 
 /** What the queue gauge reads: BullMQ's `getJobCounts` for these states. */
 export const QUEUE_STATES = ["waiting", "active", "delayed", "failed", "completed"] as const;
@@ -68,7 +68,7 @@ export class RunMetrics {
       this.record(outcomeOf(value), seconds());
       return value;
     } catch (error) {
-      this.recordFailure(codeOf(error), seconds());
+      this.recordFailure(errorCodeOf(error), seconds());
       throw error;
     }
   }
@@ -116,8 +116,8 @@ export function listenMetrics(
     if (request.method !== "GET" && request.method !== "HEAD")
       return plain(405, "method not allowed", { allow: "GET, HEAD" });
     if (expected !== null) {
-      const bearer = /^Bearer ([\x21-\x7e]{1,512})$/.exec(request.headers.authorization ?? "")?.[1];
-      if (bearer === undefined || !timingSafeEqual(tokenDigest(bearer), expected))
+      const bearer = bearerOf(request.headers.authorization);
+      if (bearer === null || !tokenMatches(bearer, expected))
         return plain(401, "an Authorization: Bearer token is required", { "www-authenticate": "Bearer" });
     }
     void metrics.text().then(
@@ -158,15 +158,3 @@ export function listenMetrics(
     });
   });
 }
-
-/** The failure label of an error without a stable code (a bug: exit 3). */
-export const UNTYPED = "internal";
-
-/** A typed error's stable code (the service's HTTP errors carry one too); anything else is internal. */
-export function codeOf(error: unknown): string {
-  if (error instanceof CanonError) return error.code;
-  const code = (error as { code?: unknown } | null)?.code;
-  return typeof code === "string" && /^E_[A-Z_]{1,64}$/.test(code) ? code : UNTYPED;
-}
-
-const tokenDigest = (value: string) => createHash("sha256").update(value, "utf8").digest();

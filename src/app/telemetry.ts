@@ -49,7 +49,7 @@ import {
   GEN_AI_PROVIDER_NAME_VALUE_OPENAI,
 } from "@opentelemetry/semantic-conventions/incubating";
 import { RETRIEVE_TOOL } from "../core/artifact/names.js";
-import { CanonError } from "../core/errors.js";
+import { errorCodeOf } from "../core/errors.js";
 import type { ModelCall } from "../core/models/model-call.js";
 import type { VerificationReport } from "../core/models/report.js";
 import type { RetrievePayload, Trace, TraceEvent } from "../core/models/trace.js";
@@ -92,9 +92,9 @@ export const STEP_SPAN = "canon_reason.step";
 
 const tracer = () => trace.getTracer(PRODUCER.name, PRODUCER.version);
 
-/** Marks the span failed with the error's stable code (or its class name) and ends it. */
+/** Marks the span failed with the error's stable code ("internal" for a bug) and ends it. */
 export function endWithError(span: Span, error: unknown): void {
-  const code = error instanceof CanonError ? error.code : ((error as Error | undefined)?.name ?? "Error");
+  const code = errorCodeOf(error);
   span.recordException(error instanceof Error ? error : String(error));
   span.setAttributes({ [ATTR_ERROR_TYPE]: code, [ATTR.ERROR_CODE]: code });
   span.setStatus({
@@ -140,7 +140,11 @@ export function traceFields(span: Span | undefined = trace.getActiveSpan()): {
 export function traceCarrier(): string | undefined {
   const carrier: Record<string, string> = {};
   propagation.inject(context.active(), carrier);
-  return Object.keys(carrier).length === 0 ? undefined : JSON.stringify(carrier);
+  if (Object.keys(carrier).length === 0) return undefined;
+  const text = JSON.stringify(carrier);
+  // Baggage comes from a client's request headers: an oversized carrier is not stored in Redis
+  // (the worker would ignore it anyway), the job then runs unparented.
+  return text.length > MAX_CARRIER_CHARS ? undefined : text;
 }
 
 const MAX_CARRIER_CHARS = 4096;

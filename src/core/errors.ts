@@ -46,6 +46,24 @@ export const ERROR_CODES = [
 
 export type ErrorCode = (typeof ERROR_CODES)[number];
 
+/** The label of an error without a stable code (a bug: exit 3). */
+export const UNTYPED_ERROR = "internal";
+
+/**
+ * The stable code an error carries, for spans, metrics and logs: a CanonError's code, an
+ * `E_…` code field (the service's HTTP errors), or the `E_…: ` prefix of a failure that
+ * crossed the queue as text (a worker fails bad input as "<code>: <message>"); otherwise
+ * UNTYPED_ERROR.
+ */
+export function errorCodeOf(error: unknown): string {
+  if (error instanceof CanonError) return error.code;
+  const code = (error as { code?: unknown } | null)?.code;
+  if (typeof code === "string" && /^E_[A-Z_]{1,64}$/.test(code)) return code;
+  const message = (error as { message?: unknown } | null)?.message;
+  const prefix = typeof message === "string" ? /^(E_[A-Z_]{1,64}): /.exec(message)?.[1] : undefined;
+  return prefix !== undefined && (ERROR_CODES as readonly string[]).includes(prefix) ? prefix : UNTYPED_ERROR;
+}
+
 export interface ErrorLocation {
   readonly file?: string;
   readonly line?: number;

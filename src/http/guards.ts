@@ -3,8 +3,8 @@
  * constant time, and a fixed-window rate limit keyed by token (or by address without one),
  * counted once per request in the first hook so a rejected request still counts.
  */
-import { createHash, timingSafeEqual } from "node:crypto";
-import type { FastifyInstance, FastifyRequest } from "fastify";
+import type { FastifyInstance } from "fastify";
+import { bearerOf, tokenDigest, tokenMatches } from "../app/bearer-token.js";
 import { HttpError } from "./problem.js";
 
 export interface GuardOptions {
@@ -16,32 +16,20 @@ export interface GuardOptions {
   now?: () => number;
 }
 
-const digest = (value: string) => createHash("sha256").update(value, "utf8").digest();
-
-/** Equal-length digests, so neither the comparison's time nor its length leaks the token. */
-export function tokenMatches(presented: string, expected: Buffer): boolean {
-  return timingSafeEqual(digest(presented), expected);
-}
-
-function bearerOf(request: FastifyRequest): string | null {
-  const header = request.headers.authorization;
-  if (typeof header !== "string") return null;
-  const match = /^Bearer ([\x21-\x7e]{1,512})$/.exec(header);
-  return match?.[1] ?? null;
-}
-
 export function installGuards(app: FastifyInstance, options: GuardOptions): void {
-  const expected = options.token === undefined ? null : digest(options.token);
+  const expected = options.token === undefined ? null : tokenDigest(options.token);
   const now = options.now ?? Date.now;
   const { max, windowMs } = options.rateLimit;
   let windowStart = now();
   let counts = new Map<string, number>();
 
   app.addHook("onRequest", async (request) => {
-    const bearer = bearerOf(request);
+    const bearer = bearerOf(request.headers.authorization);
     const authenticated = expected !== null && bearer !== null && tokenMatches(bearer, expected);
     // A valid token is its own bucket; anything else (no token, a wrong one) counts against the address.
-    const key = authenticated ? `token:${digest(bearer as string).toString("hex")}` : `addr:${request.ip}`;
+    const key = authenticated
+      ? `token:${tokenDigest(bearer as string).toString("hex")}`
+      : `addr:${request.ip}`;
     const t = now();
     if (t - windowStart >= windowMs) {
       windowStart = t;

@@ -6,6 +6,7 @@
  */
 import { statSync } from "node:fs";
 import { resolve } from "node:path";
+import { checkServiceToken } from "../app/bearer-token.js";
 import { InputError } from "../core/errors.js";
 import { isBaseUrl } from "../core/models/spec.js";
 import { prepareArtifactsDir } from "../io/artifacts.js";
@@ -43,10 +44,7 @@ export async function startService(options: StartOptions): Promise<void> {
     if (!isDir) throw new InputError("E_USAGE", "not a folder", { file: full, field: "--corpus-root" });
     return full;
   });
-  if (options.token !== undefined && options.token.length < 16)
-    throw new InputError("E_USAGE", "CANON_REASON_TOKEN must be at least 16 characters", {
-      field: "CANON_REASON_TOKEN",
-    });
+  checkServiceToken(options.token);
   if (options.modelBaseUrl !== undefined && !isBaseUrl(options.modelBaseUrl))
     throw new InputError("E_USAGE", "must be an http:// or https:// URL without a query or fragment", {
       field: "--model-base-url",

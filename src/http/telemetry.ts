@@ -13,8 +13,9 @@ import {
   ATTR_URL_PATH,
 } from "@opentelemetry/semantic-conventions";
 import type { FastifyInstance, FastifyRequest } from "fastify";
-import { codeOf, type RunMetrics, UNTYPED } from "../app/metrics.js";
+import type { RunMetrics } from "../app/metrics.js";
 import { ATTR, traceFields } from "../app/telemetry.js";
+import { errorCodeOf, UNTYPED_ERROR } from "../core/errors.js";
 import { PRODUCER } from "../version.js";
 
 interface RequestTrace {
@@ -65,7 +66,7 @@ export function installRequestSpans(
   });
   app.addHook("onError", async (request, _reply, error) => {
     const found = traces.get(request);
-    if (found !== undefined) found.error = codeOf(error);
+    if (found !== undefined) found.error = errorCodeOf(error);
   });
   app.addHook("onResponse", async (request, reply) => {
     const route = `${request.method} ${request.routeOptions.url ?? ""}`;
@@ -73,7 +74,7 @@ export function installRequestSpans(
     const found = traces.get(request);
     const seconds = reply.elapsedTime / 1000;
     if (found?.outcome !== undefined) options.metrics.record(found.outcome, seconds);
-    else options.metrics.recordFailure(found?.error ?? UNTYPED, seconds);
+    else options.metrics.recordFailure(found?.error ?? UNTYPED_ERROR, seconds);
   });
 }
 

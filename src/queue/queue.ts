@@ -228,7 +228,13 @@ export class JobQueue {
       lastEventId: last?.[0] ?? "0-0",
     });
     events.on("error", () => undefined);
-    await events.waitUntilReady();
+    try {
+      await answered(events.waitUntilReady());
+    } catch (error) {
+      // A reader that never got ready must not go on reconnecting and keep the process alive.
+      await events.close().catch(() => undefined);
+      throw error;
+    }
     return events;
   }
 
@@ -236,7 +242,11 @@ export class JobQueue {
   async result(jobId: string): Promise<JobResult> {
     // One QueueEvents for all waits, made once: an eval waits on all its cases at the same
     // moment, and a second reader could miss its job's "completed" event.
-    this.events ??= this.openEvents();
+    // A failed open is not kept: the next wait tries again.
+    this.events ??= this.openEvents().catch((error: unknown) => {
+      this.events = undefined;
+      throw error;
+    });
     const events = await this.events;
     const job = await this.queue.getJob(jobId);
     if (job === undefined)

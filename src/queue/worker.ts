@@ -256,7 +256,13 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
       reason: error.message,
     });
   });
-  await worker.waitUntilReady();
+  try {
+    await worker.waitUntilReady();
+  } catch (error) {
+    // Not ready is not started: nothing may keep reconnecting behind the caller's error.
+    await worker.close(true).catch(() => undefined);
+    throw error;
+  }
   return {
     drain: async () => {
       await worker.close();

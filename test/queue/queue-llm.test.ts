@@ -116,7 +116,7 @@ describe("worker and eval --queue: the llm flags", () => {
     expect(isCleanError(r)).toBe(true);
   });
 
-  it("eval --queue refuses --max-rps, --model-timeout and --model-retries: each worker has its own", () => {
+  it("eval --queue refuses --max-rps, --model-timeout, --model-retries and --workers: the workers have their own", () => {
     for (const [flag, value] of [
       ["--max-rps", "5"],
       ["--max-rps", "0"],
@@ -142,6 +142,20 @@ describe("worker and eval --queue: the llm flags", () => {
       expect(r.stderr, flag).toContain(`(worker ${flag})`);
       expect(isCleanError(r)).toBe(true);
     }
+    // The queue's workers decide the parallelism: --workers would be silently ignored.
+    const withWorkers = runCli([
+      "eval",
+      "--suite",
+      SUITE,
+      ...services,
+      "--artifacts-dir",
+      tempDir(),
+      "--workers",
+      "2",
+    ]);
+    expect(withWorkers.status).toBe(2);
+    expect(withWorkers.stderr).toContain('field "--workers": --workers does not apply with --queue');
+    expect(isCleanError(withWorkers)).toBe(true);
   });
 });
 

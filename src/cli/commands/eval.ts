@@ -71,7 +71,7 @@ export function registerEval(program: Command): void {
         .option("--limit <n>", "only the first N cases", parseIntOption("--limit"))
         .option(
           "--workers <n>",
-          "worker threads (results are identical for any count)",
+          "worker threads (results are identical for any count; not with --queue)",
           parseIntOption("--workers"),
           1,
         )
@@ -197,6 +197,13 @@ export function registerEval(program: Command): void {
                 `${flag} does not apply with --queue: workers call the model, each with its own setting (worker ${flag})`,
                 { field: flag },
               );
+        // Accepting it would promise a parallelism the queue's workers decide, not this process.
+        if (queueUrl !== undefined && command.getOptionValueSource("workers") === "cli")
+          throw new InputError(
+            "E_USAGE",
+            "--workers does not apply with --queue: the cases run on the worker processes (start more of them, or worker --concurrency)",
+            { field: "--workers" },
+          );
         const evalOptions = {
           artifactsRoot: root,
           preset: o.preset ?? input.preset ?? DEFAULT_PRESET,

@@ -1,5 +1,6 @@
 /** `canon-reason worker`: answer run and eval-case jobs from a Redis queue (BullMQ loads only here). */
 import type { Command } from "commander";
+import { checkServiceToken } from "../../app/bearer-token.js";
 import type { RunMetrics } from "../../app/metrics.js";
 import { InputError } from "../../core/errors.js";
 import { DEFAULT_BASE_URL, withoutCredentials } from "../../core/reason/llm.js";
@@ -109,10 +110,7 @@ export function registerWorker(program: Command): void {
             { field: "--registry" },
           );
         const token = process.env.CANON_REASON_TOKEN;
-        if (o.metricsPort !== undefined && token !== undefined && token !== "" && token.length < 16)
-          throw new InputError("E_USAGE", "CANON_REASON_TOKEN must be at least 16 characters", {
-            field: "CANON_REASON_TOKEN",
-          });
+        if (o.metricsPort !== undefined) checkServiceToken(token === "" ? undefined : token);
         const registry = await openSharedRegistry(registryUrl);
         const { startWorker } = await import("../../queue/worker.js");
         const { JobQueue } = await import("../../queue/queue.js");
@@ -151,39 +149,50 @@ export function registerWorker(program: Command): void {
           counts = new JobQueue(connection);
           metricsQueue = counts;
         }
-        const worker = await startWorker({
-          connection,
-          registry,
-          artifactsRoot: artifactsRoot(o.artifactsDir),
-          concurrency: o.concurrency,
-          stallMs: o.stallMs,
-          model: {
-            endpoint: o.modelBaseUrl,
-            settings: endpointSettings(o.modelTimeout, o.modelRetries),
-            maxRps: o.maxRps ?? 0,
-          },
-          log,
-          ...(metrics === undefined ? {} : { metrics }),
-        });
-        log({
-          level: "info",
-          msg: "worker ready",
-          concurrency: o.concurrency,
-          model_base_url: withoutCredentials(o.modelBaseUrl),
-          ...(listener === undefined ? {} : { metrics_url: listener.url }),
-        });
-        await new Promise<void>((resolve) => {
-          const stop = (signal: string) => {
-            log({ level: "info", msg: "draining", signal });
-            worker
-              .drain()
-              .then(() => listener?.close())
-              .then(() => metricsQueue?.close())
-              .then(resolve, resolve);
-          };
-          process.once("SIGTERM", () => stop("SIGTERM"));
-          process.once("SIGINT", () => stop("SIGINT"));
-        });
+        // Whatever happens from here on, the metrics listener and its queue connection are
+        // closed: an open server would keep the process alive past its exit code.
+        let started = false;
+        try {
+          const worker = await startWorker({
+            connection,
+            registry,
+            artifactsRoot: artifactsRoot(o.artifactsDir),
+            concurrency: o.concurrency,
+            stallMs: o.stallMs,
+            model: {
+              endpoint: o.modelBaseUrl,
+              settings: endpointSettings(o.modelTimeout, o.modelRetries),
+              maxRps: o.maxRps ?? 0,
+            },
+            log,
+            ...(metrics === undefined ? {} : { metrics }),
+          });
+          started = true;
+          log({
+            level: "info",
+            msg: "worker ready",
+            concurrency: o.concurrency,
+            model_base_url: withoutCredentials(o.modelBaseUrl),
+            ...(listener === undefined ? {} : { metrics_url: listener.url }),
+          });
+          await new Promise<void>((resolve) => {
+            const stop = (signal: string) => {
+              log({ level: "info", msg: "draining", signal });
+              // A drain that fails (PostgreSQL away while closing) still ends the process.
+              worker.drain().then(resolve, (error: unknown) => {
+                log({ level: "warn", msg: "drain failed", error: (error as Error).message });
+                resolve();
+              });
+            };
+            process.once("SIGTERM", () => stop("SIGTERM"));
+            process.once("SIGINT", () => stop("SIGINT"));
+          });
+        } finally {
+          // startWorker hands the registry to the worker, whose drain closes it.
+          if (!started) await registry.close().catch(() => undefined);
+          await listener?.close().catch(() => undefined);
+          await metricsQueue?.close().catch(() => undefined);
+        }
         log({ level: "info", msg: "worker stopped" });
         return 0;
       }),
