@@ -5,7 +5,6 @@
  * span_id and run_id; `worker --metrics-port` serves Prometheus text that counts the runs and
  * reads the queue's depth; bad or taken ports are exit 2 naming the flag.
  */
-import { type ChildProcess, spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { createServer, type Server } from "node:net";
 import { Queue } from "bullmq";
@@ -17,11 +16,12 @@ import { DEFAULT_ENDPOINT_SETTINGS } from "../../src/io/llm-endpoint.js";
 import { JobQueue, jobIdOf, parseQueueUrl, QUEUE_NAME, type RunJobData } from "../../src/queue/queue.js";
 import { startWorker } from "../../src/queue/worker.js";
 import { PgRegistry } from "../../src/registry/postgres.js";
-import { CLI, isCleanError, runCli } from "../helpers/cli.js";
+import { isCleanError, runCli } from "../helpers/cli.js";
 import { call, demoSpec, startServer } from "../helpers/http.js";
 import { idOf, parentOf, parsePrometheus, sampleValue, startTracing } from "../helpers/otel.js";
 import { needPostgres, needRedis, REDIS_URL, scratchDatabase } from "../helpers/services.js";
 import { tempDir } from "../helpers/tmp.js";
+import { startWorkerProcess, until } from "../helpers/workers.js";
 
 const TOKEN = "worker-metrics-token-0123456789";
 
@@ -60,15 +60,6 @@ afterAll(async () => {
     await queue.close();
   }
 });
-
-const until = async (what: string, ready: () => boolean | Promise<boolean>) => {
-  // Bounded polling, not a timing assertion: the test fails only if it never happens.
-  for (let i = 0; i < 1200; i++) {
-    if (await ready()) return;
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  throw new Error(`never happened: ${what}`);
-};
 
 describe.skipIf(!available)("traces, logs and metrics through the queue", () => {
   it("a queued run's spans are children of the submitting request's span; the job log names the trace and the run", async () => {
@@ -154,35 +145,10 @@ describe.skipIf(!available)("traces, logs and metrics through the queue", () => 
 
   it("worker --metrics-port: Prometheus text counting the runs, the queue's depth; the token guards it; other requests refused", async () => {
     const prefix = usePrefix("listener");
-    const child: ChildProcess = spawn(
-      process.execPath,
-      [
-        CLI,
-        "worker",
-        "--queue",
-        REDIS_URL,
-        "--registry",
-        pgUrl,
-        "--artifacts-dir",
-        tempDir(),
-        "--metrics-port",
-        "0",
-      ],
-      {
-        env: { ...process.env, CANON_REASON_QUEUE_PREFIX: prefix, CANON_REASON_TOKEN: TOKEN },
-        stdio: ["ignore", "pipe", "pipe"],
-      },
+    const { child, lines, exited } = startWorkerProcess(
+      ["--queue", REDIS_URL, "--registry", pgUrl, "--artifacts-dir", tempDir(), "--metrics-port", "0"],
+      { CANON_REASON_QUEUE_PREFIX: prefix, CANON_REASON_TOKEN: TOKEN },
     );
-    const lines: Array<Record<string, unknown>> = [];
-    let buffered = "";
-    child.stdout?.on("data", (data) => {
-      buffered += data;
-      const parts = buffered.split("\n");
-      buffered = parts.pop() ?? "";
-      for (const part of parts) if (part.trim() !== "") lines.push(JSON.parse(part));
-    });
-    child.stderr?.on("data", (data) => process.stderr.write(data));
-    const exited = new Promise<number | null>((resolve) => child.on("exit", (code) => resolve(code)));
     const jobs = new JobQueue(parseQueueUrl(REDIS_URL));
     try {
       await until("the worker is ready", () => lines.some((l) => l.msg === "worker ready"));

@@ -10,7 +10,7 @@
  * from the bundled demo corpus (so CI always has it). The chaos test uses the bundled demo suite
  * cut to its first 20 cases: the property is per case, and the file must stay near two minutes.
  */
-import { type ChildProcess, spawn } from "node:child_process";
+import { spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { readdirSync, readFileSync } from "node:fs";
 import { join, relative } from "node:path";
@@ -25,6 +25,7 @@ import { CLI, DEMO_CORPUS, isCleanError, REPO, runCli } from "../helpers/cli.js"
 import { call, demoSpec, startServer } from "../helpers/http.js";
 import { needPostgres, needRedis, REDIS_URL, scratchDatabase } from "../helpers/services.js";
 import { tempDir, writeFiles } from "../helpers/tmp.js";
+import { startWorkerProcess as spawnWorker, until, type WorkerProcess } from "../helpers/workers.js";
 
 const SUITE = join(REPO, "demo", "suite");
 const LIMIT = "20";
@@ -80,39 +81,9 @@ const prefix = `cr-test-${process.pid}-${randomBytes(4).toString("hex")}`;
 const env = { CANON_REASON_QUEUE_PREFIX: prefix };
 process.env.CANON_REASON_QUEUE_PREFIX = prefix;
 
-interface WorkerProcess {
-  child: ChildProcess;
-  lines: Array<Record<string, unknown>>;
-  exited: Promise<number | null>;
-}
-
-function startWorkerProcess(dir = tempDir()): WorkerProcess {
-  const child = spawn(
-    process.execPath,
-    [CLI, "worker", "--queue", REDIS_URL, "--registry", pgUrl, "--artifacts-dir", dir, "--stall-ms", "5000"],
-    { env: { ...process.env, ...env }, stdio: ["ignore", "pipe", "pipe"] },
-  );
-  const lines: WorkerProcess["lines"] = [];
-  let buffered = "";
-  child.stdout?.on("data", (data) => {
-    buffered += data;
-    const parts = buffered.split("\n");
-    buffered = parts.pop() ?? "";
-    for (const part of parts) if (part.trim() !== "") lines.push(JSON.parse(part));
-  });
-  child.stderr?.on("data", (data) => process.stderr.write(data));
-  const exited = new Promise<number | null>((resolve) => child.on("exit", (code) => resolve(code)));
-  return { child, lines, exited };
-}
-
-const until = async (what: string, ready: () => boolean) => {
-  // Bounded polling, not a timing assertion: the test fails only if it never happens.
-  for (let i = 0; i < 1200; i++) {
-    if (ready()) return;
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  throw new Error(`never happened: ${what}`);
-};
+/** A worker sharing nothing but the two services: its own (empty) artifacts dir. */
+const startWorkerProcess = (dir = tempDir()): WorkerProcess =>
+  spawnWorker(["--queue", REDIS_URL, "--registry", pgUrl, "--artifacts-dir", dir, "--stall-ms", "5000"], env);
 
 function runCliAsync(args: string[]): Promise<{ status: number; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
