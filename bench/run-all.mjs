@@ -2,21 +2,36 @@
 // collects their JSON into bench/results/summary.json. Not part of CI: it needs the shared
 // datasets and minutes of machine time.
 import { spawnSync } from "node:child_process";
-import { readFileSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { machine, REPO, writeResult } from "./lib.mjs";
 
 const only = process.argv.slice(2);
-const benches = [
+const all = [
   { name: "retrieval", args: ["--max-old-space-size=16000", "bench/retrieval.mjs"] },
   { name: "e2e", args: ["bench/e2e.mjs"] },
   { name: "verify", args: ["bench/verify.mjs"] },
   { name: "serve", args: ["bench/serve.mjs"] },
   // Needs PostgreSQL and Redis (CANON_BENCH_PG, CANON_BENCH_REDIS; default 127.0.0.1).
   { name: "queue-scale", args: ["bench/queue-scale.mjs"] },
-].filter((b) => only.length === 0 || only.includes(b.name));
+];
+const unknown = only.filter((name) => !all.some((b) => b.name === name));
+if (unknown.length > 0) {
+  console.error(`unknown benchmark(s): ${unknown.join(", ")} (known: ${all.map((b) => b.name).join(", ")})`);
+  process.exit(2);
+}
+const benches = all.filter((b) => only.length === 0 || only.includes(b.name));
 
-const summary = { machine: machine(), results: {} };
+// `npm run bench NAME...` re-runs some benchmarks only: the others' last results are kept, so
+// summary.json always holds every benchmark (each result carries its own machine and load).
+const summaryFile = join(REPO, "bench", "results", "summary.json");
+const kept =
+  only.length > 0 && existsSync(summaryFile) ? JSON.parse(readFileSync(summaryFile, "utf8")) : null;
+const summary = {
+  machine: machine(),
+  results: { ...(kept?.results ?? {}) },
+  figures: { ...(kept?.figures ?? {}) },
+};
 let failed = false;
 for (const bench of benches) {
   console.error(`== ${bench.name}`);
