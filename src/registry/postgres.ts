@@ -493,21 +493,23 @@ export class PgRegistry implements Registry {
   }
 
   async updateItem(id: string, name: string, spec: ProblemSpec): Promise<Item | null> {
-    const updated = await this.transaction(async (client: Queryable) => {
+    const version = await this.transaction(async (client: Queryable) => {
       // The item row is locked, so two updates at once make versions n+1 and n+2, not a conflict.
       const locked = await client.query("SELECT 1 FROM cr_items WHERE id = $1 FOR UPDATE", [id]);
-      if (locked.rowCount === 0) return false;
+      if (locked.rowCount === 0) return null;
       const current = await client.query<{ version: number }>(
         "SELECT MAX(version) AS version FROM cr_item_versions WHERE item_id = $1",
         [id],
       );
+      const next = (current.rows[0]?.version ?? 0) + 1;
       await client.query(
         "INSERT INTO cr_item_versions (item_id, version, name, spec, updated_at) VALUES ($1, $2, $3, $4, $5)",
-        [id, (current.rows[0]?.version ?? 0) + 1, name, JSON.stringify(spec), this.now().toISOString()],
+        [id, next, name, JSON.stringify(spec), this.now().toISOString()],
       );
-      return true;
+      return next;
     });
-    return updated ? this.getItem(id) : null;
+    // The version this update made: by the time it is read back another update may have made a later one.
+    return version === null ? null : this.getItem(id, version);
   }
 
   async deleteItem(id: string): Promise<boolean> {

@@ -86,10 +86,14 @@ describe.each(implementations)("registry (%s)", (_name, open) => {
   it("numbers concurrent updates of one item without a gap or a clash", async () => {
     const registry = await open(tempDir());
     const item = await registry.createItem("v", spec("Why?"));
+    // 12 at once: enough that an update usually reads back after another one has committed.
+    const updates = Array.from({ length: 12 }, (_, i) => i + 1);
     const versions = await Promise.all(
-      [1, 2, 3, 4].map((n) => registry.updateItem(item.id, `v${n}`, spec(`Why ${n}?`))),
+      updates.map((n) => registry.updateItem(item.id, `v${n}`, spec(`Why ${n}?`))),
     );
-    expect(versions.map((v) => v?.version).sort()).toEqual([2, 3, 4, 5]);
+    expect(versions.map((v) => v?.version ?? 0).sort((a, b) => a - b)).toEqual(updates.map((n) => n + 1));
+    // Each call answers with the version it made, not whichever is newest when it reads back.
+    versions.forEach((v, i) => expect(v?.name).toBe(`v${i + 1}`));
     await registry.close();
   });
 });
