@@ -5,6 +5,8 @@ import { CLI } from "./cli.js";
 export interface WorkerProcess {
   child: ChildProcess;
   lines: Array<Record<string, unknown>>;
+  /** What the worker wrote on stderr so far (also passed on to the test's stderr). */
+  stderr: () => string;
   exited: Promise<number | null>;
 }
 
@@ -22,9 +24,13 @@ export function startWorkerProcess(args: string[], env: Record<string, string>):
     buffered = parts.pop() ?? "";
     for (const part of parts) if (part.trim() !== "") lines.push(JSON.parse(part));
   });
-  child.stderr?.on("data", (data) => process.stderr.write(data));
+  let stderr = "";
+  child.stderr?.on("data", (data) => {
+    stderr += data;
+    process.stderr.write(data);
+  });
   const exited = new Promise<number | null>((resolve) => child.on("exit", (code) => resolve(code)));
-  return { child, lines, exited };
+  return { child, lines, stderr: () => stderr, exited };
 }
 
 /** Bounded polling, not a timing assertion: fails only if it never happens (within a minute). */

@@ -4,7 +4,7 @@
  * stands between the client and the server and does to the client what a restart does — every
  * connection dropped, new ones refused for a few seconds, then accepted again.
  */
-import { type ChildProcess, spawn } from "node:child_process";
+import type { ChildProcess } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { Queue } from "bullmq";
 import { afterAll, describe, expect, it } from "vitest";
@@ -12,11 +12,11 @@ import { CanonError } from "../../src/core/errors.js";
 import type { ProblemSpec } from "../../src/core/models/spec.js";
 import { JobQueue, parseQueueUrl, QUEUE_NAME } from "../../src/queue/queue.js";
 import { PgRegistry } from "../../src/registry/postgres.js";
-import { CLI } from "../helpers/cli.js";
 import { call, demoSpec, startServer } from "../helpers/http.js";
 import { needPostgres, needRedis, REDIS_URL, scratchDatabase } from "../helpers/services.js";
 import { type TcpProxy, tcpProxy } from "../helpers/tcp-proxy.js";
 import { tempDir } from "../helpers/tmp.js";
+import { startWorkerProcess } from "../helpers/workers.js";
 
 const available = (await needPostgres()) && (await needRedis());
 const pgUrl = available ? await scratchDatabase("reconnect") : "";
@@ -110,7 +110,6 @@ describe.skipIf(!available)("PostgreSQL restarted (as a client sees it)", () => 
 
 describe.skipIf(!available)("a worker whose PostgreSQL and Redis go away and come back", () => {
   let worker: ChildProcess | undefined;
-  const lines: Array<Record<string, unknown>> = [];
   afterAll(async () => {
     worker?.kill("SIGKILL");
     if (worker !== undefined && worker.exitCode === null)
@@ -124,11 +123,8 @@ describe.skipIf(!available)("a worker whose PostgreSQL and Redis go away and com
     const pgProxy = await proxyFor(pgUrl);
     const redisProxy = await proxyFor(REDIS_URL);
     proxies.push(pgProxy, redisProxy);
-    const child = spawn(
-      process.execPath,
+    const started = startWorkerProcess(
       [
-        CLI,
-        "worker",
         "--queue",
         through(REDIS_URL, redisProxy),
         "--registry",
@@ -138,20 +134,10 @@ describe.skipIf(!available)("a worker whose PostgreSQL and Redis go away and com
         "--stall-ms",
         "5000",
       ],
-      { env: { ...process.env, CANON_REASON_QUEUE_PREFIX: prefix }, stdio: ["ignore", "pipe", "pipe"] },
+      { CANON_REASON_QUEUE_PREFIX: prefix },
     );
-    worker = child;
-    let buffered = "";
-    child.stdout?.on("data", (data) => {
-      buffered += data;
-      const parts = buffered.split("\n");
-      buffered = parts.pop() ?? "";
-      for (const part of parts) if (part.trim() !== "") lines.push(JSON.parse(part));
-    });
-    let stderr = "";
-    child.stderr?.on("data", (data) => {
-      stderr += data;
-    });
+    worker = started.child;
+    const { child, lines } = started;
     // The service submitting the jobs talks to the servers directly.
     const jobs = new JobQueue(parseQueueUrl(REDIS_URL));
     const server = await startServer({
@@ -187,7 +173,7 @@ describe.skipIf(!available)("a worker whose PostgreSQL and Redis go away and com
       expect(child.exitCode).toBeNull();
       await pgProxy.restore();
       const done = await finished(during);
-      expect(done, stderr).toMatchObject({ state: "completed", failed_reason: null });
+      expect(done, started.stderr()).toMatchObject({ state: "completed", failed_reason: null });
       expect(lines.some((l) => l.msg === "job failed (will retry)")).toBe(true);
       expect(lines.some((l) => l.msg === "job failed (dead-letter list)")).toBe(false);
       const run = await call(server.url, "GET", `/v1/runs/${done.run_id}`);
@@ -202,7 +188,7 @@ describe.skipIf(!available)("a worker whose PostgreSQL and Redis go away and com
         state: "completed",
       });
       expect(child.exitCode).toBeNull();
-      expect(stderr).toBe("");
+      expect(started.stderr()).toBe("");
     } finally {
       await server.close();
       await jobs.close();
