@@ -298,13 +298,12 @@ export class JobQueue {
    * Redis does not answer nothing is concluded. `stop` ends the watch.
    */
   private watchVanished(jobId: string): { vanished: Promise<void>; stop: () => void } {
-    let stop = () => undefined as void;
     const vanished = new Promise<void>((resolve) => {
       this.watched.set(jobId, resolve);
-      stop = () => {
-        this.watched.delete(jobId);
-      };
     });
+    const stop = () => {
+      this.watched.delete(jobId);
+    };
     if (this.watchTimer === undefined) {
       const tick = async () => {
         const ids = [...this.watched.keys()];

@@ -159,7 +159,12 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
       // jobs as by its case jobs: a run job does not open a fresh store and re-hash the snapshot.
       const params = resolveParams(data.spec, data.preset);
       if (params.needs_retrieval) {
-        const retrievals = retrievalsFor(ref.hash, { artifactsRoot: root, preset: data.preset, overrides: {}, workers: 1 });
+        const retrievals = retrievalsFor(ref.hash, {
+          artifactsRoot: root,
+          preset: data.preset,
+          overrides: {},
+          workers: 1,
+        });
         shared = { prepared: await retrievals.get(pickIndexParams(params)), store: retrievals.store };
       }
     }
