@@ -7,7 +7,7 @@
  * again empty. Every scenario ends with cases.jsonl and summary.json byte-identical to a local
  * eval. Case counts are small: the properties are per job.
  */
-import { type ChildProcess, spawn } from "node:child_process";
+import { type ChildProcess, spawn, spawnSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { readFileSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
@@ -292,6 +292,53 @@ describe.skipIf(!available)("a worker's own faults are its own (items 1 and 2)",
       await proxy.close();
       await model.close();
     }
+  }, 180_000);
+});
+
+/** A tiny tmpfs of this test (root only, where mounting is allowed); null elsewhere. */
+function tinyTmpfs(kib: number): string | null {
+  if (process.getuid?.() !== 0) return null;
+  const dir = tempDir();
+  const r = spawnSync("mount", ["-t", "tmpfs", "-o", `size=${kib}k`, "tmpfs", dir], { stdio: "ignore" });
+  return r.status === 0 ? dir : null;
+}
+const tmpfs = available ? tinyTmpfs(64) : null;
+afterAll(() => {
+  if (tmpfs !== null) spawnSync("umount", ["-l", tmpfs], { stdio: "ignore" });
+});
+
+describe.skipIf(tmpfs === null)("a real full disk (item 2, root with mount only)", () => {
+  it("item 2: a worker whose store (a 64 KiB tmpfs) cannot hold the snapshot hands the job back with ENOSPC; a healthy worker does the work, byte-identical, no attempt spent", async () => {
+    const prefix = freshPrefix("tmpfs");
+    const env = { CANON_REASON_QUEUE_PREFIX: prefix };
+    const local = await localEval(suiteArgs);
+    const full = worker(["--artifacts-dir", tmpfs as string], env);
+    await ready(full);
+    const out = tempDir();
+    const submitted = runCliAsync(
+      [
+        "eval",
+        ...suiteArgs,
+        "--queue",
+        REDIS_URL,
+        "--registry",
+        pgUrl,
+        "--artifacts-dir",
+        tempDir(),
+        "--out",
+        out,
+      ],
+      { env, timeoutMs: 180_000 },
+    );
+    await until("the first fault", () => faultLines(full).length > 0);
+    expect(faultLines(full)[0]).toMatchObject({ fault: "disk", reason: expect.stringContaining("(ENOSPC)") });
+    const healthy = worker([], env);
+    const r = await submitted;
+    expect(r.status, r.stderr).toBe(0);
+    sameOutput(out, local);
+    await noAttemptSpent(REDIS_URL, prefix, Number(CASES));
+    for (const w of [full, healthy]) w.child.kill("SIGTERM");
+    await Promise.all([full.exited, healthy.exited]);
   }, 180_000);
 });
 
