@@ -440,4 +440,47 @@ describe.skipIf(!available)("a duplicate computation is logged as one (item 4)",
       await registry.close();
     }
   }, 60_000);
+
+  it("publishing many jobs at once from several processes' registries (runs sharing objects, one job twice each) neither fails nor deadlocks, and records each job once", async () => {
+    const { runJob } = await import("../../src/app/run-job.js");
+    const { demoSpec } = await import("../helpers/http.js");
+    const root = tempDir();
+    const runs = [];
+    for (const question of [
+      "What causes tides?",
+      "Why is the sky blue?",
+      "What is a leap year?",
+      "How do plants grow?",
+    ])
+      runs.push(
+        await runJob({
+          spec: demoSpec(question, {
+            corpus: DEMO_CORPUS,
+          }) as import("../../src/core/models/spec.js").ProblemSpec,
+          preset: "default",
+          seed: 0,
+          artifactsRoot: root,
+        }),
+      );
+    // Four "workers", each its own pool and its own memory of present objects.
+    const registries = await Promise.all([1, 2, 3, 4].map(() => PgRegistry.connect(pgUrl)));
+    try {
+      const attempts = registries.flatMap((registry, w) =>
+        runs.flatMap((run, r) =>
+          [0, 1].map(() =>
+            registry.publishJob(
+              { run_id: run.runId, item_id: null, item_version: null },
+              { runDir: run.runDir, storeRoot: root },
+              { id: `case-${String(r).repeat(64)}`, result: { run_id: run.runId, w } },
+            ),
+          ),
+        ),
+      );
+      const outcomes = await Promise.all(attempts);
+      expect(outcomes.filter((o) => o.recorded)).toHaveLength(runs.length);
+      for (const run of runs) expect(await registries[0]?.getRun(run.runId)).not.toBeNull();
+    } finally {
+      await Promise.all(registries.map((r) => r.close()));
+    }
+  }, 60_000);
 });
