@@ -202,6 +202,8 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
 
   // --- the worker's own faults: hand the job back, back off, give up after `max` in a row ----
   let faultsInRow = 0;
+  /** Paused after a fault: the other jobs in hand that fault meanwhile are handed back uncounted. */
+  let pausedForFault = false;
   let resumeTimer: NodeJS.Timeout | undefined;
   let giveUp: (fault: LocalFault) => void = () => undefined;
   const gaveUp = new Promise<LocalFault>((resolve) => {
@@ -211,20 +213,47 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
 
   /** The job goes back to the queue (no attempt spent) and this worker pauses or gives up. */
   const handBack = async (job: Job<JobData, JobResult>, token: string, fault: LocalFault) => {
-    faultsInRow++;
+    // Jobs in hand at once (--concurrency) that fault together are one fault, not several.
+    const counted = !pausedForFault;
+    if (counted) faultsInRow++;
     const last = faultsInRow >= faults.max;
     const pauseMs = Math.min(faults.pauseMs * 2 ** (faultsInRow - 1), LOCAL_FAULT_PAUSE_MAX_MS);
     options.metrics?.setUnhealthy(`${fault.what} (${faultsInRow} in a row)`);
-    // Paused before the job is handed back, so this worker does not take it again at once.
-    await worker?.pause(true);
-    if (resumeTimer !== undefined) clearTimeout(resumeTimer);
-    resumeTimer = undefined;
-    if (!last)
-      resumeTimer = setTimeout(() => {
-        resumeTimer = undefined;
-        worker?.resume();
-      }, pauseMs);
-    await job.moveToWait(token);
+    if (counted) {
+      pausedForFault = true;
+      // Paused before the job is handed back, so this worker does not take it again at once.
+      await worker?.pause(true);
+      if (resumeTimer !== undefined) clearTimeout(resumeTimer);
+      resumeTimer = undefined;
+      if (!last)
+        resumeTimer = setTimeout(() => {
+          resumeTimer = undefined;
+          pausedForFault = false;
+          worker?.resume();
+        }, pauseMs);
+    }
+    try {
+      await job.moveToWait(token);
+    } catch (error) {
+      // The lock is lost (another worker has the job) or Redis is away (the lock then expires
+      // and the job is taken over as a stalled one): either way it is not this worker's any more.
+      options.log({
+        level: "warn",
+        msg: "job not handed back (it is no longer this worker's)",
+        job_id: job.id,
+        error: (error as Error).message,
+      });
+    }
+    if (!counted) {
+      options.log({
+        level: "warn",
+        msg: "worker fault: job handed back (already paused for the same fault)",
+        job_id: job.id,
+        fault: fault.kind,
+        reason: fault.what,
+      });
+      return;
+    }
     options.log({
       level: last ? "error" : "warn",
       msg: last

@@ -445,7 +445,7 @@ describe.skipIf(!available)("a duplicate computation is logged as one (item 4)",
     const { runJob } = await import("../../src/app/run-job.js");
     const { demoSpec } = await import("../helpers/http.js");
     const root = tempDir();
-    const runs = [];
+    const runs: Array<Awaited<ReturnType<typeof runJob>>> = [];
     for (const question of [
       "What causes tides?",
       "Why is the sky blue?",
