@@ -407,11 +407,12 @@ export class PgRegistry implements Registry {
 
   /**
    * A queue job's run and its job record, published together (worker.ts): what addRun does, at
-   * a cost small next to the work. The registry is asked once, by hash, which objects it lacks
-   * (hashes already seen committed are not asked about again), only those are read from the
-   * store (a pinned snapshot or index the registry has is never re-read nor re-hashed), and
-   * everything — the lacking objects, the run's files, pins and index entry, the job record —
-   * goes in one statement, atomic like a transaction, in one round trip. Objects too large for
+   * a cost small next to the work. Hashes seen committed are remembered; while a pinned object
+   * is not known present the registry is asked once, by hash, which objects it lacks, and only
+   * those are read from the store (a pinned snapshot or index the registry has is never re-read,
+   * re-hashed or sent). Then everything — the lacking objects, the run's files, pins and index
+   * entry, the job record — goes in one statement, atomic like a transaction: in steady state one
+   * round trip per job. Objects too large for
    * one statement take the transaction path of addRun. Returns whether this call recorded the
    * job (false: another worker recorded it first, and this computation was a duplicate).
    */
@@ -430,7 +431,13 @@ export class PgRegistry implements Registry {
       fileBytes.set(hash, bytes);
       files.push([path, hash]);
     }
-    const lacking = await this.withClient((client) => this.lacking(client, [...pinned, ...fileBytes.keys()]));
+    // Steady state (the pinned snapshot and index seen committed): no question asked, the run's
+    // own small files not known present are sent and ON CONFLICT skips any the registry had;
+    // otherwise one by-hash check first, so large objects the registry holds are never sent.
+    const unknownFiles = [...fileBytes.keys()].filter((h) => !this.present.has(h));
+    const lacking = pinned.every((h) => this.present.has(h))
+      ? new Set(unknownFiles)
+      : await this.withClient((client) => this.lacking(client, [...pinned, ...unknownFiles]));
     const objects = new Map<string, Uint8Array>();
     let bytesOut = 0;
     const store = from.store ?? new DiskStore(from.storeRoot);
