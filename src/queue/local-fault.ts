@@ -9,7 +9,7 @@ import { CanonError } from "../core/errors.js";
 import { errnoInWords } from "../io/fs-errors.js";
 
 /** Errno codes of a disk (or file table) that cannot take what the worker writes. */
-const DISK_FAULTS: ReadonlySet<string> = new Set([
+export const DISK_FAULTS: ReadonlySet<string> = new Set([
   "EROFS",
   "ENOSPC",
   "EDQUOT",
@@ -20,8 +20,15 @@ const DISK_FAULTS: ReadonlySet<string> = new Set([
   "ENFILE",
 ]);
 
+/** Words for the disk faults fs-errors.ts does not name (they are not the user's to fix). */
+const MORE_WORDS: Readonly<Record<string, string>> = {
+  EIO: "input/output error",
+  EMFILE: "too many open files in the process",
+  ENFILE: "too many open files in the system",
+};
+
 /** Errno codes of an endpoint that cannot be reached at all (no request got through). */
-const CONNECTION_FAULTS: ReadonlySet<string> = new Set([
+export const CONNECTION_FAULTS: ReadonlySet<string> = new Set([
   "ECONNREFUSED",
   "ECONNRESET",
   "EHOSTUNREACH",
@@ -68,9 +75,10 @@ export function localFaultOf(error: unknown): LocalFault | null {
     const code = codeOf(e);
     if (code === undefined || !DISK_FAULTS.has(code)) continue;
     const path = (e as NodeJS.ErrnoException).path;
+    const words = errnoInWords(e);
     return {
       kind: "disk",
-      what: `the worker's artifacts dir: ${errnoInWords(e)}${typeof path === "string" ? ` at ${path}` : ""}`,
+      what: `the worker's artifacts dir: ${words === code ? `${MORE_WORDS[code] ?? "failed"} (${code})` : words}${typeof path === "string" ? ` at ${path}` : ""}`,
     };
   }
   return null;
