@@ -12,6 +12,13 @@
 // time ("job computed": ms, publish_ms), so the share of publishing to PostgreSQL is reported.
 // cases.jsonl must be byte-identical for every count (results do not depend on the topology).
 //
+// Issue 22 adds (a) steady-state throughput, reported apart from the submitter's fixed start
+// (snapshot and index before the first job, a worker's first job building its index): from the
+// workers' logs, (jobs - 1) / (last job done - first job done); and (b) an extractive SciFact
+// phase: `eval --workers 1` locally against one queue worker (and four, for publishing's p50).
+// The local eval's steady state is measured the same way in spirit: two warm evals of 1 and N
+// cases on one artifacts dir, (N - 1) / (T(N) - T(1)).
+//
 // Needs PostgreSQL and Redis (CANON_BENCH_PG, CANON_BENCH_REDIS; defaults 127.0.0.1). Timings on a
 // shared machine are noisy: the load average at start is recorded beside them.
 import { spawn } from "node:child_process";
@@ -23,7 +30,7 @@ import { performance } from "node:perf_hooks";
 import { Queue } from "bullmq";
 import pg from "pg";
 import { startChatServer } from "./chat-server.mjs";
-import { CLI, machine, REPO, seededRandom, summarize, writeResult } from "./lib.mjs";
+import { CLI, machine, REPO, requireDataset, seededRandom, summarize, writeResult } from "./lib.mjs";
 
 const PG_ADMIN_URL = process.env.CANON_BENCH_PG ?? "postgres://root@127.0.0.1:5432/test";
 const REDIS_URL = process.env.CANON_BENCH_REDIS ?? "redis://127.0.0.1:6379";
@@ -31,7 +38,11 @@ const CASES = Number(process.env.CANON_BENCH_QUEUE_CASES ?? 160);
 const WORKER_COUNTS = [1, 2, 4, 8];
 const LATENCY_MS = 200;
 const SEED = 14;
-const TARGET_SPEEDUP_AT_8 = 6;
+const TARGET_SPEEDUP_AT_8 = 6.5;
+const SCIFACT_CASES = Number(process.env.CANON_BENCH_SCIFACT_CASES ?? 200);
+const SCIFACT_WORKER_COUNTS = [1, 4];
+const TARGET_QUEUE_VS_LOCAL = 0.8;
+const TARGET_PUBLISH_P50_MS_AT_4 = 5;
 /** Bounds: a measurement that takes longer than this is stopped and reported as failed. */
 const EVAL_TIMEOUT_MS = 20 * 60_000;
 const READY_TIMEOUT_MS = 60_000;
@@ -88,8 +99,7 @@ function startWorker(env, registry, dir, baseUrl) {
       registry,
       "--artifacts-dir",
       dir,
-      "--model-base-url",
-      baseUrl,
+      ...(baseUrl === undefined ? [] : ["--model-base-url", baseUrl]),
     ],
     { env, stdio: ["ignore", "pipe", "inherit"] },
   );
@@ -142,7 +152,25 @@ function cpuSeconds(pid) {
 
 const round = (x, digits = 3) => (x === null ? null : Math.round(x * 10 ** digits) / 10 ** digits);
 
-async function measure(workerCount, suite, endpoint) {
+/** Steady state from the workers' "job computed" lines: (jobs - 1) / (last done - first done). */
+function steadyState(jobs, startedAtMs) {
+  const done = jobs.map((l) => Date.parse(l.time)).sort((a, b) => a - b);
+  if (done.length < 2) return { steady_cases_per_s: null, first_job_done_s: null };
+  const first = done[0];
+  const last = done[done.length - 1];
+  return {
+    steady_cases_per_s: round((done.length - 1) / ((last - first) / 1000)),
+    // The submitter's snapshot and index, the submission, and the first job (its worker's index).
+    first_job_done_s: round((first - startedAtMs) / 1000),
+  };
+}
+
+/**
+ * One measurement. `mode`: { kind: "llm", suite, endpoint, cases } or { kind: "scifact", cases }.
+ */
+async function measure(workerCount, mode) {
+  const endpoint = mode.kind === "llm" ? mode.endpoint : undefined;
+  const CASES = mode.cases;
   const tag = `${process.pid}_${randomBytes(3).toString("hex")}_${workerCount}`;
   const database = `cr_bench_queue_${tag}`;
   const prefix = `cr-bench-queue-${tag}`;
@@ -157,21 +185,24 @@ async function measure(workerCount, suite, endpoint) {
   };
   await admin(`CREATE DATABASE ${database}`);
   const workers = [];
-  const requestsBefore = endpoint.requests();
+  const requestsBefore = endpoint?.requests() ?? 0;
   try {
     for (let w = 0; w < workerCount; w++)
-      workers.push(startWorker(env, registry, join(scratch, `worker-${w}`), endpoint.baseUrl));
+      workers.push(startWorker(env, registry, join(scratch, `worker-${w}`), endpoint?.baseUrl));
     await until(
       "workers ready",
       () => workers.every((w) => w.lines.some((l) => l.msg === "worker ready")),
       READY_TIMEOUT_MS,
     );
     const out = join(scratch, "out");
+    const startedAtMs = Date.now();
     const t0 = performance.now();
     // biome-ignore format: one flag and its value per line
     await runEval([
-      "eval", "--suite", suite, "--queue", REDIS_URL, "--registry", registry,
-      "--reasoner", "llm", "--model", "bench-model", "--base-url", endpoint.baseUrl,
+      "eval", ...(mode.kind === "llm"
+        ? ["--suite", mode.suite, "--reasoner", "llm", "--model", "bench-model", "--base-url", endpoint.baseUrl]
+        : ["--beir", requireDataset("scifact"), "--split", "train", "--limit", String(CASES)]),
+      "--queue", REDIS_URL, "--registry", registry,
       "--artifacts-dir", join(scratch, "submitter"), "--out", out, "--json",
     ], env);
     const seconds = (performance.now() - t0) / 1000;
@@ -185,8 +216,9 @@ async function measure(workerCount, suite, endpoint) {
       workers: workerCount,
       seconds: round(seconds),
       cases_per_s: round(CASES / seconds),
+      ...steadyState(jobs, startedAtMs),
       jobs_computed: jobs.length,
-      model_requests: endpoint.requests() - requestsBefore,
+      model_requests: endpoint === undefined ? 0 : endpoint.requests() - requestsBefore,
       job_ms: summarize(jobMs),
       publish_ms: summarize(publishMs),
       publish_share_of_job_time: round(sum(publishMs) / sum(jobMs)),
@@ -210,48 +242,125 @@ async function measure(workerCount, suite, endpoint) {
   }
 }
 
+/** Seconds of a local `eval` of SciFact on `artifacts` (warm after the first call). */
+async function localScifact(cases, artifacts, out) {
+  const t0 = performance.now();
+  // biome-ignore format: one flag and its value per line
+  await runEval([
+    "eval", "--beir", requireDataset("scifact"), "--split", "train", "--limit", String(cases),
+    "--workers", "1", "--artifacts-dir", artifacts, "--out", out, "--json",
+  ], process.env);
+  return (performance.now() - t0) / 1000;
+}
+
 const suiteDir = mkdtempSync(join(tmpdir(), "canon-bench-queue-suite-"));
 writeSuite(suiteDir);
 const endpoint = await startChatServer({ latencyMs: LATENCY_MS });
 const startLoad = loadavg();
+const only = process.env.CANON_BENCH_QUEUE_PHASES?.split(",") ?? ["scifact", "llm"];
 const results = [];
+const scifact = { local: null, queue: [] };
 try {
-  for (const n of WORKER_COUNTS) {
-    console.error(`queue-scale: ${n} worker(s), ${CASES} cases`);
-    results.push(await measure(n, suiteDir, endpoint));
+  if (only.includes("scifact")) {
+    const scratch = mkdtempSync(join(tmpdir(), "canon-bench-queue-local-"));
+    try {
+      const artifacts = join(scratch, "artifacts");
+      console.error(`queue-scale: SciFact local eval --workers 1, ${SCIFACT_CASES} cases`);
+      const cold = await localScifact(1, artifacts, join(scratch, "cold"));
+      const one = await localScifact(1, artifacts, join(scratch, "one"));
+      const all = await localScifact(SCIFACT_CASES, join(scratch, "artifacts-2"), join(scratch, "all"));
+      const warm = await localScifact(SCIFACT_CASES, artifacts, join(scratch, "warm"));
+      scifact.local = {
+        cases: SCIFACT_CASES,
+        seconds: round(all),
+        cases_per_s: round(SCIFACT_CASES / all),
+        cold_one_case_s: round(cold),
+        steady_cases_per_s: round((SCIFACT_CASES - 1) / (warm - one)),
+        cases_jsonl_sha256: createHash("sha256")
+          .update(readFileSync(join(scratch, "all", "cases.jsonl")))
+          .digest("hex"),
+      };
+    } finally {
+      rmSync(scratch, { recursive: true, force: true });
+    }
+    for (const n of SCIFACT_WORKER_COUNTS) {
+      console.error(`queue-scale: SciFact, ${n} queue worker(s), ${SCIFACT_CASES} cases`);
+      scifact.queue.push(await measure(n, { kind: "scifact", cases: SCIFACT_CASES }));
+    }
+    for (const q of scifact.queue)
+      if (q.cases_jsonl_sha256 !== scifact.local.cases_jsonl_sha256)
+        throw new Error("SciFact cases.jsonl differs between the queue and a local eval");
   }
+  if (only.includes("llm"))
+    for (const n of WORKER_COUNTS) {
+      console.error(`queue-scale: ${n} worker(s), ${CASES} cases`);
+      results.push(await measure(n, { kind: "llm", suite: suiteDir, endpoint, cases: CASES }));
+    }
 } finally {
   await endpoint.close();
   rmSync(suiteDir, { recursive: true, force: true });
 }
 
-const one = results[0].cases_per_s;
+const one = results[0]?.cases_per_s;
 for (const r of results) r.speedup_vs_1 = round(r.cases_per_s / one, 2);
-if (new Set(results.map((r) => r.cases_jsonl_sha256)).size !== 1)
+for (const r of results)
+  r.steady_speedup_vs_1 =
+    r.steady_cases_per_s === null ? null : round(r.steady_cases_per_s / results[0].steady_cases_per_s, 2);
+if (new Set(results.map((r) => r.cases_jsonl_sha256)).size > 1)
   throw new Error("cases.jsonl differs between worker counts: results depend on the topology");
 
 const resultsFile = join(REPO, "bench", "results", "queue-scale.json");
 const previous = existsSync(resultsFile) ? JSON.parse(readFileSync(resultsFile, "utf8")) : null;
 const at8 = results.find((r) => r.workers === 8);
+const q1 = scifact.queue.find((r) => r.workers === 1);
+const q4 = scifact.queue.find((r) => r.workers === 4);
 const result = {
   bench: "queue-scale",
   machine: { ...machine(), cpus: cpus().length, loadavg_at_start: startLoad.map((x) => round(x, 2)) },
-  sizes: { cases: CASES, worker_counts: WORKER_COUNTS, worker_concurrency: 1, model_latency_ms: LATENCY_MS },
+  sizes: {
+    cases: CASES,
+    worker_counts: WORKER_COUNTS,
+    worker_concurrency: 1,
+    model_latency_ms: LATENCY_MS,
+    scifact_cases: SCIFACT_CASES,
+    scifact_worker_counts: SCIFACT_WORKER_COUNTS,
+  },
   seeds: { suite_order: SEED },
   suite: `demo questions in a seeded order, cycled through phrasings: ${JSON.stringify(PHRASINGS)}`,
   results,
-  target: { speedup_at_8_workers: TARGET_SPEEDUP_AT_8, met: at8.speedup_vs_1 >= TARGET_SPEEDUP_AT_8 },
+  scifact,
+  target: {
+    speedup_at_8_workers: TARGET_SPEEDUP_AT_8,
+    met: at8 === undefined ? null : at8.speedup_vs_1 >= TARGET_SPEEDUP_AT_8,
+    steady_met: at8 === undefined ? null : at8.steady_speedup_vs_1 >= TARGET_SPEEDUP_AT_8,
+    queue_1_vs_local_1: TARGET_QUEUE_VS_LOCAL,
+    queue_1_vs_local_1_met:
+      q1 === undefined ? null : q1.cases_per_s / scifact.local.cases_per_s >= TARGET_QUEUE_VS_LOCAL,
+    queue_1_vs_local_1_steady_met:
+      q1 === undefined
+        ? null
+        : q1.steady_cases_per_s / scifact.local.steady_cases_per_s >= TARGET_QUEUE_VS_LOCAL,
+    publish_p50_ms_at_4: TARGET_PUBLISH_P50_MS_AT_4,
+    publish_p50_ms_at_4_met: q4 === undefined ? null : q4.publish_ms.p50_ms <= TARGET_PUBLISH_P50_MS_AT_4,
+  },
   // A lower bound on a job's time at 1 worker is the model latency; what lies above it is ours.
   figures: {
-    cases_per_s_1: one,
-    cases_per_s_8: at8.cases_per_s,
-    speedup_at_8: at8.speedup_vs_1,
-    publish_p50_ms_1: results[0].publish_ms.p50_ms,
-    publish_p50_ms_8: at8.publish_ms.p50_ms,
-    job_p50_ms_1: results[0].job_ms.p50_ms,
-    job_p50_ms_8: at8.job_ms.p50_ms,
-    worker_cpu_ms_per_case_1: results[0].worker_cpu_ms_per_case,
-    worker_cpu_ms_per_case_8: at8.worker_cpu_ms_per_case,
+    cases_per_s_1: one ?? null,
+    cases_per_s_8: at8?.cases_per_s ?? null,
+    speedup_at_8: at8?.speedup_vs_1 ?? null,
+    steady_speedup_at_8: at8?.steady_speedup_vs_1 ?? null,
+    publish_p50_ms_1: results[0]?.publish_ms.p50_ms ?? null,
+    publish_p50_ms_8: at8?.publish_ms.p50_ms ?? null,
+    job_p50_ms_1: results[0]?.job_ms.p50_ms ?? null,
+    job_p50_ms_8: at8?.job_ms.p50_ms ?? null,
+    worker_cpu_ms_per_case_1: results[0]?.worker_cpu_ms_per_case ?? null,
+    worker_cpu_ms_per_case_8: at8?.worker_cpu_ms_per_case ?? null,
+    scifact_queue_1_vs_local_1:
+      q1 === undefined ? null : round(q1.cases_per_s / scifact.local.cases_per_s, 2),
+    scifact_queue_1_vs_local_1_steady:
+      q1 === undefined ? null : round(q1.steady_cases_per_s / scifact.local.steady_cases_per_s, 2),
+    scifact_publish_p50_ms_1: q1?.publish_ms.p50_ms ?? null,
+    scifact_publish_p50_ms_4: q4?.publish_ms.p50_ms ?? null,
   },
   ratio_to_previous:
     previous === null

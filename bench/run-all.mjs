@@ -14,6 +14,8 @@ const all = [
   { name: "serve", args: ["bench/serve.mjs"] },
   // Needs PostgreSQL and Redis (CANON_BENCH_PG, CANON_BENCH_REDIS; default 127.0.0.1).
   { name: "queue-scale", args: ["bench/queue-scale.mjs"] },
+  { name: "publish-cost", args: ["bench/publish-cost.mjs"] },
+  { name: "stall-bound", args: ["bench/stall-bound.mjs"] },
 ];
 const unknown = only.filter((name) => !all.some((b) => b.name === name));
 if (unknown.length > 0) {

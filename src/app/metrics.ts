@@ -23,8 +23,20 @@ export class RunMetrics {
   private readonly failures: Counter<"code">;
   private readonly durations: Histogram<"outcome">;
 
+  /** Why this process cannot take work now (a worker's own disk or endpoint), or null when it can. */
+  private unhealthy: string | null = null;
+
   constructor(queueCounts?: QueueCounts) {
     collectDefaultMetrics({ register: this.registry });
+    const health = this;
+    new Gauge({
+      name: "canon_reason_healthy",
+      help: "1 while this process can take work; 0 while a fault of its own (its disk, its model endpoint) holds it back.",
+      registers: [this.registry],
+      collect() {
+        this.set(health.unhealthy === null ? 1 : 0);
+      },
+    });
     this.runs = new Counter({
       name: "canon_reason_runs_total",
       help: "Runs finished, by outcome (answered, insufficient_evidence, failed).",
@@ -83,6 +95,16 @@ export class RunMetrics {
     this.failures.inc({ code });
   }
 
+  /** Marks the process unhealthy (with the reason, for the readiness answer) or healthy again (null). */
+  setUnhealthy(reason: string | null): void {
+    this.unhealthy = reason;
+  }
+
+  /** Null when the process can take work; otherwise why not. */
+  get notReady(): string | null {
+    return this.unhealthy;
+  }
+
   /** The exposition text (Prometheus text format 0.0.4). */
   text(): Promise<string> {
     return this.registry.metrics();
@@ -96,7 +118,8 @@ export interface MetricsListener {
 
 /**
  * `worker --metrics-port`: a small HTTP listener that answers `GET /metrics` (a query string is
- * ignored, as Prometheus sends none) and nothing else: another method on it is 405, another
+ * ignored, as Prometheus sends none) and `GET /readyz` (200 ready, 503 while a fault of the
+ * worker's own holds it back; no token needed) and nothing else: another method on it is 405, another
  * path 404. With a token set (CANON_REASON_TOKEN), the scrape must carry it as a bearer token,
  * as on `serve`. A port that cannot be bound is bad input naming the flag.
  */
@@ -112,9 +135,15 @@ export function listenMetrics(
         .writeHead(status, { "content-type": "text/plain; charset=utf-8", ...headers })
         .end(`${text}\n`);
     };
-    if (path !== "/metrics") return plain(404, "not found: this listener serves GET /metrics only");
+    if (path !== "/metrics" && path !== "/readyz")
+      return plain(404, "not found: this listener serves GET /metrics and GET /readyz only");
     if (request.method !== "GET" && request.method !== "HEAD")
       return plain(405, "method not allowed", { allow: "GET, HEAD" });
+    // Readiness carries no data worth a token: a probe (Kubernetes, a load balancer) sends none.
+    if (path === "/readyz") {
+      const why = metrics.notReady;
+      return why === null ? plain(200, "ready") : plain(503, `not ready: ${why}`);
+    }
     if (expected !== null) {
       const bearer = bearerOf(request.headers.authorization);
       if (bearer === null || !tokenMatches(bearer, expected))

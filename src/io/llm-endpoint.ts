@@ -229,8 +229,11 @@ export async function callModel(
       const failure = classify(error, sdk, model, settings.timeoutMs);
       if (!failure.retryable || attempt > settings.maxRetries) {
         const tries = failure.retryable ? ` (${attempt} attempt${attempt === 1 ? "" : "s"})` : "";
+        // The cause stays attached (never printed): a queue worker tells its own endpoint
+        // refusing connections from a job's bad request by it (queue/local-fault.ts).
         throw new CanonError("E_MODEL_ENDPOINT", `model endpoint ${endpoint} ${failure.what}${tries}`, {
           exitCode: failure.exitCode,
+          cause: error,
         });
       }
       const backoff = settings.retryDelayMs * 2 ** (attempt - 1);

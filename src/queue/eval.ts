@@ -19,38 +19,51 @@ import { prepareArtifactsDir } from "../io/artifacts.js";
 import type { EvalInput } from "../io/eval-input.js";
 import { DiskStore } from "../io/store.js";
 import type { PgRegistry } from "../registry/postgres.js";
-import type { JobQueue } from "./queue.js";
+import type { JobData, JobQueue } from "./queue.js";
 
+/**
+ * `warn`: one line per warning (the CLI writes them to stderr): Redis settings that can lose
+ * jobs, and each job that vanished from Redis and was submitted again.
+ */
 export async function runEvalOnQueue(
   input: EvalInput,
   options: EvalOptions,
   queue: JobQueue,
   registry: PgRegistry,
+  warn: (line: string) => void = () => undefined,
 ): Promise<EvalOutcome> {
   const started = performance.now();
   checkCases(input, options);
   prepareArtifactsDir(options.artifactsRoot);
+  for (const line of await queue.persistenceCheck()) warn(line);
   // Snapshotted (and indexed) here once; workers fetch the snapshot from the registry.
   const snapshot = await new EvalRetrievals(input, options).snapshotHash();
   const bytes = new DiskStore(options.artifactsRoot).get(snapshot);
   if (bytes === null) throw new Error(`snapshot ${snapshot} vanished from the store`);
   await registry.putObject(bytes);
-  const ids: string[] = [];
-  for (const { where: _where, ...plain } of input.cases)
-    ids.push(
-      await queue.submit({
-        kind: "case",
-        case: plain,
-        snapshot,
-        preset: options.preset,
-        overrides: options.overrides,
-      }),
-    );
-  options.progress?.start("cases", ids.length);
+  const jobs: Array<{ id: string; data: JobData }> = [];
+  for (const { where: _where, ...plain } of input.cases) {
+    const data: JobData = {
+      kind: "case",
+      case: plain,
+      snapshot,
+      preset: options.preset,
+      overrides: options.overrides,
+    };
+    jobs.push({ id: await queue.submit(data), data });
+  }
+  options.progress?.start("cases", jobs.length);
   let done = 0;
+  // A job Redis lost (restarted without its data) is submitted again: the same id, the same
+  // work; a worker finds a finished one's record in the registry and does not compute it again.
+  let vanished = 0;
   const cases = await Promise.all(
-    ids.map(async (id) => {
-      const result = (await queue.result(id)) as CaseResult;
+    jobs.map(async ({ id, data }) => {
+      const result = (await queue.result(id, async () => {
+        await queue.submit(data);
+        if (vanished++ === 0)
+          warn("jobs vanished from the queue (did Redis restart without its data?): submitting them again");
+      })) as CaseResult;
       options.progress?.update(++done);
       return result;
     }),

@@ -138,6 +138,40 @@ export const queueUnavailable = (cause: unknown) =>
 
 /** How long a queue command may wait for Redis before the queue counts as unavailable. */
 export const QUEUE_TIMEOUT_MS = 5000;
+/** How often a waiting submitter checks that its jobs still exist (Redis restarted empty loses them). */
+export const VANISH_CHECK_MS = 2000;
+
+/** The part of BullMQ's client (ioredis) the submitter reads directly. */
+interface RawClient {
+  xrevrange(key: string, end: "+", start: "-", count: "COUNT", n: 1): Promise<Array<[string, string[]]>>;
+  config(op: "GET", name: string): Promise<string[]>;
+  pipeline(): { exists(key: string): unknown; exec(): Promise<Array<[Error | null, unknown]> | null> };
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/**
+ * What can lose queued jobs on this Redis, as warnings (empty: nothing found). Without
+ * `appendonly yes` a restart loses what was written since the last RDB snapshot (or all of it);
+ * an eviction policy other than `noeviction` may drop job keys under memory pressure. A server
+ * that refuses CONFIG (a managed Redis, an ACL) is said to be unchecked, not wrong.
+ */
+export function persistenceWarnings(settings: { appendonly?: string; maxmemoryPolicy?: string }): string[] {
+  const warnings: string[] = [];
+  if (settings.appendonly === undefined || settings.maxmemoryPolicy === undefined)
+    warnings.push(
+      "could not read Redis's persistence settings (CONFIG GET refused): make sure it runs with appendonly yes and maxmemory-policy noeviction, or a restart can lose queued jobs",
+    );
+  if (settings.appendonly !== undefined && settings.appendonly !== "yes")
+    warnings.push(
+      `Redis runs with appendonly ${settings.appendonly}: a restart can lose queued jobs (the eval submits lost ones again); recommended: appendonly yes`,
+    );
+  if (settings.maxmemoryPolicy !== undefined && settings.maxmemoryPolicy !== "noeviction")
+    warnings.push(
+      `Redis runs with maxmemory-policy ${settings.maxmemoryPolicy}: it may evict queued jobs under memory pressure; recommended: maxmemory-policy noeviction`,
+    );
+  return warnings;
+}
 
 /** `promise`, or E_QUEUE_UNAVAILABLE when Redis does not answer within `ms` (the client waits for a connection). */
 export async function answered<T>(promise: Promise<T>, ms = QUEUE_TIMEOUT_MS): Promise<T> {
@@ -162,6 +196,9 @@ export class JobQueue {
   readonly queue: Queue<JobData, JobResult>;
   /** Made once, on the first wait: concurrent waits share it (see `result`). */
   private events: Promise<QueueEvents> | undefined;
+  /** Jobs being waited for, each with what to do when its key is gone (see `watchVanished`). */
+  private readonly watched = new Map<string, () => void>();
+  private watchTimer: NodeJS.Timeout | undefined;
 
   constructor(readonly connection: QueueConnection) {
     this.queue = new Queue<JobData, JobResult>(QUEUE_NAME, {
@@ -185,6 +222,25 @@ export class JobQueue {
   /** Waits until Redis answers, or fails with E_QUEUE_UNAVAILABLE. */
   async ready(): Promise<void> {
     await answered(this.queue.getJobCounts("wait"));
+  }
+
+  /** Warnings about Redis settings that can lose queued jobs (see `persistenceWarnings`). */
+  async persistenceCheck(): Promise<string[]> {
+    const client = (await this.queue.client) as unknown as RawClient;
+    const read = async (name: string) => {
+      try {
+        const [, value] = await answered(client.config("GET", name));
+        return value;
+      } catch {
+        return undefined;
+      }
+    };
+    const appendonly = await read("appendonly");
+    const maxmemoryPolicy = await read("maxmemory-policy");
+    return persistenceWarnings({
+      ...(appendonly === undefined ? {} : { appendonly }),
+      ...(maxmemoryPolicy === undefined ? {} : { maxmemoryPolicy }),
+    });
   }
 
   /**
@@ -218,9 +274,7 @@ export class JobQueue {
    */
   private async openEvents(): Promise<QueueEvents> {
     // BullMQ's client is ioredis; XREVRANGE (a read) is outside BullMQ's narrow client interface.
-    const client = (await this.queue.client) as unknown as {
-      xrevrange(key: string, end: "+", start: "-", count: "COUNT", n: 1): Promise<Array<[string, string[]]>>;
-    };
+    const client = (await this.queue.client) as unknown as RawClient;
     const [last] = await answered(client.xrevrange(this.queue.toKey("events"), "+", "-", "COUNT", 1));
     const events = new QueueEvents(QUEUE_NAME, {
       connection: { ...this.connection, maxRetriesPerRequest: null },
@@ -238,23 +292,101 @@ export class JobQueue {
     return events;
   }
 
-  /** The job's result once it finishes; a job that failed for good is E_JOB_FAILED with its reason. */
-  async result(jobId: string): Promise<JobResult> {
-    // One QueueEvents for all waits, made once: an eval waits on all its cases at the same
-    // moment, and a second reader could miss its job's "completed" event.
-    // A failed open is not kept: the next wait tries again.
-    this.events ??= this.openEvents().catch((error: unknown) => {
-      this.events = undefined;
-      throw error;
+  /**
+   * Resolves once `jobId`'s key is gone from Redis (a restart without its data, an eviction).
+   * One timer checks every watched job in one pipelined round trip each VANISH_CHECK_MS; while
+   * Redis does not answer nothing is concluded. `stop` ends the watch.
+   */
+  private watchVanished(jobId: string): { vanished: Promise<void>; stop: () => void } {
+    const vanished = new Promise<void>((resolve) => {
+      this.watched.set(jobId, resolve);
     });
-    const events = await this.events;
-    const job = await this.queue.getJob(jobId);
-    if (job === undefined)
-      throw new CanonError("E_JOB_FAILED", `job ${jobId} is gone from the queue`, { exitCode: 3 });
-    try {
-      return await job.waitUntilFinished(events);
-    } catch (error) {
-      const reason = (error as Error).message;
+    const stop = () => {
+      this.watched.delete(jobId);
+    };
+    if (this.watchTimer === undefined) {
+      const tick = async () => {
+        const ids = [...this.watched.keys()];
+        if (ids.length > 0) {
+          try {
+            const client = (await this.queue.client) as unknown as RawClient;
+            const pipeline = client.pipeline();
+            for (const id of ids) pipeline.exists(this.queue.toKey(id));
+            const answers = (await answered(pipeline.exec())) ?? [];
+            ids.forEach((id, i) => {
+              const [error, exists] = answers[i] ?? [new Error("no answer"), 1];
+              if (error === null && exists === 0) {
+                this.watched.get(id)?.();
+                this.watched.delete(id);
+              }
+            });
+          } catch {
+            // Redis away: the jobs may well be there when it is back; nothing is concluded.
+          }
+        }
+        if (this.watchTimer !== undefined)
+          this.watchTimer = setTimeout(() => void tick(), VANISH_CHECK_MS).unref();
+      };
+      this.watchTimer = setTimeout(() => void tick(), VANISH_CHECK_MS).unref();
+    }
+    return { vanished, stop };
+  }
+
+  /**
+   * The job's result once it finishes; a job that failed for good is E_JOB_FAILED with its reason.
+   * A job that vanishes from Redis while waited for (Redis restarted without its data) is handed
+   * to `resubmit` — safe, as its id is what it computes, and a worker finds a finished job's
+   * record in the registry — and waited for again; without `resubmit` it is E_JOB_FAILED.
+   */
+  async result(jobId: string, resubmit?: () => Promise<void>): Promise<JobResult> {
+    for (let again = false; ; again = true) {
+      // One QueueEvents for all waits, made once: an eval waits on all its cases at the same
+      // moment, and a second reader could miss its job's "completed" event.
+      // A failed open is not kept: the next wait tries again.
+      this.events ??= this.openEvents().catch((error: unknown) => {
+        this.events = undefined;
+        throw error;
+      });
+      const events = await this.events;
+      let job: Awaited<ReturnType<Queue<JobData, JobResult>["getJob"]>>;
+      try {
+        job = await answered(this.queue.getJob(jobId));
+      } catch (error) {
+        // After a vanished job, Redis may still be coming back: wait for it, as the first wait does.
+        if (!again) throw error;
+        await sleep(VANISH_CHECK_MS);
+        continue;
+      }
+      if (job === undefined) {
+        if (resubmit === undefined)
+          throw new CanonError(
+            "E_JOB_FAILED",
+            `job ${jobId} is gone from the queue (did Redis restart without its data?)`,
+            { exitCode: 3 },
+          );
+        await this.resubmitted(resubmit);
+        continue;
+      }
+      const watch = this.watchVanished(jobId);
+      const outcome = await Promise.race([
+        job.waitUntilFinished(events).then(
+          (value: JobResult) => ({ value }),
+          (error: unknown) => ({ error }),
+        ),
+        watch.vanished.then(() => "vanished" as const),
+      ]).finally(watch.stop);
+      if (outcome === "vanished") {
+        if (resubmit === undefined)
+          throw new CanonError(
+            "E_JOB_FAILED",
+            `job ${jobId} vanished from the queue (did Redis restart without its data?)`,
+            { exitCode: 3 },
+          );
+        await this.resubmitted(resubmit);
+        continue;
+      }
+      if ("value" in outcome) return outcome.value;
+      const reason = (outcome.error as Error).message;
       // A worker fails bad input at once, as "<code>: <message>": it is the submitter's error.
       const badInput = /^(E_[A-Z_]+): (.*)$/s.exec(reason);
       const code = badInput?.[1];
@@ -264,8 +396,24 @@ export class JobQueue {
     }
   }
 
+  /** `resubmit()`, tried again while Redis does not answer (it may be restarting). */
+  private async resubmitted(resubmit: () => Promise<void>): Promise<void> {
+    for (;;) {
+      try {
+        await resubmit();
+        return;
+      } catch (error) {
+        if (!(error instanceof CanonError && error.code === "E_QUEUE_UNAVAILABLE")) throw error;
+        await sleep(VANISH_CHECK_MS);
+      }
+    }
+  }
+
   /** Disconnects; a Redis that never answered is not waited for. */
   async close(): Promise<void> {
+    const timer = this.watchTimer;
+    this.watchTimer = undefined;
+    if (timer !== undefined) clearTimeout(timer);
     await answered(this.events?.then((events) => events.close()) ?? Promise.resolve()).catch(() => undefined);
     await answered(this.queue.close()).catch(() => this.queue.disconnect());
   }

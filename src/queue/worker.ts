@@ -17,8 +17,9 @@
  * SIGTERM drains: no new jobs, the one in hand finishes, then the process exits.
  */
 import { dirname, join } from "node:path";
+import { performance } from "node:perf_hooks";
 import { type Span, SpanKind } from "@opentelemetry/api";
-import { type Job, UnrecoverableError, Worker } from "bullmq";
+import { type Job, UnrecoverableError, WaitingError, Worker } from "bullmq";
 import { type CaseResult, type EvalOptions, EvalRetrievals, runCase } from "../app/eval.js";
 import type { RunMetrics } from "../app/metrics.js";
 import { runJob } from "../app/run-job.js";
@@ -26,6 +27,8 @@ import { ATTR, contextOfCarrier, inSpan, traceFields } from "../app/telemetry.js
 import { verifyRunDirectory } from "../app/verify.js";
 import { parseCorpusRef } from "../core/corpus/corpus-ref.js";
 import { CanonError, InputError } from "../core/errors.js";
+import { resolveParams } from "../core/plan/planner.js";
+import { pickIndexParams } from "../core/retrieval/index-params.js";
 import { prepareArtifactsDir } from "../io/artifacts.js";
 import type { EvalInput } from "../io/eval-input.js";
 import { type EndpointSettings, pacer } from "../io/llm-endpoint.js";
@@ -33,6 +36,7 @@ import { runsRoot } from "../io/run-writer.js";
 import { DiskStore } from "../io/store.js";
 import { registryCacheRoot } from "../registry/open.js";
 import type { PgRegistry } from "../registry/postgres.js";
+import { type LocalFault, localFaultOf } from "./local-fault.js";
 import {
   type CaseJobData,
   JOB_ATTEMPTS,
@@ -62,12 +66,29 @@ export interface WorkerOptions {
   log: (line: Record<string, unknown>) => void;
   /** Counts and times each computed job's run (worker --metrics-port). */
   metrics?: RunMetrics;
+  /** How this worker backs off its own faults (defaults: LOCAL_FAULT_PAUSE_MS, LOCAL_FAULTS_MAX). */
+  localFaults?: { pauseMs: number; max: number };
 }
 
 export interface RunningWorker {
   /** Stops taking jobs, lets the ones in hand finish, and disconnects. */
   drain(): Promise<void>;
+  /**
+   * Settles when the worker gives up on its own: after `max` local faults in a row (its disk,
+   * its model endpoint) it takes no more jobs, and this resolves with the last fault. Never
+   * settles otherwise.
+   */
+  gaveUp: Promise<LocalFault>;
 }
+
+/**
+ * A fault of the worker's own (local-fault.ts) hands the job back and pauses the worker: first
+ * for this long, doubling with each fault in a row (at most 60 s). A job that succeeds resets it.
+ */
+export const LOCAL_FAULT_PAUSE_MS = 1000;
+/** Local faults in a row after which the worker stops taking jobs (and the CLI exits 3). */
+export const LOCAL_FAULTS_MAX = 5;
+const LOCAL_FAULT_PAUSE_MAX_MS = 60_000;
 
 /** How long a job that lost the registry waits for it before failing this attempt. */
 const REGISTRY_WAIT_MS = 60_000;
@@ -79,6 +100,7 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
   const root = options.artifactsRoot;
   prepareArtifactsDir(root);
   const store = new DiskStore(root);
+  const faults = options.localFaults ?? { pauseMs: LOCAL_FAULT_PAUSE_MS, max: LOCAL_FAULTS_MAX };
   const retrievals = new Map<string, EvalRetrievals>();
   // One pace for all the jobs in hand: --max-rps bounds the worker, not each job.
   const pace = pacer(options.model.maxRps);
@@ -109,7 +131,7 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
 
   const runCaseJob = async (
     data: CaseJobData,
-  ): Promise<{ runId: string; result: CaseResult; status: string }> => {
+  ): Promise<{ runId: string; result: CaseResult; status: string; store: DiskStore }> => {
     await ensureSnapshot(data.snapshot);
     const evalOptions: EvalOptions = {
       artifactsRoot: root,
@@ -118,12 +140,14 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
       workers: 1,
       model: { settings, maxRps: options.model.maxRps, endpoint },
     };
-    const result = await runCase(data.case, retrievalsFor(data.snapshot, evalOptions), evalOptions, pace);
-    return { runId: result.run_id, result, status: result.status };
+    const retrievals = retrievalsFor(data.snapshot, evalOptions);
+    const result = await runCase(data.case, retrievals, evalOptions, pace);
+    return { runId: result.run_id, result, status: result.status, store: retrievals.store };
   };
 
   const runRunJob = async (data: RunJobData) => {
     const corpus = data.spec.constraints.corpus;
+    let shared: Pick<Parameters<typeof runJob>[0], "prepared" | "store"> = {};
     if (corpus !== undefined) {
       const ref = parseCorpusRef(corpus);
       if (ref.kind !== "snapshot")
@@ -131,18 +155,32 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
           field: "corpus",
         });
       await ensureSnapshot(ref.hash);
+      // The snapshot's parsed corpus and index, prepared once per worker and shared by its run
+      // jobs as by its case jobs: a run job does not open a fresh store and re-hash the snapshot.
+      const params = resolveParams(data.spec, data.preset);
+      if (params.needs_retrieval) {
+        const retrievals = retrievalsFor(ref.hash, {
+          artifactsRoot: root,
+          preset: data.preset,
+          overrides: {},
+          workers: 1,
+        });
+        shared = { prepared: await retrievals.get(pickIndexParams(params)), store: retrievals.store };
+      }
     }
     const produced = await runJob({
       spec: data.spec,
       preset: data.preset,
       seed: data.seed,
       artifactsRoot: root,
+      ...shared,
       model: { settings, pace, endpoint },
     });
     return {
       runId: produced.runId,
       result: { run_id: produced.runId, created: produced.created },
       status: produced.answer.status,
+      store: shared.store ?? store,
     };
   };
 
@@ -157,13 +195,88 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
   };
 
   const compute = (data: JobData) => {
-    const run = (): Promise<{ runId: string; result: JobResult; status: string }> =>
+    const run = (): Promise<{ runId: string; result: JobResult; status: string; store: DiskStore }> =>
       data.kind === "case" ? runCaseJob(data) : runRunJob(data);
     return options.metrics === undefined ? run() : options.metrics.timeRun(run, (done) => done.status);
   };
 
+  // --- the worker's own faults: hand the job back, back off, give up after `max` in a row ----
+  let faultsInRow = 0;
+  /** Paused after a fault: the other jobs in hand that fault meanwhile are handed back uncounted. */
+  let pausedForFault = false;
+  let resumeTimer: NodeJS.Timeout | undefined;
+  let giveUp: (fault: LocalFault) => void = () => undefined;
+  const gaveUp = new Promise<LocalFault>((resolve) => {
+    giveUp = resolve;
+  });
+  let worker: Worker<JobData, JobResult> | undefined;
+
+  /** The job goes back to the queue (no attempt spent) and this worker pauses or gives up. */
+  const handBack = async (job: Job<JobData, JobResult>, token: string, fault: LocalFault) => {
+    // Jobs in hand at once (--concurrency) that fault together are one fault, not several.
+    const counted = !pausedForFault;
+    if (counted) faultsInRow++;
+    const last = faultsInRow >= faults.max;
+    const pauseMs = Math.min(faults.pauseMs * 2 ** (faultsInRow - 1), LOCAL_FAULT_PAUSE_MAX_MS);
+    options.metrics?.setUnhealthy(`${fault.what} (${faultsInRow} in a row)`);
+    if (counted) {
+      pausedForFault = true;
+      // Paused before the job is handed back, so this worker does not take it again at once.
+      await worker?.pause(true);
+      if (resumeTimer !== undefined) clearTimeout(resumeTimer);
+      resumeTimer = undefined;
+      if (!last)
+        resumeTimer = setTimeout(() => {
+          resumeTimer = undefined;
+          pausedForFault = false;
+          worker?.resume();
+        }, pauseMs);
+    }
+    try {
+      await job.moveToWait(token);
+    } catch (error) {
+      // The lock is lost (another worker has the job) or Redis is away (the lock then expires
+      // and the job is taken over as a stalled one): either way it is not this worker's any more.
+      options.log({
+        level: "warn",
+        msg: "job not handed back (it is no longer this worker's)",
+        job_id: job.id,
+        error: (error as Error).message,
+      });
+    }
+    if (!counted) {
+      options.log({
+        level: "warn",
+        msg: "worker fault: job handed back (already paused for the same fault)",
+        job_id: job.id,
+        fault: fault.kind,
+        reason: fault.what,
+      });
+      return;
+    }
+    options.log({
+      level: last ? "error" : "warn",
+      msg: last
+        ? "worker fault: job handed back; giving up after repeated faults of its own"
+        : "worker fault: job handed back to the queue, worker paused",
+      job_id: job.id,
+      fault: fault.kind,
+      reason: fault.what,
+      faults_in_row: faultsInRow,
+      ...(last ? {} : { pause_ms: pauseMs }),
+    });
+    if (last) giveUp(fault);
+  };
+
+  const healthy = () => {
+    if (faultsInRow === 0) return;
+    faultsInRow = 0;
+    options.metrics?.setUnhealthy(null);
+    options.log({ level: "info", msg: "worker healthy again" });
+  };
+
   /** The job as a CONSUMER span, a child of the submitter's span when the job carries its context. */
-  const processJob = (job: Job<JobData, JobResult>): Promise<JobResult> =>
+  const processJob = (job: Job<JobData, JobResult>, token?: string): Promise<JobResult> =>
     inSpan(
       `process ${QUEUE_NAME}`,
       {
@@ -178,11 +291,15 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
           [ATTR.JOB_ATTEMPT]: job.attemptsMade + 1,
         },
       },
-      (span) => processInSpan(job, span),
+      (span) => processInSpan(job, span, token),
       contextOfCarrier(job.opts.telemetry?.metadata),
     );
 
-  const processInSpan = async (job: Job<JobData, JobResult>, span: Span): Promise<JobResult> => {
+  const processInSpan = async (
+    job: Job<JobData, JobResult>,
+    span: Span,
+    token: string | undefined,
+  ): Promise<JobResult> => {
     const jobId = job.id as string;
     const started = Date.now();
     const log = (line: Record<string, unknown>) => options.log({ ...line, ...traceFields(span) });
@@ -200,28 +317,38 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
         return done;
       }
       const data = job.data;
-      const { runId, result } = await compute(data);
+      const { runId, result, store: used } = await compute(data);
       span.setAttribute(ATTR.RUN_ID, runId);
       const source =
         data.kind === "run"
           ? { item_id: data.item_id, item_version: data.item_version }
           : { item_id: null, item_version: null };
-      const computed = Date.now();
-      await options.registry.addRun(
+      const computed = performance.now();
+      const { recorded: first } = await options.registry.publishJob(
         { run_id: runId, ...source },
-        { runDir: join(runsRoot(root), runId), storeRoot: root },
+        { runDir: join(runsRoot(root), runId), storeRoot: root, store: used },
+        { id: jobId, result },
       );
-      await options.registry.recordJob(jobId, runId, result);
+      healthy();
+      // Not first: another worker recorded this job meanwhile (this one lost its lock, say
+      // after SIGSTOP): the same run, computed twice, counted once.
       log({
         level: "info",
-        msg: "job computed",
+        msg: first ? "job computed" : "job computed (duplicate: another worker recorded it first)",
+        ...(first ? {} : { duplicate: true }),
         job_id: jobId,
         run_id: runId,
         ms: Date.now() - started,
-        publish_ms: Date.now() - computed,
+        publish_ms: Math.round((performance.now() - computed) * 1000) / 1000,
       });
       return result;
     } catch (error) {
+      // The worker's own disk or model endpoint: not the job's fault, not an attempt spent.
+      const fault = localFaultOf(error);
+      if (fault !== null && token !== undefined) {
+        await handBack(job, token, fault);
+        throw new WaitingError();
+      }
       // Bad input stays bad: fail at once, as "<code>: <message>" for the submitter.
       if (error instanceof CanonError && error.exitCode === 2)
         throw new UnrecoverableError(`${error.code}: ${error.describe()}`);
@@ -232,12 +359,16 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
     }
   };
 
-  const worker = new Worker<JobData, JobResult>(QUEUE_NAME, processJob, {
+  worker = new Worker<JobData, JobResult>(QUEUE_NAME, processJob, {
     connection: { ...options.connection, maxRetriesPerRequest: null },
     prefix: queuePrefix(),
     concurrency: options.concurrency,
+    // A dead worker's lock expires at most stallMs after its last renewal (renewed every
+    // stallMs / 2); a job is taken over at the first stalled check that finds it marked by the
+    // previous check and unlocked. Checking every stallMs / 2 bounds the takeover at about
+    // 1.5 x stallMs after the worker died (bench/stall-bound.mjs measures it), not 2 x.
     lockDuration: options.stallMs,
-    stalledInterval: options.stallMs,
+    stalledInterval: Math.max(500, Math.floor(options.stallMs / 2)),
     maxStalledCount: JOB_ATTEMPTS,
   });
   // Only the worker that still holds the job's lock completes it: a job computed twice (its
@@ -263,10 +394,13 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
     await worker.close(true).catch(() => undefined);
     throw error;
   }
+  const running = worker;
   return {
     drain: async () => {
-      await worker.close();
+      if (resumeTimer !== undefined) clearTimeout(resumeTimer);
+      await running.close();
       await options.registry.close();
     },
+    gaveUp,
   };
 }

@@ -136,6 +136,14 @@ export interface PgRegistryOptions {
 export class PgRegistry implements Registry {
   readonly shared = true;
 
+  /**
+   * Objects this process has seen committed in the registry. Objects are content-addressed and
+   * never deleted (removeRun drops an index entry only), so a hash once present stays present:
+   * a worker publishing its hundredth run over one snapshot neither re-reads nor re-asks about it.
+   */
+  private readonly present = new Set<string>();
+  private static readonly PRESENT_KEPT = 100_000;
+
   private constructor(
     private readonly pool: pg.Pool,
     /** The URL with any password removed, for messages. */
@@ -240,6 +248,27 @@ export class PgRegistry implements Registry {
     const objects = new Map([[hash, bytes]]);
     await this.transaction(async (client) => writeObjects(client, await this.missing(client, objects)));
     return hash;
+  }
+
+  /** Remembers hashes known to be committed (bounded: a long-lived worker does not grow without end). */
+  private remember(hashes: Iterable<string>): void {
+    if (this.present.size > PgRegistry.PRESENT_KEPT) this.present.clear();
+    for (const hash of hashes) this.present.add(hash);
+  }
+
+  /** Of `hashes`, those the object table lacks: one round trip for the ones not known present. */
+  private async lacking(client: Queryable, hashes: Iterable<string>): Promise<Set<string>> {
+    const unknown = [...new Set(hashes)].filter((h) => !this.present.has(h));
+    if (unknown.length === 0) return new Set();
+    const found = await client.query<{ sha256: string }>(
+      "SELECT sha256 FROM cr_objects WHERE sha256 = ANY($1::text[])",
+      [unknown],
+    );
+    const have = found.rows.map((r) => r.sha256);
+    this.remember(have);
+    const lacking = new Set(unknown);
+    for (const hash of have) lacking.delete(hash);
+    return lacking;
   }
 
   /** Of `objects` (by hash), those the object table lacks: one round trip. */
@@ -374,6 +403,106 @@ export class PgRegistry implements Registry {
       ).rows[0];
     });
     return toRun(row as RunRow);
+  }
+
+  /**
+   * A queue job's run and its job record, published together (worker.ts): what addRun does, at
+   * a cost small next to the work. Hashes seen committed are remembered; while a pinned object
+   * is not known present the registry is asked once, by hash, which objects it lacks, and only
+   * those are read from the store (a pinned snapshot or index the registry has is never re-read,
+   * re-hashed or sent). Then everything — the lacking objects, the run's files, pins and index
+   * entry, the job record — goes in one statement, atomic like a transaction: in steady state one
+   * round trip per job. Objects too large for
+   * one statement take the transaction path of addRun. Returns whether this call recorded the
+   * job (false: another worker recorded it first, and this computation was a duplicate).
+   */
+  async publishJob(
+    entry: Omit<RunEntry, "registered_at">,
+    from: LocalRun & { store?: DiskStore },
+    job: { id: string; result: unknown },
+  ): Promise<{ recorded: boolean }> {
+    const opened = openRun(from.runDir);
+    const { run } = requireParts(opened, ["run"]);
+    const pinned = [...new Set(pinnedObjects(run))].sort();
+    const files: Array<[string, string]> = [];
+    const fileBytes = new Map<string, Uint8Array>();
+    for (const [path, bytes] of [...opened.files].sort(([a], [b]) => (a < b ? -1 : 1))) {
+      const hash = sha256Hex(bytes);
+      fileBytes.set(hash, bytes);
+      files.push([path, hash]);
+    }
+    // Steady state (the pinned snapshot and index seen committed): no question asked, the run's
+    // own small files not known present are sent and ON CONFLICT skips any the registry had;
+    // otherwise one by-hash check first, so large objects the registry holds are never sent.
+    const unknownFiles = [...fileBytes.keys()].filter((h) => !this.present.has(h));
+    const lacking = pinned.every((h) => this.present.has(h))
+      ? new Set(unknownFiles)
+      : await this.withClient((client) => this.lacking(client, [...pinned, ...unknownFiles]));
+    const objects = new Map<string, Uint8Array>();
+    let bytesOut = 0;
+    const store = from.store ?? new DiskStore(from.storeRoot);
+    for (const hash of [...lacking].sort()) {
+      const bytes = fileBytes.get(hash) ?? store.get(hash);
+      if (bytes === null)
+        throw new CanonError("E_STORE_MISSING", `store object sha256:${hash} pinned by the run is missing`, {
+          exitCode: 3,
+          where: { file: store.root },
+        });
+      objects.set(hash, bytes);
+      bytesOut += bytes.length;
+    }
+    if (bytesOut > BATCH_BYTES || [...objects.values()].some((b) => b.length > CHUNK_BYTES)) {
+      // Large objects (a first snapshot): in bounded pieces, inside a transaction.
+      await this.addRun(entry, from);
+      const recorded = await this.query(
+        "INSERT INTO cr_jobs (job_id, run_id, result) VALUES ($1, $2, $3) ON CONFLICT (job_id) DO NOTHING RETURNING 1",
+        [job.id, entry.run_id, JSON.stringify(job.result)],
+      );
+      this.remember([...pinned, ...fileBytes.keys()]);
+      return { recorded: recorded.length > 0 };
+    }
+    const sorted = [...objects].sort(([a], [b]) => (a < b ? -1 : 1));
+    // Rows in one global order (hash; each object here is one piece), as in writeObjects.
+    const rows = await this.query<{ recorded: boolean }>(
+      `WITH c AS (
+         INSERT INTO cr_object_chunks (sha256, n, bytes)
+         SELECT h, 0, b FROM unnest($1::text[], $2::bytea[]) AS t(h, b) WHERE length(b) > 0 ORDER BY h
+         ON CONFLICT DO NOTHING
+       ), o AS (
+         INSERT INTO cr_objects (sha256, size, chunks)
+         SELECT h, length(b), CASE WHEN length(b) > 0 THEN 1 ELSE 0 END
+           FROM unnest($1::text[], $2::bytea[]) AS t(h, b) ORDER BY h
+         ON CONFLICT DO NOTHING
+       ), f AS (
+         INSERT INTO cr_run_files (run_id, path, sha256)
+         SELECT $3, p, h FROM unnest($4::text[], $5::text[]) AS t(p, h) ORDER BY p ON CONFLICT DO NOTHING
+       ), r AS (
+         INSERT INTO cr_run_objects (run_id, sha256)
+         SELECT $3, h FROM unnest($6::text[]) AS t(h) ORDER BY h ON CONFLICT DO NOTHING
+       ), e AS (
+         INSERT INTO cr_runs (run_id, registered_at, item_id, item_version) VALUES ($3, $7, $8, $9)
+         ON CONFLICT (run_id) DO NOTHING
+       ), j AS (
+         INSERT INTO cr_jobs (job_id, run_id, result) VALUES ($10, $3, $11)
+         ON CONFLICT (job_id) DO NOTHING RETURNING 1
+       )
+       SELECT EXISTS (SELECT 1 FROM j) AS recorded`,
+      [
+        sorted.map(([hash]) => hash),
+        sorted.map(([, bytes]) => Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length)),
+        entry.run_id,
+        files.map(([p]) => p),
+        files.map(([, h]) => h),
+        pinned,
+        this.now().toISOString(),
+        entry.item_id,
+        entry.item_version,
+        job.id,
+        JSON.stringify(job.result),
+      ],
+    );
+    this.remember([...pinned, ...fileBytes.keys()]);
+    return { recorded: rows[0]?.recorded === true };
   }
 
   async getRun(runId: string): Promise<RunEntry | null> {

@@ -200,6 +200,16 @@ describe.skipIf(!available)("traces, logs and metrics through the queue", () => 
       expect(post.headers.get("allow")).toBe("GET, HEAD");
       expect((await fetch(url.replace("/metrics", "/other"), { headers: auth })).status).toBe(404);
       expect((await fetch(url.replace("/metrics", "/metrics/"), { headers: auth })).status).toBe(404);
+      // Readiness (issue 22): no token needed, nothing but ready/not ready; the same refusals.
+      const readyz = url.replace("/metrics", "/readyz");
+      const ready = await fetch(`${readyz}?probe=%ff`);
+      expect(ready.status).toBe(200);
+      expect(await ready.text()).toBe("ready\n");
+      expect((await fetch(readyz, { method: "HEAD" })).status).toBe(200);
+      expect((await fetch(readyz, { method: "DELETE" })).status).toBe(405);
+      expect((await fetch(`${readyz}/`)).status).toBe(404);
+      expect((await fetch(url.replace("/metrics", "/readyz/../metrics"))).status).toBe(401);
+      expect(await (await fetch(url, { headers: auth })).text()).toMatch(/^canon_reason_healthy 1$/m);
     } finally {
       await jobs.close();
       child.kill("SIGTERM");

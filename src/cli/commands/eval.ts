@@ -222,7 +222,9 @@ export function registerEval(program: Command): void {
             try {
               await queue.ready();
               // Workers publish each case's run themselves.
-              evaluated = await runEvalOnQueue(input, evalOptions, queue, registry);
+              evaluated = await runEvalOnQueue(input, evalOptions, queue, registry, (line) =>
+                process.stderr.write(`canon-reason: warning: ${line}\n`),
+              );
             } finally {
               await queue.close();
             }

@@ -2,7 +2,7 @@
 import type { Command } from "commander";
 import { checkServiceToken } from "../../app/bearer-token.js";
 import type { RunMetrics } from "../../app/metrics.js";
-import { InputError } from "../../core/errors.js";
+import { CanonError, InputError } from "../../core/errors.js";
 import { DEFAULT_BASE_URL, withoutCredentials } from "../../core/reason/llm.js";
 import { apiKeyFrom } from "../../io/llm-endpoint.js";
 import { DATABASE_URL_ENV, openSharedRegistry, registryUrlOf } from "../../registry/open.js";
@@ -77,7 +77,7 @@ export function registerWorker(program: Command): void {
   )
     .addHelpText(
       "after",
-      `\nNeeds a shared registry (--registry or $${DATABASE_URL_ENV}): snapshots come from it and runs go to it.\nSIGTERM or SIGINT drains: no new jobs, the ones in hand finish, then exit 0. Logs are JSON lines on stdout.\nSet CANON_REASON_QUEUE_PREFIX to share one Redis between deployments.\nllm jobs: the key comes from this worker's CANON_REASON_LLM_API_KEY or OPENAI_API_KEY (user:password in\n--model-base-url also work); jobs carry the base URL without credentials, never a key.\nWith CANON_REASON_TOKEN set, GET /metrics needs \`Authorization: Bearer <token>\`, as on serve.\nTraces: register an OpenTelemetry SDK (node --import ./otel.mjs); see README "Scaling out".`,
+      `\nNeeds a shared registry (--registry or $${DATABASE_URL_ENV}): snapshots come from it and runs go to it.\nSIGTERM or SIGINT drains: no new jobs, the ones in hand finish, then exit 0. Logs are JSON lines on stdout.\nA fault of the worker's own (its artifacts dir read-only or full, its model endpoint refusing connections)\nhands the job back to the queue (no attempt spent) and pauses the worker (1 s, doubling); after 5 in a row\nit exits 3. While paused, GET /readyz on the metrics port answers 503 and canon_reason_healthy is 0.\nSet CANON_REASON_QUEUE_PREFIX to share one Redis between deployments.\nllm jobs: the key comes from this worker's CANON_REASON_LLM_API_KEY or OPENAI_API_KEY (user:password in\n--model-base-url also work); jobs carry the base URL without credentials, never a key.\nWith CANON_REASON_TOKEN set, GET /metrics needs \`Authorization: Bearer <token>\`, as on serve.\nTraces: register an OpenTelemetry SDK (node --import ./otel.mjs); see README "Scaling out".`,
     )
     .action(
       action(async (o: WorkerCliOptions) => {
@@ -112,7 +112,7 @@ export function registerWorker(program: Command): void {
         const token = process.env.CANON_REASON_TOKEN;
         if (o.metricsPort !== undefined) checkServiceToken(token === "" ? undefined : token);
         const registry = await openSharedRegistry(registryUrl);
-        const { startWorker } = await import("../../queue/worker.js");
+        const { startWorker, LOCAL_FAULTS_MAX } = await import("../../queue/worker.js");
         const { JobQueue } = await import("../../queue/queue.js");
         // Redis must answer at start; later outages are waited out by the worker's reconnects.
         const probe = new JobQueue(connection);
@@ -175,18 +175,34 @@ export function registerWorker(program: Command): void {
             model_base_url: withoutCredentials(o.modelBaseUrl),
             ...(listener === undefined ? {} : { metrics_url: listener.url }),
           });
-          await new Promise<void>((resolve) => {
-            const stop = (signal: string) => {
+          const fault = await new Promise<string | null>((resolve) => {
+            let stopping = false;
+            const stop = (signal: string, reason: string | null) => {
+              if (stopping) return;
+              stopping = true;
               log({ level: "info", msg: "draining", signal });
               // A drain that fails (PostgreSQL away while closing) still ends the process.
-              worker.drain().then(resolve, (error: unknown) => {
-                log({ level: "warn", msg: "drain failed", error: (error as Error).message });
-                resolve();
-              });
+              worker.drain().then(
+                () => resolve(reason),
+                (error: unknown) => {
+                  log({ level: "warn", msg: "drain failed", error: (error as Error).message });
+                  resolve(reason);
+                },
+              );
             };
-            process.once("SIGTERM", () => stop("SIGTERM"));
-            process.once("SIGINT", () => stop("SIGINT"));
+            process.once("SIGTERM", () => stop("SIGTERM", null));
+            process.once("SIGINT", () => stop("SIGINT", null));
+            // Repeated faults of its own (disk, model endpoint): it stops, so healthy workers take the work.
+            void worker.gaveUp.then((f) => stop("local faults", f.what));
           });
+          if (fault !== null) {
+            log({ level: "error", msg: "worker stopped: repeated faults of its own", reason: fault });
+            throw new CanonError(
+              "E_WORKER_FAULT",
+              `the worker stopped after ${LOCAL_FAULTS_MAX} faults of its own in a row (${fault}); its jobs went back to the queue`,
+              { exitCode: 3 },
+            );
+          }
         } finally {
           // startWorker hands the registry to the worker, whose drain closes it.
           if (!started) await registry.close().catch(() => undefined);
