@@ -33,11 +33,14 @@ interface OffThreadReply {
 /** At most this many verifications run at once in the service; the rest wait their turn. */
 const MAX_OFF_THREAD = Math.max(1, availableParallelism());
 const running = new Set<Worker>();
-const waiting: Array<() => void> = [];
+const waiting: Array<{ go: () => void; stop: (error: Error) => void }> = [];
 
-/** Stops every verification running off the thread (a server shutting down does not wait for them). */
+/**
+ * Stops every verification running off the thread, and fails those waiting for a thread: a
+ * server shutting down does not wait for them (their requests end with an error).
+ */
 export async function stopOffThreadWork(): Promise<void> {
-  waiting.length = 0;
+  for (const waiter of waiting.splice(0)) waiter.stop(new Error("the service is shutting down"));
   await Promise.all([...running].map((w) => w.terminate()));
 }
 
@@ -50,7 +53,7 @@ const WORKER = new URL("./verify-worker.js", import.meta.url);
  */
 async function offThread(task: OffThreadTask): Promise<unknown> {
   if (!existsSync(fileURLToPath(WORKER))) return runTask(task);
-  while (running.size >= MAX_OFF_THREAD) await new Promise<void>((resolve) => waiting.push(resolve));
+  while (running.size >= MAX_OFF_THREAD) await new Promise<void>((go, stop) => waiting.push({ go, stop }));
   const worker = new Worker(WORKER, { workerData: task });
   running.add(worker);
   try {
@@ -70,7 +73,7 @@ async function offThread(task: OffThreadTask): Promise<unknown> {
   } finally {
     running.delete(worker);
     void worker.terminate();
-    waiting.shift()?.();
+    waiting.shift()?.go();
   }
 }
 
