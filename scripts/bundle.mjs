@@ -26,12 +26,13 @@ const lazyChildProcess = {
 };
 rmSync(outdir, { recursive: true, force: true });
 await build({
-  // eval-worker and index-worker are worker_threads entries: eval and the index build resolve
-  // "./eval-worker.js" and "./index-worker.js" next to their chunk.
+  // eval-worker, index-worker and verify-worker are worker_threads entries: eval, the index
+  // build and the service's verification resolve "./<name>.js" next to their chunk.
   entryPoints: {
     "canon-reason": "src/cli/main.ts",
     "eval-worker": "src/app/eval-worker.ts",
     "index-worker": "src/io/index-worker.ts",
+    "verify-worker": "src/app/verify-worker.ts",
   },
   outdir: outdir.pathname,
   bundle: true,

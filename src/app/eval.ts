@@ -5,8 +5,6 @@
  * and summary.json. Wall time and topology go to timings.json, which nothing compares.
  */
 
-import { mkdirSync } from "node:fs";
-import { join } from "node:path";
 import { performance } from "node:perf_hooks";
 import { Worker } from "node:worker_threads";
 import { z } from "zod";
@@ -33,11 +31,10 @@ import { zodToInputError } from "../core/zod-errors.js";
 import { atArtifacts, prepareArtifactsDir } from "../io/artifacts.js";
 import { DEFAULT_LIMITS } from "../io/corpus-reader.js";
 import type { EvalCase, EvalInput } from "../io/eval-input.js";
-import { EVAL_FILES } from "../io/eval-output.js";
-import { atFsBoundary } from "../io/fs-errors.js";
+import { EVAL_FILES, prepareEvalOutputFolder, publishEvalOutput } from "../io/eval-output.js";
 import { type EndpointSettings, type Pacer, pacer } from "../io/llm-endpoint.js";
 import { type PreparedRetrieval, type Progress, prepareRetrieval } from "../io/retrieval-backend.js";
-import { DiskStore, writeFileAtomic } from "../io/store.js";
+import { DiskStore } from "../io/store.js";
 import { runJob } from "./run-job.js";
 
 /** Ranking depth for Recall@100: documents, each ranked by its best chunk. */
@@ -374,22 +371,22 @@ async function runEvalIn(input: EvalInput, options: EvalOptions, started: number
   };
 }
 
-/** Makes the output folder before any case runs: a file in the way of --out is found at once. */
+/**
+ * Checks the output folder before any case runs: a file in the way of --out, or a folder
+ * holding something else than eval output, is found at once (see prepareEvalOutputFolder).
+ */
 export function prepareEvalOutput(out: string): void {
-  atFsBoundary(evalOutput(out), () => mkdirSync(out, { recursive: true }));
+  prepareEvalOutputFolder(out);
 }
 
 /**
- * Writes cases.jsonl (canonical JSON, one case per line), summary.json and timings.json, each
- * atomically; timings.json last, so the two files that are compared never lag behind it.
+ * Writes cases.jsonl (canonical JSON, one case per line), summary.json and timings.json, and
+ * publishes them together with one rename of a staging folder (see publishEvalOutput).
  */
 export function writeEvalOutput(out: string, outcome: EvalOutcome): void {
-  atFsBoundary(evalOutput(out), () => {
-    writeFileAtomic(join(out, EVAL_FILES.cases), outcome.cases.map((c) => `${canonicalJson(c)}\n`).join(""));
-    writeFileAtomic(join(out, EVAL_FILES.summary), `${JSON.stringify(outcome.summary, null, 2)}\n`);
-    writeFileAtomic(join(out, EVAL_FILES.timings), `${JSON.stringify(outcome.timings, null, 2)}\n`);
+  publishEvalOutput(out, {
+    [EVAL_FILES.cases]: outcome.cases.map((c) => `${canonicalJson(c)}\n`).join(""),
+    [EVAL_FILES.summary]: `${JSON.stringify(outcome.summary, null, 2)}\n`,
+    [EVAL_FILES.timings]: `${JSON.stringify(outcome.timings, null, 2)}\n`,
   });
 }
-
-const evalOutput = (out: string) =>
-  ({ code: "E_OUTPUT", doing: "cannot write results", path: out, field: "--out" }) as const;

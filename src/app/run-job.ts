@@ -57,6 +57,8 @@ export interface RunModelOptions extends ModelCallOptions {
 export interface RunJobResult extends ProducedRun {
   runDir: string;
   created: boolean;
+  /** The same run was in place, signed, and was kept with its signature (see writeRun). */
+  signatureKept?: true;
   timings: Record<string, number>;
 }
 

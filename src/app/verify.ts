@@ -1,7 +1,7 @@
 /** Wires the verifier to the disk: one run directory, read through the one reader, and its store. */
 import { basename } from "node:path";
 import type { Policy, VerificationReport } from "../core/models/report.js";
-import { verifyRun } from "../core/verify/verifier.js";
+import { type StoreReader, verifyRun } from "../core/verify/verifier.js";
 import { type OpenedRun, openRun } from "../io/run-reader.js";
 import { DiskStore } from "../io/store.js";
 
@@ -30,4 +30,26 @@ export function verifyOpenedRun(run: OpenedRun, options: VerifyDirectoryOptions)
 
 export function verifyRunDirectory(runDir: string, options: VerifyDirectoryOptions): VerificationReport {
   return verifyOpenedRun(openRun(runDir), options);
+}
+
+/**
+ * Verifies a run held in memory, read from nowhere yet (import verifies a bundle's run this way
+ * before publishing it): as `verify` would once it is at runs/<runDirName>.
+ */
+export function verifyRunFiles(
+  files: ReadonlyMap<string, Uint8Array>,
+  store: StoreReader,
+  runDirName: string,
+  options: Omit<VerifyDirectoryOptions, "storeRoot">,
+): VerificationReport {
+  return verifyRun({
+    files,
+    anomalies: [],
+    store,
+    policy: options.policy,
+    stage: "sealed",
+    runDirName,
+    ...(options.requireSignature === true ? { requireSignature: true } : {}),
+    ...(options.publicKeyPem === undefined ? {} : { publicKeyPem: options.publicKeyPem }),
+  });
 }

@@ -120,7 +120,8 @@ export const COMMANDS: readonly CommandEntry[] = [
       },
       import: {
         term: "import [options] <file>",
-        description: "restore a bundle under an artifacts root (every object re-hashed), then verify it",
+        description:
+          "verify a bundle's run over its staged store objects, then publish it under an artifacts root only if it passes",
       },
     },
     load: async () => (await import("./commands/bundle.js")).registerBundle,

@@ -40,19 +40,28 @@ const isDirectory = (dir: string) => {
 };
 
 /**
- * A published run, read through the one run reader. `id` has already matched the strict run
- * id pattern, so it cannot name anything outside runs/; a symlink in its place is not a run.
+ * Where a published run is, without reading it. `id` has already matched the strict run id
+ * pattern, so it cannot name anything outside runs/; a symlink in its place is not a run.
  * A run this machine did not make is brought in from a shared registry first (re-hashed on the
  * way), into the registry cache beside the artifacts root.
  */
-export async function openPublishedRun(ctx: ServiceContext, id: string): Promise<PublishedRun> {
+export async function publishedRunDir(
+  ctx: ServiceContext,
+  id: string,
+): Promise<{ runDir: string; storeRoot: string }> {
   const local = join(runsRoot(ctx.artifactsRoot), id);
-  if (isDirectory(local)) return { run: openRun(local), storeRoot: ctx.artifactsRoot };
+  if (isDirectory(local)) return { runDir: local, storeRoot: ctx.artifactsRoot };
   if (ctx.registry.shared) {
     const cacheRoot = registryCacheRoot(ctx.artifactsRoot);
     const cached = join(runsRoot(cacheRoot), id);
     const runDir = isDirectory(cached) ? cached : await ctx.registry.materializeRun(id, cacheRoot);
-    if (runDir !== null) return { run: openRun(runDir), storeRoot: dirname(dirname(runDir)) };
+    if (runDir !== null) return { runDir, storeRoot: dirname(dirname(runDir)) };
   }
   throw new CanonError("E_RUN_NOT_FOUND", `no run ${id}`, { exitCode: 2 });
+}
+
+/** A published run (see publishedRunDir), read through the one run reader. */
+export async function openPublishedRun(ctx: ServiceContext, id: string): Promise<PublishedRun> {
+  const { runDir, storeRoot } = await publishedRunDir(ctx, id);
+  return { run: openRun(runDir), storeRoot };
 }

@@ -84,7 +84,11 @@ export const JobParams = z.strictObject({
 export const CreateRunHeaders = z.object({ prefer: z.string().max(1024).optional() });
 
 export const VerifyBody = z
-  .strictObject({ policy: z.enum(["strict", "audit", "permissive"]).optional() })
+  .strictObject({
+    policy: z.enum(["strict", "audit", "permissive"]).optional(),
+    /** Fail unless the run's signature is verified (CLI: verify --require-signature). */
+    require_signature: z.boolean().optional(),
+  })
   // A POST with no body arrives as null.
   .nullish();
 export const ReplayBody = z.strictObject({ live: z.boolean().optional() }).nullish();
@@ -150,7 +154,12 @@ export const RunResponse = z.object({
   files: z.array(z.string()),
 });
 
-export const VerifyResponse = z.object({ passed: z.boolean(), report: Loose });
+export const VerifyResponse = z.object({
+  passed: z.boolean(),
+  /** "verified" only for a signature checked against an Ed25519 key; a key not at hand is "not verified". */
+  signature: z.enum(["unsigned", "verified", "not verified", "invalid"]),
+  report: Loose,
+});
 
 export const ReplayResponse = z.object({
   mode: z.enum(["frozen", "live"]),

@@ -7,6 +7,7 @@
 import { statSync } from "node:fs";
 import { resolve } from "node:path";
 import { checkServiceToken } from "../app/bearer-token.js";
+import { stopOffThreadWork } from "../app/off-thread.js";
 import { InputError } from "../core/errors.js";
 import { isBaseUrl } from "../core/models/spec.js";
 import { prepareArtifactsDir } from "../io/artifacts.js";
@@ -84,6 +85,8 @@ export async function startService(options: StartOptions): Promise<void> {
     if (closing) return;
     closing = true;
     app.log.info({ signal }, "shutting down");
+    // Verifications running in worker threads are stopped, not waited for.
+    void stopOffThreadWork();
     app
       .close()
       .then(() => jobs?.close())

@@ -18,24 +18,46 @@
  * per-entry and total bytes, decompressed bytes): every path is checked against the layout,
  * anything but a regular file (symlink, hardlink, device, directory) is refused, the header
  * is schema-checked, run.json must name the same run, and every object is re-hashed while it
- * streams into a temporary file. Nothing is published before the whole bundle has been read
- * and checked; a sound differing run already in place is never overwritten.
+ * streams into a staging folder (`<root>/.staging-import-<pid>-<rand>/`). The bundle file itself
+ * must be a regular file: a FIFO, socket or device is refused without being opened.
+ *
+ * Nothing is published before the run has been verified over the staged objects (issue 19): a
+ * run that fails is reported and nothing of it reaches runs/ or the store. Only objects the run
+ * references are kept; any other object in the bundle is skipped (not written, or dropped from
+ * the staging folder). A sound differing run already in place is never overwritten.
  */
 import { createHash } from "node:crypto";
-import { closeSync, createReadStream, mkdirSync, openSync, renameSync, rmSync, writeSync } from "node:fs";
-import { dirname } from "node:path";
+import {
+  closeSync,
+  constants,
+  createReadStream,
+  fstatSync,
+  mkdirSync,
+  openSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  statSync,
+  writeSync,
+} from "node:fs";
+import { dirname, join } from "node:path";
 import { createGunzip, createGzip } from "node:zlib";
 import { Header, Parser, type ReadEntry } from "tar";
 import { z } from "zod";
 import { RUN_FILES } from "../core/artifact/files.js";
 import { pinnedObjects } from "../core/artifact/names.js";
 import { toRunView } from "../core/artifact/view.js";
+import { sha256Hex } from "../core/canonical.js";
 import { InputError } from "../core/errors.js";
 import { idOf } from "../core/models/common.js";
+import type { VerificationReport } from "../core/models/report.js";
+import type { StoreReader } from "../core/verify/check.js";
+import { sweepOnce, sweepStagingDebris } from "./debris.js";
 import { checkOutputFile } from "./output.js";
 import { openRun, requireParts } from "./run-reader.js";
 import { tempSuffix, writeRun } from "./run-writer.js";
 import { DiskStore } from "./store.js";
+import { kindOf } from "./text.js";
 
 const HEADER_ENTRY = "canon-reason-bundle.json";
 const BundleHeader = z.strictObject({
@@ -175,8 +197,46 @@ export async function exportRun(
 interface ReadBundle {
   runId: string;
   files: Map<string, Uint8Array>;
-  /** sha256 -> a checked temporary file in the store, to be renamed into place. */
+  /** sha256 -> a checked file in the staging folder, to be renamed into the store. */
   objects: Map<string, string>;
+  /** Objects in the bundle the run does not reference: not kept. */
+  skipped: number;
+}
+
+/** The store objects a run pins, from its run.json bytes (null when they do not parse yet). */
+function referencedBy(runJson: Uint8Array | undefined): Set<string> | null {
+  if (runJson === undefined || runJson.length === 0) return null;
+  const run = toRunView(new Map([[RUN_FILES.run, runJson]])).view.run;
+  return run === null ? null : new Set(pinnedObjects(run));
+}
+
+/**
+ * Opens the bundle file for reading. Only a regular file is opened: a FIFO would block the
+ * open until a writer came, a device never ends. stat first, then an O_NONBLOCK open whose
+ * fstat must still be a regular file (a swap in between is refused, never read).
+ */
+function openBundleFile(bundle: string, bad: (message: string) => InputError): number {
+  const code = (e: unknown) => (e as NodeJS.ErrnoException).code ?? String(e);
+  let st: ReturnType<typeof statSync>;
+  try {
+    st = statSync(bundle);
+  } catch (e) {
+    throw bad(`cannot read (${code(e)})`);
+  }
+  if (st.isDirectory()) throw bad("cannot read (EISDIR)");
+  if (!st.isFile()) throw bad(`${kindOf(st)}, not a bundle file (never opened)`);
+  let fd: number;
+  try {
+    fd = openSync(bundle, constants.O_RDONLY | (constants.O_NONBLOCK ?? 0));
+  } catch (e) {
+    throw bad(`cannot read (${code(e)})`);
+  }
+  const opened = fstatSync(fd);
+  if (!opened.isFile()) {
+    closeSync(fd);
+    throw bad(`${kindOf(opened)}, not a bundle file (not read)`);
+  }
+  return fd;
 }
 
 /** A refused entry type, named as a user would say it. */
@@ -191,13 +251,15 @@ const ENTRY_KINDS: Record<string, string> = {
 
 /**
  * Reads and checks a bundle as a stream (every byte is attacker-controlled input: any problem
- * is an E_BUNDLE_INVALID, never a crash). Store objects stream into temporary files next to
- * their final place; the caller publishes or removes them.
+ * is an E_BUNDLE_INVALID, never a crash). Store objects stream into `staging`, except those the
+ * run (once its run.json is read) does not reference; the caller publishes or removes them.
  */
-function readBundle(bundle: string, store: DiskStore, limits: BundleLimits): Promise<ReadBundle> {
+function readBundle(bundle: string, staging: string, limits: BundleLimits): Promise<ReadBundle> {
   const bad = (message: string) => new InputError("E_BUNDLE_INVALID", message, { file: bundle });
   const files = new Map<string, Uint8Array>();
   const objects = new Map<string, string>();
+  let skipped = 0;
+  let referenced: Set<string> | null = null;
   let runId: string | null = null;
   let entries = 0;
   let runBytes = 0;
@@ -208,7 +270,13 @@ function readBundle(bundle: string, store: DiskStore, limits: BundleLimits): Pro
 
   return new Promise<ReadBundle>((resolve, reject) => {
     let settled = false;
-    const source = createReadStream(bundle);
+    let fd: number;
+    try {
+      fd = openBundleFile(bundle, bad);
+    } catch (error) {
+      return reject(error);
+    }
+    const source = createReadStream("", { fd });
     const gunzip = createGunzip();
     const parser = new Parser({ strict: true, brotli: false });
     const cleanup = () => {
@@ -230,7 +298,7 @@ function readBundle(bundle: string, store: DiskStore, limits: BundleLimits): Pro
       if (toRunView(files).view.run?.run_id !== runId)
         return fail(bad(`run.json does not name the run ${runId}`));
       settled = true;
-      resolve({ runId, files, objects });
+      resolve({ runId, files, objects, skipped });
     };
 
     const collect = (entry: ReadEntry, done: (bytes: Buffer) => void) => {
@@ -287,9 +355,14 @@ function readBundle(bundle: string, store: DiskStore, limits: BundleLimits): Pro
       if (hash === undefined) throw bad(`refusing path ${JSON.stringify(path)}`);
       if (objects.has(hash)) throw bad(`${path} appears twice`);
       if (size > limits.maxObjectBytes) throw bad(`${path} is larger than ${limits.maxObjectBytes} bytes`);
-      const target = store.objectPath(hash);
-      mkdirSync(dirname(target), { recursive: true });
-      const tmp = `${target}.tmp-${tempSuffix()}`;
+      // run/ entries come first (export writes them so): an object the run does not pin is not written.
+      referenced ??= referencedBy(files.get(RUN_FILES.run));
+      if (referenced !== null && !referenced.has(hash)) {
+        skipped++;
+        entry.resume();
+        return;
+      }
+      const tmp = join(staging, hash);
       const fd = openSync(tmp, "wx", 0o644);
       objects.set(hash, tmp);
       const digest = createHash("sha256");
@@ -361,34 +434,89 @@ export interface ImportOptions {
    * not) with a different one. Without it, any differing run is refused.
    */
   isSound?: (runDir: string) => boolean;
+  /**
+   * Verifies the bundle's run before anything is published: its files, over a store that holds
+   * the staged objects in front of the artifacts root's own. Only a passing run is published.
+   */
+  verify: (files: ReadonlyMap<string, Uint8Array>, store: StoreReader, runId: string) => VerificationReport;
   limits?: BundleLimits;
+}
+
+export interface ImportResult {
+  runId: string;
+  /** Where the run is (or would have been, when it was not published). */
+  runDir: string;
+  /** True when the run passed verification and is in runs/ now. */
+  published: boolean;
+  created: boolean;
+  /** Store objects the run references that the bundle held. */
+  objects: number;
+  /** Objects in the bundle the run does not reference: not kept. */
+  skipped: number;
+  report: VerificationReport;
+}
+
+/** The staged objects in front of the store: what the run would see once published. */
+function stagedStore(objects: ReadonlyMap<string, string>, store: DiskStore): StoreReader {
+  return {
+    get(hash) {
+      const staged = objects.get(hash);
+      if (staged === undefined) return store.get(hash);
+      // Hashed while it streamed in; re-hashed here all the same, as every store read is.
+      const bytes = readFileSync(staged);
+      return sha256Hex(bytes) === hash ? bytes : store.get(hash);
+    },
+  };
 }
 
 export async function importRun(
   bundle: string,
   artifactsRoot: string,
-  options: ImportOptions = {},
-): Promise<{ runId: string; runDir: string; created: boolean; objects: number }> {
+  options: ImportOptions,
+): Promise<ImportResult> {
   const store = new DiskStore(artifactsRoot);
-  const { runId, files, objects } = await readBundle(bundle, store, options.limits ?? DEFAULT_BUNDLE_LIMITS);
+  // A staging folder under the root (same file system as the store: objects are renamed in).
+  sweepOnce(`staging:${artifactsRoot}`, () => sweepStagingDebris(artifactsRoot));
+  const staging = join(artifactsRoot, `.staging-import-${tempSuffix()}`);
   try {
-    for (const [hash, tmp] of objects) {
-      // Checked against its sha256 while streaming; an object already there is the same bytes.
-      if (store.has(hash)) rmSync(tmp, { force: true });
-      else renameSync(tmp, store.objectPath(hash));
-    }
-  } finally {
-    for (const tmp of objects.values()) rmSync(tmp, { force: true });
+    mkdirSync(staging, { recursive: true });
+  } catch (error) {
+    throw new InputError(
+      "E_OUTPUT",
+      `cannot make a staging folder (${(error as NodeJS.ErrnoException).code ?? String(error)})`,
+      { file: artifactsRoot, field: "--artifacts-dir" },
+    );
   }
-  const written = writeRun(artifactsRoot, runId, files, {
-    beforeReplace: (existing) => {
-      if (options.isSound?.(existing) === false) return;
-      throw new InputError(
-        "E_BUNDLE_INVALID",
-        "a different run with this id already exists and verifies; refusing to overwrite it",
-        { file: existing },
-      );
-    },
-  });
-  return { runId, runDir: written.runDir, created: written.created, objects: objects.size };
+  try {
+    const read = await readBundle(bundle, staging, options.limits ?? DEFAULT_BUNDLE_LIMITS);
+    const { runId, files } = read;
+    // Objects streamed before run.json could be read: keep only those the run pins.
+    const referenced = referencedBy(files.get(RUN_FILES.run)) ?? new Set<string>();
+    const objects = new Map([...read.objects].filter(([hash]) => referenced.has(hash)));
+    const skipped = read.skipped + read.objects.size - objects.size;
+    const report = options.verify(files, stagedStore(objects, store), runId);
+    const runDir = join(artifactsRoot, "runs", runId);
+    const result = { runId, runDir, objects: objects.size, skipped, report };
+    if (report.verdict !== "pass") return { ...result, published: false, created: false };
+    for (const [hash, staged] of objects) {
+      // Checked against its sha256 while streaming; an object already there is the same bytes.
+      if (store.has(hash)) continue;
+      const target = store.objectPath(hash);
+      mkdirSync(dirname(target), { recursive: true });
+      renameSync(staged, target);
+    }
+    const written = writeRun(artifactsRoot, runId, files, {
+      beforeReplace: (existing) => {
+        if (options.isSound?.(existing) === false) return;
+        throw new InputError(
+          "E_BUNDLE_INVALID",
+          "a different run with this id already exists and verifies; refusing to overwrite it",
+          { file: existing },
+        );
+      },
+    });
+    return { ...result, runDir: written.runDir, published: true, created: written.created };
+  } finally {
+    rmSync(staging, { recursive: true, force: true });
+  }
 }

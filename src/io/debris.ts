@@ -1,8 +1,9 @@
 /**
  * Crash debris under an artifacts root: temporary run directories (`runs/.tmp-<id>-<pid>-<rand>`),
  * runs moved aside for replacement (`runs/.trash-<id>-<pid>-<rand>`) and half-written store
- * files (`store/**\/<name>.tmp-<pid>-<rand>`). A writer killed mid-way leaves them behind; the
- * next writer removes what is stale. Stale means: the pid in the name is not a live process on
+ * files (`store/**\/<name>.tmp-<pid>-<rand>`), and staging folders (`.staging-*-<pid>-<rand>`:
+ * an import's, under the artifacts root; an eval's, beside its output folder). A writer killed
+ * mid-way leaves them behind; the next writer removes what is stale. Stale means: the pid in the name is not a live process on
  * this machine, or the entry is older than one hour (pids are reused, e.g. across container
  * restarts). Another live writer's fresh temporary is never touched, nor one of our own.
  */
@@ -13,6 +14,7 @@ import { join } from "node:path";
 const TEMP_TAIL = /-(\d+)-[0-9a-f]{8}$/;
 const RUN_DEBRIS = /^\.(tmp|trash)-/;
 const STORE_DEBRIS = /\.tmp-\d+-[0-9a-f]{8}$/;
+const STAGING_DEBRIS = /^\.staging-/;
 export const STALE_AFTER_MS = 60 * 60 * 1000;
 
 /** True when `pid` names a live process on this machine (EPERM: alive, someone else's). */
@@ -72,6 +74,11 @@ export function sweepStoreDebris(storeRoot: string, now = Date.now()): number {
     for (const sub of entries(base)) removed += sweepDir(join(base, sub), STORE_DEBRIS, now);
   }
   return removed;
+}
+
+/** Stale `.staging-*-<pid>-<rand>` folders directly under `dir` (import, eval). */
+export function sweepStagingDebris(dir: string, now = Date.now()): number {
+  return sweepDir(dir, STAGING_DEBRIS, now);
 }
 
 const swept = new Set<string>();

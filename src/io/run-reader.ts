@@ -15,6 +15,7 @@ import { type ReadProblem, renderReadProblem } from "../core/artifact/read-probl
 import { RunTimings, VOLATILE_TIMINGS } from "../core/artifact/timings.js";
 import { type RunView, toRunView } from "../core/artifact/view.js";
 import { InputError } from "../core/errors.js";
+import { kindOf } from "./text.js";
 
 /** No artifact of a real run comes near these; a larger run is a hostile or broken one. */
 export const RUN_READ_LIMITS = {
@@ -32,8 +33,12 @@ export interface RunDirectory {
   anomalies: Array<{ path: string; reason: string }>;
 }
 
-/** O_NOFOLLOW makes open fail on a symlink, closing the gap between lstat and read. */
-const OPEN_FLAGS = constants.O_RDONLY | (constants.O_NOFOLLOW ?? 0);
+/**
+ * O_NOFOLLOW makes open fail on a symlink, and O_NONBLOCK makes it return at once on a FIFO,
+ * closing the gap between lstat and read: a special file swapped in after lstat is opened
+ * without blocking, and fstat then refuses it (it is never read).
+ */
+const OPEN_FLAGS = constants.O_RDONLY | (constants.O_NOFOLLOW ?? 0) | (constants.O_NONBLOCK ?? 0);
 
 const errorCode = (e: unknown) => (e as NodeJS.ErrnoException).code ?? String(e);
 
@@ -53,7 +58,7 @@ export function readRunDirectory(runDir: string, limits: RunReadLimits = RUN_REA
     }
     try {
       const st = fstatSync(fd);
-      if (!st.isFile()) return "not a regular file";
+      if (!st.isFile()) return `${kindOf(st)} (not read)`;
       if (st.size > limits.maxFileBytes) return `larger than ${limits.maxFileBytes} bytes (not read)`;
       if (total + st.size > limits.maxTotalBytes)
         return `run exceeds ${limits.maxTotalBytes} bytes in total (not read)`;
@@ -96,6 +101,9 @@ export function readRunDirectory(runDir: string, limits: RunReadLimits = RUN_REA
       else if (st.isDirectory()) {
         if (depth >= limits.maxDepth) anomalies.push({ path: rel, reason: "nested too deeply (not read)" });
         else walk(full, rel, depth + 1);
+      } else if (!st.isFile()) {
+        // A FIFO, socket or device is a finding, never opened: opening a FIFO blocks until a writer comes.
+        anomalies.push({ path: rel, reason: `${kindOf(st)} (never opened)` });
       } else {
         const read = readFile(full);
         if (typeof read === "string") anomalies.push({ path: rel, reason: read });
@@ -170,8 +178,8 @@ const MAX_TIMINGS_BYTES = 1024 * 1024;
 export function readUntrustedJson<T>(path: string, schema: z.ZodType<T>): T | null {
   let fd: number;
   try {
-    // O_NONBLOCK: a FIFO swapped in here must not hang the reader; fstat then refuses it.
-    fd = openSync(path, OPEN_FLAGS | (constants.O_NONBLOCK ?? 0));
+    // O_NONBLOCK (in OPEN_FLAGS): a FIFO swapped in here must not hang the reader; fstat then refuses it.
+    fd = openSync(path, OPEN_FLAGS);
   } catch {
     return null;
   }

@@ -7,6 +7,10 @@
  * only when it holds exactly the produced files (same paths outside `volatile/`, same bytes,
  * nothing else); anything else is moved aside, replaced, and removed.
  *
+ * A signature is never dropped silently (issue 19): an unsigned write over a signed run keeps
+ * the signed run when it is this run plus its signature.json, and refuses (exit 2) otherwise.
+ * This is the one replacement rule about signatures; `keepsSignedRun` holds it.
+ *
  * Publishing is safe under concurrency: the rename is the only commit point. When it finds a
  * run already there (another writer won), we compare: identical means ours is discarded
  * (created: false); different means the other is moved aside and the rename retried, a
@@ -16,6 +20,7 @@ import { randomBytes } from "node:crypto";
 import { lstatSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { jsonFile, RUN_FILES, type RunFiles } from "../core/artifact/files.js";
+import { InputError } from "../core/errors.js";
 import { sweepOnce, sweepRunDebris, sweepStoreDebris } from "./debris.js";
 
 export function runsRoot(artifactsRoot: string): string {
@@ -26,6 +31,8 @@ export interface WrittenRun {
   runDir: string;
   /** False when an identical run was already in place. */
   created: boolean;
+  /** True when the run in place is this run, signed, and was kept (this write carried no signature). */
+  signatureKept?: true;
 }
 
 export interface WriteRunOptions {
@@ -91,6 +98,34 @@ function exists(path: string): boolean {
   }
 }
 
+/** No signature.json this program writes comes near this; a larger one is not kept as one. */
+const MAX_SIGNATURE_BYTES = 64 * 1024;
+
+/**
+ * The signature rule of run replacement: true when `files` carry no signature and `runDir` is
+ * the same run with a signature (kept as it is); throws when `runDir` is a signed run that
+ * differs (refused: an unsigned write never replaces a signed run); false otherwise.
+ */
+function keepsSignedRun(runDir: string, files: RunFiles): boolean {
+  if (files.has(RUN_FILES.signature)) return false;
+  const path = join(runDir, RUN_FILES.signature);
+  let signature: Buffer;
+  try {
+    const stat = lstatSync(path);
+    // A special file or a huge one in its place is damage, not a signature: replaced.
+    if (!stat.isFile() || stat.size > MAX_SIGNATURE_BYTES) return false;
+    signature = readFileSync(path);
+  } catch {
+    return false;
+  }
+  if (holdsExactly(runDir, new Map(files).set(RUN_FILES.signature, signature))) return true;
+  throw new InputError(
+    "E_USAGE",
+    "a signed run with this id is in place and differs from the one just made; an unsigned run never replaces a signed one: run again with --sign KEY, or remove the signed run first",
+    { file: runDir },
+  );
+}
+
 /** Errors a rename onto an existing, non-empty target raises (Linux, macOS, Windows). */
 const TARGET_TAKEN = new Set(["ENOTEMPTY", "EEXIST", "EISDIR", "ENOTDIR", "EPERM", "EACCES"]);
 
@@ -107,6 +142,7 @@ export function writeRun(
   const storeRoot = join(artifactsRoot, "store");
   sweepOnce(`store:${storeRoot}`, () => sweepStoreDebris(storeRoot));
   if (holdsExactly(runDir, files)) return { runDir, created: false };
+  if (keepsSignedRun(runDir, files)) return { runDir, created: false, signatureKept: true };
 
   // Temporary names only need to be unique; they never reach a fingerprinted file.
   const tmp = join(root, `.tmp-${runId}-${tempSuffix()}`);
@@ -133,6 +169,10 @@ export function writeRun(
       if (holdsExactly(runDir, files)) {
         rmSync(tmp, { recursive: true, force: true });
         return { runDir, created: false };
+      }
+      if (keepsSignedRun(runDir, files)) {
+        rmSync(tmp, { recursive: true, force: true });
+        return { runDir, created: false, signatureKept: true };
       }
       if (attempt >= PUBLISH_ATTEMPTS)
         throw new Error(`could not publish ${runId}: other writers keep replacing it`);

@@ -5,11 +5,24 @@
  * record of what its target was made of, checked before it is followed.
  */
 import { randomBytes } from "node:crypto";
-import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
+import {
+  closeSync,
+  constants,
+  existsSync,
+  fstatSync,
+  mkdirSync,
+  openSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from "node:fs";
 import { dirname, join } from "node:path";
 import { canonicalJson, sha256Hex } from "../core/canonical.js";
 import { CanonError, IntegrityError } from "../core/errors.js";
 import { sweepOnce, sweepStoreDebris } from "./debris.js";
+import { kindOf } from "./text.js";
 
 const HEX64 = /^[0-9a-f]{64}$/;
 const REF_NAME = /^[a-z-]+\/[0-9a-f]{64}$/;
@@ -18,6 +31,26 @@ const REF_NAME = /^[a-z-]+\/[0-9a-f]{64}$/;
 export interface StoreReader {
   /** The bytes of an object, or null when absent. Throws IntegrityError when they do not hash to `hash`. */
   get(hash: string): Uint8Array | null;
+}
+
+/**
+ * The bytes of a store object file. A FIFO, socket or device in its place is an integrity error
+ * found without blocking: stat first, then an O_NONBLOCK open whose fstat must still be a
+ * regular file (a swap after stat is refused, never read).
+ */
+function readObjectFile(path: string): Buffer {
+  const refuse = (kind: string) =>
+    new IntegrityError(`store object is ${kind}, not a regular file (never read)`, { file: path });
+  const st = statSync(path);
+  if (!st.isFile()) throw refuse(kindOf(st));
+  const fd = openSync(path, constants.O_RDONLY | (constants.O_NONBLOCK ?? 0));
+  try {
+    const opened = fstatSync(fd);
+    if (!opened.isFile()) throw refuse(kindOf(opened));
+    return readFileSync(fd);
+  } finally {
+    closeSync(fd);
+  }
 }
 
 /** Writes `bytes` to `path` through a temporary file and a rename, so readers never see half a file. */
@@ -72,7 +105,7 @@ export class DiskStore implements StoreReader {
     if (cached !== undefined) return cached;
     const path = this.objectPath(hash);
     if (!existsSync(path)) return null;
-    const bytes = readFileSync(path);
+    const bytes = readObjectFile(path);
     if (sha256Hex(bytes) !== hash) {
       throw new IntegrityError(`store object ${hash} is corrupt: its bytes hash differently`, { file: path });
     }

@@ -287,7 +287,8 @@ describe("export / import", () => {
     expect(JSON.parse(repaired.stdout)).toMatchObject({ created: true, verification: { verdict: "pass" } });
     expect(readFileSync(manifest, "utf8")).toBe(good);
 
-    // A signed run that verifies is not replaced by the unsigned bundle of the same run.
+    // A signed run that verifies is not replaced by the unsigned bundle of the same run: kept,
+    // signature and all (issue 19: a signature is never dropped silently).
     const signed = tempDir();
     expect(runCli(["keygen", "--out", join(signed, "k")]).status).toBe(0);
     const sign = ["--sign", join(signed, "k", "canon-reason.key")];
@@ -295,11 +296,11 @@ describe("export / import", () => {
     expect(runCli([...question, "--artifacts-dir", signed, ...sign]).status).toBe(0);
     const signature = join(signed, "runs", out.run_id, "signature.json");
     expect(existsSync(signature)).toBe(true);
-    const r = runCli(["import", bundle, "--artifacts-dir", signed]);
-    expect(r.status).toBe(2);
-    expect(r.stderr).toMatch(/a different run with this id already exists and verifies/);
-    expect(isCleanError(r)).toBe(true);
-    expect(existsSync(signature)).toBe(true);
+    const before = readFileSync(signature);
+    const r = runCli(["import", bundle, "--artifacts-dir", signed, "--json"]);
+    expect(r.status, r.stderr).toBe(0);
+    expect(JSON.parse(r.stdout)).toMatchObject({ published: true, created: false });
+    expect(readFileSync(signature)).toEqual(before);
   });
 
   it("exits 2 when exporting a directory that is not a run, or a run whose run.json is corrupt", () => {

@@ -1,7 +1,7 @@
 /** `canon-reason export` / `import`: move a run with its store objects to another machine. */
 import { resolve } from "node:path";
 import type { Command } from "commander";
-import { verifyRunDirectory } from "../../app/verify.js";
+import { verifyRunDirectory, verifyRunFiles } from "../../app/verify.js";
 import { exportRun, importRun } from "../../io/bundle.js";
 import { action, artifactsRoot, printJson, resolveRun, withRegistry } from "../shared.js";
 
@@ -36,25 +36,39 @@ export function registerBundle(program: Command): void {
     );
   program
     .command("import")
-    .description("restore a bundle under an artifacts root (every object re-hashed), then verify it")
-    .argument("<file>", "a bundle written by export")
+    .description(
+      "verify a bundle's run over its staged store objects, then publish it under an artifacts root only if it passes",
+    )
+    .argument("<file>", "a bundle written by export (a regular file)")
     .option("--artifacts-dir <dir>", "artifacts root to restore into", ".canon-reason")
     .option("--json", "print the result as JSON")
+    .addHelpText(
+      "after",
+      "\nNothing is published unless the run passes verification (audit policy); store objects the run does not\nreference are not kept.\n\nExit codes: 0 imported and verified, 1 the run fails verification (nothing published), 2 not a bundle or bad input.",
+    )
     .action(
       action(async (file: string, o: { artifactsDir?: string; json?: boolean }) => {
         const root = artifactsRoot(o.artifactsDir);
         const result = await importRun(resolve(file), root, {
           isSound: (runDir) =>
             verifyRunDirectory(runDir, { policy: "audit", storeRoot: root }).verdict === "pass",
+          verify: (files, store, runId) => verifyRunFiles(files, store, runId, { policy: "audit" }),
         });
-        const report = verifyRunDirectory(result.runDir, { policy: "audit", storeRoot: root });
+        const { report, ...rest } = result;
         if (o.json)
-          printJson({ ...result, verification: { verdict: report.verdict, summary: report.summary } });
+          printJson({ ...rest, verification: { verdict: report.verdict, summary: report.summary } });
+        else if (result.published)
+          process.stdout.write(
+            `imported ${result.runId} (${result.created ? "new" : "already present"}, ${result.objects} store objects${result.skipped > 0 ? `, ${result.skipped} unreferenced skipped` : ""}) -> ${result.runDir}\nverification: ${report.verdict.toUpperCase()}\n`,
+          );
         else
           process.stdout.write(
-            `imported ${result.runId} (${result.created ? "new" : "already present"}, ${result.objects} store objects) -> ${result.runDir}\nverification: ${report.verdict.toUpperCase()}\n`,
+            `not imported: ${result.runId} fails verification (nothing published)\n${report.failures
+              .filter((f) => f.severity === "error")
+              .map((f) => `  [${f.severity}] ${f.check} ${f.code}: ${f.message}\n`)
+              .join("")}verification: ${report.verdict.toUpperCase()}\n`,
           );
-        return report.verdict === "pass" ? 0 : 1;
+        return result.published ? 0 : 1;
       }),
     );
 }

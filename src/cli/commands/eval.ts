@@ -87,7 +87,7 @@ export function registerEval(program: Command): void {
         )
         .option(
           "--out <dir>",
-          "where cases.jsonl, summary.json and timings.json go (default <artifacts>/evals/<name>)",
+          "where cases.jsonl, summary.json and timings.json go, published together with one rename (default <artifacts>/evals/<name>; a folder holding anything else is refused)",
         )
         .option("--preset <name>", "parameter preset (default: the suite's, else default)")
         .option("--analyzer <name>", `override the analyzer: ${ANALYZERS.join(" or ")}`)

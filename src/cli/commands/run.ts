@@ -226,6 +226,10 @@ export function registerRun(program: Command): void {
         } finally {
           await registry?.close();
         }
+        if (result.signatureKept)
+          process.stderr.write(
+            `note: ${result.runDir} is this run, signed; kept with its signature (an unsigned run never replaces a signed one)\n`,
+          );
         if (o.json) {
           const { run_id, ...summary } = runSummary(result);
           printJson({ run_id, run_dir: result.runDir, ...summary });

@@ -3,6 +3,7 @@ import type { Command } from "commander";
 import { verifyRunDirectory } from "../../app/verify.js";
 import { InputError } from "../../core/errors.js";
 import { POLICIES, type Policy, type VerificationReport } from "../../core/models/report.js";
+import { type SignatureState, signatureState } from "../../core/verify/checks/signature.js";
 import { describeChecks } from "../../core/verify/verifier.js";
 import { readPublicKey, writeKeyPair } from "../../io/keys.js";
 import { renderVerdict } from "../render.js";
@@ -16,6 +17,14 @@ interface VerifyOptions {
   registry?: string;
   json?: boolean;
 }
+
+/** How the CLI words each signature state: a signature whose key is not at hand is never "verified". */
+const SIGNATURE_WORDS: Record<SignatureState, string> = {
+  unsigned: "unsigned",
+  verified: "signed (Ed25519), verified",
+  "not verified": "signed, NOT verified (the key it names is neither carried nor given: --pubkey)",
+  invalid: "signed, does NOT verify",
+};
 
 export function renderReport(report: VerificationReport, runDir: string): string {
   const rows = report.checks.map(
@@ -32,6 +41,7 @@ export function renderReport(report: VerificationReport, runDir: string): string
     ...rows,
     ...(findings.length > 0 ? ["", "Findings:", ...findings] : []),
     "",
+    `Signature: ${SIGNATURE_WORDS[signatureState(report.checks)]}`,
     `Verdict: ${renderVerdict(report)}`,
     "",
   ].join("\n");
@@ -54,7 +64,7 @@ export function registerVerify(program: Command): void {
       .option("--pubkey <file>", "Ed25519 public key (PEM); the run must carry a valid signature by it")
       .option(
         "--require-signature",
-        "fail an unsigned run; a signed one is checked against --pubkey, or else the key it carries",
+        "fail unless the run's signature is verified: against --pubkey, or else the Ed25519 key it carries; a signature naming a key that is neither is 'signed, not verified' and fails",
       )
       .option(
         "--artifacts-dir <dir>",

@@ -10,6 +10,7 @@ import { sha256Hex } from "../canonical.js";
 import type { Claim, Support } from "../models/claim.js";
 import type { CheckResult, Finding, VerificationReport } from "../models/report.js";
 import type { RetrievalHit, StepOutput, TraceEvent } from "../models/trace.js";
+import { signatureState } from "../verify/checks/signature.js";
 import { clip, num, shell, splitAtSpan, verdictBadge, verdictLine } from "./common.js";
 import { type Html, html, type RenderedPage } from "./html.js";
 
@@ -187,13 +188,17 @@ ${
 function provenanceSection(view: RunView, report: VerificationReport): Html {
   const inputs = view.run?.inputs;
   const p = view.retrieval?.provenance;
-  const signatureCheck = report.checks.find((c) => c.name === "signature");
+  const state = signatureState(report.checks);
+  const keyName = view.signature?.public_key_sha256 ?? "";
+  // Only a signature checked against an Ed25519 key is "verified"; one whose key is not at hand is not.
   const signature =
-    view.signature === null
+    state === "unsigned" && view.signature === null
       ? "unsigned"
-      : signatureCheck?.passed === true
-        ? html`<span class="pass">signed (${view.signature.algorithm}), verifies</span> <span class="muted">key sha256 ${view.signature.public_key_sha256}</span>`
-        : html`<span class="fail">signed (${view.signature.algorithm}), does NOT verify</span>`;
+      : state === "verified"
+        ? html`<span class="pass">signed (Ed25519), verified</span> <span class="muted">key sha256 ${keyName}</span>`
+        : state === "not verified"
+          ? html`<span class="fail">signed, not verified</span> <span class="muted">the key it names (sha256 ${keyName}) is neither carried nor given</span>`
+          : html`<span class="fail">signed, does NOT verify</span>`;
   const row = (label: string, value: Html | string | number | null | undefined) =>
     html`<dt>${label}</dt><dd>${value ?? "–"}</dd>`;
   return html`<section id="provenance"><h2>Provenance</h2><dl class="kv">

@@ -129,7 +129,9 @@ export interface FindingParams extends ReadProblemParams {
   SIGNATURE_MISSING: Record<string, never>;
   SIGNATURE_ENCODING: Record<string, never>;
   SIGNATURE_DIGEST: Record<string, never>;
-  SIGNATURE_UNVERIFIED: Record<string, never>;
+  SIGNATURE_UNVERIFIED: { key: string };
+  SIGNATURE_REQUIRED_UNVERIFIED: { key: string };
+  SIGNATURE_KEY_TYPE: { type: string };
   SIGNATURE_OTHER_KEY: Record<string, never>;
   CARRIED_KEY_MISMATCH: Record<string, never>;
   PUBLIC_KEY_UNUSABLE: { error: string };

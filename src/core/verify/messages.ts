@@ -128,8 +128,11 @@ const MESSAGES: { [C in FindingCode]: (p: FindingParams[C]) => string } = {
     "a signature is required (--pubkey or --require-signature) but the run is not signed",
   SIGNATURE_ENCODING: () => "the signature is not canonical base64",
   SIGNATURE_DIGEST: () => "the signature covers another root digest than the manifest's",
-  SIGNATURE_UNVERIFIED: () =>
-    "the run is signed, but its signature carries no key and none was given (--pubkey): not verified",
+  SIGNATURE_UNVERIFIED: (p) =>
+    `signed, not verified: the signature names key sha256:${p.key}, carries none, and none was given (--pubkey)`,
+  SIGNATURE_REQUIRED_UNVERIFIED: (p) =>
+    `a verified signature is required (--require-signature), but the key the signature names (sha256:${p.key}) is neither carried nor given (--pubkey)`,
+  SIGNATURE_KEY_TYPE: (p) => `the signing key is a ${p.type} key, not Ed25519: the signature is not checked`,
   SIGNATURE_OTHER_KEY: () => "the run was signed with another key",
   CARRIED_KEY_MISMATCH: () => "the public key the signature carries is not the key it names by hash",
   PUBLIC_KEY_UNUSABLE: (p) => `the public key is unusable: ${p.error}`,

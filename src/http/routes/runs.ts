@@ -5,20 +5,20 @@
  */
 import type { FastifyPluginAsync } from "fastify";
 import type { ZodTypeProvider } from "fastify-type-provider-zod";
+import { runPageOffThread, verifyOffThread } from "../../app/off-thread.js";
 import { replayRun } from "../../app/replay.js";
-import { runPageOf } from "../../app/report.js";
 import { runJob, runSummary } from "../../app/run-job.js";
-import { verifyOpenedRun } from "../../app/verify.js";
 import { RUN_FILES } from "../../core/artifact/files.js";
 import { CanonError } from "../../core/errors.js";
 import type { ProblemSpec } from "../../core/models/spec.js";
 import { DEFAULT_PRESET, resolveParams } from "../../core/plan/planner.js";
 import { pickIndexParams } from "../../core/retrieval/index-params.js";
+import { signatureState } from "../../core/verify/checks/signature.js";
 import { DEFAULT_LIMITS } from "../../io/corpus-reader.js";
 import type { PreparedRetrieval } from "../../io/retrieval-backend.js";
 import type { OpenedRun } from "../../io/run-reader.js";
 import { DiskStore } from "../../io/store.js";
-import { openPublishedRun, type ServiceContext } from "../context.js";
+import { openPublishedRun, publishedRunDir, type ServiceContext } from "../context.js";
 import { resolveCorpus } from "../corpus.js";
 import { HttpError } from "../problem.js";
 import {
@@ -245,8 +245,9 @@ export const runRoutes =
         },
       },
       async (request, reply) => {
-        const { run, storeRoot } = await openPublishedRun(ctx, request.params.id);
-        const page = runPageOf(run, storeRoot);
+        // Read, verified and rendered in a worker thread: a slow or hostile run never stalls the service.
+        const { runDir, storeRoot } = await publishedRunDir(ctx, request.params.id);
+        const page = await runPageOffThread(runDir, storeRoot);
         return reply
           .type("text/html; charset=utf-8")
           .header("content-security-policy", page.csp)
@@ -283,12 +284,18 @@ export const runRoutes =
         },
       },
       async (request) => {
-        const { run, storeRoot } = await openPublishedRun(ctx, request.params.id);
-        const report = verifyOpenedRun(run, {
+        // Read and verified in a worker thread: a slow or hostile run never stalls the service.
+        const { runDir, storeRoot } = await publishedRunDir(ctx, request.params.id);
+        const report = await verifyOffThread(runDir, {
           policy: request.body?.policy ?? "audit",
           storeRoot,
+          ...(request.body?.require_signature === true ? { requireSignature: true } : {}),
         });
-        return { passed: report.verdict === "pass", report: report as unknown as Record<string, unknown> };
+        return {
+          passed: report.verdict === "pass",
+          signature: signatureState(report.checks),
+          report: report as unknown as Record<string, unknown>,
+        };
       },
     );
 
