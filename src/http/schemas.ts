@@ -181,6 +181,14 @@ export const HealthResponse = z.object({
     .describe("the in-memory LRU of prepared snapshots and indexes"),
 });
 
+const Check = z.object({ ok: z.boolean(), error: z.string().optional() });
+export const ReadyResponse = z.object({
+  status: z.enum(["ready", "unavailable"]),
+  checks: z
+    .object({ registry: Check, queue: Check.optional() })
+    .describe("each dependency: did it answer within 2 s (queue: only with --queue)"),
+});
+
 export const CorpusResponse = z.object({
   corpus: z.string().describe("sha256:<hash> of the snapshot, for spec.constraints.corpus"),
   documents: z.int(),
@@ -199,5 +207,6 @@ export const ProblemSchema = z
     line: z.int().optional(),
     issues: z.array(z.object({ field: z.string(), message: z.string() })).optional(),
     retry_after: z.int().optional(),
+    offset: z.int().optional().describe("E_ENCODING: the byte offset of the first byte that is not UTF-8"),
   })
   .catchall(z.unknown());

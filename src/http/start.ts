@@ -6,7 +6,7 @@
  */
 import { statSync } from "node:fs";
 import { resolve } from "node:path";
-import { checkServiceToken } from "../app/bearer-token.js";
+import { checkServiceToken, openServerWarning } from "../app/bearer-token.js";
 import { InputError } from "../core/errors.js";
 import { isBaseUrl } from "../core/models/spec.js";
 import { prepareArtifactsDir } from "../io/artifacts.js";
@@ -45,6 +45,8 @@ export async function startService(options: StartOptions): Promise<void> {
     return full;
   });
   checkServiceToken(options.token);
+  const openWarning = openServerWarning(options.host, options.token);
+  if (openWarning !== null) process.stderr.write(`${openWarning}\n`);
   if (options.modelBaseUrl !== undefined && !isBaseUrl(options.modelBaseUrl))
     throw new InputError("E_USAGE", "must be an http:// or https:// URL without a query or fragment", {
       field: "--model-base-url",
@@ -109,6 +111,7 @@ export async function startService(options: StartOptions): Promise<void> {
     throw listenError(error, options);
   }
   app.log.info({ url, artifacts: options.artifactsRoot, corpus_roots: corpusRoots }, "listening");
+  if (openWarning !== null) app.log.warn({ host: options.host, authentication: "none" }, openWarning);
 }
 
 /** Why the address could not be bound, as bad input naming the flag: an unknown or foreign host, a taken or privileged port. */

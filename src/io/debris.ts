@@ -1,7 +1,8 @@
 /**
  * Crash debris under an artifacts root: temporary run directories (`runs/.tmp-<id>-<pid>-<rand>`),
- * runs moved aside for replacement (`runs/.trash-<id>-<pid>-<rand>`) and half-written store
- * files (`store/**\/<name>.tmp-<pid>-<rand>`). A writer killed mid-way leaves them behind; the
+ * runs moved aside for replacement (`runs/.trash-<id>-<pid>-<rand>`), half-written store
+ * files (`store/**\/<name>.tmp-<pid>-<rand>`) and corpus uploads being received by the service
+ * (`uploads/.tmp-upload-<pid>-<rand>/`). A writer killed mid-way leaves them behind; the
  * next writer removes what is stale. Stale means: the pid in the name is not a live process on
  * this machine, or the entry is older than one hour (pids are reused, e.g. across container
  * restarts). Another live writer's fresh temporary is never touched, nor one of our own.
@@ -13,6 +14,7 @@ import { join } from "node:path";
 const TEMP_TAIL = /-(\d+)-[0-9a-f]{8}$/;
 const RUN_DEBRIS = /^\.(tmp|trash)-/;
 const STORE_DEBRIS = /\.tmp-\d+-[0-9a-f]{8}$/;
+const UPLOAD_DEBRIS = /^\.tmp-upload-/;
 export const STALE_AFTER_MS = 60 * 60 * 1000;
 
 /** True when `pid` names a live process on this machine (EPERM: alive, someone else's). */
@@ -62,6 +64,14 @@ function sweepDir(dir: string, pattern: RegExp, now: number): number {
 /** Stale `.tmp-*` / `.trash-*` entries directly under `runs/`. */
 export function sweepRunDebris(runsDir: string, now = Date.now()): number {
   return sweepDir(runsDir, RUN_DEBRIS, now);
+}
+
+/** Where the service stages corpus uploads while it receives them: inside the artifacts root. */
+export const uploadsRoot = (artifactsRoot: string) => join(artifactsRoot, "uploads");
+
+/** Stale `.tmp-upload-*` folders under `uploads/` (an upload the server was killed receiving). */
+export function sweepUploadDebris(artifactsRoot: string, now = Date.now()): number {
+  return sweepDir(uploadsRoot(artifactsRoot), UPLOAD_DEBRIS, now);
 }
 
 /** Stale `*.tmp-<pid>-<rand>` files in the store's shards and ref folders. */

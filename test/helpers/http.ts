@@ -7,6 +7,7 @@ import { prepareArtifactsDir } from "../../src/io/artifacts.js";
 import type { Registry } from "../../src/registry/registry.js";
 import { SqliteRegistry } from "../../src/registry/sqlite.js";
 import { REPO } from "./cli.js";
+import { checkResponse } from "./contract.js";
 import { tempDir } from "./tmp.js";
 
 export const DEMO_ROOT = join(REPO, "demo");
@@ -68,6 +69,9 @@ export async function call(
   }
   const response = await fetch(`${base}${path}`, init);
   const text = await response.text();
+  // Every response a test receives is held to the served OpenAPI document (issue 21, item 8).
+  if (path !== "/openapi.json" || response.status !== 200)
+    await checkResponse(method, path, response.status, response.headers.get("content-type") ?? "", text);
   return {
     status: response.status,
     type: response.headers.get("content-type") ?? "",
