@@ -140,8 +140,16 @@ export const RunListResponse = z.object({
 export const RunResponse = z.object({
   run_id: z.string(),
   registered_at: z.string().nullable(),
-  item_id: z.string().nullable(),
+  item_id: z
+    .string()
+    .nullable()
+    .describe("the item the run was first created from (null: first created ad hoc); see items"),
   item_version: z.int().nullable(),
+  items: z
+    .array(z.object({ item_id: z.string(), item_version: z.int(), registered_at: z.string() }))
+    .describe(
+      "every item version that produced this run, oldest first: an item run equal to an earlier run is that run, and is recorded here (registry data, outside the run's fingerprint)",
+    ),
   question: z.string().nullable(),
   status: z.string().nullable(),
   answer: z.string().nullable(),

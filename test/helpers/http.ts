@@ -54,7 +54,7 @@ export interface Reply {
   headers: Headers;
 }
 
-/** One request; a body object is sent as JSON. */
+/** One request; a body object is sent as JSON, a string or bytes as they are. */
 export async function call(
   base: string,
   method: string,
@@ -64,7 +64,7 @@ export async function call(
 ): Promise<Reply> {
   const init: RequestInit = { method, headers: { ...headers } };
   if (body !== undefined) {
-    init.body = typeof body === "string" ? body : JSON.stringify(body);
+    init.body = typeof body === "string" || body instanceof Uint8Array ? body : JSON.stringify(body);
     (init.headers as Record<string, string>)["content-type"] ??= "application/json";
   }
   const response = await fetch(`${base}${path}`, init);
