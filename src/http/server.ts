@@ -4,7 +4,7 @@
  * OpenAPI 3.1 document; one error handler turns every error into problem+json; guards run
  * before any handler.
  */
-import { realpathSync } from "node:fs";
+import { mkdirSync, realpathSync } from "node:fs";
 import fastifySwagger from "@fastify/swagger";
 import Fastify, {
   type FastifyInstance,
@@ -246,6 +246,7 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
   await app.register(itemRoutes(ctx));
   // Uploads a previous process was killed receiving (item 4): their pid is gone, so they go now.
   try {
+    mkdirSync(uploadsRoot(options.artifactsRoot), { recursive: true, mode: 0o700 });
     sweepUploadDebris(options.artifactsRoot);
   } catch {
     // Best effort, as every sweep: never a reason not to start.
