@@ -7,7 +7,6 @@ import { spawn } from "node:child_process";
 import { existsSync, readdirSync } from "node:fs";
 import { connect } from "node:net";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { bearerOf, isLoopbackHost, openServerWarning } from "../../src/app/bearer-token.js";
 import { uploadsRoot } from "../../src/io/debris.js";
@@ -75,7 +74,7 @@ describe("item 4: uploads are streamed to disk, bounded, limited in number, and 
       duplex: "half",
     } as RequestInit);
     expect(response.status).toBe(413);
-    expect((await response.json()).code).toBe("E_HTTP_BODY_TOO_LARGE");
+    expect(((await response.json()) as { code: string }).code).toBe("E_HTTP_BODY_TOO_LARGE");
     const declared = await call(open.url, "POST", "/v1/corpora", big, {
       "content-type": "application/x-ndjson",
     });

@@ -32,7 +32,9 @@ if (await needPostgres()) {
       // Every case starts from an empty registry, as a fresh SQLite file does.
       const client = new pg.Client({ connectionString: url });
       await client.connect();
-      await client.query("TRUNCATE cr_runs, cr_run_items, cr_items, cr_item_versions RESTART IDENTITY CASCADE");
+      await client.query(
+        "TRUNCATE cr_runs, cr_run_items, cr_items, cr_item_versions RESTART IDENTITY CASCADE",
+      );
       await client.end();
       return registry;
     },
