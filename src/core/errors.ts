@@ -42,6 +42,7 @@ export const ERROR_CODES = [
   "E_QUEUE_URL",
   "E_QUEUE_UNAVAILABLE",
   "E_JOB_FAILED",
+  "E_INDEX_PARAMS_REFUSED",
 ] as const;
 
 export type ErrorCode = (typeof ERROR_CODES)[number];

@@ -24,7 +24,6 @@ export const HTTP_ERROR_CODES = [
   "E_HTTP_HEADERS_TOO_LARGE",
   "E_HTTP_TIMEOUT",
   "E_HTTP_BUSY",
-  "E_INDEX_PARAMS_REFUSED",
   "E_CORPUS_PATH",
   "E_CORPUS_FORBIDDEN",
   "E_ITEM_NOT_FOUND",
@@ -64,6 +63,8 @@ const STATUS_OF: Partial<Record<ErrorCode, number>> = {
   // input: a verdict about the run (409), as an integrity failure is.
   E_NOT_A_RUN: 409,
   E_CORPUS_LIMIT: 413,
+  // The operator's policy on index parameter sets (serve --index-params / --index-quota).
+  E_INDEX_PARAMS_REFUSED: 403,
   // The shared registry did not answer: try again later (the process reconnects by itself).
   E_REGISTRY_UNAVAILABLE: 503,
   E_QUEUE_UNAVAILABLE: 503,

@@ -19,6 +19,7 @@ import {
   type ZodTypeProvider,
 } from "fastify-type-provider-zod";
 import { z } from "zod";
+import { IndexPolicy, type IndexPolicyOptions } from "../app/index-policy.js";
 import { RunMetrics } from "../app/metrics.js";
 import { RetrievalCache } from "../app/retrieval-cache.js";
 import { sweepUploadDebris, uploadsRoot } from "../io/debris.js";
@@ -49,10 +50,15 @@ export interface ServerOptions extends Omit<ServiceContext, "retrieval" | "queue
   uploadLimit?: number;
   /** Corpus uploads received at once; one more is 503 with Retry-After. */
   maxUploads?: number;
+  /** Index builds at once (each in worker threads); more wait their turn. */
+  maxIndexBuilds?: number;
+  /** Index parameter sets built per corpus: the operator's allow-list and quota (see IndexPolicy). */
+  indexPolicy?: IndexPolicyOptions;
   logger?: FastifyServerOptions["logger"];
 }
 
 export const DEFAULT_RETRIEVAL_CACHE = 8;
+export const DEFAULT_MAX_INDEX_BUILDS = 1;
 export const DEFAULT_UPLOAD_LIMIT = 64 * 1024 * 1024;
 export const DEFAULT_BODY_LIMIT = 256 * 1024;
 export const DEFAULT_RATE_LIMIT = { max: 600, windowMs: 60_000 };
@@ -238,7 +244,11 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
     corpusRoots: options.corpusRoots,
     registry: options.registry,
     modelBaseUrl: options.modelBaseUrl,
-    retrieval: new RetrievalCache(options.retrievalCacheSize ?? DEFAULT_RETRIEVAL_CACHE),
+    retrieval: new RetrievalCache(options.retrievalCacheSize ?? DEFAULT_RETRIEVAL_CACHE, {
+      maxBuilds: options.maxIndexBuilds ?? DEFAULT_MAX_INDEX_BUILDS,
+      policy: new IndexPolicy(options.indexPolicy),
+      offThread: true,
+    }),
     queue: options.queue,
   };
   await app.register(healthRoutes(ctx));

@@ -9,6 +9,7 @@ import { resolve } from "node:path";
 import { checkServiceToken, openServerWarning } from "../app/bearer-token.js";
 import { InputError } from "../core/errors.js";
 import { isBaseUrl } from "../core/models/spec.js";
+import type { IndexParams } from "../core/retrieval/index-params.js";
 import { prepareArtifactsDir } from "../io/artifacts.js";
 import { errnoInWords } from "../io/fs-errors.js";
 import { openSharedRegistry } from "../registry/open.js";
@@ -25,6 +26,10 @@ export interface StartOptions {
   rateLimit: { max: number; windowMs: number };
   bodyLimit: number;
   uploadLimit: number;
+  maxUploads?: number | undefined;
+  maxIndexBuilds?: number | undefined;
+  indexQuota?: number | undefined;
+  indexParams?: ReadonlyArray<Partial<IndexParams>> | undefined;
   modelBaseUrl?: string | undefined;
   /** A postgres:// URL: the shared registry; none: the embedded SQLite one. */
   registryUrl?: string | undefined;
@@ -78,6 +83,12 @@ export async function startService(options: StartOptions): Promise<void> {
     rateLimit: options.rateLimit,
     bodyLimit: options.bodyLimit,
     uploadLimit: options.uploadLimit,
+    ...(options.maxUploads === undefined ? {} : { maxUploads: options.maxUploads }),
+    ...(options.maxIndexBuilds === undefined ? {} : { maxIndexBuilds: options.maxIndexBuilds }),
+    indexPolicy: {
+      ...(options.indexQuota === undefined ? {} : { quota: options.indexQuota }),
+      ...(options.indexParams === undefined ? {} : { allow: options.indexParams }),
+    },
     modelBaseUrl: options.modelBaseUrl,
     logger: { level: "info" },
   });
