@@ -88,6 +88,18 @@ describe("item 4: uploads are streamed to disk, bounded, limited in number, and 
       "content-type": "application/x-ndjson",
     });
     expect(r.status).toBe(201);
+    expect(r.json().documents).toBe(1);
+    // The same bytes again: the cached snapshot, still counted.
+    const again = await call(
+      open.url,
+      "POST",
+      "/v1/corpora",
+      '{"doc_id":"a","text":"Tides and the Moon."}\n',
+      {
+        "content-type": "application/x-ndjson",
+      },
+    );
+    expect(again.json()).toEqual(r.json());
     expect(readdirSync(tmpdir()).filter((n) => n.startsWith("canon-upload-")).length).toBe(before);
     expect(existsSync(uploadsRoot(open.root))).toBe(true);
     expect(readdirSync(uploadsRoot(open.root))).toEqual([]);

@@ -115,15 +115,16 @@ export const corpusRoutes =
         if (staged === undefined || typeof staged !== "object" || typeof staged.file !== "string")
           throw new HttpError(415, "E_HTTP_MEDIA_TYPE", `send the corpus as ${JSONL_TYPES.join(" or ")}`);
         try {
-          const snapshot = await snapshotCorpus(
-            new DiskStore(ctx.artifactsRoot),
-            staged.file,
-            DEFAULT_LIMITS,
-          );
-          return reply.code(201).send({
-            corpus: `sha256:${snapshot.hash}`,
-            documents: snapshot.documents?.length ?? 0,
-          });
+          const store = new DiskStore(ctx.artifactsRoot);
+          const snapshot = await snapshotCorpus(store, staged.file, DEFAULT_LIMITS);
+          // A corpus uploaded before is not parsed again: its snapshot has one line per document.
+          const documents =
+            snapshot.documents?.length ??
+            Buffer.from(store.get(snapshot.hash) ?? new Uint8Array()).reduce(
+              (n, b) => n + (b === 0x0a ? 1 : 0),
+              0,
+            );
+          return reply.code(201).send({ corpus: `sha256:${snapshot.hash}`, documents });
         } catch (error) {
           // The reader names the staged file: the client knows it as its upload (item 9).
           if (error instanceof CanonError) {
