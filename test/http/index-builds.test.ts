@@ -12,7 +12,7 @@ import { DEFAULT_LIMITS } from "../../src/io/corpus-reader.js";
 import { snapshotCorpus } from "../../src/io/retrieval-backend.js";
 import { DiskStore } from "../../src/io/store.js";
 import { SqliteRegistry } from "../../src/registry/sqlite.js";
-import { REPO } from "../helpers/cli.js";
+import { isCleanError, REPO, runCli } from "../helpers/cli.js";
 import { call, demoSpec, startServer, type TestServer } from "../helpers/http.js";
 import { tempDir, writeFiles } from "../helpers/tmp.js";
 
@@ -142,5 +142,25 @@ describe("issue 21 item 3: the operator's index parameter sets per corpus", () =
     server = await start(root);
     expect((await post(server, { chunk_chars: 300, overlap_chars: 0 })).status).toBe(200);
     expect((await post(server, { chunk_chars: 400, overlap_chars: 0 })).status).toBe(403);
+  });
+});
+
+describe("issue 21 item 3: the new serve flags refuse hostile values before listening", () => {
+  it.each([
+    ["--index-params", "bogus"],
+    ["--index-params", "nope=1"],
+    ["--index-params", "chunk_chars=x"],
+    ["--index-params", "index_titles=maybe"],
+    ["--index-params", "chunk_chars=1=2"],
+    ["--index-quota", "-1"],
+    ["--max-uploads", "0"],
+    ["--max-index-builds", "abc"],
+  ])("item 3: serve %s %s is exit 2 naming the flag", (flag, value) => {
+    const r = runCli(["serve", "--port", "0", "--artifacts-dir", tempDir(), flag, value], {
+      timeoutMs: 30_000,
+    });
+    expect(r.status).toBe(2);
+    expect(isCleanError(r)).toBe(true);
+    expect(r.stderr).toContain(flag);
   });
 });
