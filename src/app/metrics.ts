@@ -39,13 +39,13 @@ export class RunMetrics {
     });
     this.runs = new Counter({
       name: "canon_reason_runs_total",
-      help: "Runs finished, by outcome (answered, insufficient_evidence, failed).",
+      help: "Runs finished, by outcome (answered, insufficient_evidence, failed; rejected: refused as the client's error, 4xx).",
       labelNames: ["outcome"],
       registers: [this.registry],
     });
     this.failures = new Counter({
       name: "canon_reason_run_failures_total",
-      help: "Runs that failed, by error code.",
+      help: "Runs that failed or were rejected, by error code (internal: an error without a code, a bug).",
       labelNames: ["code"],
       registers: [this.registry],
     });
@@ -90,8 +90,9 @@ export class RunMetrics {
     this.durations.observe({ outcome }, seconds);
   }
 
-  recordFailure(code: string, seconds: number): void {
-    this.record("failed", seconds);
+  /** A run that did not happen: `failed` (the server's error) or `rejected` (the client's, a 4xx). */
+  recordFailure(code: string, seconds: number, outcome: "failed" | "rejected" = "failed"): void {
+    this.record(outcome, seconds);
     this.failures.inc({ code });
   }
 

@@ -12,13 +12,43 @@ import type { IndexParams } from "../core/retrieval/index-params.js";
 import type { CorpusLimits } from "../io/corpus-reader.js";
 import { type PreparedRetrieval, prepareRetrieval, snapshotCorpus } from "../io/retrieval-backend.js";
 import type { DiskStore } from "../io/store.js";
+import type { IndexPolicy } from "./index-policy.js";
+
+export interface RetrievalCacheOptions {
+  /** Index builds (or loads) at once; more wait their turn. Default 1. */
+  maxBuilds?: number;
+  /** Which parameter sets may be built per corpus (none: any). */
+  policy?: IndexPolicy | undefined;
+  /** Collect index shards in worker threads, keeping the event loop free (issue 21, item 3). */
+  offThread?: boolean;
+}
 
 export class RetrievalCache {
   private readonly entries = new Map<string, { store: DiskStore; prepared: Promise<PreparedRetrieval> }>();
   hits = 0;
   misses = 0;
+  private building = 0;
+  private readonly waiting: Array<() => void> = [];
+  private readonly maxBuilds: number;
 
-  constructor(readonly capacity: number) {}
+  constructor(
+    readonly capacity: number,
+    private readonly options: RetrievalCacheOptions = {},
+  ) {
+    this.maxBuilds = Math.max(1, options.maxBuilds ?? 1);
+  }
+
+  /** Runs `fn` when fewer than `maxBuilds` builds are running. */
+  private async bounded<T>(fn: () => Promise<T>): Promise<T> {
+    if (this.building >= this.maxBuilds) await new Promise<void>((resolve) => this.waiting.push(resolve));
+    this.building++;
+    try {
+      return await fn();
+    } finally {
+      this.building--;
+      this.waiting.shift()?.();
+    }
+  }
 
   get size(): number {
     return this.entries.size;
@@ -26,6 +56,11 @@ export class RetrievalCache {
 
   stats() {
     return { size: this.size, capacity: this.capacity, hits: this.hits, misses: this.misses };
+  }
+
+  /** Index builds (or loads) running now, and waiting for their turn. */
+  builds() {
+    return { running: this.building, waiting: this.waiting.length, max: this.maxBuilds };
   }
 
   /**
@@ -43,11 +78,21 @@ export class RetrievalCache {
       this.entries.delete(key);
       this.entries.set(key, cached);
       this.hits++;
-      return { store: cached.store, prepared: await cached.prepared };
+      const prepared = await cached.prepared;
+      // In use now: a concurrent `gc` must not take what this request's run will pin.
+      cached.store.touch(prepared.snapshotHash);
+      cached.store.touch(prepared.indexHash);
+      return { store: cached.store, prepared };
     }
+    // Refused before anything is built or cached (E_INDEX_PARAMS_REFUSED).
+    this.options.policy?.admit(store.root, hash, params);
     this.misses++;
     // The promise is cached, so concurrent requests for one index build or load it once.
-    const pending = prepareRetrieval(store, snapshotRef(hash), params, limits);
+    const pending = this.bounded(() =>
+      prepareRetrieval(store, snapshotRef(hash), params, limits, undefined, {
+        offThread: this.options.offThread === true,
+      }),
+    );
     this.entries.set(key, { store, prepared: pending });
     pending.catch(() => this.entries.delete(key));
     while (this.entries.size > this.capacity) {

@@ -139,6 +139,16 @@ export const COMMANDS: readonly CommandEntry[] = [
     longLived: true,
   },
   {
+    names: ["gc"],
+    listed: {
+      gc: {
+        term: "gc [options]",
+        description: "remove store objects that no run, ref or item references (--dry-run: only count them)",
+      },
+    },
+    load: async () => (await import("./commands/gc.js")).registerGc,
+  },
+  {
     names: ["serve"],
     listed: {
       serve: {

@@ -43,6 +43,7 @@ export const ERROR_CODES = [
   "E_QUEUE_UNAVAILABLE",
   "E_JOB_FAILED",
   "E_WORKER_FAULT",
+  "E_INDEX_PARAMS_REFUSED",
 ] as const;
 
 export type ErrorCode = (typeof ERROR_CODES)[number];

@@ -144,8 +144,16 @@ export const RunListResponse = z.object({
 export const RunResponse = z.object({
   run_id: z.string(),
   registered_at: z.string().nullable(),
-  item_id: z.string().nullable(),
+  item_id: z
+    .string()
+    .nullable()
+    .describe("the item the run was first created from (null: first created ad hoc); see items"),
   item_version: z.int().nullable(),
+  items: z
+    .array(z.object({ item_id: z.string(), item_version: z.int(), registered_at: z.string() }))
+    .describe(
+      "every item version that produced this run, oldest first: an item run equal to an earlier run is that run, and is recorded here (registry data, outside the run's fingerprint)",
+    ),
   question: z.string().nullable(),
   status: z.string().nullable(),
   answer: z.string().nullable(),
@@ -190,6 +198,14 @@ export const HealthResponse = z.object({
     .describe("the in-memory LRU of prepared snapshots and indexes"),
 });
 
+const Check = z.object({ ok: z.boolean(), error: z.string().optional() });
+export const ReadyResponse = z.object({
+  status: z.enum(["ready", "unavailable"]),
+  checks: z
+    .object({ registry: Check, queue: Check.optional() })
+    .describe("each dependency: did it answer within 2 s (queue: only with --queue)"),
+});
+
 export const CorpusResponse = z.object({
   corpus: z.string().describe("sha256:<hash> of the snapshot, for spec.constraints.corpus"),
   documents: z.int(),
@@ -208,5 +224,6 @@ export const ProblemSchema = z
     line: z.int().optional(),
     issues: z.array(z.object({ field: z.string(), message: z.string() })).optional(),
     retry_after: z.int().optional(),
+    offset: z.int().optional().describe("E_ENCODING: the byte offset of the first byte that is not UTF-8"),
   })
   .catchall(z.unknown());

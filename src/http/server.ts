@@ -4,6 +4,7 @@
  * OpenAPI 3.1 document; one error handler turns every error into problem+json; guards run
  * before any handler.
  */
+import { mkdirSync, realpathSync } from "node:fs";
 import fastifySwagger from "@fastify/swagger";
 import Fastify, {
   type FastifyInstance,
@@ -18,12 +19,15 @@ import {
   type ZodTypeProvider,
 } from "fastify-type-provider-zod";
 import { z } from "zod";
+import { IndexPolicy, type IndexPolicyOptions } from "../app/index-policy.js";
 import { RunMetrics } from "../app/metrics.js";
 import { RetrievalCache } from "../app/retrieval-cache.js";
+import { sweepUploadDebris, uploadsRoot } from "../io/debris.js";
 import { PRODUCER } from "../version.js";
+import { installJsonBodyParser } from "./body.js";
 import type { ServiceContext } from "./context.js";
 import { installGuards } from "./guards.js";
-import { frameworkProblem, installProblemHandler } from "./problem.js";
+import { clientErrorResponse, frameworkProblem, installProblemHandler, type PathRoot } from "./problem.js";
 import { corpusRoutes } from "./routes/corpora.js";
 import { healthRoutes } from "./routes/health.js";
 import { itemRoutes } from "./routes/items.js";
@@ -44,19 +48,77 @@ export interface ServerOptions extends Omit<ServiceContext, "retrieval" | "queue
   bodyLimit?: number;
   /** Bytes of a corpus upload (POST /v1/corpora) read at most. */
   uploadLimit?: number;
+  /** Corpus uploads received at once; one more is 503 with Retry-After. */
+  maxUploads?: number;
+  /** Index builds at once (each in worker threads); more wait their turn. */
+  maxIndexBuilds?: number;
+  /** Index parameter sets built per corpus: the operator's allow-list and quota (see IndexPolicy). */
+  indexPolicy?: IndexPolicyOptions;
   logger?: FastifyServerOptions["logger"];
 }
 
 export const DEFAULT_RETRIEVAL_CACHE = 8;
+export const DEFAULT_MAX_INDEX_BUILDS = 1;
 export const DEFAULT_UPLOAD_LIMIT = 64 * 1024 * 1024;
 export const DEFAULT_BODY_LIMIT = 256 * 1024;
 export const DEFAULT_RATE_LIMIT = { max: 600, windowMs: 60_000 };
-const PUBLIC_PATHS = new Set(["/health", "/openapi.json"]);
+const PUBLIC_PATHS = new Set(["/health", "/ready", "/openapi.json"]);
 
+type Operation = {
+  responses?: Record<string, unknown>;
+  requestBody?: { required?: boolean; content?: Record<string, { schema?: unknown }> };
+};
 type OpenApiDocument = {
   components?: { schemas?: Record<string, unknown> };
-  paths?: Record<string, Record<string, { responses?: Record<string, unknown> }>>;
+  paths?: Record<string, Record<string, Operation>>;
 };
+
+/** Routes that answer bytes, not a zod-described value: their 200 media types, declared here. */
+const RAW_RESPONSES: Record<string, [string, string]> = {
+  "get /v1/runs/{id}/trace": ["application/x-ndjson", "trace.jsonl, byte for byte"],
+  "get /v1/runs/{id}/manifest": ["application/json", "manifest.json, byte for byte"],
+  "get /v1/runs/{id}/answer": ["application/json", "answer.json, byte for byte"],
+  "get /v1/runs/{id}/report": ["text/html", "the run's HTML page"],
+  "get /v1/runs/{id}/evidence/{sha256}": ["text/plain", "the evidence bytes"],
+  "get /metrics": ["text/plain", "Prometheus text format 0.0.4"],
+};
+/** Bodies a route takes but does not require (a POST with no body is the defaults). */
+const OPTIONAL_BODIES = new Set(["post /v1/runs/{id}/verify", "post /v1/runs/{id}/replay"]);
+
+/** What the zod-generated operation cannot say by itself (issue 21, item 8). */
+function completeOperation(key: string, op: Operation): Operation {
+  const raw = RAW_RESPONSES[key];
+  let out = op;
+  if (raw !== undefined)
+    out = {
+      ...out,
+      responses: {
+        ...out.responses,
+        200: {
+          description: raw[1],
+          content: {
+            [raw[0]]: { schema: raw[0] === "application/json" ? { type: "object" } : { type: "string" } },
+          },
+        },
+      },
+    };
+  if (OPTIONAL_BODIES.has(key) && out.requestBody !== undefined)
+    out = { ...out, requestBody: { ...out.requestBody, required: false } };
+  if (key === "post /v1/corpora" && out.requestBody?.content !== undefined)
+    out = {
+      ...out,
+      requestBody: {
+        ...out.requestBody,
+        content: Object.fromEntries(
+          Object.entries(out.requestBody.content).map(([type, media]) => [
+            type,
+            { ...media, schema: { ...(media.schema as object), type: "string" } },
+          ]),
+        ),
+      },
+    };
+  return out;
+}
 
 function withProblems<T extends OpenApiDocument>(document: T): T {
   const problem = {
@@ -73,13 +135,28 @@ function withProblems<T extends OpenApiDocument>(document: T): T {
       Object.fromEntries(
         Object.entries(operations).map(([method, op]) => [
           method,
-          { ...op, responses: { ...op.responses, "4XX": problem, "5XX": problem } },
+          {
+            ...completeOperation(`${method} ${path}`, op),
+            responses: {
+              ...completeOperation(`${method} ${path}`, op).responses,
+              "4XX": problem,
+              "5XX": problem,
+            },
+          },
         ]),
       ),
     ]),
   );
   return { ...document, components: { ...document.components, schemas }, paths };
 }
+
+const realPathOr = (path: string) => {
+  try {
+    return realpathSync(path);
+  } catch {
+    return path;
+  }
+};
 
 export async function buildServer(options: ServerOptions): Promise<FastifyInstance> {
   const app = Fastify({
@@ -99,12 +176,23 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
       void plain.code(body.status).type("application/problem+json").send(JSON.stringify(body));
     },
     forceCloseConnections: "idle",
+    // Malformed framing, oversized headers, a request that timed out: problem+json as well.
+    clientErrorHandler: (error, socket) => clientErrorResponse(error as NodeJS.ErrnoException, socket),
   });
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
   // JSON bodies only: every other media type gets 415.
   app.removeContentTypeParser(["text/plain"]);
-  installProblemHandler(app);
+  installJsonBodyParser(app);
+  // The folders whose absolute paths a problem never shows (item 9): corpus roots (also as
+  // their real paths, which resolveCorpus hands on), upload staging, the artifacts root.
+  const pathRoots: PathRoot[] = [
+    ...options.corpusRoots.flatMap((root) => [root, realPathOr(root)].map((abs) => ({ abs, shown: "" }))),
+    { abs: uploadsRoot(options.artifactsRoot), shown: "upload" },
+    { abs: options.artifactsRoot, shown: "artifacts" },
+    { abs: realPathOr(options.artifactsRoot), shown: "artifacts" },
+  ];
+  installProblemHandler(app, { pathRoots: () => pathRoots });
   const metrics = new RunMetrics(
     options.queue === undefined
       ? undefined
@@ -156,13 +244,24 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
     corpusRoots: options.corpusRoots,
     registry: options.registry,
     modelBaseUrl: options.modelBaseUrl,
-    retrieval: new RetrievalCache(options.retrievalCacheSize ?? DEFAULT_RETRIEVAL_CACHE),
+    retrieval: new RetrievalCache(options.retrievalCacheSize ?? DEFAULT_RETRIEVAL_CACHE, {
+      maxBuilds: options.maxIndexBuilds ?? DEFAULT_MAX_INDEX_BUILDS,
+      policy: new IndexPolicy(options.indexPolicy),
+      offThread: true,
+    }),
     queue: options.queue,
   };
   await app.register(healthRoutes(ctx));
   await app.register(runRoutes(ctx));
   await app.register(itemRoutes(ctx));
-  await app.register(corpusRoutes(ctx, options.uploadLimit ?? DEFAULT_UPLOAD_LIMIT));
+  // Uploads a previous process was killed receiving (item 4): their pid is gone, so they go now.
+  try {
+    mkdirSync(uploadsRoot(options.artifactsRoot), { recursive: true, mode: 0o700 });
+    sweepUploadDebris(options.artifactsRoot);
+  } catch {
+    // Best effort, as every sweep: never a reason not to start.
+  }
+  await app.register(corpusRoutes(ctx, options.uploadLimit ?? DEFAULT_UPLOAD_LIMIT, options.maxUploads));
   await app.register(metricsRoutes(metrics));
   app.withTypeProvider<ZodTypeProvider>().get(
     "/openapi.json",
@@ -170,6 +269,7 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
       schema: {
         tags: ["service"],
         summary: "this document",
+        security: [],
         response: { 200: z.record(z.string(), z.unknown()) },
       },
     },

@@ -6,10 +6,11 @@
  */
 import { statSync } from "node:fs";
 import { resolve } from "node:path";
-import { checkServiceToken } from "../app/bearer-token.js";
+import { checkServiceToken, openServerWarning } from "../app/bearer-token.js";
 import { stopOffThreadWork } from "../app/off-thread.js";
 import { InputError } from "../core/errors.js";
 import { isBaseUrl } from "../core/models/spec.js";
+import type { IndexParams } from "../core/retrieval/index-params.js";
 import { prepareArtifactsDir } from "../io/artifacts.js";
 import { errnoInWords } from "../io/fs-errors.js";
 import { openSharedRegistry } from "../registry/open.js";
@@ -26,6 +27,10 @@ export interface StartOptions {
   rateLimit: { max: number; windowMs: number };
   bodyLimit: number;
   uploadLimit: number;
+  maxUploads?: number | undefined;
+  maxIndexBuilds?: number | undefined;
+  indexQuota?: number | undefined;
+  indexParams?: ReadonlyArray<Partial<IndexParams>> | undefined;
   modelBaseUrl?: string | undefined;
   /** A postgres:// URL: the shared registry; none: the embedded SQLite one. */
   registryUrl?: string | undefined;
@@ -46,6 +51,8 @@ export async function startService(options: StartOptions): Promise<void> {
     return full;
   });
   checkServiceToken(options.token);
+  const openWarning = openServerWarning(options.host, options.token);
+  if (openWarning !== null) process.stderr.write(`${openWarning}\n`);
   if (options.modelBaseUrl !== undefined && !isBaseUrl(options.modelBaseUrl))
     throw new InputError("E_USAGE", "must be an http:// or https:// URL without a query or fragment", {
       field: "--model-base-url",
@@ -77,6 +84,12 @@ export async function startService(options: StartOptions): Promise<void> {
     rateLimit: options.rateLimit,
     bodyLimit: options.bodyLimit,
     uploadLimit: options.uploadLimit,
+    ...(options.maxUploads === undefined ? {} : { maxUploads: options.maxUploads }),
+    ...(options.maxIndexBuilds === undefined ? {} : { maxIndexBuilds: options.maxIndexBuilds }),
+    indexPolicy: {
+      ...(options.indexQuota === undefined ? {} : { quota: options.indexQuota }),
+      ...(options.indexParams === undefined ? {} : { allow: options.indexParams }),
+    },
     modelBaseUrl: options.modelBaseUrl,
     logger: { level: "info" },
   });
@@ -112,6 +125,7 @@ export async function startService(options: StartOptions): Promise<void> {
     throw listenError(error, options);
   }
   app.log.info({ url, artifacts: options.artifactsRoot, corpus_roots: corpusRoots }, "listening");
+  if (openWarning !== null) app.log.warn({ host: options.host, authentication: "none" }, openWarning);
 }
 
 /** Why the address could not be bound, as bad input naming the flag: an unknown or foreign host, a taken or privileged port. */

@@ -17,6 +17,7 @@ import type { RunMetrics } from "../app/metrics.js";
 import { ATTR, traceFields } from "../app/telemetry.js";
 import { errorCodeOf, UNTYPED_ERROR } from "../core/errors.js";
 import { PRODUCER } from "../version.js";
+import { problemCodeOf } from "./problem.js";
 
 interface RequestTrace {
   span: Span;
@@ -74,6 +75,14 @@ export function installRequestSpans(
     const found = traces.get(request);
     const seconds = reply.elapsedTime / 1000;
     if (found?.outcome !== undefined) options.metrics.record(found.outcome, seconds);
+    // A client error is the client's (item 5): counted by the code it was answered with, as
+    // `rejected`, never as `internal` and never as a failed run.
+    else if (reply.statusCode < 500)
+      options.metrics.recordFailure(
+        problemCodeOf(request) ?? found?.error ?? "E_HTTP_BAD_REQUEST",
+        seconds,
+        "rejected",
+      );
     else options.metrics.recordFailure(found?.error ?? UNTYPED_ERROR, seconds);
   });
 }

@@ -1,9 +1,10 @@
 /**
  * Crash debris under an artifacts root: temporary run directories (`runs/.tmp-<id>-<pid>-<rand>`),
- * runs moved aside for replacement (`runs/.trash-<id>-<pid>-<rand>`) and half-written store
- * files (`store/**\/<name>.tmp-<pid>-<rand>`), and staging folders (`.staging-*-<pid>-<rand>`:
- * an import's, under the artifacts root; an eval's, beside its output folder). A writer killed
- * mid-way leaves them behind; the next writer removes what is stale. Stale means: the pid in the name is not a live process on
+ * runs moved aside for replacement (`runs/.trash-<id>-<pid>-<rand>`), half-written store
+ * files (`store/**\/<name>.tmp-<pid>-<rand>`), staging folders (`.staging-*-<pid>-<rand>`: an
+ * import's, under the artifacts root; an eval's, beside its output folder) and corpus uploads
+ * being received by the service (`uploads/.tmp-upload-<pid>-<rand>/`). A writer killed mid-way
+ * leaves them behind; the next writer removes what is stale. Stale means: the pid in the name is not a live process on
  * this machine, or the entry is older than one hour (pids are reused, e.g. across container
  * restarts). Another live writer's fresh temporary is never touched, nor one of our own.
  */
@@ -15,6 +16,7 @@ const TEMP_TAIL = /-(\d+)-[0-9a-f]{8}$/;
 const RUN_DEBRIS = /^\.(tmp|trash)-/;
 const STORE_DEBRIS = /\.tmp-\d+-[0-9a-f]{8}$/;
 const STAGING_DEBRIS = /^\.staging-/;
+const UPLOAD_DEBRIS = /^\.tmp-upload-/;
 export const STALE_AFTER_MS = 60 * 60 * 1000;
 
 /** True when `pid` names a live process on this machine (EPERM: alive, someone else's). */
@@ -64,6 +66,14 @@ function sweepDir(dir: string, pattern: RegExp, now: number): number {
 /** Stale `.tmp-*` / `.trash-*` entries directly under `runs/`. */
 export function sweepRunDebris(runsDir: string, now = Date.now()): number {
   return sweepDir(runsDir, RUN_DEBRIS, now);
+}
+
+/** Where the service stages corpus uploads while it receives them: inside the artifacts root. */
+export const uploadsRoot = (artifactsRoot: string) => join(artifactsRoot, "uploads");
+
+/** Stale `.tmp-upload-*` folders under `uploads/` (an upload the server was killed receiving). */
+export function sweepUploadDebris(artifactsRoot: string, now = Date.now()): number {
+  return sweepDir(uploadsRoot(artifactsRoot), UPLOAD_DEBRIS, now);
 }
 
 /** Stale `*.tmp-<pid>-<rand>` files in the store's shards and ref folders. */

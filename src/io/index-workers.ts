@@ -4,6 +4,8 @@
  * the pure merge (core/retrieval/bm25-build.ts) joins them. The bytes are those of a
  * single-thread build: shards are merged in document order and term ids sorted after merging.
  */
+import { existsSync } from "node:fs";
+import { fileURLToPath } from "node:url";
 import { Worker } from "node:worker_threads";
 import { CanonError, type ErrorCode } from "../core/errors.js";
 import {
@@ -42,9 +44,17 @@ interface ShardReply {
   error?: { code?: ErrorCode; exitCode?: 1 | 2 | 3; message: string; where?: CanonError["where"] };
 }
 
+const WORKER_URL = new URL("./index-worker.js", import.meta.url);
+
+/**
+ * True when the worker entry sits beside this module (the built package). Run from its
+ * TypeScript sources (the test runner), it does not, and a build stays in the calling thread.
+ */
+export const workersAvailable = (): boolean => existsSync(fileURLToPath(WORKER_URL));
+
 function collectInWorker(request: ShardRequest): Promise<IndexShard> {
   return new Promise((resolve, reject) => {
-    const worker = new Worker(new URL("./index-worker.js", import.meta.url), { workerData: request });
+    const worker = new Worker(WORKER_URL, { workerData: request });
     let settled = false;
     worker.once("message", (reply: ShardReply) => {
       settled = true;
@@ -72,15 +82,23 @@ function collectInWorker(request: ShardRequest): Promise<IndexShard> {
 
 /**
  * Builds the index of `docs` with `threads` threads in all (this one included). One thread, or
- * fewer documents than threads, is the plain single-thread build.
+ * fewer documents than threads, is the plain single-thread build. `offThread` (the service,
+ * issue 21 item 3): every shard, even a single one, is collected in a worker, so the calling
+ * thread's event loop only merges; the bytes are the same either way.
  */
 export async function buildIndexInThreads(
   docs: readonly IndexDocument[],
   params: Bm25Params,
   threads: number,
   onProgress?: (bytesDone: number) => void,
+  options: { offThread?: boolean } = {},
 ): Promise<Bm25Index> {
   const runs = splitDocs(docs, Math.max(1, Math.min(MAX_INDEX_WORKERS, Math.floor(threads))));
+  if (options.offThread === true && docs.length > 0 && workersAvailable()) {
+    const shards = await Promise.all(runs.map((run) => collectInWorker({ docs: run, params })));
+    onProgress?.(shards.reduce((n, s) => n + s.textBytes, 0));
+    return mergeShards(shards, params);
+  }
   if (runs.length <= 1) return buildIndex(docs, params, onProgress);
   const pending = runs.slice(1).map((run) => collectInWorker({ docs: run, params }));
   // Rejections are awaited below; until then they must not count as unhandled.

@@ -156,6 +156,8 @@ export interface PreparedRetrieval {
 export interface PrepareOptions {
   /** Threads to build an index with (this one included); 1, the default, builds in this thread. */
   threads?: number;
+  /** Collect every shard in a worker thread, keeping this thread's event loop free (the service). */
+  offThread?: boolean;
   /**
    * The index a recorded run pinned. Used as it is when it has an older format than this build
    * writes (so it cannot be rebuilt byte for byte) and was built with these parameters: live
@@ -174,6 +176,18 @@ function olderPinnedIndex(
   if (bytes === null || indexFormatVersion(bytes) >= INDEX_FORMAT_VERSION) return null;
   const index = loadIndex(bytes);
   return indexBuiltWith(index, params, getAnalyzer(params.analyzer)) ? { index, hash } : null;
+}
+
+/** The `refs/` name of the index of `snapshot` built with `params` by this build (its cache key). */
+export function indexRefName(snapshot: string, params: IndexParams): string {
+  const analyzer = getAnalyzer(params.analyzer);
+  const indexOf = {
+    snapshot,
+    params,
+    analyzer: { id: analyzer.id, version: analyzer.version },
+    format: INDEX_FORMAT_VERSION,
+  };
+  return `index/${sha256Hex(canonicalJson(indexOf))}`;
 }
 
 export async function prepareRetrieval(
@@ -196,7 +210,7 @@ export async function prepareRetrieval(
     analyzer: { id: analyzer.id, version: analyzer.version },
     format: INDEX_FORMAT_VERSION,
   };
-  const indexRef = `index/${sha256Hex(canonicalJson(indexOf))}`;
+  const indexRef = indexRefName(snap.hash, params);
   let snapshotBytes: Uint8Array | null = null;
   const snapshot = () => {
     snapshotBytes ??= loadSnapshot(store, snap.hash);
@@ -235,6 +249,7 @@ export async function prepareRetrieval(
       toBm25Params(params),
       options.threads ?? 1,
       (done) => progress?.update(done),
+      { offThread: options.offThread === true },
     );
     progress?.stop();
     if (index.stats.chunks > limits.max_chunks) throw overLimit(index.stats.chunks);

@@ -16,6 +16,7 @@ import {
   renameSync,
   rmSync,
   statSync,
+  utimesSync,
   writeFileSync,
 } from "node:fs";
 import { dirname, join } from "node:path";
@@ -87,6 +88,21 @@ export class DiskStore implements StoreReader {
   }
 
   /**
+   * Marks an object as in use now (its mtime): `canon-reason gc` never removes an object used
+   * within its grace period, so a run that depends on it survives a concurrent collection.
+   * Best effort: a read-only store is still readable.
+   */
+  touch(hash: string): void {
+    if (!HEX64.test(hash)) return;
+    const now = new Date();
+    try {
+      utimesSync(this.objectPath(hash), now, now);
+    } catch {
+      // Absent or read-only: nothing to protect, or nothing we could change.
+    }
+  }
+
+  /**
    * Stores `bytes` under their hash. `keep`: this process reads them back soon (a run's verifier
    * reads the snapshot and index it just built), so `get` returns them as hashed here, without
    * reading and hashing them again; the caller must not change them afterwards.
@@ -96,6 +112,7 @@ export class DiskStore implements StoreReader {
     const path = this.objectPath(hash);
     sweepOnce(`store:${this.root}`, () => sweepStoreDebris(this.root));
     if (!existsSync(path)) writeFileAtomic(path, bytes);
+    else this.touch(hash);
     if (keep) this.verified.set(hash, bytes);
     return hash;
   }
@@ -106,6 +123,7 @@ export class DiskStore implements StoreReader {
     const path = this.objectPath(hash);
     if (!existsSync(path)) return null;
     const bytes = readObjectFile(path);
+    this.touch(hash);
     if (sha256Hex(bytes) !== hash) {
       throw new IntegrityError(`store object ${hash} is corrupt: its bytes hash differently`, { file: path });
     }
@@ -131,7 +149,9 @@ export class DiskStore implements StoreReader {
       const record = JSON.parse(Buffer.from(bytes).toString("utf8")) as { of?: unknown; target?: unknown };
       const { target } = record;
       if (typeof target !== "string" || !HEX64.test(target) || !this.has(target)) return null;
-      return canonicalJson(record.of ?? null) === canonicalJson(of) ? target : null;
+      if (canonicalJson(record.of ?? null) !== canonicalJson(of)) return null;
+      this.touch(target);
+      return target;
     } catch {
       return null;
     }

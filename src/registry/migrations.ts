@@ -73,4 +73,19 @@ CREATE TABLE cr_jobs (
 );
 `,
   },
+  {
+    version: 3,
+    name: "the item versions each run was produced from",
+    sql: `
+-- Issue 21 item 10: an item run equal to an earlier run (ad hoc, or another item's) is the same
+-- run; which item versions produced it is recorded here, outside the run's fingerprint.
+CREATE TABLE cr_run_items (
+  run_id TEXT NOT NULL,
+  item_id TEXT NOT NULL,
+  item_version INTEGER NOT NULL,
+  registered_at TEXT NOT NULL,
+  PRIMARY KEY (run_id, item_id, item_version)
+);
+`,
+  },
 ];

@@ -25,7 +25,7 @@ import { writeRun } from "../io/run-writer.js";
 import { DiskStore } from "../io/store.js";
 import { MIGRATIONS } from "./migrations.js";
 import { redactUrl, registryError } from "./pg-errors.js";
-import type { Item, LocalRun, Page, PageRequest, Registry, RunEntry } from "./registry.js";
+import type { Item, LocalRun, Page, PageRequest, Registry, RunEntry, RunItemSource } from "./registry.js";
 import { afterCursor, type ItemRow, pageOf, type RunRow, toItem, toRun } from "./rows.js";
 
 /** Largest piece of an object in one row: bounded memory per row on both ends. */
@@ -394,6 +394,13 @@ export class PgRegistry implements Registry {
           entry.item_version,
         ],
       );
+      if (entry.item_id !== null && entry.item_version !== null) {
+        await client.query(
+          `INSERT INTO cr_run_items (run_id, item_id, item_version, registered_at) VALUES ($1, $2, $3, $4)
+           ON CONFLICT DO NOTHING`,
+          [entry.run_id, entry.item_id, entry.item_version, this.now().toISOString()],
+        );
+      }
       // A statement of its own: it sees the entry a concurrent publisher committed meanwhile.
       return (
         await client.query<RunRow>(
@@ -513,6 +520,14 @@ export class PgRegistry implements Registry {
       )
     )[0];
     return row === undefined ? null : toRun(row);
+  }
+
+  async runItems(runId: string): Promise<RunItemSource[]> {
+    return this.query<RunItemSource>(
+      `SELECT item_id, item_version, registered_at FROM cr_run_items WHERE run_id = $1
+       ORDER BY registered_at, item_id, item_version`,
+      [runId],
+    );
   }
 
   async listRuns(page: PageRequest): Promise<Page<RunEntry>> {

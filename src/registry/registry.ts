@@ -16,6 +16,14 @@ export interface RunEntry {
   item_version: number | null;
 }
 
+/** One item version a run was produced from (issue 21, item 10): registry data, outside the run. */
+export interface RunItemSource {
+  item_id: string;
+  item_version: number;
+  /** When this registry first saw the run made from this item version. */
+  registered_at: string;
+}
+
 export interface Item {
   id: string;
   name: string;
@@ -52,6 +60,12 @@ export interface Registry {
    */
   addRun(entry: Omit<RunEntry, "registered_at">, from?: LocalRun): Promise<RunEntry>;
   getRun(runId: string): Promise<RunEntry | null>;
+  /**
+   * Every item version a run was produced from, oldest first. The run's id is a hash of what it
+   * computes, so an item run equal to an earlier ad-hoc run (or to another item's run) is the
+   * same run: which items produced it is recorded here, beside the run, and never lost.
+   */
+  runItems(runId: string): Promise<RunItemSource[]>;
   /** Newest first. */
   listRuns(page: PageRequest): Promise<Page<RunEntry>>;
   /** Drops index entries whose run directory is gone. */

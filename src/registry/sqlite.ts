@@ -13,7 +13,7 @@ import Database from "better-sqlite3";
 import { ID_PATTERN } from "../core/canonical.js";
 import type { ProblemSpec } from "../core/models/spec.js";
 import { runsRoot } from "../io/run-writer.js";
-import type { Item, LocalRun, Page, PageRequest, Registry, RunEntry } from "./registry.js";
+import type { Item, LocalRun, Page, PageRequest, Registry, RunEntry, RunItemSource } from "./registry.js";
 import { afterCursor, type ItemRow, pageOf, type RunRow, toItem, toRun } from "./rows.js";
 
 export const REGISTRY_FILE = "registry.sqlite";
@@ -25,6 +25,13 @@ CREATE TABLE IF NOT EXISTS runs (
   registered_at TEXT NOT NULL,
   item_id TEXT,
   item_version INTEGER
+);
+CREATE TABLE IF NOT EXISTS run_items (
+  run_id TEXT NOT NULL,
+  item_id TEXT NOT NULL,
+  item_version INTEGER NOT NULL,
+  registered_at TEXT NOT NULL,
+  PRIMARY KEY (run_id, item_id, item_version)
 );
 CREATE TABLE IF NOT EXISTS items (
   seq INTEGER PRIMARY KEY AUTOINCREMENT,
@@ -99,7 +106,23 @@ export class SqliteRegistry implements Registry {
         "INSERT OR IGNORE INTO runs (run_id, registered_at, item_id, item_version) VALUES (?, ?, ?, ?)",
       )
       .run(entry.run_id, this.now().toISOString(), entry.item_id, entry.item_version);
+    if (entry.item_id !== null && entry.item_version !== null) {
+      // The run's entry keeps its first creation; every item version that produced it is listed here.
+      this.db
+        .prepare(
+          "INSERT OR IGNORE INTO run_items (run_id, item_id, item_version, registered_at) VALUES (?, ?, ?, ?)",
+        )
+        .run(entry.run_id, entry.item_id, entry.item_version, this.now().toISOString());
+    }
     return this.runEntry(entry.run_id) as RunEntry;
+  }
+
+  async runItems(runId: string): Promise<RunItemSource[]> {
+    return this.db
+      .prepare(
+        "SELECT item_id, item_version, registered_at FROM run_items WHERE run_id = ? ORDER BY registered_at, item_id, item_version",
+      )
+      .all(runId) as RunItemSource[];
   }
 
   async getRun(runId: string): Promise<RunEntry | null> {

@@ -7,6 +7,7 @@ import { prepareArtifactsDir } from "../../src/io/artifacts.js";
 import type { Registry } from "../../src/registry/registry.js";
 import { SqliteRegistry } from "../../src/registry/sqlite.js";
 import { REPO } from "./cli.js";
+import { checkResponse } from "./contract.js";
 import { tempDir } from "./tmp.js";
 
 export const DEMO_ROOT = join(REPO, "demo");
@@ -53,7 +54,7 @@ export interface Reply {
   headers: Headers;
 }
 
-/** One request; a body object is sent as JSON. */
+/** One request; a body object is sent as JSON, a string or bytes as they are. */
 export async function call(
   base: string,
   method: string,
@@ -63,11 +64,14 @@ export async function call(
 ): Promise<Reply> {
   const init: RequestInit = { method, headers: { ...headers } };
   if (body !== undefined) {
-    init.body = typeof body === "string" ? body : JSON.stringify(body);
+    init.body = typeof body === "string" || body instanceof Uint8Array ? body : JSON.stringify(body);
     (init.headers as Record<string, string>)["content-type"] ??= "application/json";
   }
   const response = await fetch(`${base}${path}`, init);
   const text = await response.text();
+  // Every response a test receives is held to the served OpenAPI document (issue 21, item 8).
+  if (path !== "/openapi.json" || response.status !== 200)
+    await checkResponse(method, path, response.status, response.headers.get("content-type") ?? "", text);
   return {
     status: response.status,
     type: response.headers.get("content-type") ?? "",

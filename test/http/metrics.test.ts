@@ -58,22 +58,36 @@ describe("GET /metrics", () => {
     expect(after.some((s) => s.name === "canon_reason_queue_jobs")).toBe(false);
   });
 
-  it("counts a failed run by its error code", async () => {
-    const r = await call(server.url, "POST", "/v1/runs", {
-      spec: demoSpec("What causes tides?", { corpus: "no-such-corpus" }),
-    });
-    expect(r.status).toBeGreaterThanOrEqual(400);
-    const code = r.json().code;
-    expect(code).toMatch(/^E_[A-Z_]+$/);
+  it("issue 21 item 5: a client error is counted by its code as rejected, never as internal or failed", async () => {
+    const before = await scrape();
+    const rejected = [
+      await call(server.url, "POST", "/v1/runs", {
+        spec: demoSpec("What causes tides?", { corpus: "no-such-corpus" }),
+      }),
+      // 400 E_HTTP_VALIDATION (a typo), 415 (a media type), 400 E_ENCODING (bytes).
+      await call(server.url, "POST", "/v1/runs", { spec: { version: "1", descripton: "typo" } }),
+      await call(server.url, "POST", "/v1/runs", "spec=1", {
+        "content-type": "application/x-www-form-urlencoded",
+      }),
+      await call(server.url, "POST", "/v1/runs", { spec: demoSpec("\ud800") }),
+    ];
+    const codes = rejected.map((r) => r.json().code);
+    expect(codes).toEqual(["E_CORPUS_PATH", "E_HTTP_VALIDATION", "E_HTTP_MEDIA_TYPE", "E_ENCODING"]);
     const samples = await scrape();
-    expect(sampleValue(samples, "canon_reason_runs_total", { outcome: "failed" })).toBe(1);
-    expect(sampleValue(samples, "canon_reason_run_failures_total", { code })).toBe(1);
+    const delta = (name: string, labels: Record<string, string>) =>
+      (sampleValue(samples, name, labels) ?? 0) - (sampleValue(before, name, labels) ?? 0);
+    expect(delta("canon_reason_runs_total", { outcome: "rejected" })).toBe(4);
+    expect(delta("canon_reason_runs_total", { outcome: "failed" })).toBe(0);
+    expect(delta("canon_reason_run_failures_total", { code: "internal" })).toBe(0);
+    for (const code of codes) expect(delta("canon_reason_run_failures_total", { code }), code).toBe(1);
   });
 
   it("hostile requests: another method is refused, a query string is ignored, nothing else matches", async () => {
     for (const method of ["POST", "PUT", "DELETE"]) {
       const r = await call(server.url, method, "/metrics", method === "DELETE" ? undefined : {});
-      expect(r.status, method).toBe(404);
+      // Issue 21 item 8: a known path with another method is 405 naming the allowed ones.
+      expect(r.status, method).toBe(405);
+      expect(r.headers.get("allow")).toBe("GET, HEAD");
       expect(r.type).toContain("application/problem+json");
     }
     const withQuery = await call(server.url, "GET", "/metrics?name[]=x&%ff=%00");

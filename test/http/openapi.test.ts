@@ -32,6 +32,7 @@ describe("OpenAPI", () => {
       "/health",
       "/metrics",
       "/openapi.json",
+      "/ready",
       "/v1/corpora",
       "/v1/items",
       "/v1/items/{id}",

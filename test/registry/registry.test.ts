@@ -32,7 +32,9 @@ if (await needPostgres()) {
       // Every case starts from an empty registry, as a fresh SQLite file does.
       const client = new pg.Client({ connectionString: url });
       await client.connect();
-      await client.query("TRUNCATE cr_runs, cr_items, cr_item_versions RESTART IDENTITY CASCADE");
+      await client.query(
+        "TRUNCATE cr_runs, cr_run_items, cr_items, cr_item_versions RESTART IDENTITY CASCADE",
+      );
       await client.end();
       return registry;
     },
@@ -54,6 +56,16 @@ describe.each(implementations)("registry (%s)", (_name, open) => {
     expect(third.next_cursor).toBeNull();
     // The first entry is kept: a second creation does not re-attribute the run.
     expect((await registry.getRun(runId(2)))?.item_id).toBeNull();
+    // Issue 21 item 10: but the item version that produced it again is recorded, once, in order.
+    await registry.addRun({ run_id: runId(2), item_id: "item_x", item_version: 3 });
+    await registry.addRun({ run_id: runId(2), item_id: "item_y", item_version: 1 });
+    expect(
+      (await registry.runItems(runId(2))).map((s) => [s.item_id, s.item_version, typeof s.registered_at]),
+    ).toEqual([
+      ["item_x", 3, "string"],
+      ["item_y", 1, "string"],
+    ]);
+    expect(await registry.runItems(runId(1))).toEqual([]);
     expect(await registry.getRun(runId(9))).toBeNull();
     await registry.removeRun(runId(3));
     expect((await registry.listRuns({ limit: 10 })).entries.map((r) => r.run_id)).toEqual(

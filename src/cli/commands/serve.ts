@@ -10,6 +10,10 @@ interface ServeOptions {
   rateLimit: number;
   bodyLimit: number;
   uploadLimit: number;
+  maxUploads: number;
+  maxIndexBuilds: number;
+  indexQuota: number;
+  indexParams: string[];
   registry?: string;
   queue?: string;
   modelBaseUrl?: string;
@@ -48,6 +52,30 @@ export function registerServe(program: Command): void {
         64 * 1024 * 1024,
       )
       .option(
+        "--max-uploads <n>",
+        "corpus uploads received at once (streamed to <artifacts>/uploads); one more is 503 with Retry-After",
+        parseIntOption("--max-uploads", { min: 1 }),
+        2,
+      )
+      .option(
+        "--max-index-builds <n>",
+        "index builds at once, each in worker threads off the event loop; more wait their turn",
+        parseIntOption("--max-index-builds", { min: 1 }),
+        1,
+      )
+      .option(
+        "--index-quota <n>",
+        "index parameter sets built per corpus beyond the presets and --index-params (0: none); one more is 403 E_INDEX_PARAMS_REFUSED",
+        parseIntOption("--index-quota", { min: 0 }),
+        4,
+      )
+      .option(
+        "--index-params <k=v,...>",
+        "an index parameter set always built, e.g. chunk_chars=800,overlap_chars=100 (repeatable; keys left out match any value)",
+        (value: string, previous: string[]) => [...previous, value],
+        [] as string[],
+      )
+      .option(
         "--model-base-url <url>",
         "the endpoint (OpenAI-style base URL ending in /v1) of runs with reasoner llm; requests cannot name one (queued llm runs need workers started with the same --model-base-url)",
       )
@@ -58,13 +86,14 @@ export function registerServe(program: Command): void {
   )
     .addHelpText(
       "after",
-      '\nThe llm reasoner\'s key comes from CANON_REASON_LLM_API_KEY or OPENAI_API_KEY.\nSet CANON_REASON_TOKEN to require `Authorization: Bearer <token>` on every /v1 route and on GET /metrics (Prometheus text).\nLogs are JSON lines on stdout, with trace_id/span_id when an OpenTelemetry SDK is registered (node --import ./otel.mjs; README "Scaling out").',
+      '\nThe llm reasoner\'s key comes from CANON_REASON_LLM_API_KEY or OPENAI_API_KEY.\nSet CANON_REASON_TOKEN to require `Authorization: Bearer <token>` on every /v1 route and on GET /metrics (Prometheus text);\nwithout one on a --host beyond loopback, serve warns loudly at start (stderr and log).\nGET /health is liveness (the process answers); GET /ready is readiness (registry and queue answer): point a load balancer at /ready.\nStore objects no run, ref or item needs: `canon-reason gc --dry-run`, then `canon-reason gc`.\nLogs are JSON lines on stdout, with trace_id/span_id when an OpenTelemetry SDK is registered (node --import ./otel.mjs; README "Scaling out").',
     )
     .action(
       action(async (o: ServeOptions) => {
         const { startService } = await import("../../http/start.js");
         const { registryUrlOf } = await import("../../registry/open.js");
         const token = process.env.CANON_REASON_TOKEN;
+        const { parseIndexParams } = await import("../../app/index-policy.js");
         await startService({
           host: o.host,
           port: o.port,
@@ -74,6 +103,10 @@ export function registerServe(program: Command): void {
           rateLimit: { max: o.rateLimit, windowMs: 60_000 },
           bodyLimit: o.bodyLimit,
           uploadLimit: o.uploadLimit,
+          maxUploads: o.maxUploads,
+          maxIndexBuilds: o.maxIndexBuilds,
+          indexQuota: o.indexQuota,
+          indexParams: o.indexParams.map((text) => parseIndexParams(text)),
           modelBaseUrl: o.modelBaseUrl,
           registryUrl: registryUrlOf(o.registry),
           queueUrl: o.queue,

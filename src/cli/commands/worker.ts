@@ -1,6 +1,6 @@
 /** `canon-reason worker`: answer run and eval-case jobs from a Redis queue (BullMQ loads only here). */
 import type { Command } from "commander";
-import { checkServiceToken } from "../../app/bearer-token.js";
+import { checkServiceToken, openServerWarning } from "../../app/bearer-token.js";
 import type { RunMetrics } from "../../app/metrics.js";
 import { CanonError, InputError } from "../../core/errors.js";
 import { DEFAULT_BASE_URL, withoutCredentials } from "../../core/reason/llm.js";
@@ -146,6 +146,8 @@ export function registerWorker(program: Command): void {
             await registry.close();
             throw error;
           }
+          const warning = openServerWarning(o.metricsHost, token === "" ? undefined : token);
+          if (warning !== null) process.stderr.write(`${warning}\n`);
           counts = new JobQueue(connection);
           metricsQueue = counts;
         }

@@ -1,6 +1,7 @@
 /** Items: named, versioned ProblemSpecs that runs can be created from (`POST /v1/runs {item_id}`). */
 import type { FastifyPluginAsync } from "fastify";
 import type { ZodTypeProvider } from "fastify-type-provider-zod";
+import { z } from "zod";
 import type { ProblemSpec } from "../../core/models/spec.js";
 import type { Item } from "../../registry/registry.js";
 import type { ServiceContext } from "../context.js";
@@ -96,11 +97,12 @@ export const itemRoutes =
           tags,
           summary: "delete an item and its versions (runs made from it stay)",
           params: ItemParams,
+          response: { 204: z.null().describe("deleted; no content") },
         },
       },
       async (request, reply) => {
         if (!(await ctx.registry.deleteItem(request.params.id))) throw notFound(request.params.id);
-        return reply.code(204).send();
+        return reply.code(204).send(null);
       },
     );
   };

@@ -203,12 +203,14 @@ export const runRoutes =
       async (request) => {
         const { run } = await openPublishedRun(ctx, request.params.id);
         const entry = await ctx.registry.getRun(request.params.id);
+        const items = await ctx.registry.runItems(request.params.id);
         const { answer, report, manifest } = run.view;
         return {
           run_id: request.params.id,
           registered_at: entry?.registered_at ?? null,
           item_id: entry?.item_id ?? null,
           item_version: entry?.item_version ?? null,
+          items,
           question: answer?.question ?? null,
           status: answer?.status ?? null,
           answer: answer?.answer ?? null,
