@@ -230,7 +230,8 @@ export function registerEval(program: Command): void {
             evaluated = await runEval(input, evalOptions);
             // Every case's run is shared, so any machine can verify or replay it.
             for (const c of evaluated.cases)
-              await registry?.addRun(
+              if (c.run_id !== null)
+                await registry?.addRun(
                 { run_id: c.run_id, item_id: null, item_version: null },
                 { runDir: join(runsRoot(root), c.run_id), storeRoot: root },
               );
@@ -240,6 +241,15 @@ export function registerEval(program: Command): void {
         }
         const { summary, timings } = evaluated;
         writeEvalOutput(out, evaluated);
+        // A case whose model call the endpoint rejected is counted and named, never hidden.
+        const failedCases = evaluated.cases.filter((c) => c.status === "failed");
+        if (failedCases.length > 0)
+          process.stderr.write(
+            `warning: ${failedCases.length} case(s) failed (the model endpoint rejected their request; see cases.jsonl):\n${failedCases
+              .slice(0, 5)
+              .map((c) => `  ${c.case_id}: ${c.error ?? ""}`)
+              .join("\n")}${failedCases.length > 5 ? `\n  ... and ${failedCases.length - 5} more` : ""}\n`,
+          );
         const found =
           baseline === undefined ? [] : regressions(baseline.metrics, summary.metrics, o.tolerance);
         if (o.json) printJson({ out, ...summary, timings, regressions: found });
@@ -249,7 +259,7 @@ export function registerEval(program: Command): void {
               `  ${k.padEnd(31)} ${v.mean === null ? "n/a".padStart(7) : v.mean.toFixed(4).padStart(7)}   (${v.cases} case(s))`,
           );
           const lines = [
-            `${summary.suite}: ${summary.cases} case(s) in ${timings.seconds} s`,
+            `${summary.suite}: ${summary.cases} case(s) in ${timings.seconds} s${summary.failed_cases > 0 ? `, ${summary.failed_cases} failed` : ""}`,
             ...rows,
             `written to ${out}`,
           ];
