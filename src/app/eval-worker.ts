@@ -17,7 +17,10 @@ const pace = pacer(maxRps);
 const retrievals = new EvalRetrievals(input, options, snapshot);
 try {
   for (const [k, c] of input.cases.entries()) {
-    parentPort?.postMessage({ index: indices[k], result: await runCaseOrFailure(c, retrievals, options, pace) });
+    parentPort?.postMessage({
+      index: indices[k],
+      result: await runCaseOrFailure(c, retrievals, options, pace),
+    });
   }
 } catch (error) {
   // Errors cross the thread boundary as plain objects: send the code and exit status explicitly,

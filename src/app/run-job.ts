@@ -57,6 +57,8 @@ export interface RunModelOptions extends ModelCallOptions {
 export interface RunJobResult extends ProducedRun {
   runDir: string;
   created: boolean;
+  /** How many documents the corpus snapshot holds (null without retrieval): an empty or mis-read corpus shows. */
+  corpusDocuments: number | null;
   timings: Record<string, number>;
 }
 
@@ -251,5 +253,10 @@ async function runJobIn(options: RunJobOptions, started: number, traced?: Traced
         model: params.llm?.model,
       }),
     );
-  return { ...produced, ...written, timings: { ...timings, total_ms: performance.now() - started } };
+  return {
+    ...produced,
+    ...written,
+    corpusDocuments: retrieval?.provenance.documents ?? null,
+    timings: { ...timings, total_ms: performance.now() - started },
+  };
 }

@@ -232,9 +232,9 @@ export function registerEval(program: Command): void {
             for (const c of evaluated.cases)
               if (c.run_id !== null)
                 await registry?.addRun(
-                { run_id: c.run_id, item_id: null, item_version: null },
-                { runDir: join(runsRoot(root), c.run_id), storeRoot: root },
-              );
+                  { run_id: c.run_id, item_id: null, item_version: null },
+                  { runDir: join(runsRoot(root), c.run_id), storeRoot: root },
+                );
           }
         } finally {
           await registry?.close();

@@ -261,7 +261,8 @@ function supportProblems(claim: Claim, evidence: readonly EvidenceState[], minSu
     } else grounded.add(`${ev.ref.doc_id}\u0000${ev.ref.span[0] + start}\u0000${ev.ref.span[0] + end}`);
   }
   // The message is recorded in traces: kept as it was, so older runs replay identically.
-  if (grounded.size < minSupports) problems.push(`${grounded.size} grounded support(s), ${minSupports} required`);
+  if (grounded.size < minSupports)
+    problems.push(`${grounded.size} grounded support(s), ${minSupports} required`);
   return problems;
 }
 
