@@ -230,7 +230,7 @@ const SHOWN_SKIPPED = 5;
 export function describeSkipped(skipped: readonly string[]): string {
   if (skipped.length === 0) return "";
   // A name with control characters is quoted: a file name never writes escapes to a terminal.
-  const name = (f: string) => (/[\u0000-\u001f\u007f-\u009f,]/.test(f) ? JSON.stringify(f) : f);
+  const name = (f: string) => (/[\p{Cc},]/u.test(f) ? JSON.stringify(f) : f);
   const shown = skipped.slice(0, SHOWN_SKIPPED).map(name).join(", ");
   const more = skipped.length > SHOWN_SKIPPED ? `, and ${skipped.length - SHOWN_SKIPPED} more` : "";
   const hints: string[] = [];
