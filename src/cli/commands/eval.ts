@@ -122,7 +122,7 @@ export function registerEval(program: Command): void {
     .option("--json", "print the summary (and any regressions) as JSON")
     .addHelpText(
       "after",
-      "\nExit codes: 0 done (and no regression), 1 a metric regressed against --baseline, 2 bad input.\nllm: a case whose request the endpoint rejects (HTTP 400/413/422) is recorded as failed (cases.jsonl status \"failed\",\nsummary.json failed_cases) and named on stderr; the eval goes on.",
+      '\nExit codes: 0 done (and no regression), 1 a metric regressed against --baseline, 2 bad input.\nllm: a case whose request the endpoint rejects (HTTP 400/413/422) is recorded as failed (cases.jsonl status "failed",\nsummary.json failed_cases) and named on stderr; the eval goes on.',
     )
     .action(
       action(async (o: EvalCliOptions, command: Command) => {
