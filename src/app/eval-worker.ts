@@ -3,7 +3,7 @@ import { parentPort, workerData } from "node:worker_threads";
 import { CanonError } from "../core/errors.js";
 import type { EvalInput } from "../io/eval-input.js";
 import { pacer } from "../io/llm-endpoint.js";
-import { type EvalOptions, EvalRetrievals, runCase, type WorkerFailure } from "./eval.js";
+import { type EvalOptions, EvalRetrievals, runCaseOrFailure, type WorkerFailure } from "./eval.js";
 
 const { input, indices, snapshot, options, maxRps } = workerData as {
   input: EvalInput;
@@ -17,7 +17,10 @@ const pace = pacer(maxRps);
 const retrievals = new EvalRetrievals(input, options, snapshot);
 try {
   for (const [k, c] of input.cases.entries()) {
-    parentPort?.postMessage({ index: indices[k], result: await runCase(c, retrievals, options, pace) });
+    parentPort?.postMessage({
+      index: indices[k],
+      result: await runCaseOrFailure(c, retrievals, options, pace),
+    });
   }
 } catch (error) {
   // Errors cross the thread boundary as plain objects: send the code and exit status explicitly,

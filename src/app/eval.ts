@@ -32,7 +32,7 @@ import { atArtifacts, prepareArtifactsDir } from "../io/artifacts.js";
 import { DEFAULT_LIMITS } from "../io/corpus-reader.js";
 import type { EvalCase, EvalInput } from "../io/eval-input.js";
 import { EVAL_FILES, prepareEvalOutputFolder, publishEvalOutput } from "../io/eval-output.js";
-import { type EndpointSettings, type Pacer, pacer } from "../io/llm-endpoint.js";
+import { type EndpointSettings, ModelEndpointError, type Pacer, pacer } from "../io/llm-endpoint.js";
 import { type PreparedRetrieval, type Progress, prepareRetrieval } from "../io/retrieval-backend.js";
 import { DiskStore } from "../io/store.js";
 import { runJob } from "./run-job.js";
@@ -57,8 +57,10 @@ export interface EvalOptions {
 
 export interface CaseResult {
   case_id: string;
-  run_id: string;
-  status: "answered" | "insufficient_evidence";
+  /** Null for a failed case: its model call was rejected, so no run was made. */
+  run_id: string | null;
+  /** "failed": the endpoint rejected this case's request (see runCaseOrFailure); `error` says why. */
+  status: "answered" | "insufficient_evidence" | "failed";
   verdict: "pass" | "fail";
   retrieved: string[];
   cited: string[];
@@ -67,6 +69,54 @@ export interface CaseResult {
   /** The claim's confidence, or the best candidate's when the answer was insufficient (0 without one). */
   confidence: number;
   metrics: Record<string, number | null>;
+  /** Why the case failed (status "failed" only). */
+  error?: string;
+}
+
+const CASE_METRICS = [
+  "ndcg_at_10",
+  "recall_at_100",
+  "mrr_at_10",
+  "citation_precision",
+  "rationale_precision",
+  "answer_hit",
+  "insufficient",
+  "unanswerable_insufficient",
+  "answerable_answered",
+  "verification_pass",
+] as const;
+
+/**
+ * Runs one case; when the endpoint rejects that case's request (HTTP 400, 413, 422: say its
+ * context is too long), the case is recorded as failed with the reason and the eval goes on.
+ * Nothing of the case is written (the call fails before its run is). Every other failure (the
+ * endpoint unreachable, refusing the key, failing 5xx after retries) still ends the eval: it
+ * would fail every case alike.
+ */
+export async function runCaseOrFailure(
+  c: EvalCase,
+  retrievals: EvalRetrievals,
+  options: EvalOptions,
+  pace?: Pacer,
+): Promise<CaseResult> {
+  try {
+    return await runCase(c, retrievals, options, pace);
+  } catch (error) {
+    if (!(error instanceof ModelEndpointError) || error.rejected === undefined) throw error;
+    return {
+      case_id: c.case_id,
+      run_id: null,
+      status: "failed",
+      verdict: "fail",
+      retrieved: [],
+      cited: [],
+      answerable: c.expected.answerable !== false,
+      confidence: 0,
+      // Not measured: a failed case is counted (summary.failed_cases), never averaged in.
+      metrics: Object.fromEntries(CASE_METRICS.map((k) => [k, null])),
+      error: error.message,
+    };
+  }
 }
 
 /** The confidence a run reports: its claim's, else the one its derive step judged insufficient. */
@@ -154,7 +204,7 @@ export async function runCase(
   retrievals: EvalRetrievals,
   options: EvalOptions,
   pace?: Pacer,
-): Promise<CaseResult> {
+): Promise<CaseResult & { run_id: string }> {
   const spec = specOf(c, await retrievals.snapshotHash(), options.overrides);
   const prepared = await retrievals.get(pickIndexParams(resolveParams(spec, options.preset)));
   const result = await runJob({
@@ -220,6 +270,8 @@ export function summarize(input: EvalInput, cases: readonly CaseResult[], option
     suite: input.name,
     kind: input.kind,
     cases: cases.length,
+    /** Cases whose model call the endpoint rejected: no run, no metrics, listed in cases.jsonl. */
+    failed_cases: cases.filter((c) => c.status === "failed").length,
     config: { preset: options.preset, overrides: publicOverrides(options.overrides) },
     metrics: {
       ndcg_at_10: m("ndcg_at_10"),
@@ -328,7 +380,7 @@ async function runEvalIn(input: EvalInput, options: EvalOptions, started: number
   if (options.workers <= 1) {
     const pace = pacer(options.model?.maxRps ?? 0);
     for (const [i, c] of input.cases.entries()) {
-      results[i] = await runCase(c, retrievals, options, pace);
+      results[i] = await runCaseOrFailure(c, retrievals, options, pace);
       tick();
     }
   } else {

@@ -14,7 +14,7 @@ import type { ModelCall, ModelCallRef } from "../core/models/model-call.js";
 import type { RetrievalProvenance, Trace } from "../core/models/trace.js";
 import { frozenDispatcher } from "../core/pipeline/dispatch.js";
 import { liveTools, llmInputOf, traceRun } from "../core/pipeline/produce.js";
-import { LLM_REASONER_ID, recordingMismatch } from "../core/reason/llm.js";
+import { LLM_REASONER_ID } from "../core/reason/llm.js";
 import { findReasoner, knownReasoners } from "../core/reason/registry.js";
 import { type Divergence, firstDivergence } from "../core/replay/divergence.js";
 import { loadIndex } from "../core/retrieval/bm25-format.js";
@@ -104,7 +104,7 @@ export async function replayRun(
       if (llm !== undefined) {
         const call =
           modelCall === undefined || ref === undefined ? {} : { call: { ref, recording: modelCall } };
-        const mismatch = recordingMismatch({ ...looked.input, llm: { ...llm, ...call } });
+        const mismatch = reasoner.recordingMismatch?.({ ...looked.input, llm: { ...llm, ...call } }) ?? null;
         if (mismatch !== null)
           throw new CanonError(
             "E_MODEL_CALL",

@@ -73,7 +73,8 @@ export function evalReport(
   options: EvalReportOptions,
 ): { runs: number; missing: number } {
   const links = new Map<string, string>();
-  const ids = [...new Set(results.cases.map((c) => c.run_id))];
+  // A failed case (its model call was rejected) has no run to link.
+  const ids = [...new Set(results.cases.flatMap((c) => (c.run_id === null ? [] : [c.run_id])))];
   options.progress?.start("runs", ids.length);
   let missing = 0;
   for (const [i, id] of ids.entries()) {

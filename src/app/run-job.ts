@@ -8,21 +8,21 @@ import { performance } from "node:perf_hooks";
 import type { Span } from "@opentelemetry/api";
 import type { StepTiming } from "../core/artifact/timings.js";
 import { corpusRefString, parseCorpusRef, snapshotRef } from "../core/corpus/corpus-ref.js";
-import { InputError } from "../core/errors.js";
+import { CanonError, InputError } from "../core/errors.js";
 import type { ModelCall } from "../core/models/model-call.js";
 import type { ProblemSpec } from "../core/models/spec.js";
 import type { TraceEvent } from "../core/models/trace.js";
 import { liveTools, llmInputOf, type ProducedRun, produceRun } from "../core/pipeline/produce.js";
 import { resolveParams } from "../core/plan/planner.js";
 import { extractiveReasoner } from "../core/reason/extractive.js";
-import { llmReasoner, withoutCredentials } from "../core/reason/llm.js";
+import { failedModelAnswer, llmReasoner, withoutCredentials } from "../core/reason/llm.js";
 import { pickIndexParams } from "../core/retrieval/index-params.js";
 import { verifyRun } from "../core/verify/verifier.js";
 import { atArtifacts, prepareArtifactsDir } from "../io/artifacts.js";
 import type { CorpusLimits } from "../io/corpus-reader.js";
 import { DEFAULT_LIMITS } from "../io/corpus-reader.js";
 import { type PreparedRetrieval, type Progress, prepareRetrieval } from "../io/retrieval-backend.js";
-import { writeRun } from "../io/run-writer.js";
+import { type WriteRunOptions, writeRun } from "../io/run-writer.js";
 import { DiskStore } from "../io/store.js";
 import { PRODUCER } from "../version.js";
 import { type ModelCallOptions, modelCallFor } from "./model-call.js";
@@ -59,6 +59,8 @@ export interface RunJobResult extends ProducedRun {
   created: boolean;
   /** The same run was in place, signed, and was kept with its signature (see writeRun). */
   signatureKept?: true;
+  /** How many documents the corpus snapshot holds (null without retrieval): an empty or mis-read corpus shows. */
+  corpusDocuments: number | null;
   timings: Record<string, number>;
 }
 
@@ -105,6 +107,25 @@ function endpointOf(spec: ProblemSpec, recorded: string, model: RunModelOptions 
       { field: "base_url" },
     );
   return endpoint;
+}
+
+/**
+ * The one rule on replacing runs that is about the model: a run whose model call failed (no
+ * readable answer: a refusal, a cut-off or empty reply, no JSON) is written when nothing is at
+ * its id, but never replaces an earlier run there. The call is an endpoint error instead (exit 3).
+ */
+function keepEarlierRun(call: ModelCall | undefined): Pick<WriteRunOptions, "beforeReplace"> {
+  const failed = call === undefined ? null : failedModelAnswer(call);
+  if (failed === null) return {};
+  return {
+    beforeReplace: () => {
+      throw new CanonError(
+        "E_MODEL_ENDPOINT",
+        `the model call failed (${failed}): the earlier run with this id is kept, nothing was written`,
+        { exitCode: 3 },
+      );
+    },
+  };
 }
 
 export async function runJob(options: RunJobOptions): Promise<RunJobResult> {
@@ -222,6 +243,7 @@ async function runJobIn(options: RunJobOptions, started: number, traced?: Traced
   };
   const written = writeRun(options.artifactsRoot, produced.runId, produced.files, {
     volatile: { timings: { ...timings, steps: steps.durations } },
+    ...keepEarlierRun(modelCall),
   });
   if (traced?.span.isRecording())
     traced.span.setAttributes(
@@ -233,5 +255,10 @@ async function runJobIn(options: RunJobOptions, started: number, traced?: Traced
         model: params.llm?.model,
       }),
     );
-  return { ...produced, ...written, timings: { ...timings, total_ms: performance.now() - started } };
+  return {
+    ...produced,
+    ...written,
+    corpusDocuments: retrieval?.provenance.documents ?? null,
+    timings: { ...timings, total_ms: performance.now() - started },
+  };
 }

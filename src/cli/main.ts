@@ -7,6 +7,19 @@ import { Command, CommanderError } from "commander";
 import { PRODUCER } from "../version.js";
 import { COMMANDS, invokedCommand } from "./command-table.js";
 
+/**
+ * A reader that goes away (`canon-reason verify --help | head -1`) ends the process quietly: an
+ * EPIPE on stdout or stderr is handled here, once, for every command and every output path.
+ */
+function quietOnEpipe(stream: NodeJS.WriteStream): void {
+  stream.on("error", (error: NodeJS.ErrnoException) => {
+    if (error.code !== "EPIPE") throw error;
+    process.exit(typeof process.exitCode === "number" ? process.exitCode : 0);
+  });
+}
+quietOnEpipe(process.stdout);
+quietOnEpipe(process.stderr);
+
 const program = new Command()
   .name("canon-reason")
   .description(

@@ -26,8 +26,15 @@ export function renderVerdict(report: VerificationReport): string {
   return `${report.verdict.toUpperCase()} (${s.passed}/${s.checks} checks passed, policy ${report.policy})${failed.length > 0 ? `\n${failed.map((f) => `  - ${f}`).join("\n")}` : ""}`;
 }
 
-export function renderAnswer(answer: AnswerView, report: VerificationReport, runDir: string): string {
+export function renderAnswer(
+  answer: AnswerView,
+  report: VerificationReport,
+  runDir: string,
+  corpusDocuments: number | null = null,
+): string {
   const out: string[] = [`Question: ${answer.question}`, ""];
+  // How much was searched: an empty or mis-read corpus is visible at a glance.
+  if (corpusDocuments !== null) out.push(`Corpus: ${corpusDocuments} document(s)`, "");
   if (answer.status === "answered" && answer.answer !== null) {
     const confidence = answer.claims[0]?.confidence;
     out.push("Answer:", wrap(answer.answer, "  "), "");

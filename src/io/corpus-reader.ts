@@ -220,8 +220,32 @@ async function readJsonl(path: string, limits: CorpusLimits): Promise<ReadCorpus
   return { documents: collector.documents, format: "jsonl", textBytes: collector.textBytes };
 }
 
-/** Relative paths of .txt/.md files under `root`, sorted by code unit; hidden entries skipped. */
-export function listFolderDocuments(root: string): string[] {
+/** Skipped files named in a message: enough to recognise the folder, not a flood. */
+const SHOWN_SKIPPED = 5;
+
+/**
+ * What a folder corpus skipped, in words: how many files, the first few, and for a .pdf or a
+ * .jsonl what to do instead. Empty when nothing was skipped.
+ */
+export function describeSkipped(skipped: readonly string[]): string {
+  if (skipped.length === 0) return "";
+  // A name with control characters is quoted: a file name never writes escapes to a terminal.
+  const name = (f: string) => (/[\p{Cc},]/u.test(f) ? JSON.stringify(f) : f);
+  const shown = skipped.slice(0, SHOWN_SKIPPED).map(name).join(", ");
+  const more = skipped.length > SHOWN_SKIPPED ? `, and ${skipped.length - SHOWN_SKIPPED} more` : "";
+  const hints: string[] = [];
+  if (skipped.some((f) => /\.pdf$/i.test(f)))
+    hints.push("PDF is not supported: convert it to .txt or .md, or give a .jsonl(.gz) corpus");
+  if (skipped.some((f) => /\.jsonl(\.gz)?$/i.test(f)))
+    hints.push("a .jsonl(.gz) corpus is read when given as the file itself (--corpus DIR/corpus.jsonl)");
+  return `skipped ${skipped.length} file(s) that are not .txt or .md: ${shown}${more}${hints.length === 0 ? "" : `; ${hints.join("; ")}`}`;
+}
+
+/**
+ * Relative paths of .txt/.md files under `root`, sorted by code unit; hidden entries skipped.
+ * Other regular files are not read: their relative paths, sorted, go into `skipped` when given.
+ */
+export function listFolderDocuments(root: string, skipped?: string[]): string[] {
   const found: string[] = [];
   const walk = (dir: string) => {
     let entries: Dirent<Buffer>[];
@@ -255,16 +279,34 @@ export function listFolderDocuments(root: string): string[] {
             },
           );
         }
-      }
+      } else if (entry.isFile()) skipped?.push(relative(root, full).split(sep).join("/"));
     }
   };
   walk(root);
+  skipped?.sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
   return found.sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+}
+
+/**
+ * The documents of a folder corpus, refusing a folder with none (naming what it skipped), and
+ * the skipped files' description for a warning ("" when nothing was skipped).
+ */
+export function folderDocuments(root: string): { documents: string[]; skipped: string } {
+  const skipped: string[] = [];
+  const documents = listFolderDocuments(root, skipped);
+  const described = describeSkipped(skipped);
+  if (documents.length === 0)
+    throw new InputError(
+      "E_CORPUS_EMPTY",
+      `the folder has no .txt or .md document${described === "" ? "" : `: ${described}`}`,
+      { file: root },
+    );
+  return { documents, skipped: described };
 }
 
 function readFolder(root: string, limits: CorpusLimits): ReadCorpusResult {
   const collector = new Collector(root, limits);
-  for (const docId of listFolderDocuments(root)) {
+  for (const docId of folderDocuments(root).documents) {
     const file = join(root, docId);
     let bytes: Buffer;
     try {

@@ -14,7 +14,7 @@ import type { ChatCompletionCreateParamsNonStreaming } from "openai/resources/ch
 import type { JsonValue } from "../core/canonical.js";
 import { CanonError, InputError } from "../core/errors.js";
 import { MODEL_CALL_VERSION, type ModelCall } from "../core/models/model-call.js";
-import { withoutCredentials } from "../core/reason/llm.js";
+import { endpointProblem, withoutCredentials } from "../core/reason/llm.js";
 
 export interface EndpointSettings {
   /** One attempt's time limit, in milliseconds. */
@@ -58,8 +58,27 @@ export function apiKeyFrom(env: NodeJS.ProcessEnv): string | undefined {
   return key === undefined || key === "" ? undefined : key;
 }
 
+/**
+ * A model call that failed. `rejected` holds the HTTP status when the endpoint refused this
+ * request itself (400, 413, 422, ...: the request's fault, say its context length, not the
+ * configuration's): another request may well succeed, so an eval records the case as failed
+ * and goes on, and a 400 may be a server that does not take response_format (see model-call.ts).
+ */
+export class ModelEndpointError extends CanonError {
+  constructor(
+    message: string,
+    exitCode: 2 | 3,
+    readonly rejected: number | undefined,
+    cause?: unknown,
+  ) {
+    super("E_MODEL_ENDPOINT", message, cause === undefined ? { exitCode } : { exitCode, cause });
+  }
+}
+
 interface Failure {
   retryable: boolean;
+  /** The HTTP status of a request the endpoint rejected as such (see ModelEndpointError). */
+  rejected?: number;
   /** What happened, for the one-line message (no credentials). */
   what: string;
   exitCode: 2 | 3;
@@ -113,6 +132,7 @@ function classify(error: unknown, sdk: OpenAIModule, model: string, timeoutMs: n
       retryable: false,
       what: `rejected the request (HTTP ${status}): ${oneLine(error.message)}`,
       exitCode: 2,
+      rejected: status,
     };
   }
   throw error;
@@ -216,14 +236,21 @@ export async function callModel(
       const response = await client.chat.completions
         .create(body as unknown as ChatCompletionCreateParamsNonStreaming)
         .asResponse();
+      const text = await readBody(response, settings.timeoutMs, sdk, endpoint);
+      // HTTP 200 is not enough: an error object, an event stream or content as a list of parts
+      // is an endpoint error, never a recording a run is made from.
+      const problem = endpointProblem(text);
+      if (problem !== null)
+        throw new ModelEndpointError(
+          `model endpoint ${endpoint} ${problem} (HTTP ${response.status})`,
+          3,
+          undefined,
+        );
       return {
         version: MODEL_CALL_VERSION,
         endpoint,
         request: body,
-        response: {
-          status: response.status,
-          body: await readBody(response, settings.timeoutMs, sdk, endpoint),
-        },
+        response: { status: response.status, body: text },
       };
     } catch (error) {
       const failure = classify(error, sdk, model, settings.timeoutMs);
@@ -231,10 +258,12 @@ export async function callModel(
         const tries = failure.retryable ? ` (${attempt} attempt${attempt === 1 ? "" : "s"})` : "";
         // The cause stays attached (never printed): a queue worker tells its own endpoint
         // refusing connections from a job's bad request by it (queue/local-fault.ts).
-        throw new CanonError("E_MODEL_ENDPOINT", `model endpoint ${endpoint} ${failure.what}${tries}`, {
-          exitCode: failure.exitCode,
-          cause: error,
-        });
+        throw new ModelEndpointError(
+          `model endpoint ${endpoint} ${failure.what}${tries}`,
+          failure.exitCode,
+          failure.rejected,
+          error,
+        );
       }
       const backoff = settings.retryDelayMs * 2 ** (attempt - 1);
       await sleep(Math.min(settings.maxRetryDelayMs, failure.retryAfterMs ?? backoff));

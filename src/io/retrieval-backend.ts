@@ -30,7 +30,7 @@ import {
 import {
   type CorpusLimits,
   DEFAULT_LIMITS,
-  listFolderDocuments,
+  folderDocuments,
   readCorpus,
   statCorpus,
 } from "./corpus-reader.js";
@@ -74,7 +74,10 @@ function sha256File(path: string): string {
 function inputDigest(path: string): string {
   // Only a regular file or a folder: a FIFO or a device is refused before it is opened.
   if (statCorpus(path).isDirectory()) {
-    const entries = listFolderDocuments(path).map((rel) => [rel, sha256Hex(readFileSync(join(path, rel)))]);
+    // Every time, cached or not: a folder with no document is refused, skipped files are named.
+    const { documents, skipped } = folderDocuments(path);
+    if (skipped !== "") process.stderr.write(`canon-reason: warning: corpus folder ${path}: ${skipped}\n`);
+    const entries = documents.map((rel) => [rel, sha256Hex(readFileSync(join(path, rel)))]);
     return sha256Hex(canonicalJson({ folder: entries }));
   }
   return sha256File(path);

@@ -306,7 +306,7 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
     try {
       const done = await recorded(jobId);
       if (done !== null) {
-        if ("run_id" in done) span.setAttribute(ATTR.RUN_ID, done.run_id);
+        if ("run_id" in done && done.run_id !== null) span.setAttribute(ATTR.RUN_ID, done.run_id);
         log({
           level: "info",
           msg: "job already done",

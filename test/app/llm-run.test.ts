@@ -5,7 +5,7 @@
  * code 2 or 3 and nothing published; the key and URL credentials are never written.
  */
 import { existsSync, readdirSync } from "node:fs";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { runJob } from "../../src/app/run-job.js";
 import { CanonError } from "../../src/core/errors.js";
@@ -18,6 +18,8 @@ import {
   fail,
   hang,
   passage,
+  raw,
+  rejectsResponseFormat,
   reply,
   type Step,
 } from "../helpers/chat-server.js";
@@ -56,10 +58,20 @@ const FAST = { timeoutMs: 400, maxRetries: 1, retryDelayMs: 5, maxRetryDelayMs: 
 
 async function run(
   script: Step[],
-  o: { env?: NodeJS.ProcessEnv; settings?: Partial<typeof FAST>; baseUrl?: (s: ChatServer) => string } = {},
+  o: {
+    env?: NodeJS.ProcessEnv;
+    settings?: Partial<typeof FAST>;
+    baseUrl?: (s: ChatServer) => string;
+    artifactsRoot?: string;
+    /** Ask the server already running (its script goes on): the run has the same base URL, so the same id. */
+    sameServer?: boolean;
+  } = {},
 ) {
-  server = await chatServer(script);
-  const artifactsRoot = tempDir();
+  if (o.sameServer !== true || server === undefined) {
+    await server?.close();
+    server = await chatServer(script);
+  }
+  const artifactsRoot = o.artifactsRoot ?? tempDir();
   const spec: ProblemSpec = {
     version: "1",
     description: QUESTION,
@@ -84,7 +96,11 @@ const published = (root: string) =>
   existsSync(join(root, "runs")) ? readdirSync(join(root, "runs")).filter((n) => !n.startsWith(".")) : [];
 
 /** The job's error, asserted to be a one-line CanonError with this exit code; nothing published. */
-async function failure(r: Awaited<ReturnType<typeof run>>, exitCode: number): Promise<CanonError> {
+async function failure(
+  r: Awaited<ReturnType<typeof run>>,
+  exitCode: number,
+  before: string[] = [],
+): Promise<CanonError> {
   const error = await r.job.then(
     () => null,
     (e: unknown) => e,
@@ -94,7 +110,7 @@ async function failure(r: Awaited<ReturnType<typeof run>>, exitCode: number): Pr
   expect(canon.code).toBe("E_MODEL_ENDPOINT");
   expect(canon.exitCode).toBe(exitCode);
   expect(canon.message).not.toContain("\n");
-  expect(published(r.artifactsRoot)).toEqual([]);
+  expect(published(r.artifactsRoot)).toEqual(before);
   return canon;
 }
 
@@ -120,7 +136,7 @@ describe("llm reasoner against a chat-completions endpoint", () => {
     const result = await r.job;
     expect(result.answer.status).toBe("insufficient_evidence");
     expect(result.answer.uncertainty).toMatch(
-      /"the queen always wins the trick" is not found verbatim in evidence \[\d\]/,
+      /"the queen always wins the trick" is not found in evidence \[\d\]/,
     );
     expect(result.report.verdict).toBe("pass");
   });
@@ -145,17 +161,20 @@ describe("llm reasoner against a chat-completions endpoint", () => {
     expect(result.answer.claims[0]?.confidence).toBe(0.5);
     expect(result.answer.claims[0]?.rejected).toEqual([
       expect.stringMatching(
-        /^claim 1, quote 2: "the joker beats every card" is not found verbatim in evidence \[\d\]$/,
+        /^claim 1, quote 2: "the joker beats every card" is not found in evidence \[\d\]$/,
       ),
     ]);
     expect(result.report.verdict).toBe("pass");
   });
 
-  it("a quote with changed whitespace is not verbatim", async () => {
-    const r = await run([answerWith(() => RULE.replace("highest card", "highest\ncard"))]);
+  it("issue 21 item 17: a quote with changed whitespace is matched; the run cites the exact source bytes and verifies", async () => {
+    const r = await run([
+      answerWith(() => RULE.replace("highest card", "highest\n  card").replace(" of ", "\tof ")),
+    ]);
     const result = await r.job;
-    expect(result.answer.status).toBe("insufficient_evidence");
-    expect(result.answer.uncertainty).toMatch(/is not found verbatim/);
+    expect(result.answer.status).toBe("answered");
+    expect(result.answer.claims[0]?.citations[0]?.quote).toBe(RULE);
+    expect(result.report.verdict).toBe("pass");
   });
 
   it("malformed JSON is insufficient evidence, JSON in a code fence is read", async () => {
@@ -282,5 +301,116 @@ describe("llm reasoner against a chat-completions endpoint", () => {
     );
     expect(error?.exitCode).toBe(2);
     expect(error?.message).toMatch(/not both/);
+  });
+});
+
+/** Every file of a run directory with its bytes, to show a run was left untouched. */
+const snapshotOf = (runDir: string) =>
+  [...readRunDirectory(runDir).files.entries()]
+    .map(([path, bytes]) => `${path}:${Buffer.from(bytes).toString("base64")}`)
+    .sort();
+
+const completionWith = (content: unknown) =>
+  JSON.stringify({ choices: [{ index: 0, finish_reason: "stop", message: { role: "assistant", content } }] });
+
+/**
+ * Issue 21 item 14: replies a misbehaving server sends with HTTP 200. Each is an endpoint
+ * error (exit 3): nothing is written, and an earlier good run with the same id is untouched.
+ */
+const MISBEHAVING: Array<[string, Step, RegExp]> = [
+  [
+    "an error object",
+    raw(200, "application/json", '{"error":{"message":"context length exceeded"}}'),
+    /error object: "context length exceeded"/,
+  ],
+  [
+    "an error string",
+    raw(200, "application/json", '{"error":"model overloaded"}'),
+    /error object: "model overloaded"/,
+  ],
+  [
+    "an SSE stream",
+    raw(200, "text/event-stream", `data: ${completionWith("{}")}\n\ndata: [DONE]\n\n`),
+    /event stream \(SSE\)/,
+  ],
+  [
+    "an SSE stream sent as JSON",
+    raw(200, "application/json", 'event: message\ndata: {"x":1}\n\n'),
+    /event stream/,
+  ],
+  [
+    "content as a list of parts",
+    raw(200, "application/json", completionWith([{ type: "text", text: '{"claims":[]}' }])),
+    /list of parts/,
+  ],
+  ["HTML", raw(200, "text/html", "<html><body>Bad gateway</body></html>"), /not JSON/],
+  ["an empty body", raw(200, "application/json", ""), /not JSON/],
+  [
+    "JSON that is not a chat completion",
+    raw(200, "application/json", '{"object":"list","data":[]}'),
+    /not a chat completion/,
+  ],
+  ["no choices", raw(200, "application/json", '{"choices":[]}'), /not a chat completion/],
+  // Replies that are chat completions but carry no answer: written only where no run is.
+  ["a refusal", reply(() => null, { refusal: "I cannot help with that." }), /the model refused/],
+  ["an answer cut off", reply(() => '{"claims": [', { finish: "length" }), /cut off/],
+  ["an empty answer", reply(() => "  "), /empty answer/],
+  ["prose, no JSON", reply(() => "The highest card wins, I think."), /not JSON/],
+];
+
+describe("issue 21 item 14: a run is never replaced by one whose model call failed", () => {
+  for (const [name, step, message] of MISBEHAVING)
+    it(`item 14: ${name} — exit 3, nothing written, the earlier run untouched`, async () => {
+      const first = await (await run([good, step])).job;
+      const root = dirname(dirname(first.runDir));
+      const before = snapshotOf(first.runDir);
+      const r = await run([], { artifactsRoot: root, sameServer: true });
+      const error = await failure(r, 3, [first.runId]);
+      expect(error.message).toMatch(message);
+      expect(snapshotOf(first.runDir)).toEqual(before);
+      expect(readdirSync(join(root, "runs")).filter((n) => n.startsWith("."))).toEqual([]);
+    });
+
+  it("item 14: a refusal where no run is yet is written as insufficient evidence (and verifies)", async () => {
+    const result = await (await run([reply(() => null, { refusal: "No." })])).job;
+    expect(result.answer.status).toBe("insufficient_evidence");
+    expect(result.report.verdict).toBe("pass");
+  });
+});
+
+describe("issue 21 item 16: a server that rejects response_format", () => {
+  it("item 16: 400 to json_schema: retried once without it; the prose reply is parsed and the mode recorded", async () => {
+    const r = await run([rejectsResponseFormat(good)]);
+    const result = await r.job;
+    expect(r.server.requests.map((q) => q.body.response_format === undefined)).toEqual([false, true]);
+    expect(result.answer.status).toBe("answered");
+    expect(result.report.verdict).toBe("pass");
+    const claim = result.trace.events.find((e) => e.type === "claim_emitted");
+    expect(claim?.type === "claim_emitted" && claim.claim.structured.response_format).toBe("prompt");
+    const recording = [...result.files.entries()].find(([p]) => p.startsWith("model/"));
+    expect(Buffer.from(recording?.[1] ?? []).toString("utf8")).not.toContain("response_format");
+  });
+
+  it("item 16: structured output accepted: one request, mode json_schema", async () => {
+    const r = await run([good]);
+    const result = await r.job;
+    expect(r.server.requests).toHaveLength(1);
+    const claim = result.trace.events.find((e) => e.type === "claim_emitted");
+    expect(claim?.type === "claim_emitted" && claim.claim.structured.response_format).toBe("json_schema");
+  });
+
+  it("item 16: a second 400 is the call's failure (exit 2), naming both; only one retry", async () => {
+    const r = await run([fail(400)]);
+    const error = await failure(r, 2);
+    expect(error.message).toMatch(/rejected the request \(HTTP 400\).*retried without response_format after/);
+    expect(r.server.requests).toHaveLength(2);
+  });
+
+  it("item 16: other client errors are not retried without response_format", async () => {
+    for (const status of [401, 404, 422]) {
+      const r = await run([fail(status)]);
+      await failure(r, 2);
+      expect(r.server.requests, String(status)).toHaveLength(1);
+    }
   });
 });

@@ -3,10 +3,10 @@
  * a request-rate bound; cases.jsonl does not depend on the worker count, and the summary
  * records the base URL without its credentials.
  */
-import { readFileSync } from "node:fs";
+import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { chatServer, passage, reply } from "../helpers/chat-server.js";
+import { chatServer, fail, passage, reply } from "../helpers/chat-server.js";
 import { isCleanError, REPO, runCli, runCliAsync } from "../helpers/cli.js";
 import { tempDir } from "../helpers/tmp.js";
 
@@ -65,6 +65,74 @@ describe("eval --reasoner llm", () => {
     expect(summary).toContain(server.baseUrl);
     expect(summary).not.toContain("hunter2");
     expect(JSON.parse(one.stdout).metrics.verification_pass_rate.mean).toBe(1);
+  });
+
+  it("issue 21 item 12: a case whose request the endpoint rejects is recorded as failed and counted; the eval finishes", async () => {
+    for (const workers of [1, 2]) {
+      // The second request is rejected as the request's own fault (context length), the others answer.
+      const server = await chatServer([quoteTop, fail(413), quoteTop]);
+      const artifacts = tempDir();
+      const out = join(artifacts, "out");
+      const result = await runCliAsync(
+        [
+          "eval",
+          "--suite",
+          join(REPO, "demo/suite"),
+          "--limit",
+          "4",
+          "--reasoner",
+          "llm",
+          "--model",
+          "test-model",
+          "--base-url",
+          server.baseUrl,
+          "--model-timeout",
+          "5000",
+          "--model-retries",
+          "0",
+          "--workers",
+          String(workers),
+          "--artifacts-dir",
+          artifacts,
+          "--out",
+          out,
+          "--json",
+        ],
+        { timeoutMs: 120_000 },
+      );
+      await server.close();
+      expect(result.status, result.stderr).toBe(0);
+      expect(result.stderr).toMatch(
+        /warning: 1 case\(s\) failed .*\n {2}\S+: model endpoint .* rejected the request \(HTTP 413\)/,
+      );
+      const cases = readFileSync(join(out, "cases.jsonl"), "utf8")
+        .trim()
+        .split("\n")
+        .map((l) => JSON.parse(l) as { status: string; run_id: string | null; error?: string });
+      expect(cases).toHaveLength(4);
+      const failed = cases.filter((c) => c.status === "failed");
+      expect(failed).toHaveLength(1);
+      expect(failed[0]?.run_id).toBeNull();
+      expect(failed[0]?.error).toMatch(/HTTP 413/);
+      const summary = JSON.parse(readFileSync(join(out, "summary.json"), "utf8"));
+      expect(summary.failed_cases).toBe(1);
+      expect(summary.cases).toBe(4);
+      // The three other cases' runs, and nothing half-written.
+      expect(readdirSync(join(artifacts, "runs")).sort()).toEqual(
+        cases.flatMap((c) => (c.run_id === null ? [] : [c.run_id])).sort(),
+      );
+      // report --eval renders the failed case without a run link.
+      const report = runCli([
+        "report",
+        "--eval",
+        out,
+        "-o",
+        join(artifacts, "report"),
+        "--artifacts-dir",
+        artifacts,
+      ]);
+      expect(report.status, report.stderr).toBe(0);
+    }
   });
 
   it("refuses a bad --max-rps, and llm flags without --reasoner llm, before any case runs", () => {

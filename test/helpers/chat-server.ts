@@ -63,6 +63,30 @@ export const fail =
     res.end(JSON.stringify({ error: { message: `scripted ${status}`, type: "test" } }));
   };
 
+/** Replies with exactly this status, content type and body (a misbehaving server). */
+export const raw =
+  (status: number, contentType: string, body: string): Step =>
+  (_request, res) => {
+    res.writeHead(status, { "content-type": contentType });
+    res.end(body);
+  };
+
+/**
+ * Replies 400 (as some llama.cpp builds do) when the request asks for structured output
+ * (response_format), and with `then` otherwise.
+ */
+export const rejectsResponseFormat =
+  (then: Step): Step =>
+  (request, res) => {
+    if (request.body.response_format === undefined) return then(request, res);
+    res.writeHead(400, { "content-type": "application/json" });
+    res.end(
+      JSON.stringify({
+        error: { message: "response_format json_schema is not supported", type: "invalid_request_error" },
+      }),
+    );
+  };
+
 /** Never answers: the client's time limit must end the wait. */
 export const hang: Step = () => {};
 

@@ -4,6 +4,15 @@
  * they are skipped with a plain message, so a laptop without the services still passes
  * `npm test`. CI sets CANON_REASON_REQUIRE_SERVICES=1 (.ci/run), and then a missing service is a
  * failing test instead of a skip.
+ *
+ * Nothing the tests make can collide with a user's data (issue 21 item 21):
+ * - CANON_REASON_TEST_PG (default postgres://root@127.0.0.1:5432/test): the database scratch
+ *   databases are created from; each is named `canon_reason_test_<label>_<pid>_<random>` and
+ *   dropped after its file.
+ * - CANON_REASON_TEST_REDIS (default redis://127.0.0.1:6379/15): the Redis the queue tests use,
+ *   never DB 0 (a URL naming DB 0 is refused like an absent server); every key starts with a
+ *   per-file `canon_reason_test_` prefix (testPrefix) and is removed after the file.
+ * - CANON_REASON_REQUIRE_SERVICES=1: a missing or refused service fails instead of skipping.
  */
 import { randomBytes } from "node:crypto";
 import { createConnection } from "node:net";
@@ -13,7 +22,20 @@ import { afterAll, it } from "vitest";
 export const REQUIRE_SERVICES = process.env.CANON_REASON_REQUIRE_SERVICES === "1";
 /** A database the tests may create scratch databases from (trust auth on the CI machines). */
 export const PG_ADMIN_URL = process.env.CANON_REASON_TEST_PG ?? "postgres://root@127.0.0.1:5432/test";
-export const REDIS_URL = process.env.CANON_REASON_TEST_REDIS ?? "redis://127.0.0.1:6379";
+export const REDIS_URL = process.env.CANON_REASON_TEST_REDIS ?? "redis://127.0.0.1:6379/15";
+/** Every database, Redis key prefix and queue name the tests make starts with this. */
+export const TEST_PREFIX = "canon_reason_test_";
+
+/** A name no one else uses: the prefix, a label, this process and some randomness. */
+export function testPrefix(label: string): string {
+  return `${TEST_PREFIX}${label}_${process.pid}_${randomBytes(4).toString("hex")}`.toLowerCase();
+}
+
+/** The Redis DB number a redis:// URL selects (0 when it names none). */
+export function redisDb(url: string): number {
+  const path = new URL(url).pathname.replace(/^\//, "");
+  return path === "" ? 0 : Number(path);
+}
 
 async function postgresProblem(): Promise<string | null> {
   const client = new pg.Client({ connectionString: PG_ADMIN_URL, connectionTimeoutMillis: 2000 });
@@ -31,6 +53,10 @@ async function postgresProblem(): Promise<string | null> {
 
 /** A TCP connect and PING, without loading a Redis client. */
 export function redisProblem(url = REDIS_URL): Promise<string | null> {
+  if (redisDb(url) === 0)
+    return Promise.resolve(
+      "the tests never use Redis DB 0: set CANON_REASON_TEST_REDIS to another DB, e.g. /15",
+    );
   const { hostname, port } = new URL(url);
   return new Promise((resolve) => {
     const socket = createConnection({ host: hostname, port: Number(port || 6379) });
@@ -71,7 +97,7 @@ const scratch: string[] = [];
 
 /** A fresh database for this test file (parallel files never share one), dropped after the file. */
 export async function scratchDatabase(label: string): Promise<string> {
-  const name = `cr_test_${label}_${process.pid}_${randomBytes(4).toString("hex")}`.toLowerCase();
+  const name = testPrefix(label);
   const admin = new pg.Client({ connectionString: PG_ADMIN_URL });
   await admin.connect();
   await admin.query(`CREATE DATABASE ${name}`);

@@ -19,7 +19,7 @@ import { PgRegistry } from "../../src/registry/postgres.js";
 import { isCleanError, runCli } from "../helpers/cli.js";
 import { call, demoSpec, startServer } from "../helpers/http.js";
 import { idOf, parentOf, parsePrometheus, sampleValue, startTracing } from "../helpers/otel.js";
-import { needPostgres, needRedis, REDIS_URL, scratchDatabase } from "../helpers/services.js";
+import { needPostgres, needRedis, REDIS_URL, scratchDatabase, testPrefix } from "../helpers/services.js";
 import { tempDir } from "../helpers/tmp.js";
 import { startWorkerProcess, until } from "../helpers/workers.js";
 
@@ -45,7 +45,7 @@ describe("worker --metrics-port and --metrics-host refuse bad values (exit 2, na
 const available = (await needPostgres()) && (await needRedis());
 const pgUrl = available ? await scratchDatabase("otel") : "";
 // Every key this file makes in Redis starts with one of its own prefixes, removed afterwards.
-const base = `cr-test-otel-${process.pid}-${randomBytes(4).toString("hex")}`;
+const base = testPrefix("otel");
 const prefixes: string[] = [];
 const usePrefix = (name: string) => {
   const prefix = `${base}-${name}`;

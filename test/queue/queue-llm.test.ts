@@ -7,7 +7,6 @@
  * `serve --queue` queues llm runs under `Prefer: respond-async`; a 5xx is retried by the job and a
  * 401 fails it at once. The flags' hostile values are refused before any service is asked.
  */
-import { randomBytes } from "node:crypto";
 import { readFileSync } from "node:fs";
 import type { ServerResponse } from "node:http";
 import { join } from "node:path";
@@ -19,14 +18,14 @@ import { PgRegistry } from "../../src/registry/postgres.js";
 import { type ChatRequest, chatServer, fail, passage, reply } from "../helpers/chat-server.js";
 import { isCleanError, REPO, runCli, runCliAsync } from "../helpers/cli.js";
 import { call, demoSpec, startServer } from "../helpers/http.js";
-import { needPostgres, needRedis, REDIS_URL, scratchDatabase } from "../helpers/services.js";
+import { needPostgres, needRedis, REDIS_URL, scratchDatabase, testPrefix } from "../helpers/services.js";
 import { tempDir } from "../helpers/tmp.js";
 import { startWorkerProcess, until, type WorkerProcess } from "../helpers/workers.js";
 
 const SUITE = join(REPO, "demo", "suite");
 const available = (await needPostgres()) && (await needRedis());
 const pgUrl = available ? await scratchDatabase("queue_llm") : "";
-const prefix = `cr-test-llm-${process.pid}-${randomBytes(4).toString("hex")}`;
+const prefix = testPrefix("llm");
 process.env.CANON_REASON_QUEUE_PREFIX = prefix;
 // This process (the service under test, the submitter) holds no key: only the workers do.
 delete process.env.CANON_REASON_LLM_API_KEY;

@@ -11,7 +11,6 @@
  * cut to its first 20 cases: the property is per case, and the file must stay near two minutes.
  */
 import { spawn } from "node:child_process";
-import { randomBytes } from "node:crypto";
 import { readdirSync, readFileSync } from "node:fs";
 import { join, relative } from "node:path";
 import { Queue } from "bullmq";
@@ -23,7 +22,7 @@ import { JobQueue, parseQueueUrl, QUEUE_NAME } from "../../src/queue/queue.js";
 import { PgRegistry } from "../../src/registry/postgres.js";
 import { CLI, DEMO_CORPUS, isCleanError, REPO, runCli } from "../helpers/cli.js";
 import { call, demoSpec, startServer } from "../helpers/http.js";
-import { needPostgres, needRedis, REDIS_URL, scratchDatabase } from "../helpers/services.js";
+import { needPostgres, needRedis, REDIS_URL, scratchDatabase, testPrefix } from "../helpers/services.js";
 import { tempDir, writeFiles } from "../helpers/tmp.js";
 import { startWorkerProcess as spawnWorker, until, type WorkerProcess } from "../helpers/workers.js";
 
@@ -77,7 +76,7 @@ function generatedSuite(count: number): string {
 const available = (await needPostgres()) && (await needRedis());
 const pgUrl = available ? await scratchDatabase("queue") : "";
 // Every key this file makes in Redis starts with its own prefix, removed afterwards.
-const prefix = `cr-test-${process.pid}-${randomBytes(4).toString("hex")}`;
+const prefix = testPrefix("queue");
 const env = { CANON_REASON_QUEUE_PREFIX: prefix };
 process.env.CANON_REASON_QUEUE_PREFIX = prefix;
 

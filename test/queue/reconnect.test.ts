@@ -5,7 +5,6 @@
  * connection dropped, new ones refused for a few seconds, then accepted again.
  */
 import type { ChildProcess } from "node:child_process";
-import { randomBytes } from "node:crypto";
 import { Queue } from "bullmq";
 import { afterAll, describe, expect, it } from "vitest";
 import { CanonError } from "../../src/core/errors.js";
@@ -13,14 +12,14 @@ import type { ProblemSpec } from "../../src/core/models/spec.js";
 import { JobQueue, parseQueueUrl, QUEUE_NAME } from "../../src/queue/queue.js";
 import { PgRegistry } from "../../src/registry/postgres.js";
 import { call, demoSpec, startServer } from "../helpers/http.js";
-import { needPostgres, needRedis, REDIS_URL, scratchDatabase } from "../helpers/services.js";
+import { needPostgres, needRedis, REDIS_URL, scratchDatabase, testPrefix } from "../helpers/services.js";
 import { type TcpProxy, tcpProxy } from "../helpers/tcp-proxy.js";
 import { tempDir } from "../helpers/tmp.js";
 import { startWorkerProcess } from "../helpers/workers.js";
 
 const available = (await needPostgres()) && (await needRedis());
 const pgUrl = available ? await scratchDatabase("reconnect") : "";
-const prefix = `cr-test-reconnect-${process.pid}-${randomBytes(4).toString("hex")}`;
+const prefix = testPrefix("reconnect");
 process.env.CANON_REASON_QUEUE_PREFIX = prefix;
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));

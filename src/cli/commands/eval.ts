@@ -122,7 +122,7 @@ export function registerEval(program: Command): void {
     .option("--json", "print the summary (and any regressions) as JSON")
     .addHelpText(
       "after",
-      "\nExit codes: 0 done (and no regression), 1 a metric regressed against --baseline, 2 bad input.",
+      '\nExit codes: 0 done (and no regression), 1 a metric regressed against --baseline, 2 bad input.\nllm: a case whose request the endpoint rejects (HTTP 400/413/422) is recorded as failed (cases.jsonl status "failed",\nsummary.json failed_cases) and named on stderr; the eval goes on.',
     )
     .action(
       action(async (o: EvalCliOptions, command: Command) => {
@@ -232,16 +232,26 @@ export function registerEval(program: Command): void {
             evaluated = await runEval(input, evalOptions);
             // Every case's run is shared, so any machine can verify or replay it.
             for (const c of evaluated.cases)
-              await registry?.addRun(
-                { run_id: c.run_id, item_id: null, item_version: null },
-                { runDir: join(runsRoot(root), c.run_id), storeRoot: root },
-              );
+              if (c.run_id !== null)
+                await registry?.addRun(
+                  { run_id: c.run_id, item_id: null, item_version: null },
+                  { runDir: join(runsRoot(root), c.run_id), storeRoot: root },
+                );
           }
         } finally {
           await registry?.close();
         }
         const { summary, timings } = evaluated;
         writeEvalOutput(out, evaluated);
+        // A case whose model call the endpoint rejected is counted and named, never hidden.
+        const failedCases = evaluated.cases.filter((c) => c.status === "failed");
+        if (failedCases.length > 0)
+          process.stderr.write(
+            `warning: ${failedCases.length} case(s) failed (the model endpoint rejected their request; see cases.jsonl):\n${failedCases
+              .slice(0, 5)
+              .map((c) => `  ${c.case_id}: ${c.error ?? ""}`)
+              .join("\n")}${failedCases.length > 5 ? `\n  ... and ${failedCases.length - 5} more` : ""}\n`,
+          );
         const found =
           baseline === undefined ? [] : regressions(baseline.metrics, summary.metrics, o.tolerance);
         if (o.json) printJson({ out, ...summary, timings, regressions: found });
@@ -251,7 +261,7 @@ export function registerEval(program: Command): void {
               `  ${k.padEnd(31)} ${v.mean === null ? "n/a".padStart(7) : v.mean.toFixed(4).padStart(7)}   (${v.cases} case(s))`,
           );
           const lines = [
-            `${summary.suite}: ${summary.cases} case(s) in ${timings.seconds} s`,
+            `${summary.suite}: ${summary.cases} case(s) in ${timings.seconds} s${summary.failed_cases > 0 ? `, ${summary.failed_cases} failed` : ""}`,
             ...rows,
             `written to ${out}`,
           ];

@@ -199,7 +199,10 @@ export function registerRun(program: Command): void {
     );
   withModelCallFlags(cmd)
     .option("--sign <key>", "sign the manifest root digest with this Ed25519 private key (see keygen)")
-    .option("--json", "print one JSON object: run_id, run_dir, answer, claims, verification")
+    .option(
+      "--json",
+      "print one JSON object: run_id, run_dir, corpus_documents, answer, claims, verification",
+    )
     .action(
       action(async (question: string | undefined, o: RunOptions) => {
         const spec = specFromOptions(question, o);
@@ -232,9 +235,11 @@ export function registerRun(program: Command): void {
           );
         if (o.json) {
           const { run_id, ...summary } = runSummary(result);
-          printJson({ run_id, run_dir: result.runDir, ...summary });
+          printJson({ run_id, run_dir: result.runDir, corpus_documents: result.corpusDocuments, ...summary });
         } else {
-          process.stdout.write(renderAnswer(result.answer, result.report, result.runDir));
+          process.stdout.write(
+            renderAnswer(result.answer, result.report, result.runDir, result.corpusDocuments),
+          );
         }
         return result.report.verdict === "pass" ? 0 : 1;
       }),

@@ -1,5 +1,6 @@
 /** `canon-reason serve`: the HTTP service (SPEC §8). Fastify and SQLite load only when it runs. */
 import type { Command } from "commander";
+import { exitWithParent } from "../parent-watch.js";
 import { action, artifactsRoot, parseIntOption, withRegistry } from "../shared.js";
 
 interface ServeOptions {
@@ -86,10 +87,12 @@ export function registerServe(program: Command): void {
   )
     .addHelpText(
       "after",
-      '\nThe llm reasoner\'s key comes from CANON_REASON_LLM_API_KEY or OPENAI_API_KEY.\nSet CANON_REASON_TOKEN to require `Authorization: Bearer <token>` on every /v1 route and on GET /metrics (Prometheus text);\nwithout one on a --host beyond loopback, serve warns loudly at start (stderr and log).\nGET /health is liveness (the process answers); GET /ready is readiness (registry and queue answer): point a load balancer at /ready.\nStore objects no run, ref or item needs: `canon-reason gc --dry-run`, then `canon-reason gc`.\nLogs are JSON lines on stdout, with trace_id/span_id when an OpenTelemetry SDK is registered (node --import ./otel.mjs; README "Scaling out").',
+      '\nThe llm reasoner\'s key comes from CANON_REASON_LLM_API_KEY or OPENAI_API_KEY.\nSet CANON_REASON_TOKEN to require `Authorization: Bearer <token>` on every /v1 route and on GET /metrics (Prometheus text);\nwithout one on a --host beyond loopback, serve warns loudly at start (stderr and log).\nGET /health is liveness (the process answers); GET /ready is readiness (registry and queue answer): point a load balancer at /ready.\nStore objects no run, ref or item needs: `canon-reason gc --dry-run`, then `canon-reason gc`.\nLogs are JSON lines on stdout, with trace_id/span_id when an OpenTelemetry SDK is registered (node --import ./otel.mjs; README "Scaling out").\nSIGTERM or SIGINT closes the server. Supervise the installed bin (node_modules/.bin/canon-reason serve), not npx:\na SIGTERM to npx does not reach the server, which then stops when it sees npx gone (CANON_REASON_EXIT_WITH_PARENT=0|1).',
     )
     .action(
       action(async (o: ServeOptions) => {
+        // Started through npx: stop when npx does (a SIGTERM to npx does not reach us).
+        exitWithParent();
         const { startService } = await import("../../http/start.js");
         const { registryUrlOf } = await import("../../registry/open.js");
         const token = process.env.CANON_REASON_TOKEN;

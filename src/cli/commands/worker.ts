@@ -6,6 +6,7 @@ import { CanonError, InputError } from "../../core/errors.js";
 import { DEFAULT_BASE_URL, withoutCredentials } from "../../core/reason/llm.js";
 import { apiKeyFrom } from "../../io/llm-endpoint.js";
 import { DATABASE_URL_ENV, openSharedRegistry, registryUrlOf } from "../../registry/open.js";
+import { exitWithParent } from "../parent-watch.js";
 import {
   action,
   artifactsRoot,
@@ -77,10 +78,12 @@ export function registerWorker(program: Command): void {
   )
     .addHelpText(
       "after",
-      `\nNeeds a shared registry (--registry or $${DATABASE_URL_ENV}): snapshots come from it and runs go to it.\nSIGTERM or SIGINT drains: no new jobs, the ones in hand finish, then exit 0. Logs are JSON lines on stdout.\nA fault of the worker's own (its artifacts dir read-only or full, its model endpoint refusing connections)\nhands the job back to the queue (no attempt spent) and pauses the worker (1 s, doubling); after 5 in a row\nit exits 3. While paused, GET /readyz on the metrics port answers 503 and canon_reason_healthy is 0.\nSet CANON_REASON_QUEUE_PREFIX to share one Redis between deployments.\nllm jobs: the key comes from this worker's CANON_REASON_LLM_API_KEY or OPENAI_API_KEY (user:password in\n--model-base-url also work); jobs carry the base URL without credentials, never a key.\nWith CANON_REASON_TOKEN set, GET /metrics needs \`Authorization: Bearer <token>\`, as on serve.\nTraces: register an OpenTelemetry SDK (node --import ./otel.mjs); see README "Scaling out".`,
+      `\nNeeds a shared registry (--registry or $${DATABASE_URL_ENV}): snapshots come from it and runs go to it.\nSIGTERM or SIGINT drains: no new jobs, the ones in hand finish, then exit 0. Started through npx, it drains when npx is gone. Logs are JSON lines on stdout.\nA fault of the worker's own (its artifacts dir read-only or full, its model endpoint refusing connections)\nhands the job back to the queue (no attempt spent) and pauses the worker (1 s, doubling); after 5 in a row\nit exits 3. While paused, GET /readyz on the metrics port answers 503 and canon_reason_healthy is 0.\nSet CANON_REASON_QUEUE_PREFIX to share one Redis between deployments.\nllm jobs: the key comes from this worker's CANON_REASON_LLM_API_KEY or OPENAI_API_KEY (user:password in\n--model-base-url also work); jobs carry the base URL without credentials, never a key.\nWith CANON_REASON_TOKEN set, GET /metrics needs \`Authorization: Bearer <token>\`, as on serve.\nTraces: register an OpenTelemetry SDK (node --import ./otel.mjs); see README "Scaling out".`,
     )
     .action(
       action(async (o: WorkerCliOptions) => {
+        // Started through npx: drain and stop when npx does (a SIGTERM to npx does not reach us).
+        exitWithParent();
         if (o.maxRps !== undefined && !(o.maxRps > 0 && o.maxRps <= MAX_RPS))
           throw new InputError(
             "E_USAGE",

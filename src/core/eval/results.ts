@@ -13,18 +13,21 @@ import { idOf } from "../models/common.js";
 
 export const EvalCaseLine = z.object({
   case_id: z.string().min(1),
-  run_id: idOf("run"),
-  status: z.enum(["answered", "insufficient_evidence"]),
+  /** Null for a failed case (its model call was rejected, no run was made). */
+  run_id: idOf("run").nullable(),
+  status: z.enum(["answered", "insufficient_evidence", "failed"]),
   verdict: z.enum(["pass", "fail"]),
   answerable: z.boolean().optional(),
   confidence: z.number().optional(),
   metrics: z.record(z.string(), z.number().nullable()),
+  error: z.string().optional(),
 });
 export type EvalCaseLine = z.infer<typeof EvalCaseLine>;
 
 export const EvalSummaryFile = z.object({
   suite: z.string(),
   cases: z.int().min(0).optional(),
+  failed_cases: z.int().min(0).optional(),
   metrics: z.record(z.string(), z.object({ mean: z.number().nullable(), cases: z.int().min(0) })),
   config: z.object({ preset: z.string().optional() }).optional(),
   /** Summaries written before timings.json existed carried the wall time here; still read. */

@@ -242,7 +242,9 @@ function derive(
 /** Why a claim's supports do not hold up against the registered evidence bytes; empty when they do. */
 function supportProblems(claim: Claim, evidence: readonly EvidenceState[], minSupports: number): string[] {
   const problems: string[] = [];
-  let grounded = 0;
+  // Supports count by distinct source span (document and byte range): the same sentence reached
+  // through two overlapping pieces of evidence is one support, not two.
+  const grounded = new Set<string>();
   for (const s of claim.supports) {
     if (s.kind !== "evidence") continue;
     const ev = evidence.find((e) => e.ref.id === s.ref);
@@ -256,9 +258,11 @@ function supportProblems(claim: Claim, evidence: readonly EvidenceState[], minSu
       problems.push(`span [${start}, ${end}) lies outside evidence ${s.ref}`);
     } else if (sha256Hex(bytes.subarray(start, end)) !== s.sha256) {
       problems.push(`sha256 of span [${start}, ${end}) in ${s.ref} does not match`);
-    } else grounded += 1;
+    } else grounded.add(`${ev.ref.doc_id}\u0000${ev.ref.span[0] + start}\u0000${ev.ref.span[0] + end}`);
   }
-  if (grounded < minSupports) problems.push(`${grounded} grounded support(s), ${minSupports} required`);
+  // The message is recorded in traces: kept as it was, so older runs replay identically.
+  if (grounded.size < minSupports)
+    problems.push(`${grounded.size} grounded support(s), ${minSupports} required`);
   return problems;
 }
 

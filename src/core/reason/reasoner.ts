@@ -74,4 +74,9 @@ export interface Reasoner {
   readonly id: string;
   readonly version: string;
   derive(input: ReasonerInput): Derivation;
+  /**
+   * For a reasoner that derives from a recorded model call: why the recording cannot stand for
+   * this input's call, or null when it can (the verifier and frozen replay ask before deriving).
+   */
+  recordingMismatch?(input: ReasonerInput): string | null;
 }

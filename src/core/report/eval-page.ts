@@ -87,11 +87,11 @@ function caseRow(c: EvalCaseLine, input: EvalPageInput): Html {
     input.baseline === null
       ? []
       : caseRegressions(c, input.baseline.cases?.get(c.case_id), input.baseline.tolerance);
-  const link = input.runLinks.get(c.run_id);
+  const link = c.run_id === null ? undefined : input.runLinks.get(c.run_id);
   const failed = c.verdict === "fail";
-  return html`<tr class="${failed ? "failed" : why.length > 0 ? "regressed" : ""}" data-case="${c.case_id}" data-status="${c.status}" data-verdict="${c.verdict}" data-regressed="${why.length > 0 ? "1" : "0"}" data-confidence="${attr(c.confidence)}"${CASE_METRICS.map(([k]) => html` data-${k}="${attr(c.metrics[k])}"`)}><td>${c.case_id}</td><td>${c.status === "answered" ? "answered" : html`<span class="muted">insufficient</span>`}</td><td>${failed ? html`<span class="fail">FAIL</span>` : html`<span class="pass">pass</span>`}</td>${CASE_METRICS.map(([k]) => html`<td class="num">${num(c.metrics[k], 3)}</td>`)}<td class="num">${num(c.confidence, 3)}</td>${
+  return html`<tr class="${failed ? "failed" : why.length > 0 ? "regressed" : ""}" data-case="${c.case_id}" data-status="${c.status}" data-verdict="${c.verdict}" data-regressed="${why.length > 0 ? "1" : "0"}" data-confidence="${attr(c.confidence)}"${CASE_METRICS.map(([k]) => html` data-${k}="${attr(c.metrics[k])}"`)}><td>${c.case_id}</td><td>${c.status === "answered" ? "answered" : c.status === "failed" ? html`<span class="fail" title="${c.error ?? ""}">model call failed</span>` : html`<span class="muted">insufficient</span>`}</td><td>${failed ? html`<span class="fail">FAIL</span>` : html`<span class="pass">pass</span>`}</td>${CASE_METRICS.map(([k]) => html`<td class="num">${num(c.metrics[k], 3)}</td>`)}<td class="num">${num(c.confidence, 3)}</td>${
     input.baseline?.cases == null ? null : html`<td>${why.join("; ")}</td>`
-  }<td>${link === undefined ? html`<span class="muted">run not found</span>` : html`<a href="${link}">run</a>`}</td></tr>`;
+  }<td>${link === undefined ? html`<span class="muted">${c.run_id === null ? "no run" : "run not found"}</span>` : html`<a href="${link}">run</a>`}</td></tr>`;
 }
 
 export function renderEvalPage(input: EvalPageInput): RenderedPage {

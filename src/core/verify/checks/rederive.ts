@@ -10,7 +10,6 @@ import { canonicalJson, sha256Hex } from "../../canonical.js";
 import { MODEL_CALL_FILE } from "../../models/model-call.js";
 import type { StepOutput } from "../../models/trace.js";
 import { type ModelContext, type RecordedEvidence, toReasonerInput } from "../../reason/input.js";
-import { LLM_REASONER_ID, recordingMismatch } from "../../reason/llm.js";
 import type { Derivation } from "../../reason/reasoner.js";
 import { findReasoner } from "../../reason/registry.js";
 import { contentTerms } from "../../retrieval/analyzer.js";
@@ -162,8 +161,8 @@ export const rederiveCheck: Check = {
       findings.push(finding("REDERIVE_INPUT", { detail: claimed }));
       return { findings, details: "not re-derived" };
     }
-    if (reasoner.id === LLM_REASONER_ID) {
-      const mismatch = recordingMismatch(input);
+    if (reasoner.recordingMismatch !== undefined) {
+      const mismatch = reasoner.recordingMismatch(input);
       if (mismatch !== null) {
         findings.push(finding("MODEL_CALL_MISMATCH", { detail: mismatch }));
         return { findings, details: "not re-derived: the recorded model call does not fit" };
