@@ -90,6 +90,21 @@ export interface IndexArrays {
   chunkDoc: Uint32Array;
   chunkStart: Uint32Array;
   chunkEnd: Uint32Array;
+  /**
+   * Each chunk's length in indexed terms (title terms included), which its impacts were
+   * computed from; null for an index read from format 1 or 2, which do not store it.
+   */
+  chunkLen: Uint32Array | null;
+}
+
+/** BM25's length normalization of a chunk of `len` terms, as the builder and format 3 compute it. */
+export function lengthNorm(k1: number, b: number, len: number, avgLen: number): number {
+  return k1 * (1 - b + (b * len) / (avgLen || 1));
+}
+
+/** BM25's term-frequency factor (the impact) of f occurrences in a chunk of this norm, before float32 rounding. */
+export function impactOf(f: number, k1: number, norm: number): number {
+  return (f * (k1 + 1)) / (f + norm);
 }
 
 /** Code-unit order, the same on every machine (localeCompare is not). */
