@@ -6,7 +6,8 @@
 // passages; canon-reason indexes 800-character chunks, so it is timed twice: its top-10 chunks
 // and its top-10 documents (each by its best chunk, what Lucene returns). Build MB/s are on the
 // same bytes for every engine (UTF-8 title + text), and exclude reading the corpus.
-// A peer that is not installed is skipped, with the reason in the results.
+// A peer that is not installed is skipped, with the reason in the results. Index bytes are
+// given for format 2 (what runs write) and format 3 (compressed postings, same rankings).
 //   node bench/peers.mjs                    SciFact and all 887,733 Wikipedia passages, bench/results/peers.json
 //   node bench/peers.mjs --passages N       SciFact and the first N passages, printed, not recorded
 import { spawnSync } from "node:child_process";
@@ -132,6 +133,7 @@ function ours(corpus) {
     chunks: index.stats.chunks,
     build_seconds: buildS,
     index_bytes: serializeIndex(index).byteLength,
+    index_bytes_format_3: serializeIndex(index, 3).byteLength,
     query_chunks: chunks.figures,
     query_documents: docs.figures,
     query_chunks_pruned_only: pruned.figures,
@@ -302,6 +304,8 @@ async function compare(name, corpus) {
         query_documents_qps_ours_over_peer:
           own.query_documents.queries_per_second / p.query_documents.queries_per_second,
         index_bytes_ours_over_peer: own.index_bytes / p.index_bytes,
+        index_bytes_format_3_ours_over_peer: own.index_bytes_format_3 / p.index_bytes,
+        query_documents_p50_peer_over_ours: p.query_documents.p50_ms / own.query_documents.p50_ms,
         build_mb_per_s_ours_over_peer: result.canon_reason.build_mb_per_s / p.build_mb_per_s,
       };
     }
