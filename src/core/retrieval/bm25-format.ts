@@ -121,26 +121,21 @@ function frequencies(a: IndexArrays, chunkLen: Uint32Array): (p: number) => numb
   const { k1, b } = a.params;
   const avg = a.stats.avgChunkLen;
   const { postChunk, postImpact } = a;
-  const f32 = new Float32Array(1);
-  const rounded = (f: number, norm: number) => {
-    f32[0] = impactOf(f, k1, norm);
-    return f32[0] as number;
-  };
   return (p) => {
     const c = postChunk[p] as number;
     const v = postImpact[p] as number;
     const len = chunkLen[c] as number;
     const norm = lengthNorm(k1, b, len, avg);
     const guess = Math.round((v * norm) / (k1 + 1 - v));
-    for (const f of [guess, guess - 1, guess + 1]) if (f >= 1 && f <= len && rounded(f, norm) === v) return f;
+    if (guess >= 1 && guess <= len && Math.fround(impactOf(guess, k1, norm)) === v) return guess;
     let lo = 1;
     let hi = Math.max(1, len);
     while (lo < hi) {
       const mid = Math.floor((lo + hi) / 2);
-      if (rounded(mid, norm) < v) lo = mid + 1;
+      if (Math.fround(impactOf(mid, k1, norm)) < v) lo = mid + 1;
       else hi = mid;
     }
-    if (rounded(lo, norm) !== v)
+    if (Math.fround(impactOf(lo, k1, norm)) !== v)
       throw new Error(`posting ${p}'s impact ${v} is no term frequency's: not a fresh build`);
     return lo;
   };

@@ -33,13 +33,14 @@ export function packPostings(
   const postings = postChunk.length;
   const gaps = new Uint32Array(BLOCK_POSTINGS);
   const tfs = new Uint32Array(BLOCK_POSTINGS);
-  const parts: Uint32Array[] = [];
-  let total = 0;
+  // At most a header word and two words per posting (32-bit gaps and frequencies).
+  const out = new Uint32Array(Math.ceil(postings / BLOCK_POSTINGS) + 2 * postings);
+  let word = 0;
   let term = 0;
   for (let from = 0; from < postings; from += BLOCK_POSTINGS) {
     const n = Math.min(BLOCK_POSTINGS, postings - from);
-    let gapBits = 0;
-    let tfBits = 0;
+    let gapOr = 0;
+    let tfOr = 0;
     for (let i = 0; i < n; i++) {
       const p = from + i;
       while ((termOffsets[term + 1] as number) <= p) term++;
@@ -48,36 +49,31 @@ export function packPostings(
       const tf = tfOf(p) - 1;
       gaps[i] = gap;
       tfs[i] = tf;
-      gapBits = Math.max(gapBits, bitsOf(gap));
-      tfBits = Math.max(tfBits, bitsOf(tf));
+      gapOr |= gap;
+      tfOr |= tf;
     }
-    const block = new Uint32Array(1 + wordsFor(n, gapBits) + wordsFor(n, tfBits));
-    block[0] = gapBits | (tfBits << 8);
-    let bit = 32;
-    for (const [values, width] of [
-      [gaps, gapBits],
-      [tfs, tfBits],
-    ] as const) {
-      for (let i = 0; i < n && width > 0; i++) {
-        const v = values[i] as number;
-        const word = bit >>> 5;
-        const shift = bit & 31;
-        block[word] = ((block[word] as number) | (v << shift)) >>> 0;
-        if (shift + width > 32) block[word + 1] = ((block[word + 1] as number) | (v >>> (32 - shift))) >>> 0;
-        bit += width;
-      }
-      bit = Math.ceil(bit / 32) * 32;
-    }
-    parts.push(block);
-    total += block.length;
+    const gapBits = bitsOf(gapOr >>> 0);
+    const tfBits = bitsOf(tfOr >>> 0);
+    out[word] = gapBits | (tfBits << 8);
+    word = packWidth(out, word + 1, gaps, n, gapBits);
+    word = packWidth(out, word, tfs, n, tfBits);
   }
-  const out = new Uint32Array(total);
-  let at = 0;
-  for (const part of parts) {
-    out.set(part, at);
-    at += part.length;
+  return out.slice(0, word);
+}
+
+/** Packs n values of `width` bits from word `at` on (the words start zeroed); returns the next free word. */
+function packWidth(out: Uint32Array, at: number, values: Uint32Array, n: number, width: number): number {
+  if (width === 0) return at;
+  let bit = at * 32;
+  for (let i = 0; i < n; i++) {
+    const v = values[i] as number;
+    const word = bit >>> 5;
+    const shift = bit & 31;
+    out[word] = ((out[word] as number) | (v << shift)) >>> 0;
+    if (shift + width > 32) out[word + 1] = ((out[word + 1] as number) | (v >>> (32 - shift))) >>> 0;
+    bit += width;
   }
-  return out;
+  return at + wordsFor(n, width);
 }
 
 /**
