@@ -40,7 +40,7 @@ import { packPostings, unpackPostings } from "./postings-codec.js";
  * The format new indexes are written in. Bump when the bytes change meaning; the version is part
  * of every index cache key.
  */
-export const INDEX_FORMAT_VERSION = 2;
+export const INDEX_FORMAT_VERSION: WritableVersion = 2;
 /** The versions this build reads: what it writes, and format 1 for runs pinned to such an index. */
 export const READABLE_VERSIONS = [1, 2, 3] as const;
 export type FormatVersion = (typeof READABLE_VERSIONS)[number];
@@ -286,7 +286,7 @@ function viewF32(name: SectionName, s: Uint8Array | undefined): Float32Array {
  * (k1 >= 0, 0 <= b <= 1), every impact is, and each stored bound is exactly the maximum it
  * names; a bound too low would silently drop a chunk from the top-k.
  */
-function checkConsistency(a: IndexArrays): void {
+function checkConsistency(a: IndexArrays, postingsChecked = false): void {
   const { chunks, documents, postings, terms } = a.stats;
   const fail = (what: string) => {
     throw new CorruptIndexError(what);
@@ -315,8 +315,9 @@ function checkConsistency(a: IndexArrays): void {
   if (bounds !== null && (bounds.termMax.length !== terms || bounds.blockMax.length !== blocks))
     fail("the bounds sections do not hold one bound per term and per block");
   // Format 1 only promises finite impacts; format 2 positive ones, which its bounds rely on.
+  // Format 3's postings were checked as they were unpacked, and its impacts and bounds computed.
   const above = bounded ? 0 : Number.NEGATIVE_INFINITY;
-  for (let t = 0; t < terms; t++) {
+  for (let t = 0; t < terms && !postingsChecked; t++) {
     const start = termOffsets[t] as number;
     const end = termOffsets[t + 1] as number;
     if (end < start) fail("termOffsets are not monotone");
@@ -334,7 +335,7 @@ function checkConsistency(a: IndexArrays): void {
       fail(`term ${t}'s bound is not its largest impact`);
   }
   // Each block's bound is the largest impact among its postings, whichever terms they belong to.
-  if (bounds !== null)
+  if (bounds !== null && !postingsChecked)
     for (let i = 0; i < blocks; i++) {
       const from = i * BLOCK_POSTINGS;
       if (largestImpact(postImpact, from, Math.min(postings, from + BLOCK_POSTINGS)) !== bounds.blockMax[i])
@@ -412,16 +413,19 @@ function unpackFormat3(
   const postTf = new Uint32Array(postings);
   const bad = unpackPostings(packed, termOffsets, chunks, postChunk, postTf);
   if (bad !== null) throw new CorruptIndexError(bad);
+  // Per block of postings and per chunk, in small functions V8 optimizes after a few calls (a
+  // command reads an index once: a loop over every posting in one call would run unoptimized).
   const tfSum = new Float64Array(chunks);
-  for (let p = 0; p < postings; p++) {
-    const c = postChunk[p] as number;
-    tfSum[c] = (tfSum[c] as number) + (postTf[p] as number);
+  for (let from = 0; from < postings; from += BLOCK_POSTINGS) {
+    const zero = addFrequencies(postChunk, postTf, from, Math.min(postings, from + BLOCK_POSTINGS), tfSum);
+    if (zero >= 0) throw new CorruptIndexError(`posting ${zero} has term frequency 2^32`);
   }
   let total = 0;
-  for (let c = 0; c < chunks; c++) {
-    if (tfSum[c] !== chunkLen[c])
-      throw new CorruptIndexError(`chunk ${c}'s term frequencies do not sum to its length`);
-    total += chunkLen[c] as number;
+  for (let from = 0; from < chunks; from += BLOCK_POSTINGS) {
+    const to = Math.min(chunks, from + BLOCK_POSTINGS);
+    const wrong = firstWrongLength(tfSum, chunkLen, from, to);
+    if (wrong >= 0) throw new CorruptIndexError(`chunk ${wrong}'s term frequencies do not sum to its length`);
+    total += sumOf(chunkLen, from, to);
   }
   const avg = chunks === 0 ? 0 : total / chunks;
   if (avg !== header.stats.avgChunkLen)
@@ -430,11 +434,83 @@ function unpackFormat3(
   if (!(k1 >= 0 && b >= 0 && b <= 1))
     throw new CorruptIndexError(`k1 ${k1} and b ${b} do not keep impacts positive`);
   const norm = new Float64Array(chunks);
-  for (let c = 0; c < chunks; c++) norm[c] = lengthNorm(k1, b, chunkLen[c] as number, avg);
+  for (let from = 0; from < chunks; from += BLOCK_POSTINGS)
+    fillNorms(norm, chunkLen, from, Math.min(chunks, from + BLOCK_POSTINGS), k1, b, avg);
   const postImpact = new Float32Array(postings);
-  for (let p = 0; p < postings; p++)
+  const blockMax = new Float32Array(Math.ceil(postings / BLOCK_POSTINGS));
+  for (let from = 0, block = 0; from < postings; from += BLOCK_POSTINGS, block++)
+    blockMax[block] = fillImpacts(
+      postImpact,
+      postTf,
+      postChunk,
+      norm,
+      k1,
+      from,
+      Math.min(postings, from + BLOCK_POSTINGS),
+    );
+  const termMax = new Float32Array(terms);
+  for (let t = 0; t < terms; t++)
+    termMax[t] = largestImpact(postImpact, termOffsets[t] as number, termOffsets[t + 1] as number);
+  return { termOffsets, postChunk, postImpact, bounds: { termMax, blockMax }, chunkLen };
+}
+
+/** Adds each posting's frequency to its chunk's sum; returns the first posting whose frequency wrapped to 0, or -1. */
+function addFrequencies(
+  postChunk: Uint32Array,
+  postTf: Uint32Array,
+  from: number,
+  to: number,
+  tfSum: Float64Array,
+): number {
+  for (let p = from; p < to; p++) {
+    const c = postChunk[p] as number;
+    const tf = postTf[p] as number;
+    if (tf === 0) return p;
+    tfSum[c] = (tfSum[c] as number) + tf;
+  }
+  return -1;
+}
+
+function firstWrongLength(tfSum: Float64Array, chunkLen: Uint32Array, from: number, to: number): number {
+  for (let c = from; c < to; c++) if (tfSum[c] !== chunkLen[c]) return c;
+  return -1;
+}
+
+function sumOf(values: Uint32Array, from: number, to: number): number {
+  let sum = 0;
+  for (let i = from; i < to; i++) sum += values[i] as number;
+  return sum;
+}
+
+function fillNorms(
+  norm: Float64Array,
+  chunkLen: Uint32Array,
+  from: number,
+  to: number,
+  k1: number,
+  b: number,
+  avg: number,
+): void {
+  for (let c = from; c < to; c++) norm[c] = lengthNorm(k1, b, chunkLen[c] as number, avg);
+}
+
+/** Each posting's impact as the builder computes it; returns the largest (the block's bound). */
+function fillImpacts(
+  postImpact: Float32Array,
+  postTf: Uint32Array,
+  postChunk: Uint32Array,
+  norm: Float64Array,
+  k1: number,
+  from: number,
+  to: number,
+): number {
+  let max = 0;
+  for (let p = from; p < to; p++) {
     postImpact[p] = impactOf(postTf[p] as number, k1, norm[postChunk[p] as number] as number);
-  return { termOffsets, postChunk, postImpact, bounds: computeBounds(termOffsets, postImpact), chunkLen };
+    const v = postImpact[p] as number;
+    if (v > max) max = v;
+  }
+  return max;
 }
 
 export function deserializeIndex(input: Uint8Array): Bm25Index {
@@ -454,7 +530,7 @@ export function deserializeIndex(input: Uint8Array): Bm25Index {
       chunkStart: viewU32("chunkStart", s.chunkStart),
       chunkEnd: viewU32("chunkEnd", s.chunkEnd),
     };
-    checkConsistency(arrays);
+    checkConsistency(arrays, true);
     return new Bm25Index(arrays);
   }
   const arrays: IndexArrays = {
