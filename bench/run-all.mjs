@@ -9,6 +9,9 @@ import { machine, REPO, writeResult } from "./lib.mjs";
 const only = process.argv.slice(2);
 const all = [
   { name: "retrieval", args: ["--max-old-space-size=16000", "bench/retrieval.mjs"] },
+  // Lucene needs Debian's liblucene8-java and a JDK; bm25s a Python with bm25s. Either is skipped when missing.
+  { name: "peers", args: ["--max-old-space-size=12000", "bench/peers.mjs"] },
+  { name: "index-format-3", args: ["--max-old-space-size=12000", "bench/index-format.mjs"] },
   { name: "e2e", args: ["bench/e2e.mjs"] },
   { name: "verify", args: ["bench/verify.mjs"] },
   { name: "serve", args: ["bench/serve.mjs"] },

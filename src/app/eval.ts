@@ -18,7 +18,6 @@ import {
   mean,
   mrrAt,
   ndcgAt,
-  rankDocuments,
   rationalePrecision,
   recallAt,
 } from "../core/eval/metrics.js";
@@ -225,9 +224,10 @@ export async function runCase(
         }),
   });
   const query = spec.constraints.query ?? spec.description;
-  // Separate from the run, which only retrieves top_k chunks: the same index and query, to depth 100.
+  // Separate from the run, which only retrieves top_k chunks: the same index and query, to depth
+  // 100 documents, each ranked by its best chunk (what rankDocuments takes from a deep enough chunk ranking).
   const index = prepared.backend.index;
-  const ranked = rankDocuments((chunks) => index.search(query, chunks).map((h) => h.docId), DOC_DEPTH);
+  const ranked = index.searchDocuments(query, DOC_DEPTH).map((h) => h.docId);
   const cited = result.answer.claims.flatMap((claim) => claim.citations.map((q) => q.doc_id));
   const relevant = c.expected.relevant ?? {};
   const answerable = c.expected.answerable !== false;

@@ -18,6 +18,7 @@ import {
   INDEX_FORMAT_VERSION,
   indexFormatVersion,
   loadIndex,
+  READABLE_VERSIONS,
   serializeIndex,
 } from "../core/retrieval/bm25-format.js";
 import type { Bm25Index } from "../core/retrieval/bm25-index.js";
@@ -162,21 +163,26 @@ export interface PrepareOptions {
   /** Collect every shard in a worker thread, keeping this thread's event loop free (the service). */
   offThread?: boolean;
   /**
-   * The index a recorded run pinned. Used as it is when it has an older format than this build
-   * writes (so it cannot be rebuilt byte for byte) and was built with these parameters: live
-   * replay then searches the index the run searched.
+   * The index a recorded run pinned. Used as it is when it has another readable format than
+   * this build writes (so a rebuild would not give its bytes) and was built with these
+   * parameters: live replay then searches the index the run searched.
    */
   pinnedIndex?: string;
 }
 
-/** The pinned index when it is in the store, of an older format, and built with `params`; else null. */
+/**
+ * The pinned index when it is in the store, of another format than this build writes (an older
+ * one, or format 3, which it reads but does not write by default), and built with `params`; else null.
+ */
 function olderPinnedIndex(
   store: DiskStore,
   hash: string,
   params: IndexParams,
 ): { index: Bm25Index; hash: string } | null {
   const bytes = store.get(hash);
-  if (bytes === null || indexFormatVersion(bytes) >= INDEX_FORMAT_VERSION) return null;
+  if (bytes === null) return null;
+  const format = indexFormatVersion(bytes);
+  if (format === INDEX_FORMAT_VERSION || format > Math.max(...READABLE_VERSIONS)) return null;
   const index = loadIndex(bytes);
   return indexBuiltWith(index, params, getAnalyzer(params.analyzer)) ? { index, hash } : null;
 }

@@ -1,7 +1,8 @@
 /**
  * Index format 1 (before block-max bounds): a store that holds one is not misread or reused for
  * a new run, the index is rebuilt in format 2; and a run pinned to a format-1 index still
- * verifies and replays, frozen and live, with the index it searched.
+ * verifies and replays, frozen and live, with the index it searched. So does a run pinned to a
+ * format-3 index, which this build reads but does not write by default.
  */
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
@@ -12,7 +13,7 @@ import { liveTools, produceRun } from "../../src/core/pipeline/produce.js";
 import { resolveParams } from "../../src/core/plan/planner.js";
 import { extractiveReasoner } from "../../src/core/reason/extractive.js";
 import { getAnalyzer } from "../../src/core/retrieval/analyzer.js";
-import { indexFormatVersion } from "../../src/core/retrieval/bm25-format.js";
+import { indexFormatVersion, serializeIndex } from "../../src/core/retrieval/bm25-format.js";
 import { type IndexParams, pickIndexParams } from "../../src/core/retrieval/index-params.js";
 import { verifyRun } from "../../src/core/verify/verifier.js";
 import { prepareRetrieval } from "../../src/io/retrieval-backend.js";
@@ -99,6 +100,43 @@ describe("a format-1 index in the store", () => {
     expect(report.verdict).toBe("pass");
     const recompute = report.checks.find((c: { name: string }) => c.name === "retrieval_recompute");
     expect(recompute.details).toMatch(/hit\(s\) recomputed/);
+    for (const mode of [[], ["--live"]]) {
+      const replayed = runCli(["replay", runDir, ...mode, "--json"]);
+      expect(replayed.status).toBe(0);
+      expect(JSON.parse(replayed.stdout)).toMatchObject({ identical: true, divergence: null });
+    }
+  });
+});
+
+describe("a run pinned to a format-3 index (compressed postings; issue 25 item 3)", () => {
+  it("is searched with that index, and verifies and replays, frozen and live", async () => {
+    const store = new DiskStore(root);
+    // A format-3 copy of the index this build would write for the snapshot.
+    const fresh = await prepareRetrieval(new DiskStore(tempDir()), parseCorpusRef(corpus), params);
+    expect(fresh.snapshotHash).toBe(snapshotHash);
+    const format3Hash = store.put(serializeIndex(fresh.backend.index, 3));
+    expect(indexFormatVersion(store.get(format3Hash) as Uint8Array)).toBe(3);
+    const pinned = await prepareRetrieval(store, snapshotRef(snapshotHash), params, undefined, undefined, {
+      pinnedIndex: format3Hash,
+    });
+    expect(pinned.indexHash).toBe(format3Hash);
+    const produced = produceRun(
+      { version: "1", description: QUESTION, constraints: { corpus: `sha256:${snapshotHash}` } },
+      {
+        preset: "default",
+        seed: 0,
+        producer: PRODUCER,
+        reasoner: extractiveReasoner,
+        provenance: pinned.backend.provenance,
+        dispatcher: liveTools(pinned.backend),
+        verify: (files) => verifyRun({ files, store, policy: "audit", stage: "sealing" }),
+      },
+    );
+    const { runDir } = writeRun(root, produced.runId, produced.files);
+    expect(readFileSync(join(runDir, "trace.jsonl"), "utf8")).toContain(format3Hash);
+    const verified = runCli(["verify", runDir, "--policy", "strict", "--json"]);
+    expect(verified.status).toBe(0);
+    expect(JSON.parse(verified.stdout).verdict).toBe("pass");
     for (const mode of [[], ["--live"]]) {
       const replayed = runCli(["replay", runDir, ...mode, "--json"]);
       expect(replayed.status).toBe(0);

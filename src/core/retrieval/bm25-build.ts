@@ -8,7 +8,7 @@
  */
 import { CanonError, InputError } from "../errors.js";
 import { type Analyzer, getAnalyzer } from "./analyzer.js";
-import { Bm25Index, type Bm25Params, computeBounds } from "./bm25-index.js";
+import { Bm25Index, type Bm25Params, computeBounds, impactOf, lengthNorm } from "./bm25-index.js";
 import { type ChunkSpan, chunkDocument, validateChunkOptions } from "./chunker.js";
 import { WordTable } from "./word-table.js";
 
@@ -315,6 +315,7 @@ export function mergeShards(shards: readonly IndexShard[], params: Bm25Params): 
   const chunkDoc = new Uint32Array(nChunks);
   const chunkStart = new Uint32Array(nChunks);
   const chunkEnd = new Uint32Array(nChunks);
+  const allChunkLen = new Uint32Array(nChunks);
   let c = 0;
   let doc = 0;
   shards.forEach((s, i) => {
@@ -322,18 +323,19 @@ export function mergeShards(shards: readonly IndexShard[], params: Bm25Params): 
     const { postTerm, postTf, chunkPostEnd, chunkLen } = s;
     chunkStart.set(s.chunkStart, c);
     chunkEnd.set(s.chunkEnd, c);
+    allChunkLen.set(chunkLen, c);
     let p = 0;
     for (let local = 0; local < s.chunkDoc.length; local++, c++) {
       chunkDoc[c] = doc + (s.chunkDoc[local] as number);
       const end = chunkPostEnd[local] as number;
-      const norm = k1 * (1 - b + (b * (chunkLen[local] as number)) / (avgLen || 1));
+      const norm = lengthNorm(k1, b, chunkLen[local] as number, avgLen);
       for (; p < end; p++) {
         const t = remap[postTerm[p] as number] as number;
         const slot = cursor[t] as number;
         cursor[t] = slot + 1;
         const f = postTf[p] as number;
         postChunk[slot] = c;
-        postImpact[slot] = (f * (k1 + 1)) / (f + norm);
+        postImpact[slot] = impactOf(f, k1, norm);
       }
     }
     doc += s.docIds.length;
@@ -358,6 +360,7 @@ export function mergeShards(shards: readonly IndexShard[], params: Bm25Params): 
     chunkDoc,
     chunkStart,
     chunkEnd,
+    chunkLen: allChunkLen,
   });
 }
 

@@ -10,19 +10,43 @@
  * This build writes format 2 only, and the index cache key holds the format, so a cached
  * format-1 index is rebuilt, never reused for a new run.
  *
+ * Format 3 compresses the postings (postings-codec.ts): chunk ids delta-encoded and bit-packed
+ * in the bounds' blocks of BLOCK_POSTINGS, with each posting's term frequency beside them
+ * instead of its float impact, and each chunk's length in terms. Impacts are not quantized:
+ * reading recomputes each one from its frequency and its chunk's length with the builder's own
+ * expression, so they are bit-identical to the builder's and every score and ranking stays the
+ * same as format 2's; the bounds are recomputed from them, so format 3 stores none. Checking it
+ * checks the compressed form: block headers, widths and word counts, chunk ids in range, and
+ * each chunk's frequencies summing to its stored length, whose mean is the header's average.
+ *
  * Index bytes come from the store, which re-hashes them, but a store can be shared or copied:
  * reading treats them as hostile and checks every count and offset search relies on, so a
  * damaged index is a CorruptIndexError, never a RangeError or a silently wrong ranking.
  */
 import { z } from "zod";
 import { CanonError } from "../errors.js";
-import { BLOCK_POSTINGS, Bm25Index, compareStrings, computeBounds, type IndexArrays } from "./bm25-index.js";
+import {
+  BLOCK_POSTINGS,
+  Bm25Index,
+  compareStrings,
+  computeBounds,
+  type IndexArrays,
+  impactOf,
+  lengthNorm,
+} from "./bm25-index.js";
+import { packPostings, unpackPostings } from "./postings-codec.js";
 
-/** Bump when the bytes change meaning; the version is part of every index cache key. */
-export const INDEX_FORMAT_VERSION = 2;
-/** The versions this build reads: the one it writes, and format 1 for runs pinned to such an index. */
-const READABLE_VERSIONS = [1, 2] as const;
-type FormatVersion = (typeof READABLE_VERSIONS)[number];
+/**
+ * The format new indexes are written in. Bump when the bytes change meaning; the version is part
+ * of every index cache key.
+ */
+export const INDEX_FORMAT_VERSION: WritableVersion = 2;
+/** The versions this build reads: what it writes, and format 1 for runs pinned to such an index. */
+export const READABLE_VERSIONS = [1, 2, 3] as const;
+export type FormatVersion = (typeof READABLE_VERSIONS)[number];
+/** The versions serializeIndex writes: 2 (uncompressed) and 3 (compressed postings). */
+export const WRITABLE_VERSIONS = [2, 3] as const;
+export type WritableVersion = (typeof WRITABLE_VERSIONS)[number];
 
 export class CorruptIndexError extends CanonError {
   constructor(message: string) {
@@ -44,6 +68,8 @@ const SECTION_NAMES = [
   "chunkStart",
   "chunkEnd",
   "chunkIds",
+  "postPacked",
+  "chunkLen",
 ] as const;
 type SectionName = (typeof SECTION_NAMES)[number];
 /**
@@ -54,10 +80,24 @@ type SectionName = (typeof SECTION_NAMES)[number];
 const SECTIONS_OF: Record<FormatVersion, readonly SectionName[]> = {
   1: ["termOffsets", "postChunk", "postImpact", "chunkDoc", "chunkStart", "chunkEnd", "chunkIds"],
   2: ["termOffsets", "postChunk", "postImpact", "termMax", "blockMax", "chunkDoc", "chunkStart", "chunkEnd"],
+  3: ["termOffsets", "postPacked", "chunkLen", "chunkDoc", "chunkStart", "chunkEnd"],
 };
 
-function sectionsOf(a: IndexArrays): Array<[SectionName, Uint8Array]> {
-  const view = (x: ArrayBufferView) => new Uint8Array(x.buffer, x.byteOffset, x.byteLength);
+const view = (x: ArrayBufferView) => new Uint8Array(x.buffer, x.byteOffset, x.byteLength);
+
+function sectionsOf(a: IndexArrays, format: WritableVersion): Array<[SectionName, Uint8Array]> {
+  if (format === 3) {
+    const chunkLen = a.chunkLen;
+    if (chunkLen === null) throw new Error("format 3 needs the chunk lengths: write it from a fresh build");
+    return [
+      ["termOffsets", view(a.termOffsets)],
+      ["postPacked", view(packPostings(a.termOffsets, a.postChunk, frequencies(a, chunkLen)))],
+      ["chunkLen", view(chunkLen)],
+      ["chunkDoc", view(a.chunkDoc)],
+      ["chunkStart", view(a.chunkStart)],
+      ["chunkEnd", view(a.chunkEnd)],
+    ];
+  }
   const bounds = a.bounds ?? computeBounds(a.termOffsets, a.postImpact);
   return [
     ["termOffsets", view(a.termOffsets)],
@@ -71,14 +111,45 @@ function sectionsOf(a: IndexArrays): Array<[SectionName, Uint8Array]> {
   ];
 }
 
+/**
+ * Each posting's term frequency, found from its impact: the smallest f whose impact, computed
+ * as the builder computes it, rounds to the same float32 (impacts grow with f, so any f that
+ * gives the stored impact gives every score the same). An estimate from the inverse formula
+ * is tried first; a binary search over f settles the rest.
+ */
+function frequencies(a: IndexArrays, chunkLen: Uint32Array): (p: number) => number {
+  const { k1, b } = a.params;
+  const avg = a.stats.avgChunkLen;
+  const { postChunk, postImpact } = a;
+  return (p) => {
+    const c = postChunk[p] as number;
+    const v = postImpact[p] as number;
+    const len = chunkLen[c] as number;
+    const norm = lengthNorm(k1, b, len, avg);
+    const guess = Math.round((v * norm) / (k1 + 1 - v));
+    if (guess >= 1 && guess <= len && Math.fround(impactOf(guess, k1, norm)) === v) return guess;
+    let lo = 1;
+    let hi = Math.max(1, len);
+    while (lo < hi) {
+      const mid = Math.floor((lo + hi) / 2);
+      if (Math.fround(impactOf(mid, k1, norm)) < v) lo = mid + 1;
+      else hi = mid;
+    }
+    if (Math.fround(impactOf(lo, k1, norm)) !== v)
+      throw new Error(`posting ${p}'s impact ${v} is no term frequency's: not a fresh build`);
+    return lo;
+  };
+}
+
 const pad8 = (n: number) => (8 - (n % 8)) % 8;
 
-export function serializeIndex(index: Bm25Index): Uint8Array {
+/** The index's bytes in `format` (this build's INDEX_FORMAT_VERSION unless asked otherwise). */
+export function serializeIndex(index: Bm25Index, format: WritableVersion = INDEX_FORMAT_VERSION): Uint8Array {
   const a = index.arrays;
-  const sections = sectionsOf(a);
+  const sections = sectionsOf(a, format);
   const header = Buffer.from(
     JSON.stringify({
-      format: INDEX_FORMAT_VERSION,
+      format,
       endianness: "LE",
       params: a.params,
       stats: a.stats,
@@ -95,7 +166,7 @@ export function serializeIndex(index: Bm25Index): Uint8Array {
   const out = new Uint8Array(total);
   const dv = new DataView(out.buffer);
   out.set(MAGIC, 0);
-  dv.setUint32(8, INDEX_FORMAT_VERSION, true);
+  dv.setUint32(8, format, true);
   dv.setUint32(12, header.length, true);
   out.set(header, PREFIX_BYTES);
   let at = prefix + pad8(prefix);
@@ -152,7 +223,7 @@ function readHeader(bytes: Uint8Array): { header: Header; sectionsAt: number } {
   const version = dv.getUint32(8, true);
   if (!READABLE_VERSIONS.some((v) => v === version))
     throw new CorruptIndexError(
-      `format version ${version}, but this build reads versions ${READABLE_VERSIONS.join(" and ")} only: rebuild the index`,
+      `format version ${version}, but this build reads versions ${READABLE_VERSIONS.slice(0, -1).join(", ")} and ${READABLE_VERSIONS.at(-1)} only: rebuild the index`,
     );
   const headerLength = dv.getUint32(12, true);
   if (PREFIX_BYTES + headerLength > bytes.byteLength) throw new CorruptIndexError("truncated header");
@@ -215,7 +286,7 @@ function viewF32(name: SectionName, s: Uint8Array | undefined): Float32Array {
  * (k1 >= 0, 0 <= b <= 1), every impact is, and each stored bound is exactly the maximum it
  * names; a bound too low would silently drop a chunk from the top-k.
  */
-function checkConsistency(a: IndexArrays): void {
+function checkConsistency(a: IndexArrays, postingsChecked = false): void {
   const { chunks, documents, postings, terms } = a.stats;
   const fail = (what: string) => {
     throw new CorruptIndexError(what);
@@ -244,8 +315,9 @@ function checkConsistency(a: IndexArrays): void {
   if (bounds !== null && (bounds.termMax.length !== terms || bounds.blockMax.length !== blocks))
     fail("the bounds sections do not hold one bound per term and per block");
   // Format 1 only promises finite impacts; format 2 positive ones, which its bounds rely on.
+  // Format 3's postings were checked as they were unpacked, and its impacts and bounds computed.
   const above = bounded ? 0 : Number.NEGATIVE_INFINITY;
-  for (let t = 0; t < terms; t++) {
+  for (let t = 0; t < terms && !postingsChecked; t++) {
     const start = termOffsets[t] as number;
     const end = termOffsets[t + 1] as number;
     if (end < start) fail("termOffsets are not monotone");
@@ -263,7 +335,7 @@ function checkConsistency(a: IndexArrays): void {
       fail(`term ${t}'s bound is not its largest impact`);
   }
   // Each block's bound is the largest impact among its postings, whichever terms they belong to.
-  if (bounds !== null)
+  if (bounds !== null && !postingsChecked)
     for (let i = 0; i < blocks; i++) {
       const from = i * BLOCK_POSTINGS;
       if (largestImpact(postImpact, from, Math.min(postings, from + BLOCK_POSTINGS)) !== bounds.blockMax[i])
@@ -314,11 +386,153 @@ function largestImpact(postImpact: Float32Array, from: number, to: number): numb
   return max;
 }
 
+/**
+ * Format 3's postings, unpacked and checked: chunk ids in range and increasing per term (the
+ * codec), each chunk's frequencies summing to its stored length, those lengths averaging to the
+ * header's average exactly; then each impact recomputed as the builder computes it, and the
+ * bounds from the impacts.
+ */
+function unpackFormat3(
+  header: Header,
+  s: Partial<Record<SectionName, Uint8Array>>,
+): Pick<IndexArrays, "termOffsets" | "postChunk" | "postImpact" | "bounds" | "chunkLen"> {
+  const { chunks, postings, terms } = header.stats;
+  const termOffsets = viewU32("termOffsets", s.termOffsets);
+  const chunkLen = viewU32("chunkLen", s.chunkLen);
+  const packed = viewU32("postPacked", s.postPacked);
+  if (termOffsets.length !== terms + 1)
+    throw new CorruptIndexError("termOffsets does not hold one offset per term plus one");
+  if (termOffsets[0] !== 0 || termOffsets[terms] !== postings)
+    throw new CorruptIndexError("termOffsets do not span the postings");
+  for (let t = 0; t < terms; t++)
+    if ((termOffsets[t + 1] as number) < (termOffsets[t] as number))
+      throw new CorruptIndexError("termOffsets are not monotone");
+  if (chunkLen.length !== chunks)
+    throw new CorruptIndexError(`chunkLen does not hold the header's ${chunks} chunks`);
+  const postChunk = new Uint32Array(postings);
+  const postTf = new Uint32Array(postings);
+  const bad = unpackPostings(packed, termOffsets, chunks, postChunk, postTf);
+  if (bad !== null) throw new CorruptIndexError(bad);
+  // Per block of postings and per chunk, in small functions V8 optimizes after a few calls (a
+  // command reads an index once: a loop over every posting in one call would run unoptimized).
+  const tfSum = new Float64Array(chunks);
+  for (let from = 0; from < postings; from += BLOCK_POSTINGS) {
+    const zero = addFrequencies(postChunk, postTf, from, Math.min(postings, from + BLOCK_POSTINGS), tfSum);
+    if (zero >= 0) throw new CorruptIndexError(`posting ${zero} has term frequency 2^32`);
+  }
+  let total = 0;
+  for (let from = 0; from < chunks; from += BLOCK_POSTINGS) {
+    const to = Math.min(chunks, from + BLOCK_POSTINGS);
+    const wrong = firstWrongLength(tfSum, chunkLen, from, to);
+    if (wrong >= 0) throw new CorruptIndexError(`chunk ${wrong}'s term frequencies do not sum to its length`);
+    total += sumOf(chunkLen, from, to);
+  }
+  const avg = chunks === 0 ? 0 : total / chunks;
+  if (avg !== header.stats.avgChunkLen)
+    throw new CorruptIndexError("the chunk lengths do not average to avgChunkLen");
+  const { k1, b } = header.params;
+  if (!(k1 >= 0 && b >= 0 && b <= 1))
+    throw new CorruptIndexError(`k1 ${k1} and b ${b} do not keep impacts positive`);
+  const norm = new Float64Array(chunks);
+  for (let from = 0; from < chunks; from += BLOCK_POSTINGS)
+    fillNorms(norm, chunkLen, from, Math.min(chunks, from + BLOCK_POSTINGS), k1, b, avg);
+  const postImpact = new Float32Array(postings);
+  const blockMax = new Float32Array(Math.ceil(postings / BLOCK_POSTINGS));
+  for (let from = 0, block = 0; from < postings; from += BLOCK_POSTINGS, block++)
+    blockMax[block] = fillImpacts(
+      postImpact,
+      postTf,
+      postChunk,
+      norm,
+      k1,
+      from,
+      Math.min(postings, from + BLOCK_POSTINGS),
+    );
+  const termMax = new Float32Array(terms);
+  for (let t = 0; t < terms; t++)
+    termMax[t] = largestImpact(postImpact, termOffsets[t] as number, termOffsets[t + 1] as number);
+  return { termOffsets, postChunk, postImpact, bounds: { termMax, blockMax }, chunkLen };
+}
+
+/** Adds each posting's frequency to its chunk's sum; returns the first posting whose frequency wrapped to 0, or -1. */
+function addFrequencies(
+  postChunk: Uint32Array,
+  postTf: Uint32Array,
+  from: number,
+  to: number,
+  tfSum: Float64Array,
+): number {
+  for (let p = from; p < to; p++) {
+    const c = postChunk[p] as number;
+    const tf = postTf[p] as number;
+    if (tf === 0) return p;
+    tfSum[c] = (tfSum[c] as number) + tf;
+  }
+  return -1;
+}
+
+function firstWrongLength(tfSum: Float64Array, chunkLen: Uint32Array, from: number, to: number): number {
+  for (let c = from; c < to; c++) if (tfSum[c] !== chunkLen[c]) return c;
+  return -1;
+}
+
+function sumOf(values: Uint32Array, from: number, to: number): number {
+  let sum = 0;
+  for (let i = from; i < to; i++) sum += values[i] as number;
+  return sum;
+}
+
+function fillNorms(
+  norm: Float64Array,
+  chunkLen: Uint32Array,
+  from: number,
+  to: number,
+  k1: number,
+  b: number,
+  avg: number,
+): void {
+  for (let c = from; c < to; c++) norm[c] = lengthNorm(k1, b, chunkLen[c] as number, avg);
+}
+
+/** Each posting's impact as the builder computes it; returns the largest (the block's bound). */
+function fillImpacts(
+  postImpact: Float32Array,
+  postTf: Uint32Array,
+  postChunk: Uint32Array,
+  norm: Float64Array,
+  k1: number,
+  from: number,
+  to: number,
+): number {
+  let max = 0;
+  for (let p = from; p < to; p++) {
+    postImpact[p] = impactOf(postTf[p] as number, k1, norm[postChunk[p] as number] as number);
+    const v = postImpact[p] as number;
+    if (v > max) max = v;
+  }
+  return max;
+}
+
 export function deserializeIndex(input: Uint8Array): Bm25Index {
   // Typed-array views need aligned offsets; a pooled Buffer may not be, so copy only then.
   const bytes = input.byteOffset % 8 === 0 ? input : input.slice();
   const { header, sectionsAt } = readHeader(bytes);
   const s = readSections(bytes, header, sectionsAt);
+  if (header.format === 3) {
+    const arrays: IndexArrays = {
+      params: header.params,
+      stats: header.stats,
+      analyzer: header.analyzer,
+      terms: header.terms === "" ? [] : header.terms.split("\n"),
+      docIds: header.docIds,
+      ...unpackFormat3(header, s),
+      chunkDoc: viewU32("chunkDoc", s.chunkDoc),
+      chunkStart: viewU32("chunkStart", s.chunkStart),
+      chunkEnd: viewU32("chunkEnd", s.chunkEnd),
+    };
+    checkConsistency(arrays, true);
+    return new Bm25Index(arrays);
+  }
   const arrays: IndexArrays = {
     params: header.params,
     stats: header.stats,
@@ -335,6 +549,7 @@ export function deserializeIndex(input: Uint8Array): Bm25Index {
     chunkDoc: viewU32("chunkDoc", s.chunkDoc),
     chunkStart: viewU32("chunkStart", s.chunkStart),
     chunkEnd: viewU32("chunkEnd", s.chunkEnd),
+    chunkLen: null,
   };
   // Format 1's stored chunk ids are checked for size only: hits hash their chunk from the snapshot.
   if (header.format === 1 && s.chunkIds?.byteLength !== arrays.stats.chunks * 32)

@@ -8,7 +8,7 @@ import { sha256Hex } from "../canonical.js";
 import type { RetrievalProvenance, RetrievePayload } from "../models/trace.js";
 import { type Sentence, splitSentences } from "../text/sentences.js";
 import { contentTerms } from "./analyzer.js";
-import type { Bm25Index } from "./bm25-index.js";
+import type { Bm25Index, Scoring } from "./bm25-index.js";
 
 /** Returns the UTF-8 bytes of each requested document of the pinned snapshot. */
 export type DocumentBytesLookup = (docIds: readonly string[]) => ReadonlyMap<string, Uint8Array>;
@@ -52,11 +52,11 @@ export function evidenceModeOf(provenance: RetrievalProvenance): EvidenceMode {
 }
 
 /**
- * How the top-k is found: "pruned" skips chunks that cannot make it (the producer), "exhaustive"
- * scores every posting (the verifier, so a pruning bug is not reproduced by its check). Both
- * give the same hits.
+ * How the top-k is found: "pruned" is the producer's search (exhaustive or pruned, whichever
+ * costs less for the query), "exhaustive" scores every posting (the verifier, so a pruning bug
+ * is not reproduced by its check). Both give the same hits.
  */
-export type Scoring = "pruned" | "exhaustive";
+export type { Scoring };
 
 export function searchHits(
   index: Bm25Index,

@@ -6,6 +6,7 @@ import {
   deserializeIndex,
   INDEX_FORMAT_VERSION,
   indexFormatVersion,
+  READABLE_VERSIONS,
   serializeIndex,
 } from "../../../src/core/retrieval/bm25-format.js";
 import type { Bm25Params } from "../../../src/core/retrieval/bm25-index.js";
@@ -60,7 +61,7 @@ function expectCorrupt(bytes: Uint8Array): CorruptIndexError {
 /** The JSON header as a test edits it. */
 interface RawHeader {
   params: Record<string, unknown>;
-  stats: { chunks: number; documents: number; postings: number; terms: number };
+  stats: { chunks: number; documents: number; postings: number; terms: number; avgChunkLen: number };
   sections: Array<[string, number]>;
   terms: string;
   docIds: string[];
@@ -140,12 +141,18 @@ describe("reading an index validates it", () => {
   });
 
   it("refuses another format version, naming the version found and the ones supported", () => {
-    for (const version of [0, INDEX_FORMAT_VERSION + 1]) {
+    for (const version of [0, Math.max(...READABLE_VERSIONS) + 1]) {
       const other = Uint8Array.from(BYTES);
       new DataView(other.buffer).setUint32(8, version, true);
       expect(expectCorrupt(other).message).toBe(
-        `index is corrupt: format version ${version}, but this build reads versions 1 and 2 only: rebuild the index`,
+        `index is corrupt: format version ${version}, but this build reads versions 1, 2 and 3 only: rebuild the index`,
       );
+    }
+    // A readable version in the prefix over another format's header and sections is not an index.
+    for (const version of READABLE_VERSIONS.filter((v) => v !== INDEX_FORMAT_VERSION)) {
+      const other = Uint8Array.from(BYTES);
+      new DataView(other.buffer).setUint32(8, version, true);
+      expectCorrupt(other);
     }
     // The header's format must be the prefix's: format-2 sections read as format 1 are not.
     for (const format of [1, INDEX_FORMAT_VERSION + 1])
@@ -250,3 +257,164 @@ describe("format 1, the format before bounds", () => {
     expectCorrupt(new Uint8Array(Buffer.concat([FORMAT_1, Buffer.alloc(8)])));
   });
 });
+
+describe("format 3, compressed postings (issue 25 item 3)", () => {
+  const built = buildIndex(DOCS, PARAMS);
+  const F3 = serializeIndex(built, 3);
+  const f3HeaderLength = new DataView(F3.buffer, F3.byteOffset).getUint32(12, true);
+  const f3Header = JSON.parse(
+    Buffer.from(F3.subarray(16, 16 + f3HeaderLength)).toString("utf8"),
+  ) as RawHeader;
+  const f3Offset = (name: string) => {
+    let at = 16 + f3HeaderLength + pad8(16 + f3HeaderLength);
+    for (const [section, length] of f3Header.sections) {
+      if (section === name) return at;
+      at += length + pad8(length);
+    }
+    throw new Error(`no section ${name}`);
+  };
+  const f3WithU32 = (name: string, position: number, value: number) => {
+    const bytes = Uint8Array.from(F3);
+    new DataView(bytes.buffer).setUint32(f3Offset(name) + position * 4, value, true);
+    return bytes;
+  };
+  const same = (a: ArrayLike<number>, b: ArrayLike<number>) =>
+    a.length === b.length && Array.from(a).every((x, i) => Object.is(x, b[i]));
+
+  it("reads back the builder's arrays bit for bit: chunk ids, impacts, bounds, chunks", () => {
+    expect(indexFormatVersion(F3)).toBe(3);
+    expect(f3Header.sections.map(([name]) => name)).toEqual([
+      "termOffsets",
+      "postPacked",
+      "chunkLen",
+      "chunkDoc",
+      "chunkStart",
+      "chunkEnd",
+    ]);
+    const read = deserializeIndex(F3).arrays;
+    const a = built.arrays;
+    for (const key of [
+      "termOffsets",
+      "postChunk",
+      "postImpact",
+      "chunkDoc",
+      "chunkStart",
+      "chunkEnd",
+    ] as const)
+      expect(same(read[key], a[key]), key).toBe(true);
+    expect(same(read.bounds?.termMax ?? [], a.bounds?.termMax ?? [1])).toBe(true);
+    expect(same(read.bounds?.blockMax ?? [], a.bounds?.blockMax ?? [1])).toBe(true);
+    expect(read.stats).toEqual(a.stats);
+    // Written again from what it read, the bytes are the same.
+    expect(Buffer.from(serializeIndex(deserializeIndex(F3), 3)).equals(Buffer.from(F3))).toBe(true);
+  });
+
+  it("ranks as format 2 does, scores bit-identical, on seeded corpora with long postings, high frequencies and ties", () => {
+    for (let seed = 1; seed <= 4; seed++) {
+      let x = seed;
+      const random = () => {
+        x = (x * 1103515245 + 12345) % 2 ** 31;
+        return x / 2 ** 31;
+      };
+      const vocabulary = Array.from({ length: 30 + seed * 40 }, (_, i) => `w${i.toString(36)}q`);
+      const docs = Array.from({ length: 400 }, (_, d) => ({
+        docId: `d${d}`,
+        // Skewed: a few words repeat many times in a chunk (large frequencies, wide tf bits).
+        text: Array.from(
+          { length: 5 + Math.floor(random() * 300) },
+          () => vocabulary[Math.floor(vocabulary.length * random() ** 4)],
+        ).join(" "),
+      }));
+      const params = {
+        ...PARAMS,
+        chunkChars: 200 + seed * 100,
+        overlapChars: 50,
+        analyzer: "simple" as const,
+      };
+      const index = buildIndex(docs, params);
+      expect(index.stats.postings).toBeGreaterThan(1000);
+      const read = deserializeIndex(serializeIndex(index, 3));
+      expect(same(read.arrays.postImpact, index.arrays.postImpact)).toBe(true);
+      expect(same(read.arrays.postChunk, index.arrays.postChunk)).toBe(true);
+      for (const q of vocabulary
+        .slice(0, 40)
+        .map((w, i) => `${w} ${vocabulary[(i * 7) % vocabulary.length]}`)) {
+        const a = read.topChunks(q, 10);
+        const b = index.topChunks(q, 10);
+        expect(same(a.chunks, b.chunks) && same(a.scores, b.scores), q).toBe(true);
+      }
+    }
+  });
+
+  it("is smaller than format 2", () => {
+    expect(F3.byteLength).toBeLessThan(BYTES.byteLength);
+  });
+
+  it("refuses every truncation and trailing bytes", () => {
+    for (let length = 0; length < F3.length; length++) expectCorrupt(F3.subarray(0, length));
+    expectCorrupt(new Uint8Array(Buffer.concat([F3, Buffer.alloc(8)])));
+  });
+
+  it("turns every single-bit flip of its sections into E_INDEX_CORRUPT or a sound index, never another error", () => {
+    const from = f3Offset("termOffsets");
+    let refused = 0;
+    for (let i = from; i < F3.length; i++)
+      for (let bit = 0; bit < 8; bit++) {
+        const flipped = Uint8Array.from(F3, (b, j) => (j === i ? b ^ (1 << bit) : b));
+        let index: ReturnType<typeof deserializeIndex>;
+        try {
+          index = deserializeIndex(flipped);
+        } catch (error) {
+          expect(error).toBeInstanceOf(CorruptIndexError);
+          refused++;
+          continue;
+        }
+        expect(() => index.search("tides moon bridge trick", 10)).not.toThrow();
+      }
+    // Nearly every flip of the postings and lengths is caught (chunk starts may move freely).
+    expect(refused).toBeGreaterThan(0);
+  });
+
+  it("refuses damaged compressed postings by name: header words, widths, chunk ids, lengths", () => {
+    const packed = f3Offset("postPacked");
+    const head = new DataView(F3.buffer, F3.byteOffset).getUint32(packed, true);
+    expect(expectCorrupt(f3WithU32("postPacked", 0, (head & 0xff00) | 33)).message).toMatch(
+      /block 0's header/,
+    );
+    expect(expectCorrupt(f3WithU32("postPacked", 0, head | (1 << 20))).message).toMatch(/block 0's header/);
+    // Wider gaps than written: the block runs past its words, or the ids past the chunks.
+    expectCorrupt(f3WithU32("postPacked", 0, (head & 0xff00) | 32));
+    expect(expectCorrupt(f3WithU32("chunkLen", 0, 0)).message).toMatch(/chunk 0's term frequencies/);
+    // Lengths that still match the frequencies cannot move: they must average to the header's average.
+    expectCorrupt(
+      withHeaderOf(F3, (h) => {
+        h.stats.avgChunkLen += 1;
+      }),
+    );
+    expectCorrupt(
+      withHeaderOf(F3, (h) => {
+        h.params.k1 = -1;
+      }),
+    );
+    expectCorrupt(f3WithU32("termOffsets", 1, 0xffffffff));
+    expectCorrupt(f3WithU32("chunkDoc", 0, 1000));
+  });
+
+  it("is not written from an index without chunk lengths (one read from format 2)", () => {
+    expect(() => serializeIndex(deserializeIndex(BYTES), 3)).toThrow(/chunk lengths/);
+  });
+});
+
+/** `bytes` (any format) with its JSON header rewritten by `edit`. */
+function withHeaderOf(bytes: Uint8Array, edit: (header: RawHeader) => void): Uint8Array {
+  const length = new DataView(bytes.buffer, bytes.byteOffset).getUint32(12, true);
+  const header = JSON.parse(Buffer.from(bytes.subarray(16, 16 + length)).toString("utf8"));
+  edit(header);
+  const json = Buffer.from(JSON.stringify(header), "utf8");
+  const sections = bytes.subarray(16 + length + pad8(16 + length));
+  const prefix = Buffer.from(bytes.subarray(0, 16));
+  prefix.writeUInt32LE(json.length, 12);
+  return new Uint8Array(
+    Buffer.concat([prefix, json, Buffer.alloc(pad8(16 + json.length)), Buffer.from(sections)]),
+  );
+}

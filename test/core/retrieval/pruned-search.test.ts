@@ -1,6 +1,8 @@
 /**
- * Pruned search (MaxScore with block-max bounds) must return exactly what scoring every
- * posting returns: the same chunks, in the same order, with bit-identical unrounded scores.
+ * Pruned search (MaxScore with block-max bounds), and the search that picks pruned or
+ * exhaustive scoring by cost, must return exactly what scoring every posting returns: the same
+ * chunks, in the same order, with bit-identical unrounded scores; and so must the document
+ * top-k, against the documents' first occurrences in the exhaustive chunk ranking.
  * Checked on a synthetic corpus built to stress the bounds (a small vocabulary, so postings
  * lists span many blocks, and duplicated documents, so scores tie), and on real text when the
  * shared datasets are present: thousands of queries over about 100,000 Wikipedia chunks, and
@@ -12,8 +14,15 @@ import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
 import { createGunzip } from "node:zlib";
 import { describe, expect, it } from "vitest";
+import { rankDocuments } from "../../../src/core/eval/metrics.js";
 import { buildIndex, type IndexDocument } from "../../../src/core/retrieval/bm25-build.js";
-import type { Bm25Index, Bm25Params } from "../../../src/core/retrieval/bm25-index.js";
+import {
+  type Bm25Index,
+  type Bm25Params,
+  EXHAUSTIVE_MAX_CHUNKS,
+  EXHAUSTIVE_MAX_POSTINGS,
+  type Ranked,
+} from "../../../src/core/retrieval/bm25-index.js";
 
 const DATASETS = fileURLToPath(new URL("../../../../shared/datasets/", import.meta.url));
 const WIKIPEDIA = join(DATASETS, "wikipedia-passages", "passages.jsonl.gz");
@@ -39,18 +48,57 @@ function seeded(seed: number): () => number {
   };
 }
 
-/** The queries (with their k) where the pruned and the exhaustive top-k differ in any way. */
+function sameRanking(a: Ranked, b: Ranked): boolean {
+  return (
+    a.chunks.length === b.chunks.length &&
+    a.chunks.every((c, i) => c === b.chunks[i]) &&
+    a.scores.every((s, i) => Object.is(s, b.scores[i]))
+  );
+}
+
+/**
+ * The queries (with their k) where the pruned top-k, or the one the cost rule picks a method
+ * for, differs in any way from the exhaustive top-k.
+ */
 function disagreements(index: Bm25Index, queries: readonly string[], ks: readonly number[]): string[] {
   const differ: string[] = [];
   for (const query of queries)
     for (const k of ks) {
-      const pruned = index.topChunks(query, k);
       const exhaustive = index.topChunksExhaustive(query, k);
-      const same =
-        pruned.chunks.length === exhaustive.chunks.length &&
-        pruned.chunks.every((c, i) => c === exhaustive.chunks[i]) &&
-        pruned.scores.every((s, i) => Object.is(s, exhaustive.scores[i]));
-      if (!same) differ.push(`k=${k} ${JSON.stringify(query)}`);
+      if (!sameRanking(index.topChunksPruned(query, k), exhaustive))
+        differ.push(`pruned k=${k} ${JSON.stringify(query)}`);
+      if (!sameRanking(index.topChunks(query, k), exhaustive))
+        differ.push(`auto k=${k} ${JSON.stringify(query)}`);
+    }
+  return differ;
+}
+
+/**
+ * The queries (with their k) where a document top-k, by either method, differs from the
+ * documents' first occurrences in the exhaustive chunk ranking taken deep enough (rankDocuments,
+ * what the eval used before the document search): the same best chunks, scores and order.
+ */
+function documentDisagreements(
+  index: Bm25Index,
+  queries: readonly string[],
+  ks: readonly number[],
+): string[] {
+  const differ: string[] = [];
+  const docOf = (c: number) => index.arrays.docIds[index.arrays.chunkDoc[c] as number] as string;
+  for (const query of queries)
+    for (const k of ks) {
+      const deep = index.topChunksExhaustive(query, index.stats.chunks);
+      const expected = rankDocuments((n) => deep.chunks.slice(0, n).map(docOf), k);
+      for (const scoring of ["pruned", "exhaustive", "auto"] as const) {
+        const got = index.topDocuments(query, k, scoring);
+        const want: Ranked = { chunks: [], scores: [] };
+        for (const doc of expected) {
+          const i = deep.chunks.findIndex((c) => docOf(c) === doc);
+          want.chunks.push(deep.chunks[i] as number);
+          want.scores.push(deep.scores[i] as number);
+        }
+        if (!sameRanking(got, want)) differ.push(`${scoring} k=${k} ${JSON.stringify(query)}`);
+      }
     }
   return differ;
 }
@@ -183,6 +231,8 @@ describe("pruned search agrees with exhaustive search", () => {
       const queries = [...titled, ...wordQueries(docs, 1000, 12, 5)];
       expect(disagreements(index, queries, [10, 5])).toEqual([]);
       expect(disagreements(index, queries.slice(0, 200), [1, 100])).toEqual([]);
+      // Above EXHAUSTIVE_MAX_CHUNKS: the cost rule picks pruning for most of these queries.
+      expect(queries.filter((q) => index.methodFor(q, 10) === "pruned").length).toBeGreaterThan(1000);
     },
     60_000,
   );
@@ -198,5 +248,67 @@ describe("pruned search agrees with exhaustive search", () => {
     expect(claims.length).toBe(1109);
     const index = buildIndex(docs, DEFAULT);
     expect(disagreements(index, claims, [10, 5, 1])).toEqual([]);
+    // The eval's document ranking (depth 100) on the first claims, by either method.
+    expect(documentDisagreements(index, claims.slice(0, 40), [100, 10])).toEqual([]);
   });
+
+  it("on seeded random corpora of every shape: chunks, documents, either method (property, issue 25 item 2)", () => {
+    // A generator over corpus shapes rather than a few cases: vocabulary size (long or short
+    // postings lists), document length, chunk size and overlap (several chunks per document,
+    // so document and chunk rankings differ), duplicated documents (tied scores), query length and k.
+    for (let seed = 1; seed <= 12; seed++) {
+      const random = seeded(seed * 7919);
+      const vocabulary = Array.from(
+        { length: 20 + Math.floor(random() * 600) },
+        (_, i) => `v${i.toString(36)}z`,
+      );
+      const skew = 1 + random() * 3;
+      const word = () => vocabulary[Math.floor(vocabulary.length * random() ** skew)] as string;
+      const docs: IndexDocument[] = [];
+      const count = 50 + Math.floor(random() * 900);
+      for (let d = 0; d < count; d++) {
+        const text = Array.from({ length: 1 + Math.floor(random() * 200) }, word).join(" ");
+        docs.push({ docId: `s${seed}d${d}`, text });
+        if (random() < 0.1) docs.push({ docId: `s${seed}copy${d}`, text });
+      }
+      const chunkChars = 40 + Math.floor(random() * 400);
+      const index = buildIndex(docs, {
+        ...DEFAULT,
+        chunkChars,
+        overlapChars: Math.floor(random() * (chunkChars / 2)),
+        titles: false,
+      });
+      const queries = wordQueries(docs, 60, 1 + Math.floor(random() * 10), seed);
+      queries.push("", "nosuchword", `${vocabulary[0]} ${vocabulary[0]}`);
+      const ks = [1, 1 + Math.floor(random() * 20), 100];
+      expect(disagreements(index, queries, ks), `seed ${seed}`).toEqual([]);
+      expect(documentDisagreements(index, queries.slice(0, 25), ks), `seed ${seed}`).toEqual([]);
+    }
+  });
+
+  it("picks its method by cost: exhaustive on a small index, few postings or a large k, pruned otherwise (issue 25 item 2)", () => {
+    const small = buildIndex(
+      Array.from({ length: 300 }, (_, d) => ({ docId: `d${d}`, text: `common word${d % 7} text` })),
+      DEFAULT,
+    );
+    expect(small.stats.chunks).toBeLessThanOrEqual(EXHAUSTIVE_MAX_CHUNKS);
+    expect(small.methodFor("common", 10)).toBe("exhaustive");
+    // An index past the chunk limit: tiny documents, one chunk each.
+    const docs = Array.from({ length: EXHAUSTIVE_MAX_CHUNKS + 500 }, (_, d) => ({
+      docId: `d${d}`,
+      text: `common ${d % 3 === 0 ? "third" : "other"} rare${d % 5000}`,
+    }));
+    const large = buildIndex(docs, { ...DEFAULT, analyzer: "simple", titles: false });
+    expect(large.stats.chunks).toBeGreaterThan(EXHAUSTIVE_MAX_CHUNKS);
+    expect(large.methodFor("common third", 10)).toBe("pruned");
+    // rare17 has 14 postings: below the postings floor.
+    expect(large.methodFor("rare17", 10)).toBe("exhaustive");
+    expect(EXHAUSTIVE_MAX_POSTINGS).toBeGreaterThan(14);
+    // k close to the longest list: nothing to prune.
+    expect(large.methodFor("common third", 20_000)).toBe("exhaustive");
+    expect(
+      disagreements(large, ["common third", "third rare17", "rare17", "other common rare4"], [1, 10, 20_000]),
+    ).toEqual([]);
+    expect(documentDisagreements(large, ["common third rare17", "third other"], [10])).toEqual([]);
+  }, 60_000);
 });
