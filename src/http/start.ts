@@ -51,8 +51,8 @@ export async function startService(options: StartOptions): Promise<void> {
     return full;
   });
   checkServiceToken(options.token);
+  // Warned once listening: a server that fails to start has nothing open to warn about.
   const openWarning = openServerWarning(options.host, options.token);
-  if (openWarning !== null) process.stderr.write(`${openWarning}\n`);
   if (options.modelBaseUrl !== undefined && !isBaseUrl(options.modelBaseUrl))
     throw new InputError("E_USAGE", "must be an http:// or https:// URL without a query or fragment", {
       field: "--model-base-url",
@@ -125,7 +125,10 @@ export async function startService(options: StartOptions): Promise<void> {
     throw listenError(error, options);
   }
   app.log.info({ url, artifacts: options.artifactsRoot, corpus_roots: corpusRoots }, "listening");
-  if (openWarning !== null) app.log.warn({ host: options.host, authentication: "none" }, openWarning);
+  if (openWarning !== null) {
+    process.stderr.write(`${openWarning}\n`);
+    app.log.warn({ host: options.host, authentication: "none" }, openWarning);
+  }
 }
 
 /** Why the address could not be bound, as bad input naming the flag: an unknown or foreign host, a taken or privileged port. */
