@@ -127,6 +127,8 @@ function prepare(store: MemoryStore, spec: ProblemSpec) {
     limits: { ...DEFAULT_LIMITS },
     documents: index.stats.documents,
     chunks: index.stats.chunks,
+    // Retrieve tool 2, as every current run records (tool 1 with extractive 2 was never released).
+    evidence: "sentences",
   };
   const snapshot = store.get(snapshotHash) as Uint8Array;
   const lookup = (ids: readonly string[]) =>

@@ -99,7 +99,7 @@ describe("rederive", () => {
     expect(paramsOf(outcome, "UNDERSTAND_RECOMPUTED")).toEqual({ field: "query_terms" });
     expect(paramsOf(outcome, "REDERIVED_DIFFERS")).toEqual({
       reasoner: `${extractiveReasoner.id} ${extractiveReasoner.version}`,
-      field: "confidence",
+      field: "citations",
     });
   });
 
