@@ -111,6 +111,7 @@ export interface FindingParams extends ReadProblemParams {
   ANSWER_MISMATCH: Record<string, never>;
   INSUFFICIENT_WITH_ANSWER: Record<string, never>;
   ANSWER_VIEW: Record<string, never>;
+  FINAL_UNCERTAINTY: Record<string, never>;
   // manifest
   UNEXPECTED_ENTRY: { path: string; reason: string };
   UNKNOWN_FILE: { path: string };

@@ -114,6 +114,8 @@ const MESSAGES: { [C in FindingCode]: (p: FindingParams[C]) => string } = {
     `the final answer is ${p.status} but must use exactly the ${p.validated} validated claim(s), in order`,
   ANSWER_MISMATCH: () => "the final answer is not the statement of its validated claim",
   INSUFFICIENT_WITH_ANSWER: () => "an insufficient-evidence outcome carries an answer",
+  FINAL_UNCERTAINTY: () =>
+    "the final uncertainty is not the one the outcome implies (none for an answer, else the derivation's reason)",
   ANSWER_VIEW: () => "answer.json differs from the answer recorded in the trace",
   UNEXPECTED_ENTRY: (p) => `${p.path}: ${p.reason}`,
   UNKNOWN_FILE: (p) => `${p.path} is not a file a run can hold (SPEC §4)`,

@@ -184,6 +184,12 @@ export const rederiveCheck: Check = {
         return { findings, details: "not re-derived: the recorded model call does not fit" };
       }
     }
+    // The derivation names the reasoner run.json records (the one re-run here).
+    const named = outputOf(view, "derive")?.reasoner ?? outputOf(view, "insufficient_evidence")?.reasoner;
+    if (named !== undefined && (named.id !== reasoner.id || named.version !== reasoner.version))
+      findings.push(
+        finding("REDERIVED_DIFFERS", { reasoner: `${reasoner.id} ${reasoner.version}`, field: "reasoner" }),
+      );
     const fresh = reasoner.derive(input);
     const differs = firstDifference(claimed, fresh);
     if (differs !== null)

@@ -110,6 +110,7 @@ const SAMPLES: { [C in FindingCode]: FindingParams[C] } = {
   ANSWER_MISMATCH: {},
   INSUFFICIENT_WITH_ANSWER: {},
   ANSWER_VIEW: {},
+  FINAL_UNCERTAINTY: {},
   UNEXPECTED_ENTRY: { path: "a sample", reason: "a sample" },
   UNKNOWN_FILE: { path: "a sample" },
   RUN_SPEC: {},

@@ -127,6 +127,19 @@ describe("rederive", () => {
     });
   });
 
+  it("REDERIVED_DIFFERS: issue 19, a derivation naming another reasoner than run.json's", () => {
+    const outcome = check(
+      edited(run.view, (v) => {
+        outputOf(traceIn(v), "derive").reasoner = { id: "extractive", version: "1" };
+      }),
+    );
+    expect(codes(outcome)).toEqual(["REDERIVED_DIFFERS"]);
+    expect(paramsOf(outcome, "REDERIVED_DIFFERS")).toEqual({
+      reasoner: `${extractiveReasoner.id} ${extractiveReasoner.version}`,
+      field: "reasoner",
+    });
+  });
+
   it("REDERIVED_DIFFERS: an insufficiency with another reason", () => {
     const outcome = check(
       edited(insufficientRun().view, (v) => {
