@@ -21,6 +21,7 @@ import {
   serializeIndex,
 } from "../core/retrieval/bm25-format.js";
 import type { Bm25Index } from "../core/retrieval/bm25-index.js";
+import { rememberBuiltIndex } from "../core/verify/pinned-index.js";
 import {
   type IndexParams,
   indexBuiltWith,
@@ -251,6 +252,8 @@ export async function prepareRetrieval(
     chunks: index.stats.chunks,
     evidence: "sentences",
   };
+  // Built here from the snapshot: the verifier's rebuild of it would give these very bytes.
+  if (built) rememberBuiltIndex(provenance);
   const lookup = (docIds: readonly string[]) => {
     const found = findDocuments(snapshot(), docIds);
     return new Map([...found].map(([id, doc]) => [id, Buffer.from(doc.text, "utf8")]));

@@ -45,13 +45,24 @@ function currentFormatBytes(index: Bm25Index): Uint8Array {
 const rebuilt = new Map<string, boolean>();
 const REMEMBERED = 64;
 
+/**
+ * Records that this index was just built from this snapshot with these parameters (the
+ * producer's own build, in this process), so the sealing verifier does not build it twice.
+ */
+export function rememberBuiltIndex(p: RetrievalProvenance): void {
+  rebuilt.set(rebuildKey(p), true);
+}
+
+const rebuildKey = (p: RetrievalProvenance) =>
+  canonicalJson([p.corpus_snapshot, p.index_hash, recordedIndexParams(p), p.analyzer]);
+
 /** rebuiltIndexAgrees, remembered per (snapshot, index, parameters). */
 export function rebuiltIndexAgreesCached(
   snapshot: Uint8Array,
   pinned: Bm25Index,
   p: RetrievalProvenance,
 ): boolean {
-  const key = canonicalJson([p.corpus_snapshot, p.index_hash, recordedIndexParams(p), p.analyzer]);
+  const key = rebuildKey(p);
   let agrees = rebuilt.get(key);
   if (agrees === undefined) {
     agrees = rebuiltIndexAgrees(snapshot, pinned, p);
