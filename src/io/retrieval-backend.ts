@@ -21,13 +21,13 @@ import {
   serializeIndex,
 } from "../core/retrieval/bm25-format.js";
 import type { Bm25Index } from "../core/retrieval/bm25-index.js";
-import { rememberBuiltIndex } from "../core/verify/pinned-index.js";
 import {
   type IndexParams,
   indexBuiltWith,
   provenanceIndexFields,
   toBm25Params,
 } from "../core/retrieval/index-params.js";
+import { rememberBuiltIndex } from "../core/verify/pinned-index.js";
 import {
   type CorpusLimits,
   DEFAULT_LIMITS,

@@ -531,3 +531,39 @@ export function runFields(files: ReadonlyMap<string, Uint8Array>): Field[] {
   }
   return out;
 }
+
+export interface RecordedLabel {
+  /** Where: the file and the JSON path of the value. */
+  field: string;
+  value: string;
+  how: string;
+}
+
+const MAX_LABEL_VALUE = 80;
+
+/**
+ * The label values a run records, for `inspect` and the report page ("recorded, not verified"):
+ * run.json's and the model recording's; the trace's copies of the same values are left out, and
+ * volatile/ (timings) is shown by the pages that show timings.
+ */
+export function recordedLabels(files: ReadonlyMap<string, Uint8Array>): RecordedLabel[] {
+  const shown = new Map<string, RecordedLabel>();
+  let fields: Field[];
+  try {
+    fields = runFields(
+      new Map([...files].filter(([p]) => p === "run.json" || /^model\/[0-9a-f]{64}\.json$/.test(p))),
+    );
+  } catch {
+    return [];
+  }
+  for (const f of fields) {
+    const entry = fieldEntry(f.pattern);
+    if (entry?.kind !== "label") continue;
+    const raw = typeof f.value === "string" ? f.value : JSON.stringify(f.value);
+    const value =
+      raw.length > MAX_LABEL_VALUE ? `${raw.slice(0, MAX_LABEL_VALUE)}… (${raw.length} characters)` : raw;
+    const field = `${f.path} ${f.keys.join(".")}`;
+    shown.set(field, { field, value, how: entry.how });
+  }
+  return [...shown.values()];
+}

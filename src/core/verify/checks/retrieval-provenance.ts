@@ -4,14 +4,13 @@
  * retrieval_recompute re-runs the search itself.
  */
 
-import { RETRIEVE_TOOL, retrieveToolOf } from "../../artifact/names.js";
+import { RETRIEVE_TOOL, retrieveToolOf, retrieveToolVersion } from "../../artifact/names.js";
 import { provenanceFiles } from "../../artifact/projections.js";
 import type { RunView } from "../../artifact/view.js";
 import { canonicalJson, sha256Hex } from "../../canonical.js";
 import { readSnapshot } from "../../corpus/document.js";
 import { CanonError } from "../../errors.js";
 import type { RetrievePayload } from "../../models/trace.js";
-import { retrieveToolVersion } from "../../pipeline/retrieve-tool.js";
 import { indexFormatVersion, loadIndex } from "../../retrieval/bm25-format.js";
 import type { Bm25Index } from "../../retrieval/bm25-index.js";
 import { recordedIndexParams } from "../../retrieval/index-params.js";
