@@ -15,7 +15,14 @@ import { describe, expect, it } from "vitest";
 import { jsonFile, RUN_FILES, type RunFiles } from "../../../src/core/artifact/files.js";
 import { canonicalJson } from "../../../src/core/canonical.js";
 import type { ReasonerInput } from "../../../src/core/reason/reasoner.js";
-import { type Field, fieldEntry, runFields } from "../../../src/core/verify/inventory.js";
+import {
+  FIELD_INVENTORY,
+  type Field,
+  fieldEntry,
+  labelFields,
+  recordedLabels,
+  runFields,
+} from "../../../src/core/verify/inventory.js";
 import { verifyRun } from "../../../src/core/verify/verifier.js";
 import { resealManifest, resealRun } from "../../helpers/forge.js";
 import {
@@ -270,4 +277,25 @@ describe("the field inventory", () => {
     expect(forged).toBeGreaterThan(FULL ? 1000 : 100);
     expect(passed).toEqual([]);
   }, 600_000);
+
+  it("labels are few, and each says why it cannot be verified", () => {
+    const labels = labelFields();
+    expect(labels.length).toBeLessThanOrEqual(12);
+    expect(labels.length / Object.keys(FIELD_INVENTORY).length).toBeLessThan(0.1);
+    for (const [, entry] of labels) expect(entry.how.length).toBeGreaterThan(20);
+  });
+
+  it("recorded labels of a run: seed, producer, corpus limits; of an llm run, the model's response", () => {
+    const fields = recordedLabels(answeredRun().files).map((l) => l.field);
+    expect(fields).toEqual(
+      expect.arrayContaining([
+        "run.json inputs.seed",
+        "run.json inputs.producer.name",
+        "run.json inputs.producer.version",
+        "run.json inputs.runtime.tools.0.config.limits.max_chunks",
+      ]),
+    );
+    const llm = recordedLabels(KINDS.find((k) => k.name.startsWith("llm"))?.files ?? new Map());
+    expect(llm.some((l) => / response\.body$/.test(l.field) && l.value.endsWith("characters)"))).toBe(true);
+  });
 });
