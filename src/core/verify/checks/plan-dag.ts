@@ -15,7 +15,7 @@ import { finding } from "../findings.js";
 export const planDagCheck: Check = {
   name: "plan_dag",
   invariant: "INV-ORD-001",
-  description: "node ids unique, dependencies exist, no cycle; the plan belongs to the spec",
+  description: "node ids unique, dependencies exist, no cycle; the plan is the one the spec and preset make",
   run(view) {
     if (view.plan === null)
       return { findings: [finding("MISSING_INPUT", { inputs: ["plan.json"] })], details: "plan unreadable" };

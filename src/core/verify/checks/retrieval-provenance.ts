@@ -103,7 +103,7 @@ export const retrievalProvenanceCheck: Check = {
   name: "retrieval_provenance",
   invariant: "INV-PRV-001",
   description:
-    "recorded corpus, index and config match the store objects and the run's records; the retrieval recomputes",
+    "recorded corpus, index and config match the store objects and the run's records; the index rebuilds from the snapshot; the versions are a released combination",
   // Not a seal reader, but its outcome depends on the policy's cost rule for rebuilding the index.
   readsSeal: true,
   run(view, context) {
