@@ -194,19 +194,18 @@ interface Trial {
   mutation: Mutation;
 }
 
-function trials(): Trial[] {
+function trials(kind: Kind): Trial[] {
   const all: Trial[] = [];
-  for (const kind of KINDS)
-    for (const field of runFields(kind.files)) {
-      const entry = fieldEntry(field.pattern);
-      if (entry === undefined || entry.kind === "label") continue;
-      // A whole JSON file is covered by its fields; a whole text file (evidence) is mutated as text.
-      if (field.pattern === "model/*.json:") continue;
-      if (field.value === null && field.keys.length === 0) continue;
-      for (const mutation of mutationsOf(field))
-        if (!DEFERRED.some((d) => d.pattern === field.pattern && d.what === mutation.what))
-          all.push({ kind, mutation });
-    }
+  for (const field of runFields(kind.files)) {
+    const entry = fieldEntry(field.pattern);
+    if (entry === undefined || entry.kind === "label") continue;
+    // A whole JSON file is covered by its fields; a whole text file (evidence) is mutated as text.
+    if (field.pattern === "model/*.json:") continue;
+    if (field.value === null && field.keys.length === 0) continue;
+    for (const mutation of mutationsOf(field))
+      if (!DEFERRED.some((d) => d.pattern === field.pattern && d.what === mutation.what))
+        all.push({ kind, mutation });
+  }
   return FULL ? all : all.filter((_, i) => i % STRIDE === 0);
 }
 
@@ -260,23 +259,29 @@ describe("the field inventory", () => {
     },
   );
 
-  it(`every forged non-label field fails verify (${FULL ? "full matrix" : `one mutation in ${STRIDE}`})`, () => {
-    const passed: string[] = [];
-    let forged = 0;
-    for (const t of trials()) {
-      const files = forge(t);
-      if (files === null) continue;
-      forged += 1;
-      if (verdict(t.kind, files).verdict === "pass") {
-        const f = t.mutation.field;
-        passed.push(
-          `${t.kind.name}: ${f.pattern} (${f.path}${f.line === null ? "" : `:${f.line}`} ${f.keys.join(".")}) ${t.mutation.what}`,
-        );
+  it.each(KINDS.map((k) => [k.name, k] as const))(
+    `every forged non-label field fails verify (${FULL ? "full matrix" : `one mutation in ${STRIDE}`}): %s`,
+    async (_, kind) => {
+      const passed: string[] = [];
+      let forged = 0;
+      for (const t of trials(kind)) {
+        // Yield now and then: a long synchronous loop starves vitest's worker RPC.
+        if (forged % 10 === 0) await new Promise((resolve) => setTimeout(resolve, 0));
+        const files = forge(t);
+        if (files === null) continue;
+        forged += 1;
+        if (verdict(t.kind, files).verdict === "pass") {
+          const f = t.mutation.field;
+          passed.push(
+            `${f.pattern} (${f.path}${f.line === null ? "" : `:${f.line}`} ${f.keys.join(".")}) ${t.mutation.what}`,
+          );
+        }
       }
-    }
-    expect(forged).toBeGreaterThan(FULL ? 1000 : 100);
-    expect(passed).toEqual([]);
-  }, 600_000);
+      expect(forged).toBeGreaterThan(FULL ? 200 : 15);
+      expect(passed).toEqual([]);
+    },
+    600_000,
+  );
 
   it("labels are few, and each says why it cannot be verified", () => {
     const labels = labelFields();
