@@ -69,9 +69,19 @@ describe("canon-reason inspect", () => {
       expect(r.stdout).toMatch(/Retrieval {2}query "When did the Golden Gate Bridge open\?"/);
       expect(r.stdout).toMatch(/ {2}1\. [\d.]+ +technology\/suspension-bridges\.md/);
       expect(r.stdout).toMatch(/Checks \(verified now, policy audit\): verdict PASS/);
+      // Issue 19: the labels, which no check can establish, are shown as such.
+      expect(r.stdout).toContain("Recorded, not verified (labels no check can establish):");
+      expect(r.stdout).toMatch(/run\.json inputs\.seed +0/);
+      expect(r.stdout).toMatch(/run\.json inputs\.producer\.name +canon-reason/);
     }
     const json = JSON.parse(runCli(["inspect", run.run_id, "--artifacts-dir", artifacts, "--json"]).stdout);
     expect(json.answer.run_id).toBe(run.run_id);
+    expect(json.recorded_not_verified.map((l: { field: string }) => l.field)).toEqual(
+      expect.arrayContaining([
+        "run.json inputs.seed",
+        "run.json inputs.runtime.tools.0.config.limits.max_bytes",
+      ]),
+    );
   });
 
   it("exits 2 on something that is not a run", () => {

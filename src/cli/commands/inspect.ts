@@ -2,6 +2,7 @@
 import type { Command } from "commander";
 import { verifyOpenedRun } from "../../app/verify.js";
 import { RUN_FILES } from "../../core/artifact/files.js";
+import { recordedLabels } from "../../core/verify/inventory.js";
 import { openRun, requireParts } from "../../io/run-reader.js";
 import { action, printJson, resolveRun, withRegistry } from "../shared.js";
 
@@ -35,7 +36,15 @@ export function registerInspect(program: Command): void {
           policy: "audit",
           storeRoot,
         }) as unknown as Row;
-        const summary = { run_dir: runDir, answer, retrieval, verification: report };
+        // Labels: what the run records that no check can establish (issue 19).
+        const labels = recordedLabels(opened.files);
+        const summary = {
+          run_dir: runDir,
+          answer,
+          retrieval,
+          verification: report,
+          recorded_not_verified: labels,
+        };
         if (o.json) {
           printJson(summary);
           return 0;
@@ -86,6 +95,10 @@ export function registerInspect(program: Command): void {
         }
         for (const f of (report.failures as Row[] | undefined) ?? [])
           out.push(`  [${String(f.severity)}] ${String(f.check)} ${String(f.code)}: ${String(f.message)}`);
+        if (labels.length > 0) {
+          out.push("", "Recorded, not verified (labels no check can establish):");
+          for (const label of labels) out.push(`  ${label.field.padEnd(44)} ${label.value}`);
+        }
         process.stdout.write(`${out.join("\n")}\n`);
         return report.verdict === "pass" ? 0 : 1;
       }),

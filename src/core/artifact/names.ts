@@ -8,6 +8,14 @@ import { RetrievalProvenance } from "../models/trace.js";
 /** The tool name recorded in plan tool requests, trace calls and run.json's runtime (SPEC §3.3). */
 export const RETRIEVE_TOOL = "retrieve";
 
+/** 2: evidence widened to whole sentences (+ the one before), `chunk`, `title`, `term_stats`. */
+export const RETRIEVE_TOOL_VERSION = "2";
+
+/** The tool version a provenance record was produced by: 1 returned bare chunks. */
+export function retrieveToolVersion(provenance: RetrievalProvenance): string {
+  return provenance.evidence === "sentences" ? RETRIEVE_TOOL_VERSION : "1";
+}
+
 /** Where an evidence's document lives: the pinned snapshot and the document id. */
 export function evidenceUri(snapshot: string, docId: string): string {
   return `corpus:sha256:${snapshot}#${encodeURIComponent(docId)}`;

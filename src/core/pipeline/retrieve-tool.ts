@@ -8,7 +8,7 @@
  * cited sentence; the payload also carries the index statistics of the query's terms
  * (`term_stats`), so the reasoner weighs words from the trace alone (SPEC §3.4).
  */
-import { RETRIEVE_TOOL } from "../artifact/names.js";
+import { RETRIEVE_TOOL, retrieveToolVersion } from "../artifact/names.js";
 import { canonicalJson, sha256Hex } from "../canonical.js";
 import type { ToolDescriptor } from "../models/run.js";
 import type { RetrievalProvenance, RetrievePayload } from "../models/trace.js";
@@ -17,13 +17,7 @@ import { type DocumentBytesLookup, evidenceModeOf, searchHits } from "../retriev
 import { recordedIndexParams } from "../retrieval/index-params.js";
 import type { ToolHandler } from "./dispatch.js";
 
-/** 2: evidence widened to whole sentences (+ the one before), `chunk`, `title`, `term_stats`. */
-export const RETRIEVE_TOOL_VERSION = "2";
-
-/** The tool version a provenance record was produced by: 1 returned bare chunks. */
-export function retrieveToolVersion(provenance: RetrievalProvenance): string {
-  return provenance.evidence === "sentences" ? RETRIEVE_TOOL_VERSION : "1";
-}
+export { RETRIEVE_TOOL_VERSION, retrieveToolVersion } from "../artifact/names.js";
 
 export function retrieveToolDescriptor(provenance: RetrievalProvenance): ToolDescriptor {
   const { evidence, ...rest } = provenance;

@@ -4,6 +4,7 @@
  * A damaged run still renders (what does not parse is shown as such), and a failed check is
  * the first thing on the page.
  */
+
 import type { RunTimings } from "../artifact/timings.js";
 import type { RunView } from "../artifact/view.js";
 import { sha256Hex } from "../canonical.js";
@@ -11,6 +12,7 @@ import type { Claim, Support } from "../models/claim.js";
 import type { CheckResult, Finding, VerificationReport } from "../models/report.js";
 import type { RetrievalHit, StepOutput, TraceEvent } from "../models/trace.js";
 import { signatureState } from "../verify/checks/signature.js";
+import { recordedLabels } from "../verify/inventory.js";
 import { clip, num, shell, splitAtSpan, verdictBadge, verdictLine } from "./common.js";
 import { type Html, html, type RenderedPage } from "./html.js";
 
@@ -221,6 +223,10 @@ ${row(
     : `analyzer ${p.analyzer.name} ${p.analyzer.version}, k1 ${p.k1}, b ${p.b}, chunk ${p.chunk_chars} chars, overlap ${p.overlap_chars}, titles ${p.index_titles ? "indexed" : "not indexed"}`,
 )}
 ${row("corpus limits", p === undefined ? null : `${p.limits.max_bytes} bytes, ${p.limits.max_documents} documents, ${p.limits.max_chunks} chunks`)}
+${row(
+  "recorded, not verified",
+  html`${recordedLabels(view.files).map((l) => html`<div><span class="mono">${l.field}</span> = ${l.value} <span class="muted">${l.how}</span></div>`)}`,
+)}
 </dl></section>`;
 }
 

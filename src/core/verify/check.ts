@@ -22,6 +22,11 @@ export interface CheckContext {
    * signature), computed on demand; only given at the "sealed" stage.
    */
   sealingReport?: () => VerificationReport;
+  /**
+   * When the pinned index is rebuilt from the snapshot and compared: "always" (`--policy
+   * strict`) or "by-size" (up to REBUILD_INDEX_MAX_BYTES of snapshot; the sealing report too).
+   */
+  rebuildIndex?: "always" | "by-size";
 }
 
 /** What a check returns: typed findings (severity and wording are applied by the orchestrator). */

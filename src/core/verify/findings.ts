@@ -22,6 +22,7 @@ export interface FindingParams extends ReadProblemParams {
   ID_MISMATCH: { what: string; recorded: string; recomputed: string };
   // plan_dag
   PLAN_NOT_DAG: { problem: string };
+  PLAN_RECOMPUTED: { detail: string };
   PLAN_SPEC_MISMATCH: Record<string, never>;
   // trace_order
   IDX_GAP: { event: number; idx: number };
@@ -84,6 +85,11 @@ export interface FindingParams extends ReadProblemParams {
   INDEX_PARAMS: { hash: string };
   INDEX_CORRUPT: { hash: string; error: string };
   PROVENANCE_FILE: { path: string };
+  TOOL_VERSION: { recorded: string; expected: string };
+  VERSION_COMBINATION: { combination: string };
+  CORPUS_LIMIT: { limit: string; value: number; recorded: number };
+  INDEX_NOT_REBUILDABLE: { hash: string; snapshot: string };
+  INDEX_NOT_REBUILT: { bytes: number; limit: number };
   // retrieval_recompute
   RETRIEVAL_RECOMPUTED: { detail: string };
   RETRIEVAL_NOT_RECOMPUTED: { reason: string };
@@ -96,6 +102,7 @@ export interface FindingParams extends ReadProblemParams {
   MODEL_CALL_ALTERED: { path: string };
   MODEL_CALL_MISMATCH: { detail: string };
   MODEL_CALL_UNREFERENCED: { path: string };
+  MODEL_ENDPOINT: { recorded: string; expected: string };
   // outcome
   OUTCOME_COUNT: { derivations: number; markers: number };
   FINALIZE_COUNT: { count: number };
@@ -104,6 +111,7 @@ export interface FindingParams extends ReadProblemParams {
   ANSWER_MISMATCH: Record<string, never>;
   INSUFFICIENT_WITH_ANSWER: Record<string, never>;
   ANSWER_VIEW: Record<string, never>;
+  FINAL_UNCERTAINTY: Record<string, never>;
   // manifest
   UNEXPECTED_ENTRY: { path: string; reason: string };
   UNKNOWN_FILE: { path: string };
@@ -149,10 +157,10 @@ export function finding<C extends FindingCode>(code: C, params: FindingParams[C]
 }
 
 /** Findings that describe a weaker guarantee rather than a broken one; every other code is an error. */
-const WARNINGS: ReadonlySet<FindingCode> = new Set<FindingCode>(["SIGNATURE_UNVERIFIED", "REASONER_UNKNOWN"]);
+const WARNINGS: ReadonlySet<FindingCode> = new Set<FindingCode>(["SIGNATURE_UNVERIFIED"]);
 
 /** Findings that inform an auditor without weakening the guarantee. */
-const INFOS: ReadonlySet<FindingCode> = new Set<FindingCode>(["REPORT_CHECK_NEWER"]);
+const INFOS: ReadonlySet<FindingCode> = new Set<FindingCode>(["REPORT_CHECK_NEWER", "INDEX_NOT_REBUILT"]);
 
 export function severityOf(code: FindingCode): Severity {
   return INFOS.has(code) ? "info" : WARNINGS.has(code) ? "warning" : "error";

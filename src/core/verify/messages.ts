@@ -17,6 +17,7 @@ const MESSAGES: { [C in FindingCode]: (p: FindingParams[C]) => string } = {
   STORE_OBJECT_CORRUPT: (p) => `${p.what} sha256:${p.hash}: ${p.error}`,
   ID_MISMATCH: (p) => `${p.what}: recorded ${p.recorded}, recomputed ${p.recomputed}`,
   PLAN_NOT_DAG: (p) => p.problem,
+  PLAN_RECOMPUTED: (p) => `plan.json is not the plan the spec and preset make: ${p.detail}`,
   PLAN_SPEC_MISMATCH: () => "plan.spec_id is not the spec's id",
   IDX_GAP: (p) => `event ${p.event} has idx ${p.idx}`,
   UNKNOWN_NODE: (p) => `event ${p.event} names a node that is not in the plan`,
@@ -81,6 +82,15 @@ const MESSAGES: { [C in FindingCode]: (p: FindingParams[C]) => string } = {
     `the recorded retrieve result is not what the pinned index and snapshot return for the call: ${p.detail}`,
   RETRIEVAL_NOT_RECOMPUTED: (p) => `the retrieval could not be recomputed: ${p.reason}`,
   PROVENANCE_FILE: (p) => `${p.path} does not match the retrieval recorded in the trace`,
+  TOOL_VERSION: (p) =>
+    `run.json labels the retrieve tool version ${p.recorded}; what it recorded is version ${p.expected}'s`,
+  VERSION_COMBINATION: (p) =>
+    `no release of canon-reason produced this combination: ${p.combination} (see src/core/verify/releases.ts)`,
+  CORPUS_LIMIT: (p) => `the recorded corpus limit ${p.limit} ${p.recorded} does not hold: ${p.value}`,
+  INDEX_NOT_REBUILDABLE: (p) =>
+    `index sha256:${p.hash} is not the index the recorded parameters build from snapshot sha256:${p.snapshot}`,
+  INDEX_NOT_REBUILT: (p) =>
+    `index trusted, not rebuilt: the snapshot has ${p.bytes} bytes, over the ${p.limit} this policy rebuilds (--policy strict always rebuilds)`,
   UNDERSTAND_RECOMPUTED: (p) =>
     `the understand step's ${p.field} is not what the question and the analyzer give`,
   REASONER_UNKNOWN: (p) =>
@@ -94,6 +104,8 @@ const MESSAGES: { [C in FindingCode]: (p: FindingParams[C]) => string } = {
     `the recorded model call ${p.path} does not hash to the sha256 the trace records: it was altered`,
   MODEL_CALL_MISMATCH: (p) => `the recorded model call does not fit the derive step: ${p.detail}`,
   MODEL_CALL_UNREFERENCED: (p) => `${p.path} is a model call the trace does not refer to`,
+  MODEL_ENDPOINT: (p) =>
+    `the model call was recorded at ${p.recorded}, but the run's endpoint is ${p.expected}`,
   OUTCOME_COUNT: (p) =>
     `${p.derivations} derivation(s) and ${p.markers} insufficiency marker(s); exactly one expected`,
   FINALIZE_COUNT: (p) => `${p.count} finalize output(s); exactly one expected`,
@@ -102,6 +114,8 @@ const MESSAGES: { [C in FindingCode]: (p: FindingParams[C]) => string } = {
     `the final answer is ${p.status} but must use exactly the ${p.validated} validated claim(s), in order`,
   ANSWER_MISMATCH: () => "the final answer is not the statement of its validated claim",
   INSUFFICIENT_WITH_ANSWER: () => "an insufficient-evidence outcome carries an answer",
+  FINAL_UNCERTAINTY: () =>
+    "the final uncertainty is not the one the outcome implies (none for an answer, else the derivation's reason)",
   ANSWER_VIEW: () => "answer.json differs from the answer recorded in the trace",
   UNEXPECTED_ENTRY: (p) => `${p.path}: ${p.reason}`,
   UNKNOWN_FILE: (p) => `${p.path} is not a file a run can hold (SPEC §4)`,

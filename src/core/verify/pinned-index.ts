@@ -1,7 +1,16 @@
-/** Whether a run's pinned BM25 index was built with the parameters its provenance records. */
+/** Whether a run's pinned BM25 index is the one its parameters build from its pinned snapshot. */
+import { canonicalJson, sha256Hex } from "../canonical.js";
+import { readSnapshot } from "../corpus/document.js";
 import type { RetrievalProvenance } from "../models/trace.js";
-import type { Bm25Index } from "../retrieval/bm25-index.js";
-import { indexBuiltWith, recordedIndexParams } from "../retrieval/index-params.js";
+import { buildIndex } from "../retrieval/bm25-build.js";
+import { serializeIndex } from "../retrieval/bm25-format.js";
+import { Bm25Index, computeBounds } from "../retrieval/bm25-index.js";
+import {
+  indexBuiltWith,
+  indexParamsFromProvenance,
+  recordedIndexParams,
+  toBm25Params,
+} from "../retrieval/index-params.js";
 
 /** The index was built with the recorded parameters over the recorded corpus size. */
 export function indexAgrees(index: Bm25Index, p: RetrievalProvenance): boolean {
@@ -10,4 +19,70 @@ export function indexAgrees(index: Bm25Index, p: RetrievalProvenance): boolean {
     index.stats.documents === p.documents &&
     index.stats.chunks === p.chunks
   );
+}
+
+/**
+ * Snapshots up to this many bytes have their index rebuilt by the default policy (`--policy
+ * strict` rebuilds at any size). Rebuilding is deterministic and costs about 0.4 s per MiB of
+ * snapshot on one core (bench/verify-rebuild): 64 MiB keeps a default verify under about half a
+ * minute while covering every corpus this project ships or evaluates on (SciFact is 7.7 MiB).
+ */
+export const REBUILD_INDEX_MAX_BYTES = 64 * 1024 * 1024;
+
+/** The bytes the pinned index has in this build's format (a format-1 index gains its bounds). */
+function currentFormatBytes(index: Bm25Index): Uint8Array {
+  const a = index.arrays;
+  return serializeIndex(
+    a.bounds === null ? new Bm25Index({ ...a, bounds: computeBounds(a.termOffsets, a.postImpact) }) : index,
+  );
+}
+
+/**
+ * Outcomes of earlier rebuilds in this process, by snapshot hash, index hash and parameters:
+ * the store re-hashes what it returns, so the hashes name the exact bytes, and a rebuild is a
+ * pure function of them. Bounded, oldest first out.
+ */
+const rebuilt = new Map<string, boolean>();
+const REMEMBERED = 64;
+
+/**
+ * Records that this index was just built from this snapshot with these parameters (the
+ * producer's own build, in this process), so the sealing verifier does not build it twice.
+ */
+export function rememberBuiltIndex(p: RetrievalProvenance): void {
+  rebuilt.set(rebuildKey(p), true);
+}
+
+const rebuildKey = (p: RetrievalProvenance) =>
+  canonicalJson([p.corpus_snapshot, p.index_hash, recordedIndexParams(p), p.analyzer]);
+
+/** rebuiltIndexAgrees, remembered per (snapshot, index, parameters). */
+export function rebuiltIndexAgreesCached(
+  snapshot: Uint8Array,
+  pinned: Bm25Index,
+  p: RetrievalProvenance,
+): boolean {
+  const key = rebuildKey(p);
+  let agrees = rebuilt.get(key);
+  if (agrees === undefined) {
+    agrees = rebuiltIndexAgrees(snapshot, pinned, p);
+    if (rebuilt.size >= REMEMBERED) rebuilt.delete(rebuilt.keys().next().value as string);
+    rebuilt.set(key, agrees);
+  }
+  return agrees;
+}
+
+/**
+ * Rebuilds the index from the snapshot with the recorded parameters and compares it with the
+ * pinned one, in this build's format: true when they are the same index. Throws
+ * UnknownAnalyzerError (a CanonError) for an analyzer this build lacks.
+ */
+export function rebuiltIndexAgrees(snapshot: Uint8Array, pinned: Bm25Index, p: RetrievalProvenance): boolean {
+  const docs = [...readSnapshot(snapshot)].map((d) =>
+    d.title === undefined
+      ? { docId: d.doc_id, text: d.text }
+      : { docId: d.doc_id, text: d.text, title: d.title },
+  );
+  const rebuilt = buildIndex(docs, toBm25Params(indexParamsFromProvenance(p)));
+  return sha256Hex(serializeIndex(rebuilt)) === sha256Hex(currentFormatBytes(pinned));
 }

@@ -189,7 +189,7 @@ export function verifyRun(input: VerifyInput): VerificationReport {
     const problems = parsed.problems.filter((p) => !afterReport(p.params.path));
     const records = runChecks(
       { view, problems },
-      { store: input.store, stage: "sealing" },
+      { store: input.store, stage: "sealing", rebuildIndex: "by-size" },
       "audit",
       outcomes,
     );
@@ -198,6 +198,7 @@ export function verifyRun(input: VerifyInput): VerificationReport {
   const context: CheckContext = {
     store: input.store,
     stage: input.stage,
+    rebuildIndex: input.policy === "strict" ? "always" : "by-size",
     ...(input.publicKeyPem === undefined ? {} : { publicKeyPem: input.publicKeyPem }),
     ...(input.runDirName === undefined ? {} : { runDirName: input.runDirName }),
     ...(input.requireSignature === true ? { requireSignature: true } : {}),

@@ -73,6 +73,9 @@ describe("renderRunPage", () => {
     );
     expect(page.html).toContain("No step durations");
     expect(page.html.indexOf('id="answer"')).toBeLessThan(page.html.indexOf('id="verification"'));
+    // Issue 19: the labels are shown as what they are.
+    expect(page.html).toContain("<dt>recorded, not verified</dt>");
+    expect(page.html).toContain("run.json inputs.seed");
   });
 
   it("still renders a run whose answer and trace do not parse, opening on the failed checks", async () => {

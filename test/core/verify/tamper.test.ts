@@ -253,7 +253,13 @@ describe("coordinated forgeries that recompute every id and hash", () => {
       trace: (trace) => {
         for (const e of trace.events)
           if (e.type === "step_finished" && e.output.type === "finalize")
-            e.output = { ...e.output, status: "insufficient_evidence", answer: null, claim_ids: [] };
+            e.output = {
+              ...e.output,
+              status: "insufficient_evidence",
+              answer: null,
+              claim_ids: [],
+              uncertainty: "Insufficient evidence: no claim could be validated.",
+            };
       },
     });
     expect(failedChecks(report)).toEqual(["outcome"]);

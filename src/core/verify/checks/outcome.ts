@@ -42,6 +42,11 @@ export const outcomeCheck: Check = {
       findings.push(finding("ANSWER_MISMATCH", {}));
     if (final.status === "insufficient_evidence" && (final.answer !== null || final.claim_ids.length > 0))
       findings.push(finding("INSUFFICIENT_WITH_ANSWER", {}));
+    // The stated uncertainty is the executor's: none for an answer, else the derivation's reason.
+    const marker = outputs.find((o) => o.type === "insufficient_evidence");
+    const reason = marker?.type === "insufficient_evidence" ? marker.reason : "no claim could be validated";
+    const uncertainty = final.status === "answered" ? null : `Insufficient evidence: ${reason}.`;
+    if (final.uncertainty !== uncertainty) findings.push(finding("FINAL_UNCERTAINTY", {}));
     if (view.answer !== null) {
       const expected = answerView(view.trace, view.evidence, evidenceTexts(view.trace));
       if (canonicalJson(view.answer) !== canonicalJson(expected)) findings.push(finding("ANSWER_VIEW", {}));

@@ -127,6 +127,9 @@ export const rederiveCheck: Check = {
       };
     if (view.spec !== null && understand.question !== view.spec.description)
       findings.push(finding("UNDERSTAND_RECOMPUTED", { field: "question" }));
+    // The step's query is the plan's (and the plan is recomputed from the spec by plan_dag).
+    const planned = view.plan.nodes.find((n) => n.kind === "understand")?.params.query;
+    if (understand.query !== planned) findings.push(finding("UNDERSTAND_RECOMPUTED", { field: "query" }));
     if (canonicalJson(understand.query_terms) !== canonicalJson(contentTerms(understand.query)))
       findings.push(finding("UNDERSTAND_RECOMPUTED", { field: "query_terms" }));
     const recorded = view.run.inputs.runtime.reasoner;
@@ -139,6 +142,12 @@ export const rederiveCheck: Check = {
     if (model === null) return { findings, details: "not re-derived: the recorded model call is unusable" };
     const evidence = recordedEvidence(view);
     const deriveNode = view.plan.nodes.find((n) => n.kind === "derive");
+    if (deriveNode !== undefined && deriveNode.params.reasoner !== reasoner.id)
+      findings.push(
+        finding("REDERIVE_INPUT", {
+          detail: `the plan's derive step names reasoner ${String(deriveNode.params.reasoner)}, run.json ${reasoner.id}`,
+        }),
+      );
     const input =
       typeof evidence === "string"
         ? evidence
@@ -162,12 +171,24 @@ export const rederiveCheck: Check = {
       return { findings, details: "not re-derived" };
     }
     if (reasoner.recordingMismatch !== undefined) {
+      // The recording was made at the run's endpoint: the plan's base URL (from the spec).
+      const recording = input.llm?.call?.recording;
+      const base = deriveNode?.params.base_url;
+      const expected = typeof base === "string" ? `${base.replace(/\/+$/, "")}/chat/completions` : "";
+      if (recording !== undefined && recording.endpoint !== expected)
+        findings.push(finding("MODEL_ENDPOINT", { recorded: recording.endpoint, expected }));
       const mismatch = reasoner.recordingMismatch(input);
       if (mismatch !== null) {
         findings.push(finding("MODEL_CALL_MISMATCH", { detail: mismatch }));
         return { findings, details: "not re-derived: the recorded model call does not fit" };
       }
     }
+    // The derivation names the reasoner run.json records (the one re-run here).
+    const named = outputOf(view, "derive")?.reasoner ?? outputOf(view, "insufficient_evidence")?.reasoner;
+    if (named !== undefined && (named.id !== reasoner.id || named.version !== reasoner.version))
+      findings.push(
+        finding("REDERIVED_DIFFERS", { reasoner: `${reasoner.id} ${reasoner.version}`, field: "reasoner" }),
+      );
     const fresh = reasoner.derive(input);
     const differs = firstDifference(claimed, fresh);
     if (differs !== null)

@@ -14,6 +14,29 @@ import { type Finding, finding } from "../findings.js";
 
 export const REPORT_RECOMPUTE = "report_recompute";
 
+/**
+ * The check lists older verifiers wrote, in order (a report without report_recompute must be one
+ * of them): the 14 checks of 0.1.0 up to issue 8. A report cut down to fewer checks matches none.
+ */
+const OLDER_CHECK_LISTS: ReadonlyArray<readonly string[]> = [
+  [
+    "schemas",
+    "content_ids",
+    "plan_dag",
+    "trace_order",
+    "tool_linkage",
+    "claim_links",
+    "grounding",
+    "citation_bytes",
+    "evidence_files",
+    "evidence_origin",
+    "retrieval_provenance",
+    "outcome",
+    "manifest",
+    "signature",
+  ],
+];
+
 /** One check's entry and its findings, as canonical JSON, for comparison. */
 function checkEntry(report: VerificationReport, name: string): string | null {
   const check = report.checks.find((c) => c.name === name);
@@ -26,10 +49,13 @@ function compareReports(stored: VerificationReport, expected: VerificationReport
   const storedNames = stored.checks.map((c) => c.name);
   const expectedNames = new Set(expected.checks.map((c) => c.name));
   const writtenByThisVerifier = storedNames.includes(REPORT_RECOMPUTE);
+  const olderList = OLDER_CHECK_LISTS.some(
+    (list) => list.length === storedNames.length && list.every((name, i) => storedNames[i] === name),
+  );
   for (const name of expectedNames)
     if (!storedNames.includes(name))
       findings.push(
-        writtenByThisVerifier
+        writtenByThisVerifier || !olderList
           ? finding("REPORT_CHECK_MISSING", { check: name })
           : finding("REPORT_CHECK_NEWER", { check: name }),
       );

@@ -4,18 +4,20 @@
  * retrieval_recompute re-runs the search itself.
  */
 
-import { RETRIEVE_TOOL, retrieveToolOf } from "../../artifact/names.js";
+import { RETRIEVE_TOOL, retrieveToolOf, retrieveToolVersion } from "../../artifact/names.js";
 import { provenanceFiles } from "../../artifact/projections.js";
 import type { RunView } from "../../artifact/view.js";
 import { canonicalJson, sha256Hex } from "../../canonical.js";
+import { readSnapshot } from "../../corpus/document.js";
 import { CanonError } from "../../errors.js";
 import type { RetrievePayload } from "../../models/trace.js";
-import { loadIndex } from "../../retrieval/bm25-format.js";
+import { indexFormatVersion, loadIndex } from "../../retrieval/bm25-format.js";
 import type { Bm25Index } from "../../retrieval/bm25-index.js";
 import { recordedIndexParams } from "../../retrieval/index-params.js";
-import type { Check } from "../check.js";
+import type { Check, CheckContext } from "../check.js";
 import { type Finding, finding } from "../findings.js";
-import { indexAgrees } from "../pinned-index.js";
+import { indexAgrees, REBUILD_INDEX_MAX_BYTES, rebuiltIndexAgreesCached } from "../pinned-index.js";
+import { describeCombination, type RecordedCombination, releasedCombination } from "../releases.js";
 import { readStoreObject } from "../store-object.js";
 
 /** run.json's tool descriptor, the spec's pinned corpus and the plan agree with the provenance. */
@@ -27,6 +29,9 @@ function recordFindings(view: RunView, payload: RetrievePayload): Finding[] {
   else {
     if (canonicalJson(tool.config) !== canonicalJson(p)) findings.push(finding("CONFIG_MISMATCH", {}));
     if (tool.fingerprint !== sha256Hex(canonicalJson(tool.config))) findings.push(finding("FINGERPRINT", {}));
+    // The version label follows from what the tool recorded (its evidence mode): not a free label.
+    if (tool.version !== retrieveToolVersion(p))
+      findings.push(finding("TOOL_VERSION", { recorded: tool.version, expected: retrieveToolVersion(p) }));
   }
   // The run id covers the spec, so the spec's `sha256:` pin is what makes the snapshot part of it.
   const pinned = view.spec?.constraints.corpus;
@@ -42,11 +47,65 @@ function recordFindings(view: RunView, payload: RetrievePayload): Finding[] {
   return findings;
 }
 
+/** The recorded versions are a combination some build produced (issue 19 item 5); else a finding. */
+function combinationFindings(view: RunView, combination: Omit<RecordedCombination, "reasoner">): Finding[] {
+  if (view.run === null) return [];
+  const recorded = { ...combination, reasoner: view.run.inputs.runtime.reasoner };
+  return releasedCombination(recorded) === null
+    ? [finding("VERSION_COMBINATION", { combination: describeCombination(recorded) })]
+    : [];
+}
+
+/** The recorded corpus limits hold for the pinned snapshot and index, as the producer enforced them. */
+function limitFindings(p: RetrievePayload["provenance"], snapshot: Uint8Array | null): Finding[] {
+  const findings: Finding[] = [];
+  const over = (limit: string, value: number, max: number) => {
+    if (!(max >= 1 && value <= max)) findings.push(finding("CORPUS_LIMIT", { limit, value, recorded: max }));
+  };
+  over("max_documents", p.documents, p.limits.max_documents);
+  over("max_chunks", p.chunks, p.limits.max_chunks);
+  if (snapshot !== null) {
+    let bytes = 0;
+    for (const doc of readSnapshot(snapshot)) bytes += Buffer.byteLength(doc.text, "utf8");
+    over("max_bytes", bytes, p.limits.max_bytes);
+  }
+  return findings;
+}
+
+/**
+ * The pinned index is the one the recorded parameters build from the pinned snapshot (issue 19
+ * item 4): rebuilt and compared when the policy's cost rule allows, else an info finding says
+ * the index was trusted.
+ */
+function rebuildFindings(
+  p: RetrievePayload["provenance"],
+  snapshot: Uint8Array,
+  index: Bm25Index,
+  context: CheckContext,
+): Finding[] {
+  const rule = context.rebuildIndex ?? "by-size";
+  if (rule === "by-size" && snapshot.byteLength > REBUILD_INDEX_MAX_BYTES)
+    return [finding("INDEX_NOT_REBUILT", { bytes: snapshot.byteLength, limit: REBUILD_INDEX_MAX_BYTES })];
+  let agrees: boolean;
+  try {
+    agrees = rebuiltIndexAgreesCached(snapshot, index, p);
+  } catch (e) {
+    // An analyzer this build lacks, or a snapshot that does not parse: not rebuildable.
+    if (!(e instanceof CanonError) && !(e instanceof SyntaxError)) throw e;
+    agrees = false;
+  }
+  return agrees
+    ? []
+    : [finding("INDEX_NOT_REBUILDABLE", { hash: p.index_hash, snapshot: p.corpus_snapshot })];
+}
+
 export const retrievalProvenanceCheck: Check = {
   name: "retrieval_provenance",
   invariant: "INV-PRV-001",
   description:
-    "recorded corpus, index and config match the store objects and the run's records; the retrieval recomputes",
+    "recorded corpus, index and config match the store objects and the run's records; the index rebuilds from the snapshot; the versions are a released combination",
+  // Not a seal reader, but its outcome depends on the policy's cost rule for rebuilding the index.
+  readsSeal: true,
   run(view, context) {
     const payload = view.retrieval;
     if (payload === null) {
@@ -57,6 +116,10 @@ export const retrievalProvenanceCheck: Check = {
       if (plansRetrieval || (view.run?.inputs.runtime.tools.length ?? 0) > 0)
         findings.push(finding("NO_RETRIEVAL_RESULT", {}));
       for (const path of view.provenance.keys()) findings.push(finding("STRAY_PROVENANCE", { path }));
+      if (findings.length === 0)
+        findings.push(
+          ...combinationFindings(view, { retrieveTool: null, indexFormat: null, analyzer: null }),
+        );
       return { findings, details: "no retrieval in this run" };
     }
     const p = payload.provenance;
@@ -76,6 +139,17 @@ export const retrievalProvenanceCheck: Check = {
     }
     if (index !== null && !indexAgrees(index, p))
       findings.push(finding("INDEX_PARAMS", { hash: p.index_hash }));
+    else if (index !== null && !("finding" in snapshot))
+      findings.push(...rebuildFindings(p, snapshot.bytes, index, context));
+    const tool = view.run === null ? undefined : retrieveToolOf(view.run.inputs.runtime);
+    findings.push(
+      ...combinationFindings(view, {
+        retrieveTool: tool?.version ?? retrieveToolVersion(p),
+        indexFormat: index === null || "finding" in stored ? null : indexFormatVersion(stored.bytes),
+        analyzer: { id: p.analyzer.name, version: p.analyzer.version },
+      }),
+      ...limitFindings(p, "finding" in snapshot ? null : snapshot.bytes),
+    );
     if (view.trace !== null)
       for (const [path, bytes] of provenanceFiles(view.trace, view.evidence)) {
         const actual = view.files.get(path);

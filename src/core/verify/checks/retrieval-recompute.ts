@@ -89,9 +89,11 @@ function recompute(
   }
   const detail =
     firstDifference(payload.hits, fresh.hits) ??
-    // Only tool version 2 and later record term statistics.
-    (payload.term_stats !== undefined && canonicalJson(payload.term_stats) !== canonicalJson(fresh.term_stats)
-      ? "term_stats differ"
+    // Tool version 2 and later record term statistics; they cannot be dropped or added (issue 19).
+    (canonicalJson(payload.term_stats ?? null) !== canonicalJson(fresh.term_stats ?? null)
+      ? payload.term_stats === undefined
+        ? "term_stats are missing"
+        : "term_stats differ"
       : null);
   return detail === null ? [] : [finding("RETRIEVAL_RECOMPUTED", { detail })];
 }

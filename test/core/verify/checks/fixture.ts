@@ -25,6 +25,7 @@ import type {
 import { liveTools, llmInputOf, produceRun } from "../../../../src/core/pipeline/produce.js";
 import { resolveParams } from "../../../../src/core/plan/planner.js";
 import { extractiveReasoner } from "../../../../src/core/reason/extractive.js";
+import { extractiveReasonerV1 } from "../../../../src/core/reason/extractive-v1.js";
 import { chatRequest, llmReasoner } from "../../../../src/core/reason/llm.js";
 import type { ReasonerInput } from "../../../../src/core/reason/reasoner.js";
 import { getAnalyzer } from "../../../../src/core/retrieval/analyzer.js";
@@ -41,6 +42,7 @@ import { verifyRun } from "../../../../src/core/verify/verifier.js";
 import { DEFAULT_LIMITS } from "../../../../src/io/corpus-reader.js";
 import { PRODUCER } from "../../../../src/version.js";
 import { parseTrace, recomputeIds, renumber } from "../../../helpers/forge.js";
+import { toFormat1 } from "../../../helpers/index-format-1.js";
 
 /** Two documents about bridge card play, one about something else. */
 export const CORPUS: readonly CorpusDocument[] = [
@@ -107,8 +109,8 @@ export interface Fixture {
 }
 
 /** Snapshot, index and provenance built in memory, as prepareRetrieval builds them on disk. */
-function prepare(store: MemoryStore, spec: ProblemSpec) {
-  const params = pickIndexParams(resolveParams(spec, "default"));
+function prepare(store: MemoryStore, spec: ProblemSpec, options: ProduceOptions = {}) {
+  const params = pickIndexParams(resolveParams(spec, options.preset ?? "default"));
   const snapshotHash = store.put(Buffer.from(CORPUS.map(snapshotLine).join(""), "utf8"));
   const index = buildIndex(
     CORPUS.map((d) =>
@@ -118,7 +120,10 @@ function prepare(store: MemoryStore, spec: ProblemSpec) {
     ),
     toBm25Params(params),
   );
-  const indexHash = store.put(serializeIndex(index));
+  const texts = new Map(CORPUS.map((d) => [d.doc_id, d.text]));
+  const indexHash = store.put(
+    options.legacy === true ? toFormat1(serializeIndex(index), texts) : serializeIndex(index),
+  );
   const analyzer = getAnalyzer(params.analyzer);
   const provenance: RetrievalProvenance = {
     corpus_snapshot: snapshotHash,
@@ -127,6 +132,8 @@ function prepare(store: MemoryStore, spec: ProblemSpec) {
     limits: { ...DEFAULT_LIMITS },
     documents: index.stats.documents,
     chunks: index.stats.chunks,
+    // Retrieve tool 2, as every current run records (tool 1 with extractive 2 was never released).
+    ...(options.legacy === true ? {} : { evidence: "sentences" as const }),
   };
   const snapshot = store.get(snapshotHash) as Uint8Array;
   const lookup = (ids: readonly string[]) =>
@@ -134,16 +141,28 @@ function prepare(store: MemoryStore, spec: ProblemSpec) {
   return { snapshotHash, indexHash, backend: { index, provenance, lookup } };
 }
 
-function produce(question: string): Fixture {
+export interface ProduceOptions {
+  preset?: string;
+  constraints?: ProblemSpec["constraints"];
+  /** As 0.1.0 made it: retrieve tool 1 (bare chunks), extractive 1, an index of format 1. */
+  legacy?: boolean;
+}
+
+/** A run over the fixture corpus, produced by the real producer (exported for the forgery generator). */
+export function produce(question: string, options: ProduceOptions = {}): Fixture {
   const store = new MemoryStore();
-  const draft: ProblemSpec = { version: "1", description: question, constraints: { corpus: "in-memory" } };
-  const { snapshotHash, indexHash, backend } = prepare(store, draft);
-  const spec = { ...draft, constraints: { corpus: `sha256:${snapshotHash}` } };
+  const draft: ProblemSpec = {
+    version: "1",
+    description: question,
+    constraints: { ...options.constraints, corpus: "in-memory" },
+  };
+  const { snapshotHash, indexHash, backend } = prepare(store, draft, options);
+  const spec = { ...draft, constraints: { ...draft.constraints, corpus: `sha256:${snapshotHash}` } };
   const produced = produceRun(spec, {
-    preset: "default",
+    preset: options.preset ?? "default",
     seed: 0,
     producer: PRODUCER,
-    reasoner: extractiveReasoner,
+    reasoner: options.legacy === true ? extractiveReasonerV1 : extractiveReasoner,
     provenance: backend.provenance,
     dispatcher: liveTools(backend),
     verify: (files) => verifyRun({ files, store, policy: "audit", stage: "sealing" }),

@@ -88,6 +88,7 @@ describe("outcome", () => {
         final.status = "insufficient_evidence";
         final.answer = null;
         final.claim_ids = [];
+        final.uncertainty = "Insufficient evidence: no claim could be validated.";
       }),
     );
     expect(codes(outcome)).toEqual(["FINAL_CLAIMS"]);
@@ -124,9 +125,24 @@ describe("outcome", () => {
   it("ANSWER_VIEW: a trace edit that answer.json does not follow", () => {
     const outcome = check(
       edited(run.view, (v) => {
-        outputOf(traceIn(v), "finalize").uncertainty = "some";
+        outputOf(traceIn(v), "understand").question = "Another question?";
       }),
     );
     expect(codes(outcome)).toEqual(["ANSWER_VIEW"]);
+  });
+
+  it("FINAL_UNCERTAINTY: issue 19, an answered run that states another run's uncertainty", () => {
+    const outcome = check(
+      withFinal(run.view, (v) => {
+        outputOf(traceIn(v), "finalize").uncertainty = "Insufficient evidence: no claim could be validated.";
+      }),
+    );
+    expect(codes(outcome)).toEqual(["FINAL_UNCERTAINTY"]);
+    const insufficient = check(
+      withFinal(insufficientRun().view, (v) => {
+        outputOf(traceIn(v), "finalize").uncertainty = "Insufficient evidence: none.";
+      }),
+    );
+    expect(codes(insufficient)).toEqual(["FINAL_UNCERTAINTY"]);
   });
 });

@@ -26,7 +26,8 @@ describe("plan_dag", () => {
         nodeIn(v, "gather").deps.push(bogusId("node"));
       }),
     );
-    expect(codes(outcome)).toEqual(["PLAN_NOT_DAG"]);
+    // The planner never makes such a plan, so it is also not the recomputed one.
+    expect(codes(outcome)).toEqual(["PLAN_NOT_DAG", "PLAN_RECOMPUTED"]);
     expect(paramsOf(outcome, "PLAN_NOT_DAG").problem).toMatch(/depends on missing node/);
   });
 
@@ -36,7 +37,7 @@ describe("plan_dag", () => {
         nodeIn(v, "understand").deps.push(nodeIn(v, "finalize").id);
       }),
     );
-    expect(codes(outcome)).toEqual(["PLAN_NOT_DAG"]);
+    expect(codes(outcome)).toEqual(["PLAN_NOT_DAG", "PLAN_RECOMPUTED"]);
     expect(paramsOf(outcome, "PLAN_NOT_DAG")).toEqual({ problem: "the dependencies form a cycle" });
   });
 
@@ -58,6 +59,43 @@ describe("plan_dag", () => {
         if (v.plan) v.plan.spec_id = bogusId("spec");
       }),
     );
-    expect(codes(outcome)).toEqual(["PLAN_SPEC_MISMATCH"]);
+    expect(codes(outcome)).toEqual(["PLAN_SPEC_MISMATCH", "PLAN_RECOMPUTED"]);
+  });
+
+  // Issue 19 item 3: the plan is recomputed from spec.json and the preset; any parameter edit is named.
+  it.each([
+    ["understand", "query", "contract bridge"],
+    ["gather", "top_k", 4],
+    ["gather", "bm25_k1", 1.3],
+    ["derive", "max_citations", 1],
+    ["derive", "min_confidence", 0],
+  ] as const)("PLAN_RECOMPUTED: issue 19, the plan's %s %s edited", (kind, key, value) => {
+    const outcome = check(
+      edited(run.view, (v) => {
+        nodeIn(v, kind).params[key] = value;
+      }),
+    );
+    expect(codes(outcome)).toEqual(["PLAN_RECOMPUTED"]);
+    expect(paramsOf(outcome, "PLAN_RECOMPUTED")).toEqual({ detail: `the ${kind} step's ${key}` });
+  });
+
+  it('PLAN_RECOMPUTED: issue 19, thorough-preset parameters under the label "default"', () => {
+    const outcome = check(
+      edited(run.view, (v) => {
+        nodeIn(v, "gather").params.top_k = 10;
+        nodeIn(v, "derive").params.max_citations = 3;
+      }),
+    );
+    expect(codes(outcome)).toEqual(["PLAN_RECOMPUTED"]);
+  });
+
+  it("PLAN_RECOMPUTED: a preset the planner does not have", () => {
+    const outcome = check(
+      edited(run.view, (v) => {
+        if (v.plan) v.plan.preset = "fastest";
+      }),
+    );
+    expect(codes(outcome)).toEqual(["PLAN_RECOMPUTED"]);
+    expect(paramsOf(outcome, "PLAN_RECOMPUTED").detail).toMatch(/unknown preset/);
   });
 });

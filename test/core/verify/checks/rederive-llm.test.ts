@@ -87,6 +87,17 @@ describe("rederive, llm reasoner", () => {
     expect(String(paramsOf(outcome, "MODEL_CALL_MISMATCH").detail)).toMatch(/holds a request other than/);
   });
 
+  it("MODEL_ENDPOINT: issue 19, a recording made at another endpoint than the run's base URL", () => {
+    const outcome = check(
+      withRecording({ ...run.modelCall, endpoint: "http://elsewhere.example/v1/chat/completions" }),
+    );
+    expect(codes(outcome)).toEqual(["MODEL_ENDPOINT"]);
+    expect(paramsOf(outcome, "MODEL_ENDPOINT")).toEqual({
+      recorded: "http://elsewhere.example/v1/chat/completions",
+      expected: "http://127.0.0.1:9/v1/chat/completions",
+    });
+  });
+
   it("REDERIVED_DIFFERS: the recorded response says something else than the trace", () => {
     const body = completionBody(JSON.stringify({ claims: [] }));
     const outcome = check(withRecording({ ...run.modelCall, response: { status: 200, body } }));

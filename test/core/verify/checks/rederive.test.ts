@@ -99,7 +99,7 @@ describe("rederive", () => {
     expect(paramsOf(outcome, "UNDERSTAND_RECOMPUTED")).toEqual({ field: "query_terms" });
     expect(paramsOf(outcome, "REDERIVED_DIFFERS")).toEqual({
       reasoner: `${extractiveReasoner.id} ${extractiveReasoner.version}`,
-      field: "confidence",
+      field: "citations",
     });
   });
 
@@ -124,6 +124,19 @@ describe("rederive", () => {
     expect(paramsOf(outcome, "REDERIVED_DIFFERS")).toEqual({
       reasoner: `${extractiveReasoner.id} ${extractiveReasoner.version}`,
       field: "confidence",
+    });
+  });
+
+  it("REDERIVED_DIFFERS: issue 19, a derivation naming another reasoner than run.json's", () => {
+    const outcome = check(
+      edited(run.view, (v) => {
+        outputOf(traceIn(v), "derive").reasoner = { id: "extractive", version: "1" };
+      }),
+    );
+    expect(codes(outcome)).toEqual(["REDERIVED_DIFFERS"]);
+    expect(paramsOf(outcome, "REDERIVED_DIFFERS")).toEqual({
+      reasoner: `${extractiveReasoner.id} ${extractiveReasoner.version}`,
+      field: "reasoner",
     });
   });
 

@@ -23,6 +23,23 @@ const withReport = (edit: (report: NonNullable<RunView["report"]>) => void) =>
     if (v.report) edit(v.report);
   });
 
+const OLDER_CHECKS = [
+  "schemas",
+  "content_ids",
+  "plan_dag",
+  "trace_order",
+  "tool_linkage",
+  "claim_links",
+  "grounding",
+  "citation_bytes",
+  "evidence_files",
+  "evidence_origin",
+  "retrieval_provenance",
+  "outcome",
+  "manifest",
+  "signature",
+];
+
 describe("report_recompute", () => {
   it("passes the untouched run, sealed and while sealing", () => {
     expect(codes(check())).toEqual([]);
@@ -60,14 +77,40 @@ describe("report_recompute", () => {
     expect(paramsOf(outcome, "REPORT_CHECK_MISSING")).toEqual({ check: "grounding" });
   });
 
-  it("REPORT_CHECK_NEWER: a report written by a verifier without this check", () => {
+  it("REPORT_CHECK_NEWER: a report written by a verifier without this check (0.1.0's 14 checks)", () => {
     const outcome = check(
       withReport((r) => {
-        r.checks = r.checks.filter((c) => c.name !== REPORT_RECOMPUTE);
+        r.checks = r.checks.filter((c) => OLDER_CHECKS.includes(c.name));
+        r.failures = r.failures.filter((f) => OLDER_CHECKS.includes(f.check));
       }),
     );
-    expect(codes(outcome)).toEqual(["REPORT_CHECK_NEWER"]);
-    expect(paramsOf(outcome, "REPORT_CHECK_NEWER")).toEqual({ check: REPORT_RECOMPUTE });
+    expect(codes(outcome)).toEqual(["REPORT_CHECK_NEWER", "REPORT_CHECK_NEWER", "REPORT_CHECK_NEWER"]);
+    expect(outcome.findings.map((f) => f.params)).toEqual([
+      { check: "retrieval_recompute" },
+      { check: "rederive" },
+      { check: REPORT_RECOMPUTE },
+    ]);
+  });
+
+  it("issue 19: a report.json cut down to one check is missing every other check, not older", () => {
+    const outcome = check(
+      withReport((r) => {
+        r.checks = r.checks.filter((c) => c.name === "schemas");
+        r.failures = [];
+      }),
+    );
+    expect(new Set(codes(outcome))).toEqual(new Set(["REPORT_CHECK_MISSING"]));
+    expect(codes(outcome)).toHaveLength(16);
+  });
+
+  it("issue 19: a report without this check and without another is not an older verifier's", () => {
+    const outcome = check(
+      withReport((r) => {
+        r.checks = r.checks.filter((c) => c.name !== REPORT_RECOMPUTE && c.name !== "grounding");
+      }),
+    );
+    expect(codes(outcome)).toContain("REPORT_CHECK_MISSING");
+    expect(outcome.findings.map((f) => f.params)).toContainEqual({ check: "grounding" });
   });
 
   it("REPORT_CHECK_INVENTED: a check this verifier does not have", () => {
@@ -116,10 +159,16 @@ describe("report_recompute", () => {
   it("REPORT_DIFFERS: an older verifier's report whose verdict does not follow from its checks", () => {
     const outcome = check(
       withReport((r) => {
-        r.checks = r.checks.filter((c) => c.name !== REPORT_RECOMPUTE);
+        r.checks = r.checks.filter((c) => OLDER_CHECKS.includes(c.name));
+        r.failures = r.failures.filter((f) => OLDER_CHECKS.includes(f.check));
         r.verdict = "fail";
       }),
     );
-    expect(codes(outcome)).toEqual(["REPORT_CHECK_NEWER", "REPORT_DIFFERS"]);
+    expect(codes(outcome)).toEqual([
+      "REPORT_CHECK_NEWER",
+      "REPORT_CHECK_NEWER",
+      "REPORT_CHECK_NEWER",
+      "REPORT_DIFFERS",
+    ]);
   });
 });
