@@ -320,6 +320,12 @@ export const FIELD_INVENTORY: Readonly<Record<FieldPattern, FieldEntry>> = {
   "trace.jsonl#claim_emitted:claim.structured.runner_up_strength": REDERIVED,
   "trace.jsonl#claim_emitted:claim.structured.claims": REDERIVED,
   "trace.jsonl#claim_emitted:claim.structured.claims[]": REDERIVED,
+  // llm 2 (issue 21): the prompt budget it applied and how it read the reply.
+  "trace.jsonl#claim_emitted:claim.structured.prompt_budget": REDERIVED,
+  "trace.jsonl#claim_emitted:claim.structured.passages_cut": REDERIVED,
+  "trace.jsonl#claim_emitted:claim.structured.passages_left_out": REDERIVED,
+  "trace.jsonl#claim_emitted:claim.structured.reasoning_removed": REDERIVED,
+  "trace.jsonl#claim_emitted:claim.structured.response_format": REDERIVED,
   ...Object.fromEntries(
     ["understand", "gather", "derive", "insufficient_evidence", "verify", "finalize"].flatMap((o) => [
       [`trace.jsonl#step_finished/${o}:idx`, STEP],

@@ -77,7 +77,7 @@ function kinds(): Kind[] {
     plain("extractive 2, answered", answered),
     plain("extractive 2, insufficient", insufficientRun()),
     plain("retrieve tool 1, extractive 1, index format 1", produce(QUESTION, { legacy: true })),
-    plain("llm 1 from a recording", llmRun(goodAnswer)),
+    plain("llm (the current version) from a recording", llmRun(goodAnswer)),
     {
       name: "signed",
       fixture: answered,
