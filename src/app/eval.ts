@@ -15,11 +15,16 @@ import {
   answerHit,
   auroc,
   citationPrecision,
+  expectedCalibrationError,
+  type Judged,
   mean,
   mrrAt,
   ndcgAt,
   rationalePrecision,
   recallAt,
+  reliabilityTable,
+  riskCoverage,
+  riskCoverageArea,
 } from "../core/eval/metrics.js";
 import { Constraints, type ProblemSpec } from "../core/models/spec.js";
 import type { Trace } from "../core/models/trace.js";
@@ -232,6 +237,7 @@ export async function runCase(
   const relevant = c.expected.relevant ?? {};
   const answerable = c.expected.answerable !== false;
   const insufficient = result.answer.status === "insufficient_evidence";
+  const confidence = confidenceOf(result);
   return {
     case_id: c.case_id,
     run_id: result.runId,
@@ -240,7 +246,7 @@ export async function runCase(
     retrieved: ranked.slice(0, 10),
     cited,
     answerable,
-    confidence: confidenceOf(result),
+    confidence,
     metrics: {
       ndcg_at_10: ndcgAt(ranked, relevant, 10),
       recall_at_100: recallAt(ranked, relevant, 100),
@@ -255,7 +261,57 @@ export async function runCase(
       unanswerable_insufficient: answerable ? null : insufficient ? 1 : 0,
       answerable_answered: answerable ? (insufficient ? 0 : 1) : null,
       verification_pass: result.report.verdict === "pass" ? 1 : 0,
+      correct: correctness(answerable, insufficient, confidence, cited, relevant),
     },
+  };
+}
+
+/**
+ * Whether the case's best answer was right, for calibration: an answer citing a relevant
+ * document first is right; any answer to an unanswerable case, and a case with no candidate at
+ * all, is not. An answerable case declined with a candidate is unknown (null), since the
+ * candidate's document is not an answer: run the eval with `--min-confidence 0` to judge every
+ * case. Cases without judgments are unknown too.
+ */
+function correctness(
+  answerable: boolean,
+  insufficient: boolean,
+  confidence: number,
+  cited: readonly string[],
+  relevant: Readonly<Record<string, number>>,
+): number | null {
+  if (!answerable) return 0;
+  if (insufficient) return confidence === 0 ? 0 : null;
+  if (!Object.values(relevant).some((g) => g > 0)) return null;
+  return (relevant[cited[0] ?? ""] ?? 0) > 0 ? 1 : 0;
+}
+
+/** The judged cases (correct known), in suite order. */
+function judged(cases: readonly CaseResult[]): Judged[] {
+  return cases.flatMap((c) => {
+    const correct = c.metrics.correct;
+    return correct === 0 || correct === 1 ? [{ confidence: c.confidence, correct }] : [];
+  });
+}
+
+/** Thresholds the summary's risk–coverage table is given at: 0.05 to 0.95, and 0. */
+const CURVE_THRESHOLDS = [0, ...Array.from({ length: 19 }, (_, i) => (i + 1) / 20)];
+
+/**
+ * Calibration of the judged cases: the reliability table (10 bins) and the risk–coverage curve
+ * at fixed thresholds (what answering only cases at or above each confidence would cover, and
+ * how many of those answers would be wrong).
+ */
+export function calibrationOf(cases: readonly CaseResult[]) {
+  const js = judged(cases);
+  const curve = riskCoverage(js);
+  return {
+    judged_cases: js.length,
+    reliability: reliabilityTable(js),
+    risk_coverage: CURVE_THRESHOLDS.map((t) => {
+      const p = curve.filter((q) => q.threshold >= t).at(-1);
+      return { threshold: t, coverage: p?.coverage ?? 0, risk: p?.risk ?? null };
+    }),
   };
 }
 
@@ -287,11 +343,26 @@ export function summarize(input: EvalInput, cases: readonly CaseResult[], option
       answerable_answered_rate: m("answerable_answered"),
       /** How well confidence separates answerable from unanswerable cases (0.5 = not at all). */
       confidence_auroc: (() => {
-        const value = auroc(cases.map((c) => ({ answerable: c.answerable, confidence: c.confidence })));
-        return { mean: value, cases: value === null ? 0 : cases.length };
+        // A failed case has no confidence of its own (no run): it is counted, never scored.
+        const scored = cases.filter((c) => c.status !== "failed");
+        const value = auroc(scored.map((c) => ({ answerable: c.answerable, confidence: c.confidence })));
+        return { mean: value, cases: value === null ? 0 : scored.length };
       })(),
       verification_pass_rate: m("verification_pass"),
+      /** Share of judged cases whose best answer was right (see `correct`). */
+      judged_accuracy: m("correct"),
+      /** Expected calibration error of confidence against `correct` (10 bins; lower is better). */
+      calibration_ece: (() => {
+        const js = judged(cases);
+        return { mean: expectedCalibrationError(js), cases: js.length };
+      })(),
+      /** Area under the risk–coverage curve (lower is better). */
+      risk_coverage_area: (() => {
+        const js = judged(cases);
+        return { mean: riskCoverageArea(js), cases: js.length };
+      })(),
     },
+    calibration: calibrationOf(cases),
   };
 }
 

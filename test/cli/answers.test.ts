@@ -39,7 +39,7 @@ describe("answers that hold the answer, or say there is none", () => {
     const out = run("Who won the 2018 FIFA World Cup final?");
     expect(out.status).toBe("insufficient_evidence");
     expect(out.claims).toEqual([]);
-    expect(out.uncertainty).toMatch(/best candidate has confidence 0\.\d+, below min_confidence 0\.6/);
+    expect(out.uncertainty).toMatch(/best candidate has confidence 0\.\d+, below min_confidence 0\.35/);
     expect(out.verification.verdict).toBe("pass");
   });
 
@@ -53,13 +53,13 @@ describe("answers that hold the answer, or say there is none", () => {
       "--artifacts-dir",
       artifacts,
       "--min-confidence",
-      "0.1",
+      "0.001",
       "--json",
     ]);
     expect(loose.status).toBe(0);
     const out = JSON.parse(loose.stdout);
     expect(out.status).toBe("answered");
-    expect(out.claims[0].confidence).toBeLessThan(0.6);
+    expect(out.claims[0].confidence).toBeLessThan(0.35);
     expect(out.verification.verdict).toBe("pass");
     const bad = runCli([
       "run",
@@ -73,5 +73,28 @@ describe("answers that hold the answer, or say there is none", () => {
     ]);
     expect(bad.status).toBe(2);
     expect(bad.stderr).toMatch(/constraints\.min_confidence/);
+  });
+
+  // Issue 20 item 4: a one-word query never gets confidence 1; by default it is declined, saying why.
+  it.each(["turnips", "memory"])("run %s: declined as a single term, never at confidence 1", (word) => {
+    const out = run(word);
+    expect(out.status).toBe("insufficient_evidence");
+    expect(out.uncertainty).toMatch(/the question is a single term; a sentence containing it does not show/);
+    const loose = runCli([
+      "run",
+      word,
+      "--corpus",
+      DEMO_CORPUS,
+      "--artifacts-dir",
+      artifacts,
+      "--json",
+      "--min-confidence",
+      "0.01",
+    ]);
+    expect(loose.status).toBe(0);
+    const answered = JSON.parse(loose.stdout);
+    expect(answered.status).toBe("answered");
+    expect(answered.claims[0].confidence).toBeLessThanOrEqual(0.25);
+    expect(answered.verification.verdict).toBe("pass");
   });
 });

@@ -72,7 +72,15 @@ describe("canon-reason eval --suite", () => {
     for (const file of ["cases.jsonl", "summary.json"])
       expect(readFileSync(join(two, file)), file).toEqual(readFileSync(join(one, file)));
     const summary = JSON.parse(readFileSync(join(two, "summary.json"), "utf8"));
-    expect(Object.keys(summary)).toEqual(["suite", "kind", "cases", "failed_cases", "config", "metrics"]);
+    expect(Object.keys(summary)).toEqual([
+      "suite",
+      "kind",
+      "cases",
+      "failed_cases",
+      "config",
+      "metrics",
+      "calibration",
+    ]);
     expect(summary.failed_cases).toBe(0);
     expect(summary.config).toEqual({ preset: "default", overrides: {} });
     const timings = (dir: string) => JSON.parse(readFileSync(join(dir, "timings.json"), "utf8"));

@@ -96,7 +96,7 @@ export function registerEval(program: Command): void {
         .option("--b <x>", "override BM25 b", parseNumberOption("--b"))
         .option(
           "--min-confidence <x>",
-          "override the confidence below which an answer is insufficient (0-1)",
+          "override the confidence below which an answer is insufficient (0-1; 0 answers, and so judges, every case for calibration)",
           parseNumberOption("--min-confidence"),
         )
         .option("--chunk-chars <n>", "override the chunk window", parseIntOption("--chunk-chars"))

@@ -179,7 +179,7 @@ export function registerRun(program: Command): void {
         .option("--b <x>", "BM25 b", parseNumberOption("--b"))
         .option(
           "--min-confidence <x>",
-          "below this confidence (0-1) the answer is insufficient evidence",
+          "below this confidence (0-1; default 0.3, a probability: docs/eval.md lists operating points) the answer is insufficient evidence",
           parseNumberOption("--min-confidence"),
         )
         .option("--chunk-chars <n>", "chunk window in characters", parseIntOption("--chunk-chars"))

@@ -1,6 +1,6 @@
 /** The regression gate (SPEC §7): metrics worse than a baseline by more than a tolerance. */
 
-/** Higher is better for every gated metric except insufficiency_rate. Run time is never gated. */
+/** Higher is better for every gated metric except insufficiency_rate, calibration_ece and risk_coverage_area. Run time is never gated. */
 export const GATED_METRICS: Readonly<Record<string, "higher" | "lower">> = {
   ndcg_at_10: "higher",
   recall_at_100: "higher",
@@ -13,6 +13,8 @@ export const GATED_METRICS: Readonly<Record<string, "higher" | "lower">> = {
   unanswerable_insufficient_rate: "higher",
   answerable_answered_rate: "higher",
   confidence_auroc: "higher",
+  calibration_ece: "lower",
+  risk_coverage_area: "lower",
 };
 
 export interface Regression {

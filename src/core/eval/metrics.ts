@@ -128,3 +128,100 @@ export function rankDocuments(searchChunks: (k: number) => readonly string[], de
     if (ranked.length >= depth || chunkDocs.length < k) return ranked;
   }
 }
+
+/** A case as calibration sees it: the confidence it reported and whether its best answer was right. */
+export interface Judged {
+  confidence: number;
+  correct: 0 | 1;
+}
+
+/** One bin of a reliability table: predicted (mean confidence) against observed (share right). */
+export interface ReliabilityBin {
+  /** The bin is [lo, hi), the last one [lo, 1]. */
+  lo: number;
+  hi: number;
+  cases: number;
+  mean_confidence: number | null;
+  accuracy: number | null;
+}
+
+/** Cases by confidence in `bins` equal-width bins over [0, 1]; empty bins are kept, with nulls. */
+export function reliabilityTable(cases: readonly Judged[], bins = 10): ReliabilityBin[] {
+  const out = Array.from({ length: bins }, (_, i) => ({
+    lo: i / bins,
+    hi: (i + 1) / bins,
+    n: 0,
+    conf: 0,
+    right: 0,
+  }));
+  for (const c of cases) {
+    const i = Math.min(bins - 1, Math.max(0, Math.floor(c.confidence * bins)));
+    const bin = out[i] as (typeof out)[number];
+    bin.n++;
+    bin.conf += c.confidence;
+    bin.right += c.correct;
+  }
+  return out.map((b) => ({
+    lo: b.lo,
+    hi: b.hi,
+    cases: b.n,
+    mean_confidence: b.n === 0 ? null : b.conf / b.n,
+    accuracy: b.n === 0 ? null : b.right / b.n,
+  }));
+}
+
+/**
+ * Expected calibration error: the case-weighted mean, over the reliability bins, of the gap
+ * between mean confidence and the share right. 0 is perfectly calibrated. null without cases.
+ */
+export function expectedCalibrationError(cases: readonly Judged[], bins = 10): number | null {
+  if (cases.length === 0) return null;
+  let sum = 0;
+  for (const b of reliabilityTable(cases, bins))
+    if (b.cases > 0) sum += b.cases * Math.abs((b.mean_confidence as number) - (b.accuracy as number));
+  return sum / cases.length;
+}
+
+/** A point of the risk–coverage curve: answering the `coverage` share of most confident cases, `risk` are wrong. */
+export interface RiskCoveragePoint {
+  /** The lowest confidence still answered at this point (the threshold). */
+  threshold: number;
+  coverage: number;
+  risk: number;
+}
+
+/**
+ * The selective-answering trade-off: cases sorted by confidence, most confident first; at each
+ * distinct confidence, the share of cases answered at or above it and the share of those that
+ * are wrong. Cases of equal confidence are answered together (a threshold cannot split them).
+ */
+export function riskCoverage(cases: readonly Judged[]): RiskCoveragePoint[] {
+  const sorted = [...cases].sort((a, b) => b.confidence - a.confidence);
+  const out: RiskCoveragePoint[] = [];
+  let wrong = 0;
+  for (let i = 0; i < sorted.length; ) {
+    const t = (sorted[i] as Judged).confidence;
+    while (i < sorted.length && (sorted[i] as Judged).confidence === t)
+      wrong += 1 - (sorted[i++] as Judged).correct;
+    out.push({ threshold: t, coverage: i / sorted.length, risk: wrong / i });
+  }
+  return out;
+}
+
+/**
+ * Area under the risk–coverage curve: the mean, over every case answered in confidence order,
+ * of the risk at that coverage (ties share their group's risk). Lower is better; a confidence
+ * that ranks every right answer first reaches the minimum possible for the error rate. null
+ * without cases.
+ */
+export function riskCoverageArea(cases: readonly Judged[]): number | null {
+  if (cases.length === 0) return null;
+  let area = 0;
+  let previous = 0;
+  for (const p of riskCoverage(cases)) {
+    const n = Math.round(p.coverage * cases.length) - previous;
+    area += n * p.risk;
+    previous += n;
+  }
+  return area / cases.length;
+}

@@ -1,261 +1,208 @@
 /**
- * The default reasoner: extractive and deterministic (SPEC §3.4). It reads whole sentences of
- * the evidence (src/core/text/sentences.ts), weighs the question's words by the corpus's own
- * statistics (BM25 idf from the recorded `term_stats`), and cites the best sentence verbatim.
+ * The default reasoner: extractive and deterministic (SPEC §3.4), version 3. It picks and cites
+ * sentences exactly as extractive 2 does (extractive-v2.ts: whole sentences, weighed by the
+ * corpus's BM25 idf, read in context), and replaces extractive 2's coverage ratio with a
+ * **calibrated probability that the cited sentence answers the question**.
  *
- * - **Relevance** of a sentence: the idf-weighted, BM25-saturated matches of the question's
- *   terms in the sentence, a bonus for question terms that appear side by side, and credit
- *   for terms its context covers: the sentence before it when it opens by referring back
- *   ("It was invented ..."), at nearly full weight, and the document's title at half weight.
- * - **Confidence** in [0, 1]: the mean of two shares of the question's idf weight, the share
- *   the cited bytes cover (the sentence, plus the sentence before it when the answer leans on
- *   it) and the share the piece of evidence they come from covers. The weight of a question
- *   of more than SHORT_QUESTION_TERMS terms is capped at WEIGHT_CAP, so a long claim is not
- *   held to every one of its words; a short question is held to all of them. A question whose rarest
- *   words appear nowhere in the evidence scores low, however common its other words are.
- *   Below `min_confidence` (default 0.6) the answer is "insufficient evidence", naming the
- *   best candidate and its confidence.
- * - **Extra citations** only when about as relevant as the first and from another document or
- *   covering a question term the first does not.
+ * - **Features** of a candidate, each a deterministic function of the recorded input, rounded
+ *   to 4 decimals (FEATURES below, in a fixed order): how much of the question's idf weight the
+ *   cited bytes, their piece of evidence and the document's title cover; the candidate's
+ *   relevance, retrieval rank and margin over the best candidate from another document; how
+ *   many content terms the question has; how rare the rarest word the evidence lacks is;
+ *   whether the sentence is a fragment; and how many of the strongest candidates come from the
+ *   same document.
+ * - **Confidence** is a logistic model over them: `1 / (1 + exp(-z))`, `z` the frozen
+ *   COEFFICIENTS (4-decimal constants, fitted by `bench/fit-confidence.mjs` on training splits
+ *   only) times the rounded features, summed in FEATURES order and rounded to 4 decimals; the
+ *   probability is rounded to 4 decimals and kept inside [0.0001, 0.9999]. Every operation is an
+ *   IEEE-754 double operation plus V8's `Math.exp` and `Math.log`, and every intermediate that
+ *   reaches the output is rounded, so machines agree (test/core/reason/extractive-v3.test.ts pins
+ *   the arithmetic).
+ * - **Keyword queries** (at most KEYWORD_WORDS words and no question mark, e.g. "turnips") get at
+ *   most KEYWORD_CAP: a sentence that merely contains the word does not show that it answers
+ *   anything. Under the default `min_confidence` such a query is declined with a reason that says
+ *   so and names the best sentence; a caller who lowers `min_confidence` to KEYWORD_CAP or
+ *   below gets that sentence, at that modest confidence.
+ * - Below `min_confidence` (default 0.35, chosen on the fit split: bench/results/fit-confidence.json) the answer is "insufficient evidence", naming the best
+ *   candidate and its confidence.
  */
 import { sha256Hex } from "../canonical.js";
-import type { TermStats } from "../models/trace.js";
-import { getAnalyzer } from "../retrieval/analyzer.js";
-import { refersBack, type Sentence, splitSentences } from "../text/sentences.js";
-import type { Derivation, Reasoner, ReasonerCitation, ReasonerEvidence, ReasonerInput } from "./reasoner.js";
+import {
+  byStrength,
+  type Candidate,
+  candidatesOf,
+  EXTRA_CITATION_RATIO,
+  lemma,
+  measuredTerm,
+  SHORT_QUESTION_TERMS,
+  strength,
+  termsOf,
+  termWeights,
+  WEIGHT_CAP,
+} from "./extractive-v2.js";
+import type { Derivation, Reasoner, ReasonerCitation, ReasonerInput } from "./reasoner.js";
+
+export { termWeights } from "./extractive-v2.js";
 
 export const EXTRACTIVE_REASONER_ID = "extractive";
-/** 2: weighted, in-context sentence selection; calibrated confidence and min_confidence. */
-export const EXTRACTIVE_REASONER_VERSION = "2";
+/** 3: extractive 2's sentence choice; confidence a calibrated probability; keyword queries capped. */
+export const EXTRACTIVE_REASONER_VERSION = "3";
 
-/** The default `min_confidence`: an answer must cover at least this share of the question's weight. */
-export const DEFAULT_MIN_CONFIDENCE = 0.6;
+/** The default `min_confidence`: the probability below which a candidate is declined. */
+export const DEFAULT_MIN_CONFIDENCE = 0.35;
 
-/**
- * The question weight an answer is measured against is capped at this many idf units (about
- * four rare words): chosen on SciFact train claims against demo/unanswerable-scifact, where it
- * lifts the AUROC of confidence from 0.87 to 0.96.
- */
-const WEIGHT_CAP = 20;
-/**
- * Questions of at most this many content terms are not capped: in "Which country hosted the
- * 2016 Summer Olympics?" every word is the question, and a sentence about the 1996 Summer
- * Olympics must not reach the threshold on "summer" and "olympics" alone. Chosen on the same
- * two sets: it lifts the unanswerable set from 87.3% to 90.0% insufficient and leaves every
- * SciFact train figure unchanged.
- */
-const SHORT_QUESTION_TERMS = 4;
-/** Sentences with fewer words than this are headings or fragments, not answers. */
-const MIN_SENTENCE_WORDS = 4;
-/** BM25 saturation inside one sentence, and length normalisation against a typical sentence. */
-const K1 = 1.2;
-const B = 0.5;
-const TYPICAL_SENTENCE_TERMS = 14;
-/** Share of a term's weight credited when the referred-to previous sentence (cited too) holds it. */
-const PREVIOUS_SENTENCE_CREDIT = 1;
-/** Share of a term's weight credited when only the document's title holds it (not cited). */
-const TITLE_CREDIT = 0.5;
-/** Share of a pair's weight added when two question terms appear side by side, in order. */
-const PROXIMITY_BONUS = 0.15;
-/** Weight of (normalised) relevance beside coverage when ranking candidates. */
-const RELEVANCE_SHARE = 0.2;
-/** An extra citation must score at least this share of the first one's strength. */
-const EXTRA_CITATION_RATIO = 0.95;
-/**
- * Strength lost per retrieval rank below the first: the chunk's BM25 rank is evidence too, so
- * a sentence from a lower-ranked chunk must cover a little more to win.
- */
-const RANK_PENALTY = 0.01;
+/** A query of at most this many words and no question mark is a keyword query. */
+export const KEYWORD_WORDS = 2;
+/** The highest confidence a keyword query can get: a word found is not a question answered. */
+export const KEYWORD_CAP = 0.25;
+/** A sentence of fewer words than this is a fragment (a label, a heading that slipped through). */
+const FRAGMENT_WORDS = 8;
+/** Candidates within this share of the best one's strength count as its peers for `agreement`. */
+const PEER_RATIO = 0.9;
 
-const english = getAnalyzer("english");
+/** The features, in the order the coefficients are applied. */
+export const FEATURES = [
+  "coverage",
+  "piece_coverage",
+  "raw_coverage",
+  "title_coverage",
+  "relevance",
+  "rank",
+  "margin",
+  "terms_log",
+  "one_term",
+  "two_terms",
+  "missing_rare",
+  "fragment",
+  "agreement",
+] as const;
+export type FeatureName = (typeof FEATURES)[number];
+export type Features = Record<FeatureName, number>;
 
 /**
- * Irregular past forms, as the english analyzer stems them, mapped to their verb's stem, so
- * "It began in France" answers "Where did it begin?". Forms that are also common nouns or
- * adjectives ("left", "rose", "saw", "felt", "found") are left alone.
+ * Frozen logistic-regression coefficients (intercept first, then one per feature, in FEATURES
+ * order), as printed by `node bench/fit-confidence.mjs` (bench/results/fit-confidence.json holds
+ * the fit's inputs and held-out figures). Refitting means a new reasoner version.
  */
-const IRREGULAR: ReadonlyMap<string, string> = new Map(
-  "began:begin begun:begin won:win wrote:write written:write built:build made:make ran:run gave:give given:give took:take taken:take becam:becom led:lead held:hold fought:fight sold:sell taught:teach thought:think brought:bring bought:bui caught:catch drew:draw drawn:draw grew:grow grown:grow knew:know known:know rode:ride ridden:ride risen:rise sang:sing sung:sing spoke:speak spoken:speak stood:stand struck:strike swam:swim threw:throw thrown:throw wore:wear worn:wear chose:choos chosen:choos eaten:eat fallen:fall flew:fly flown:fly forgot:forget froze:freez frozen:freez hid:hide hidden:hide lost:lose meant:mean paid:pai said:sai sent:send spent:spend told:tell understood:understand went:go gone:go seen:see kept:keep slept:sleep dealt:deal sought:seek"
-    .split(" ")
-    .map((pair) => pair.split(":") as [string, string]),
-);
+export const INTERCEPT = -1.5061;
+export const COEFFICIENTS: Readonly<Record<FeatureName, number>> = {
+  coverage: -0.8245,
+  piece_coverage: 2.6405,
+  raw_coverage: -0.511,
+  title_coverage: 0,
+  relevance: 1.6333,
+  rank: -0.2346,
+  margin: 1.6188,
+  terms_log: -0.5505,
+  one_term: 0,
+  two_terms: 0,
+  missing_rare: -1.4532,
+  fragment: 0,
+  agreement: 0.9622,
+};
 
-/** A term with irregular verb forms folded onto the verb's stem. */
-function lemma(term: string): string {
-  return IRREGULAR.get(term) ?? term;
+/** Rounds to 4 decimals; the one rounding rule of this reasoner's arithmetic. */
+export function round4(x: number): number {
+  const r = Math.round(x * 10_000) / 10_000;
+  return Object.is(r, -0) ? 0 : r;
 }
 
-/**
- * Texts already tokenized in this process. A run derives twice from the same evidence (the
- * producer, then the sealing verifier's rederive), and each candidate sentence is read again as
- * the context of the next. Tokenizing is a pure function of the text, so a remembered answer is
- * the answer; the memo is emptied past MEMO_TEXTS texts, so a long eval does not grow it.
- */
-const termsMemo = new Map<string, readonly string[]>();
-const MEMO_TEXTS = 4096;
-
-/** The sentence's (or question's) content terms, stemmed, stop words dropped, irregular forms folded. */
-function termsOf(text: string): readonly string[] {
-  let terms = termsMemo.get(text);
-  if (terms === undefined) {
-    if (termsMemo.size >= MEMO_TEXTS) termsMemo.clear();
-    terms = english.tokenize(text).map(lemma);
-    termsMemo.set(text, terms);
-  }
-  return terms;
+/** `z` and the probability from rounded features: the whole of the model, in a fixed order. */
+export function probability(features: Features): number {
+  let z = INTERCEPT;
+  for (const name of FEATURES) z += COEFFICIENTS[name] * round4(features[name]);
+  const p = round4(1 / (1 + Math.exp(-round4(z))));
+  return Math.min(0.9999, Math.max(0.0001, p));
 }
 
-/**
- * "How long / far / tall ... is X?" asks for a measurement: a sentence stating a number with
- * a unit answers the "long" of the question even without the word ("It stretches for more
- * than 2,300 kilometres"). The question word's term counts as covered by such a sentence.
- */
-const MEASURE_QUESTION = /^\s*how\s+(long|far|tall|high|deep|wide|big|large|heavy|old|fast)\b/iu;
-const MEASUREMENT =
-  /\d[\d,.]*\s*(?:%|percent|per\s*cent|k?m\b|cm\b|mm\b|kg\b|g\b|lb|kilo|metre|meter|mile|feet|foot|ft\b|inch|tonne|ton|year|month|week|day|hour|minute|second|km\/h|mph|knot|degree|°)/iu;
-
-/** The question term a measurement answers ("long" in "How long ..."), or null. */
-function measuredTerm(question: string): string | null {
-  const m = MEASURE_QUESTION.exec(question);
-  const term = m === null ? null : english.term((m[1] as string).toLowerCase());
-  return term === null ? null : lemma(term);
+/** True for a keyword query: at most KEYWORD_WORDS words, and not asked as a question. */
+export function isKeywordQuery(question: string): boolean {
+  const words = question
+    .trim()
+    .split(/\s+/u)
+    .filter((w) => /[\p{L}\p{N}]/u.test(w));
+  return words.length <= KEYWORD_WORDS && !question.includes("?");
 }
 
-/**
- * Each query term's weight: Lucene's BM25 idf over the index's chunks, from the recorded
- * statistics. A term the index does not hold gets the highest idf (it is as rare as it gets).
- * Without statistics (a payload that lacks them) every term weighs 1.
- */
-export function termWeights(
-  queryTerms: readonly string[],
-  stats: TermStats | undefined,
-): Map<string, number> {
+/** Everything extractive 3 reads from an input: the ranked candidates and the question's weights. */
+export interface Analysis {
+  weights: ReadonlyMap<string, number>;
+  /** The question's full idf weight, and the (capped) weight coverage is measured against. */
+  sum: number;
+  total: number;
+  ranked: Candidate[];
+}
+
+/** Weighs the question and ranks the candidate sentences, as extractive 2 does. */
+export function analyze(input: ReasonerInput): Analysis {
   const weights = new Map<string, number>();
-  for (const t of queryTerms) {
-    if (stats === undefined) weights.set(t, 1);
-    else {
-      const n = stats.chunks;
-      const df = Math.min(stats.df[t] ?? 0, n);
-      weights.set(t, Math.log(1 + (n - df + 0.5) / (df + 0.5)));
-    }
-  }
-  return weights;
-}
-
-interface Candidate {
-  evidenceId: string;
-  rank: number;
-  docId: string;
-  /** Byte span inside the evidence of what would be cited: the sentence, or the one before and it. */
-  citeStart: number;
-  citeEnd: number;
-  statement: string;
-  docStart: number;
-  /** Question terms the cited bytes hold. */
-  covered: string[];
-  coverage: number;
-  /** Share of the question's weight the whole piece of evidence covers. */
-  pieceCoverage: number;
-  relevance: number;
-}
-
-/**
- * Candidates rank by the share of the question they cover, then by relevance: saturation,
- * phrase matches and the title only decide between sentences that cover about as much, and
- * retrieval rank breaks near-ties.
- */
-function strength(c: Candidate): number {
-  return c.coverage + RELEVANCE_SHARE * c.relevance - RANK_PENALTY * (c.rank - 1);
-}
-
-/**
- * Confidence: the mean of what the cited bytes cover and what the piece of evidence they come
- * from covers (a sentence is read in its context), each a share of the capped question weight.
- */
-function confidenceOf(c: Candidate): number {
-  return Math.min(1, (c.coverage + c.pieceCoverage) / 2);
-}
-
-function byStrength(a: Candidate, b: Candidate): number {
-  return strength(b) - strength(a) || a.rank - b.rank || a.docStart - b.docStart;
-}
-
-function round4(x: number): number {
-  return Math.round(x * 10_000) / 10_000;
-}
-
-/** The candidates of one piece of evidence: every sentence holding at least one question term. */
-function candidatesOf(
-  ev: ReasonerEvidence,
-  weights: ReadonlyMap<string, number>,
-  total: number,
-  measured: string | null,
-): Candidate[] {
-  const sentences = splitSentences(ev.text);
-  const bytes = Buffer.from(ev.text, "utf8");
-  const titleTerms = new Set(ev.title === undefined ? [] : termsOf(ev.title));
-  // The share of the question the whole piece of evidence (and its title) covers.
-  const pieceTerms = new Set([...termsOf(ev.text), ...titleTerms]);
-  const pieceWeight = [...weights.keys()]
-    .filter((t) => pieceTerms.has(t))
-    .reduce((sum, t) => sum + (weights.get(t) as number), 0);
-  const pieceCoverage = total === 0 ? 0 : Math.min(1, pieceWeight / total);
-  const out: Candidate[] = [];
-  let previous: Sentence | undefined;
-  for (const sentence of sentences) {
-    const before = previous;
-    previous = sentence.heading ? undefined : sentence;
-    if (sentence.heading || sentence.text.split(/\s+/u).length < MIN_SENTENCE_WORDS) continue;
-    const tokens = termsOf(sentence.text);
-    const tf = new Map<string, number>();
-    for (const t of tokens) tf.set(t, (tf.get(t) ?? 0) + 1);
-    if (measured !== null && weights.has(measured) && !tf.has(measured) && MEASUREMENT.test(sentence.text))
-      tf.set(measured, 1);
-    const own = [...weights.keys()].filter((t) => tf.has(t));
-    if (own.length === 0) continue;
-    const norm = K1 * (1 - B + (B * tokens.length) / TYPICAL_SENTENCE_TERMS);
-    let relevance = 0;
-    for (const t of own) {
-      const f = tf.get(t) as number;
-      relevance += ((weights.get(t) as number) * f * (K1 + 1)) / (f + norm);
-    }
-    // Question terms next to each other, in the question's order: a phrase match.
-    const terms = [...weights.keys()];
-    for (let i = 0; i + 1 < terms.length; i++) {
-      const [a, b] = [terms[i] as string, terms[i + 1] as string];
-      if (tokens.some((t, j) => t === a && tokens[j + 1] === b))
-        relevance += PROXIMITY_BONUS * ((weights.get(a) as number) + (weights.get(b) as number));
-    }
-    // An "It ..." sentence is read, and cited, with the sentence it leans on, when it adds
-    // something to it: otherwise the sentence before is the better citation on its own.
-    const beforeTerms = before === undefined ? new Set<string>() : new Set(termsOf(before.text));
-    const leans = before !== undefined && refersBack(sentence.text) && own.some((t) => !beforeTerms.has(t));
-    const context = leans ? beforeTerms : new Set<string>();
-    const covered = new Set(own);
-    for (const t of weights.keys()) {
-      if (covered.has(t)) continue;
-      if (context.has(t)) {
-        covered.add(t);
-        relevance += PREVIOUS_SENTENCE_CREDIT * (weights.get(t) as number);
-      } else if (titleTerms.has(t)) relevance += TITLE_CREDIT * (weights.get(t) as number);
-    }
-    const citeStart = leans ? before.start : sentence.start;
-    const weight = [...covered].reduce((sum, t) => sum + (weights.get(t) as number), 0);
-    out.push({
-      evidenceId: ev.id,
-      rank: ev.rank,
-      docId: ev.docId,
-      citeStart,
-      citeEnd: sentence.end,
-      statement: bytes.subarray(citeStart, sentence.end).toString("utf8"),
-      docStart: ev.span[0] + sentence.start,
-      covered: terms.filter((t) => covered.has(t)),
-      coverage: total === 0 ? 0 : Math.min(1, weight / total),
-      pieceCoverage,
-      relevance: total === 0 ? 0 : relevance / total,
+  for (const [t, w] of termWeights(input.queryTerms, input.termStats))
+    weights.set(lemma(t), (weights.get(lemma(t)) ?? 0) + w);
+  const sum = [...weights.values()].reduce((a, b) => a + b, 0);
+  const total = weights.size > SHORT_QUESTION_TERMS ? Math.min(sum, WEIGHT_CAP) : sum;
+  const seen = new Set<string>();
+  const measured = measuredTerm(input.question);
+  const ranked = input.evidence
+    .flatMap((ev) => candidatesOf(ev, weights, total, measured))
+    .sort(byStrength)
+    .filter((c) => {
+      const key = `${c.docId}\u0000${c.docStart}`;
+      if (seen.has(key)) return false;
+      seen.add(key);
+      return true;
     });
+  return { weights, sum, total, ranked };
+}
+
+/** A candidate's features, each rounded to 4 decimals. */
+export function featuresOf(c: Candidate, analysis: Analysis, input: ReasonerInput): Features {
+  const { weights, sum, ranked } = analysis;
+  const share = (terms: Iterable<string>) => {
+    let w = 0;
+    for (const t of new Set(terms)) w += weights.get(t) ?? 0;
+    return sum === 0 ? 0 : Math.min(1, w / sum);
+  };
+  const ev = input.evidence.find((e) => e.id === c.evidenceId);
+  const titleTerms = new Set(ev?.title === undefined ? [] : termsOf(ev.title));
+  const pieceTerms = new Set([...(ev === undefined ? [] : termsOf(ev.text)), ...titleTerms]);
+  // The rarest question word the piece of evidence lacks, against the rarest word of all.
+  let maxIdf = 0;
+  let maxMissing = 0;
+  for (const [t, w] of weights) {
+    maxIdf = Math.max(maxIdf, w);
+    if (!pieceTerms.has(t)) maxMissing = Math.max(maxMissing, w);
   }
-  return out;
+  const other = ranked.find((x) => x.docId !== c.docId);
+  // No candidate from another document: no margin to speak of (a lone piece of evidence is
+  // not a clear winner), so it counts as none.
+  const margin = other === undefined ? 0 : Math.max(-1, Math.min(1, strength(c) - strength(other)));
+  const best = ranked[0] === undefined ? 0 : strength(ranked[0]);
+  const peers = ranked.filter((x) => strength(x) >= best * PEER_RATIO).slice(0, 5);
+  const agreement = peers.length === 0 ? 0 : peers.filter((x) => x.docId === c.docId).length / peers.length;
+  const n = weights.size;
+  const features: Features = {
+    coverage: c.coverage,
+    piece_coverage: c.pieceCoverage,
+    raw_coverage: share(c.covered),
+    title_coverage: share([...weights.keys()].filter((t) => titleTerms.has(t))),
+    relevance: Math.min(2, c.relevance),
+    rank: Math.min(9, c.rank - 1),
+    margin,
+    terms_log: Math.log(1 + n),
+    one_term: n === 1 ? 1 : 0,
+    two_terms: n === 2 ? 1 : 0,
+    missing_rare: maxIdf === 0 ? 0 : maxMissing / maxIdf,
+    fragment: c.statement.split(/\s+/u).length < FRAGMENT_WORDS ? 1 : 0,
+    agreement,
+  };
+  for (const name of FEATURES) features[name] = round4(features[name]);
+  return features;
+}
+
+/** The confidence of a candidate: the model's probability, capped for a keyword query. */
+export function confidenceOf(c: Candidate, analysis: Analysis, input: ReasonerInput): number {
+  const p = probability(featuresOf(c, analysis, input));
+  return isKeywordQuery(input.question) ? Math.min(p, KEYWORD_CAP) : p;
 }
 
 export const extractiveReasoner: Reasoner = {
@@ -263,25 +210,8 @@ export const extractiveReasoner: Reasoner = {
   version: EXTRACTIVE_REASONER_VERSION,
   derive(input: ReasonerInput): Derivation {
     const minConfidence = input.minConfidence ?? DEFAULT_MIN_CONFIDENCE;
-    // Weighed under their recorded form (term_stats), matched under their lemma.
-    const weights = new Map<string, number>();
-    for (const [t, w] of termWeights(input.queryTerms, input.termStats))
-      weights.set(lemma(t), (weights.get(lemma(t)) ?? 0) + w);
-    // A long claim is well supported by a sentence matching its few rarest words: the weight
-    // an answer must cover is capped, so a ten-term claim is not held to all ten.
-    const sum = [...weights.values()].reduce((a, b) => a + b, 0);
-    const total = weights.size > SHORT_QUESTION_TERMS ? Math.min(sum, WEIGHT_CAP) : sum;
-    // Overlapping pieces of evidence hold the same sentence: keep each document sentence once.
-    const seen = new Set<string>();
-    const ranked = input.evidence
-      .flatMap((ev) => candidatesOf(ev, weights, total, measuredTerm(input.question)))
-      .sort(byStrength)
-      .filter((c) => {
-        const key = `${c.docId}\u0000${c.docStart}`;
-        if (seen.has(key)) return false;
-        seen.add(key);
-        return true;
-      });
+    const analysis = analyze(input);
+    const { ranked } = analysis;
     const top = ranked[0];
     if (top === undefined) {
       return {
@@ -292,20 +222,24 @@ export const extractiveReasoner: Reasoner = {
         confidence: 0,
       };
     }
-    const confidence = round4(confidenceOf(top));
+    const confidence = confidenceOf(top, analysis, input);
     if (confidence < minConfidence) {
+      const keyword = isKeywordQuery(input.question);
+      const why = keyword
+        ? `the question is ${analysis.weights.size === 1 ? "a single term" : "a keyword query"}; ` +
+          `a sentence containing it does not show that it answers anything (confidence ${confidence}, ` +
+          `below min_confidence ${minConfidence}; at most ${KEYWORD_CAP} for a keyword query)`
+        : `the best candidate has confidence ${confidence}, below min_confidence ${minConfidence} ` +
+          `(it covers ${Math.round(top.coverage * 100)}% of the question's weight)`;
       return {
         kind: "insufficient",
-        reason:
-          `the best candidate has confidence ${confidence}, below min_confidence ${minConfidence} ` +
-          `(it covers ${Math.round(top.coverage * 100)}% of the question's weight): ` +
-          `${JSON.stringify(top.statement)} (${top.docId})`,
+        reason: `${why}: ${JSON.stringify(top.statement)} (${top.docId})`,
         relevantEvidence: 0,
         required: input.minSupports,
         confidence,
       };
     }
-    const relevant = ranked.filter((c) => confidenceOf(c) >= minConfidence);
+    const relevant = ranked.filter((c) => c === top || confidenceOf(c, analysis, input) >= minConfidence);
     if (relevant.length < input.minSupports) {
       return {
         kind: "insufficient",
@@ -335,6 +269,7 @@ export const extractiveReasoner: Reasoner = {
       span: [c.citeStart, c.citeEnd],
       sha256: sha256Hex(Buffer.from(c.statement, "utf8")),
     }));
+    const features = featuresOf(top, analysis, input);
     return {
       kind: "claim",
       statement: top.statement,
@@ -348,6 +283,8 @@ export const extractiveReasoner: Reasoner = {
         relevance: round4(top.relevance),
         runner_up_strength: round4(ranked[1] === undefined ? 0 : strength(ranked[1])),
         min_confidence: minConfidence,
+        keyword_query: isKeywordQuery(input.question),
+        ...Object.fromEntries(FEATURES.map((f) => [`feature_${f}`, features[f]])),
       },
     };
   },

@@ -5,6 +5,13 @@
  * marked. Rows are plain server-rendered markup, so 1,000 cases stay light and print.
  */
 import { GATED_METRICS, regressions } from "../eval/gate.js";
+import {
+  expectedCalibrationError,
+  type Judged,
+  reliabilityTable,
+  riskCoverage,
+  riskCoverageArea,
+} from "../eval/metrics.js";
 import { type EvalCaseLine, type EvalResults, type EvalSummaryFile, evalSeconds } from "../eval/results.js";
 import { num, shell } from "./common.js";
 import { type Html, html, type RenderedPage } from "./html.js";
@@ -94,6 +101,65 @@ function caseRow(c: EvalCaseLine, input: EvalPageInput): Html {
   }<td>${link === undefined ? html`<span class="muted">${c.run_id === null ? "no run" : "run not found"}</span>` : html`<a href="${link}">run</a>`}</td></tr>`;
 }
 
+/** Plot geometry of both charts: a square plot area inside margins, in SVG user units. */
+const PLOT = { size: 200, left: 40, top: 10, bottom: 36, right: 10 } as const;
+const px = (v: number) => (PLOT.left + v * PLOT.size).toFixed(1);
+const py = (v: number) => (PLOT.top + (1 - v) * PLOT.size).toFixed(1);
+
+/** Axes, ticks at 0, 0.5 and 1, and axis labels: presentation attributes only, no style, no script. */
+function axes(xLabel: string, yLabel: string): Html {
+  const ticks = [0, 0.5, 1];
+  return html`<g stroke="#888" fill="none"><line x1="${px(0)}" y1="${py(0)}" x2="${px(1)}" y2="${py(0)}"/><line x1="${px(0)}" y1="${py(0)}" x2="${px(0)}" y2="${py(1)}"/></g><g fill="#444" font-size="10">${ticks.map(
+    (t) =>
+      html`<text x="${px(t)}" y="${(PLOT.top + PLOT.size + 14).toFixed(1)}" text-anchor="middle">${t}</text><text x="${(PLOT.left - 6).toFixed(1)}" y="${py(t)}" text-anchor="end" dominant-baseline="middle">${t}</text>`,
+  )}<text x="${px(0.5)}" y="${(PLOT.top + PLOT.size + 30).toFixed(1)}" text-anchor="middle">${xLabel}</text><text x="10" y="${py(0.5)}" text-anchor="middle" transform="rotate(-90 10 ${py(0.5)})">${yLabel}</text></g>`;
+}
+
+const svgSize = `0 0 ${PLOT.left + PLOT.size + PLOT.right} ${PLOT.top + PLOT.size + PLOT.bottom}`;
+
+/** The reliability diagram: per confidence bin, the share right (bar) against the diagonal. */
+function reliabilityDiagram(judged: readonly Judged[]): Html {
+  const bins = reliabilityTable(judged);
+  const w = PLOT.size / bins.length;
+  return html`<svg id="reliability-diagram" role="img" aria-labelledby="reliability-title" viewBox="${svgSize}" width="250" height="246" xmlns="http://www.w3.org/2000/svg"><title id="reliability-title">Reliability diagram: share of judged cases right, by confidence bin; the diagonal is perfect calibration</title>${axes("confidence", "share right")}<line x1="${px(0)}" y1="${py(0)}" x2="${px(1)}" y2="${py(1)}" stroke="#bbb" stroke-dasharray="4 3"/>${bins.map(
+    (b, i) =>
+      b.accuracy === null
+        ? null
+        : html`<rect data-bin="${i}" x="${(PLOT.left + i * w + 1).toFixed(1)}" y="${py(b.accuracy)}" width="${(w - 2).toFixed(1)}" height="${(b.accuracy * PLOT.size).toFixed(1)}" fill="#4a7fb5" fill-opacity="0.75"><title>${num(b.lo, 1)}–${num(b.hi, 1)}: ${b.cases} case(s), mean confidence ${num(b.mean_confidence, 3)}, share right ${num(b.accuracy, 3)}</title></rect><circle cx="${px(b.mean_confidence as number)}" cy="${py(b.accuracy)}" r="2.5" fill="#c0392b"/>`,
+  )}</svg>`;
+}
+
+/** The risk–coverage curve: answering the most confident cases first, the share of answers wrong. */
+function riskCoverageChart(judged: readonly Judged[]): Html {
+  const curve = riskCoverage(judged);
+  const points = curve.map((p) => `${px(p.coverage)},${py(p.risk)}`).join(" ");
+  return html`<svg id="risk-coverage-curve" role="img" aria-labelledby="risk-coverage-title" viewBox="${svgSize}" width="250" height="246" xmlns="http://www.w3.org/2000/svg"><title id="risk-coverage-title">Risk–coverage curve: answering the most confident cases first, the share of answers that are wrong</title>${axes("coverage (share answered)", "risk (share wrong)")}${curve.length === 0 ? null : html`<polyline points="${points}" fill="none" stroke="#4a7fb5" stroke-width="2"/>`}</svg>`;
+}
+
+/**
+ * Calibration of the judged cases (those whose `correct` is known): ECE, the area under the
+ * risk–coverage curve, both charts and the reliability table. Nothing to draw without judged
+ * cases (an eval written before `correct` existed, or a suite without judgments).
+ */
+function calibrationSection(cases: readonly EvalCaseLine[]): Html {
+  const judged: Judged[] = cases.flatMap((c) => {
+    const correct = c.metrics.correct;
+    return (correct === 0 || correct === 1) && typeof c.confidence === "number"
+      ? // cases.jsonl is untrusted input: a confidence outside [0, 1] is drawn at the edge.
+        [{ confidence: Math.min(1, Math.max(0, c.confidence)), correct }]
+      : [];
+  });
+  if (judged.length === 0)
+    return html`<section id="calibration"><h2>Calibration</h2><p class="muted">No judged cases: calibration needs cases whose answer can be judged right or wrong (run with <code>--min-confidence 0</code> to judge every case).</p></section>`;
+  const table = html`<table id="reliability"><thead><tr><th>confidence</th><th class="num">cases</th><th class="num">mean confidence</th><th class="num">share right</th></tr></thead><tbody>${reliabilityTable(
+    judged,
+  ).map(
+    (b) =>
+      html`<tr><td>${num(b.lo, 1)}–${num(b.hi, 1)}</td><td class="num">${b.cases}</td><td class="num">${num(b.mean_confidence, 3)}</td><td class="num">${num(b.accuracy, 3)}</td></tr>`,
+  )}</tbody></table>`;
+  return html`<section id="calibration"><h2>Calibration</h2><p>${judged.length} judged case(s) · expected calibration error <strong>${num(expectedCalibrationError(judged))}</strong> · area under the risk–coverage curve <strong>${num(riskCoverageArea(judged))}</strong></p><div class="charts">${reliabilityDiagram(judged)}${riskCoverageChart(judged)}</div>${table}</section>`;
+}
+
 export function renderEvalPage(input: EvalPageInput): RenderedPage {
   const s = input.summary;
   const seconds = evalSeconds(input);
@@ -113,6 +179,6 @@ export function renderEvalPage(input: EvalPageInput): RenderedPage {
   return shell(
     `canon-reason eval ${s.suite}`,
     heading,
-    html`<section id="summary"><h2>Summary metrics</h2>${summaryTable(input)}</section><section id="case-table"><h2>Cases</h2>${controls}${table}</section>`,
+    html`<section id="summary"><h2>Summary metrics</h2>${summaryTable(input)}</section>${calibrationSection(input.cases)}<section id="case-table"><h2>Cases</h2>${controls}${table}</section>`,
   );
 }

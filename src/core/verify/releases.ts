@@ -28,6 +28,7 @@ const ANALYZERS_1 = [
 
 const EXTRACTIVE_1 = { id: "extractive", version: "1" } as const;
 const EXTRACTIVE_2 = { id: "extractive", version: "2" } as const;
+const EXTRACTIVE_3 = { id: "extractive", version: "3" } as const;
 const LLM_1 = { id: "llm", version: "1" } as const;
 const LLM_2 = { id: "llm", version: "2" } as const;
 
@@ -60,6 +61,15 @@ export const RELEASED_COMBINATIONS: readonly ReleasedCombination[] = [
     analyzers: ANALYZERS_1,
   },
   { since: "llm reasoner 1", retrieveTool: null, reasoner: LLM_1, indexFormats: null, analyzers: null },
+  // extractive 3 (issue 20: calibrated confidence) reads what extractive 2 reads.
+  {
+    since: "0.2.0",
+    retrieveTool: "2",
+    reasoner: EXTRACTIVE_3,
+    indexFormats: [1, 2, 3],
+    analyzers: ANALYZERS_1,
+  },
+  { since: "0.2.0", retrieveTool: null, reasoner: EXTRACTIVE_3, indexFormats: null, analyzers: null },
   // llm 2 (issue 21: bounded prompt, response_format fallback), alongside index format 3.
   { since: "0.2.0", retrieveTool: "2", reasoner: LLM_2, indexFormats: [1, 2, 3], analyzers: ANALYZERS_1 },
   { since: "0.2.0", retrieveTool: null, reasoner: LLM_2, indexFormats: null, analyzers: null },

@@ -87,7 +87,7 @@ describe("diffRuns", () => {
     expect(layer(d, "runtime")?.changed).toBe(false);
     expect(layer(d, "reasoner")?.changes).toContainEqual({
       field: "reasoner.version",
-      before: "2",
+      before: "3",
       after: "99",
     });
   });

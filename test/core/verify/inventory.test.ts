@@ -74,8 +74,8 @@ function kinds(): Kind[] {
   const answered = answeredRun();
   const plain = (name: string, fixture: Fixture): Kind => ({ name, fixture, files: fixture.files });
   return [
-    plain("extractive 2, answered", answered),
-    plain("extractive 2, insufficient", insufficientRun()),
+    plain("extractive (the current version), answered", answered),
+    plain("extractive (the current version), insufficient", insufficientRun()),
     plain("retrieve tool 1, extractive 1, index format 1", produce(QUESTION, { legacy: true })),
     plain("llm (the current version) from a recording", llmRun(goodAnswer)),
     {

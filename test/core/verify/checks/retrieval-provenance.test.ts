@@ -191,6 +191,7 @@ describe("retrieval_provenance", () => {
         (v) => {
           const tool = v.run?.inputs.runtime.tools[0];
           if (tool) tool.version = "1";
+          if (v.run) v.run.inputs.runtime.reasoner = { id: "extractive", version: "2" };
         },
       ),
     );

@@ -1,0 +1,528 @@
+// Fits, and reports out of sample, extractive 3's confidence model (src/core/reason/extractive.ts).
+//
+//   node bench/fit-confidence.mjs fit      # fit splits only: prints the coefficients to freeze
+//   node bench/fit-confidence.mjs report   # held-out splits only, with the frozen coefficients
+//   node bench/fit-confidence.mjs domains  # other domains (Cranfield, CISI): held-out halves
+//
+// Datasets (none is committed here; docs/datasets.md gives each one's origin, converter and sha256,
+// checked before use): scifact/, scifact-claims/, scifact-test/, cranfield/, cisi/, looked for in
+// $CANON_REASON_DATASETS, then ../shared/datasets. scifact and scifact-claims are needed by every
+// mode; cranfield and cisi by `fit` (the frozen coefficients were fitted on them); in `report` and
+// `domains` an absent optional dataset is skipped with a one-line reason, and the result, with a
+// "skipped" list, goes to .canon-reason/fit-confidence/ instead of bench/results/. The unanswerable-demo-corpus suite is generated at run time from
+// scifact-test (scripts/make-unanswerable-demo-corpus.mjs) into .canon-reason/fit-confidence/.
+//
+// Splits are fixed by a hash of each case's id (SPLIT_SALT), so they never move:
+// - SciFact train claims (qrels/train.tsv, 809 judged): 70% "fit", 30% "heldout" (with rationales).
+// - demo/unanswerable-scifact (110 general-knowledge questions): 50% fit, 50% heldout.
+// - Cranfield and CISI (no training split of their own): 50% of each one's judged
+//   queries fit, 50% heldout, by a hash of "<name>/<query id>".
+// - Never fitted on: SciFact test (300 claims, scifact-test/test.tsv) and
+//   unanswerable-demo-corpus (SciFact test claims and keyword queries asked of demo/corpus).
+//
+// `fit` runs `eval --min-confidence 0` on the fit splits (so every case with a candidate answers
+// and records its features in the claim's `structured`), labels each case 1 when its first
+// citation is from a judged-relevant document (0 for every unanswerable question), and fits an
+// L2-regularised logistic regression by Newton's method on standardised features. Deterministic:
+// same data, same coefficients. Results: bench/results/fit-confidence.json.
+// `report` runs the held-out sets twice (default min_confidence, and 0 for calibration) and
+// writes bench/results/confidence-heldout.json. Needs `npm run build` first.
+import { execFileSync } from "node:child_process";
+import { createHash } from "node:crypto";
+import { copyFileSync, mkdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import { join, relative } from "node:path";
+import { gunzipSync } from "node:zlib";
+import { makeUnanswerableDemoCorpus } from "../scripts/make-unanswerable-demo-corpus.mjs";
+import { CLI, checkedDataset, optionalDataset, REPO, requireDataset, writeResult } from "./lib.mjs";
+
+const SPLIT_SALT = "canon-reason/fit-confidence/1:";
+const FEATURES = [
+  "coverage",
+  "piece_coverage",
+  "raw_coverage",
+  "title_coverage",
+  "relevance",
+  "rank",
+  "margin",
+  "terms_log",
+  "one_term",
+  "two_terms",
+  "missing_rare",
+  "fragment",
+  "agreement",
+];
+/**
+ * Features the fit leaves at 0: no training case is one or two terms long (keyword queries are
+ * capped instead); SciFact titles never reach the reasoner as evidence titles (always 0 here);
+ * fragments are too rare in the fit split (a handful of cases) to weigh without overfitting.
+ */
+const UNFITTED = new Set(["one_term", "two_terms", "title_coverage", "fragment"]);
+const L2 = 1;
+
+const share = (id) =>
+  Number.parseInt(
+    createHash("sha256")
+      .update(SPLIT_SALT + id)
+      .digest("hex")
+      .slice(0, 8),
+    16,
+  ) /
+  2 ** 32;
+const inFit = (id, fraction) => share(String(id)) < fraction;
+
+const mode = process.argv[2];
+if (mode !== "fit" && mode !== "report" && mode !== "domains") {
+  console.error("usage: node bench/fit-confidence.mjs fit|report|domains");
+  process.exit(2);
+}
+const WORK = join(REPO, ".canon-reason", "fit-confidence");
+const scifact = requireDataset("scifact");
+const claims = requireDataset("scifact-claims");
+
+/** A BEIR folder whose split `name` holds only the chosen qrels lines. */
+function beirSplit(name, qrelsFile, keep) {
+  const dir = join(WORK, "beir", name);
+  rmSync(dir, { recursive: true, force: true });
+  mkdirSync(join(dir, "qrels"), { recursive: true });
+  symlinkSync(join(scifact, "corpus.jsonl"), join(dir, "corpus.jsonl"));
+  symlinkSync(join(scifact, "queries.jsonl"), join(dir, "queries.jsonl"));
+  const lines = readFileSync(qrelsFile, "utf8").split("\n").filter(Boolean);
+  const kept = [lines[0], ...lines.slice(1).filter((l) => keep(l.split("\t")[0]))];
+  writeFileSync(join(dir, "qrels", `${name}.tsv`), `${kept.join("\n")}\n`);
+  // Rationales for the same claims, under the split's name.
+  const rat = join(WORK, "rationales", name);
+  rmSync(rat, { recursive: true, force: true });
+  mkdirSync(rat, { recursive: true });
+  symlinkSync(join(claims, "corpus.jsonl"), join(rat, "corpus.jsonl"));
+  const train = readFileSync(join(claims, "claims_train.jsonl"), "utf8").split("\n").filter(Boolean);
+  writeFileSync(
+    join(rat, `claims_${name}.jsonl`),
+    `${train.filter((l) => keep(String(JSON.parse(l).id))).join("\n")}\n`,
+  );
+  return { dir, rat };
+}
+
+/** A suite folder with the chosen cases of another suite (same corpus). */
+function suiteSplit(name, from, keep) {
+  const dir = join(WORK, "suites", name);
+  rmSync(dir, { recursive: true, force: true });
+  mkdirSync(dir, { recursive: true });
+  const suite = JSON.parse(readFileSync(join(from, "suite.json"), "utf8"));
+  suite.corpus = relative(dir, join(from, suite.corpus));
+  suite.name = name;
+  writeFileSync(join(dir, "suite.json"), JSON.stringify(suite));
+  const lines = readFileSync(join(from, "problems.jsonl"), "utf8").split("\n").filter(Boolean);
+  writeFileSync(
+    join(dir, "problems.jsonl"),
+    `${lines.filter((l) => keep(JSON.parse(l).case_id)).join("\n")}\n`,
+  );
+  return dir;
+}
+
+/** A BEIR folder of dataset folder `src` (unpacked), whose split `split` holds only the chosen queries' qrels. */
+function domainSplit(name, src, split, keep) {
+  const dir = join(WORK, "beir", `${name}-${split}`);
+  rmSync(dir, { recursive: true, force: true });
+  mkdirSync(join(dir, "qrels"), { recursive: true });
+  writeFileSync(join(dir, "corpus.jsonl"), gunzipSync(readFileSync(join(src, "corpus.jsonl.gz"))));
+  copyFileSync(join(src, "queries.jsonl"), join(dir, "queries.jsonl"));
+  const lines = readFileSync(join(src, "qrels", "test.tsv"), "utf8")
+    .split("\n")
+    .filter(Boolean);
+  const kept = [lines[0], ...lines.slice(1).filter((l) => keep(l.split("\t")[0]))];
+  writeFileSync(join(dir, "qrels", `${split}.tsv`), `${kept.join("\n")}\n`);
+  return dir;
+}
+
+/** Half of each other domain's judged queries are fitted on, by a hash of "<name>/<query id>". */
+const DOMAINS = ["cranfield", "cisi"];
+const domainFit = (name) => (id) => inFit(`${name}/${id}`, 0.5);
+
+function evalRun(name, args, minConfidence) {
+  const out = join(WORK, "out", `${name}${minConfidence === undefined ? "" : "-mc0"}`);
+  execFileSync(
+    process.execPath,
+    [
+      CLI,
+      "eval",
+      ...args,
+      "--workers",
+      "2",
+      "--json",
+      "--out",
+      out,
+      "--artifacts-dir",
+      join(WORK, "artifacts"),
+      ...(minConfidence === undefined ? [] : ["--min-confidence", String(minConfidence)]),
+    ],
+    { stdio: ["ignore", "ignore", "inherit"], maxBuffer: 1 << 28 },
+  );
+  const cases = readFileSync(join(out, "cases.jsonl"), "utf8")
+    .split("\n")
+    .filter(Boolean)
+    .map((l) => JSON.parse(l));
+  const summary = JSON.parse(readFileSync(join(out, "summary.json"), "utf8"));
+  return { cases, summary };
+}
+
+/** The features extractive 3 recorded for a case's claim, or null (no candidate: no claim). */
+function featuresOf(runId) {
+  const trace = readFileSync(join(WORK, "artifacts", "runs", runId, "trace.jsonl"), "utf8");
+  for (const line of trace.split("\n")) {
+    if (!line.includes('"feature_coverage"')) continue;
+    const m = /"structured":(\{[^}]*\})/.exec(line);
+    if (m === null) continue;
+    const s = JSON.parse(m[1]);
+    return FEATURES.map((f) => s[`feature_${f}`]);
+  }
+  return null;
+}
+
+/** Labelled rows from an eval run with --min-confidence 0. */
+function rows(cases) {
+  const out = [];
+  for (const c of cases) {
+    if (c.status !== "answered") continue;
+    const x = featuresOf(c.run_id);
+    if (x === null) continue;
+    out.push({ x, y: c.metrics.correct, id: c.case_id, confidence: c.confidence });
+  }
+  return out.filter((r) => r.y === 0 || r.y === 1);
+}
+
+/** L2-regularised logistic regression, Newton's method, standardised features; raw-scale coefficients back. */
+function fitLogistic(data) {
+  const active = FEATURES.map((f, j) => (UNFITTED.has(f) ? -1 : j)).filter((j) => j >= 0);
+  const d = active.length;
+  const mu = active.map((j) => data.reduce((s, r) => s + r.x[j], 0) / data.length);
+  const sd = active.map(
+    (j, k) => Math.sqrt(data.reduce((s, r) => s + (r.x[j] - mu[k]) ** 2, 0) / data.length) || 1,
+  );
+  const X = data.map((r) => [1, ...active.map((j, k) => (r.x[j] - mu[k]) / sd[k])]);
+  const y = data.map((r) => r.y);
+  let w = new Array(d + 1).fill(0);
+  for (let iter = 0; iter < 50; iter++) {
+    const g = new Array(d + 1).fill(0);
+    const H = Array.from({ length: d + 1 }, () => new Array(d + 1).fill(0));
+    for (let i = 0; i < X.length; i++) {
+      const z = X[i].reduce((s, v, k) => s + v * w[k], 0);
+      const p = 1 / (1 + Math.exp(-z));
+      for (let a = 0; a <= d; a++) {
+        g[a] += (p - y[i]) * X[i][a];
+        for (let b = 0; b <= d; b++) H[a][b] += p * (1 - p) * X[i][a] * X[i][b];
+      }
+    }
+    for (let a = 1; a <= d; a++) {
+      g[a] += L2 * w[a];
+      H[a][a] += L2;
+    }
+    const step = solve(H, g);
+    w = w.map((v, k) => v - step[k]);
+    if (Math.max(...step.map(Math.abs)) < 1e-10) break;
+  }
+  const coef = Object.fromEntries(FEATURES.map((f) => [f, 0]));
+  let intercept = w[0];
+  active.forEach((j, k) => {
+    coef[FEATURES[j]] = w[k + 1] / sd[k];
+    intercept -= (w[k + 1] * mu[k]) / sd[k];
+  });
+  const r4 = (v) => Math.round(v * 10000) / 10000;
+  return {
+    intercept: r4(intercept),
+    coefficients: Object.fromEntries(Object.entries(coef).map(([k, v]) => [k, r4(v)])),
+  };
+}
+
+function solve(A, b) {
+  const n = b.length;
+  const M = A.map((row, i) => [...row, b[i]]);
+  for (let c = 0; c < n; c++) {
+    let p = c;
+    for (let r = c + 1; r < n; r++) if (Math.abs(M[r][c]) > Math.abs(M[p][c])) p = r;
+    [M[c], M[p]] = [M[p], M[c]];
+    for (let r = 0; r < n; r++) {
+      if (r === c) continue;
+      const f = M[r][c] / M[c][c];
+      for (let k = c; k <= n; k++) M[r][k] -= f * M[c][k];
+    }
+  }
+  return M.map((row, i) => row[n] / M[i][i]);
+}
+
+function predict(model, x) {
+  let z = model.intercept;
+  FEATURES.forEach((f, j) => {
+    z += model.coefficients[f] * x[j];
+  });
+  return 1 / (1 + Math.exp(-z));
+}
+
+const r4 = (v) => (v === null || v === undefined ? null : Math.round(v * 10000) / 10000);
+const metric = (s, k) => r4(s.metrics[k]?.mean);
+
+/** AUROC of confidence between answerable and unanswerable cases, pooled across evals. */
+function pooledAuroc(answerable, unanswerable) {
+  let wins = 0;
+  for (const a of answerable) for (const u of unanswerable) wins += a > u ? 1 : a === u ? 0.5 : 0;
+  return r4(wins / (answerable.length * unanswerable.length));
+}
+
+const trainQrels = join(scifact, "qrels", "train.tsv");
+const unanswerable = join(REPO, "demo", "unanswerable-scifact");
+
+/**
+ * Writes a mode's result. A run that skipped a set is not the published one: it goes to
+ * .canon-reason/fit-confidence/<name>.json with its "skipped" reasons, leaving bench/results/ as is.
+ */
+function writeReport(name, report) {
+  if (Object.keys(skipped).length === 0) return writeResult(name, report);
+  const file = join(WORK, `${name}.json`);
+  writeFileSync(file, `${JSON.stringify({ ...report, skipped }, null, 2)}\n`);
+  console.error(`some sets were skipped: wrote ${file}, bench/results/${name}.json left as it was`);
+  return file;
+}
+
+/** One-line reasons for the optional sets a mode skipped (absent or altered datasets). */
+const skipped = {};
+/** An optional dataset's folder, or null after recording (and printing) why its sets are skipped. */
+function optional(name) {
+  const dir = optionalDataset(name);
+  if (dir === null) skipped[name] = checkedDataset(name).reason;
+  return dir;
+}
+
+if (mode === "fit") {
+  // The frozen coefficients were fitted on Cranfield and CISI too: without them the fit is another one.
+  const domainDirs = Object.fromEntries(DOMAINS.map((name) => [name, requireDataset(name)]));
+  const fitClaims = beirSplit("fit", trainQrels, (id) => inFit(id, 0.7));
+  const fitUnans = suiteSplit("unanswerable-scifact-fit", unanswerable, (id) => inFit(id, 0.5));
+  const a = evalRun("scifact-fit", ["--beir", fitClaims.dir, "--split", "fit"], 0);
+  const u = evalRun("unanswerable-scifact-fit", ["--suite", fitUnans], 0);
+  const domainRows = DOMAINS.flatMap((name) => {
+    const dir = domainSplit(name, domainDirs[name], "fit", domainFit(name));
+    return rows(evalRun(`${name}-fit`, ["--beir", dir, "--split", "fit"], 0).cases);
+  });
+  const data = [...rows(a.cases), ...rows(u.cases), ...domainRows];
+  const model = fitLogistic(data);
+  const probs = data.map((r) => predict(model, r.x));
+  const brier = r4(probs.reduce((s, p, i) => s + (p - data[i].y) ** 2, 0) / data.length);
+  // Operating points on the fit split, for choosing the default threshold (never the held-out ones).
+  const claimRows = rows(a.cases).map((r) => ({ ...r, p: predict(model, r.x) }));
+  const unansRows = u.cases.map((c) => {
+    const x = c.status === "answered" ? featuresOf(c.run_id) : null;
+    return x === null ? 0 : predict(model, x);
+  });
+  const fitPoints = [0.2, 0.25, 0.3, 0.35, 0.4, 0.45, 0.5].map((t) => {
+    const answered = claimRows.filter((r) => r.p >= t);
+    return {
+      min_confidence: t,
+      claims_answered: r4(answered.length / claimRows.length),
+      first_citation_precision: r4(answered.filter((r) => r.y === 1).length / answered.length),
+      unanswerable_declined: r4(unansRows.filter((p) => p < t).length / unansRows.length),
+    };
+  });
+  const result = {
+    splits: {
+      salt: SPLIT_SALT,
+      scifact_train_fit_share: 0.7,
+      unanswerable_fit_share: 0.5,
+      cranfield_and_cisi_fit_share: 0.5,
+    },
+    rows_by_set: {
+      scifact: rows(a.cases).length,
+      unanswerable: rows(u.cases).length,
+      other_domains: domainRows.length,
+    },
+    rows: data.length,
+    positives: data.filter((r) => r.y === 1).length,
+    l2: L2,
+    model,
+    in_sample_brier: brier,
+    fit_operating_points: fitPoints,
+  };
+  writeResult("fit-confidence", result);
+  console.log(JSON.stringify(result, null, 2));
+} else if (mode === "domains") {
+  // Questions from other domains, which these corpora cannot answer: the held-out half of the
+  // general-knowledge questions of demo/unanswerable-scifact (the other half was fitted on, over
+  // SciFact) and the 200 one- and two-keyword biomedical queries of the generated
+  // unanswerable-demo-corpus suite (x101-x300). Without scifact-test (which that suite is made
+  // from) the unanswerable-<domain> sets are skipped: fewer questions would be other figures.
+  const demoUnans = makeUnanswerableDemoCorpus(join(WORK, "suites", "unanswerable-demo-corpus"));
+  if (demoUnans.dir === undefined) {
+    console.error(`skipped: unanswerable-cranfield and unanswerable-cisi: ${demoUnans.reason}`);
+    skipped["unanswerable-demo-corpus"] = demoUnans.reason;
+  }
+  const foreign =
+    demoUnans.dir === undefined
+      ? null
+      : [
+          ...readFileSync(join(unanswerable, "problems.jsonl"), "utf8")
+            .split("\n")
+            .filter(Boolean)
+            .filter((l) => !inFit(JSON.parse(l).case_id, 0.5)),
+          ...readFileSync(join(demoUnans.dir, "problems.jsonl"), "utf8")
+            .split("\n")
+            .filter(Boolean)
+            .filter((l) => Number(JSON.parse(l).case_id.slice(1)) > 100),
+        ];
+  const report = {};
+  for (const name of DOMAINS) {
+    const src = optional(name);
+    if (src === null) continue;
+    const dir = domainSplit(name, src, "heldout", (id) => !domainFit(name)(id));
+    const suite = join(WORK, "suites", `unanswerable-${name}`);
+    rmSync(suite, { recursive: true, force: true });
+    mkdirSync(suite, { recursive: true });
+    writeFileSync(
+      join(suite, "suite.json"),
+      JSON.stringify({
+        corpus: relative(suite, join(dir, "corpus.jsonl")),
+        name: `unanswerable-${name}`,
+        version: "1",
+      }),
+    );
+    if (foreign !== null) writeFileSync(join(suite, "problems.jsonl"), `${foreign.join("\n")}\n`);
+    const answerable = { answerable: [], unanswerable: [] };
+    for (const [set, args] of [
+      [`${name}-heldout`, ["--beir", dir, "--split", "heldout"]],
+      ...(foreign === null ? [] : [[`unanswerable-${name}`, ["--suite", suite]]]),
+    ]) {
+      const d = evalRun(set, args);
+      const z = evalRun(set, args, 0);
+      const s = d.summary;
+      report[set] = {
+        cases: s.cases,
+        default_threshold: {
+          ndcg_at_10: metric(s, "ndcg_at_10"),
+          ndcg_at_10_linear_gain: linearNdcg(d.cases, join(dir, "qrels", "heldout.tsv")),
+          recall_at_100: metric(s, "recall_at_100"),
+          citation_precision: metric(s, "citation_precision"),
+          answerable_answered_rate: metric(s, "answerable_answered_rate"),
+          unanswerable_insufficient_rate: metric(s, "unanswerable_insufficient_rate"),
+          verification_pass_rate: metric(s, "verification_pass_rate"),
+        },
+        min_confidence_0: {
+          judged_accuracy: metric(z.summary, "judged_accuracy"),
+          calibration_ece: metric(z.summary, "calibration_ece"),
+          risk_coverage_area: metric(z.summary, "risk_coverage_area"),
+          operating_points: operatingPoints(z.cases),
+        },
+      };
+      for (const c of z.cases)
+        (c.answerable ? answerable.answerable : answerable.unanswerable).push(c.confidence);
+    }
+    if (foreign !== null)
+      report[`${name}_auroc`] = pooledAuroc(answerable.answerable, answerable.unanswerable);
+  }
+  writeReport("confidence-domains", report);
+  console.log(JSON.stringify(report, null, 2));
+} else {
+  const held = beirSplit("heldout", trainQrels, (id) => !inFit(id, 0.7));
+  const scifactTest = optional("scifact-test");
+  const test = scifactTest === null ? null : beirSplit("test", join(scifactTest, "test.tsv"), () => true);
+  const heldUnans = suiteSplit("unanswerable-scifact-heldout", unanswerable, (id) => !inFit(id, 0.5));
+  const demoUnans =
+    scifactTest === null
+      ? null
+      : makeUnanswerableDemoCorpus(join(WORK, "suites", "unanswerable-demo-corpus"));
+  if (demoUnans !== null && demoUnans.dir === undefined) {
+    console.error(`skipped: unanswerable-demo-corpus: ${demoUnans.reason}`);
+    skipped["unanswerable-demo-corpus"] = demoUnans.reason;
+  }
+  const sets = {
+    "scifact-train-heldout": ["--beir", held.dir, "--split", "heldout", "--rationales", held.rat],
+    ...(test === null ? {} : { "scifact-test": ["--beir", test.dir, "--split", "test"] }),
+    "unanswerable-scifact-heldout": ["--suite", heldUnans],
+    ...(demoUnans?.dir === undefined ? {} : { "unanswerable-demo-corpus": ["--suite", demoUnans.dir] }),
+    demo: ["--suite", join(REPO, "demo", "suite")],
+  };
+  const report = {};
+  const pooled = { answerable: [], unanswerable: [] };
+  for (const [name, args] of Object.entries(sets)) {
+    const d = evalRun(name, args);
+    const z = evalRun(name, args, 0);
+    const s = d.summary;
+    report[name] = {
+      cases: s.cases,
+      default_threshold: {
+        ndcg_at_10: metric(s, "ndcg_at_10"),
+        citation_precision: metric(s, "citation_precision"),
+        rationale_precision: metric(s, "rationale_precision"),
+        insufficiency_rate: metric(s, "insufficiency_rate"),
+        answerable_answered_rate: metric(s, "answerable_answered_rate"),
+        unanswerable_insufficient_rate: metric(s, "unanswerable_insufficient_rate"),
+        answer_hit_rate: metric(s, "answer_hit_rate"),
+        verification_pass_rate: metric(s, "verification_pass_rate"),
+      },
+      min_confidence_0: {
+        judged_accuracy: metric(z.summary, "judged_accuracy"),
+        calibration_ece: metric(z.summary, "calibration_ece"),
+        risk_coverage_area: metric(z.summary, "risk_coverage_area"),
+        confidence_auroc: metric(z.summary, "confidence_auroc"),
+        reliability: z.summary.calibration.reliability.map((b) => ({
+          ...b,
+          mean_confidence: r4(b.mean_confidence),
+          accuracy: r4(b.accuracy),
+        })),
+        operating_points: operatingPoints(z.cases),
+      },
+    };
+    if (name !== "demo")
+      for (const c of z.cases) (c.answerable ? pooled.answerable : pooled.unanswerable).push(c.confidence);
+  }
+  // Calibration pooled over every held-out SciFact-corpus case (answerable and not).
+  report.pooled_scifact_auroc = pooledAuroc(pooled.answerable, pooled.unanswerable);
+  writeReport("confidence-heldout", report);
+  console.log(JSON.stringify(report, null, 2));
+}
+
+/**
+ * nDCG@10 with BEIR's linear gain (gain = grade), from the top 10 each case recorded: our
+ * `ndcg_at_10` uses the exponential gain 2^grade - 1. The two agree on binary judgments.
+ */
+function linearNdcg(cases, qrelsFile) {
+  const judgments = new Map();
+  for (const line of readFileSync(qrelsFile, "utf8").split("\n").slice(1)) {
+    const [q, d, g] = line.split("\t");
+    if (q === undefined || q === "" || d === undefined) continue;
+    if (!judgments.has(q)) judgments.set(q, new Map());
+    judgments.get(q).set(d, Number(g));
+  }
+  const values = [];
+  for (const c of cases) {
+    const j = judgments.get(c.case_id);
+    if (j === undefined || ![...j.values()].some((g) => g > 0)) continue;
+    const dcg = c.retrieved.slice(0, 10).reduce((s, d, i) => s + (j.get(d) ?? 0) / Math.log2(i + 2), 0);
+    const ideal = [...j.values()]
+      .filter((g) => g > 0)
+      .sort((a, b) => b - a)
+      .slice(0, 10)
+      .reduce((s, g, i) => s + g / Math.log2(i + 2), 0);
+    values.push(dcg / ideal);
+  }
+  return r4(values.reduce((a, b) => a + b, 0) / values.length);
+}
+
+/** Per threshold: share of answerable cases answered, citation precision on them, unanswerable declined. */
+function operatingPoints(cases) {
+  return [0.3, 0.4, 0.5, 0.6, 0.7, 0.8].map((t) => {
+    const ans = cases.filter((c) => c.answerable);
+    const un = cases.filter((c) => !c.answerable);
+    const answered = ans.filter((c) => c.status === "answered" && c.confidence >= t);
+    const cp = answered.map((c) => c.metrics.citation_precision).filter((v) => v !== null);
+    return {
+      min_confidence: t,
+      answerable_answered: ans.length === 0 ? null : r4(answered.length / ans.length),
+      first_citation_precision:
+        answered.length === 0
+          ? null
+          : r4(answered.filter((c) => c.metrics.correct === 1).length / answered.length),
+      citation_precision: cp.length === 0 ? null : r4(cp.reduce((a, b) => a + b, 0) / cp.length),
+      unanswerable_declined:
+        un.length === 0
+          ? null
+          : r4(un.filter((c) => c.status !== "answered" || c.confidence < t).length / un.length),
+    };
+  });
+}
