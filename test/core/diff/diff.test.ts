@@ -7,6 +7,7 @@ import { toRunView } from "../../../src/core/artifact/view.js";
 import { diffRuns, fieldChanges, type RunDiff } from "../../../src/core/diff/diff.js";
 import { LAYERS } from "../../../src/core/diff/layers.js";
 import { extractiveReasoner } from "../../../src/core/reason/extractive.js";
+import { PRODUCER } from "../../../src/version.js";
 import {
   type FixtureOptions,
   type ProducedFixture,
@@ -41,7 +42,7 @@ describe("diffRuns", () => {
     expect(d.first_layer).toBe("producer");
     expect(layer(d, "producer")?.changes).toContainEqual({
       field: "run.version",
-      before: "0.1.0",
+      before: PRODUCER.version,
       after: "9.9.9",
     });
   });
