@@ -1,5 +1,5 @@
 /**
- * The HTTP service (SPEC §8) as a Fastify app factory: pure wiring, no listen. Routes are
+ * The HTTP service (docs/design.md §8) as a Fastify app factory: pure wiring, no listen. Routes are
  * small plugins, one per resource; zod schemas validate every request and generate the
  * OpenAPI 3.1 document; one error handler turns every error into problem+json; guards run
  * before any handler.

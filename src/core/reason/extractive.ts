@@ -1,5 +1,5 @@
 /**
- * The default reasoner: extractive and deterministic (SPEC §3.4). It reads whole sentences of
+ * The default reasoner: extractive and deterministic (docs/design.md §3.4). It reads whole sentences of
  * the evidence (src/core/text/sentences.ts), weighs the question's words by the corpus's own
  * statistics (BM25 idf from the recorded `term_stats`), and cites the best sentence verbatim.
  *

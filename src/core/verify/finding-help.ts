@@ -7,7 +7,7 @@
 import type { FindingCode } from "./findings.js";
 
 const EDITED =
-  "the run was changed after it was sealed: do not rely on it; rerun the same command (a run is replaced only by a correct one) or restore it from its `export` bundle";
+  "The run was changed after it was sealed: do not rely on it; rerun the same command (a run is replaced only by a correct one) or restore it from its `export` bundle";
 
 export const CHECK_HELP: Readonly<Record<string, string>> = {
   schemas: `a file does not parse, is not canonical JSON, or is at a version this build does not read. ${EDITED}; a run made by a newer canon-reason needs that version (run.json names the producer)`,

@@ -1,6 +1,6 @@
 /**
  * The diff core on runs produced in process: each variant changes one input, and the diff
- * must name exactly that layer first, attributing by meaning, not by file (SPEC §6, issue 4).
+ * must name exactly that layer first, attributing by meaning, not by file (docs/design.md §6, issue 4).
  */
 import { beforeAll, describe, expect, it } from "vitest";
 import { toRunView } from "../../../src/core/artifact/view.js";
