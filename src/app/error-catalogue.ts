@@ -79,7 +79,9 @@ export function renderErrorCatalogue(checks: Record<FindingCode, string[]>): str
     "does not answer. `verify` reports findings, not errors: the run fails the check named, and `verify`",
     "exits 1 (see [Verifier findings](#verifier-findings)).",
     "",
-    `## CLI error codes (${ERROR_CODES.length})`,
+    "## CLI error codes",
+    "",
+    `${ERROR_CODES.length} codes, from \`src/core/errors.ts\`.`,
     "",
     "| code | exit | HTTP status | meaning | what to do |",
     "| --- | --- | --- | --- | --- |",
@@ -93,9 +95,9 @@ export function renderErrorCatalogue(checks: Record<FindingCode, string[]>): str
   }
   out.push(
     "",
-    `## HTTP problem codes (${HTTP_ERROR_CODES.length})`,
+    "## HTTP problem codes",
     "",
-    "Codes only the service gives (the CLI's codes above keep their meaning over HTTP).",
+    `${HTTP_ERROR_CODES.length} codes only the service gives, from \`src/http/problem.ts\` (the CLI's codes above keep their meaning over HTTP).`,
     "",
     "| code | status | meaning | what to do |",
     "| --- | --- | --- | --- |",
@@ -108,8 +110,9 @@ export function renderErrorCatalogue(checks: Record<FindingCode, string[]>): str
   }
   out.push(
     "",
-    `## Verifier findings (${FINDING_CODES.length})`,
+    "## Verifier findings",
     "",
+    `${FINDING_CODES.length} codes, from \`src/core/verify/findings.ts\`.`,
     "`verify`, `inspect`, `report` and `POST /v1/runs/{id}/verify` list findings as",
     "`[severity] check (invariant) CODE: message`. An `error` fails its check (exit 1 from `verify`; a 200",
     "with `passed: false` from the service); a `warning` fails it only under `--policy strict`; `info` never",

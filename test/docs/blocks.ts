@@ -37,7 +37,10 @@ export function fencedBlocks(markdown: string): Block[] {
     }
     const indent = (open[1] as string).length;
     const fence = open[2] as string;
-    const [lang = "", ...tags] = (open[3] as string).trim().split(/\s+/).filter((w) => w !== "");
+    const [lang = "", ...tags] = (open[3] as string)
+      .trim()
+      .split(/\s+/)
+      .filter((w) => w !== "");
     const body: string[] = [];
     let j = i + 1;
     while (j < lines.length && !new RegExp(`^\\s*${fence}\\s*$`).test(lines[j] as string)) {
@@ -72,12 +75,14 @@ export function consoleSteps(content: string): { command: string; expected: stri
   return steps.map((s) => ({ command: s.command, expected: s.expected.join("\n") }));
 }
 
-const escape = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+const escapeRegExp = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
 
 /** Whether output matches what a page shows: line by line, `…` lines matching any lines. */
 export function outputMatches(actual: string, expected: string): boolean {
   const want = expected.replace(/\s+$/, "").split("\n");
-  const pattern = want.map((l) => (l.trim() === "…" ? "(?:[^\\n]*\\n)*?" : `${escape(l.trimEnd())}\\n`)).join("");
+  const pattern = want
+    .map((l) => (l.trim() === "…" ? "(?:[^\\n]*\\n)*?" : `${escapeRegExp(l.trimEnd())}\\n`))
+    .join("");
   const got = `${actual
     .replace(/\s+$/, "")
     .split("\n")

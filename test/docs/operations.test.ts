@@ -18,10 +18,20 @@
  *   `nginx` (balanced braces, proxies to serve's loopback port), `json` (parses), `js` (node --check).
  */
 import { spawn, spawnSync } from "node:child_process";
-import { cpSync, mkdirSync, mkdtempSync, readFileSync, realpathSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import {
+  cpSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  realpathSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { COMMANDS } from "../../src/cli/command-table.js";
 import { CLI, REPO } from "../helpers/cli.js";
@@ -154,7 +164,8 @@ function validate(block: Block, page: string): string[] {
     const lines = block.content.split("\n").filter((l) => l.trim() !== "" && !l.startsWith("#"));
     for (const section of ["[Unit]", "[Service]", "[Install]"])
       if (!lines.includes(section)) problems.push(`missing ${section}`);
-    for (const l of lines) if (!/^\[[A-Za-z]+\]$/.test(l) && !/^[A-Za-z]+=\S/.test(l)) problems.push(`not Key=Value: ${l}`);
+    for (const l of lines)
+      if (!/^\[[A-Za-z]+\]$/.test(l) && !/^[A-Za-z]+=\S/.test(l)) problems.push(`not Key=Value: ${l}`);
     const exec = lines.find((l) => l.startsWith("ExecStart="));
     if (exec === undefined || !/^ExecStart=\/\S*node \S*\/dist\/bin\/canon-reason\.js [a-z]/.test(exec))
       problems.push("ExecStart must run node on dist/bin/canon-reason.js directly (signals reach it)");
@@ -162,10 +173,12 @@ function validate(block: Block, page: string): string[] {
     if (!lines.includes("KillSignal=SIGTERM")) problems.push("KillSignal=SIGTERM missing");
   } else if (block.lang === "nginx") {
     const text = block.content.replace(/#.*$/gm, "");
-    if ((text.match(/{/g) ?? []).length !== (text.match(/}/g) ?? []).length) problems.push("unbalanced braces");
+    if ((text.match(/{/g) ?? []).length !== (text.match(/}/g) ?? []).length)
+      problems.push("unbalanced braces");
     const proxies = [...text.matchAll(/proxy_pass\s+http:\/\/127\.0\.0\.1:(\d+);/g)];
     if (proxies.length === 0) problems.push("no proxy_pass to a loopback serve");
-    for (const p of proxies) if (p[1] !== DOC_PORT) problems.push(`proxy_pass port ${p[1]} is not serve's ${DOC_PORT}`);
+    for (const p of proxies)
+      if (p[1] !== DOC_PORT) problems.push(`proxy_pass port ${p[1]} is not serve's ${DOC_PORT}`);
     for (const l of text.split("\n").map((s) => s.trim()))
       if (l !== "" && !/[;{}]$/.test(l)) problems.push(`directive without ';': ${l}`);
   } else if (block.lang === "json") {
@@ -190,7 +203,10 @@ beforeAll(async () => {
   writeFileSync(join(sandbox, "package.json"), '{"name":"docs-sandbox","private":true}\n');
   mkdirSync(join(sandbox, "node_modules", ".bin"), { recursive: true });
   symlinkSync(REPO, join(sandbox, "node_modules", "canon-reason"));
-  symlinkSync("../canon-reason/dist/bin/canon-reason.js", join(sandbox, "node_modules", ".bin", "canon-reason"));
+  symlinkSync(
+    "../canon-reason/dist/bin/canon-reason.js",
+    join(sandbox, "node_modules", ".bin", "canon-reason"),
+  );
   cpSync(join(REPO, "demo"), join(sandbox, "demo"), { recursive: true });
   mkdirSync(join(sandbox, ".shim"));
   const realNpx = spawnSync("bash", ["-c", "command -v npx"], { encoding: "utf8" }).stdout.trim();
@@ -218,7 +234,9 @@ describe("the handbook's commands", () => {
             const r = await shell(block.content);
             if (r.status !== 0) failures.push(`${where}: exit ${r.status}\n${r.out}`);
             else if (block.output !== undefined && !outputMatches(normalise(r.out), expectedOf(block.output)))
-              failures.push(`${where}: output differs\n--- page\n${block.output}\n--- actual\n${normalise(r.out)}`);
+              failures.push(
+                `${where}: output differs\n--- page\n${block.output}\n--- actual\n${normalise(r.out)}`,
+              );
           } else if (block.lang === "console") {
             for (const step of consoleSteps(block.content)) {
               const r = await shell(`{ ${step.command}\n} 2>&1 || true`);
@@ -248,14 +266,50 @@ describe("the handbook", () => {
     for (const page of PAGES)
       for (const block of fencedBlocks(readFileSync(join(REPO, page), "utf8"))) {
         expect(known.has(block.lang), `${page}:${block.line} fence "${block.lang}"`).toBe(true);
-        if (block.lang === "sh") expect(block.tags.every((t) => t === "host"), `${page}:${block.line}`).toBe(true);
+        if (block.lang === "sh")
+          expect(
+            block.tags.every((t) => t === "host"),
+            `${page}:${block.line}`,
+          ).toBe(true);
         if (block.lang === "ini") expect(block.tags, `${page}:${block.line}`).toEqual(["systemd"]);
       }
   });
 
   it("lists every command in the README's command table", () => {
     const readme = readFileSync(join(REPO, "README.md"), "utf8");
-    for (const name of COMMAND_NAMES) expect(readme, name).toMatch(new RegExp(`\\| \`canon-reason ${name}\\b`));
+    for (const name of COMMAND_NAMES)
+      expect(readme, name).toMatch(new RegExp(`\\| \`canon-reason ${name}\\b`));
+  });
+
+  it("links only to files and headings that exist", () => {
+    const anchorsOf = (file: string) => {
+      const text = readFileSync(file, "utf8");
+      const ids = new Set([...text.matchAll(/<a id="([^"]+)"/g)].map((m) => m[1] as string));
+      for (const m of text.matchAll(/^#+\s+(.*)$/gm))
+        ids.add(
+          (m[1] as string)
+            .trim()
+            .toLowerCase()
+            .replace(/[^\w\- ]/g, "")
+            .replaceAll(" ", "-"),
+        );
+      return ids;
+    };
+    const broken: string[] = [];
+    const docs = [...PAGES, "docs/architecture.md", "docs/design.md", "CONTRIBUTING.md"];
+    for (const page of docs) {
+      const text = readFileSync(join(REPO, page), "utf8").replace(/```[\s\S]*?```/g, "");
+      for (const m of text.matchAll(/\]\(([^)\s]+)\)/g)) {
+        const target = m[1] as string;
+        if (/^[a-z]+:/.test(target)) continue;
+        const [path = "", anchor] = target.split("#");
+        const file = path === "" ? join(REPO, page) : join(REPO, dirname(page), path);
+        if (!existsSync(file)) broken.push(`${page}: ${target} (no such file)`);
+        else if (anchor !== undefined && file.endsWith(".md") && !anchorsOf(file).has(anchor))
+          broken.push(`${page}: ${target} (no such heading)`);
+      }
+    }
+    expect(broken).toEqual([]);
   });
 
   it("keeps the README a front door: at most 300 lines", () => {
@@ -277,7 +331,9 @@ describe("the docs test's own matching (blocks.ts)", () => {
     expect(invocations('npx canon-reason run "q" \\\n  --corpus x # --nope\nnpm i -g canon-reason')).toEqual([
       { command: "run", flags: ["--corpus"] },
     ]);
-    expect(invocationProblems("npx canon-reason run --no-such-flag")).toEqual(["run: unknown flag --no-such-flag"]);
+    expect(invocationProblems("npx canon-reason run --no-such-flag")).toEqual([
+      "run: unknown flag --no-such-flag",
+    ]);
     expect(invocationProblems("npx canon-reason frobnicate")).toEqual(['unknown command "frobnicate"']);
   });
 });
