@@ -136,7 +136,7 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
       info: {
         title: "canon-reason",
         description:
-          "Evidence-grounded answers you can audit, as a service: runs, their files, verification, replay and saved specs. Errors are application/problem+json with a stable `type` per error code.",
+          "Evidence-grounded answers you can audit, as a service: runs, their files, verification, replay and saved specs. Errors are application/problem+json with a stable `type` per error code (urn:canon-reason:problem:CODE); docs/errors.md in the repository and the package lists every code, its status and what to do.",
         version: PRODUCER.version,
       },
       components: {
