@@ -107,7 +107,17 @@ describe("the packed tarball", () => {
       expect(tarball).toBe(`canon-reason-${pkg.version}.tgz`);
 
       const app = scratch();
-      writeFileSync(join(app, "package.json"), '{"name":"app","private":true}\n');
+      // npm 11.16+ lists dependencies whose install scripts the project has not reviewed
+      // (allowScripts): the two native builds are approved, canon-reason's own `prepare` (the
+      // repository's build, never needed from a tarball) is not. As the installation page says.
+      writeFileSync(
+        join(app, "package.json"),
+        `${JSON.stringify({
+          name: "app",
+          private: true,
+          allowScripts: { "better-sqlite3": true, "msgpackr-extract": true, "canon-reason": false },
+        })}\n`,
+      );
       const install = await npmAsync(
         ["install", "--no-audit", "--no-fund", join(out, tarball as string)],
         app,
