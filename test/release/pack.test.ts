@@ -115,7 +115,12 @@ describe("the packed tarball", () => {
         `${JSON.stringify({
           name: "app",
           private: true,
-          allowScripts: { "better-sqlite3": true, "msgpackr-extract": true, "canon-reason": false },
+          // A package installed from a file is named by its file: spec (a registry install: by name).
+          allowScripts: {
+            "better-sqlite3": true,
+            "msgpackr-extract": true,
+            [`file:${join(out, tarball as string)}`]: false,
+          },
         })}\n`,
       );
       const install = await npmAsync(
