@@ -1,5 +1,5 @@
 /**
- * The public library API of canon-reason (SPEC §8): planning, execution, verification, replay,
+ * The public library API of canon-reason (docs/design.md §8): planning, execution, verification, replay,
  * diff, evaluation, the models and their schemas. Internal modules are not part of the API.
  */
 

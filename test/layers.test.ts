@@ -1,7 +1,7 @@
 /**
- * The project's arrows point inward (STYLE "Arrows point inward"): the core imports no edge,
+ * The project's arrows point inward (CONTRIBUTING.md "Arrows point inward"): the core imports no edge,
  * and the verifier imports nothing from the producer or the executor, so a producer bug is
- * never reproduced by the check meant to catch it (issue 8, SPEC §5).
+ * never reproduced by the check meant to catch it (issue 8, docs/design.md §5).
  */
 import { readdirSync, readFileSync } from "node:fs";
 import { dirname, join, relative, resolve } from "node:path";

@@ -1,5 +1,5 @@
 /**
- * Evaluation runs (SPEC §7): every case is a real run, written like any other; metrics are
+ * Evaluation runs (docs/design.md §7): every case is a real run, written like any other; metrics are
  * computed from the suite's judgments. Cases may run in worker threads; results are ordered
  * by case and contain nothing time-dependent, so any worker count gives identical cases.jsonl
  * and summary.json. Wall time and topology go to timings.json, which nothing compares.
@@ -393,7 +393,7 @@ export interface EvalOutcome {
 /**
  * Resolves every case's parameters before any run is written, so clashing constraints (say a
  * case's overlap_chars against --chunk-chars) are bad input naming the case, not a failure
- * half-way through (SPEC §9).
+ * half-way through (docs/design.md §9).
  */
 /** Overrides come from flags: held to the schema of a spec's constraints, named as such. */
 const Overrides = z.strictObject({ constraints: Constraints });

@@ -1,5 +1,5 @@
 /**
- * Whether to load the OpenTelemetry wiring at all. `run` must start fast (issue 11), and the API
+ * Whether to load the OpenTelemetry wiring at all. `run` must start fast (docs/operations/performance-and-scaling.md, start-up), and the API
  * alone costs a measurable share of a warm run's instructions while doing nothing: without a
  * registered SDK every span is a no-op. Every copy of `@opentelemetry/api` 1.x keeps what is
  * registered (tracer provider, context manager, propagator) on one process-wide object under

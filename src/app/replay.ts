@@ -1,5 +1,5 @@
 /**
- * Replay (SPEC §6). Frozen: re-execute planner, executor and reasoner with tool results served
+ * Replay (docs/design.md §6). Frozen: re-execute planner, executor and reasoner with tool results served
  * from the recorded trace; the trace must come out byte for byte. Live: re-run retrieval
  * against the pinned corpus snapshot with the recorded parameters. Nothing is written: the
  * replayed run exists only in memory, to be compared.

@@ -4,7 +4,7 @@
  * re-reading the snapshot and the index from the store. Keyed by the snapshot hash and every
  * index parameter and limit, i.e. by what the bytes of the index depend on, so a hit is the
  * backend a rebuild would make. A corpus given as a path is snapshotted through the checked
- * corpus-input ref (issue 8); only then is the prepared backend looked up.
+ * corpus-input ref (docs/operations/security-and-safety.md, the store); only then is the prepared backend looked up.
  */
 import { canonicalJson } from "../core/canonical.js";
 import { parseCorpusRef, snapshotRef } from "../core/corpus/corpus-ref.js";

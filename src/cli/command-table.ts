@@ -80,7 +80,8 @@ export const COMMANDS: readonly CommandEntry[] = [
     listed: {
       verify: {
         term: "verify [options] <run>",
-        description: "recompute every id, hash and cited byte of a run and check SPEC §5's invariants",
+        description:
+          "recompute every id, hash and cited byte of a run and check every invariant of its checks",
       },
       keygen: {
         term: "keygen [options]",

@@ -26,6 +26,12 @@ const program = new Command()
     "Evidence-grounded answers you can audit: cited bytes, independent verification, byte-for-byte replay.",
   )
   .version(PRODUCER.version)
+  .addHelpText(
+    "after",
+    "\nExit codes: 0 success, 1 a check failed, 2 bad input or usage, 3 internal error or a service\n" +
+      "that does not answer. Every error[CODE] and finding code, with what to do: docs/errors.md\n" +
+      "(in the package: node_modules/canon-reason/docs/errors.md).",
+  )
   .showHelpAfterError("(run with --help for usage)")
   // Usage mistakes are bad input (exit 2), not commander's default exit 1.
   .exitOverride((error: CommanderError) => {

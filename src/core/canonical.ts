@@ -1,5 +1,5 @@
 /**
- * Canonical JSON (RFC 8785, JCS), sha256 and the one content-id rule of SPEC §2:
+ * Canonical JSON (RFC 8785, JCS), sha256 and the one content-id rule of docs/design.md §2:
  *   id = "<kind>_v1_" + hex(sha256(canonical_json(object without its "id" field)))
  * The serializer itself is the `canonicalize` library; this module guards its input,
  * because JCS libraries silently drop `undefined` or print `null` for NaN, which would

@@ -1,6 +1,6 @@
 /**
  * Typed errors with stable codes. The CLI maps `exitCode` to the process exit status
- * (SPEC §8: 2 bad input, 3 internal); `where` names file, line and field for the user.
+ * (docs/design.md §8: 2 bad input, 3 internal); `where` names file, line and field for the user.
  */
 
 /**
@@ -125,7 +125,7 @@ export class IntegrityError extends CanonError {
   }
 }
 
-/** A tool failed during execution; names the step and tool (SPEC §3.2). */
+/** A tool failed during execution; names the step and tool (docs/design.md §3.2). */
 export class ToolFailedError extends CanonError {
   constructor(step: string, tool: string, message: string) {
     super("E_TOOL_FAILED", `step "${step}", tool "${tool}": ${message}`, { exitCode: 2 });

@@ -1,5 +1,5 @@
 /**
- * Well-formed text, the one encoding rule for every input (SPEC §9): bytes must be UTF-8,
+ * Well-formed text, the one encoding rule for every input (docs/design.md §9): bytes must be UTF-8,
  * strings must be valid Unicode. A lone surrogate (a JSON escape such as "\ud800") has no
  * UTF-8 form, so it could never be hashed, cited by byte span or written back: refuse it.
  */

@@ -1,5 +1,5 @@
 /**
- * Where a request's corpus may come from (SPEC §8): a `sha256:` snapshot already in the store,
+ * Where a request's corpus may come from (docs/design.md §8): a `sha256:` snapshot already in the store,
  * or a path relative to one of the `--corpus-root` folders. Anything else — an absolute path,
  * a `..` segment, a symlink that resolves outside the root — is refused before anything is
  * read: a client must never make the server read a file it was not given. Symlinks inside a

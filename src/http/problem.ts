@@ -72,6 +72,11 @@ const STATUS_OF: Partial<Record<ErrorCode, number>> = {
   E_MODEL_ENDPOINT: 502,
 };
 
+/** The HTTP status of a CLI error code raised with an exit code (the error catalogue lists these). */
+export function statusOfCode(code: ErrorCode, exitCode: 1 | 2 | 3): number {
+  return STATUS_OF[code] ?? (exitCode === 3 ? 500 : exitCode === 1 ? 409 : 400);
+}
+
 const TITLES: Record<number, string> = {
   400: "Bad Request",
   401: "Unauthorized",
@@ -150,7 +155,7 @@ export function toProblem(error: unknown, roots: readonly PathRoot[] = []): Prob
     // Absolute server paths are not the client's business (item 9).
     const { file, ...where } = error.where;
     const shown = file === undefined ? {} : { file: showPath(file, roots) };
-    const status = STATUS_OF[error.code] ?? (error.exitCode === 3 ? 500 : error.exitCode === 1 ? 409 : 400);
+    const status = statusOfCode(error.code, error.exitCode);
     return problem(status, error.code, scrubText(error.message, roots), { ...where, ...shown });
   }
   if (hasZodFastifySchemaValidationErrors(error)) {

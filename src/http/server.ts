@@ -1,5 +1,5 @@
 /**
- * The HTTP service (SPEC §8) as a Fastify app factory: pure wiring, no listen. Routes are
+ * The HTTP service (docs/design.md §8) as a Fastify app factory: pure wiring, no listen. Routes are
  * small plugins, one per resource; zod schemas validate every request and generate the
  * OpenAPI 3.1 document; one error handler turns every error into problem+json; guards run
  * before any handler.
@@ -224,7 +224,7 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
       info: {
         title: "canon-reason",
         description:
-          "Evidence-grounded answers you can audit, as a service: runs, their files, verification, replay and saved specs. Errors are application/problem+json with a stable `type` per error code.",
+          "Evidence-grounded answers you can audit, as a service: runs, their files, verification, replay and saved specs. Errors are application/problem+json with a stable `type` per error code (urn:canon-reason:problem:CODE); docs/errors.md in the repository and the package lists every code, its status and what to do.",
         version: PRODUCER.version,
       },
       components: {

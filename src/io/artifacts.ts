@@ -1,5 +1,5 @@
 /**
- * The artifacts root (SPEC §4: runs/ and store/) as a boundary: a root that is a file, a
+ * The artifacts root (docs/design.md §4: runs/ and store/) as a boundary: a root that is a file, a
  * runs/ or store/sha256 that is a file, or a folder we may not write is bad input naming the
  * path (exit 2), found before any work is done rather than as a crash half-way through.
  */

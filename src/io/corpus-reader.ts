@@ -188,7 +188,7 @@ async function readJsonl(path: string, limits: CorpusLimits): Promise<ReadCorpus
   try {
     for await (const { bytes, line, start } of byteLines(input)) {
       lineNo = line;
-      // A UTF-8 byte order mark is stripped, as everywhere (SPEC §9).
+      // A UTF-8 byte order mark is stripped, as everywhere (docs/design.md §9).
       const body = line === 1 && startsWithBom(bytes) ? bytes.subarray(3) : bytes;
       try {
         const text = decodeUtf8(body, {

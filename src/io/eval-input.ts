@@ -1,5 +1,5 @@
 /**
- * Evaluation inputs (SPEC §7): a suite folder (suite.json + problems.jsonl) or a BEIR folder
+ * Evaluation inputs (docs/design.md §7): a suite folder (suite.json + problems.jsonl) or a BEIR folder
  * (corpus.jsonl, queries.jsonl, qrels/<split>.tsv) read directly. Every bad line is reported
  * with file, line and field (exit 2).
  */

@@ -1,6 +1,6 @@
 /**
  * File-system failures at a path the user named (artifacts dir, --out, --target, a corpus, a
- * spec) are bad input (SPEC §8: exit 2), not bugs: a file where a folder must be, a read-only
+ * spec) are bad input (docs/design.md §8: exit 2), not bugs: a file where a folder must be, a read-only
  * or unwritable folder. One helper turns such an errno error into an InputError naming the
  * path and the errno in words, so every boundary reports it the same way.
  */

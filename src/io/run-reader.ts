@@ -83,7 +83,7 @@ export function readRunDirectory(runDir: string, limits: RunReadLimits = RUN_REA
     if (names.length === 0 && prefix !== "") anomalies.push({ path: prefix, reason: "empty directory" });
     for (const name of names) {
       const rel = prefix === "" ? name : `${prefix}/${name}`;
-      // volatile/ is never fingerprinted or compared (SPEC §4): not read at all.
+      // volatile/ is never fingerprinted or compared (docs/design.md §4): not read at all.
       if (rel === "volatile") continue;
       if (++entries > limits.maxEntries) {
         anomalies.push({ path: rel, reason: `more than ${limits.maxEntries} entries in the run (not read)` });

@@ -1,5 +1,5 @@
 /**
- * Writes a produced run to `runs/<run_id>/` (SPEC §4): into a temporary directory first,
+ * Writes a produced run to `runs/<run_id>/` (docs/design.md §4): into a temporary directory first,
  * renamed into place only when complete, so a reader never sees half a run at `runs/<id>`
  * and a crash never leaves a run that verifies.
  *

@@ -1,5 +1,5 @@
 /**
- * The content-addressed store on disk (SPEC §4): `store/sha256/<2 hex>/<62 hex>`.
+ * The content-addressed store on disk (docs/design.md §4): `store/sha256/<2 hex>/<62 hex>`.
  * Writes are idempotent and never overwrite; reads re-hash and fail loudly on a mismatch.
  * `refs/` holds cache pointers (input digest -> snapshot, index key -> index), each through a
  * record of what its target was made of, checked before it is followed.
@@ -134,7 +134,7 @@ export class DiskStore implements StoreReader {
   /**
    * Follows a cache pointer: `refs/<name>` names a record object `{of, target}` in the store,
    * and the target is returned only when the record is intact and was made `of` exactly the
-   * inputs at hand. A pointer retargeted at another record or object is not followed (issue 8);
+   * inputs at hand. A pointer retargeted at another record or object is not followed (docs/operations/security-and-safety.md, the store);
    * a lost, stale or foreign one only costs a rebuild.
    */
   readCheckedRef(name: string, of: Readonly<Record<string, unknown>>): string | null {

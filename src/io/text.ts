@@ -1,5 +1,5 @@
 /**
- * Reading text the user gives us, under the one encoding rule (SPEC §9): UTF-8 only, a
+ * Reading text the user gives us, under the one encoding rule (docs/design.md §9): UTF-8 only, a
  * leading UTF-8 byte order mark is stripped, invalid bytes are bad input (exit 2) naming the
  * file, line and byte offset. Used by the corpus reader, spec, suite and key files alike.
  */

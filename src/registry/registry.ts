@@ -1,5 +1,5 @@
 /**
- * The service's registry (SPEC §8): an index of runs for listing and paging, and saved specs
+ * The service's registry (docs/design.md §8): an index of runs for listing and paging, and saved specs
  * ("items") with versions. Run directories and the content-addressed store stay the source of
  * truth: the run index can always be rebuilt from `runs/`. Kept narrow on purpose: the embedded
  * SQLite registry (sqlite.ts) and the shared PostgreSQL one (postgres.ts) implement it, and

@@ -1,5 +1,5 @@
 /**
- * Crash consistency by enumeration (SPEC §4, STYLE.md Tests): a preload SIGKILLs the CLI at
+ * Crash consistency by enumeration (docs/design.md §4, CONTRIBUTING.md "Crash consistency by enumeration"): a preload SIGKILLs the CLI at
  * the Nth file-system write, rename, mkdir or rm of a run; afterwards nothing partial may sit
  * at `runs/<id>`, and a rerun must succeed and verify.
  */

@@ -1,5 +1,5 @@
 /**
- * Bad input a user can cause is exit 2 with one line naming the file or field (SPEC §8-§9):
+ * Bad input a user can cause is exit 2 with one line naming the file or field (docs/design.md §8-§9):
  * never exit 3, a stack trace or a hang. One test per case of the hostile-input review.
  */
 import { execFileSync } from "node:child_process";

@@ -61,7 +61,7 @@ describe("canonicalJson (RFC 8785)", () => {
   });
 });
 
-describe("content ids (SPEC §2)", () => {
+describe("content ids (docs/design.md §2)", () => {
   it("is kind_v1_ + sha256 of the canonical JSON without the id field", () => {
     const object = { description: "Wie alt ist Zürich?", constraints: { top_k: 3 }, version: "1" };
     const expected = `spec_v1_${sha('{"constraints":{"top_k":3},"description":"Wie alt ist Zürich?","version":"1"}')}`;

@@ -1,5 +1,5 @@
 // Test preload (node --import): counts the process's file-system writes, renames and mkdirs
-// and SIGKILLs itself at the CRASH_AT-th one, to enumerate crash points (STYLE.md, Tests).
+// and SIGKILLs itself at the CRASH_AT-th one, to enumerate crash points (CONTRIBUTING.md "Crash consistency by enumeration").
 // With CRASH_COUNT_FILE set instead, it writes the total count there at exit.
 import fs from "node:fs";
 import { syncBuiltinESMExports } from "node:module";

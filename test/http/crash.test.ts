@@ -1,5 +1,5 @@
 /**
- * SIGKILL while runs are being created (SPEC §4: a crash never leaves something at
+ * SIGKILL while runs are being created (docs/design.md §4: a crash never leaves something at
  * runs/<id> that does not verify). The real `canon-reason serve` process is killed with
  * requests in flight, once from outside and at enumerated file-system operations through the
  * crash preload; after a restart every listed run verifies, every run on disk is listed, and

@@ -1,5 +1,5 @@
 /**
- * The guards over real HTTP (SPEC §8, §9): every input is hostile. Traversal in ids and corpus
+ * The guards over real HTTP (docs/design.md §8, §9): every input is hostile. Traversal in ids and corpus
  * paths, symlink escapes, oversized and chunked bodies, media types, tokens, rate limits,
  * page sizes, malformed JSON and unknown fields all end in a 4xx problem, never a read
  * outside the roots and never a 500.

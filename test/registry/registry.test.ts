@@ -1,6 +1,6 @@
 /**
- * The registry's contract, written once against the interface (STYLE: swappable backends share
- * one test suite): the embedded SQLite registry and, when PostgreSQL answers, the shared one.
+ * The registry's contract, written once against the interface (CONTRIBUTING.md "Swappable backends
+ * share one test suite"): the embedded SQLite registry and, when PostgreSQL answers, the shared one.
  */
 import { mkdirSync, rmSync } from "node:fs";
 import { join } from "node:path";

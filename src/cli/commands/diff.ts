@@ -1,4 +1,4 @@
-/** `canon-reason diff`: which layer changed between two runs, and what followed from it (SPEC §6). */
+/** `canon-reason diff`: which layer changed between two runs, and what followed from it (docs/design.md §6). */
 import type { Command } from "commander";
 import { diffRunDirectories } from "../../app/diff.js";
 import type { JsonValue } from "../../core/canonical.js";

@@ -35,7 +35,7 @@ export function registerInit(program: Command): void {
         };
         atFsBoundary(at, () => writeFileSync(file, `${JSON.stringify(spec, null, 2)}\n`));
         process.stdout.write(
-          `wrote ${file}\nnext: canon-reason run --spec ${relative(process.cwd(), file) || file}\n`,
+          `wrote ${file}\nnext: npx canon-reason run --spec ${relative(process.cwd(), file) || file}\n`,
         );
         return 0;
       }),

@@ -1,4 +1,4 @@
-/** `canon-reason serve`: the HTTP service (SPEC §8). Fastify and SQLite load only when it runs. */
+/** `canon-reason serve`: the HTTP service (docs/design.md §8). Fastify and SQLite load only when it runs. */
 import type { Command } from "commander";
 import { exitWithParent } from "../parent-watch.js";
 import { action, artifactsRoot, parseIntOption, withRegistry } from "../shared.js";

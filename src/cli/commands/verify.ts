@@ -1,4 +1,4 @@
-/** `canon-reason verify` and `keygen`: recompute everything about a run and judge it (SPEC §5). */
+/** `canon-reason verify` and `keygen`: recompute everything about a run and judge it (docs/design.md §5). */
 import type { Command } from "commander";
 import { verifyRunDirectory } from "../../app/verify.js";
 import { InputError } from "../../core/errors.js";
@@ -54,7 +54,7 @@ export function registerVerify(program: Command): void {
   withRegistry(
     program
       .command("verify")
-      .description("recompute every id, hash and cited byte of a run and check SPEC §5's invariants")
+      .description("recompute every id, hash and cited byte of a run and check every invariant of its checks")
       .argument("<run>", "a run directory or a run id under the artifacts root")
       .option(
         "--policy <mode>",

@@ -1,4 +1,4 @@
-/** manifest.json (SPEC §4): sha256 of every fingerprinted file and one root digest over them. */
+/** manifest.json (docs/design.md §4): sha256 of every fingerprinted file and one root digest over them. */
 import { canonicalJson, sha256Hex } from "../canonical.js";
 import { MANIFEST_VERSION, type Manifest } from "../models/run.js";
 import { isUnfingerprinted, type RunFiles } from "./files.js";

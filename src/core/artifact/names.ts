@@ -5,7 +5,7 @@
 import type { RunRecord, Runtime, ToolDescriptor } from "../models/run.js";
 import { RetrievalProvenance } from "../models/trace.js";
 
-/** The tool name recorded in plan tool requests, trace calls and run.json's runtime (SPEC §3.3). */
+/** The tool name recorded in plan tool requests, trace calls and run.json's runtime (docs/design.md §3.3). */
 export const RETRIEVE_TOOL = "retrieve";
 
 /** 2: evidence widened to whole sentences (+ the one before), `chunk`, `title`, `term_stats`. */

@@ -1,5 +1,5 @@
 /**
- * Projections of a trace into the run's derived files (SPEC §4): answer.json and the
+ * Projections of a trace into the run's derived files (docs/design.md §4): answer.json and the
  * provenance files are views of the trace, computed here by one function each, so the
  * producer writes them and the verifier recomputes them from the same definition of the view,
  * never from the producer's state.

@@ -1,4 +1,4 @@
-/** Detached Ed25519 signatures over a run's manifest root digest (SPEC §5, INV-SIG-001). */
+/** Detached Ed25519 signatures over a run's manifest root digest (docs/design.md §5, INV-SIG-001). */
 import { createHash, createPrivateKey, createPublicKey, sign } from "node:crypto";
 import type { Signature } from "../models/run.js";
 

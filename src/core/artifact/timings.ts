@@ -1,5 +1,5 @@
 /**
- * volatile/timings.json (SPEC §4): wall-clock timings of a run, never fingerprinted, never
+ * volatile/timings.json (docs/design.md §4): wall-clock timings of a run, never fingerprinted, never
  * compared. Only pages show them; read as untrusted input, so anything that does not parse is
  * simply not shown.
  */

@@ -1,4 +1,4 @@
-/** The schema version of every artifact a run holds (SPEC §10): what run.json records and readers accept. */
+/** The schema version of every artifact a run holds (docs/design.md §10): what run.json records and readers accept. */
 import { PLAN_VERSION } from "../models/plan.js";
 import { REPORT_VERSION } from "../models/report.js";
 import { MANIFEST_VERSION, RUN_VERSION } from "../models/run.js";

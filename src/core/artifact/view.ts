@@ -1,7 +1,8 @@
 /**
  * The one adapter from raw run files to the narrow, parsed view every check reads
- * (STYLE: checks never parse files themselves). A run is hostile input: every parse
- * failure becomes a finding for the `schemas` check, never an exception.
+ * (CONTRIBUTING.md "A check is a small named function": checks never parse files themselves).
+ * A run is hostile input: every parse failure becomes a finding for the `schemas` check, never
+ * an exception.
  */
 
 import { z } from "zod";
@@ -76,7 +77,7 @@ function schemaViolation(where: Where, error: z.ZodError): ReadProblem {
 }
 
 /**
- * Artifacts carry schema versions (SPEC §10): an unknown one is named as such, before the
+ * Artifacts carry schema versions (docs/design.md §10): an unknown one is named as such, before the
  * schema would report it as a mere literal mismatch.
  */
 function versionProblem(where: Where, value: unknown, field: string, supported: string): ReadProblem | null {
@@ -186,7 +187,7 @@ function fileText(
   return body;
 }
 
-/** trace.jsonl: a header line, then one event per line, each canonical JSON, "\n" endings (SPEC §4). */
+/** trace.jsonl: a header line, then one event per line, each canonical JSON, "\n" endings (docs/design.md §4). */
 function readTrace(bytes: Uint8Array | undefined, problems: ReadProblem[]): Trace | null {
   const path = RUN_FILES.trace;
   const body = fileText(bytes, path, true, problems);

@@ -1,5 +1,5 @@
 /**
- * What a corpus constraint names (SPEC §2): a path to read, or a snapshot already in the store,
+ * What a corpus constraint names (docs/design.md §2): a path to read, or a snapshot already in the store,
  * written `sha256:<64 hex>`. Parsed once where a user's input enters; the layers below take the
  * typed value and never re-test the string. The recorded spec keeps the string form.
  */

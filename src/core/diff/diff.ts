@@ -1,5 +1,5 @@
 /**
- * Diff of two runs (SPEC §6): compares the layers in pipeline order, names the first that
+ * Diff of two runs (docs/design.md §6): compares the layers in pipeline order, names the first that
  * differs and what changed there, and lists the later layers that changed as a consequence.
  */
 

@@ -1,5 +1,5 @@
 /**
- * Layer-by-layer comparison of two runs (SPEC §6), by meaning rather than by file: each layer
+ * Layer-by-layer comparison of two runs (docs/design.md §6), by meaning rather than by file: each layer
  * is a projection of the run onto the facts that belong to it. Retrieval parameters
  * (chunking, analyzer, k1, b, top-k) belong to `index` wherever they are recorded; the
  * reasoner's identity and version to `reasoner`. Content ids are left out of every

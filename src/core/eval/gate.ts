@@ -1,4 +1,4 @@
-/** The regression gate (SPEC §7): metrics worse than a baseline by more than a tolerance. */
+/** The regression gate (docs/design.md §7): metrics worse than a baseline by more than a tolerance. */
 
 /** Higher is better for every gated metric except insufficiency_rate, calibration_ece and risk_coverage_area. Run time is never gated. */
 export const GATED_METRICS: Readonly<Record<string, "higher" | "lower">> = {

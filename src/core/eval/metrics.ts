@@ -1,5 +1,5 @@
 /**
- * Retrieval and answer metrics (SPEC §7), computed from judgments only. A metric that a case
+ * Retrieval and answer metrics (docs/design.md §7), computed from judgments only. A metric that a case
  * cannot support (no relevant documents, no expected strings, no citations) is null for that
  * case and excluded from the average: never counted as perfect.
  */

@@ -1,5 +1,5 @@
 /**
- * What `eval` writes (SPEC §7), read back: one line of cases.jsonl, summary.json and
+ * What `eval` writes (docs/design.md §7), read back: one line of cases.jsonl, summary.json and
  * timings.json. Read by `report --eval` and `--baseline`, so parsed as untrusted input. Fields
  * the page does not need are allowed and ignored; the run id must be a run id, since pages
  * link to it by name.

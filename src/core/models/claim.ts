@@ -1,4 +1,4 @@
-/** Claim (SPEC §2): a statement and the exact bytes that support it. */
+/** Claim (docs/design.md §2): a statement and the exact bytes that support it. */
 import { z } from "zod";
 import { ByteSpan, JsonObject, Sha256Hex } from "./common.js";
 

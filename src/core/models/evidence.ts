@@ -1,4 +1,4 @@
-/** EvidenceRef (SPEC §2): exact bytes of a corpus document, addressed by byte span. */
+/** EvidenceRef (docs/design.md §2): exact bytes of a corpus document, addressed by byte span. */
 import { z } from "zod";
 import { ByteSpan, idOf, Sha256Hex } from "./common.js";
 

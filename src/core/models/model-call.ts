@@ -1,5 +1,5 @@
 /**
- * A recorded model call (SPEC §3.4, §4): the exact chat-completions request the llm reasoner
+ * A recorded model call (docs/design.md §3.4, §4): the exact chat-completions request the llm reasoner
  * sent and the endpoint's response body as it arrived. Stored in the run as
  * `model/<sha256>.json` (canonical JSON, named by the sha256 of its bytes) and referenced from
  * the derive step's output, so frozen replay and the verifier re-derive the answer from it

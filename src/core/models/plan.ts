@@ -1,4 +1,4 @@
-/** Plan and PlanNode (SPEC §2): a DAG of typed steps; presets change parameters only. */
+/** Plan and PlanNode (docs/design.md §2): a DAG of typed steps; presets change parameters only. */
 import { z } from "zod";
 import { idOf, JsonObject } from "./common.js";
 

@@ -1,4 +1,4 @@
-/** VerificationReport (SPEC §2, §5). */
+/** VerificationReport (docs/design.md §2, §5). */
 import { z } from "zod";
 import { idOf, JsonObject } from "./common.js";
 

@@ -1,4 +1,4 @@
-/** run.json, answer.json and manifest.json (SPEC §4). */
+/** run.json, answer.json and manifest.json (docs/design.md §4). */
 import { z } from "zod";
 import { ByteSpan, idOf, JsonObject, Producer, Sha256Hex } from "./common.js";
 

@@ -1,4 +1,4 @@
-/** ProblemSpec (SPEC §2): the question, its constraints and optional eval expectations. */
+/** ProblemSpec (docs/design.md §2): the question, its constraints and optional eval expectations. */
 import { z } from "zod";
 import { idOf } from "./common.js";
 

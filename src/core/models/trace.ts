@@ -1,4 +1,4 @@
-/** Trace (SPEC §2): a header line and an ordered list of typed events. */
+/** Trace (docs/design.md §2): a header line and an ordered list of typed events. */
 import { z } from "zod";
 import { Claim } from "./claim.js";
 import { ByteSpan, idOf, JsonObject, Producer, Sha256Hex } from "./common.js";
@@ -25,7 +25,7 @@ export const ToolResult = z.strictObject({
 });
 export type ToolResult = z.infer<typeof ToolResult>;
 
-/** What the retrieve tool records about where its results came from (SPEC §3.3). */
+/** What the retrieve tool records about where its results came from (docs/design.md §3.3). */
 export const RetrievalProvenance = z.strictObject({
   corpus_snapshot: Sha256Hex,
   index_hash: Sha256Hex,

@@ -25,7 +25,7 @@ export function liveDispatcher(handlers: Readonly<Record<string, ToolHandler>>):
 }
 
 /**
- * Serves results recorded in a trace, looked up by the content id of the call (SPEC §6).
+ * Serves results recorded in a trace, looked up by the content id of the call (docs/design.md §6).
  * A call that was never recorded fails, naming the call, so replay cannot silently diverge.
  */
 export function frozenDispatcher(recorded: Trace): ToolDispatcher {

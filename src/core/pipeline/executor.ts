@@ -1,5 +1,5 @@
 /**
- * The executor (SPEC §3.2): runs plan nodes in deterministic topological order and records
+ * The executor (docs/design.md §3.2): runs plan nodes in deterministic topological order and records
  * every step as trace events. Tools are reached only through a dispatcher, so the same
  * code runs live (tools execute) and frozen (results served from a recorded trace).
  */

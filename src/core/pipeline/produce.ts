@@ -1,5 +1,5 @@
 /**
- * Produces a complete run in memory (SPEC §3–§4): plan, execute, assemble every artifact,
+ * Produces a complete run in memory (docs/design.md §3–§4): plan, execute, assemble every artifact,
  * verify, then seal with the manifest. Pure: tools, the reasoner and the verifier are passed
  * in, and the caller decides where the files go.
  */

@@ -1,12 +1,12 @@
 /**
- * The `retrieve` tool (SPEC §3.3): BM25 over a built index, returning ranked chunks with
+ * The `retrieve` tool (docs/design.md §3.3): BM25 over a built index, returning ranked chunks with
  * their exact text and a provenance record. The tool refuses arguments that disagree with
  * the index it was built with, so a trace never claims parameters it did not use.
  *
  * Each hit's evidence is its chunk widened to whole sentences of the document, plus the
  * sentence before (the one an "It ..." sentence leans on), so a chunk boundary never cuts a
  * cited sentence; the payload also carries the index statistics of the query's terms
- * (`term_stats`), so the reasoner weighs words from the trace alone (SPEC §3.4).
+ * (`term_stats`), so the reasoner weighs words from the trace alone (docs/design.md §3.4).
  */
 import { RETRIEVE_TOOL, retrieveToolVersion } from "../artifact/names.js";
 import { canonicalJson, sha256Hex } from "../canonical.js";

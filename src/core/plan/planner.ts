@@ -1,5 +1,5 @@
 /**
- * The default planner (SPEC §3.1): ProblemSpec -> Plan, pure. It always emits the five
+ * The default planner (docs/design.md §3.1): ProblemSpec -> Plan, pure. It always emits the five
  * node kinds as a chain; a preset only changes parameters, never structure.
  */
 import { withId } from "../canonical.js";

@@ -4,7 +4,7 @@
  * the coverage shares are extractive 2's, unchanged. Do not change what this file computes: a
  * change would break the re-derivation of every run extractive 2 made.
  *
- * Extractive 2, as it was: extractive and deterministic (SPEC §3.4). It reads whole sentences of
+ * Extractive 2, as it was: extractive and deterministic (docs/design.md §3.4). It reads whole sentences of
  * the evidence (src/core/text/sentences.ts), weighs the question's words by the corpus's own
  * statistics (BM25 idf from the recorded `term_stats`), and cites the best sentence verbatim.
  *

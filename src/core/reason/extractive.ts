@@ -1,5 +1,5 @@
 /**
- * The default reasoner: extractive and deterministic (SPEC §3.4), version 3. It picks and cites
+ * The default reasoner: extractive and deterministic (docs/design.md §3.4), version 3. It picks and cites
  * sentences exactly as extractive 2 does (extractive-v2.ts: whole sentences, weighed by the
  * corpus's BM25 idf, read in context), and replaces extractive 2's coverage ratio with a
  * **calibrated probability that the cited sentence answers the question**.

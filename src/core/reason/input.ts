@@ -2,7 +2,7 @@
  * What a reasoner is given, built one way from what the trace records: the question, the
  * understood query terms, the registered evidence with its text and rank, and the derive
  * step's parameters. The executor feeds the reasoner with it, and the verifier re-derives
- * with it (SPEC §5 rederive), so the two can never feed a reasoner differently.
+ * with it (docs/design.md §5 rederive), so the two can never feed a reasoner differently.
  */
 import type { EvidenceRef } from "../models/evidence.js";
 import type { PlanNode } from "../models/plan.js";

@@ -1,5 +1,5 @@
 /**
- * The reasoner interface (SPEC §3.4). A backend sees only the question and the evidence
+ * The reasoner interface (docs/design.md §3.4). A backend sees only the question and the evidence
  * recorded in the trace, so frozen replay can re-derive without any tool or model.
  */
 import type { ByteSpan } from "../models/common.js";

@@ -1,5 +1,5 @@
 /**
- * Where two traces first differ (SPEC §6): the event index, its type, the field path that
+ * Where two traces first differ (docs/design.md §6): the event index, its type, the field path that
  * differs, and the values before and after. Pure, so replay and diff share it.
  */
 import { canonicalJson, type JsonValue } from "../canonical.js";

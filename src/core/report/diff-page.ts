@@ -1,5 +1,5 @@
 /**
- * The diff page (issue 10): two runs side by side, opening on the first layer `diff` names as
+ * The diff page (docs/operations/common-workflows.md, report pages): two runs side by side, opening on the first layer `diff` names as
  * changed, with the changed documents, the two rankings and the two answers. Pure.
  */
 import type { RunView } from "../artifact/view.js";

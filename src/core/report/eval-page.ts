@@ -1,5 +1,5 @@
 /**
- * The eval page (issue 10): the summary metrics and a per-case table a team can sort and
+ * The eval page (docs/operations/common-workflows.md, report pages): the summary metrics and a per-case table a team can sort and
  * filter (failed, insufficient, low nDCG, regressed), each case linked to its run's page. With
  * a baseline, regressed metrics and (when the baseline has its cases) regressed cases are
  * marked. Rows are plain server-rendered markup, so 1,000 cases stay light and print.

@@ -1,5 +1,5 @@
 /**
- * Escaping on by default for the report pages (STYLE "Pages"): the `html` tag escapes every
+ * Escaping on by default for the report pages (CONTRIBUTING.md "Pages"): the `html` tag escapes every
  * interpolated value unless it is already `Html`, so text from a run is never concatenated into
  * markup. `page` wraps a body in a self-contained document whose Content-Security-Policy allows
  * nothing but its own inline style and script, named by their sha256 hashes: no network request,

@@ -1,5 +1,5 @@
 /**
- * The run page (issue 10): what was asked, what was answered and exactly why. Pure: takes the
+ * The run page (docs/operations/common-workflows.md, report pages): what was asked, what was answered and exactly why. Pure: takes the
  * parsed run, the checks run now and the volatile timings, returns a self-contained document.
  * A damaged run still renders (what does not parse is shown as such), and a failed check is
  * the first thing on the page.

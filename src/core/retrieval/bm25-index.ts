@@ -1,5 +1,5 @@
 /**
- * Okapi BM25 over chunks (SPEC §3.3), built for a million chunks: postings live in typed
+ * Okapi BM25 over chunks (docs/design.md §3.3), built for a million chunks: postings live in typed
  * arrays in CSR layout (one offsets array, one chunk array, one impact array), never as an
  * object per term per document. Each posting stores its precomputed BM25 term-frequency
  * factor (its impact), so scoring a posting is one multiply-add. A query does not score every
@@ -202,7 +202,7 @@ export class Bm25Index {
   /**
    * The corpus statistics BM25 weighs these terms by: the number of chunks, their average
    * length in terms, and each term's document frequency in chunks (0 when not indexed). The
-   * retrieve tool records them so the reasoner can weigh words without the index (SPEC §3.4).
+   * retrieve tool records them so the reasoner can weigh words without the index (docs/design.md §3.4).
    */
   termStats(terms: readonly string[]): TermStats {
     const df: Record<string, number> = {};
@@ -227,7 +227,7 @@ export class Bm25Index {
 
   /**
    * Top-k chunks by BM25 score. Ranking: score descending, then doc id, then chunk start
-   * (SPEC §3.3), so equal scores order the same way on every machine. A chunk's score is
+   * (docs/design.md §3.3), so equal scores order the same way on every machine. A chunk's score is
    * summed in query-term order, so the same query always adds the same floats in the same
    * order, whether the chunk was found by the pruned or the exhaustive search.
    */

@@ -1,5 +1,5 @@
 /**
- * Character-window chunking with overlap (SPEC §3.3). Windows count Unicode code points and
+ * Character-window chunking with overlap (docs/design.md §3.3). Windows count Unicode code points and
  * never split a surrogate pair; spans are UTF-8 byte offsets into the document text, so a
  * citation can be checked against the corpus bytes directly. Window ends snap back to a
  * sentence end (or else a word break) so the reasoner sees whole sentences.

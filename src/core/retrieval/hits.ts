@@ -1,5 +1,5 @@
 /**
- * The ranked hits of a search, as the run records them (SPEC §3.3): each chunk widened to whole
+ * The ranked hits of a search, as the run records them (docs/design.md §3.3): each chunk widened to whole
  * sentences of its document (plus the sentence before, which an "It ..." sentence leans on),
  * the chunk the index matched, the document's title, and the index statistics of the query's
  * terms. One pure function: the retrieve tool records it, the verifier recomputes it.

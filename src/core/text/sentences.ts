@@ -1,5 +1,5 @@
 /**
- * Sentence segmentation with exact UTF-8 byte spans (SPEC §3.4). One pure module, used by the
+ * Sentence segmentation with exact UTF-8 byte spans (docs/design.md §3.4). One pure module, used by the
  * retrieve tool (to widen a chunk to whole sentences of its document) and by the extractive
  * reasoner (to find the sentences it cites), so both agree on every boundary.
  *

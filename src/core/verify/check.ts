@@ -1,4 +1,4 @@
-/** The shape of a verification check: a named pure function with an invariant id (SPEC §5). */
+/** The shape of a verification check: a named pure function with an invariant id (docs/design.md §5). */
 import type { RunView } from "../artifact/view.js";
 import type { VerificationReport } from "../models/report.js";
 import type { Finding } from "./findings.js";

@@ -1,5 +1,5 @@
 /**
- * What a check finds, as data (STYLE "Findings and errors are data"): a stable code with
+ * What a check finds, as data (CONTRIBUTING.md "Findings and errors are data"): a stable code with
  * typed parameters. The human message is rendered separately (messages.ts), so a code can be
  * matched by tools and tests while its wording changes freely. Codes never change meaning.
  */

@@ -48,7 +48,7 @@ const MESSAGES: { [C in FindingCode]: (p: FindingParams[C]) => string } = {
   VERDICT_CLAIM: (p) =>
     `verdict claim ${p.result} is not claim ${p.claim} with only its status changed and a link to it`,
   VERDICT_WRONG: (p) =>
-    `claim ${p.claim} is ${p.recorded}, but its supports make it ${p.expected} (SPEC §3.5)`,
+    `claim ${p.claim} is ${p.recorded}, but its supports make it ${p.expected} (docs/design.md §3.5)`,
   UNJUDGED_CLAIM: (p) => `claim ${p.claim} is ${p.status} without a verify decision producing it`,
   CITATION_UNCHECKABLE: (p) => `claim ${p.claim}: evidence ${p.evidence} bytes, span or hash missing`,
   SPAN_OUTSIDE: (p) => `claim ${p.claim}: span ${span(p.span)} outside ${p.size} evidence bytes`,
@@ -118,7 +118,7 @@ const MESSAGES: { [C in FindingCode]: (p: FindingParams[C]) => string } = {
     "the final uncertainty is not the one the outcome implies (none for an answer, else the derivation's reason)",
   ANSWER_VIEW: () => "answer.json differs from the answer recorded in the trace",
   UNEXPECTED_ENTRY: (p) => `${p.path}: ${p.reason}`,
-  UNKNOWN_FILE: (p) => `${p.path} is not a file a run can hold (SPEC §4)`,
+  UNKNOWN_FILE: (p) => `${p.path} is not a file a run can hold (docs/design.md §4)`,
   RUN_SPEC: () => "run.json names another spec",
   RUN_PLAN: () => "run.json names another plan",
   RUN_PRESET: () => "run.json and plan.json disagree on the preset",

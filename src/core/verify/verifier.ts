@@ -1,5 +1,5 @@
 /**
- * The verifier (SPEC §5): independent of the producer, it reads only the run's files (and the
+ * The verifier (docs/design.md §5): independent of the producer, it reads only the run's files (and the
  * store), trusts no recorded id or hash, runs every check, and only then applies the policy.
  * Checks never stop the others: an auditor needs the whole report. Checks return typed
  * findings; severity and wording are applied here, once.
@@ -48,13 +48,13 @@ export interface VerifyInput {
   publicKeyPem?: string;
   /** Entries of the run directory that were not read (symlinks, special or oversized files). */
   anomalies?: ReadonlyArray<{ path: string; reason: string }>;
-  /** The name of the run directory, which must be the run id (SPEC §4). */
+  /** The name of the run directory, which must be the run id (docs/design.md §4). */
   runDirName?: string;
   /** An unsigned run fails (`verify --require-signature`). */
   requireSignature?: boolean;
 }
 
-/** The checks after `schemas` (which reports what the adapter found), in SPEC §5 table order. */
+/** The checks after `schemas` (which reports what the adapter found), in docs/design.md §5 table order. */
 export const CHECKS: readonly Check[] = [
   contentIdsCheck,
   planDagCheck,
@@ -107,7 +107,7 @@ interface CheckRecord {
   failures: ReportedFinding[];
 }
 
-/** Runs every check over one view; policy decides which findings fail a check (SPEC §5). */
+/** Runs every check over one view; policy decides which findings fail a check (docs/design.md §5). */
 function runChecks(
   parsed: { view: RunView; problems: readonly ReadProblem[] },
   context: CheckContext,

@@ -1,12 +1,13 @@
 /**
  * The diff core on runs produced in process: each variant changes one input, and the diff
- * must name exactly that layer first, attributing by meaning, not by file (SPEC §6, issue 4).
+ * must name exactly that layer first, attributing by meaning, not by file (docs/design.md §6, issue 4).
  */
 import { beforeAll, describe, expect, it } from "vitest";
 import { toRunView } from "../../../src/core/artifact/view.js";
 import { diffRuns, fieldChanges, type RunDiff } from "../../../src/core/diff/diff.js";
 import { LAYERS } from "../../../src/core/diff/layers.js";
 import { extractiveReasoner } from "../../../src/core/reason/extractive.js";
+import { PRODUCER } from "../../../src/version.js";
 import {
   type FixtureOptions,
   type ProducedFixture,
@@ -41,7 +42,7 @@ describe("diffRuns", () => {
     expect(d.first_layer).toBe("producer");
     expect(layer(d, "producer")?.changes).toContainEqual({
       field: "run.version",
-      before: "0.1.0",
+      before: PRODUCER.version,
       after: "9.9.9",
     });
   });

@@ -1,6 +1,6 @@
 /**
  * Live and frozen dispatch are two backends of one interface: the same cases run against
- * both, and both must give the same trace bytes (SPEC §6). Frozen replay proves the planner,
+ * both, and both must give the same trace bytes (docs/design.md §6). Frozen replay proves the planner,
  * executor, reasoner and serialization deterministic; live proves retrieval is too.
  */
 

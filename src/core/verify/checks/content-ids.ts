@@ -1,4 +1,4 @@
-/** content_ids (INV-ID-001): every id recomputes from the object it names (SPEC §2). */
+/** content_ids (INV-ID-001): every id recomputes from the object it names (docs/design.md §2). */
 import { contentId, type IdKind } from "../../canonical.js";
 import type { Check } from "../check.js";
 import { type Finding, finding } from "../findings.js";

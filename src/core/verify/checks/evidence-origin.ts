@@ -1,6 +1,6 @@
 /**
  * evidence_origin (INV-EVD-003): each evidence's bytes equal the bytes at its span in the
- * pinned corpus snapshot, and its uri names that snapshot and document (SPEC §3.3: a span is a
+ * pinned corpus snapshot, and its uri names that snapshot and document (docs/design.md §3.3: a span is a
  * byte range of the whole document text, so it can be checked against the corpus directly).
  */
 

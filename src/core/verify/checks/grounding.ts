@@ -1,7 +1,7 @@
 /**
  * grounding (INV-GRD-001/002): each derived claim has at least min_supports_per_claim
  * evidence supports, the reasoner's citations and the claim's supports agree, and the verify
- * step's verdicts follow from those supports (SPEC §3.4, §3.5): a validated claim is earned.
+ * step's verdicts follow from those supports (docs/design.md §3.4, §3.5): a validated claim is earned.
  */
 
 import type { RunView } from "../../artifact/view.js";
@@ -62,7 +62,7 @@ function derivationFindings(view: RunView, proposed: readonly Claim[]): Finding[
 }
 
 /**
- * The verdict SPEC §3.5 implies for a proposed claim: validated exactly when every evidence
+ * The verdict docs/design.md §3.5 implies for a proposed claim: validated exactly when every evidence
  * support's span lies inside its evidence and hashes to its sha256, and at least
  * min_supports_per_claim of them do. null when the evidence bytes cannot be trusted.
  */

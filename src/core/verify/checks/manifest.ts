@@ -1,5 +1,5 @@
 /**
- * manifest (INV-ART-001): the run holds only the files SPEC §4 names, the manifest lists exactly
+ * manifest (INV-ART-001): the run holds only the files docs/design.md §4 names, the manifest lists exactly
  * the files present (outside volatile/), every hash and the root digest match, and run.json
  * agrees with the spec, plan and trace.
  */

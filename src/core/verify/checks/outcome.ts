@@ -1,6 +1,6 @@
 /**
  * outcome (INV-OUT-001): exactly one of a derived claim or an insufficiency marker; finalize
- * present; the final answer uses validated claims only, and all of them (SPEC §3.6): an
+ * present; the final answer uses validated claims only, and all of them (docs/design.md §3.6): an
  * answer is never withheld while a claim stands. answer.json is recomputed as the trace's view.
  */
 

@@ -1,7 +1,7 @@
 /**
  * rederive (INV-RDV-001): the recorded reasoner, given the recorded question, query terms and
  * evidence, derives exactly the recorded outcome: the same statement, citations, confidence and
- * reasoner metadata, or the same insufficiency (SPEC §5). A forger who edits a confidence or the
+ * reasoner metadata, or the same insufficiency (docs/design.md §5). A forger who edits a confidence or the
  * matched terms and recomputes every id is caught here without a signature. The understand step's
  * query terms are recomputed with the analyzer too, since they are the reasoner's input.
  */

@@ -1,11 +1,11 @@
 /**
  * report_recompute (INV-REP-001): the stored report.json is the report this verifier writes
  * when it seals the run, check for check: none missing, none invented, none altered; and the
- * run directory is named by the run id (SPEC §4, §5). A forger who drops a failing check or
+ * run directory is named by the run id (docs/design.md §4, §5). A forger who drops a failing check or
  * edits a verdict, then recomputes every id and the manifest, is caught here.
  *
  * A report written by an older verifier lacks this check; this verifier's newer checks are
- * then reported as info, not held against the stored report (SPEC §5).
+ * then reported as info, not held against the stored report (docs/design.md §5).
  */
 import { canonicalJson } from "../../canonical.js";
 import type { VerificationReport } from "../../models/report.js";

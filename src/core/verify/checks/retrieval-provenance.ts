@@ -1,6 +1,6 @@
 /**
  * retrieval_provenance (INV-PRV-001): the recorded corpus, index and configuration match the
- * store objects, the runtime descriptor, the spec, the plan and the provenance files (SPEC §3.3).
+ * store objects, the runtime descriptor, the spec, the plan and the provenance files (docs/design.md §3.3).
  * retrieval_recompute re-runs the search itself.
  */
 

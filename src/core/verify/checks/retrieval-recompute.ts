@@ -1,7 +1,7 @@
 /**
  * retrieval_recompute (INV-RET-001): the recorded ranking and scores equal a fresh search of
  * the pinned index with the recorded query and top_k, and each hit's text equals the pinned
- * snapshot's bytes at its span (SPEC §5). The search is run here with the retrieval library,
+ * snapshot's bytes at its span (docs/design.md §5). The search is run here with the retrieval library,
  * not through the producer's retrieve tool, and scores every posting where the producer prunes:
  * a bug in the tool or in pruning is not reproduced by its check.
  */

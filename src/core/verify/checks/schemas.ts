@@ -5,7 +5,7 @@ import { type Finding, finding } from "../findings.js";
 
 /**
  * The adapter already parsed every file and hands over what it found; this check adds that
- * run.json records exactly the schema versions this verifier reads (SPEC §10).
+ * run.json records exactly the schema versions this verifier reads (docs/design.md §10).
  */
 export function schemasCheck(parseFindings: readonly Finding[]): Check {
   return {

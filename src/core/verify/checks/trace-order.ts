@@ -1,14 +1,14 @@
 /**
  * trace_order (INV-ORD-002): idx contiguous from 0; each plan node started and finished
  * exactly once, in a valid topological order; a step's events lie between its start and
- * finish, and it finishes with the typed output its kind produces (SPEC §2, §3.2).
+ * finish, and it finishes with the typed output its kind produces (docs/design.md §2, §3.2).
  */
 import type { NodeKind } from "../../models/plan.js";
 import type { StepOutput } from "../../models/trace.js";
 import type { Check } from "../check.js";
 import { type Finding, finding } from "../findings.js";
 
-/** derive is the one step with two possible outcomes: a claim or an insufficiency marker (SPEC §3.4). */
+/** derive is the one step with two possible outcomes: a claim or an insufficiency marker (docs/design.md §3.4). */
 const OUTPUTS: Record<NodeKind, ReadonlyArray<StepOutput["type"]>> = {
   understand: ["understand"],
   gather: ["gather"],

@@ -1,5 +1,5 @@
 /**
- * The finding codes as a whole (STYLE "Findings and errors are data"): unique, each with an
+ * The finding codes as a whole (CONTRIBUTING.md "Findings and errors are data"): unique, each with an
  * English message, and each pinned by a unit test of the check that emits it, so a check that
  * stops emitting a code fails a test.
  */
