@@ -206,4 +206,18 @@ export const ERROR_HELP: { readonly [C in ErrorCode]: ErrorHelp } = {
     exit: [3],
     action: "fix the cause (see the workers' JSON logs), then submit again: the failed job is retried",
   },
+  E_WORKER_FAULT: {
+    meaning:
+      "a queue worker stopped after 5 faults of its own in a row (its artifacts dir read-only or full, its model endpoint refusing connections); the jobs went back to the queue",
+    exit: [3],
+    action:
+      "fix the worker's disk or endpoint (its last log lines and `GET /readyz` name the fault), then start it again; other workers keep taking the jobs",
+  },
+  E_INDEX_PARAMS_REFUSED: {
+    meaning:
+      "the service refused to build an index with this parameter set for this corpus: it is neither a preset nor in `serve --index-params`, and the corpus already has `--index-quota` other sets (HTTP 403)",
+    exit: [2],
+    action:
+      "use a preset or an allowed parameter set; an operator can allow the set with `serve --index-params k=v,...` or raise `--index-quota`",
+  },
 };

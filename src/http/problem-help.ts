@@ -77,4 +77,25 @@ export const PROBLEM_HELP: { readonly [C in HttpErrorCode]: ProblemHelp } = {
     meaning: "an error without a stable code: a bug; the server log has the details",
     action: "report it with the server's log line for the request",
   },
+  E_HTTP_METHOD_NOT_ALLOWED: {
+    status: [405],
+    meaning: "the path exists but not with this method; the `Allow` header lists the methods it takes",
+    action: "use a method from `Allow` (docs/openapi.json lists every route)",
+  },
+  E_HTTP_HEADERS_TOO_LARGE: {
+    status: [431],
+    meaning: "the request's headers are larger than the server accepts",
+    action: "send fewer or shorter headers (a bearer token is well under the limit)",
+  },
+  E_HTTP_TIMEOUT: {
+    status: [408],
+    meaning: "the request was not received in time (a client that stalls mid-request)",
+    action: "send the whole request promptly; check the client or proxy in between",
+  },
+  E_HTTP_BUSY: {
+    status: [503],
+    meaning:
+      "`serve --max-uploads` corpus uploads are already being received; `Retry-After` says when to retry",
+    action: "retry after `Retry-After` seconds; an operator can raise `serve --max-uploads`",
+  },
 };
