@@ -72,8 +72,11 @@ async function freePort(): Promise<string> {
 function env(): NodeJS.ProcessEnv {
   const e: NodeJS.ProcessEnv = { ...process.env, PATH: `${join(sandbox, ".shim")}:${process.env.PATH}` };
   // The pages run locally: no shared services, no token, no tracing from the test's environment.
+  // No npm_* either: the shim execs the CLI in npx's place, so a background `serve` has the
+  // block's shell as its parent, not a living npx; with `npm_command` inherited from the npm
+  // that started vitest, the npx parent watch would stop it as soon as its block ends.
   for (const key of Object.keys(e))
-    if (/^(CANON_REASON_|OTEL_|OPENAI_)/.test(key) || key === "NODE_OPTIONS") delete e[key];
+    if (/^(CANON_REASON_|OTEL_|OPENAI_|npm_)/i.test(key) || key === "NODE_OPTIONS") delete e[key];
   return e;
 }
 
