@@ -106,21 +106,31 @@ export async function runCaseOrFailure(
   try {
     return await runCase(c, retrievals, options, pace);
   } catch (error) {
-    if (!(error instanceof ModelEndpointError) || error.rejected === undefined) throw error;
-    return {
-      case_id: c.case_id,
-      run_id: null,
-      status: "failed",
-      verdict: "fail",
-      retrieved: [],
-      cited: [],
-      answerable: c.expected.answerable !== false,
-      confidence: 0,
-      // Not measured: a failed case is counted (summary.failed_cases), never averaged in.
-      metrics: Object.fromEntries(CASE_METRICS.map((k) => [k, null])),
-      error: error.message,
-    };
+    if (!rejectedByEndpoint(error)) throw error;
+    return failedCase(c, error.message);
   }
+}
+
+/** Whether the endpoint rejected this one request as such (HTTP 400, 413, 422): the case fails, the eval goes on. */
+export function rejectedByEndpoint(error: unknown): error is ModelEndpointError {
+  return error instanceof ModelEndpointError && error.rejected !== undefined;
+}
+
+/** The result of a case whose model call the endpoint rejected: counted, never measured. */
+export function failedCase(c: Pick<EvalCase, "case_id" | "expected">, error: string): CaseResult {
+  return {
+    case_id: c.case_id,
+    run_id: null,
+    status: "failed",
+    verdict: "fail",
+    retrieved: [],
+    cited: [],
+    answerable: c.expected.answerable !== false,
+    confidence: 0,
+    // Not measured: a failed case is counted (summary.failed_cases), never averaged in.
+    metrics: Object.fromEntries(CASE_METRICS.map((k) => [k, null])),
+    error,
+  };
 }
 
 /** The confidence a run reports: its claim's, else the one its derive step judged insufficient. */

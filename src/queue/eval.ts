@@ -13,13 +13,14 @@ import {
   type EvalOutcome,
   EvalRetrievals,
   evalTimings,
+  failedCase,
   summarize,
 } from "../app/eval.js";
 import { prepareArtifactsDir } from "../io/artifacts.js";
 import type { EvalInput } from "../io/eval-input.js";
 import { DiskStore } from "../io/store.js";
 import type { PgRegistry } from "../registry/postgres.js";
-import type { JobData, JobQueue } from "./queue.js";
+import { type JobData, type JobQueue, RejectedCaseError } from "./queue.js";
 
 /**
  * `warn`: one line per warning (the CLI writes them to stderr): Redis settings that can lose
@@ -59,11 +60,18 @@ export async function runEvalOnQueue(
   let vanished = 0;
   const cases = await Promise.all(
     jobs.map(async ({ id, data }) => {
-      const result = (await queue.result(id, async () => {
-        await queue.submit(data);
-        if (vanished++ === 0)
-          warn("jobs vanished from the queue (did Redis restart without its data?): submitting them again");
-      })) as CaseResult;
+      const result = (await queue
+        .result(id, async () => {
+          await queue.submit(data);
+          if (vanished++ === 0)
+            warn("jobs vanished from the queue (did Redis restart without its data?): submitting them again");
+        })
+        .catch((error: unknown) => {
+          // The endpoint rejected this case's request: a failed case, as in a local eval.
+          if (!(error instanceof RejectedCaseError) || data.kind !== "case") throw error;
+          warn(`case ${data.case.case_id} failed: ${error.reason}`);
+          return failedCase(data.case, error.reason);
+        })) as CaseResult;
       options.progress?.update(++done);
       return result;
     }),

@@ -192,6 +192,20 @@ export async function answered<T>(promise: Promise<T>, ms = QUEUE_TIMEOUT_MS): P
  * The submitting side of the queue. Commands fail at once while Redis is away (no offline
  * queue), so a submission is refused with E_QUEUE_UNAVAILABLE rather than held.
  */
+/**
+ * How a worker fails a case job whose model call the endpoint rejected as such (HTTP 400, 413,
+ * 422): for good, with this prefix before the endpoint's message, so the submitter records the
+ * case as failed and goes on, as a local eval does (app/eval.ts runCaseOrFailure).
+ */
+export const REJECTED_CASE = "the model endpoint rejected this case: ";
+
+/** A case job failed for good because the endpoint rejected its request; `reason` is the endpoint's message. */
+export class RejectedCaseError extends CanonError {
+  constructor(readonly reason: string) {
+    super("E_JOB_FAILED", `${REJECTED_CASE}${reason}`, { exitCode: 3 });
+  }
+}
+
 export class JobQueue {
   readonly queue: Queue<JobData, JobResult>;
   /** Made once, on the first wait: concurrent waits share it (see `result`). */
@@ -387,6 +401,7 @@ export class JobQueue {
       }
       if ("value" in outcome) return outcome.value;
       const reason = (outcome.error as Error).message;
+      if (reason.startsWith(REJECTED_CASE)) throw new RejectedCaseError(reason.slice(REJECTED_CASE.length));
       // A worker fails bad input at once, as "<code>: <message>": it is the submitter's error.
       const badInput = /^(E_[A-Z_]+): (.*)$/s.exec(reason);
       const code = badInput?.[1];

@@ -20,7 +20,13 @@ import { dirname, join } from "node:path";
 import { performance } from "node:perf_hooks";
 import { type Span, SpanKind } from "@opentelemetry/api";
 import { type Job, UnrecoverableError, WaitingError, Worker } from "bullmq";
-import { type CaseResult, type EvalOptions, EvalRetrievals, runCase } from "../app/eval.js";
+import {
+  type CaseResult,
+  type EvalOptions,
+  EvalRetrievals,
+  rejectedByEndpoint,
+  runCase,
+} from "../app/eval.js";
 import type { RunMetrics } from "../app/metrics.js";
 import { runJob } from "../app/run-job.js";
 import { ATTR, contextOfCarrier, inSpan, traceFields } from "../app/telemetry.js";
@@ -45,6 +51,7 @@ import {
   QUEUE_NAME,
   type QueueConnection,
   queuePrefix,
+  REJECTED_CASE,
   type RunJobData,
 } from "./queue.js";
 
@@ -141,7 +148,15 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
       model: { settings, maxRps: options.model.maxRps, endpoint },
     };
     const retrievals = retrievalsFor(data.snapshot, evalOptions);
-    const result = await runCase(data.case, retrievals, evalOptions, pace);
+    let result: CaseResult & { run_id: string };
+    try {
+      result = await runCase(data.case, retrievals, evalOptions, pace);
+    } catch (error) {
+      // The endpoint rejected this one request (say its context is too long): the case fails
+      // for good and the eval goes on; the submitter records it as failed (queue/eval.ts).
+      if (rejectedByEndpoint(error)) throw new UnrecoverableError(`${REJECTED_CASE}${error.message}`);
+      throw error;
+    }
     return { runId: result.run_id, result, status: result.status, store: retrievals.store };
   };
 

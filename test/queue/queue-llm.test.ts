@@ -250,6 +250,40 @@ describe.skipIf(!available)("llm runs and evals through the queue", () => {
     for (const request of fromWorkers) expect(request.headers.authorization).toBe(`Bearer ${WORKER_KEY}`);
   }, 180_000);
 
+  it("issue 21 item 12: a case whose request the endpoint rejects fails alone through the queue too, as in a local eval", async () => {
+    // The second case's request is rejected as its own fault (context length); the others answer.
+    const rejected = "How is a trick won in contract bridge?";
+    failing.set(rejected, 413);
+    try {
+      const local = tempDir();
+      const queued = tempDir();
+      const limit = ["--limit", "3"];
+      // Another model name: jobs the other tests finished (same ids) are not reused here.
+      const args = (out: string, extra: string[]) =>
+        evalArgs(endpoint.baseUrl, out, [...limit, ...extra]).map((a) =>
+          a === "test-model" ? "rejecting-model" : a,
+        );
+      const alone = await runCliAsync(args(local, []), {
+        env: { CANON_REASON_LLM_API_KEY: "sk-local-eval" },
+        timeoutMs: 120_000,
+      });
+      expect(alone.status, alone.stderr).toBe(0);
+      const viaQueue = await runCliAsync(args(queued, ["--queue", REDIS_URL, "--registry", pgUrl]), {
+        env: { ...noKey, CANON_REASON_QUEUE_PREFIX: prefix },
+        timeoutMs: 120_000,
+      });
+      expect(viaQueue.status, viaQueue.stderr).toBe(0);
+      expect(viaQueue.stderr).toMatch(/case q02 failed: model endpoint .* \(HTTP 413\)/);
+      const summary = JSON.parse(readFileSync(join(queued, "summary.json"), "utf8"));
+      expect(summary.failed_cases).toBe(1);
+      expect(summary.cases).toBe(3);
+      expect(readFileSync(join(queued, "cases.jsonl"))).toEqual(readFileSync(join(local, "cases.jsonl")));
+      expect(readFileSync(join(queued, "summary.json"))).toEqual(readFileSync(join(local, "summary.json")));
+    } finally {
+      failing.delete(rejected);
+    }
+  }, 180_000);
+
   it("a job naming another endpoint fails at once: the reason in the failed list, a clear message to the submitter", async () => {
     const before = endpoint.requests.length;
     const elsewhere = "http://127.0.0.1:1/v1";
