@@ -1,9 +1,9 @@
 #!/usr/bin/env node
-// Writes docs/errors.md from the code's registries (see src/app/error-catalogue.ts); run after
+// Writes docs/errors.md from the code's registries (see src/http/error-catalogue.ts); run after
 // `npm run build`. With --check it writes nothing and exits 1 when docs/errors.md is stale.
 import { readFileSync, writeFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
-import { findingChecks, renderErrorCatalogue } from "../dist/app/error-catalogue.js";
+import { findingChecks, renderErrorCatalogue } from "../dist/http/error-catalogue.js";
 
 const root = fileURLToPath(new URL("..", import.meta.url));
 const target = `${root}docs/errors.md`;

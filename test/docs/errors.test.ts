@@ -5,7 +5,7 @@
 import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
-import { findingChecks, renderErrorCatalogue } from "../../src/app/error-catalogue.js";
+import { findingChecks, renderErrorCatalogue } from "../../src/http/error-catalogue.js";
 import { ERROR_HELP } from "../../src/core/error-help.js";
 import { ERROR_CODES } from "../../src/core/errors.js";
 import { CHECK_HELP } from "../../src/core/verify/finding-help.js";

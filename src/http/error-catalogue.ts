@@ -11,8 +11,8 @@ import { ERROR_CODES } from "../core/errors.js";
 import { CHECK_HELP, FINDING_NOTES } from "../core/verify/finding-help.js";
 import { type FindingCode, type FindingParams, finding, severityOf } from "../core/verify/findings.js";
 import { FINDING_CODES, renderFinding } from "../core/verify/messages.js";
-import { HTTP_ERROR_CODES, PROBLEM_TYPE_PREFIX, statusOfCode } from "../http/problem.js";
-import { PROBLEM_HELP } from "../http/problem-help.js";
+import { HTTP_ERROR_CODES, PROBLEM_TYPE_PREFIX, statusOfCode } from "./problem.js";
+import { PROBLEM_HELP } from "./problem-help.js";
 
 /** The check a finding code is reported under when no single check file raises it. */
 export const ANY_CHECK = "(any check)";
