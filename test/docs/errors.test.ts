@@ -5,12 +5,12 @@
 import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
-import { findingChecks, renderErrorCatalogue } from "../../src/http/error-catalogue.js";
 import { ERROR_HELP } from "../../src/core/error-help.js";
 import { ERROR_CODES } from "../../src/core/errors.js";
 import { CHECK_HELP } from "../../src/core/verify/finding-help.js";
 import { FINDING_CODES } from "../../src/core/verify/messages.js";
 import { CHECKS } from "../../src/core/verify/verifier.js";
+import { findingChecks, renderErrorCatalogue } from "../../src/http/error-catalogue.js";
 import { HTTP_ERROR_CODES } from "../../src/http/problem.js";
 import { PROBLEM_HELP } from "../../src/http/problem-help.js";
 
