@@ -270,11 +270,18 @@ export class JobQueue {
     const metadata = traceCarrier();
     await answered(
       (async () => {
-        const job = await this.queue.add(payload.kind, payload, {
+        // A job that failed for good in an earlier submission is retried ("fix the cause, then
+        // submit again"). Looked at before adding: a new job that a worker fails at once must not
+        // be retried by its own submission (it would run, and fail, twice).
+        const earlier = await this.queue.getJob(jobId);
+        if (earlier !== undefined && (await earlier.getState()) === "failed") {
+          await earlier.retry("failed");
+          return;
+        }
+        await this.queue.add(payload.kind, payload, {
           jobId,
           ...(metadata === undefined ? {} : { telemetry: { metadata } }),
         });
-        if ((await job.getState()) === "failed") await job.retry("failed");
       })(),
     );
     return jobId;

@@ -291,7 +291,7 @@ describe.skipIf(!available)("llm runs and evals through the queue", () => {
       evalArgs(elsewhere, tempDir(), ["--limit", "2", "--queue", REDIS_URL, "--registry", pgUrl]),
       { env: { ...noKey, CANON_REASON_QUEUE_PREFIX: prefix }, timeoutMs: 120_000 },
     );
-    expect(r.status).toBe(2);
+    expect(r.status, r.stderr).toBe(2);
     expect(isCleanError(r)).toBe(true);
     expect(r.stderr).toContain("error[E_MODEL_ENDPOINT]");
     expect(r.stderr).toContain(
