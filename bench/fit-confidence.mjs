@@ -32,25 +32,13 @@ import { createHash } from "node:crypto";
 import { copyFileSync, mkdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { join, relative } from "node:path";
 import { gunzipSync } from "node:zlib";
+// The feature order and the AUROC are the ones the reasoner and `eval` use (built by `npm run build`).
+import { auroc } from "../dist/core/eval/metrics.js";
+import { FEATURES } from "../dist/core/reason/extractive.js";
 import { makeUnanswerableDemoCorpus } from "../scripts/make-unanswerable-demo-corpus.mjs";
 import { CLI, checkedDataset, optionalDataset, REPO, requireDataset, writeResult } from "./lib.mjs";
 
 const SPLIT_SALT = "canon-reason/fit-confidence/1:";
-const FEATURES = [
-  "coverage",
-  "piece_coverage",
-  "raw_coverage",
-  "title_coverage",
-  "relevance",
-  "rank",
-  "margin",
-  "terms_log",
-  "one_term",
-  "two_terms",
-  "missing_rare",
-  "fragment",
-  "agreement",
-];
 /**
  * Features the fit leaves at 0: no training case is one or two terms long (keyword queries are
  * capped instead); SciFact titles never reach the reasoner as evidence titles (always 0 here);
@@ -262,9 +250,12 @@ const metric = (s, k) => r4(s.metrics[k]?.mean);
 
 /** AUROC of confidence between answerable and unanswerable cases, pooled across evals. */
 function pooledAuroc(answerable, unanswerable) {
-  let wins = 0;
-  for (const a of answerable) for (const u of unanswerable) wins += a > u ? 1 : a === u ? 0.5 : 0;
-  return r4(wins / (answerable.length * unanswerable.length));
+  return r4(
+    auroc([
+      ...answerable.map((confidence) => ({ answerable: true, confidence })),
+      ...unanswerable.map((confidence) => ({ answerable: false, confidence })),
+    ]),
+  );
 }
 
 const trainQrels = join(scifact, "qrels", "train.tsv");
