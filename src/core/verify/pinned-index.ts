@@ -1,9 +1,14 @@
 /** Whether a run's pinned BM25 index is the one its parameters build from its pinned snapshot. */
-import { canonicalJson, sha256Hex } from "../canonical.js";
+import { canonicalJson } from "../canonical.js";
 import { readSnapshot } from "../corpus/document.js";
 import type { RetrievalProvenance } from "../models/trace.js";
 import { buildIndex } from "../retrieval/bm25-build.js";
-import { serializeIndex } from "../retrieval/bm25-format.js";
+import {
+  indexFormatVersion,
+  serializeIndex,
+  WRITABLE_VERSIONS,
+  type WritableVersion,
+} from "../retrieval/bm25-format.js";
 import { Bm25Index, computeBounds } from "../retrieval/bm25-index.js";
 import {
   indexBuiltWith,
@@ -29,12 +34,10 @@ export function indexAgrees(index: Bm25Index, p: RetrievalProvenance): boolean {
  */
 export const REBUILD_INDEX_MAX_BYTES = 64 * 1024 * 1024;
 
-/** The bytes the pinned index has in this build's format (a format-1 index gains its bounds). */
-function currentFormatBytes(index: Bm25Index): Uint8Array {
-  const a = index.arrays;
-  return serializeIndex(
-    a.bounds === null ? new Bm25Index({ ...a, bounds: computeBounds(a.termOffsets, a.postImpact) }) : index,
-  );
+/** The pinned index: its bytes as stored (they hash to its recorded hash) and as read. */
+export interface PinnedIndex {
+  bytes: Uint8Array;
+  index: Bm25Index;
 }
 
 /**
@@ -59,7 +62,7 @@ const rebuildKey = (p: RetrievalProvenance) =>
 /** rebuiltIndexAgrees, remembered per (snapshot, index, parameters). */
 export function rebuiltIndexAgreesCached(
   snapshot: Uint8Array,
-  pinned: Bm25Index,
+  pinned: PinnedIndex,
   p: RetrievalProvenance,
 ): boolean {
   const key = rebuildKey(p);
@@ -74,15 +77,29 @@ export function rebuiltIndexAgreesCached(
 
 /**
  * Rebuilds the index from the snapshot with the recorded parameters and compares it with the
- * pinned one, in this build's format: true when they are the same index. Throws
- * UnknownAnalyzerError (a CanonError) for an analyzer this build lacks.
+ * pinned one: true when they are the same index. A pinned index in a format this build writes is
+ * compared byte for byte, written in that format (no re-serializing or hashing of the pinned
+ * bytes); format 1, which is no longer written, is compared in this build's format (it gains its
+ * bounds). Throws UnknownAnalyzerError (a CanonError) for an analyzer this build lacks.
  */
-export function rebuiltIndexAgrees(snapshot: Uint8Array, pinned: Bm25Index, p: RetrievalProvenance): boolean {
+export function rebuiltIndexAgrees(
+  snapshot: Uint8Array,
+  pinned: PinnedIndex,
+  p: RetrievalProvenance,
+): boolean {
   const docs = [...readSnapshot(snapshot)].map((d) =>
     d.title === undefined
       ? { docId: d.doc_id, text: d.text }
       : { docId: d.doc_id, text: d.text, title: d.title },
   );
   const rebuilt = buildIndex(docs, toBm25Params(indexParamsFromProvenance(p)));
-  return sha256Hex(serializeIndex(rebuilt)) === sha256Hex(currentFormatBytes(pinned));
+  const format = indexFormatVersion(pinned.bytes);
+  if ((WRITABLE_VERSIONS as readonly number[]).includes(format))
+    return Buffer.from(serializeIndex(rebuilt, format as WritableVersion)).equals(pinned.bytes);
+  const a = pinned.index.arrays;
+  const current =
+    a.bounds === null
+      ? new Bm25Index({ ...a, bounds: computeBounds(a.termOffsets, a.postImpact) })
+      : pinned.index;
+  return Buffer.from(serializeIndex(rebuilt)).equals(serializeIndex(current));
 }

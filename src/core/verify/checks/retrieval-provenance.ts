@@ -12,11 +12,15 @@ import { readSnapshot } from "../../corpus/document.js";
 import { CanonError } from "../../errors.js";
 import type { RetrievePayload } from "../../models/trace.js";
 import { indexFormatVersion, loadIndex } from "../../retrieval/bm25-format.js";
-import type { Bm25Index } from "../../retrieval/bm25-index.js";
 import { recordedIndexParams } from "../../retrieval/index-params.js";
 import type { Check, CheckContext } from "../check.js";
 import { type Finding, finding } from "../findings.js";
-import { indexAgrees, REBUILD_INDEX_MAX_BYTES, rebuiltIndexAgreesCached } from "../pinned-index.js";
+import {
+  indexAgrees,
+  type PinnedIndex,
+  REBUILD_INDEX_MAX_BYTES,
+  rebuiltIndexAgreesCached,
+} from "../pinned-index.js";
 import { describeCombination, type RecordedCombination, releasedCombination } from "../releases.js";
 import { readStoreObject } from "../store-object.js";
 
@@ -80,7 +84,7 @@ function limitFindings(p: RetrievePayload["provenance"], snapshot: Uint8Array | 
 function rebuildFindings(
   p: RetrievePayload["provenance"],
   snapshot: Uint8Array,
-  index: Bm25Index,
+  pinned: PinnedIndex,
   context: CheckContext,
 ): Finding[] {
   const rule = context.rebuildIndex ?? "by-size";
@@ -88,7 +92,7 @@ function rebuildFindings(
     return [finding("INDEX_NOT_REBUILT", { bytes: snapshot.byteLength, limit: REBUILD_INDEX_MAX_BYTES })];
   let agrees: boolean;
   try {
-    agrees = rebuiltIndexAgreesCached(snapshot, index, p);
+    agrees = rebuiltIndexAgreesCached(snapshot, pinned, p);
   } catch (e) {
     // An analyzer this build lacks, or a snapshot that does not parse: not rebuildable.
     if (!(e instanceof CanonError) && !(e instanceof SyntaxError)) throw e;
@@ -127,25 +131,25 @@ export const retrievalProvenanceCheck: Check = {
     const snapshot = readStoreObject(context.store, p.corpus_snapshot, "corpus snapshot");
     if ("finding" in snapshot) findings.push(snapshot.finding);
     const stored = readStoreObject(context.store, p.index_hash, "index");
-    let index: Bm25Index | null = null;
+    let pinned: PinnedIndex | null = null;
     if ("finding" in stored) findings.push(stored.finding);
     else {
       try {
-        index = loadIndex(stored.bytes);
+        pinned = { bytes: stored.bytes, index: loadIndex(stored.bytes) };
       } catch (e) {
         if (!(e instanceof CanonError)) throw e;
         findings.push(finding("INDEX_CORRUPT", { hash: p.index_hash, error: e.message }));
       }
     }
-    if (index !== null && !indexAgrees(index, p))
+    if (pinned !== null && !indexAgrees(pinned.index, p))
       findings.push(finding("INDEX_PARAMS", { hash: p.index_hash }));
-    else if (index !== null && !("finding" in snapshot))
-      findings.push(...rebuildFindings(p, snapshot.bytes, index, context));
+    else if (pinned !== null && !("finding" in snapshot))
+      findings.push(...rebuildFindings(p, snapshot.bytes, pinned, context));
     const tool = view.run === null ? undefined : retrieveToolOf(view.run.inputs.runtime);
     findings.push(
       ...combinationFindings(view, {
         retrieveTool: tool?.version ?? retrieveToolVersion(p),
-        indexFormat: index === null || "finding" in stored ? null : indexFormatVersion(stored.bytes),
+        indexFormat: pinned === null ? null : indexFormatVersion(pinned.bytes),
         analyzer: { id: p.analyzer.name, version: p.analyzer.version },
       }),
       ...limitFindings(p, "finding" in snapshot ? null : snapshot.bytes),
