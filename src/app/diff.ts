@@ -5,7 +5,7 @@ import { readSnapshot } from "../core/corpus/document.js";
 import { diffRuns, type RunDiff, type SnapshotDocuments } from "../core/diff/diff.js";
 import { CanonError } from "../core/errors.js";
 import { openRun, requireParts } from "../io/run-reader.js";
-import { DiskStore } from "../io/store.js";
+import { DiskStore } from "../io/store/content-store.js";
 
 function snapshotDocuments(view: RunView, storeRoot: string): SnapshotDocuments {
   const hash = view.retrieval?.provenance.corpus_snapshot;

@@ -21,7 +21,7 @@ import { loadIndex } from "../core/retrieval/bm25-format.js";
 import { indexParamsFromProvenance } from "../core/retrieval/index-params.js";
 import { prepareRetrieval } from "../io/retrieval-backend.js";
 import { type OpenedRun, openRun, requireParts } from "../io/run-reader.js";
-import { DiskStore } from "../io/store.js";
+import { DiskStore } from "../io/store/content-store.js";
 import { type ModelCallOptions, modelCallFor } from "./model-call.js";
 
 export interface ReplayResult {

@@ -22,7 +22,7 @@ import { z } from "zod";
 import { IndexPolicy, type IndexPolicyOptions } from "../app/index-policy.js";
 import { RunMetrics } from "../app/metrics.js";
 import { RetrievalCache } from "../app/retrieval-cache.js";
-import { sweepUploadDebris, uploadsRoot } from "../io/debris.js";
+import { sweepUploadDebris, uploadsRoot } from "../io/store/debris.js";
 import { PRODUCER } from "../version.js";
 import { installJsonBodyParser } from "./body.js";
 import type { ServiceContext } from "./context.js";

@@ -52,11 +52,11 @@ import { InputError } from "../core/errors.js";
 import { idOf } from "../core/models/common.js";
 import type { VerificationReport } from "../core/models/report.js";
 import type { StoreReader } from "../core/verify/check.js";
-import { sweepOnce, sweepStagingDebris } from "./debris.js";
 import { checkOutputFile } from "./output.js";
 import { openRun, requireParts } from "./run-reader.js";
 import { tempSuffix, writeRun } from "./run-writer.js";
-import { DiskStore } from "./store.js";
+import { DiskStore } from "./store/content-store.js";
+import { sweepOnce, sweepStagingDebris } from "./store/debris.js";
 import { kindOf } from "./text.js";
 
 const HEADER_ENTRY = "canon-reason-bundle.json";

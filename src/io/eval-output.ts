@@ -12,10 +12,10 @@ import { basename, dirname, join } from "node:path";
 import { InputError } from "../core/errors.js";
 import { EvalCaseLine, type EvalResults, EvalSummaryFile, EvalTimingsFile } from "../core/eval/results.js";
 import { zodToInputError } from "../core/zod-errors.js";
-import { sweepOnce, sweepStagingDebris } from "./debris.js";
 import { atFsBoundary } from "./fs-errors.js";
 import { readUntrustedJson } from "./run-reader.js";
 import { tempSuffix } from "./run-writer.js";
+import { sweepOnce, sweepStagingDebris } from "./store/debris.js";
 import { kindOf, readJsonLines, readUserJson } from "./text.js";
 
 const CODE = "E_EVAL_INVALID";

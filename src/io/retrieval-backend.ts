@@ -37,7 +37,7 @@ import {
   statCorpus,
 } from "./corpus-reader.js";
 import { buildIndexInThreads } from "./index-workers.js";
-import type { DiskStore } from "./store.js";
+import type { DiskStore } from "./store/content-store.js";
 
 export interface Progress {
   start(label: string, total: number): void;

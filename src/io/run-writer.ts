@@ -21,7 +21,7 @@ import { lstatSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, wr
 import { dirname, join } from "node:path";
 import { jsonFile, RUN_FILES, type RunFiles } from "../core/artifact/files.js";
 import { InputError } from "../core/errors.js";
-import { sweepOnce, sweepRunDebris, sweepStoreDebris } from "./debris.js";
+import { sweepOnce, sweepRunDebris, sweepStoreDebris } from "./store/debris.js";
 
 export function runsRoot(artifactsRoot: string): string {
   return join(artifactsRoot, "runs");

@@ -18,7 +18,7 @@ import { type IndexParams, pickIndexParams } from "../../src/core/retrieval/inde
 import { verifyRun } from "../../src/core/verify/verifier.js";
 import { prepareRetrieval } from "../../src/io/retrieval-backend.js";
 import { writeRun } from "../../src/io/run-writer.js";
-import { DiskStore } from "../../src/io/store.js";
+import { DiskStore } from "../../src/io/store/content-store.js";
 import { PRODUCER } from "../../src/version.js";
 import { runCli } from "../helpers/cli.js";
 import { toFormat1 } from "../helpers/index-format-1.js";

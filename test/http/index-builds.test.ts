@@ -10,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { RetrievalCache } from "../../src/app/retrieval-cache.js";
 import { DEFAULT_LIMITS } from "../../src/io/corpus-reader.js";
 import { snapshotCorpus } from "../../src/io/retrieval-backend.js";
-import { DiskStore } from "../../src/io/store.js";
+import { DiskStore } from "../../src/io/store/content-store.js";
 import { SqliteRegistry } from "../../src/registry/sqlite.js";
 import { isCleanError, REPO, runCli } from "../helpers/cli.js";
 import { call, demoSpec, startServer, type TestServer } from "../helpers/http.js";

@@ -2,7 +2,7 @@ import { readFileSync, writeFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import { sha256Hex } from "../../src/core/canonical.js";
 import { IntegrityError } from "../../src/core/errors.js";
-import { DiskStore } from "../../src/io/store.js";
+import { DiskStore } from "../../src/io/store/content-store.js";
 import { tempDir } from "../helpers/tmp.js";
 
 describe("DiskStore", () => {

@@ -17,7 +17,7 @@ import { signatureState } from "../../core/verify/checks/signature.js";
 import { DEFAULT_LIMITS } from "../../io/corpus-reader.js";
 import type { PreparedRetrieval } from "../../io/retrieval-backend.js";
 import type { OpenedRun } from "../../io/run-reader.js";
-import { DiskStore } from "../../io/store.js";
+import { DiskStore } from "../../io/store/content-store.js";
 import { openPublishedRun, publishedRunDir, type ServiceContext } from "../context.js";
 import { resolveCorpus } from "../corpus.js";
 import { HttpError } from "../problem.js";

@@ -18,7 +18,7 @@ import { extractiveReasoner } from "../../../src/core/reason/extractive.js";
 import { firstDivergence } from "../../../src/core/replay/divergence.js";
 import { pickIndexParams } from "../../../src/core/retrieval/index-params.js";
 import { prepareRetrieval } from "../../../src/io/retrieval-backend.js";
-import { DiskStore } from "../../../src/io/store.js";
+import { DiskStore } from "../../../src/io/store/content-store.js";
 import { PRODUCER } from "../../../src/version.js";
 import { SMALL_CORPUS } from "../../helpers/produce.js";
 import { tempDir, writeFiles } from "../../helpers/tmp.js";

@@ -20,7 +20,7 @@ import { verifyRun } from "../../../src/core/verify/verifier.js";
 import { writeKeyPair } from "../../../src/io/keys.js";
 import { prepareRetrieval } from "../../../src/io/retrieval-backend.js";
 import { readRunDirectory } from "../../../src/io/run-reader.js";
-import { DiskStore } from "../../../src/io/store.js";
+import { DiskStore } from "../../../src/io/store/content-store.js";
 import { PRODUCER } from "../../../src/version.js";
 import { DEMO_CORPUS } from "../../helpers/cli.js";
 import { forgeRun, renumber } from "../../helpers/forge.js";
