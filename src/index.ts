@@ -28,7 +28,7 @@ export { chatRequest, llmReasoner, needsModelCall } from "./core/reason/llm.js";
 export type { Derivation, Reasoner, ReasonerInput } from "./core/reason/reasoner.js";
 export { type Divergence, firstDivergence } from "./core/replay/divergence.js";
 export { type VerifyInput, verifyRun as verify } from "./core/verify/verifier.js";
-export { exportRun, importRun } from "./io/bundle.js";
 export { type EvalCase, type EvalInput, loadBeir, loadSuite, withRationales } from "./io/eval-input.js";
 export { callModel, DEFAULT_ENDPOINT_SETTINGS, type EndpointSettings } from "./io/llm-endpoint.js";
+export { exportRun, importRun } from "./io/runs/bundle.js";
 export { PRODUCER } from "./version.js";

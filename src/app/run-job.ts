@@ -21,7 +21,7 @@ import { verifyRun } from "../core/verify/verifier.js";
 import type { CorpusLimits } from "../io/corpus-reader.js";
 import { DEFAULT_LIMITS } from "../io/corpus-reader.js";
 import { type PreparedRetrieval, type Progress, prepareRetrieval } from "../io/retrieval-backend.js";
-import { type WriteRunOptions, writeRun } from "../io/run-writer.js";
+import { type WriteRunOptions, writeRun } from "../io/runs/run-writer.js";
 import { atArtifacts, prepareArtifactsDir } from "../io/store/artifacts.js";
 import { DiskStore } from "../io/store/content-store.js";
 import { PRODUCER } from "../version.js";

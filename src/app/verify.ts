@@ -2,7 +2,7 @@
 import { basename } from "node:path";
 import type { Policy, VerificationReport } from "../core/models/report.js";
 import { type StoreReader, verifyRun } from "../core/verify/verifier.js";
-import { type OpenedRun, openRun } from "../io/run-reader.js";
+import { type OpenedRun, openRun } from "../io/runs/run-reader.js";
 import { DiskStore } from "../io/store/content-store.js";
 
 export interface VerifyDirectoryOptions {

@@ -9,7 +9,7 @@ import { isBaseUrl, MAX_BASE_URL } from "../core/models/spec.js";
 import { DEFAULT_LIMITS } from "../io/corpus-reader.js";
 import { DEFAULT_ENDPOINT_SETTINGS, type EndpointSettings } from "../io/llm-endpoint.js";
 import type { Progress } from "../io/retrieval-backend.js";
-import { runsRoot } from "../io/run-writer.js";
+import { runsRoot } from "../io/runs/run-writer.js";
 import { DATABASE_URL_ENV, registryUrlOf } from "../registry/open.js";
 
 export const DEFAULT_ARTIFACTS_DIR = ".canon-reason";

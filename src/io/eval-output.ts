@@ -13,8 +13,8 @@ import { InputError } from "../core/errors.js";
 import { EvalCaseLine, type EvalResults, EvalSummaryFile, EvalTimingsFile } from "../core/eval/results.js";
 import { zodToInputError } from "../core/zod-errors.js";
 import { atFsBoundary } from "./fs-errors.js";
-import { readUntrustedJson } from "./run-reader.js";
-import { tempSuffix } from "./run-writer.js";
+import { readUntrustedJson } from "./runs/run-reader.js";
+import { tempSuffix } from "./runs/run-writer.js";
 import { sweepOnce, sweepStagingDebris } from "./store/debris.js";
 import { kindOf, readJsonLines, readUserJson } from "./text.js";
 

@@ -8,7 +8,7 @@ import { closeSync, mkdirSync, openSync, renameSync, rmSync, statSync, writeSync
 import { join } from "node:path";
 import { InputError } from "../core/errors.js";
 import { errnoInWords, fsInputError } from "./fs-errors.js";
-import { tempSuffix } from "./run-writer.js";
+import { tempSuffix } from "./runs/run-writer.js";
 import { kindOf } from "./text.js";
 
 type OutputCode = "E_OUTPUT" | "E_EXPORT_TARGET";

@@ -37,7 +37,7 @@ import { resolveParams } from "../core/plan/planner.js";
 import { pickIndexParams } from "../core/retrieval/index-params.js";
 import type { EvalInput } from "../io/eval-input.js";
 import { type EndpointSettings, pacer } from "../io/llm-endpoint.js";
-import { runsRoot } from "../io/run-writer.js";
+import { runsRoot } from "../io/runs/run-writer.js";
 import { prepareArtifactsDir } from "../io/store/artifacts.js";
 import { DiskStore } from "../io/store/content-store.js";
 import { registryCacheRoot } from "../registry/open.js";

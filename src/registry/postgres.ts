@@ -3,7 +3,7 @@
  * plus a content-addressed object table holding every published run's files and the store
  * objects it pins (corpus snapshot, index). Any machine that reaches the database can then
  * read a run it did not make: `materializeRun` writes it into a local cache directory,
- * re-hashing every object on the way, and the one run reader (io/run-reader.ts) opens it there.
+ * re-hashing every object on the way, and the one run reader (io/runs/run-reader.ts) opens it there.
  *
  * Objects are stored in bounded pieces (1 MiB chunks); an object's row is inserted in the same
  * transaction as its chunks, so a present row means a complete object. Every write is
@@ -19,8 +19,8 @@ import { pinnedObjects } from "../core/artifact/names.js";
 import { ID_PATTERN, sha256Hex } from "../core/canonical.js";
 import { CanonError, IntegrityError } from "../core/errors.js";
 import type { ProblemSpec } from "../core/models/spec.js";
-import { openRun, requireParts } from "../io/run-reader.js";
-import { writeRun } from "../io/run-writer.js";
+import { openRun, requireParts } from "../io/runs/run-reader.js";
+import { writeRun } from "../io/runs/run-writer.js";
 import { prepareArtifactsDir } from "../io/store/artifacts.js";
 import { DiskStore } from "../io/store/content-store.js";
 import { MIGRATIONS } from "./migrations.js";

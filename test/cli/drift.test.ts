@@ -11,7 +11,7 @@ import { liveTools, produceRun } from "../../src/core/pipeline/produce.js";
 import { extractiveReasoner } from "../../src/core/reason/extractive.js";
 import { verifyRun } from "../../src/core/verify/verifier.js";
 import { prepareRetrieval } from "../../src/io/retrieval-backend.js";
-import { writeRun } from "../../src/io/run-writer.js";
+import { writeRun } from "../../src/io/runs/run-writer.js";
 import { DiskStore } from "../../src/io/store/content-store.js";
 import { PRODUCER } from "../../src/version.js";
 import { DEMO_CORPUS, isCleanError, runCli } from "../helpers/cli.js";

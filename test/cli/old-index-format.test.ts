@@ -17,7 +17,7 @@ import { indexFormatVersion, serializeIndex } from "../../src/core/retrieval/bm2
 import { type IndexParams, pickIndexParams } from "../../src/core/retrieval/index-params.js";
 import { verifyRun } from "../../src/core/verify/verifier.js";
 import { prepareRetrieval } from "../../src/io/retrieval-backend.js";
-import { writeRun } from "../../src/io/run-writer.js";
+import { writeRun } from "../../src/io/runs/run-writer.js";
 import { DiskStore } from "../../src/io/store/content-store.js";
 import { PRODUCER } from "../../src/version.js";
 import { runCli } from "../helpers/cli.js";

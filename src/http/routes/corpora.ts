@@ -20,7 +20,7 @@ import { z } from "zod";
 import { CanonError } from "../../core/errors.js";
 import { DEFAULT_LIMITS } from "../../io/corpus-reader.js";
 import { snapshotCorpus } from "../../io/retrieval-backend.js";
-import { tempSuffix } from "../../io/run-writer.js";
+import { tempSuffix } from "../../io/runs/run-writer.js";
 import { DiskStore } from "../../io/store/content-store.js";
 import { uploadsRoot } from "../../io/store/debris.js";
 import { requireUtf8Charset } from "../body.js";

@@ -16,7 +16,7 @@ import { pickIndexParams } from "../../core/retrieval/index-params.js";
 import { signatureState } from "../../core/verify/checks/signature.js";
 import { DEFAULT_LIMITS } from "../../io/corpus-reader.js";
 import type { PreparedRetrieval } from "../../io/retrieval-backend.js";
-import type { OpenedRun } from "../../io/run-reader.js";
+import type { OpenedRun } from "../../io/runs/run-reader.js";
 import { DiskStore } from "../../io/store/content-store.js";
 import { openPublishedRun, publishedRunDir, type ServiceContext } from "../context.js";
 import { resolveCorpus } from "../corpus.js";

@@ -16,7 +16,7 @@ import { buildIndex } from "../../../src/core/retrieval/bm25-build.js";
 import { serializeIndex } from "../../../src/core/retrieval/bm25-format.js";
 import { indexParamsFromProvenance, toBm25Params } from "../../../src/core/retrieval/index-params.js";
 import { verifyRun } from "../../../src/core/verify/verifier.js";
-import { readRunDirectory } from "../../../src/io/run-reader.js";
+import { readRunDirectory } from "../../../src/io/runs/run-reader.js";
 import { DiskStore } from "../../../src/io/store/content-store.js";
 import { DEMO_CORPUS } from "../../helpers/cli.js";
 import { resealRun } from "../../helpers/forge.js";

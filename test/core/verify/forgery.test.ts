@@ -13,7 +13,7 @@ import { buildManifest } from "../../../src/core/artifact/manifest.js";
 import { withId } from "../../../src/core/canonical.js";
 import type { VerificationReport } from "../../../src/core/models/report.js";
 import { verifyRun } from "../../../src/core/verify/verifier.js";
-import { readRunDirectory } from "../../../src/io/run-reader.js";
+import { readRunDirectory } from "../../../src/io/runs/run-reader.js";
 import { DiskStore } from "../../../src/io/store/content-store.js";
 import { DEMO_CORPUS, runCli } from "../../helpers/cli.js";
 import { forgeRun } from "../../helpers/forge.js";
