@@ -17,7 +17,7 @@ import {
   type EndpointSettings,
   ModelEndpointError,
   type Pacer,
-} from "../io/llm-endpoint.js";
+} from "../io/model/llm-endpoint.js";
 import { loadTelemetry } from "./otel-gate.js";
 
 export interface ModelCallOptions {

@@ -11,7 +11,7 @@ import { stopOffThreadWork } from "../app/off-thread.js";
 import { InputError } from "../core/errors.js";
 import { isBaseUrl } from "../core/models/spec.js";
 import type { IndexParams } from "../core/retrieval/index-params.js";
-import { errnoInWords } from "../io/fs-errors.js";
+import { errnoInWords } from "../io/fs/fs-errors.js";
 import { prepareArtifactsDir } from "../io/store/artifacts.js";
 import { openSharedRegistry } from "../registry/open.js";
 import type { Registry } from "../registry/registry.js";

@@ -35,7 +35,7 @@ import {
   folderDocuments,
   readCorpus,
   statCorpus,
-} from "./corpus-reader.js";
+} from "./corpus/corpus-reader.js";
 import { buildIndexInThreads } from "./index-workers.js";
 import type { DiskStore } from "./store/content-store.js";
 

@@ -16,7 +16,7 @@ import {
   failedCase,
   summarize,
 } from "../app/eval.js";
-import type { EvalInput } from "../io/eval-input.js";
+import type { EvalInput } from "../io/eval/eval-input.js";
 import { prepareArtifactsDir } from "../io/store/artifacts.js";
 import { DiskStore } from "../io/store/content-store.js";
 import type { PgRegistry } from "../registry/postgres.js";

@@ -3,7 +3,7 @@ import { join } from "node:path";
 import { gzipSync } from "node:zlib";
 import { describe, expect, it } from "vitest";
 import { InputError } from "../../src/core/errors.js";
-import { DEFAULT_LIMITS, readCorpus } from "../../src/io/corpus-reader.js";
+import { DEFAULT_LIMITS, readCorpus } from "../../src/io/corpus/corpus-reader.js";
 import { tempDir, writeFiles } from "../helpers/tmp.js";
 
 async function failure(path: string, limits = DEFAULT_LIMITS): Promise<InputError> {

@@ -12,7 +12,7 @@ import { afterAll, describe, expect, it } from "vitest";
 import { RunMetrics } from "../../src/app/metrics.js";
 import { RUN_SPAN } from "../../src/app/telemetry.js";
 import { DEFAULT_BASE_URL } from "../../src/core/reason/llm.js";
-import { DEFAULT_ENDPOINT_SETTINGS } from "../../src/io/llm-endpoint.js";
+import { DEFAULT_ENDPOINT_SETTINGS } from "../../src/io/model/llm-endpoint.js";
 import { JobQueue, jobIdOf, parseQueueUrl, QUEUE_NAME, type RunJobData } from "../../src/queue/queue.js";
 import { startWorker } from "../../src/queue/worker.js";
 import { PgRegistry } from "../../src/registry/postgres.js";

@@ -11,7 +11,7 @@ import { pathToFileURL } from "node:url";
 import { type Browser, chromium, type Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { diffReport, evalReport, runReport } from "../../src/app/report.js";
-import { readEvalBaseline, readEvalResults } from "../../src/io/eval-output.js";
+import { readEvalBaseline, readEvalResults } from "../../src/io/eval/eval-output.js";
 import { REPO } from "../helpers/cli.js";
 import { makeReportRuns, type ReportRuns } from "../helpers/report-runs.js";
 import { tempDir } from "../helpers/tmp.js";

@@ -3,8 +3,8 @@ import { basename, dirname, join, resolve } from "node:path";
 import type { Command } from "commander";
 import { diffReport, evalReport, runReport } from "../../app/report.js";
 import { InputError } from "../../core/errors.js";
-import { readEvalBaseline, readEvalResults } from "../../io/eval-output.js";
-import { checkOutputFile, prepareOutputFolder, writeOutputFile } from "../../io/output.js";
+import { readEvalBaseline, readEvalResults } from "../../io/eval/eval-output.js";
+import { checkOutputFile, prepareOutputFolder, writeOutputFile } from "../../io/fs/output.js";
 import {
   action,
   artifactsRoot,

@@ -4,7 +4,7 @@ import { checkServiceToken, openServerWarning } from "../../app/bearer-token.js"
 import type { RunMetrics } from "../../app/metrics.js";
 import { CanonError, InputError } from "../../core/errors.js";
 import { DEFAULT_BASE_URL, withoutCredentials } from "../../core/reason/llm.js";
-import { apiKeyFrom } from "../../io/llm-endpoint.js";
+import { apiKeyFrom } from "../../io/model/llm-endpoint.js";
 import { DATABASE_URL_ENV, openSharedRegistry, registryUrlOf } from "../../registry/open.js";
 import { exitWithParent } from "../parent-watch.js";
 import {

@@ -18,7 +18,7 @@ import type { FastifyPluginAsync, FastifyRequest } from "fastify";
 import type { ZodTypeProvider } from "fastify-type-provider-zod";
 import { z } from "zod";
 import { CanonError } from "../../core/errors.js";
-import { DEFAULT_LIMITS } from "../../io/corpus-reader.js";
+import { DEFAULT_LIMITS } from "../../io/corpus/corpus-reader.js";
 import { snapshotCorpus } from "../../io/retrieval-backend.js";
 import { tempSuffix } from "../../io/runs/run-writer.js";
 import { DiskStore } from "../../io/store/content-store.js";

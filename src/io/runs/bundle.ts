@@ -52,10 +52,10 @@ import { InputError } from "../../core/errors.js";
 import { idOf } from "../../core/models/common.js";
 import type { VerificationReport } from "../../core/models/report.js";
 import type { StoreReader } from "../../core/verify/check.js";
-import { checkOutputFile } from "../output.js";
+import { checkOutputFile } from "../fs/output.js";
+import { kindOf } from "../fs/user-text.js";
 import { DiskStore } from "../store/content-store.js";
 import { sweepOnce, sweepStagingDebris } from "../store/debris.js";
-import { kindOf } from "../text.js";
 import { openRun, requireParts } from "./run-reader.js";
 import { tempSuffix, writeRun } from "./run-writer.js";
 

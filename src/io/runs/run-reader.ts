@@ -15,7 +15,7 @@ import { type ReadProblem, renderReadProblem } from "../../core/artifact/read-pr
 import { RunTimings, VOLATILE_TIMINGS } from "../../core/artifact/timings.js";
 import { type RunView, toRunView } from "../../core/artifact/view.js";
 import { InputError } from "../../core/errors.js";
-import { kindOf } from "../text.js";
+import { kindOf } from "../fs/user-text.js";
 
 /** No artifact of a real run comes near these; a larger run is a hostile or broken one. */
 export const RUN_READ_LIMITS = {

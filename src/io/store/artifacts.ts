@@ -6,7 +6,7 @@
 import { accessSync, constants, mkdirSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { InputError } from "../../core/errors.js";
-import { atFsBoundary, type FsBoundary } from "../fs-errors.js";
+import { atFsBoundary, type FsBoundary } from "../fs/fs-errors.js";
 import { runsRoot } from "../runs/run-writer.js";
 
 function boundary(root: string, path = root): FsBoundary {

@@ -22,7 +22,7 @@ import {
 import { dirname, join } from "node:path";
 import { canonicalJson, sha256Hex } from "../../core/canonical.js";
 import { CanonError, IntegrityError } from "../../core/errors.js";
-import { kindOf } from "../text.js";
+import { kindOf } from "../fs/user-text.js";
 import { sweepOnce, sweepStoreDebris } from "./debris.js";
 
 const HEX64 = /^[0-9a-f]{64}$/;
