@@ -31,7 +31,7 @@ await build({
   entryPoints: {
     "canon-reason": "src/cli/main.ts",
     "eval-worker": "src/app/eval-worker.ts",
-    "index-worker": "src/io/index-worker.ts",
+    "index-build-thread": "src/io/index-cache/index-build-thread.ts",
     "verify-worker": "src/app/verify-worker.ts",
   },
   outdir: outdir.pathname,

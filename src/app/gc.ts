@@ -23,7 +23,7 @@ import { join } from "node:path";
 import { pinnedObjects } from "../core/artifact/names.js";
 import { ID_PATTERN } from "../core/canonical.js";
 import type { IndexParams } from "../core/retrieval/index-params.js";
-import { indexRefName } from "../io/retrieval-backend.js";
+import { indexRefName } from "../io/index-cache/index-cache.js";
 import { openRun } from "../io/runs/run-reader.js";
 import { runsRoot } from "../io/runs/run-writer.js";
 import { sweepRunDebris, sweepStoreDebris } from "../io/store/debris.js";

@@ -19,7 +19,7 @@ import { findReasoner, knownReasoners } from "../core/reason/registry.js";
 import { type Divergence, firstDivergence } from "../core/replay/divergence.js";
 import { loadIndex } from "../core/retrieval/bm25-format.js";
 import { indexParamsFromProvenance } from "../core/retrieval/index-params.js";
-import { prepareRetrieval } from "../io/retrieval-backend.js";
+import { prepareRetrieval } from "../io/index-cache/index-cache.js";
 import { type OpenedRun, openRun, requireParts } from "../io/runs/run-reader.js";
 import { DiskStore } from "../io/store/content-store.js";
 import { type ModelCallOptions, modelCallFor } from "./model-call.js";

@@ -10,7 +10,7 @@ import { canonicalJson } from "../core/canonical.js";
 import { parseCorpusRef, snapshotRef } from "../core/corpus/corpus-ref.js";
 import type { IndexParams } from "../core/retrieval/index-params.js";
 import type { CorpusLimits } from "../io/corpus/corpus-reader.js";
-import { type PreparedRetrieval, prepareRetrieval, snapshotCorpus } from "../io/retrieval-backend.js";
+import { type PreparedRetrieval, prepareRetrieval, snapshotCorpus } from "../io/index-cache/index-cache.js";
 import type { DiskStore } from "../io/store/content-store.js";
 import type { IndexPolicy } from "./index-policy.js";
 

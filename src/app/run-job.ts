@@ -20,7 +20,7 @@ import { pickIndexParams } from "../core/retrieval/index-params.js";
 import { verifyRun } from "../core/verify/verifier.js";
 import type { CorpusLimits } from "../io/corpus/corpus-reader.js";
 import { DEFAULT_LIMITS } from "../io/corpus/corpus-reader.js";
-import { type PreparedRetrieval, type Progress, prepareRetrieval } from "../io/retrieval-backend.js";
+import { type PreparedRetrieval, type Progress, prepareRetrieval } from "../io/index-cache/index-cache.js";
 import { type WriteRunOptions, writeRun } from "../io/runs/run-writer.js";
 import { atArtifacts, prepareArtifactsDir } from "../io/store/artifacts.js";
 import { DiskStore } from "../io/store/content-store.js";

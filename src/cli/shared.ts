@@ -7,8 +7,8 @@ import { ID_PATTERN } from "../core/canonical.js";
 import { CanonError, InputError } from "../core/errors.js";
 import { isBaseUrl, MAX_BASE_URL } from "../core/models/spec.js";
 import { DEFAULT_LIMITS } from "../io/corpus/corpus-reader.js";
+import type { Progress } from "../io/index-cache/index-cache.js";
 import { DEFAULT_ENDPOINT_SETTINGS, type EndpointSettings } from "../io/model/llm-endpoint.js";
-import type { Progress } from "../io/retrieval-backend.js";
 import { runsRoot } from "../io/runs/run-writer.js";
 import { DATABASE_URL_ENV, registryUrlOf } from "../registry/open.js";
 

@@ -10,7 +10,7 @@ import { parseCorpusRef } from "../../src/core/corpus/corpus-ref.js";
 import { liveTools, produceRun } from "../../src/core/pipeline/produce.js";
 import { extractiveReasoner } from "../../src/core/reason/extractive.js";
 import { verifyRun } from "../../src/core/verify/verifier.js";
-import { prepareRetrieval } from "../../src/io/retrieval-backend.js";
+import { prepareRetrieval } from "../../src/io/index-cache/index-cache.js";
 import { writeRun } from "../../src/io/runs/run-writer.js";
 import { DiskStore } from "../../src/io/store/content-store.js";
 import { PRODUCER } from "../../src/version.js";

@@ -16,7 +16,7 @@ import { getAnalyzer } from "../../src/core/retrieval/analyzer.js";
 import { indexFormatVersion, serializeIndex } from "../../src/core/retrieval/bm25-format.js";
 import { type IndexParams, pickIndexParams } from "../../src/core/retrieval/index-params.js";
 import { verifyRun } from "../../src/core/verify/verifier.js";
-import { prepareRetrieval } from "../../src/io/retrieval-backend.js";
+import { prepareRetrieval } from "../../src/io/index-cache/index-cache.js";
 import { writeRun } from "../../src/io/runs/run-writer.js";
 import { DiskStore } from "../../src/io/store/content-store.js";
 import { PRODUCER } from "../../src/version.js";

@@ -19,7 +19,7 @@ import type { ZodTypeProvider } from "fastify-type-provider-zod";
 import { z } from "zod";
 import { CanonError } from "../../core/errors.js";
 import { DEFAULT_LIMITS } from "../../io/corpus/corpus-reader.js";
-import { snapshotCorpus } from "../../io/retrieval-backend.js";
+import { snapshotCorpus } from "../../io/index-cache/index-cache.js";
 import { tempSuffix } from "../../io/runs/run-writer.js";
 import { DiskStore } from "../../io/store/content-store.js";
 import { uploadsRoot } from "../../io/store/debris.js";

@@ -15,7 +15,7 @@ import { DEFAULT_PRESET, resolveParams } from "../../core/plan/planner.js";
 import { pickIndexParams } from "../../core/retrieval/index-params.js";
 import { signatureState } from "../../core/verify/checks/signature.js";
 import { DEFAULT_LIMITS } from "../../io/corpus/corpus-reader.js";
-import type { PreparedRetrieval } from "../../io/retrieval-backend.js";
+import type { PreparedRetrieval } from "../../io/index-cache/index-cache.js";
 import type { OpenedRun } from "../../io/runs/run-reader.js";
 import { DiskStore } from "../../io/store/content-store.js";
 import { openPublishedRun, publishedRunDir, type ServiceContext } from "../context.js";

@@ -17,7 +17,7 @@ import { resolveParams } from "../../../src/core/plan/planner.js";
 import { extractiveReasoner } from "../../../src/core/reason/extractive.js";
 import { firstDivergence } from "../../../src/core/replay/divergence.js";
 import { pickIndexParams } from "../../../src/core/retrieval/index-params.js";
-import { prepareRetrieval } from "../../../src/io/retrieval-backend.js";
+import { prepareRetrieval } from "../../../src/io/index-cache/index-cache.js";
 import { DiskStore } from "../../../src/io/store/content-store.js";
 import { PRODUCER } from "../../../src/version.js";
 import { SMALL_CORPUS } from "../../helpers/produce.js";

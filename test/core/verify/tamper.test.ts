@@ -17,7 +17,7 @@ import type { ToolDispatcher } from "../../../src/core/pipeline/executor.js";
 import { liveTools, produceRun } from "../../../src/core/pipeline/produce.js";
 import { extractiveReasoner } from "../../../src/core/reason/extractive.js";
 import { verifyRun } from "../../../src/core/verify/verifier.js";
-import { prepareRetrieval } from "../../../src/io/retrieval-backend.js";
+import { prepareRetrieval } from "../../../src/io/index-cache/index-cache.js";
 import { writeKeyPair } from "../../../src/io/runs/keys.js";
 import { readRunDirectory } from "../../../src/io/runs/run-reader.js";
 import { DiskStore } from "../../../src/io/store/content-store.js";
