@@ -18,7 +18,7 @@ import {
   ModelEndpointError,
   type Pacer,
 } from "../io/model/llm-endpoint.js";
-import { loadTelemetry } from "./otel-gate.js";
+import { loadTelemetry } from "./ops/otel-gate.js";
 
 export interface ModelCallOptions {
   settings?: EndpointSettings;

@@ -26,7 +26,7 @@ import { atArtifacts, prepareArtifactsDir } from "../io/store/artifacts.js";
 import { DiskStore } from "../io/store/content-store.js";
 import { PRODUCER } from "../version.js";
 import { type ModelCallOptions, modelCallFor } from "./model-call.js";
-import { loadTelemetry } from "./otel-gate.js";
+import { loadTelemetry } from "./ops/otel-gate.js";
 
 export interface RunJobOptions {
   spec: ProblemSpec;
@@ -152,7 +152,7 @@ export async function runJob(options: RunJobOptions): Promise<RunJobResult> {
 /** The run's span and the wiring that made it, when an SDK is registered. */
 interface Traced {
   span: Span;
-  telemetry: typeof import("./telemetry.js");
+  telemetry: typeof import("./ops/telemetry.js");
 }
 
 async function runJobIn(options: RunJobOptions, started: number, traced?: Traced): Promise<RunJobResult> {

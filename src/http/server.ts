@@ -20,7 +20,7 @@ import {
 } from "fastify-type-provider-zod";
 import { z } from "zod";
 import { IndexPolicy, type IndexPolicyOptions } from "../app/index-policy.js";
-import { RunMetrics } from "../app/metrics.js";
+import { RunMetrics } from "../app/ops/prometheus-metrics.js";
 import { RetrievalCache } from "../app/retrieval-cache.js";
 import { sweepUploadDebris, uploadsRoot } from "../io/store/debris.js";
 import { PRODUCER } from "../version.js";

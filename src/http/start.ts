@@ -6,8 +6,8 @@
  */
 import { statSync } from "node:fs";
 import { resolve } from "node:path";
-import { checkServiceToken, openServerWarning } from "../app/bearer-token.js";
 import { stopOffThreadWork } from "../app/off-thread.js";
+import { checkServiceToken, openServerWarning } from "../app/ops/bearer-token.js";
 import { InputError } from "../core/errors.js";
 import { isBaseUrl } from "../core/models/spec.js";
 import type { IndexParams } from "../core/retrieval/index-params.js";

@@ -13,7 +13,7 @@
  */
 import { Queue, QueueEvents } from "bullmq";
 import type { CaseResult } from "../app/eval.js";
-import { traceCarrier } from "../app/telemetry.js";
+import { traceCarrier } from "../app/ops/telemetry.js";
 import { canonicalJson, sha256Hex } from "../core/canonical.js";
 import { CanonError, ERROR_CODES, type ErrorCode, InputError } from "../core/errors.js";
 import type { ProblemSpec } from "../core/models/spec.js";

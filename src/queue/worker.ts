@@ -27,9 +27,9 @@ import {
   rejectedByEndpoint,
   runCase,
 } from "../app/eval.js";
-import type { RunMetrics } from "../app/metrics.js";
+import type { RunMetrics } from "../app/ops/prometheus-metrics.js";
+import { ATTR, contextOfCarrier, inSpan, traceFields } from "../app/ops/telemetry.js";
 import { runJob } from "../app/run-job.js";
-import { ATTR, contextOfCarrier, inSpan, traceFields } from "../app/telemetry.js";
 import { verifyRunDirectory } from "../app/verify.js";
 import { parseCorpusRef } from "../core/corpus/corpus-ref.js";
 import { CanonError, InputError } from "../core/errors.js";

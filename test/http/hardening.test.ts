@@ -8,7 +8,7 @@ import { existsSync, readdirSync } from "node:fs";
 import { connect } from "node:net";
 import { tmpdir } from "node:os";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { bearerOf, isLoopbackHost, openServerWarning } from "../../src/app/bearer-token.js";
+import { bearerOf, isLoopbackHost, openServerWarning } from "../../src/app/ops/bearer-token.js";
 import { uploadsRoot } from "../../src/io/store/debris.js";
 import type { Registry } from "../../src/registry/registry.js";
 import { SqliteRegistry } from "../../src/registry/sqlite.js";

@@ -1,7 +1,7 @@
 /** `canon-reason worker`: answer run and eval-case jobs from a Redis queue (BullMQ loads only here). */
 import type { Command } from "commander";
-import { checkServiceToken, openServerWarning } from "../../app/bearer-token.js";
-import type { RunMetrics } from "../../app/metrics.js";
+import { checkServiceToken, openServerWarning } from "../../app/ops/bearer-token.js";
+import type { RunMetrics } from "../../app/ops/prometheus-metrics.js";
 import { CanonError, InputError } from "../../core/errors.js";
 import { DEFAULT_BASE_URL, withoutCredentials } from "../../core/reason/llm.js";
 import { apiKeyFrom } from "../../io/model/llm-endpoint.js";
@@ -133,7 +133,7 @@ export function registerWorker(program: Command): void {
         let listener: { url: string; close(): Promise<void> } | undefined;
         let metrics: RunMetrics | undefined;
         if (o.metricsPort !== undefined) {
-          const { listenMetrics, RunMetrics } = await import("../../app/metrics.js");
+          const { listenMetrics, RunMetrics } = await import("../../app/ops/prometheus-metrics.js");
           // The gauge reads the queue through its own connection, opened once the port is bound.
           let counts: InstanceType<typeof JobQueue> | undefined;
           metrics = new RunMetrics((states) =>
