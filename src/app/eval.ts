@@ -473,7 +473,7 @@ async function runEvalIn(input: EvalInput, options: EvalOptions, started: number
       shards.map(
         (shard) =>
           new Promise<void>((resolveShard, reject) => {
-            const worker = new Worker(new URL("./eval-worker.js", import.meta.url), {
+            const worker = new Worker(new URL("./eval-case-thread.js", import.meta.url), {
               workerData: {
                 input: { ...input, cases: shard.map((s) => s.c) },
                 indices: shard.map((s) => s.i),

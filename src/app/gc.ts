@@ -27,7 +27,7 @@ import { indexRefName } from "../io/index-cache/index-cache.js";
 import { openRun } from "../io/runs/run-reader.js";
 import { runsRoot } from "../io/runs/run-writer.js";
 import { sweepRunDebris, sweepStoreDebris } from "../io/store/debris.js";
-import type { Registry } from "../registry/registry.js";
+import type { Registry } from "../registry/run-registry.js";
 import { IndexPolicy } from "./index-policy.js";
 
 export const DEFAULT_GC_GRACE_MS = 60 * 60 * 1000;

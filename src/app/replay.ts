@@ -15,7 +15,7 @@ import type { RetrievalProvenance, Trace } from "../core/models/trace.js";
 import { frozenDispatcher } from "../core/pipeline/dispatch.js";
 import { liveTools, llmInputOf, traceRun } from "../core/pipeline/produce.js";
 import { LLM_REASONER_ID } from "../core/reason/llm.js";
-import { findReasoner, knownReasoners } from "../core/reason/registry.js";
+import { findReasoner, knownReasoners } from "../core/reason/reasoners.js";
 import { type Divergence, firstDivergence } from "../core/replay/divergence.js";
 import { loadIndex } from "../core/retrieval/bm25-format.js";
 import { indexParamsFromProvenance } from "../core/retrieval/index-params.js";

@@ -8,7 +8,7 @@ import { runsRoot } from "../io/runs/run-writer.js";
 import type { JobQueue } from "../queue/queue.js";
 import { registryCacheRoot } from "../registry/open.js";
 import type { PgRegistry } from "../registry/postgres.js";
-import type { Registry } from "../registry/registry.js";
+import type { Registry } from "../registry/run-registry.js";
 
 export interface ServiceContext {
   artifactsRoot: string;

@@ -14,7 +14,7 @@ import type { IndexParams } from "../core/retrieval/index-params.js";
 import { errnoInWords } from "../io/fs/fs-errors.js";
 import { prepareArtifactsDir } from "../io/store/artifacts.js";
 import { openSharedRegistry } from "../registry/open.js";
-import type { Registry } from "../registry/registry.js";
+import type { Registry } from "../registry/run-registry.js";
 import { SqliteRegistry } from "../registry/sqlite.js";
 import { buildServer } from "./server.js";
 

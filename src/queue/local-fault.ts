@@ -3,7 +3,7 @@
  * own artifacts dir, and the one model endpoint it calls is its own (--model-base-url): a
  * read-only or full disk there, or an endpoint refusing connections, says nothing about the job
  * or its submitter. Such a job goes back to the queue for a healthy worker, and this worker
- * backs off (see worker.ts) instead of failing it as bad input.
+ * backs off (see queue-worker.ts) instead of failing it as bad input.
  */
 import { CanonError } from "../core/errors.js";
 import { errnoInWords } from "../io/fs/fs-errors.js";

@@ -25,8 +25,8 @@ import { prepareArtifactsDir } from "../io/store/artifacts.js";
 import { DiskStore } from "../io/store/content-store.js";
 import { MIGRATIONS } from "./migrations.js";
 import { redactUrl, registryError } from "./pg-errors.js";
-import type { Item, LocalRun, Page, PageRequest, Registry, RunEntry, RunItemSource } from "./registry.js";
 import { afterCursor, type ItemRow, pageOf, type RunRow, toItem, toRun } from "./rows.js";
+import type { Item, LocalRun, Page, PageRequest, Registry, RunEntry, RunItemSource } from "./run-registry.js";
 
 /** Largest piece of an object in one row: bounded memory per row on both ends. */
 export const CHUNK_BYTES = 1024 * 1024;
@@ -413,7 +413,7 @@ export class PgRegistry implements Registry {
   }
 
   /**
-   * A queue job's run and its job record, published together (worker.ts): what addRun does, at
+   * A queue job's run and its job record, published together (queue/queue-worker.ts): what addRun does, at
    * a cost small next to the work. Hashes seen committed are remembered; while a pinned object
    * is not known present the registry is asked once, by hash, which objects it lacks, and only
    * those are read from the store (a pinned snapshot or index the registry has is never re-read,

@@ -4,7 +4,7 @@ import { join } from "node:path";
 import type { FastifyInstance } from "fastify";
 import { buildServer, type ServerOptions } from "../../src/http/server.js";
 import { prepareArtifactsDir } from "../../src/io/store/artifacts.js";
-import type { Registry } from "../../src/registry/registry.js";
+import type { Registry } from "../../src/registry/run-registry.js";
 import { SqliteRegistry } from "../../src/registry/sqlite.js";
 import { REPO } from "./cli.js";
 import { checkResponse } from "./contract.js";

@@ -10,7 +10,7 @@ import { tmpdir } from "node:os";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { bearerOf, isLoopbackHost, openServerWarning } from "../../src/app/ops/bearer-token.js";
 import { uploadsRoot } from "../../src/io/store/debris.js";
-import type { Registry } from "../../src/registry/registry.js";
+import type { Registry } from "../../src/registry/run-registry.js";
 import { SqliteRegistry } from "../../src/registry/sqlite.js";
 import { CLI, REPO } from "../helpers/cli.js";
 import { checked, contractOf, violationOf } from "../helpers/contract.js";

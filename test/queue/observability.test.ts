@@ -14,7 +14,7 @@ import { RUN_SPAN } from "../../src/app/ops/telemetry.js";
 import { DEFAULT_BASE_URL } from "../../src/core/reason/llm.js";
 import { DEFAULT_ENDPOINT_SETTINGS } from "../../src/io/model/llm-endpoint.js";
 import { JobQueue, jobIdOf, parseQueueUrl, QUEUE_NAME, type RunJobData } from "../../src/queue/queue.js";
-import { startWorker } from "../../src/queue/worker.js";
+import { startWorker } from "../../src/queue/queue-worker.js";
 import { PgRegistry } from "../../src/registry/postgres.js";
 import { isCleanError, runCli } from "../helpers/cli.js";
 import { call, demoSpec, startServer } from "../helpers/http.js";

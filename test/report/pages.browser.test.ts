@@ -10,7 +10,7 @@ import { join } from "node:path";
 import { pathToFileURL } from "node:url";
 import { type Browser, chromium, type Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { diffReport, evalReport, runReport } from "../../src/app/report.js";
+import { diffReport, evalReport, runReport } from "../../src/app/report-pages.js";
 import { readEvalBaseline, readEvalResults } from "../../src/io/eval/eval-output.js";
 import { REPO } from "../helpers/cli.js";
 import { makeReportRuns, type ReportRuns } from "../helpers/report-runs.js";

@@ -115,7 +115,7 @@ export function registerWorker(program: Command): void {
         const token = process.env.CANON_REASON_TOKEN;
         if (o.metricsPort !== undefined) checkServiceToken(token === "" ? undefined : token);
         const registry = await openSharedRegistry(registryUrl);
-        const { startWorker, LOCAL_FAULTS_MAX } = await import("../../queue/worker.js");
+        const { startWorker, LOCAL_FAULTS_MAX } = await import("../../queue/queue-worker.js");
         const { JobQueue } = await import("../../queue/queue.js");
         // Redis must answer at start; later outages are waited out by the worker's reconnects.
         const probe = new JobQueue(connection);

@@ -50,7 +50,7 @@ import { toRunView } from "../../core/artifact/view.js";
 import { sha256Hex } from "../../core/canonical.js";
 import { InputError } from "../../core/errors.js";
 import { idOf } from "../../core/models/common.js";
-import type { VerificationReport } from "../../core/models/report.js";
+import type { VerificationReport } from "../../core/models/verification-report.js";
 import type { StoreReader } from "../../core/verify/check.js";
 import { checkOutputFile } from "../fs/output.js";
 import { kindOf } from "../fs/user-text.js";

@@ -11,7 +11,7 @@ import { runJob } from "../../../src/app/run-job.js";
 import { jsonFile, RUN_FILES, type RunFiles } from "../../../src/core/artifact/files.js";
 import { buildManifest } from "../../../src/core/artifact/manifest.js";
 import { withId } from "../../../src/core/canonical.js";
-import type { VerificationReport } from "../../../src/core/models/report.js";
+import type { VerificationReport } from "../../../src/core/models/verification-report.js";
 import { verifyRun } from "../../../src/core/verify/verifier.js";
 import { readRunDirectory } from "../../../src/io/runs/run-reader.js";
 import { DiskStore } from "../../../src/io/store/content-store.js";
