@@ -28,13 +28,13 @@ import { installJsonBodyParser } from "./body.js";
 import type { ServiceContext } from "./context.js";
 import { installGuards } from "./guards.js";
 import { clientErrorResponse, frameworkProblem, installProblemHandler, type PathRoot } from "./problem.js";
+import { endRequestSpan, installRequestSpans } from "./request-telemetry.js";
 import { corpusRoutes } from "./routes/corpora.js";
 import { healthRoutes } from "./routes/health.js";
 import { itemRoutes } from "./routes/items.js";
 import { metricsRoutes } from "./routes/metrics.js";
 import { runRoutes } from "./routes/runs.js";
 import { ProblemSchema } from "./schemas.js";
-import { endRequestSpan, installRequestSpans } from "./telemetry.js";
 
 export interface ServerOptions extends Omit<ServiceContext, "retrieval" | "queue"> {
   queue?: ServiceContext["queue"];

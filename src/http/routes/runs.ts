@@ -21,6 +21,7 @@ import { DiskStore } from "../../io/store/content-store.js";
 import { openPublishedRun, publishedRunDir, type ServiceContext } from "../context.js";
 import { resolveCorpus } from "../corpus.js";
 import { HttpError } from "../problem.js";
+import { noteRun } from "../request-telemetry.js";
 import {
   CreateRunBody,
   CreateRunHeaders,
@@ -38,7 +39,6 @@ import {
   VerifyBody,
   VerifyResponse,
 } from "../schemas.js";
-import { noteRun } from "../telemetry.js";
 
 /** The bytes of one file of a published run; a run without it is damaged (409), not missing. */
 function fileOf(run: OpenedRun, path: string): Uint8Array {
