@@ -291,8 +291,13 @@ function rankedCandidates(input: ReasonerInput): Candidate[] {
 /**
  * The candidates cited: the min_supports strongest relevant ones, then extra citations (up to
  * max_citations) about as strong as the top one that add another document or another term.
+ * Extractive 3 (extractive.ts) cites the same way.
  */
-function chosenCitations(top: Candidate, relevant: readonly Candidate[], input: ReasonerInput): Candidate[] {
+export function chosenCitations(
+  top: Candidate,
+  relevant: readonly Candidate[],
+  input: ReasonerInput,
+): Candidate[] {
   const chosen = relevant.slice(0, input.minSupports);
   for (const c of relevant.slice(input.minSupports)) {
     if (chosen.length >= input.maxCitations) break;
