@@ -220,9 +220,9 @@ class TermCursors {
    * add at most falls below.
    */
   mayEnter(doc: number, essential: number, threshold: number): boolean {
-    const { pos, end, postChunk, postImpact, w, byBound, below, contrib, seen } = this;
     let known = this.known;
-    if (!mayReach(known + (below[essential] as number), threshold)) return false;
+    if (!mayReach(known + (this.below[essential] as number), threshold)) return false;
+    const { pos, end, postChunk, postImpact, w, byBound, below, contrib, seen } = this;
     for (let x = essential - 1; x >= 0; x--) {
       const j = byBound[x] as number;
       const e = end[j] as number;
