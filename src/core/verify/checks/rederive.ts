@@ -10,7 +10,7 @@ import { canonicalJson, sha256Hex } from "../../canonical.js";
 import { MODEL_CALL_FILE } from "../../models/model-call.js";
 import type { StepOutput } from "../../models/trace.js";
 import { type ModelContext, type RecordedEvidence, toReasonerInput } from "../../reason/input.js";
-import type { Derivation } from "../../reason/reasoner.js";
+import type { Derivation, ReasonerInput } from "../../reason/reasoner.js";
 import { findReasoner } from "../../reason/registry.js";
 import { contentTerms } from "../../retrieval/analyzer.js";
 import type { Check } from "../check.js";
@@ -36,6 +36,27 @@ function recordedEvidence(view: RunView): RecordedEvidence[] | string {
     out.push({ ref, text: hit.text, rank: hit.rank, title: hit.title?.text });
   }
   return out;
+}
+
+/**
+ * The input the recorded trace gives the derive step, rebuilt as rederive rebuilds it (without a
+ * recorded model call), or what is missing. `bench/fit-confidence.mjs` fits on exactly this.
+ */
+export function recordedReasonerInput(view: RunView): ReasonerInput | string {
+  const understand = outputOf(view, "understand");
+  if (understand === null) return "no understand output";
+  const evidence = recordedEvidence(view);
+  if (typeof evidence === "string") return evidence;
+  const deriveNode = view.plan?.nodes.find((n) => n.kind === "derive");
+  if (deriveNode === undefined) return "the plan has no derive step";
+  return toReasonerInput(
+    understand.question,
+    understand.query_terms,
+    evidence,
+    deriveNode.params,
+    view.retrieval?.term_stats,
+    { seed: view.run?.inputs.seed ?? 0 },
+  );
 }
 
 /** What the recorded trace says the reasoner derived, in the reasoner's own terms. */
