@@ -1,4 +1,4 @@
-// Fits, and reports out of sample, extractive 3's confidence model (src/core/reason/extractive.ts).
+// Fits, and reports out of sample, extractive 4's confidence model (src/core/reason/extractive.ts).
 //
 //   node bench/fit-confidence.mjs fit      # fit splits only: prints the coefficients to freeze
 //   node bench/fit-confidence.mjs report   # held-out splits only, with the frozen coefficients
@@ -20,11 +20,17 @@
 // - Never fitted on: SciFact test (300 claims, scifact-test/test.tsv) and
 //   unanswerable-demo-corpus (SciFact test claims and keyword queries asked of demo/corpus).
 //
-// `fit` runs `eval --min-confidence 0` on the fit splits (so every case with a candidate answers
-// and records its features in the claim's `structured`), labels each case 1 when its first
-// citation is from a judged-relevant document (0 for every unanswerable question), and fits an
-// L2-regularised logistic regression by Newton's method on standardised features. Deterministic:
-// same data, same coefficients. Results: bench/results/fit-confidence.json.
+// `fit` runs `eval --min-confidence 0` on the fit splits (only for the evidence each case's run
+// records: which reasoner made the run does not matter), rebuilds every case's reasoner input from
+// its recorded trace (as verify's rederive does), and scores the CANDIDATES strongest sentences
+// with the built reasoner's own features. Each candidate is labelled 1 when its document is judged
+// relevant (0 for every candidate of an unanswerable question, weighed UNANSWERABLE_WEIGHT), and an
+// L2-regularised logistic regression is fitted by Newton's method on standardised features. The
+// probabilities are then Platt-scaled: a one-feature logistic regression of "the chosen (most
+// probable) candidate's document is relevant" on that candidate's out-of-fold score (two folds by
+// a hash of the case), folded into the coefficients. The default min_confidence is read off the
+// out-of-fold operating points (THRESHOLD_RULE), never off a held-out split. Deterministic: same
+// data, same coefficients. Results: bench/results/fit-confidence.json.
 // `report` runs the held-out sets twice (default min_confidence, and 0 for calibration) and
 // writes bench/results/confidence-heldout.json. Needs `npm run build` first.
 import { execFileSync } from "node:child_process";
@@ -32,20 +38,33 @@ import { createHash } from "node:crypto";
 import { copyFileSync, mkdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { join, relative } from "node:path";
 import { gunzipSync } from "node:zlib";
-// The feature order and the AUROC are the ones the reasoner and `eval` use (built by `npm run build`).
+// The features, the AUROC and the recorded input are the ones the reasoner, `eval` and `verify` use (`npm run build`).
 import { auroc } from "../dist/core/eval/metrics.js";
-import { FEATURES } from "../dist/core/reason/extractive.js";
+import { DEFAULT_MIN_CONFIDENCE, FEATURES, scoreCandidates } from "../dist/core/reason/extractive.js";
+import { recordedReasonerInput } from "../dist/core/verify/checks/rederive.js";
+import { openRun } from "../dist/io/run-reader.js";
 import { makeUnanswerableDemoCorpus } from "../scripts/make-unanswerable-demo-corpus.mjs";
 import { CLI, checkedDataset, optionalDataset, REPO, requireDataset, writeResult } from "./lib.mjs";
 
 const SPLIT_SALT = "canon-reason/fit-confidence/1:";
 /**
  * Features the fit leaves at 0: no training case is one or two terms long (keyword queries are
- * capped instead); SciFact titles never reach the reasoner as evidence titles (always 0 here);
- * fragments are too rare in the fit split (a handful of cases) to weigh without overfitting.
+ * capped instead); SciFact titles never reach the reasoner as evidence titles (always 0 here).
  */
-const UNFITTED = new Set(["one_term", "two_terms", "title_coverage", "fragment"]);
+const UNFITTED = new Set(["one_term", "two_terms", "title_coverage"]);
 const L2 = 1;
+/**
+ * Weight of each candidate of an unanswerable question: 56 such questions face 700 answerable
+ * ones in the fit split, too few to teach the model what a question the corpus cannot answer
+ * looks like at weight 1. Chosen by two-fold cross-validation inside the fit split (1, 3, 6, 12).
+ */
+const UNANSWERABLE_WEIGHT = 12;
+/**
+ * The default min_confidence: the highest threshold (in steps of 0.01) at which, out of fold,
+ * at least this share of the SciFact fit claims is answered (the issue's goal is at most 10%
+ * declined; 2 points of margin).
+ */
+const THRESHOLD_RULE = 0.92;
 
 const share = (id) =>
   Number.parseInt(
@@ -153,72 +172,95 @@ function evalRun(name, args, minConfidence) {
   return { cases, summary };
 }
 
-/** The features extractive 3 recorded for a case's claim, or null (no candidate: no claim). */
-function featuresOf(runId) {
-  const trace = readFileSync(join(WORK, "artifacts", "runs", runId, "trace.jsonl"), "utf8");
-  for (const line of trace.split("\n")) {
-    if (!line.includes('"feature_coverage"')) continue;
-    const m = /"structured":(\{[^}]*\})/.exec(line);
-    if (m === null) continue;
-    const s = JSON.parse(m[1]);
-    return FEATURES.map((f) => s[`feature_${f}`]);
-  }
-  return null;
+/**
+ * Every case of an eval run, its reasoner input rebuilt from the recorded trace, its scored
+ * candidates' feature vectors and labels (1: the candidate's document is judged relevant).
+ */
+function candidateRows(set, cases, qrelsFile) {
+  const relevant = new Map();
+  if (qrelsFile !== null)
+    for (const line of readFileSync(qrelsFile, "utf8").split("\n").slice(1)) {
+      const [q, d, g] = line.split("\t");
+      if (d === undefined || !(Number(g) > 0)) continue;
+      if (!relevant.has(q)) relevant.set(q, new Set());
+      relevant.get(q).add(d);
+    }
+  return cases.map((c) => {
+    const input = recordedReasonerInput(openRun(join(WORK, "artifacts", "runs", c.run_id)).view);
+    if (typeof input === "string") throw new Error(`${set} ${c.case_id}: ${input}`);
+    const judged = relevant.get(c.case_id) ?? new Set();
+    const candidates = scoreCandidates(input)
+      .sort((a, b) => a.position - b.position)
+      .map((s) => ({ x: FEATURES.map((f) => s.features[f]), y: judged.has(s.candidate.docId) ? 1 : 0 }));
+    return { set, id: c.case_id, answerable: c.answerable, candidates };
+  });
 }
 
-/** Labelled rows from an eval run with --min-confidence 0. */
-function rows(cases) {
-  const out = [];
-  for (const c of cases) {
-    if (c.status !== "answered") continue;
-    const x = featuresOf(c.run_id);
-    if (x === null) continue;
-    out.push({ x, y: c.metrics.correct, id: c.case_id, confidence: c.confidence });
-  }
-  return out.filter((r) => r.y === 0 || r.y === 1);
-}
-
-/** L2-regularised logistic regression, Newton's method, standardised features; raw-scale coefficients back. */
-function fitLogistic(data) {
-  const active = FEATURES.map((f, j) => (UNFITTED.has(f) ? -1 : j)).filter((j) => j >= 0);
+/**
+ * L2-regularised logistic regression, Newton's method, standardised features (optionally
+ * weighted rows); raw-scale coefficients back, unrounded.
+ */
+function fitLogistic(X0, y, { l2 = L2, weights = null, skip = new Set() } = {}) {
+  const active = X0[0].map((_, j) => j).filter((j) => !skip.has(j));
   const d = active.length;
-  const mu = active.map((j) => data.reduce((s, r) => s + r.x[j], 0) / data.length);
-  const sd = active.map(
-    (j, k) => Math.sqrt(data.reduce((s, r) => s + (r.x[j] - mu[k]) ** 2, 0) / data.length) || 1,
-  );
-  const X = data.map((r) => [1, ...active.map((j, k) => (r.x[j] - mu[k]) / sd[k])]);
-  const y = data.map((r) => r.y);
+  const n = X0.length;
+  const mu = active.map((j) => X0.reduce((s, r) => s + r[j], 0) / n);
+  const sd = active.map((j, k) => Math.sqrt(X0.reduce((s, r) => s + (r[j] - mu[k]) ** 2, 0) / n) || 1);
+  const X = X0.map((r) => [1, ...active.map((j, k) => (r[j] - mu[k]) / sd[k])]);
   let w = new Array(d + 1).fill(0);
   for (let iter = 0; iter < 50; iter++) {
     const g = new Array(d + 1).fill(0);
     const H = Array.from({ length: d + 1 }, () => new Array(d + 1).fill(0));
-    for (let i = 0; i < X.length; i++) {
+    for (let i = 0; i < n; i++) {
+      const wi = weights === null ? 1 : weights[i];
       const z = X[i].reduce((s, v, k) => s + v * w[k], 0);
       const p = 1 / (1 + Math.exp(-z));
       for (let a = 0; a <= d; a++) {
-        g[a] += (p - y[i]) * X[i][a];
-        for (let b = 0; b <= d; b++) H[a][b] += p * (1 - p) * X[i][a] * X[i][b];
+        g[a] += wi * (p - y[i]) * X[i][a];
+        for (let b = 0; b <= d; b++) H[a][b] += wi * p * (1 - p) * X[i][a] * X[i][b];
       }
     }
     for (let a = 1; a <= d; a++) {
-      g[a] += L2 * w[a];
-      H[a][a] += L2;
+      g[a] += l2 * w[a];
+      H[a][a] += l2;
     }
     const step = solve(H, g);
     w = w.map((v, k) => v - step[k]);
     if (Math.max(...step.map(Math.abs)) < 1e-10) break;
   }
-  const coef = Object.fromEntries(FEATURES.map((f) => [f, 0]));
+  const coef = new Array(X0[0].length).fill(0);
   let intercept = w[0];
   active.forEach((j, k) => {
-    coef[FEATURES[j]] = w[k + 1] / sd[k];
+    coef[j] = w[k + 1] / sd[k];
     intercept -= (w[k + 1] * mu[k]) / sd[k];
   });
-  const r4 = (v) => Math.round(v * 10000) / 10000;
-  return {
-    intercept: r4(intercept),
-    coefficients: Object.fromEntries(Object.entries(coef).map(([k, v]) => [k, r4(v)])),
-  };
+  return { intercept, coef };
+}
+
+const linear = (m, x) => m.coef.reduce((s, c, j) => s + c * x[j], m.intercept);
+const sigmoid = (z) => 1 / (1 + Math.exp(-z));
+
+/** Fits the candidate model on the given cases' candidate rows. */
+function fitCandidates(cases) {
+  const rowsOf = cases.flatMap((c) =>
+    c.candidates.map((r) => ({ ...r, w: c.answerable ? 1 : UNANSWERABLE_WEIGHT })),
+  );
+  const skip = new Set(FEATURES.map((f, j) => (UNFITTED.has(f) ? j : -1)).filter((j) => j >= 0));
+  return fitLogistic(
+    rowsOf.map((r) => r.x),
+    rowsOf.map((r) => r.y),
+    { weights: rowsOf.map((r) => r.w), skip },
+  );
+}
+
+/** The most probable candidate under a model (on a tie, the stronger), or null without candidates. */
+function chosen(model, c) {
+  let best = null;
+  for (const r of c.candidates) {
+    const z = linear(model, r.x);
+    if (best === null || z > best.z) best = { z, y: r.y };
+  }
+  return best;
 }
 
 function solve(A, b) {
@@ -235,14 +277,6 @@ function solve(A, b) {
     }
   }
   return M.map((row, i) => row[n] / M[i][i]);
-}
-
-function predict(model, x) {
-  let z = model.intercept;
-  FEATURES.forEach((f, j) => {
-    z += model.coefficients[f] * x[j];
-  });
-  return 1 / (1 + Math.exp(-z));
 }
 
 const r4 = (v) => (v === null || v === undefined ? null : Math.round(v * 10000) / 10000);
@@ -287,31 +321,78 @@ if (mode === "fit") {
   const domainDirs = Object.fromEntries(DOMAINS.map((name) => [name, requireDataset(name)]));
   const fitClaims = beirSplit("fit", trainQrels, (id) => inFit(id, 0.7));
   const fitUnans = suiteSplit("unanswerable-scifact-fit", unanswerable, (id) => inFit(id, 0.5));
-  const a = evalRun("scifact-fit", ["--beir", fitClaims.dir, "--split", "fit"], 0);
-  const u = evalRun("unanswerable-scifact-fit", ["--suite", fitUnans], 0);
-  const domainRows = DOMAINS.flatMap((name) => {
-    const dir = domainSplit(name, domainDirs[name], "fit", domainFit(name));
-    return rows(evalRun(`${name}-fit`, ["--beir", dir, "--split", "fit"], 0).cases);
-  });
-  const data = [...rows(a.cases), ...rows(u.cases), ...domainRows];
-  const model = fitLogistic(data);
-  const probs = data.map((r) => predict(model, r.x));
-  const brier = r4(probs.reduce((s, p, i) => s + (p - data[i].y) ** 2, 0) / data.length);
-  // Operating points on the fit split, for choosing the default threshold (never the held-out ones).
-  const claimRows = rows(a.cases).map((r) => ({ ...r, p: predict(model, r.x) }));
-  const unansRows = u.cases.map((c) => {
-    const x = c.status === "answered" ? featuresOf(c.run_id) : null;
-    return x === null ? 0 : predict(model, x);
-  });
-  const fitPoints = [0.2, 0.25, 0.3, 0.35, 0.4, 0.45, 0.5].map((t) => {
-    const answered = claimRows.filter((r) => r.p >= t);
-    return {
-      min_confidence: t,
-      claims_answered: r4(answered.length / claimRows.length),
-      first_citation_precision: r4(answered.filter((r) => r.y === 1).length / answered.length),
-      unanswerable_declined: r4(unansRows.filter((p) => p < t).length / unansRows.length),
-    };
-  });
+  const sets = [
+    candidateRows(
+      "scifact-fit",
+      evalRun("scifact-fit", ["--beir", fitClaims.dir, "--split", "fit"], 0).cases,
+      join(fitClaims.dir, "qrels", "fit.tsv"),
+    ),
+    candidateRows(
+      "unanswerable-scifact-fit",
+      evalRun("unanswerable-scifact-fit", ["--suite", fitUnans], 0).cases,
+      null,
+    ),
+    ...DOMAINS.map((name) => {
+      const dir = domainSplit(name, domainDirs[name], "fit", domainFit(name));
+      const run = evalRun(`${name}-fit`, ["--beir", dir, "--split", "fit"], 0);
+      return candidateRows(`${name}-fit`, run.cases, join(dir, "qrels", "fit.tsv"));
+    }),
+  ];
+  const data = sets.flat();
+  // Out-of-fold scores of each case's chosen candidate (two folds by a hash of the case).
+  const fold = (c) => (inFit(`cv/${c.set}/${c.id}`, 0.5) ? 0 : 1);
+  const oof = new Map();
+  for (const k of [0, 1]) {
+    const model = fitCandidates(data.filter((c) => fold(c) !== k));
+    for (const c of data.filter((c) => fold(c) === k)) oof.set(c, chosen(model, c));
+  }
+  const scored = data.filter((c) => oof.get(c) !== null);
+  // Platt scaling on the out-of-fold scores, every case weighing 1.
+  const platt = fitLogistic(
+    scored.map((c) => [oof.get(c).z]),
+    scored.map((c) => oof.get(c).y),
+    { l2: 0 },
+  );
+  const [a] = platt.coef;
+  const raw = fitCandidates(data);
+  const model = {
+    intercept: r4(a * raw.intercept + platt.intercept),
+    coefficients: Object.fromEntries(FEATURES.map((f, j) => [f, r4(a * raw.coef[j])])),
+  };
+  // Out-of-fold calibrated probability of each case (0 without a candidate), per set.
+  const p = (c) => (oof.get(c) === null ? 0 : sigmoid(a * oof.get(c).z + platt.intercept));
+  const correct = (c) => (oof.get(c) === null ? 0 : oof.get(c).y);
+  const bySet = sets.map((cs) => [cs[0].set, cs]);
+  const claims = data.filter((c) => c.set === "scifact-fit");
+  const unans = data.filter((c) => !c.answerable);
+  const pointAt = (t) => {
+    const row = { min_confidence: t };
+    for (const [name, cs] of bySet) {
+      const answered = cs.filter((c) => p(c) >= t);
+      if (cs[0].answerable) {
+        row[`${name}_answered`] = r4(answered.length / cs.length);
+        row[`${name}_first_citation_precision`] =
+          answered.length === 0 ? null : r4(answered.filter(correct).length / answered.length);
+      } else row[`${name}_declined`] = r4(1 - answered.length / cs.length);
+    }
+    return row;
+  };
+  const thresholds = Array.from({ length: 60 }, (_, i) => r4((i + 1) / 100));
+  const chosenThreshold = Math.max(
+    ...thresholds.filter((t) => claims.filter((c) => p(c) >= t).length / claims.length >= THRESHOLD_RULE),
+  );
+  // Out-of-fold calibration per set: mean probability against accuracy.
+  const calibration = Object.fromEntries(
+    bySet.map(([name, cs]) => [
+      name,
+      {
+        cases: cs.length,
+        mean_probability: r4(cs.reduce((s, c) => s + p(c), 0) / cs.length),
+        accuracy: r4(cs.filter(correct).length / cs.length),
+        brier: r4(cs.reduce((s, c) => s + (p(c) - correct(c)) ** 2, 0) / cs.length),
+      },
+    ]),
+  );
   const result = {
     splits: {
       salt: SPLIT_SALT,
@@ -319,17 +400,28 @@ if (mode === "fit") {
       unanswerable_fit_share: 0.5,
       cranfield_and_cisi_fit_share: 0.5,
     },
-    rows_by_set: {
-      scifact: rows(a.cases).length,
-      unanswerable: rows(u.cases).length,
-      other_domains: domainRows.length,
-    },
-    rows: data.length,
-    positives: data.filter((r) => r.y === 1).length,
+    cases_by_set: Object.fromEntries(sets.map((cs) => [cs[0].set, cs.length])),
+    candidate_rows: data.reduce((s, c) => s + c.candidates.length, 0),
+    positive_rows: data.reduce((s, c) => s + c.candidates.filter((r) => r.y === 1).length, 0),
     l2: L2,
+    unanswerable_weight: UNANSWERABLE_WEIGHT,
+    platt: { a: r4(a), b: r4(platt.intercept) },
     model,
-    in_sample_brier: brier,
-    fit_operating_points: fitPoints,
+    out_of_fold: {
+      calibration,
+      confidence_auroc_claims_vs_unanswerable: r4(
+        auroc([
+          ...claims.map((c) => ({ answerable: true, confidence: p(c) })),
+          ...unans.map((c) => ({ answerable: false, confidence: p(c) })),
+        ]),
+      ),
+      threshold_rule: `highest min_confidence answering at least ${THRESHOLD_RULE} of scifact-fit claims`,
+      chosen_min_confidence: chosenThreshold,
+      operating_points: [0.1, 0.15, chosenThreshold, 0.25, 0.3, 0.35, 0.4, 0.5]
+        .filter((t, i, all) => all.indexOf(t) === i)
+        .sort((x, y) => x - y)
+        .map(pointAt),
+    },
   };
   writeResult("fit-confidence", result);
   console.log(JSON.stringify(result, null, 2));
@@ -497,23 +589,26 @@ function linearNdcg(cases, qrelsFile) {
 
 /** Per threshold: share of answerable cases answered, citation precision on them, unanswerable declined. */
 function operatingPoints(cases) {
-  return [0.3, 0.4, 0.5, 0.6, 0.7, 0.8].map((t) => {
-    const ans = cases.filter((c) => c.answerable);
-    const un = cases.filter((c) => !c.answerable);
-    const answered = ans.filter((c) => c.status === "answered" && c.confidence >= t);
-    const cp = answered.map((c) => c.metrics.citation_precision).filter((v) => v !== null);
-    return {
-      min_confidence: t,
-      answerable_answered: ans.length === 0 ? null : r4(answered.length / ans.length),
-      first_citation_precision:
-        answered.length === 0
-          ? null
-          : r4(answered.filter((c) => c.metrics.correct === 1).length / answered.length),
-      citation_precision: cp.length === 0 ? null : r4(cp.reduce((a, b) => a + b, 0) / cp.length),
-      unanswerable_declined:
-        un.length === 0
-          ? null
-          : r4(un.filter((c) => c.status !== "answered" || c.confidence < t).length / un.length),
-    };
-  });
+  const thresholds = [0.1, 0.15, 0.2, DEFAULT_MIN_CONFIDENCE, 0.25, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8];
+  return [...new Set(thresholds)]
+    .sort((a, b) => a - b)
+    .map((t) => {
+      const ans = cases.filter((c) => c.answerable);
+      const un = cases.filter((c) => !c.answerable);
+      const answered = ans.filter((c) => c.status === "answered" && c.confidence >= t);
+      const cp = answered.map((c) => c.metrics.citation_precision).filter((v) => v !== null);
+      return {
+        min_confidence: t,
+        answerable_answered: ans.length === 0 ? null : r4(answered.length / ans.length),
+        first_citation_precision:
+          answered.length === 0
+            ? null
+            : r4(answered.filter((c) => c.metrics.correct === 1).length / answered.length),
+        citation_precision: cp.length === 0 ? null : r4(cp.reduce((a, b) => a + b, 0) / cp.length),
+        unanswerable_declined:
+          un.length === 0
+            ? null
+            : r4(un.filter((c) => c.status !== "answered" || c.confidence < t).length / un.length),
+      };
+    });
 }

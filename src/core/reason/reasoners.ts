@@ -6,16 +6,21 @@
 import { extractiveReasoner } from "./extractive.js";
 import { extractiveReasonerV1 } from "./extractive-v1.js";
 import { extractiveReasonerV2 } from "./extractive-v2.js";
+import { extractiveReasonerV3 } from "./extractive-v3.js";
 import { llmReasoner } from "./llm.js";
 import { llmReasonerV1 } from "./llm-v1.js";
 import type { Reasoner } from "./reasoner.js";
 
 const key = (r: { id: string; version: string }) => `${r.id}\u0000${r.version}`;
 const REASONERS: ReadonlyMap<string, Reasoner> = new Map(
-  [extractiveReasoner, extractiveReasonerV2, extractiveReasonerV1, llmReasoner, llmReasonerV1].map((r) => [
-    key(r),
-    r,
-  ]),
+  [
+    extractiveReasoner,
+    extractiveReasonerV3,
+    extractiveReasonerV2,
+    extractiveReasonerV1,
+    llmReasoner,
+    llmReasonerV1,
+  ].map((r) => [key(r), r]),
 );
 
 /** The reasoner with exactly this id and version, or null. */

@@ -29,6 +29,7 @@ const ANALYZERS_1 = [
 const EXTRACTIVE_1 = { id: "extractive", version: "1" } as const;
 const EXTRACTIVE_2 = { id: "extractive", version: "2" } as const;
 const EXTRACTIVE_3 = { id: "extractive", version: "3" } as const;
+const EXTRACTIVE_4 = { id: "extractive", version: "4" } as const;
 const LLM_1 = { id: "llm", version: "1" } as const;
 const LLM_2 = { id: "llm", version: "2" } as const;
 
@@ -73,6 +74,21 @@ export const RELEASED_COMBINATIONS: readonly ReleasedCombination[] = [
   // llm 2 (issue 21: bounded prompt, response_format fallback), alongside index format 3.
   { since: "0.2.0", retrieveTool: "2", reasoner: LLM_2, indexFormats: [1, 2, 3], analyzers: ANALYZERS_1 },
   { since: "0.2.0", retrieveTool: null, reasoner: LLM_2, indexFormats: null, analyzers: null },
+  // extractive 4 (issue 20: the cited document chosen by a calibrated probability) reads what 3 reads.
+  {
+    since: "extractive 4 (issue 20)",
+    retrieveTool: "2",
+    reasoner: EXTRACTIVE_4,
+    indexFormats: [1, 2, 3],
+    analyzers: ANALYZERS_1,
+  },
+  {
+    since: "extractive 4 (issue 20)",
+    retrieveTool: null,
+    reasoner: EXTRACTIVE_4,
+    indexFormats: null,
+    analyzers: null,
+  },
 ];
 
 export interface RecordedCombination {

@@ -1,9 +1,10 @@
 import { describe, expect, it } from "vitest";
 import type { TermStats } from "../../../src/core/models/trace.js";
+import { extractiveReasonerV2 } from "../../../src/core/reason/extractive-v2.js";
 import {
   COEFFICIENTS,
   DEFAULT_MIN_CONFIDENCE,
-  extractiveReasoner,
+  extractiveReasonerV3 as extractiveReasoner,
   FEATURES,
   type Features,
   INTERCEPT,
@@ -11,8 +12,7 @@ import {
   KEYWORD_CAP,
   probability,
   round4,
-} from "../../../src/core/reason/extractive.js";
-import { extractiveReasonerV2 } from "../../../src/core/reason/extractive-v2.js";
+} from "../../../src/core/reason/extractive-v3.js";
 import type { ReasonerEvidence } from "../../../src/core/reason/reasoner.js";
 import { findReasoner, knownReasoners } from "../../../src/core/reason/reasoners.js";
 import { contentTerms } from "../../../src/core/retrieval/analyzer.js";
@@ -169,11 +169,11 @@ describe("extractive 3: deterministic arithmetic (issue 20 item 1)", () => {
 });
 
 describe("reasoner registry: old runs keep their own version", () => {
-  it("has extractive 1, 2 and 3, and 3 is the default", () => {
+  it("still has extractive 1, 2 and 3 beside the default", () => {
     expect(findReasoner({ id: "extractive", version: "3" })).toBe(extractiveReasoner);
     expect(findReasoner({ id: "extractive", version: "2" })).toBe(extractiveReasonerV2);
     expect(findReasoner({ id: "extractive", version: "1" })?.version).toBe("1");
-    expect(findReasoner({ id: "extractive", version: "4" })).toBeNull();
+    expect(findReasoner({ id: "extractive", version: "5" })).toBeNull();
     expect(knownReasoners()).toContain("extractive 2");
   });
 
@@ -191,10 +191,10 @@ describe("reasoner registry: old runs keep their own version", () => {
 });
 
 describe("extractive 3: the frozen coefficients are the fit's (issue 20 item 2)", () => {
-  it("match bench/results/fit-confidence.json, which bench/fit-confidence.mjs fit writes", async () => {
+  it("match bench/results/fit-confidence-v3.json, extractive 3's fit as bench/fit-confidence.mjs wrote it", async () => {
     const { readFileSync } = await import("node:fs");
     const fit = JSON.parse(
-      readFileSync(new URL("../../../bench/results/fit-confidence.json", import.meta.url), "utf8"),
+      readFileSync(new URL("../../../bench/results/fit-confidence-v3.json", import.meta.url), "utf8"),
     );
     expect(fit.model.intercept).toBe(INTERCEPT);
     expect(fit.model.coefficients).toEqual(COEFFICIENTS);

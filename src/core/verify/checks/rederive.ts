@@ -38,6 +38,27 @@ function recordedEvidence(view: RunView): RecordedEvidence[] | string {
   return out;
 }
 
+/**
+ * The input the recorded trace gives the derive step, rebuilt as rederive rebuilds it (without a
+ * recorded model call), or what is missing. `bench/fit-confidence.mjs` fits on exactly this.
+ */
+export function recordedReasonerInput(view: RunView): ReasonerInput | string {
+  const understand = outputOf(view, "understand");
+  if (understand === null) return "no understand output";
+  const evidence = recordedEvidence(view);
+  if (typeof evidence === "string") return evidence;
+  const deriveNode = view.plan?.nodes.find((n) => n.kind === "derive");
+  if (deriveNode === undefined) return "the plan has no derive step";
+  return toReasonerInput(
+    understand.question,
+    understand.query_terms,
+    evidence,
+    deriveNode.params,
+    view.retrieval?.term_stats,
+    { seed: view.run?.inputs.seed ?? 0 },
+  );
+}
+
 /** What the recorded trace says the reasoner derived, in the reasoner's own terms. */
 function recordedDerivation(view: RunView): Derivation | string {
   const insufficient = outputOf(view, "insufficient_evidence");
