@@ -1,4 +1,4 @@
-import { spawn, spawnSync } from "node:child_process";
+import { spawnSync } from "node:child_process";
 import {
   existsSync,
   mkdirSync,
@@ -11,30 +11,11 @@ import {
 } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { CLI, DEMO_CORPUS, REPO, runCli } from "../helpers/cli.js";
+import { DEMO_CORPUS, runCli, runCliAsync } from "../helpers/cli.js";
+import { demoRun, demoRunArgs, DEMO_QUESTION as QUESTION } from "../helpers/demo-run.js";
 import { tempDir, writeFiles } from "../helpers/tmp.js";
 
-const QUESTION = "When did the Golden Gate Bridge open?";
-
-function run(root: string): { status: number; runId: string; runDir: string } {
-  const r = runCli(["run", QUESTION, "--corpus", DEMO_CORPUS, "--artifacts-dir", root, "--json"]);
-  const out = r.status === 0 ? JSON.parse(r.stdout) : {};
-  return { status: r.status, runId: out.run_id, runDir: out.run_dir };
-}
-
-function runAsync(root: string): Promise<number> {
-  return new Promise((done) => {
-    const child = spawn(
-      process.execPath,
-      [CLI, "run", QUESTION, "--corpus", DEMO_CORPUS, "--artifacts-dir", root],
-      {
-        cwd: REPO,
-        stdio: "ignore",
-      },
-    );
-    child.on("exit", (code) => done(code ?? -1));
-  });
-}
+const runAsync = async (root: string): Promise<number> => (await runCliAsync(demoRunArgs({ root }))).status;
 
 /** Every entry under `dir` outside volatile/: files with their bytes, directories, symlinks. */
 function listing(dir: string, prefix = ""): Record<string, string> {
@@ -59,8 +40,7 @@ function deadPid(): number {
 describe("writeRun: repair, concurrency, debris", () => {
   it("rerunning over a damaged run replaces it with a correct one", () => {
     const root = tempDir();
-    const first = run(root);
-    expect(first.status).toBe(0);
+    const first = demoRun({ root });
     const evidence = join(first.runDir, "evidence");
     const anEvidence = join(evidence, readdirSync(evidence)[0] as string);
     const damages: Array<[string, () => void]> = [
@@ -83,7 +63,7 @@ describe("writeRun: repair, concurrency, debris", () => {
     for (const [name, damage] of damages) {
       damage();
       expect(listing(first.runDir), name).not.toEqual(before);
-      const again = run(root);
+      const again = runCli(demoRunArgs({ root }));
       expect(again.status, name).toBe(0);
       expect(listing(first.runDir), name).toEqual(before);
       expect(runCli(["verify", first.runId, "--artifacts-dir", root]).status, name).toBe(0);
@@ -92,8 +72,7 @@ describe("writeRun: repair, concurrency, debris", () => {
     // volatile/ is never compared: a changed timing file does not trigger a rewrite.
     const timings = join(first.runDir, "volatile", "timings.json");
     writeFileSync(timings, "{}\n");
-    const r = runCli(["run", QUESTION, "--corpus", DEMO_CORPUS, "--artifacts-dir", root, "--json"]);
-    expect(r.status).toBe(0);
+    expect(demoRun({ root }).runId).toBe(first.runId);
     expect(readFileSync(timings, "utf8")).toBe("{}\n");
   });
 
@@ -102,7 +81,7 @@ describe("writeRun: repair, concurrency, debris", () => {
       const root = tempDir();
       // Round 2 races over a damaged run already in place.
       if (round === 2) {
-        const first = run(root);
+        const first = demoRun({ root });
         writeFileSync(join(first.runDir, "answer.json"), "damaged");
       }
       const codes = await Promise.all(Array.from({ length: 6 }, () => runAsync(root)));
@@ -164,7 +143,7 @@ describe("writeRun: repair, concurrency, debris", () => {
     const twoHoursAgo = new Date(Date.now() - 2 * 3600_000);
     utimesSync(planted.oldTmp, twoHoursAgo, twoHoursAgo);
 
-    expect(run(root).status).toBe(0);
+    expect(demoRun({ root }).runId).toMatch(/^run_v1_[0-9a-f]{64}$/);
     for (const gone of ["deadTmp", "deadTrash", "deadObject", "deadRef", "oldTmp"] as const)
       expect(existsSync(planted[gone]), gone).toBe(false);
     for (const kept of ["liveTmp", "liveObject"] as const) expect(existsSync(planted[kept]), kept).toBe(true);
