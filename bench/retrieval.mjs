@@ -21,7 +21,7 @@ import { createInterface } from "node:readline";
 import { createGunzip } from "node:zlib";
 import { buildIndex } from "../dist/core/retrieval/bm25-build.js";
 import { serializeIndex } from "../dist/core/retrieval/bm25-format.js";
-import { buildIndexInThreads } from "../dist/io/index-workers.js";
+import { buildIndexInThreads } from "../dist/io/index-cache/index-build-pool.js";
 import { machine, REPO, requireDataset, seededRandom, summarize, writeResult } from "./lib.mjs";
 
 const SIZES = [10_000, 100_000, 887_733]; // passages; chunk counts are reported per size

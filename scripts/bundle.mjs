@@ -26,13 +26,13 @@ const lazyChildProcess = {
 };
 rmSync(outdir, { recursive: true, force: true });
 await build({
-  // eval-worker, index-worker and verify-worker are worker_threads entries: eval, the index
-  // build and the service's verification resolve "./<name>.js" next to their chunk.
+  // eval-case-thread, index-build-thread and verify-thread are worker_threads entries: eval, the
+  // index build and the service's verification resolve "./<name>.js" next to their chunk.
   entryPoints: {
     "canon-reason": "src/cli/main.ts",
-    "eval-worker": "src/app/eval-worker.ts",
-    "index-worker": "src/io/index-worker.ts",
-    "verify-worker": "src/app/verify-worker.ts",
+    "eval-case-thread": "src/app/eval-case-thread.ts",
+    "index-build-thread": "src/io/index-cache/index-build-thread.ts",
+    "verify-thread": "src/app/verify-thread.ts",
   },
   outdir: outdir.pathname,
   bundle: true,

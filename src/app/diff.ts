@@ -4,8 +4,8 @@ import type { RunView } from "../core/artifact/view.js";
 import { readSnapshot } from "../core/corpus/document.js";
 import { diffRuns, type RunDiff, type SnapshotDocuments } from "../core/diff/diff.js";
 import { CanonError } from "../core/errors.js";
-import { openRun, requireParts } from "../io/run-reader.js";
-import { DiskStore } from "../io/store.js";
+import { openRun, requireParts } from "../io/runs/run-reader.js";
+import { DiskStore } from "../io/store/content-store.js";
 
 function snapshotDocuments(view: RunView, storeRoot: string): SnapshotDocuments {
   const hash = view.retrieval?.provenance.corpus_snapshot;

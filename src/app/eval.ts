@@ -32,13 +32,13 @@ import { resolveParams } from "../core/plan/planner.js";
 import { withoutCredentials } from "../core/reason/llm.js";
 import { type IndexParams, pickIndexParams } from "../core/retrieval/index-params.js";
 import { zodToInputError } from "../core/zod-errors.js";
-import { atArtifacts, prepareArtifactsDir } from "../io/artifacts.js";
-import { DEFAULT_LIMITS } from "../io/corpus-reader.js";
-import type { EvalCase, EvalInput } from "../io/eval-input.js";
-import { EVAL_FILES, prepareEvalOutputFolder, publishEvalOutput } from "../io/eval-output.js";
-import { type EndpointSettings, ModelEndpointError, type Pacer, pacer } from "../io/llm-endpoint.js";
-import { type PreparedRetrieval, type Progress, prepareRetrieval } from "../io/retrieval-backend.js";
-import { DiskStore } from "../io/store.js";
+import { DEFAULT_LIMITS } from "../io/corpus/corpus-reader.js";
+import type { EvalCase, EvalInput } from "../io/eval/eval-input.js";
+import { EVAL_FILES, prepareEvalOutputFolder, publishEvalOutput } from "../io/eval/eval-output.js";
+import { type PreparedRetrieval, type Progress, prepareRetrieval } from "../io/index-cache/index-cache.js";
+import { type EndpointSettings, ModelEndpointError, type Pacer, pacer } from "../io/model/llm-endpoint.js";
+import { atArtifacts, prepareArtifactsDir } from "../io/store/artifacts.js";
+import { DiskStore } from "../io/store/content-store.js";
 import { runJob } from "./run-job.js";
 
 /** Ranking depth for Recall@100: documents, each ranked by its best chunk. */
@@ -473,7 +473,7 @@ async function runEvalIn(input: EvalInput, options: EvalOptions, started: number
       shards.map(
         (shard) =>
           new Promise<void>((resolveShard, reject) => {
-            const worker = new Worker(new URL("./eval-worker.js", import.meta.url), {
+            const worker = new Worker(new URL("./eval-case-thread.js", import.meta.url), {
               workerData: {
                 input: { ...input, cases: shard.map((s) => s.c) },
                 indices: shard.map((s) => s.i),

@@ -23,11 +23,11 @@ import { join } from "node:path";
 import { pinnedObjects } from "../core/artifact/names.js";
 import { ID_PATTERN } from "../core/canonical.js";
 import type { IndexParams } from "../core/retrieval/index-params.js";
-import { sweepRunDebris, sweepStoreDebris } from "../io/debris.js";
-import { indexRefName } from "../io/retrieval-backend.js";
-import { openRun } from "../io/run-reader.js";
-import { runsRoot } from "../io/run-writer.js";
-import type { Registry } from "../registry/registry.js";
+import { indexRefName } from "../io/index-cache/index-cache.js";
+import { openRun } from "../io/runs/run-reader.js";
+import { runsRoot } from "../io/runs/run-writer.js";
+import { sweepRunDebris, sweepStoreDebris } from "../io/store/debris.js";
+import type { Registry } from "../registry/run-registry.js";
 import { IndexPolicy } from "./index-policy.js";
 
 export const DEFAULT_GC_GRACE_MS = 60 * 60 * 1000;

@@ -17,8 +17,8 @@ import {
   type EndpointSettings,
   ModelEndpointError,
   type Pacer,
-} from "../io/llm-endpoint.js";
-import { loadTelemetry } from "./otel-gate.js";
+} from "../io/model/llm-endpoint.js";
+import { loadTelemetry } from "./ops/otel-gate.js";
 
 export interface ModelCallOptions {
   settings?: EndpointSettings;

@@ -1,16 +1,16 @@
 /**
  * Verification off the event loop: the service verifies runs (POST /v1/runs/{id}/verify, and the
  * run page, whose checks run now) in worker threads, so a slow or hostile run never stops it
- * answering /health or shutting down on SIGTERM (issue 19). `verify-worker.ts` is the other side.
+ * answering /health or shutting down on SIGTERM (issue 19). `verify-thread.ts` is the other side.
  */
 import { existsSync } from "node:fs";
 import { availableParallelism } from "node:os";
 import { fileURLToPath } from "node:url";
 import { Worker } from "node:worker_threads";
 import { CanonError, type ErrorCode } from "../core/errors.js";
-import type { VerificationReport } from "../core/models/report.js";
+import type { VerificationReport } from "../core/models/verification-report.js";
 import type { RenderedPage } from "../core/report/html.js";
-import { runReport } from "./report.js";
+import { runReport } from "./report-pages.js";
 import { type VerifyDirectoryOptions, verifyRunDirectory } from "./verify.js";
 
 /** What a worker thread is asked to do: verify a run directory, or verify it and render its page. */
@@ -44,7 +44,7 @@ export async function stopOffThreadWork(): Promise<void> {
   await Promise.all([...running].map((w) => w.terminate()));
 }
 
-const WORKER = new URL("./verify-worker.js", import.meta.url);
+const WORKER = new URL("./verify-thread.js", import.meta.url);
 
 /**
  * Runs a task in a worker thread, so the caller's event loop stays free however long the run

@@ -15,13 +15,13 @@ import type { RetrievalProvenance, Trace } from "../core/models/trace.js";
 import { frozenDispatcher } from "../core/pipeline/dispatch.js";
 import { liveTools, llmInputOf, traceRun } from "../core/pipeline/produce.js";
 import { LLM_REASONER_ID } from "../core/reason/llm.js";
-import { findReasoner, knownReasoners } from "../core/reason/registry.js";
+import { findReasoner, knownReasoners } from "../core/reason/reasoners.js";
 import { type Divergence, firstDivergence } from "../core/replay/divergence.js";
 import { loadIndex } from "../core/retrieval/bm25-format.js";
 import { indexParamsFromProvenance } from "../core/retrieval/index-params.js";
-import { prepareRetrieval } from "../io/retrieval-backend.js";
-import { type OpenedRun, openRun, requireParts } from "../io/run-reader.js";
-import { DiskStore } from "../io/store.js";
+import { prepareRetrieval } from "../io/index-cache/index-cache.js";
+import { type OpenedRun, openRun, requireParts } from "../io/runs/run-reader.js";
+import { DiskStore } from "../io/store/content-store.js";
 import { type ModelCallOptions, modelCallFor } from "./model-call.js";
 
 export interface ReplayResult {

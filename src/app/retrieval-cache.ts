@@ -9,9 +9,9 @@
 import { canonicalJson } from "../core/canonical.js";
 import { parseCorpusRef, snapshotRef } from "../core/corpus/corpus-ref.js";
 import type { IndexParams } from "../core/retrieval/index-params.js";
-import type { CorpusLimits } from "../io/corpus-reader.js";
-import { type PreparedRetrieval, prepareRetrieval, snapshotCorpus } from "../io/retrieval-backend.js";
-import type { DiskStore } from "../io/store.js";
+import type { CorpusLimits } from "../io/corpus/corpus-reader.js";
+import { type PreparedRetrieval, prepareRetrieval, snapshotCorpus } from "../io/index-cache/index-cache.js";
+import type { DiskStore } from "../io/store/content-store.js";
 import type { IndexPolicy } from "./index-policy.js";
 
 export interface RetrievalCacheOptions {

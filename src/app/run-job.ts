@@ -18,15 +18,15 @@ import { extractiveReasoner } from "../core/reason/extractive.js";
 import { failedModelAnswer, llmReasoner, withoutCredentials } from "../core/reason/llm.js";
 import { pickIndexParams } from "../core/retrieval/index-params.js";
 import { verifyRun } from "../core/verify/verifier.js";
-import { atArtifacts, prepareArtifactsDir } from "../io/artifacts.js";
-import type { CorpusLimits } from "../io/corpus-reader.js";
-import { DEFAULT_LIMITS } from "../io/corpus-reader.js";
-import { type PreparedRetrieval, type Progress, prepareRetrieval } from "../io/retrieval-backend.js";
-import { type WriteRunOptions, writeRun } from "../io/run-writer.js";
-import { DiskStore } from "../io/store.js";
+import type { CorpusLimits } from "../io/corpus/corpus-reader.js";
+import { DEFAULT_LIMITS } from "../io/corpus/corpus-reader.js";
+import { type PreparedRetrieval, type Progress, prepareRetrieval } from "../io/index-cache/index-cache.js";
+import { type WriteRunOptions, writeRun } from "../io/runs/run-writer.js";
+import { atArtifacts, prepareArtifactsDir } from "../io/store/artifacts.js";
+import { DiskStore } from "../io/store/content-store.js";
 import { PRODUCER } from "../version.js";
 import { type ModelCallOptions, modelCallFor } from "./model-call.js";
-import { loadTelemetry } from "./otel-gate.js";
+import { loadTelemetry } from "./ops/otel-gate.js";
 
 export interface RunJobOptions {
   spec: ProblemSpec;
@@ -152,7 +152,7 @@ export async function runJob(options: RunJobOptions): Promise<RunJobResult> {
 /** The run's span and the wiring that made it, when an SDK is registered. */
 interface Traced {
   span: Span;
-  telemetry: typeof import("./telemetry.js");
+  telemetry: typeof import("./ops/telemetry.js");
 }
 
 async function runJobIn(options: RunJobOptions, started: number, traced?: Traced): Promise<RunJobResult> {

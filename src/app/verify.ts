@@ -1,9 +1,9 @@
 /** Wires the verifier to the disk: one run directory, read through the one reader, and its store. */
 import { basename } from "node:path";
-import type { Policy, VerificationReport } from "../core/models/report.js";
+import type { Policy, VerificationReport } from "../core/models/verification-report.js";
 import { type StoreReader, verifyRun } from "../core/verify/verifier.js";
-import { type OpenedRun, openRun } from "../io/run-reader.js";
-import { DiskStore } from "../io/store.js";
+import { type OpenedRun, openRun } from "../io/runs/run-reader.js";
+import { DiskStore } from "../io/store/content-store.js";
 
 export interface VerifyDirectoryOptions {
   policy: Policy;

@@ -1,6 +1,7 @@
 /** Terminal renderings of answers, runs and reports. Plain text: readable in a log too. */
-import type { VerificationReport } from "../core/models/report.js";
+
 import type { AnswerView } from "../core/models/run.js";
+import type { VerificationReport } from "../core/models/verification-report.js";
 
 const WIDTH = 96;
 

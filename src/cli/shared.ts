@@ -6,10 +6,10 @@ import type { Command } from "commander";
 import { ID_PATTERN } from "../core/canonical.js";
 import { CanonError, InputError } from "../core/errors.js";
 import { isBaseUrl, MAX_BASE_URL } from "../core/models/spec.js";
-import { DEFAULT_LIMITS } from "../io/corpus-reader.js";
-import { DEFAULT_ENDPOINT_SETTINGS, type EndpointSettings } from "../io/llm-endpoint.js";
-import type { Progress } from "../io/retrieval-backend.js";
-import { runsRoot } from "../io/run-writer.js";
+import { DEFAULT_LIMITS } from "../io/corpus/corpus-reader.js";
+import type { Progress } from "../io/index-cache/index-cache.js";
+import { DEFAULT_ENDPOINT_SETTINGS, type EndpointSettings } from "../io/model/llm-endpoint.js";
+import { runsRoot } from "../io/runs/run-writer.js";
 import { DATABASE_URL_ENV, registryUrlOf } from "../registry/open.js";
 
 export const DEFAULT_ARTIFACTS_DIR = ".canon-reason";

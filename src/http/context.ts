@@ -3,12 +3,12 @@ import { lstatSync } from "node:fs";
 import { dirname, join } from "node:path";
 import type { RetrievalCache } from "../app/retrieval-cache.js";
 import { CanonError } from "../core/errors.js";
-import { type OpenedRun, openRun } from "../io/run-reader.js";
-import { runsRoot } from "../io/run-writer.js";
+import { type OpenedRun, openRun } from "../io/runs/run-reader.js";
+import { runsRoot } from "../io/runs/run-writer.js";
 import type { JobQueue } from "../queue/queue.js";
 import { registryCacheRoot } from "../registry/open.js";
 import type { PgRegistry } from "../registry/postgres.js";
-import type { Registry } from "../registry/registry.js";
+import type { Registry } from "../registry/run-registry.js";
 
 export interface ServiceContext {
   artifactsRoot: string;

@@ -8,7 +8,7 @@
 import { realpathSync } from "node:fs";
 import { isAbsolute, resolve, sep } from "node:path";
 import { parseCorpusRef } from "../core/corpus/corpus-ref.js";
-import type { DiskStore } from "../io/store.js";
+import type { DiskStore } from "../io/store/content-store.js";
 import { HttpError } from "./problem.js";
 
 /** The corpus as runJob should read it: the snapshot ref, or the real path inside a root. */

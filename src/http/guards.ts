@@ -4,7 +4,7 @@
  * counted once per request in the first hook so a rejected request still counts.
  */
 import type { FastifyInstance } from "fastify";
-import { bearerOf, tokenDigest, tokenMatches } from "../app/bearer-token.js";
+import { bearerOf, tokenDigest, tokenMatches } from "../app/ops/bearer-token.js";
 import { HttpError } from "./problem.js";
 
 export interface GuardOptions {

@@ -7,7 +7,7 @@ import { z } from "zod";
 import { ID_PATTERN } from "../core/canonical.js";
 import { Constraints, ProblemSpec } from "../core/models/spec.js";
 import { PRESETS } from "../core/plan/planner.js";
-import { CURSOR_PATTERN, ITEM_ID_PATTERN } from "../registry/registry.js";
+import { CURSOR_PATTERN, ITEM_ID_PATTERN } from "../registry/run-registry.js";
 
 export const HTTP_LIMITS = {
   questionChars: 2000,

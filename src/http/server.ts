@@ -20,21 +20,21 @@ import {
 } from "fastify-type-provider-zod";
 import { z } from "zod";
 import { IndexPolicy, type IndexPolicyOptions } from "../app/index-policy.js";
-import { RunMetrics } from "../app/metrics.js";
+import { RunMetrics } from "../app/ops/prometheus-metrics.js";
 import { RetrievalCache } from "../app/retrieval-cache.js";
-import { sweepUploadDebris, uploadsRoot } from "../io/debris.js";
+import { sweepUploadDebris, uploadsRoot } from "../io/store/debris.js";
 import { PRODUCER } from "../version.js";
 import { installJsonBodyParser } from "./body.js";
 import type { ServiceContext } from "./context.js";
 import { installGuards } from "./guards.js";
 import { clientErrorResponse, frameworkProblem, installProblemHandler, type PathRoot } from "./problem.js";
+import { endRequestSpan, installRequestSpans } from "./request-telemetry.js";
 import { corpusRoutes } from "./routes/corpora.js";
 import { healthRoutes } from "./routes/health.js";
 import { itemRoutes } from "./routes/items.js";
 import { metricsRoutes } from "./routes/metrics.js";
 import { runRoutes } from "./routes/runs.js";
 import { ProblemSchema } from "./schemas.js";
-import { endRequestSpan, installRequestSpans } from "./telemetry.js";
 
 export interface ServerOptions extends Omit<ServiceContext, "retrieval" | "queue"> {
   queue?: ServiceContext["queue"];

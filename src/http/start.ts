@@ -6,15 +6,15 @@
  */
 import { statSync } from "node:fs";
 import { resolve } from "node:path";
-import { checkServiceToken, openServerWarning } from "../app/bearer-token.js";
 import { stopOffThreadWork } from "../app/off-thread.js";
+import { checkServiceToken, openServerWarning } from "../app/ops/bearer-token.js";
 import { InputError } from "../core/errors.js";
 import { isBaseUrl } from "../core/models/spec.js";
 import type { IndexParams } from "../core/retrieval/index-params.js";
-import { prepareArtifactsDir } from "../io/artifacts.js";
-import { errnoInWords } from "../io/fs-errors.js";
+import { errnoInWords } from "../io/fs/fs-errors.js";
+import { prepareArtifactsDir } from "../io/store/artifacts.js";
 import { openSharedRegistry } from "../registry/open.js";
-import type { Registry } from "../registry/registry.js";
+import type { Registry } from "../registry/run-registry.js";
 import { SqliteRegistry } from "../registry/sqlite.js";
 import { buildServer } from "./server.js";
 

@@ -16,9 +16,9 @@ import {
   failedCase,
   summarize,
 } from "../app/eval.js";
-import { prepareArtifactsDir } from "../io/artifacts.js";
-import type { EvalInput } from "../io/eval-input.js";
-import { DiskStore } from "../io/store.js";
+import type { EvalInput } from "../io/eval/eval-input.js";
+import { prepareArtifactsDir } from "../io/store/artifacts.js";
+import { DiskStore } from "../io/store/content-store.js";
 import type { PgRegistry } from "../registry/postgres.js";
 import { type JobData, type JobQueue, RejectedCaseError } from "./queue.js";
 

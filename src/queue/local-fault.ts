@@ -3,10 +3,10 @@
  * own artifacts dir, and the one model endpoint it calls is its own (--model-base-url): a
  * read-only or full disk there, or an endpoint refusing connections, says nothing about the job
  * or its submitter. Such a job goes back to the queue for a healthy worker, and this worker
- * backs off (see worker.ts) instead of failing it as bad input.
+ * backs off (see queue-worker.ts) instead of failing it as bad input.
  */
 import { CanonError } from "../core/errors.js";
-import { errnoInWords } from "../io/fs-errors.js";
+import { errnoInWords } from "../io/fs/fs-errors.js";
 
 /** Errno codes of a disk (or file table) that cannot take what the worker writes. */
 export const DISK_FAULTS: ReadonlySet<string> = new Set([
@@ -20,7 +20,7 @@ export const DISK_FAULTS: ReadonlySet<string> = new Set([
   "ENFILE",
 ]);
 
-/** Words for the disk faults fs-errors.ts does not name (they are not the user's to fix). */
+/** Words for the disk faults io/fs/fs-errors.ts does not name (they are not the user's to fix). */
 const MORE_WORDS: Readonly<Record<string, string>> = {
   EIO: "input/output error",
   EMFILE: "too many open files in the process",

@@ -3,7 +3,7 @@
  * plus a content-addressed object table holding every published run's files and the store
  * objects it pins (corpus snapshot, index). Any machine that reaches the database can then
  * read a run it did not make: `materializeRun` writes it into a local cache directory,
- * re-hashing every object on the way, and the one run reader (io/run-reader.ts) opens it there.
+ * re-hashing every object on the way, and the one run reader (io/runs/run-reader.ts) opens it there.
  *
  * Objects are stored in bounded pieces (1 MiB chunks); an object's row is inserted in the same
  * transaction as its chunks, so a present row means a complete object. Every write is
@@ -19,14 +19,14 @@ import { pinnedObjects } from "../core/artifact/names.js";
 import { ID_PATTERN, sha256Hex } from "../core/canonical.js";
 import { CanonError, IntegrityError } from "../core/errors.js";
 import type { ProblemSpec } from "../core/models/spec.js";
-import { prepareArtifactsDir } from "../io/artifacts.js";
-import { openRun, requireParts } from "../io/run-reader.js";
-import { writeRun } from "../io/run-writer.js";
-import { DiskStore } from "../io/store.js";
+import { openRun, requireParts } from "../io/runs/run-reader.js";
+import { writeRun } from "../io/runs/run-writer.js";
+import { prepareArtifactsDir } from "../io/store/artifacts.js";
+import { DiskStore } from "../io/store/content-store.js";
 import { MIGRATIONS } from "./migrations.js";
 import { redactUrl, registryError } from "./pg-errors.js";
-import type { Item, LocalRun, Page, PageRequest, Registry, RunEntry, RunItemSource } from "./registry.js";
 import { afterCursor, type ItemRow, pageOf, type RunRow, toItem, toRun } from "./rows.js";
+import type { Item, LocalRun, Page, PageRequest, Registry, RunEntry, RunItemSource } from "./run-registry.js";
 
 /** Largest piece of an object in one row: bounded memory per row on both ends. */
 export const CHUNK_BYTES = 1024 * 1024;
@@ -413,7 +413,7 @@ export class PgRegistry implements Registry {
   }
 
   /**
-   * A queue job's run and its job record, published together (worker.ts): what addRun does, at
+   * A queue job's run and its job record, published together (queue/queue-worker.ts): what addRun does, at
    * a cost small next to the work. Hashes seen committed are remembered; while a pinned object
    * is not known present the registry is asked once, by hash, which objects it lacks, and only
    * those are read from the store (a pinned snapshot or index the registry has is never re-read,

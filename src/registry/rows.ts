@@ -3,7 +3,7 @@
  * a number from SQLite, a string from PostgreSQL (bigint comes back as text).
  */
 import { ProblemSpec } from "../core/models/spec.js";
-import { CURSOR_PATTERN, type Item, type Page, type PageRequest, type RunEntry } from "./registry.js";
+import { CURSOR_PATTERN, type Item, type Page, type PageRequest, type RunEntry } from "./run-registry.js";
 
 type Seq = number | string;
 

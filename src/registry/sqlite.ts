@@ -12,9 +12,9 @@ import { join } from "node:path";
 import Database from "better-sqlite3";
 import { ID_PATTERN } from "../core/canonical.js";
 import type { ProblemSpec } from "../core/models/spec.js";
-import { runsRoot } from "../io/run-writer.js";
-import type { Item, LocalRun, Page, PageRequest, Registry, RunEntry, RunItemSource } from "./registry.js";
+import { runsRoot } from "../io/runs/run-writer.js";
 import { afterCursor, type ItemRow, pageOf, type RunRow, toItem, toRun } from "./rows.js";
+import type { Item, LocalRun, Page, PageRequest, Registry, RunEntry, RunItemSource } from "./run-registry.js";
 
 export const REGISTRY_FILE = "registry.sqlite";
 

@@ -10,8 +10,8 @@ import { afterEach, describe, expect, it } from "vitest";
 import { runJob } from "../../src/app/run-job.js";
 import { CanonError } from "../../src/core/errors.js";
 import type { ProblemSpec } from "../../src/core/models/spec.js";
-import { MAX_RESPONSE_BYTES } from "../../src/io/llm-endpoint.js";
-import { readRunDirectory } from "../../src/io/run-reader.js";
+import { MAX_RESPONSE_BYTES } from "../../src/io/model/llm-endpoint.js";
+import { readRunDirectory } from "../../src/io/runs/run-reader.js";
 import {
   type ChatServer,
   chatServer,

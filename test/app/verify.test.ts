@@ -11,9 +11,9 @@ import { cpSync, readdirSync, symlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import { verifyOpenedRun, verifyRunDirectory, verifyRunFiles } from "../../src/app/verify.js";
-import type { VerificationReport } from "../../src/core/models/report.js";
-import { openRun } from "../../src/io/run-reader.js";
-import { DiskStore } from "../../src/io/store.js";
+import type { VerificationReport } from "../../src/core/models/verification-report.js";
+import { openRun } from "../../src/io/runs/run-reader.js";
+import { DiskStore } from "../../src/io/store/content-store.js";
 import { type JobRun, jobRun } from "../helpers/job-run.js";
 import { tempDir } from "../helpers/tmp.js";
 

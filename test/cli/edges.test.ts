@@ -10,7 +10,7 @@ import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { COMMANDS } from "../../src/cli/command-table.js";
 import { watchesParent } from "../../src/cli/parent-watch.js";
-import { describeSkipped } from "../../src/io/corpus-reader.js";
+import { describeSkipped } from "../../src/io/corpus/corpus-reader.js";
 import { CLI, DEMO_CORPUS, isCleanError, REPO, runCli } from "../helpers/cli.js";
 import { demoRun } from "../helpers/demo-run.js";
 import { tempDir, writeFiles } from "../helpers/tmp.js";

@@ -15,8 +15,8 @@ import { extractiveReasoner } from "../../src/core/reason/extractive.js";
 import type { Reasoner } from "../../src/core/reason/reasoner.js";
 import { pickIndexParams } from "../../src/core/retrieval/index-params.js";
 import { verifyRun } from "../../src/core/verify/verifier.js";
-import { prepareRetrieval } from "../../src/io/retrieval-backend.js";
-import { DiskStore } from "../../src/io/store.js";
+import { prepareRetrieval } from "../../src/io/index-cache/index-cache.js";
+import { DiskStore } from "../../src/io/store/content-store.js";
 import { PRODUCER } from "../../src/version.js";
 import { tempDir, writeFiles } from "./tmp.js";
 

@@ -8,7 +8,7 @@ import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { runEval, writeEvalOutput } from "../../src/app/eval.js";
 import { runJob } from "../../src/app/run-job.js";
-import { loadSuite } from "../../src/io/eval-input.js";
+import { loadSuite } from "../../src/io/eval/eval-input.js";
 import { SMALL_CORPUS } from "./produce.js";
 import { tempDir, writeFiles } from "./tmp.js";
 

@@ -8,9 +8,9 @@ import { readdirSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { RetrievalCache } from "../../src/app/retrieval-cache.js";
-import { DEFAULT_LIMITS } from "../../src/io/corpus-reader.js";
-import { snapshotCorpus } from "../../src/io/retrieval-backend.js";
-import { DiskStore } from "../../src/io/store.js";
+import { DEFAULT_LIMITS } from "../../src/io/corpus/corpus-reader.js";
+import { snapshotCorpus } from "../../src/io/index-cache/index-cache.js";
+import { DiskStore } from "../../src/io/store/content-store.js";
 import { SqliteRegistry } from "../../src/registry/sqlite.js";
 import { isCleanError, REPO, runCli } from "../helpers/cli.js";
 import { call, demoSpec, startServer, type TestServer } from "../helpers/http.js";
@@ -33,7 +33,7 @@ describe("issue 21 item 3: index builds off the event loop", () => {
   it("item 3: a build in worker threads leaves the event loop free and writes the same bytes", async () => {
     // The worker entry exists in the built package only: use it (npm run build first).
     const dist = (path: string) => join(REPO, "dist", path);
-    const { buildIndexInThreads } = await import(dist("io/index-workers.js"));
+    const { buildIndexInThreads } = await import(dist("io/index-cache/index-build-pool.js"));
     const { serializeIndex } = await import(dist("core/retrieval/bm25-format.js"));
     const docs = corpusLines(4000)
       .trim()

@@ -6,7 +6,7 @@
  */
 import { Writable } from "node:stream";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { RUN_SPAN } from "../../src/app/telemetry.js";
+import { RUN_SPAN } from "../../src/app/ops/telemetry.js";
 import { call, demoSpec, startServer, type TestServer } from "../helpers/http.js";
 import { idOf, parentOf, parsePrometheus, sampleValue, startTracing } from "../helpers/otel.js";
 

@@ -1,6 +1,6 @@
 /** GET /v1/runs/{id}/report: the same page as `canon-reason report`, over real HTTP on loopback. */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { runReport } from "../../src/app/report.js";
+import { runReport } from "../../src/app/report-pages.js";
 import { call, type Reply, startServer, type TestServer } from "../helpers/http.js";
 import { makeReportRuns, type ReportRuns } from "../helpers/report-runs.js";
 

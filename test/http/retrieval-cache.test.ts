@@ -4,8 +4,8 @@ import { describe, expect, it } from "vitest";
 import { RetrievalCache } from "../../src/app/retrieval-cache.js";
 import { PRESETS } from "../../src/core/plan/planner.js";
 import type { IndexParams } from "../../src/core/retrieval/index-params.js";
-import { DEFAULT_LIMITS } from "../../src/io/corpus-reader.js";
-import { DiskStore } from "../../src/io/store.js";
+import { DEFAULT_LIMITS } from "../../src/io/corpus/corpus-reader.js";
+import { DiskStore } from "../../src/io/store/content-store.js";
 import { DEMO_ROOT } from "../helpers/http.js";
 import { tempDir } from "../helpers/tmp.js";
 

@@ -3,7 +3,7 @@ import { execFileSync } from "node:child_process";
 import { mkdirSync, symlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { readRunTimings } from "../../src/io/run-reader.js";
+import { readRunTimings } from "../../src/io/runs/run-reader.js";
 import { tempDir } from "../helpers/tmp.js";
 
 function runWith(write: (path: string) => void): string {

@@ -4,7 +4,7 @@
  */
 import { describe, expect, it } from "vitest";
 import { CanonError, InputError } from "../../src/core/errors.js";
-import { fsInputError } from "../../src/io/fs-errors.js";
+import { fsInputError } from "../../src/io/fs/fs-errors.js";
 import { CONNECTION_FAULTS, DISK_FAULTS, localFaultOf } from "../../src/queue/local-fault.js";
 
 const errno = (code: string, path?: string) =>

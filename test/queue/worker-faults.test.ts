@@ -16,7 +16,7 @@ import { fileURLToPath } from "node:url";
 import { Queue } from "bullmq";
 import { afterAll, describe, expect, it } from "vitest";
 import { parseQueueUrl, persistenceWarnings, QUEUE_NAME } from "../../src/queue/queue.js";
-import { LOCAL_FAULTS_MAX } from "../../src/queue/worker.js";
+import { LOCAL_FAULTS_MAX } from "../../src/queue/queue-worker.js";
 import { PgRegistry } from "../../src/registry/postgres.js";
 import { chatServer, passage, reply } from "../helpers/chat-server.js";
 import { DEMO_CORPUS, REPO, runCliAsync } from "../helpers/cli.js";

@@ -8,7 +8,7 @@ import pg from "pg";
 import { describe, expect, it } from "vitest";
 import type { ProblemSpec } from "../../src/core/models/spec.js";
 import { PgRegistry } from "../../src/registry/postgres.js";
-import { ITEM_ID_PATTERN, type Registry } from "../../src/registry/registry.js";
+import { ITEM_ID_PATTERN, type Registry } from "../../src/registry/run-registry.js";
 import { REGISTRY_FILE, SqliteRegistry } from "../../src/registry/sqlite.js";
 import { needPostgres, scratchDatabase } from "../helpers/services.js";
 import { tempDir } from "../helpers/tmp.js";

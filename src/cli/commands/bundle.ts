@@ -2,7 +2,7 @@
 import { resolve } from "node:path";
 import type { Command } from "commander";
 import { verifyRunDirectory, verifyRunFiles } from "../../app/verify.js";
-import { exportRun, importRun } from "../../io/bundle.js";
+import { exportRun, importRun } from "../../io/runs/bundle.js";
 import { action, artifactsRoot, printJson, resolveRun, withRegistry } from "../shared.js";
 
 export function registerBundle(program: Command): void {

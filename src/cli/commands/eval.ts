@@ -6,8 +6,8 @@ import { InputError } from "../../core/errors.js";
 import { regressions } from "../../core/eval/gate.js";
 import { ANALYZERS } from "../../core/models/spec.js";
 import { DEFAULT_PRESET } from "../../core/plan/planner.js";
-import { loadBeir, loadSuite, readBaseline, withRationales } from "../../io/eval-input.js";
-import { runsRoot } from "../../io/run-writer.js";
+import { loadBeir, loadSuite, readBaseline, withRationales } from "../../io/eval/eval-input.js";
+import { runsRoot } from "../../io/runs/run-writer.js";
 import { openSharedRegistry, registryUrlOf } from "../../registry/open.js";
 import {
   action,

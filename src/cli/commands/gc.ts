@@ -3,7 +3,7 @@
 import { existsSync } from "node:fs";
 import { join } from "node:path";
 import type { Command } from "commander";
-import type { Registry } from "../../registry/registry.js";
+import type { Registry } from "../../registry/run-registry.js";
 import { action, artifactsRoot, parseIntOption, printJson, withRegistry } from "../shared.js";
 
 interface GcCliOptions {

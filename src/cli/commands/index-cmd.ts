@@ -7,9 +7,9 @@ import { InputError } from "../../core/errors.js";
 import { ANALYZERS } from "../../core/models/spec.js";
 import { PRESETS } from "../../core/plan/planner.js";
 import { pickIndexParams } from "../../core/retrieval/index-params.js";
-import { atArtifacts, prepareArtifactsDir } from "../../io/artifacts.js";
-import { prepareRetrieval } from "../../io/retrieval-backend.js";
-import { DiskStore } from "../../io/store.js";
+import { prepareRetrieval } from "../../io/index-cache/index-cache.js";
+import { atArtifacts, prepareArtifactsDir } from "../../io/store/artifacts.js";
+import { DiskStore } from "../../io/store/content-store.js";
 import {
   action,
   artifactsRoot,

@@ -3,7 +3,7 @@ import type { Command } from "commander";
 import { verifyOpenedRun } from "../../app/verify.js";
 import { RUN_FILES } from "../../core/artifact/files.js";
 import { recordedLabels } from "../../core/verify/inventory.js";
-import { openRun, requireParts } from "../../io/run-reader.js";
+import { openRun, requireParts } from "../../io/runs/run-reader.js";
 import { action, printJson, resolveRun, withRegistry } from "../shared.js";
 
 interface InspectOptions {

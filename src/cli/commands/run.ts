@@ -11,9 +11,9 @@ import { DEFAULT_PRESET, PRESETS, resolveParams } from "../../core/plan/planner.
 import { DEFAULT_BASE_URL } from "../../core/reason/llm.js";
 import { hasLoneSurrogate, loneSurrogateError } from "../../core/unicode.js";
 import { zodToInputError } from "../../core/zod-errors.js";
-import { readPrivateKey } from "../../io/keys.js";
-import { signRun } from "../../io/sign-run.js";
-import { readUserJson } from "../../io/text.js";
+import { readUserJson } from "../../io/fs/user-text.js";
+import { readPrivateKey } from "../../io/runs/keys.js";
+import { signRun } from "../../io/runs/sign-run.js";
 import { openSharedRegistry, registryUrlOf } from "../../registry/open.js";
 import { renderAnswer } from "../render.js";
 import {

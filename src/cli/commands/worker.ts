@@ -1,10 +1,10 @@
 /** `canon-reason worker`: answer run and eval-case jobs from a Redis queue (BullMQ loads only here). */
 import type { Command } from "commander";
-import { checkServiceToken, openServerWarning } from "../../app/bearer-token.js";
-import type { RunMetrics } from "../../app/metrics.js";
+import { checkServiceToken, openServerWarning } from "../../app/ops/bearer-token.js";
+import type { RunMetrics } from "../../app/ops/prometheus-metrics.js";
 import { CanonError, InputError } from "../../core/errors.js";
 import { DEFAULT_BASE_URL, withoutCredentials } from "../../core/reason/llm.js";
-import { apiKeyFrom } from "../../io/llm-endpoint.js";
+import { apiKeyFrom } from "../../io/model/llm-endpoint.js";
 import { DATABASE_URL_ENV, openSharedRegistry, registryUrlOf } from "../../registry/open.js";
 import { exitWithParent } from "../parent-watch.js";
 import {
@@ -115,7 +115,7 @@ export function registerWorker(program: Command): void {
         const token = process.env.CANON_REASON_TOKEN;
         if (o.metricsPort !== undefined) checkServiceToken(token === "" ? undefined : token);
         const registry = await openSharedRegistry(registryUrl);
-        const { startWorker, LOCAL_FAULTS_MAX } = await import("../../queue/worker.js");
+        const { startWorker, LOCAL_FAULTS_MAX } = await import("../../queue/queue-worker.js");
         const { JobQueue } = await import("../../queue/queue.js");
         // Redis must answer at start; later outages are waited out by the worker's reconnects.
         const probe = new JobQueue(connection);
@@ -133,7 +133,7 @@ export function registerWorker(program: Command): void {
         let listener: { url: string; close(): Promise<void> } | undefined;
         let metrics: RunMetrics | undefined;
         if (o.metricsPort !== undefined) {
-          const { listenMetrics, RunMetrics } = await import("../../app/metrics.js");
+          const { listenMetrics, RunMetrics } = await import("../../app/ops/prometheus-metrics.js");
           // The gauge reads the queue through its own connection, opened once the port is bound.
           let counts: InstanceType<typeof JobQueue> | undefined;
           metrics = new RunMetrics((states) =>

@@ -12,7 +12,6 @@ import type { Claim } from "../models/claim.js";
 import type { EvidenceRef } from "../models/evidence.js";
 import { MODEL_CALL_FILE, MODEL_CALL_VERSION, ModelCall } from "../models/model-call.js";
 import { PLAN_VERSION, Plan } from "../models/plan.js";
-import { REPORT_VERSION, VerificationReport } from "../models/report.js";
 import { AnswerView, MANIFEST_VERSION, Manifest, RUN_VERSION, RunRecord, Signature } from "../models/run.js";
 import { ProblemSpec, SPEC_VERSION } from "../models/spec.js";
 import {
@@ -23,6 +22,7 @@ import {
   TraceEvent,
   TraceHeader,
 } from "../models/trace.js";
+import { REPORT_VERSION, VerificationReport } from "../models/verification-report.js";
 import { type ReadProblem, readProblem } from "./read-problems.js";
 
 export interface RunView {

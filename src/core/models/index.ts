@@ -3,20 +3,20 @@ import { Claim } from "./claim.js";
 import { EvidenceRef } from "./evidence.js";
 import { ModelCall } from "./model-call.js";
 import { Plan, PlanNode } from "./plan.js";
-import { VerificationReport } from "./report.js";
 import { AnswerView, Manifest, RunRecord, Signature } from "./run.js";
 import { ProblemSpec } from "./spec.js";
 import { RetrievePayload, ToolCall, ToolResult, TraceEvent, TraceHeader } from "./trace.js";
+import { VerificationReport } from "./verification-report.js";
 
 export * from "./claim.js";
 export * from "./common.js";
 export * from "./evidence.js";
 export * from "./model-call.js";
 export * from "./plan.js";
-export * from "./report.js";
 export * from "./run.js";
 export * from "./spec.js";
 export * from "./trace.js";
+export * from "./verification-report.js";
 
 export const MODEL_SCHEMAS = {
   ProblemSpec,

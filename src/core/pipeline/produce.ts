@@ -11,7 +11,6 @@ import { SCHEMA_VERSIONS } from "../artifact/versions.js";
 import { contentId, withId } from "../canonical.js";
 import type { ModelCall } from "../models/model-call.js";
 import type { Plan } from "../models/plan.js";
-import type { VerificationReport } from "../models/report.js";
 import { type AnswerView, RUN_VERSION, type RunInputs, type RunRecord } from "../models/run.js";
 import type { ProblemSpec } from "../models/spec.js";
 import {
@@ -21,6 +20,7 @@ import {
   type TraceEvent,
   type TraceHeader,
 } from "../models/trace.js";
+import type { VerificationReport } from "../models/verification-report.js";
 import { planFor } from "../plan/planner.js";
 import { LLM_REASONER_ID, LLM_REASONER_VERSION } from "../reason/llm.js";
 import type { Reasoner, ReasonerInput } from "../reason/reasoner.js";

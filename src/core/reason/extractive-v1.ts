@@ -1,6 +1,6 @@
 /**
  * The first extractive reasoner, kept so runs it made still replay and re-derive: a run names
- * its reasoner by id and version (registry.ts). New runs use extractive 3 (extractive.ts).
+ * its reasoner by id and version (reasoners.ts). New runs use extractive 3 (extractive.ts).
  *
  * Extractive 1, as it was: extractive and deterministic (docs/design.md §3.4). It splits each piece of
  * evidence into sentences, scores them by how many of the question's content words they

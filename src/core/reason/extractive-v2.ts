@@ -1,5 +1,5 @@
 /**
- * Extractive reasoner 2, kept so runs it made still replay and re-derive (registry.ts), and the
+ * Extractive reasoner 2, kept so runs it made still replay and re-derive (reasoners.ts), and the
  * candidate machinery extractive 3 (extractive.ts) builds on: sentence selection, citations and
  * the coverage shares are extractive 2's, unchanged. Do not change what this file computes: a
  * change would break the re-derivation of every run extractive 2 made.

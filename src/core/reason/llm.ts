@@ -1,7 +1,7 @@
 /**
  * The model-backed reasoner (docs/design.md §3.4), pure: it builds the chat-completions request for the
  * question and the evidence, and derives the answer from a recorded response. The call itself
- * is an effect made at the edge (src/io/llm-endpoint.ts); the run stores the exchange, so
+ * is an effect made at the edge (src/io/model/llm-endpoint.ts); the run stores the exchange, so
  * frozen replay and the verifier re-derive from the recording exactly as the run did.
  *
  * Response contract: the message content is JSON

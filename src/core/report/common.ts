@@ -1,5 +1,5 @@
 /** Pieces every report page shares: the document shell, numbers, byte spans. */
-import type { VerificationReport } from "../models/report.js";
+import type { VerificationReport } from "../models/verification-report.js";
 import { SCRIPT, STYLE } from "./assets.js";
 import { type Html, html, page, type RenderedPage } from "./html.js";
 

@@ -375,7 +375,7 @@ export function validateBm25Params({ k1, b }: Pick<Bm25Params, "k1" | "b">): voi
     throw new InputError("E_USAGE", `BM25 b must be between 0 and 1 (got ${b})`, { field: "bm25_b" });
 }
 
-/** Builds an index in this thread: one shard. io/index-workers.ts splits a build across threads. */
+/** Builds an index in this thread: one shard. io/index-cache/index-build-pool.ts splits a build across threads. */
 export function buildIndex(
   docs: Iterable<IndexDocument>,
   params: Bm25Params,

@@ -1,6 +1,6 @@
 /** The shape of a verification check: a named pure function with an invariant id (docs/design.md §5). */
 import type { RunView } from "../artifact/view.js";
-import type { VerificationReport } from "../models/report.js";
+import type { VerificationReport } from "../models/verification-report.js";
 import type { Finding } from "./findings.js";
 
 /** Read access to the content-addressed store; get() re-hashes and throws on corruption. */

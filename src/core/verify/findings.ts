@@ -4,7 +4,7 @@
  * matched by tools and tests while its wording changes freely. Codes never change meaning.
  */
 import type { ReadProblemParams } from "../artifact/read-problems.js";
-import type { Severity } from "../models/report.js";
+import type { Severity } from "../models/verification-report.js";
 
 type Span = readonly [number, number];
 

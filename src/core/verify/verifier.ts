@@ -15,7 +15,7 @@ import {
   REPORT_VERSION,
   type Finding as ReportedFinding,
   type VerificationReport,
-} from "../models/report.js";
+} from "../models/verification-report.js";
 import type { Check, CheckContext, CheckOutcome, StoreReader } from "./check.js";
 import { citationBytesCheck } from "./checks/citation-bytes.js";
 import { claimLinksCheck } from "./checks/claim-links.js";

@@ -8,7 +8,7 @@
  * `uploads/.tmp-upload-<pid>-<rand>/` inside the artifacts root, cut off at the upload limit
  * on the bytes actually read (413), at most `maxUploads` at once (503 with Retry-After beyond
  * that), and removed when the request ends however it ends. A server killed mid-upload leaves
- * the folder behind; the next start sweeps it (src/io/debris.ts: its pid is not alive).
+ * the folder behind; the next start sweeps it (src/io/store/debris.ts: its pid is not alive).
  */
 import { createWriteStream, mkdirSync, rmSync } from "node:fs";
 import { join } from "node:path";
@@ -18,11 +18,11 @@ import type { FastifyPluginAsync, FastifyRequest } from "fastify";
 import type { ZodTypeProvider } from "fastify-type-provider-zod";
 import { z } from "zod";
 import { CanonError } from "../../core/errors.js";
-import { DEFAULT_LIMITS } from "../../io/corpus-reader.js";
-import { uploadsRoot } from "../../io/debris.js";
-import { snapshotCorpus } from "../../io/retrieval-backend.js";
-import { tempSuffix } from "../../io/run-writer.js";
-import { DiskStore } from "../../io/store.js";
+import { DEFAULT_LIMITS } from "../../io/corpus/corpus-reader.js";
+import { snapshotCorpus } from "../../io/index-cache/index-cache.js";
+import { tempSuffix } from "../../io/runs/run-writer.js";
+import { DiskStore } from "../../io/store/content-store.js";
+import { uploadsRoot } from "../../io/store/debris.js";
 import { requireUtf8Charset } from "../body.js";
 import type { ServiceContext } from "../context.js";
 import { HttpError, scrubText } from "../problem.js";

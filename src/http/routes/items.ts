@@ -3,7 +3,7 @@ import type { FastifyPluginAsync } from "fastify";
 import type { ZodTypeProvider } from "fastify-type-provider-zod";
 import { z } from "zod";
 import type { ProblemSpec } from "../../core/models/spec.js";
-import type { Item } from "../../registry/registry.js";
+import type { Item } from "../../registry/run-registry.js";
 import type { ServiceContext } from "../context.js";
 import { HttpError } from "../problem.js";
 import { ItemBody, ItemListResponse, ItemParams, ItemResponse, PageQuery } from "../schemas.js";

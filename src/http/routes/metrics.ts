@@ -4,7 +4,7 @@
  * `authorization` setting), since run counts and failure codes describe the service's use.
  */
 import type { FastifyPluginAsync } from "fastify";
-import { METRICS_CONTENT_TYPE, type RunMetrics } from "../../app/metrics.js";
+import { METRICS_CONTENT_TYPE, type RunMetrics } from "../../app/ops/prometheus-metrics.js";
 
 export const metricsRoutes =
   (metrics: RunMetrics): FastifyPluginAsync =>

@@ -14,13 +14,14 @@ import type { ProblemSpec } from "../../core/models/spec.js";
 import { DEFAULT_PRESET, resolveParams } from "../../core/plan/planner.js";
 import { pickIndexParams } from "../../core/retrieval/index-params.js";
 import { signatureState } from "../../core/verify/checks/signature.js";
-import { DEFAULT_LIMITS } from "../../io/corpus-reader.js";
-import type { PreparedRetrieval } from "../../io/retrieval-backend.js";
-import type { OpenedRun } from "../../io/run-reader.js";
-import { DiskStore } from "../../io/store.js";
+import { DEFAULT_LIMITS } from "../../io/corpus/corpus-reader.js";
+import type { PreparedRetrieval } from "../../io/index-cache/index-cache.js";
+import type { OpenedRun } from "../../io/runs/run-reader.js";
+import { DiskStore } from "../../io/store/content-store.js";
 import { openPublishedRun, publishedRunDir, type ServiceContext } from "../context.js";
 import { resolveCorpus } from "../corpus.js";
 import { HttpError } from "../problem.js";
+import { noteRun } from "../request-telemetry.js";
 import {
   CreateRunBody,
   CreateRunHeaders,
@@ -38,7 +39,6 @@ import {
   VerifyBody,
   VerifyResponse,
 } from "../schemas.js";
-import { noteRun } from "../telemetry.js";
 
 /** The bytes of one file of a published run; a run without it is damaged (409), not missing. */
 function fileOf(run: OpenedRun, path: string): Uint8Array {

@@ -14,7 +14,7 @@ import {
 } from "../../../src/core/reason/extractive.js";
 import { extractiveReasonerV2 } from "../../../src/core/reason/extractive-v2.js";
 import type { ReasonerEvidence } from "../../../src/core/reason/reasoner.js";
-import { findReasoner, knownReasoners } from "../../../src/core/reason/registry.js";
+import { findReasoner, knownReasoners } from "../../../src/core/reason/reasoners.js";
 import { contentTerms } from "../../../src/core/retrieval/analyzer.js";
 
 function evidence(id: string, text: string, rank: number, docId = `${id}.md`): ReasonerEvidence {

@@ -20,7 +20,7 @@ import {
   responseModeOf,
 } from "../../../src/core/reason/llm.js";
 import type { Derivation, ReasonerInput } from "../../../src/core/reason/reasoner.js";
-import { findReasoner } from "../../../src/core/reason/registry.js";
+import { findReasoner } from "../../../src/core/reason/reasoners.js";
 import { completionBody } from "../verify/checks/fixture.js";
 
 const EVIDENCE = [

@@ -8,7 +8,7 @@ import { caseRegressions } from "../../../src/core/report/eval-page.js";
 import { escapeHtml, html } from "../../../src/core/report/html.js";
 import { renderRunPage } from "../../../src/core/report/run-page.js";
 import { verifyRun } from "../../../src/core/verify/verifier.js";
-import { DiskStore } from "../../../src/io/store.js";
+import { DiskStore } from "../../../src/io/store/content-store.js";
 import { produceFixture, withFiles } from "../../helpers/produce.js";
 
 describe("html", () => {

@@ -9,7 +9,7 @@ import { extractiveReasoner } from "../../../src/core/reason/extractive.js";
 import { extractiveReasonerV1 } from "../../../src/core/reason/extractive-v1.js";
 import { extractiveReasonerV2 } from "../../../src/core/reason/extractive-v2.js";
 import { rederiveCheck } from "../../../src/core/verify/checks/rederive.js";
-import { DiskStore } from "../../../src/io/store.js";
+import { DiskStore } from "../../../src/io/store/content-store.js";
 import { produceFixture } from "../../helpers/produce.js";
 
 const QUESTION = "How is a trick won in contract bridge?";

@@ -1,5 +1,5 @@
 /**
- * The eval input readers (src/io/eval-input.ts) against temporary folders: a suite folder, a
+ * The eval input readers (src/io/eval/eval-input.ts) against temporary folders: a suite folder, a
  * BEIR folder, SciFact rationales and a baseline file, each read as hostile input. Every bad
  * file is E_SUITE_INVALID (or E_ENCODING / E_BASELINE_INVALID) naming the file, and the line
  * where there is one; a FIFO, a folder or a device where a file should be is refused without
@@ -10,7 +10,7 @@ import { mkdirSync, symlinkSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { CanonError } from "../../../src/core/errors.js";
-import { loadBeir, loadSuite, readBaseline, withRationales } from "../../../src/io/eval-input.js";
+import { loadBeir, loadSuite, readBaseline, withRationales } from "../../../src/io/eval/eval-input.js";
 import { tempDir, writeFiles } from "../../helpers/tmp.js";
 
 const SUITE = JSON.stringify({ corpus: "corpus", name: "demo", version: "1", constraints: { top_k: 4 } });

@@ -1,5 +1,5 @@
 /**
- * The one run reader (src/io/run-reader.ts) against temporary folders, reading runs as hostile
+ * The one run reader (src/io/runs/run-reader.ts) against temporary folders, reading runs as hostile
  * input: a symlink (to a file or a folder outside the run) is never followed, a FIFO or socket
  * never opened (no hang), a file over the size limit or past the total, entry or depth limit
  * never read; each becomes an anomaly the verifier fails, never an exception. A path that is not
@@ -20,7 +20,7 @@ import {
   readRunTimings,
   readUntrustedJson,
   requireParts,
-} from "../../../src/io/run-reader.js";
+} from "../../../src/io/runs/run-reader.js";
 import { type JobRun, jobRun } from "../../helpers/job-run.js";
 import { tempDir, writeFiles } from "../../helpers/tmp.js";
 

@@ -11,7 +11,7 @@ import { MODEL_CALL_FILE } from "../../models/model-call.js";
 import type { StepOutput } from "../../models/trace.js";
 import { type ModelContext, type RecordedEvidence, toReasonerInput } from "../../reason/input.js";
 import type { Derivation } from "../../reason/reasoner.js";
-import { findReasoner } from "../../reason/registry.js";
+import { findReasoner } from "../../reason/reasoners.js";
 import { contentTerms } from "../../retrieval/analyzer.js";
 import type { Check } from "../check.js";
 import { type Finding, finding } from "../findings.js";

@@ -8,7 +8,7 @@
  * then reported as info, not held against the stored report (docs/design.md §5).
  */
 import { canonicalJson } from "../../canonical.js";
-import type { VerificationReport } from "../../models/report.js";
+import type { VerificationReport } from "../../models/verification-report.js";
 import type { Check } from "../check.js";
 import { type Finding, finding } from "../findings.js";
 

@@ -8,7 +8,7 @@
  */
 import { createPublicKey, verify } from "node:crypto";
 import { carriedPublicKeyPem, publicKeySha256 } from "../../artifact/signature.js";
-import type { CheckResult } from "../../models/report.js";
+import type { CheckResult } from "../../models/verification-report.js";
 import type { Check, CheckOutcome } from "../check.js";
 import { type Finding, finding } from "../findings.js";
 

@@ -39,7 +39,7 @@ import {
 import type { CheckContext, CheckOutcome, StoreReader } from "../../../../src/core/verify/check.js";
 import type { FindingCode } from "../../../../src/core/verify/findings.js";
 import { verifyRun } from "../../../../src/core/verify/verifier.js";
-import { DEFAULT_LIMITS } from "../../../../src/io/corpus-reader.js";
+import { DEFAULT_LIMITS } from "../../../../src/io/corpus/corpus-reader.js";
 import { PRODUCER } from "../../../../src/version.js";
 import { parseTrace, recomputeIds, renumber } from "../../../helpers/forge.js";
 import { toFormat1 } from "../../../helpers/index-format-1.js";

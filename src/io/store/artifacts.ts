@@ -5,9 +5,9 @@
  */
 import { accessSync, constants, mkdirSync, statSync } from "node:fs";
 import { join } from "node:path";
-import { InputError } from "../core/errors.js";
-import { atFsBoundary, type FsBoundary } from "./fs-errors.js";
-import { runsRoot } from "./run-writer.js";
+import { InputError } from "../../core/errors.js";
+import { atFsBoundary, type FsBoundary } from "../fs/fs-errors.js";
+import { runsRoot } from "../runs/run-writer.js";
 
 function boundary(root: string, path = root): FsBoundary {
   return { code: "E_ARTIFACTS_DIR", doing: "cannot write artifacts", path, field: "--artifacts-dir" };

@@ -9,14 +9,14 @@
  */
 import { lstatSync, mkdirSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { basename, dirname, join } from "node:path";
-import { InputError } from "../core/errors.js";
-import { EvalCaseLine, type EvalResults, EvalSummaryFile, EvalTimingsFile } from "../core/eval/results.js";
-import { zodToInputError } from "../core/zod-errors.js";
-import { sweepOnce, sweepStagingDebris } from "./debris.js";
-import { atFsBoundary } from "./fs-errors.js";
-import { readUntrustedJson } from "./run-reader.js";
-import { tempSuffix } from "./run-writer.js";
-import { kindOf, readJsonLines, readUserJson } from "./text.js";
+import { InputError } from "../../core/errors.js";
+import { EvalCaseLine, type EvalResults, EvalSummaryFile, EvalTimingsFile } from "../../core/eval/results.js";
+import { zodToInputError } from "../../core/zod-errors.js";
+import { atFsBoundary } from "../fs/fs-errors.js";
+import { kindOf, readJsonLines, readUserJson } from "../fs/user-text.js";
+import { readUntrustedJson } from "../runs/run-reader.js";
+import { tempSuffix } from "../runs/run-writer.js";
+import { sweepOnce, sweepStagingDebris } from "../store/debris.js";
 
 const CODE = "E_EVAL_INVALID";
 

@@ -6,10 +6,10 @@
  */
 import { closeSync, mkdirSync, openSync, renameSync, rmSync, statSync, writeSync } from "node:fs";
 import { join } from "node:path";
-import { InputError } from "../core/errors.js";
+import { InputError } from "../../core/errors.js";
+import { tempSuffix } from "../runs/run-writer.js";
 import { errnoInWords, fsInputError } from "./fs-errors.js";
-import { tempSuffix } from "./run-writer.js";
-import { kindOf } from "./text.js";
+import { kindOf } from "./user-text.js";
 
 type OutputCode = "E_OUTPUT" | "E_EXPORT_TARGET";
 const DOING: Record<OutputCode, string> = {

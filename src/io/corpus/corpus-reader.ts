@@ -2,7 +2,7 @@
  * Reads a corpus from disk: a JSONL file (optionally gzipped) streamed line by line, or a
  * folder of .txt/.md files whose doc id is the relative path. Every bad line is reported
  * with file and line; limits on bytes and documents stop oversized input early. Text follows
- * the one encoding rule of src/io/text.ts: UTF-8, a leading BOM stripped, invalid bytes refused.
+ * the one encoding rule of src/io/fs/user-text.ts: UTF-8, a leading BOM stripped, invalid bytes refused.
  */
 
 import { isUtf8 } from "node:buffer";
@@ -10,11 +10,11 @@ import { createReadStream, type Dirent, readdirSync, readFileSync, type Stats, s
 import { join, relative, sep } from "node:path";
 import type { Readable } from "node:stream";
 import { createGunzip } from "node:zlib";
-import type { CorpusDocument } from "../core/corpus/document.js";
-import { parseCorpusLine } from "../core/corpus/document.js";
-import { CanonError, InputError } from "../core/errors.js";
-import { errnoInWords } from "./fs-errors.js";
-import { decodeFileText, decodeUtf8, kindOf, startsWithBom } from "./text.js";
+import type { CorpusDocument } from "../../core/corpus/document.js";
+import { parseCorpusLine } from "../../core/corpus/document.js";
+import { CanonError, InputError } from "../../core/errors.js";
+import { errnoInWords } from "../fs/fs-errors.js";
+import { decodeFileText, decodeUtf8, kindOf, startsWithBom } from "../fs/user-text.js";
 
 export interface CorpusLimits {
   max_bytes: number;

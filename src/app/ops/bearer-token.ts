@@ -4,7 +4,7 @@
  * worker's metrics listener.
  */
 import { createHash, timingSafeEqual } from "node:crypto";
-import { InputError } from "../core/errors.js";
+import { InputError } from "../../core/errors.js";
 
 /** What a token is compared as: its sha256, so every comparison has the same length. */
 export const tokenDigest = (value: string): Buffer => createHash("sha256").update(value, "utf8").digest();

@@ -5,8 +5,8 @@
  */
 import { isUtf8 } from "node:buffer";
 import { readFileSync, statSync } from "node:fs";
-import { type ErrorCode, InputError } from "../core/errors.js";
-import { findLoneSurrogate, firstInvalidUtf8, loneSurrogateError } from "../core/unicode.js";
+import { type ErrorCode, InputError } from "../../core/errors.js";
+import { findLoneSurrogate, firstInvalidUtf8, loneSurrogateError } from "../../core/unicode.js";
 import { atFsBoundary } from "./fs-errors.js";
 
 const NEWLINE = 0x0a;

@@ -18,10 +18,10 @@ import {
 } from "node:fs";
 import { dirname, join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { canonicalJson, sha256Hex } from "../../src/core/canonical.js";
-import { CanonError, IntegrityError } from "../../src/core/errors.js";
-import { DiskStore, writeFileAtomic } from "../../src/io/store.js";
-import { tempDir } from "../helpers/tmp.js";
+import { canonicalJson, sha256Hex } from "../../../src/core/canonical.js";
+import { CanonError, IntegrityError } from "../../../src/core/errors.js";
+import { DiskStore, writeFileAtomic } from "../../../src/io/store/content-store.js";
+import { tempDir } from "../../helpers/tmp.js";
 
 describe("DiskStore", () => {
   it("re-hashes what it reads: an object changed on disk is refused", () => {

@@ -4,7 +4,7 @@
  * or unwritable folder. One helper turns such an errno error into an InputError naming the
  * path and the errno in words, so every boundary reports it the same way.
  */
-import { type ErrorCode, InputError } from "../core/errors.js";
+import { type ErrorCode, InputError } from "../../core/errors.js";
 
 /** Errno codes a user can cause and fix, in words. Anything else stays an internal error. */
 const ERRNO_WORDS: Readonly<Record<string, string>> = {

@@ -7,37 +7,42 @@
 import { createHash } from "node:crypto";
 import { closeSync, openSync, readFileSync, readSync } from "node:fs";
 import { join } from "node:path";
-import { canonicalJson, sha256Hex } from "../core/canonical.js";
-import { type CorpusRef, corpusRefString } from "../core/corpus/corpus-ref.js";
-import { type CorpusDocument, findDocuments, readSnapshot, snapshotLine } from "../core/corpus/document.js";
-import { CanonError, InputError } from "../core/errors.js";
-import type { RetrievalProvenance } from "../core/models/trace.js";
-import type { RetrievalBackend } from "../core/pipeline/produce.js";
-import { getAnalyzer } from "../core/retrieval/analyzer.js";
+import { canonicalJson, sha256Hex } from "../../core/canonical.js";
+import { type CorpusRef, corpusRefString } from "../../core/corpus/corpus-ref.js";
+import {
+  type CorpusDocument,
+  findDocuments,
+  readSnapshot,
+  snapshotLine,
+} from "../../core/corpus/document.js";
+import { CanonError, InputError } from "../../core/errors.js";
+import type { RetrievalProvenance } from "../../core/models/trace.js";
+import type { RetrievalBackend } from "../../core/pipeline/produce.js";
+import { getAnalyzer } from "../../core/retrieval/analyzer.js";
 import {
   INDEX_FORMAT_VERSION,
   indexFormatVersion,
   loadIndex,
   READABLE_VERSIONS,
   serializeIndex,
-} from "../core/retrieval/bm25-format.js";
-import type { Bm25Index } from "../core/retrieval/bm25-index.js";
+} from "../../core/retrieval/bm25-format.js";
+import type { Bm25Index } from "../../core/retrieval/bm25-index.js";
 import {
   type IndexParams,
   indexBuiltWith,
   provenanceIndexFields,
   toBm25Params,
-} from "../core/retrieval/index-params.js";
-import { rememberBuiltIndex } from "../core/verify/pinned-index.js";
+} from "../../core/retrieval/index-params.js";
+import { rememberBuiltIndex } from "../../core/verify/pinned-index.js";
 import {
   type CorpusLimits,
   DEFAULT_LIMITS,
   folderDocuments,
   readCorpus,
   statCorpus,
-} from "./corpus-reader.js";
-import { buildIndexInThreads } from "./index-workers.js";
-import type { DiskStore } from "./store.js";
+} from "../corpus/corpus-reader.js";
+import type { DiskStore } from "../store/content-store.js";
+import { buildIndexInThreads } from "./index-build-pool.js";
 
 export interface Progress {
   start(label: string, total: number): void;

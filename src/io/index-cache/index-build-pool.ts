@@ -7,16 +7,16 @@
 import { existsSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { Worker } from "node:worker_threads";
-import { CanonError, type ErrorCode } from "../core/errors.js";
+import { CanonError, type ErrorCode } from "../../core/errors.js";
 import {
   buildIndex,
   collectShard,
   type IndexDocument,
   type IndexShard,
   mergeShards,
-} from "../core/retrieval/bm25-build.js";
-import type { Bm25Index, Bm25Params } from "../core/retrieval/bm25-index.js";
-import type { ShardRequest } from "./index-worker.js";
+} from "../../core/retrieval/bm25-build.js";
+import type { Bm25Index, Bm25Params } from "../../core/retrieval/bm25-index.js";
+import type { ShardRequest } from "./index-build-thread.js";
 
 /** The most threads a build uses: more only costs memory on the machines this runs on. */
 export const MAX_INDEX_WORKERS = 16;
@@ -44,7 +44,7 @@ interface ShardReply {
   error?: { code?: ErrorCode; exitCode?: 1 | 2 | 3; message: string; where?: CanonError["where"] };
 }
 
-const WORKER_URL = new URL("./index-worker.js", import.meta.url);
+const WORKER_URL = new URL("./index-build-thread.js", import.meta.url);
 
 /**
  * True when the worker entry sits beside this module (the built package). Run from its

@@ -5,12 +5,12 @@
  */
 import { basename, join, resolve } from "node:path";
 import { z } from "zod";
-import { InputError } from "../core/errors.js";
-import type { Rationales } from "../core/eval/metrics.js";
-import { Constraints, Expected } from "../core/models/spec.js";
-import { findLoneSurrogate, loneSurrogateError } from "../core/unicode.js";
-import { zodToInputError } from "../core/zod-errors.js";
-import { readJsonLines, readUserJson, readUserText } from "./text.js";
+import { InputError } from "../../core/errors.js";
+import type { Rationales } from "../../core/eval/metrics.js";
+import { Constraints, Expected } from "../../core/models/spec.js";
+import { findLoneSurrogate, loneSurrogateError } from "../../core/unicode.js";
+import { zodToInputError } from "../../core/zod-errors.js";
+import { readJsonLines, readUserJson, readUserText } from "../fs/user-text.js";
 
 export interface EvalCase {
   case_id: string;

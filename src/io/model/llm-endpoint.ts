@@ -11,10 +11,10 @@
  * in one line naming the endpoint without credentials, and nothing of the key is ever shown.
  */
 import type { ChatCompletionCreateParamsNonStreaming } from "openai/resources/chat/completions";
-import type { JsonValue } from "../core/canonical.js";
-import { CanonError, InputError } from "../core/errors.js";
-import { MODEL_CALL_VERSION, type ModelCall } from "../core/models/model-call.js";
-import { endpointProblem, withoutCredentials } from "../core/reason/llm.js";
+import type { JsonValue } from "../../core/canonical.js";
+import { CanonError, InputError } from "../../core/errors.js";
+import { MODEL_CALL_VERSION, type ModelCall } from "../../core/models/model-call.js";
+import { endpointProblem, withoutCredentials } from "../../core/reason/llm.js";
 
 export interface EndpointSettings {
   /** One attempt's time limit, in milliseconds. */

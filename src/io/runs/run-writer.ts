@@ -19,9 +19,9 @@
 import { randomBytes } from "node:crypto";
 import { lstatSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
-import { jsonFile, RUN_FILES, type RunFiles } from "../core/artifact/files.js";
-import { InputError } from "../core/errors.js";
-import { sweepOnce, sweepRunDebris, sweepStoreDebris } from "./debris.js";
+import { jsonFile, RUN_FILES, type RunFiles } from "../../core/artifact/files.js";
+import { InputError } from "../../core/errors.js";
+import { sweepOnce, sweepRunDebris, sweepStoreDebris } from "../store/debris.js";
 
 export function runsRoot(artifactsRoot: string): string {
   return join(artifactsRoot, "runs");

@@ -27,19 +27,19 @@ import {
   rejectedByEndpoint,
   runCase,
 } from "../app/eval.js";
-import type { RunMetrics } from "../app/metrics.js";
+import type { RunMetrics } from "../app/ops/prometheus-metrics.js";
+import { ATTR, contextOfCarrier, inSpan, traceFields } from "../app/ops/telemetry.js";
 import { runJob } from "../app/run-job.js";
-import { ATTR, contextOfCarrier, inSpan, traceFields } from "../app/telemetry.js";
 import { verifyRunDirectory } from "../app/verify.js";
 import { parseCorpusRef } from "../core/corpus/corpus-ref.js";
 import { CanonError, InputError } from "../core/errors.js";
 import { resolveParams } from "../core/plan/planner.js";
 import { pickIndexParams } from "../core/retrieval/index-params.js";
-import { prepareArtifactsDir } from "../io/artifacts.js";
-import type { EvalInput } from "../io/eval-input.js";
-import { type EndpointSettings, pacer } from "../io/llm-endpoint.js";
-import { runsRoot } from "../io/run-writer.js";
-import { DiskStore } from "../io/store.js";
+import type { EvalInput } from "../io/eval/eval-input.js";
+import { type EndpointSettings, pacer } from "../io/model/llm-endpoint.js";
+import { runsRoot } from "../io/runs/run-writer.js";
+import { prepareArtifactsDir } from "../io/store/artifacts.js";
+import { DiskStore } from "../io/store/content-store.js";
 import { registryCacheRoot } from "../registry/open.js";
 import type { PgRegistry } from "../registry/postgres.js";
 import { type LocalFault, localFaultOf } from "./local-fault.js";

@@ -1,9 +1,9 @@
 /** Adds signature.json to a sealed run's files: a detached signature over the manifest root digest. */
 
-import { jsonFile, RUN_FILES, type RunFiles } from "../core/artifact/files.js";
-import { signRootDigest } from "../core/artifact/signature.js";
-import { InputError } from "../core/errors.js";
-import { Manifest } from "../core/models/run.js";
+import { jsonFile, RUN_FILES, type RunFiles } from "../../core/artifact/files.js";
+import { signRootDigest } from "../../core/artifact/signature.js";
+import { InputError } from "../../core/errors.js";
+import { Manifest } from "../../core/models/run.js";
 
 export function signRun(files: RunFiles, privateKeyPem: string): void {
   const bytes = files.get(RUN_FILES.manifest);

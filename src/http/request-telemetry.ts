@@ -13,8 +13,8 @@ import {
   ATTR_URL_PATH,
 } from "@opentelemetry/semantic-conventions";
 import type { FastifyInstance, FastifyRequest } from "fastify";
-import type { RunMetrics } from "../app/metrics.js";
-import { ATTR, traceFields } from "../app/telemetry.js";
+import type { RunMetrics } from "../app/ops/prometheus-metrics.js";
+import { ATTR, traceFields } from "../app/ops/telemetry.js";
 import { errorCodeOf, UNTYPED_ERROR } from "../core/errors.js";
 import { PRODUCER } from "../version.js";
 import { problemCodeOf } from "./problem.js";

@@ -10,12 +10,12 @@
 import { closeSync, constants, fstatSync, lstatSync, openSync, readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import type { z } from "zod";
-import { RUN_FILES } from "../core/artifact/files.js";
-import { type ReadProblem, renderReadProblem } from "../core/artifact/read-problems.js";
-import { RunTimings, VOLATILE_TIMINGS } from "../core/artifact/timings.js";
-import { type RunView, toRunView } from "../core/artifact/view.js";
-import { InputError } from "../core/errors.js";
-import { kindOf } from "./text.js";
+import { RUN_FILES } from "../../core/artifact/files.js";
+import { type ReadProblem, renderReadProblem } from "../../core/artifact/read-problems.js";
+import { RunTimings, VOLATILE_TIMINGS } from "../../core/artifact/timings.js";
+import { type RunView, toRunView } from "../../core/artifact/view.js";
+import { InputError } from "../../core/errors.js";
+import { kindOf } from "../fs/user-text.js";
 
 /** No artifact of a real run comes near these; a larger run is a hostile or broken one. */
 export const RUN_READ_LIMITS = {

@@ -6,8 +6,8 @@
 import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from "prom-client";
-import { errorCodeOf, InputError } from "../core/errors.js";
-import { errnoInWords } from "../io/fs-errors.js";
+import { errorCodeOf, InputError } from "../../core/errors.js";
+import { errnoInWords } from "../../io/fs/fs-errors.js";
 import { bearerOf, tokenDigest, tokenMatches } from "./bearer-token.js";
 
 /** What the queue gauge reads: BullMQ's `getJobCounts` for these states. */

@@ -12,9 +12,9 @@ import { renderDiffPage } from "../core/report/diff-page.js";
 import { type EvalBaseline, renderEvalPage } from "../core/report/eval-page.js";
 import type { RenderedPage } from "../core/report/html.js";
 import { renderRunPage } from "../core/report/run-page.js";
-import type { Progress } from "../io/retrieval-backend.js";
-import { type OpenedRun, openRun, readRunTimings } from "../io/run-reader.js";
-import { runsRoot } from "../io/run-writer.js";
+import type { Progress } from "../io/index-cache/index-cache.js";
+import { type OpenedRun, openRun, readRunTimings } from "../io/runs/run-reader.js";
+import { runsRoot } from "../io/runs/run-writer.js";
 import { readRunDiff } from "./diff.js";
 import { verifyOpenedRun } from "./verify.js";
 

@@ -1,12 +1,12 @@
 /**
- * The worker-thread side of a parallel index build (see index-workers.ts): collects one shard of
+ * The worker-thread side of a parallel index build (see index-build-pool.ts): collects one shard of
  * documents and sends it back, its typed arrays transferred, not copied. A typed error travels
  * as its code, exit code and message, so the parent rethrows it as the same user-facing error.
  */
 import { parentPort, workerData } from "node:worker_threads";
-import { CanonError } from "../core/errors.js";
-import { collectShard, type IndexDocument } from "../core/retrieval/bm25-build.js";
-import type { Bm25Params } from "../core/retrieval/bm25-index.js";
+import { CanonError } from "../../core/errors.js";
+import { collectShard, type IndexDocument } from "../../core/retrieval/bm25-build.js";
+import type { Bm25Params } from "../../core/retrieval/bm25-index.js";
 
 export interface ShardRequest {
   docs: IndexDocument[];

@@ -2,9 +2,9 @@
 import { createPrivateKey, createPublicKey, generateKeyPairSync } from "node:crypto";
 import { existsSync, mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { InputError } from "../core/errors.js";
-import { atFsBoundary } from "./fs-errors.js";
-import { readUserText } from "./text.js";
+import { InputError } from "../../core/errors.js";
+import { atFsBoundary } from "../fs/fs-errors.js";
+import { readUserText } from "../fs/user-text.js";
 
 function readKeyFile(path: string): string {
   return readUserText(path, "E_KEY_INVALID");

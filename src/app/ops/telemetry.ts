@@ -48,12 +48,12 @@ import {
   GEN_AI_OPERATION_NAME_VALUE_RETRIEVAL,
   GEN_AI_PROVIDER_NAME_VALUE_OPENAI,
 } from "@opentelemetry/semantic-conventions/incubating";
-import { RETRIEVE_TOOL } from "../core/artifact/names.js";
-import { errorCodeOf } from "../core/errors.js";
-import type { ModelCall } from "../core/models/model-call.js";
-import type { VerificationReport } from "../core/models/report.js";
-import type { RetrievePayload, Trace, TraceEvent } from "../core/models/trace.js";
-import { PRODUCER } from "../version.js";
+import { RETRIEVE_TOOL } from "../../core/artifact/names.js";
+import { errorCodeOf } from "../../core/errors.js";
+import type { ModelCall } from "../../core/models/model-call.js";
+import type { RetrievePayload, Trace, TraceEvent } from "../../core/models/trace.js";
+import type { VerificationReport } from "../../core/models/verification-report.js";
+import { PRODUCER } from "../../version.js";
 
 /** Our own attribute names (what the GenAI conventions do not cover), all under `canon_reason.`. */
 export const ATTR = {

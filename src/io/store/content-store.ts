@@ -20,10 +20,10 @@ import {
   writeFileSync,
 } from "node:fs";
 import { dirname, join } from "node:path";
-import { canonicalJson, sha256Hex } from "../core/canonical.js";
-import { CanonError, IntegrityError } from "../core/errors.js";
+import { canonicalJson, sha256Hex } from "../../core/canonical.js";
+import { CanonError, IntegrityError } from "../../core/errors.js";
+import { kindOf } from "../fs/user-text.js";
 import { sweepOnce, sweepStoreDebris } from "./debris.js";
-import { kindOf } from "./text.js";
 
 const HEX64 = /^[0-9a-f]{64}$/;
 const REF_NAME = /^[a-z-]+\/[0-9a-f]{64}$/;
