@@ -1,3 +1,8 @@
+/**
+ * The run writer (src/io/runs/run-writer.ts): in process against temporary roots (publish,
+ * idempotence, repair, the signature rule, refusals, hostile ids and paths), and through the
+ * CLI (repair of real damage, concurrent publishers, crash debris).
+ */
 import { spawnSync } from "node:child_process";
 import {
   existsSync,
@@ -11,9 +16,11 @@ import {
 } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { DEMO_CORPUS, runCli, runCliAsync } from "../helpers/cli.js";
-import { demoRun, demoRunArgs, DEMO_QUESTION as QUESTION } from "../helpers/demo-run.js";
-import { tempDir, writeFiles } from "../helpers/tmp.js";
+import { InputError } from "../../../src/core/errors.js";
+import { holdsExactly, writeRun } from "../../../src/io/runs/run-writer.js";
+import { DEMO_CORPUS, runCli, runCliAsync } from "../../helpers/cli.js";
+import { demoRun, demoRunArgs, DEMO_QUESTION as QUESTION } from "../../helpers/demo-run.js";
+import { tempDir, writeFiles } from "../../helpers/tmp.js";
 
 const runAsync = async (root: string): Promise<number> => (await runCliAsync(demoRunArgs({ root }))).status;
 
@@ -147,5 +154,91 @@ describe("writeRun: repair, concurrency, debris", () => {
     for (const gone of ["deadTmp", "deadTrash", "deadObject", "deadRef", "oldTmp"] as const)
       expect(existsSync(planted[gone]), gone).toBe(false);
     for (const kept of ["liveTmp", "liveObject"] as const) expect(existsSync(planted[kept]), kept).toBe(true);
+  });
+});
+
+describe("writeRun in process", () => {
+  const run = (extra: Record<string, string> = {}) =>
+    new Map<string, Uint8Array>(
+      Object.entries({ "manifest.json": "{}\n", "spec.json": "{}\n", "evidence/a.txt": "ay", ...extra }).map(
+        ([k, v]) => [k, Buffer.from(v)],
+      ),
+    );
+  const ID = `run_v1_${"a".repeat(64)}`;
+  const entries = (root: string) => readdirSync(join(root, "runs")).sort();
+
+  it("publishes runs/<id> whole with its volatile files; the same files again are not written", () => {
+    const root = tempDir();
+    const first = writeRun(root, ID, run(), { volatile: { timings: { prepare_ms: 1 } } });
+    expect(first).toEqual({ runDir: join(root, "runs", ID), created: true });
+    expect(readFileSync(join(first.runDir, "evidence", "a.txt"), "utf8")).toBe("ay");
+    expect(JSON.parse(readFileSync(join(first.runDir, "volatile", "timings.json"), "utf8"))).toEqual({
+      prepare_ms: 1,
+    });
+    expect(holdsExactly(first.runDir, run())).toBe(true);
+    expect(writeRun(root, ID, run(), { volatile: { timings: { prepare_ms: 2 } } })).toEqual({
+      runDir: first.runDir,
+      created: false,
+    });
+    expect(entries(root)).toEqual([ID]);
+  });
+
+  it("replaces a damaged or differing run in place, leaving no temporary or trash behind", () => {
+    const root = tempDir();
+    const { runDir } = writeRun(root, ID, run());
+    writeFileSync(join(runDir, "extra.json"), "{}");
+    expect(holdsExactly(runDir, run())).toBe(false);
+    expect(writeRun(root, ID, run()).created).toBe(true);
+    expect(holdsExactly(runDir, run())).toBe(true);
+    expect(writeRun(root, ID, run({ "spec.json": '{"other":1}\n' })).created).toBe(true);
+    expect(readFileSync(join(runDir, "spec.json"), "utf8")).toBe('{"other":1}\n');
+    expect(entries(root)).toEqual([ID]);
+  });
+
+  it("an unsigned write keeps the same run signed, and refuses to replace a different signed run", () => {
+    const root = tempDir();
+    const signed = run({ "signature.json": "{}\n" });
+    const { runDir } = writeRun(root, ID, signed);
+    expect(writeRun(root, ID, run())).toEqual({ runDir, created: false, signatureKept: true });
+    expect(() => writeRun(root, ID, run({ "spec.json": '{"other":1}\n' }))).toThrow(InputError);
+    expect(holdsExactly(runDir, signed)).toBe(true);
+    expect(entries(root)).toEqual([ID]);
+  });
+
+  it("beforeReplace can refuse: the run in place stays and nothing is left over", () => {
+    const root = tempDir();
+    const { runDir } = writeRun(root, ID, run());
+    const refuse = () => {
+      throw new Error("keep the sound run");
+    };
+    expect(() => writeRun(root, ID, run({ "spec.json": "[]\n" }), { beforeReplace: refuse })).toThrow(
+      "keep the sound run",
+    );
+    expect(holdsExactly(runDir, run())).toBe(true);
+    expect(entries(root)).toEqual([ID]);
+  });
+
+  it.each([
+    ["a run id that climbs out", "../escape", {}],
+    ["a run id with a separator", "a/b", {}],
+    ["an empty run id", "", {}],
+    ["a run id of ..", "..", {}],
+    ["a file path that climbs out", ID, { "../escape.json": "x" }],
+    ["a file path through ..", ID, { "evidence/../../escape.json": "x" }],
+    ["an absolute file path", ID, { "/tmp/escape.json": "x" }],
+    ["a file path with a backslash", ID, { "evidence\\..\\x": "x" }],
+    ["a file under volatile/", ID, { "volatile/timings.json": "{}" }],
+  ])("refuses %s, writing nothing anywhere", (_name, id, extra) => {
+    const parent = tempDir();
+    const root = join(parent, "art");
+    expect(() => writeRun(root, id, run(extra))).toThrow(/refusing to write/);
+    expect(readdirSync(parent).filter((n) => n !== "art")).toEqual([]);
+    expect(existsSync(join(root, "runs")) ? entries(root).filter((n) => !n.startsWith(".")) : []).toEqual([]);
+  });
+
+  it("refuses a run without a manifest", () => {
+    const files = run();
+    files.delete("manifest.json");
+    expect(() => writeRun(tempDir(), ID, files)).toThrow(/without a manifest/);
   });
 });
