@@ -9,7 +9,7 @@ import { cpSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import { diffRunDirectories, readRunDiff } from "../../src/app/diff.js";
-import { CanonError } from "../../src/core/errors.js";
+import { thrown } from "../helpers/canon-error.js";
 import { type JobRun, jobRun } from "../helpers/job-run.js";
 import { SMALL_CORPUS } from "../helpers/produce.js";
 import { tempDir } from "../helpers/tmp.js";
@@ -80,15 +80,9 @@ describe("diffRunDirectories", () => {
       cpSync(base.root, root, { recursive: true });
       const dir = join(root, "runs", base.runId);
       writeFileSync(join(dir, file), content);
-      let error: unknown;
-      try {
-        diffRunDirectories(at(base), { runDir: dir, storeRoot: root });
-      } catch (e) {
-        error = e;
-      }
-      expect(error, file).toBeInstanceOf(CanonError);
-      expect((error as CanonError).code).toBe("E_NOT_A_RUN");
-      expect((error as CanonError).message).toContain(file);
+      const error = thrown(() => diffRunDirectories(at(base), { runDir: dir, storeRoot: root }));
+      expect(error.code, file).toBe("E_NOT_A_RUN");
+      expect(error.message).toContain(file);
     }
     expect(() => diffRunDirectories(at(base), { runDir: tempDir(), storeRoot: tempDir() })).toThrow(
       expect.objectContaining({ code: "E_NOT_A_RUN" }),

@@ -10,9 +10,9 @@ import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { DEFAULT_INDEX_QUOTA, IndexPolicy, parseIndexParams } from "../../src/app/index-policy.js";
 import { canonicalJson, sha256Hex } from "../../src/core/canonical.js";
-import { CanonError } from "../../src/core/errors.js";
 import { PRESETS, resolveParams } from "../../src/core/plan/planner.js";
 import { type IndexParams, pickIndexParams } from "../../src/core/retrieval/index-params.js";
+import { thrown } from "../helpers/canon-error.js";
 import { tempDir } from "../helpers/tmp.js";
 
 const SNAPSHOT = "a".repeat(64);
@@ -23,16 +23,6 @@ const presetParams = (preset: string): IndexParams =>
 
 /** A set no preset has: the default's, with another chunk size. */
 const custom = (chunk: number): IndexParams => ({ ...presetParams("default"), chunk_chars: chunk });
-
-const refusal = (fn: () => void): CanonError => {
-  try {
-    fn();
-  } catch (error) {
-    if (error instanceof CanonError) return error;
-    throw error;
-  }
-  throw new Error("expected a refusal");
-};
 
 describe("parseIndexParams", () => {
   it("reads key=value pairs with their types: numbers, the analyzer name, index_titles true/false", () => {
@@ -61,7 +51,7 @@ describe("parseIndexParams", () => {
     ["bm25_b=NaN", /bm25_b must be a number/],
     ["index_titles=yes", /index_titles must be true or false/],
   ])("%j is E_USAGE naming the flag", (text, message) => {
-    const error = refusal(() => parseIndexParams(text, "--index-params"));
+    const error = thrown(() => parseIndexParams(text, "--index-params"));
     expect(error.code).toBe("E_USAGE");
     expect(error.message).toMatch(message);
     expect(error.where).toEqual({ field: "--index-params" });
@@ -89,7 +79,7 @@ describe("IndexPolicy.admit", () => {
     // Each record holds the set it counts, as canonical JSON.
     const record = join(dir, sha256Hex(canonicalJson(custom(300))));
     expect(readFileSync(record, "utf8")).toBe(`${canonicalJson(custom(300))}\n`);
-    const error = refusal(() => policy.admit(store, SNAPSHOT, custom(500)));
+    const error = thrown(() => policy.admit(store, SNAPSHOT, custom(500)));
     expect(error.code).toBe("E_INDEX_PARAMS_REFUSED");
     expect(error.message).toMatch(/at most 2 index parameter sets per corpus beyond the presets/);
     expect(readdirSync(dir)).toHaveLength(2);
@@ -103,7 +93,7 @@ describe("IndexPolicy.admit", () => {
     new IndexPolicy({ quota: 1 }).admit(store, SNAPSHOT, custom(300));
     const restarted = new IndexPolicy({ quota: 1 });
     restarted.admit(store, SNAPSHOT, custom(300));
-    expect(refusal(() => restarted.admit(store, SNAPSHOT, custom(400))).code).toBe("E_INDEX_PARAMS_REFUSED");
+    expect(thrown(() => restarted.admit(store, SNAPSHOT, custom(400))).code).toBe("E_INDEX_PARAMS_REFUSED");
   });
 
   it("admits allow-listed sets beyond the quota (keys not given match anything) and names them when refusing", () => {
@@ -112,7 +102,7 @@ describe("IndexPolicy.admit", () => {
     policy.admit(store, SNAPSHOT, custom(300));
     policy.admit(store, SNAPSHOT, { ...custom(300), analyzer: "simple", bm25_k1: 2 });
     expect(readdirSync(store)).toEqual([]);
-    const error = refusal(() => policy.admit(store, SNAPSHOT, custom(400)));
+    const error = thrown(() => policy.admit(store, SNAPSHOT, custom(400)));
     expect(error.message).toContain('and {"chunk_chars":300}');
   });
 
@@ -126,7 +116,7 @@ describe("IndexPolicy.admit", () => {
     const policy = new IndexPolicy({ quota: 2 });
     // The hex-named folder counts (it occupies a name); the other two entries do not.
     policy.admit(store, SNAPSHOT, custom(300));
-    expect(refusal(() => policy.admit(store, SNAPSHOT, custom(400))).code).toBe("E_INDEX_PARAMS_REFUSED");
+    expect(thrown(() => policy.admit(store, SNAPSHOT, custom(400))).code).toBe("E_INDEX_PARAMS_REFUSED");
   });
 
   it("a store folder it cannot write is an error from the file system, not an admitted set", () => {

@@ -10,7 +10,7 @@ import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import { replayRunDirectory } from "../../src/app/replay.js";
 import { canonicalJson } from "../../src/core/canonical.js";
-import { CanonError } from "../../src/core/errors.js";
+import { rejection } from "../helpers/canon-error.js";
 import { type JobRun, jobRun } from "../helpers/job-run.js";
 import { tempDir } from "../helpers/tmp.js";
 
@@ -29,15 +29,6 @@ function copyRoot(): { root: string; dir: string } {
   cpSync(run.root, root, { recursive: true });
   return { root, dir: join(root, "runs", run.runId) };
 }
-
-const failure = async (replay: Promise<unknown>): Promise<CanonError> => {
-  const error = await replay.then(
-    () => null,
-    (e: unknown) => e,
-  );
-  if (error instanceof CanonError) return error;
-  throw new Error(`expected a CanonError, got ${String(error)}`);
-};
 
 describe("replayRunDirectory", () => {
   it.each(["frozen", "live"] as const)("reproduces a fresh run's trace byte for byte (%s)", async (mode) => {
@@ -64,7 +55,7 @@ describe("replayRunDirectory", () => {
   });
 
   it("fails closed (exit 1) naming the object when the store lacks the pinned snapshot", async () => {
-    const error = await failure(replayRunDirectory(run.runDir, tempDir(), "frozen"));
+    const error = await rejection(replayRunDirectory(run.runDir, tempDir(), "frozen"));
     expect(error.code).toBe("E_STORE_MISSING");
     expect(error.exitCode).toBe(1);
     expect(error.message).toContain(`corpus snapshot sha256:${snapshot}`);
@@ -77,7 +68,7 @@ describe("replayRunDirectory", () => {
     bytes[bytes.length - 2] = (bytes[bytes.length - 2] as number) ^ 0x01;
     writeFileSync(object, bytes);
     for (const mode of ["frozen", "live"] as const) {
-      const error = await failure(replayRunDirectory(dir, root, mode));
+      const error = await rejection(replayRunDirectory(dir, root, mode));
       expect(error.exitCode, mode).toBe(1);
     }
   });
@@ -85,7 +76,7 @@ describe("replayRunDirectory", () => {
   it("a trace that does not parse is E_NOT_A_RUN (exit 2), pointing at verify", async () => {
     const { root, dir } = copyRoot();
     writeFileSync(join(dir, "trace.jsonl"), "\u0000not json\n");
-    const error = await failure(replayRunDirectory(dir, root, "frozen"));
+    const error = await rejection(replayRunDirectory(dir, root, "frozen"));
     expect([error.code, error.exitCode]).toEqual(["E_NOT_A_RUN", 2]);
     expect(error.message).toMatch(/canon-reason verify/);
   });
@@ -96,14 +87,14 @@ describe("replayRunDirectory", () => {
     const record = JSON.parse(readFileSync(path, "utf8"));
     record.inputs.runtime.reasoner.version = "999";
     writeFileSync(path, canonicalJson(record));
-    const error = await failure(replayRunDirectory(dir, root, "frozen"));
+    const error = await rejection(replayRunDirectory(dir, root, "frozen"));
     expect(error.code).toBe("E_USAGE");
     expect(error.message).toMatch(/extractive 999.*canon-reason diff/);
   });
 
   it("a folder that is not a run, or is not there, is bad input (exit 2): a rejected promise, never a throw", async () => {
     for (const dir of [tempDir(), join(tempDir(), "missing")]) {
-      const error = await failure(replayRunDirectory(dir, tempDir(), "frozen"));
+      const error = await rejection(replayRunDirectory(dir, tempDir(), "frozen"));
       expect([error.code, error.exitCode]).toEqual(["E_NOT_A_RUN", 2]);
     }
   });

@@ -9,19 +9,11 @@ import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { runJob } from "../../src/app/run-job.js";
 import { jsonFile } from "../../src/core/artifact/files.js";
-import { CanonError, InputError } from "../../src/core/errors.js";
+import { InputError } from "../../src/core/errors.js";
+import { rejection } from "../helpers/canon-error.js";
 import { JOB_QUESTION, jobRun } from "../helpers/job-run.js";
 import { SMALL_CORPUS } from "../helpers/produce.js";
 import { tempDir, writeFiles } from "../helpers/tmp.js";
-
-const failure = async (job: Promise<unknown>): Promise<CanonError> => {
-  const error = await job.then(
-    () => null,
-    (e: unknown) => e,
-  );
-  if (error instanceof CanonError) return error;
-  throw new Error(`expected a CanonError, got ${String(error)}`);
-};
 
 describe("runJob", () => {
   it("writes runs/<run_id> with the files it returns, pinned to the snapshot, and reports the corpus size", async () => {
@@ -94,7 +86,7 @@ describe("runJob", () => {
     [Number.MAX_SAFE_INTEGER + 1, "seed"],
   ])("seed %d is E_USAGE naming the field, before anything is written", async (seed, field) => {
     const root = tempDir();
-    const error = await failure(
+    const error = await rejection(
       runJob({
         spec: { version: "1", description: JOB_QUESTION, constraints: { corpus: tempDir() } },
         preset: "default",
@@ -117,22 +109,22 @@ describe("runJob", () => {
         seed: 0,
         artifactsRoot: root,
       });
-    const none = await failure(job({ needs_retrieval: true }));
+    const none = await rejection(job({ needs_retrieval: true }));
     expect(none.code).toBe("E_SPEC_INVALID");
     expect(none.message).toMatch(/needs_retrieval is true but no corpus is given/);
     const corpus = tempDir();
     writeFiles(corpus, SMALL_CORPUS);
-    const notNeeded = await failure(job({ corpus, needs_retrieval: false }));
+    const notNeeded = await rejection(job({ corpus, needs_retrieval: false }));
     expect([notNeeded.code, notNeeded.where.field]).toEqual([
       "E_SPEC_INVALID",
       "constraints.needs_retrieval",
     ]);
-    const missing = await failure(job({ corpus: join(tempDir(), "nope") }));
+    const missing = await rejection(job({ corpus: join(tempDir(), "nope") }));
     expect(missing.exitCode).toBe(2);
-    const empty = await failure(job({ corpus: tempDir() }));
+    const empty = await rejection(job({ corpus: tempDir() }));
     expect(empty.exitCode).toBe(2);
     expect(empty.message).toMatch(/no \.txt or \.md document|no documents/);
-    const absent = await failure(job({ corpus: `sha256:${"e".repeat(64)}` }));
+    const absent = await rejection(job({ corpus: `sha256:${"e".repeat(64)}` }));
     expect(absent.code).toBe("E_STORE_MISSING");
     expect(existsSync(join(root, "runs")) ? readdirSync(join(root, "runs")) : []).toEqual([]);
   });

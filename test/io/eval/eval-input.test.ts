@@ -9,8 +9,8 @@ import { execFileSync } from "node:child_process";
 import { mkdirSync, symlinkSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { CanonError } from "../../../src/core/errors.js";
 import { loadBeir, loadSuite, readBaseline, withRationales } from "../../../src/io/eval/eval-input.js";
+import { thrown } from "../../helpers/canon-error.js";
 import { tempDir, writeFiles } from "../../helpers/tmp.js";
 
 const SUITE = JSON.stringify({ corpus: "corpus", name: "demo", version: "1", constraints: { top_k: 4 } });
@@ -20,16 +20,6 @@ function suite(files: Record<string, string | Uint8Array>): string {
   const dir = tempDir();
   writeFiles(dir, { "suite.json": SUITE, ...files });
   return dir;
-}
-
-function refusal(fn: () => unknown): CanonError {
-  try {
-    fn();
-  } catch (error) {
-    if (error instanceof CanonError) return error;
-    throw error;
-  }
-  throw new Error("expected a refusal");
 }
 
 describe("loadSuite", () => {
@@ -97,7 +87,7 @@ describe("loadSuite", () => {
     "%s: exit 2 naming the file",
     (_name, files, file, message) => {
       const dir = suite(files);
-      const error = refusal(() => loadSuite(dir));
+      const error = thrown(() => loadSuite(dir));
       // A lone surrogate is the encoding rule's error; everything else the suite's.
       expect(error.code).toBe(
         file === "problems.jsonl" && /surrogate/.test(String(message)) ? "E_ENCODING" : "E_SUITE_INVALID",
@@ -110,7 +100,7 @@ describe("loadSuite", () => {
 
   it("a folder without suite.json (or no folder) is E_SUITE_INVALID naming the file", () => {
     for (const dir of [tempDir(), join(tempDir(), "missing")]) {
-      const error = refusal(() => loadSuite(dir));
+      const error = thrown(() => loadSuite(dir));
       expect(error.code).toBe("E_SUITE_INVALID");
       expect(error.message).toMatch(/cannot read: no such file/);
       expect(error.where.file).toBe(join(dir, "suite.json"));
@@ -121,7 +111,7 @@ describe("loadSuite", () => {
     const dir = suite({
       "problems.jsonl": `${lines({ case_id: "a", description: "q?" })}\n\n{"case_id": 7}\n`,
     });
-    const error = refusal(() => loadSuite(dir));
+    const error = thrown(() => loadSuite(dir));
     expect(error.where).toMatchObject({ file: join(dir, "problems.jsonl"), line: 3 });
   });
 
@@ -132,7 +122,7 @@ describe("loadSuite", () => {
       Buffer.from('"}\n'),
     ]);
     const dir = suite({ "problems.jsonl": bytes });
-    const error = refusal(() => loadSuite(dir));
+    const error = thrown(() => loadSuite(dir));
     expect(error.code).toBe("E_ENCODING");
     expect(error.where).toMatchObject({ file: join(dir, "problems.jsonl"), line: 2 });
     expect(error.message).toMatch(/byte offset \d+/);
@@ -141,13 +131,13 @@ describe("loadSuite", () => {
   it("a FIFO, a folder or a device in place of a file is refused without being opened", () => {
     const fifo = suite({});
     execFileSync("mkfifo", [join(fifo, "problems.jsonl")]);
-    expect(refusal(() => loadSuite(fifo)).message).toMatch(/a FIFO \(named pipe\), not a regular file/);
+    expect(thrown(() => loadSuite(fifo)).message).toMatch(/a FIFO \(named pipe\), not a regular file/);
     const folder = suite({});
     mkdirSync(join(folder, "problems.jsonl"));
-    expect(refusal(() => loadSuite(folder)).message).toMatch(/a folder, not a regular file/);
+    expect(thrown(() => loadSuite(folder)).message).toMatch(/a folder, not a regular file/);
     const device = tempDir();
     symlinkSync("/dev/zero", join(device, "suite.json"));
-    expect(refusal(() => loadSuite(device)).message).toMatch(/a device, not a regular file/);
+    expect(thrown(() => loadSuite(device)).message).toMatch(/a device, not a regular file/);
   });
 });
 
@@ -177,12 +167,12 @@ describe("loadBeir", () => {
 
   it("a malformed qrels line names its line; no judged query, a missing split or a bad query line are refused", () => {
     const bad = beir("h\nq1\td1\tmany\n", [{ _id: "q1", text: "q?" }]);
-    expect(refusal(() => loadBeir(bad, "test")).where).toMatchObject({ line: 2 });
+    expect(thrown(() => loadBeir(bad, "test")).where).toMatchObject({ line: 2 });
     const none = beir("h\nq9\td1\t1\n", [{ _id: "q1", text: "q?" }]);
-    expect(refusal(() => loadBeir(none, "test")).message).toMatch(/no query has judgments in split "test"/);
-    expect(refusal(() => loadBeir(none, "dev")).where.file).toBe(join(none, "qrels", "dev.tsv"));
+    expect(thrown(() => loadBeir(none, "test")).message).toMatch(/no query has judgments in split "test"/);
+    expect(thrown(() => loadBeir(none, "dev")).where.file).toBe(join(none, "qrels", "dev.tsv"));
     const query = beir("h\nq1\td1\t1\n", [{ _id: "q1" }]);
-    expect(refusal(() => loadBeir(query, "test")).where).toMatchObject({
+    expect(thrown(() => loadBeir(query, "test")).where).toMatchObject({
       file: join(query, "queries.jsonl"),
       line: 1,
     });
@@ -220,7 +210,7 @@ describe("readBaseline", () => {
       "bad.json": JSON.stringify({ suite: "demo", metrics: { ndcg_at_10: { mean: "high", cases: -1 } } }),
     });
     expect(readBaseline(join(dir, "good.json")).metrics.ndcg_at_10).toEqual({ mean: 0.5, cases: 3 });
-    const error = refusal(() => readBaseline(join(dir, "bad.json")));
+    const error = thrown(() => readBaseline(join(dir, "bad.json")));
     expect(error.code).toBe("E_BASELINE_INVALID");
     expect(error.where.file).toBe(join(dir, "bad.json"));
   });

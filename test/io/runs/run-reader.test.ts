@@ -12,7 +12,6 @@ import { createServer } from "node:net";
 import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import { z } from "zod";
-import { CanonError } from "../../../src/core/errors.js";
 import {
   openRun,
   RUN_READ_LIMITS,
@@ -21,6 +20,7 @@ import {
   readUntrustedJson,
   requireParts,
 } from "../../../src/io/runs/run-reader.js";
+import { thrown } from "../../helpers/canon-error.js";
 import { type JobRun, jobRun } from "../../helpers/job-run.js";
 import { tempDir, writeFiles } from "../../helpers/tmp.js";
 
@@ -113,14 +113,11 @@ describe("readRunDirectory", () => {
     const file = join(tempDir(), "run.json");
     writeFileSync(file, "{}");
     for (const path of [file, join(tempDir(), "missing")]) {
-      let error: unknown;
-      try {
-        readRunDirectory(path);
-      } catch (e) {
-        error = e;
-      }
-      expect(error).toBeInstanceOf(CanonError);
-      expect(error).toMatchObject({ code: "E_NOT_A_RUN", exitCode: 2, where: { file: path } });
+      expect(thrown(() => readRunDirectory(path))).toMatchObject({
+        code: "E_NOT_A_RUN",
+        exitCode: 2,
+        where: { file: path },
+      });
     }
   });
 });

@@ -19,8 +19,9 @@ import {
 import { dirname, join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { canonicalJson, sha256Hex } from "../../../src/core/canonical.js";
-import { CanonError, IntegrityError } from "../../../src/core/errors.js";
+import { IntegrityError } from "../../../src/core/errors.js";
 import { DiskStore, writeFileAtomic } from "../../../src/io/store/content-store.js";
+import { thrown } from "../../helpers/canon-error.js";
 import { tempDir } from "../../helpers/tmp.js";
 
 describe("DiskStore", () => {
@@ -60,16 +61,8 @@ describe("DiskStore: hostile names and files", () => {
     "",
   ])("refuses the object name %j before building a path (exit 2)", (name) => {
     const store = new DiskStore(tempDir());
-    for (const use of [() => store.objectPath(name), () => store.get(name), () => store.has(name)]) {
-      let error: unknown;
-      try {
-        use();
-      } catch (e) {
-        error = e;
-      }
-      expect(error).toBeInstanceOf(CanonError);
-      expect(error).toMatchObject({ code: "E_STORE_MISSING", exitCode: 2 });
-    }
+    for (const use of [() => store.objectPath(name), () => store.get(name), () => store.has(name)])
+      expect(thrown(use)).toMatchObject({ code: "E_STORE_MISSING", exitCode: 2 });
     // touch is best effort and ignores it.
     expect(() => store.touch(name)).not.toThrow();
   });
