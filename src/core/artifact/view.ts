@@ -87,47 +87,48 @@ function versionProblem(where: Where, value: unknown, field: string, supported: 
   return readProblem("UNSUPPORTED_VERSION", { ...where, field, found: JSON.stringify(found), supported });
 }
 
-export function toRunView(
+interface JsonFileOptions {
+  required: boolean;
+  version?: string;
+}
+
+/** Parses a canonical JSON file against a schema; null (with a finding) when anything is off. */
+function jsonFile<T>(
   files: ReadonlyMap<string, Uint8Array>,
-  anomalies: RunView["anomalies"] = [],
-): { view: RunView; problems: ReadProblem[] } {
-  const problems: ReadProblem[] = [];
-
-  /** Parses a canonical JSON file against a schema; null (with a finding) when anything is off. */
-  function json<T>(
-    path: string,
-    schema: z.ZodType<T>,
-    options: { required: boolean; version?: string },
-  ): T | null {
-    const body = fileText(files.get(path), path, options.required, problems);
-    if (body === null) return null;
-    const parsed = parseJson(body);
-    if (parsed === null) {
-      problems.push(readProblem("INVALID_JSON", { path }));
-      return null;
-    }
-    const version =
-      options.version === undefined
-        ? null
-        : versionProblem({ path }, parsed.value, "version", options.version);
-    if (version !== null) {
-      problems.push(version);
-      return null;
-    }
-    const result = schema.safeParse(parsed.value);
-    if (!result.success) {
-      problems.push(schemaViolation({ path }, result.error));
-      return null;
-    }
-    // Canonical bytes make every artifact unique: any whitespace or key-order edit is visible.
-    if (body !== `${canonicalJson(parsed.value)}\n`) problems.push(readProblem("NOT_CANONICAL", { path }));
-    return result.data;
+  path: string,
+  schema: z.ZodType<T>,
+  options: JsonFileOptions,
+  problems: ReadProblem[],
+): T | null {
+  const body = fileText(files.get(path), path, options.required, problems);
+  if (body === null) return null;
+  const parsed = parseJson(body);
+  if (parsed === null) {
+    problems.push(readProblem("INVALID_JSON", { path }));
+    return null;
   }
+  const version =
+    options.version === undefined ? null : versionProblem({ path }, parsed.value, "version", options.version);
+  if (version !== null) {
+    problems.push(version);
+    return null;
+  }
+  const result = schema.safeParse(parsed.value);
+  if (!result.success) {
+    problems.push(schemaViolation({ path }, result.error));
+    return null;
+  }
+  // Canonical bytes make every artifact unique: any whitespace or key-order edit is visible.
+  if (body !== `${canonicalJson(parsed.value)}\n`) problems.push(readProblem("NOT_CANONICAL", { path }));
+  return result.data;
+}
 
-  const spec = json(RUN_FILES.spec, ProblemSpec, { required: true, version: SPEC_VERSION });
-  if (spec !== null && spec.id === undefined)
-    problems.push(readProblem("SCHEMA_VIOLATION", { path: RUN_FILES.spec, field: "id", problem: "missing" }));
-  const trace = readTrace(files.get(RUN_FILES.trace), problems);
+/** What the trace records: the registered evidence, the emitted claims, the first retrieval. */
+function traceRecords(trace: Trace | null): {
+  evidence: EvidenceRef[];
+  claims: Claim[];
+  retrieval: RetrievePayloadType | null;
+} {
   const evidence: EvidenceRef[] = [];
   const claims: Claim[] = [];
   let retrieval: RetrievePayloadType | null = null;
@@ -139,6 +140,23 @@ export function toRunView(
       if (payload.success) retrieval = payload.data;
     }
   }
+  return { evidence, claims, retrieval };
+}
+
+export function toRunView(
+  files: ReadonlyMap<string, Uint8Array>,
+  anomalies: RunView["anomalies"] = [],
+): { view: RunView; problems: ReadProblem[] } {
+  const problems: ReadProblem[] = [];
+
+  const json = <T>(path: string, schema: z.ZodType<T>, options: JsonFileOptions): T | null =>
+    jsonFile(files, path, schema, options, problems);
+
+  const spec = json(RUN_FILES.spec, ProblemSpec, { required: true, version: SPEC_VERSION });
+  if (spec !== null && spec.id === undefined)
+    problems.push(readProblem("SCHEMA_VIOLATION", { path: RUN_FILES.spec, field: "id", problem: "missing" }));
+  const trace = readTrace(files.get(RUN_FILES.trace), problems);
+  const { evidence, claims, retrieval } = traceRecords(trace);
   const provenance = new Map<string, unknown>();
   for (const path of [RUN_FILES.retrieval, RUN_FILES.chunks]) {
     const value = json(path, JsonAnything, { required: false });

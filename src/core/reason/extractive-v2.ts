@@ -263,30 +263,63 @@ export function candidatesOf(
   return out;
 }
 
+/**
+ * Every candidate sentence of the evidence, strongest first, each document sentence once: the
+ * question's terms weighed under their recorded form (term_stats) and matched under their lemma.
+ */
+function rankedCandidates(input: ReasonerInput): Candidate[] {
+  const weights = new Map<string, number>();
+  for (const [t, w] of termWeights(input.queryTerms, input.termStats))
+    weights.set(lemma(t), (weights.get(lemma(t)) ?? 0) + w);
+  // A long claim is well supported by a sentence matching its few rarest words: the weight
+  // an answer must cover is capped, so a ten-term claim is not held to all ten.
+  const sum = [...weights.values()].reduce((a, b) => a + b, 0);
+  const total = weights.size > SHORT_QUESTION_TERMS ? Math.min(sum, WEIGHT_CAP) : sum;
+  // Overlapping pieces of evidence hold the same sentence: keep each document sentence once.
+  const seen = new Set<string>();
+  return input.evidence
+    .flatMap((ev) => candidatesOf(ev, weights, total, measuredTerm(input.question)))
+    .sort(byStrength)
+    .filter((c) => {
+      const key = `${c.docId}\u0000${c.docStart}`;
+      if (seen.has(key)) return false;
+      seen.add(key);
+      return true;
+    });
+}
+
+/**
+ * The candidates cited: the min_supports strongest relevant ones, then extra citations (up to
+ * max_citations) about as strong as the top one that add another document or another term.
+ * Extractive 3 (extractive.ts) cites the same way.
+ */
+export function chosenCitations(
+  top: Candidate,
+  relevant: readonly Candidate[],
+  input: ReasonerInput,
+): Candidate[] {
+  const chosen = relevant.slice(0, input.minSupports);
+  for (const c of relevant.slice(input.minSupports)) {
+    if (chosen.length >= input.maxCitations) break;
+    if (strength(c) < strength(top) * EXTRA_CITATION_RATIO) break;
+    // Never cite the same bytes twice: an "It ..." pair overlaps the sentence before it.
+    if (
+      chosen.some((x) => x.evidenceId === c.evidenceId && x.citeStart < c.citeEnd && c.citeStart < x.citeEnd)
+    )
+      continue;
+    const newSource = !chosen.some((x) => x.docId === c.docId);
+    const newPart = c.covered.some((t) => !chosen.some((x) => x.covered.includes(t)));
+    if (newSource || newPart) chosen.push(c);
+  }
+  return chosen;
+}
+
 export const extractiveReasonerV2: Reasoner = {
   id: ID,
   version: VERSION,
   derive(input: ReasonerInput): Derivation {
     const minConfidence = input.minConfidence ?? DEFAULT_MIN_CONFIDENCE;
-    // Weighed under their recorded form (term_stats), matched under their lemma.
-    const weights = new Map<string, number>();
-    for (const [t, w] of termWeights(input.queryTerms, input.termStats))
-      weights.set(lemma(t), (weights.get(lemma(t)) ?? 0) + w);
-    // A long claim is well supported by a sentence matching its few rarest words: the weight
-    // an answer must cover is capped, so a ten-term claim is not held to all ten.
-    const sum = [...weights.values()].reduce((a, b) => a + b, 0);
-    const total = weights.size > SHORT_QUESTION_TERMS ? Math.min(sum, WEIGHT_CAP) : sum;
-    // Overlapping pieces of evidence hold the same sentence: keep each document sentence once.
-    const seen = new Set<string>();
-    const ranked = input.evidence
-      .flatMap((ev) => candidatesOf(ev, weights, total, measuredTerm(input.question)))
-      .sort(byStrength)
-      .filter((c) => {
-        const key = `${c.docId}\u0000${c.docStart}`;
-        if (seen.has(key)) return false;
-        seen.add(key);
-        return true;
-      });
+    const ranked = rankedCandidates(input);
     const top = ranked[0];
     if (top === undefined) {
       return {
@@ -320,22 +353,7 @@ export const extractiveReasonerV2: Reasoner = {
         confidence,
       };
     }
-    const chosen = relevant.slice(0, input.minSupports);
-    for (const c of relevant.slice(input.minSupports)) {
-      if (chosen.length >= input.maxCitations) break;
-      if (strength(c) < strength(top) * EXTRA_CITATION_RATIO) break;
-      // Never cite the same bytes twice: an "It ..." pair overlaps the sentence before it.
-      if (
-        chosen.some(
-          (x) => x.evidenceId === c.evidenceId && x.citeStart < c.citeEnd && c.citeStart < x.citeEnd,
-        )
-      )
-        continue;
-      const newSource = !chosen.some((x) => x.docId === c.docId);
-      const newPart = c.covered.some((t) => !chosen.some((x) => x.covered.includes(t)));
-      if (newSource || newPart) chosen.push(c);
-    }
-    const citations: ReasonerCitation[] = chosen.map((c) => ({
+    const citations: ReasonerCitation[] = chosenCitations(top, relevant, input).map((c) => ({
       evidence_id: c.evidenceId,
       span: [c.citeStart, c.citeEnd],
       sha256: sha256Hex(Buffer.from(c.statement, "utf8")),

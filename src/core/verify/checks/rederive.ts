@@ -10,7 +10,7 @@ import { canonicalJson, sha256Hex } from "../../canonical.js";
 import { MODEL_CALL_FILE } from "../../models/model-call.js";
 import type { StepOutput } from "../../models/trace.js";
 import { type ModelContext, type RecordedEvidence, toReasonerInput } from "../../reason/input.js";
-import type { Derivation } from "../../reason/reasoner.js";
+import type { Derivation, Reasoner, ReasonerInput } from "../../reason/reasoner.js";
 import { findReasoner } from "../../reason/reasoners.js";
 import { contentTerms } from "../../retrieval/analyzer.js";
 import type { Check } from "../check.js";
@@ -108,6 +108,40 @@ function firstDifference(recorded: Derivation, fresh: Derivation): string | null
   return null;
 }
 
+/** The understand step's output recomputed: the spec's question, the plan's query, its terms. */
+function recomputeUnderstand(view: RunView, understand: Output<"understand">, findings: Finding[]): void {
+  if (view.spec !== null && understand.question !== view.spec.description)
+    findings.push(finding("UNDERSTAND_RECOMPUTED", { field: "question" }));
+  // The step's query is the plan's (and the plan is recomputed from the spec by plan_dag).
+  const planned = view.plan?.nodes.find((n) => n.kind === "understand")?.params.query;
+  if (understand.query !== planned) findings.push(finding("UNDERSTAND_RECOMPUTED", { field: "query" }));
+  if (canonicalJson(understand.query_terms) !== canonicalJson(contentTerms(understand.query)))
+    findings.push(finding("UNDERSTAND_RECOMPUTED", { field: "query_terms" }));
+}
+
+/**
+ * For a reasoner that derives from a recorded model call: whether the recording stands for
+ * this input's call (its request is the one the input makes), recording a finding when it does
+ * not and when it was made at another endpoint than the plan's.
+ */
+function recordingFits(
+  reasoner: Reasoner,
+  input: ReasonerInput,
+  base: unknown,
+  findings: Finding[],
+): boolean {
+  if (reasoner.recordingMismatch === undefined) return true;
+  // The recording was made at the run's endpoint: the plan's base URL (from the spec).
+  const recording = input.llm?.call?.recording;
+  const expected = typeof base === "string" ? `${base.replace(/\/+$/, "")}/chat/completions` : "";
+  if (recording !== undefined && recording.endpoint !== expected)
+    findings.push(finding("MODEL_ENDPOINT", { recorded: recording.endpoint, expected }));
+  const mismatch = reasoner.recordingMismatch(input);
+  if (mismatch === null) return true;
+  findings.push(finding("MODEL_CALL_MISMATCH", { detail: mismatch }));
+  return false;
+}
+
 export const rederiveCheck: Check = {
   name: "rederive",
   invariant: "INV-RDV-001",
@@ -125,13 +159,7 @@ export const rederiveCheck: Check = {
         findings: [finding("REDERIVE_INPUT", { detail: "no understand output" })],
         details: "not re-derived",
       };
-    if (view.spec !== null && understand.question !== view.spec.description)
-      findings.push(finding("UNDERSTAND_RECOMPUTED", { field: "question" }));
-    // The step's query is the plan's (and the plan is recomputed from the spec by plan_dag).
-    const planned = view.plan.nodes.find((n) => n.kind === "understand")?.params.query;
-    if (understand.query !== planned) findings.push(finding("UNDERSTAND_RECOMPUTED", { field: "query" }));
-    if (canonicalJson(understand.query_terms) !== canonicalJson(contentTerms(understand.query)))
-      findings.push(finding("UNDERSTAND_RECOMPUTED", { field: "query_terms" }));
+    recomputeUnderstand(view, understand, findings);
     const recorded = view.run.inputs.runtime.reasoner;
     const reasoner = findReasoner(recorded);
     if (reasoner === null) {
@@ -170,19 +198,8 @@ export const rederiveCheck: Check = {
       findings.push(finding("REDERIVE_INPUT", { detail: claimed }));
       return { findings, details: "not re-derived" };
     }
-    if (reasoner.recordingMismatch !== undefined) {
-      // The recording was made at the run's endpoint: the plan's base URL (from the spec).
-      const recording = input.llm?.call?.recording;
-      const base = deriveNode?.params.base_url;
-      const expected = typeof base === "string" ? `${base.replace(/\/+$/, "")}/chat/completions` : "";
-      if (recording !== undefined && recording.endpoint !== expected)
-        findings.push(finding("MODEL_ENDPOINT", { recorded: recording.endpoint, expected }));
-      const mismatch = reasoner.recordingMismatch(input);
-      if (mismatch !== null) {
-        findings.push(finding("MODEL_CALL_MISMATCH", { detail: mismatch }));
-        return { findings, details: "not re-derived: the recorded model call does not fit" };
-      }
-    }
+    if (!recordingFits(reasoner, input, deriveNode?.params.base_url, findings))
+      return { findings, details: "not re-derived: the recorded model call does not fit" };
     // The derivation names the reasoner run.json records (the one re-run here).
     const named = outputOf(view, "derive")?.reasoner ?? outputOf(view, "insufficient_evidence")?.reasoner;
     if (named !== undefined && (named.id !== reasoner.id || named.version !== reasoner.version))
