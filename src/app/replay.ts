@@ -171,8 +171,11 @@ function recordedModelCall(opened: OpenedRun, trace: Trace): ModelCall | undefin
   return recording;
 }
 
-/** Replays the run in `runDir`; `storeRoot` is the artifacts root whose store holds its snapshot. */
-export function replayRunDirectory(
+/**
+ * Replays the run in `runDir`; `storeRoot` is the artifacts root whose store holds its snapshot.
+ * Async throughout: a directory that cannot be read rejects the promise, as every other failure does.
+ */
+export async function replayRunDirectory(
   runDir: string,
   storeRoot: string,
   mode: "frozen" | "live",

@@ -9,7 +9,7 @@ import { execFileSync } from "node:child_process";
 import { cpSync } from "node:fs";
 import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
-import { DEMO_CORPUS, runCli } from "../helpers/cli.js";
+import { demoRun } from "../helpers/demo-run.js";
 import { tempDir } from "../helpers/tmp.js";
 
 // The compiled module, as `serve` loads it (npm run build first, as for every CLI test).
@@ -21,18 +21,7 @@ let root: string;
 let runDir: string;
 
 beforeAll(() => {
-  root = tempDir();
-  const r = runCli([
-    "run",
-    "When did the Golden Gate Bridge open?",
-    "--corpus",
-    DEMO_CORPUS,
-    "--artifacts-dir",
-    root,
-    "--json",
-  ]);
-  expect(r.status, r.stderr).toBe(0);
-  runDir = JSON.parse(r.stdout).run_dir;
+  ({ root, runDir } = demoRun());
 });
 
 describe("issue 19 not forgeries: verification off the event loop", () => {

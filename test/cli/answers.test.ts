@@ -7,14 +7,11 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { DEMO_CORPUS, runCli } from "../helpers/cli.js";
+import { demoRun, demoRunArgs } from "../helpers/demo-run.js";
 import { tempDir } from "../helpers/tmp.js";
 
 const artifacts = tempDir();
-const run = (question: string) => {
-  const r = runCli(["run", question, "--corpus", DEMO_CORPUS, "--artifacts-dir", artifacts, "--json"]);
-  expect(r.status).toBe(0);
-  return JSON.parse(r.stdout);
-};
+const run = (question: string, ...args: string[]) => demoRun({ question, root: artifacts, args }).json;
 
 describe("answers that hold the answer, or say there is none", () => {
   it.each([
@@ -45,32 +42,11 @@ describe("answers that hold the answer, or say there is none", () => {
 
   it("--min-confidence moves the threshold, and is checked like any constraint", () => {
     const question = "Who won the 2018 FIFA World Cup final?";
-    const loose = runCli([
-      "run",
-      question,
-      "--corpus",
-      DEMO_CORPUS,
-      "--artifacts-dir",
-      artifacts,
-      "--min-confidence",
-      "0.001",
-      "--json",
-    ]);
-    expect(loose.status).toBe(0);
-    const out = JSON.parse(loose.stdout);
+    const out = run(question, "--min-confidence", "0.001");
     expect(out.status).toBe("answered");
     expect(out.claims[0].confidence).toBeLessThan(0.22);
     expect(out.verification.verdict).toBe("pass");
-    const bad = runCli([
-      "run",
-      question,
-      "--corpus",
-      DEMO_CORPUS,
-      "--artifacts-dir",
-      artifacts,
-      "--min-confidence",
-      "2",
-    ]);
+    const bad = runCli(demoRunArgs({ question, root: artifacts, args: ["--min-confidence", "2"] }));
     expect(bad.status).toBe(2);
     expect(bad.stderr).toMatch(/constraints\.min_confidence/);
   });
@@ -80,19 +56,7 @@ describe("answers that hold the answer, or say there is none", () => {
     const out = run(word);
     expect(out.status).toBe("insufficient_evidence");
     expect(out.uncertainty).toMatch(/the question is a single term; a sentence containing it does not show/);
-    const loose = runCli([
-      "run",
-      word,
-      "--corpus",
-      DEMO_CORPUS,
-      "--artifacts-dir",
-      artifacts,
-      "--json",
-      "--min-confidence",
-      "0.01",
-    ]);
-    expect(loose.status).toBe(0);
-    const answered = JSON.parse(loose.stdout);
+    const answered = run(word, "--min-confidence", "0.01");
     expect(answered.status).toBe("answered");
     expect(answered.claims[0].confidence).toBeLessThanOrEqual(0.25);
     expect(answered.verification.verdict).toBe("pass");

@@ -5,24 +5,14 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { gzipSync } from "node:zlib";
 import { describe, expect, it } from "vitest";
-import { DEMO_CORPUS, isCleanError, runCli } from "../helpers/cli.js";
+import { isCleanError, runCli } from "../helpers/cli.js";
+import { demoRun } from "../helpers/demo-run.js";
 import { readTarGz, type TarEntry, tarOf } from "../helpers/tar.js";
 import { tempDir } from "../helpers/tmp.js";
 
 describe("export / import", () => {
   it("an exported run imported into an empty artifacts root verifies and replays, frozen and live", () => {
-    const source = tempDir();
-    const out = JSON.parse(
-      runCli([
-        "run",
-        "What does 茶道 mean in Japanese?",
-        "--corpus",
-        DEMO_CORPUS,
-        "--artifacts-dir",
-        source,
-        "--json",
-      ]).stdout,
-    );
+    const { root: source, json: out } = demoRun({ question: "What does 茶道 mean in Japanese?" });
     const bundle = join(tempDir(), "run.tar.gz");
     const exported = runCli(["export", out.run_id, "-o", bundle, "--artifacts-dir", source, "--json"]);
     expect(exported.status).toBe(0);
@@ -45,18 +35,7 @@ describe("export / import", () => {
 
   it("rejects corrupt, foreign or hostile bundles with exit 2 and writes nothing", () => {
     const dir = tempDir();
-    const source = tempDir();
-    const out = JSON.parse(
-      runCli([
-        "run",
-        "When did the Golden Gate Bridge open?",
-        "--corpus",
-        DEMO_CORPUS,
-        "--artifacts-dir",
-        source,
-        "--json",
-      ]).stdout,
-    );
+    const { json: out } = demoRun();
     const good = join(dir, "good.tar.gz");
     expect(runCli(["export", out.run_dir, "-o", good]).status).toBe(0);
     const entries = readTarGz(readFileSync(good));
@@ -176,18 +155,7 @@ describe("export / import", () => {
   });
 
   it("export -o to a directory or an unwritable path is exit 2 and never leaves a partial bundle", () => {
-    const source = tempDir();
-    const out = JSON.parse(
-      runCli([
-        "run",
-        "When did the Golden Gate Bridge open?",
-        "--corpus",
-        DEMO_CORPUS,
-        "--artifacts-dir",
-        source,
-        "--json",
-      ]).stdout,
-    );
+    const { root: source, json: out } = demoRun();
     const dir = tempDir();
     const toDir = runCli(["export", out.run_dir, "-o", dir]);
     expect(toDir.status).toBe(2);
@@ -215,18 +183,7 @@ describe("export / import", () => {
   });
 
   it("refuses hostile record headers and a run filed under another id", () => {
-    const source = tempDir();
-    const out = JSON.parse(
-      runCli([
-        "run",
-        "When did the Golden Gate Bridge open?",
-        "--corpus",
-        DEMO_CORPUS,
-        "--artifacts-dir",
-        source,
-        "--json",
-      ]).stdout,
-    );
+    const { json: out } = demoRun();
     const dir = tempDir();
     const good = join(dir, "good.tar.gz");
     runCli(["export", out.run_dir, "-o", good]);
@@ -261,18 +218,7 @@ describe("export / import", () => {
   });
 
   it("replaces a damaged run with the same id, but never a differing run that verifies", () => {
-    const source = tempDir();
-    const out = JSON.parse(
-      runCli([
-        "run",
-        "When did the Golden Gate Bridge open?",
-        "--corpus",
-        DEMO_CORPUS,
-        "--artifacts-dir",
-        source,
-        "--json",
-      ]).stdout,
-    );
+    const { json: out } = demoRun();
     const bundle = join(tempDir(), "run.tar.gz");
     runCli(["export", out.run_dir, "-o", bundle]);
     // A damaged run in place (e.g. left by a corrupt bundle) does not block a good bundle.
@@ -292,8 +238,7 @@ describe("export / import", () => {
     const signed = tempDir();
     expect(runCli(["keygen", "--out", join(signed, "k")]).status).toBe(0);
     const sign = ["--sign", join(signed, "k", "canon-reason.key")];
-    const question = ["run", "When did the Golden Gate Bridge open?", "--corpus", DEMO_CORPUS];
-    expect(runCli([...question, "--artifacts-dir", signed, ...sign]).status).toBe(0);
+    expect(demoRun({ root: signed, args: sign }).runId).toBe(out.run_id);
     const signature = join(signed, "runs", out.run_id, "signature.json");
     expect(existsSync(signature)).toBe(true);
     const before = readFileSync(signature);

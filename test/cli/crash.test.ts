@@ -8,18 +8,17 @@ import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
-import { CLI, DEMO_CORPUS, REPO, runCli } from "../helpers/cli.js";
+import { CLI, REPO, runCli } from "../helpers/cli.js";
+import { demoRunArgs } from "../helpers/demo-run.js";
 import { tempDir } from "../helpers/tmp.js";
 
 const PRELOAD = fileURLToPath(new URL("../helpers/crash-preload.mjs", import.meta.url));
-const QUESTION = "When did the Golden Gate Bridge open?";
-
 function runWithPreload(root: string, env: Record<string, string>) {
-  return spawnSync(
-    process.execPath,
-    ["--import", PRELOAD, CLI, "run", QUESTION, "--corpus", DEMO_CORPUS, "--artifacts-dir", root],
-    { cwd: REPO, env: { ...process.env, ...env }, encoding: "utf8" },
-  );
+  return spawnSync(process.execPath, ["--import", PRELOAD, CLI, ...demoRunArgs({ root })], {
+    cwd: REPO,
+    env: { ...process.env, ...env },
+    encoding: "utf8",
+  });
 }
 
 describe("a run killed at any write", () => {
@@ -40,7 +39,7 @@ describe("a run killed at any write", () => {
       // Either nothing is there, or a complete run that verifies.
       if (existsSync(runDir))
         expect(runCli(["verify", runId, "--artifacts-dir", root]).status, `N=${n}`).toBe(0);
-      const again = runCli(["run", QUESTION, "--corpus", DEMO_CORPUS, "--artifacts-dir", root]);
+      const again = runCli(demoRunArgs({ root }));
       expect(again.status, `N=${n}: ${again.stderr}`).toBe(0);
       expect(runCli(["verify", runId, "--artifacts-dir", root]).status, `N=${n}`).toBe(0);
       // The killed writer's temporaries were swept by the rerun.

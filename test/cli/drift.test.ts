@@ -15,6 +15,7 @@ import { writeRun } from "../../src/io/runs/run-writer.js";
 import { DiskStore } from "../../src/io/store/content-store.js";
 import { PRODUCER } from "../../src/version.js";
 import { DEMO_CORPUS, isCleanError, runCli } from "../helpers/cli.js";
+import { demoRun } from "../helpers/demo-run.js";
 import { tempDir } from "../helpers/tmp.js";
 
 const QUESTION = "How is a trick won in contract bridge?";
@@ -22,10 +23,8 @@ let root: string;
 let corpus: string;
 let baseline: string;
 
-function run(args: string[], corpusPath = corpus): string {
-  const r = runCli(["run", ...args, "--corpus", corpusPath, "--artifacts-dir", root, "--json"]);
-  if (r.status !== 0) throw new Error(r.stderr);
-  return JSON.parse(r.stdout).run_dir;
+function run([question, ...args]: string[], corpusPath = corpus): string {
+  return demoRun({ question: question ?? QUESTION, corpus: corpusPath, root, args }).runDir;
 }
 
 function diff(a: string, b: string) {

@@ -12,6 +12,7 @@ import { COMMANDS } from "../../src/cli/command-table.js";
 import { watchesParent } from "../../src/cli/parent-watch.js";
 import { describeSkipped } from "../../src/io/corpus/corpus-reader.js";
 import { CLI, DEMO_CORPUS, isCleanError, REPO, runCli } from "../helpers/cli.js";
+import { demoRun } from "../helpers/demo-run.js";
 import { tempDir, writeFiles } from "../helpers/tmp.js";
 
 const QUESTION = "How is a trick won in contract bridge?";
@@ -132,9 +133,7 @@ describe("issue 21 item 19: a closed pipe ends every command quietly", () => {
     });
 
   it("item 19: a command's output path and its error path (stderr) into a closed pipe", () => {
-    const artifacts = tempDir();
-    const made = runCli(["run", QUESTION, "--corpus", DEMO_CORPUS, "--artifacts-dir", artifacts, "--json"]);
-    const runDir = JSON.parse(made.stdout).run_dir as string;
+    const { runDir } = demoRun({ question: QUESTION });
     for (const args of [`verify "${runDir}" --json`, `inspect "${runDir}"`, `report "${runDir}"`]) {
       const result = piped(args);
       expect(result.stderr, args).not.toMatch(/EPIPE|\n\s+at /);
@@ -149,10 +148,8 @@ describe("issue 21 item 19: a closed pipe ends every command quietly", () => {
 
 describe("issue 21 item 23: run says how many documents the corpus had", () => {
   it("item 23: --json carries corpus_documents; the text output says it", () => {
-    const artifacts = tempDir();
-    const json = runCli(["run", QUESTION, "--corpus", DEMO_CORPUS, "--artifacts-dir", artifacts, "--json"]);
-    expect(json.status).toBe(0);
-    const documents = JSON.parse(json.stdout).corpus_documents;
+    const { root: artifacts, json } = demoRun({ question: QUESTION });
+    const documents = json.corpus_documents;
     expect(documents).toBe(40);
     const text = runCli(["run", QUESTION, "--corpus", DEMO_CORPUS, "--artifacts-dir", artifacts]);
     expect(text.stdout).toContain(`Corpus: ${documents} document(s)`);

@@ -11,6 +11,7 @@ import { describe, expect, it } from "vitest";
 import { sha256Hex } from "../../src/core/canonical.js";
 import { SqliteRegistry } from "../../src/registry/sqlite.js";
 import { DEMO_CORPUS, isCleanError, runCli, runCliAsync } from "../helpers/cli.js";
+import { demoRun, demoRunAsync } from "../helpers/demo-run.js";
 import { tempDir } from "../helpers/tmp.js";
 
 const ENV = { CANON_REASON_DATABASE_URL: "" };
@@ -41,13 +42,7 @@ const gc = (root: string, ...flags: string[]) => {
   return JSON.parse(r.stdout);
 };
 
-function runDemo(root: string, question: string, extra: string[] = []) {
-  const r = runCli(["run", question, "--corpus", DEMO_CORPUS, "--artifacts-dir", root, "--json", ...extra], {
-    env: ENV,
-  });
-  expect(r.status, r.stderr).toBe(0);
-  return JSON.parse(r.stdout).run_id as string;
-}
+const runDemo = (root: string, question: string) => demoRun({ root, question, env: ENV }).runId;
 
 const verify = (root: string, runId: string) => runCli(["verify", join(root, "runs", runId)], { env: ENV });
 
@@ -136,17 +131,13 @@ describe("issue 21 item 3: canon-reason gc", () => {
     expect(indexed.status, indexed.stderr).toBe(0);
     age(root);
     // The run reuses both (a cache hit) while collections run: its use must protect them.
-    const racing = runCliAsync(
-      ["run", "What causes tides?", "--corpus", DEMO_CORPUS, "--artifacts-dir", root, "--json", ...chunking],
-      { env: ENV },
-    );
+    const racing = demoRunAsync({ root, question: "What causes tides?", args: chunking, env: ENV });
     const collections: Array<Promise<{ status: number }>> = [];
     for (let i = 0; i < 6; i++)
       collections.push(runCliAsync(["gc", "--artifacts-dir", root, "--prune-cache", "--json"], { env: ENV }));
-    const [result, ...done] = await Promise.all([racing, ...collections]);
-    expect(result?.status, result?.stderr).toBe(0);
+    // demoRunAsync throws (with its stderr) unless the run exits 0.
+    const [{ runId }, done] = await Promise.all([racing, Promise.all(collections)]);
     for (const d of done) expect(d.status).toBe(0);
-    const runId = JSON.parse(result?.stdout ?? "{}").run_id as string;
     const checked = verify(root, runId);
     expect(checked.status, checked.stdout + checked.stderr).toBe(0);
     // Once published, the run itself names them: even a collection with no grace keeps them.

@@ -2,6 +2,7 @@ import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { DEMO_CORPUS, isCleanError, runCli } from "../helpers/cli.js";
+import { demoRun } from "../helpers/demo-run.js";
 import { tempDir } from "../helpers/tmp.js";
 
 describe("canon-reason index", () => {
@@ -48,18 +49,7 @@ describe("canon-reason index", () => {
 
 describe("canon-reason inspect", () => {
   it("summarizes question, answer, quoted evidence, ranking and checks, by directory or run id", () => {
-    const artifacts = tempDir();
-    const run = JSON.parse(
-      runCli([
-        "run",
-        "When did the Golden Gate Bridge open?",
-        "--corpus",
-        DEMO_CORPUS,
-        "--artifacts-dir",
-        artifacts,
-        "--json",
-      ]).stdout,
-    );
+    const { root: artifacts, json: run } = demoRun();
     for (const ref of [run.run_dir, run.run_id]) {
       const r = runCli(["inspect", ref, "--artifacts-dir", artifacts]);
       expect(r.status).toBe(0);

@@ -25,12 +25,12 @@ import { createServer, type Server } from "node:net";
 import { join } from "node:path";
 import { createGzip, gzipSync } from "node:zlib";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { CLI, DEMO_CORPUS, isCleanError, REPO, runCli } from "../helpers/cli.js";
+import { CLI, isCleanError, REPO, runCli } from "../helpers/cli.js";
+import { demoRun } from "../helpers/demo-run.js";
 import { call, DEMO_ROOT } from "../helpers/http.js";
 import { readTarGz, type TarEntry, tarOf } from "../helpers/tar.js";
 import { tempDir } from "../helpers/tmp.js";
 
-const QUESTION = "When did the Golden Gate Bridge open?";
 /** Every command here answers in seconds; one that blocks is killed and fails its test. */
 const HANG = { timeoutMs: 60_000 };
 const isRoot = process.getuid?.() === 0;
@@ -72,10 +72,7 @@ async function socketAt(path: string): Promise<void> {
 }
 
 beforeAll(() => {
-  root = tempDir();
-  const r = runCli(["run", QUESTION, "--corpus", DEMO_CORPUS, "--artifacts-dir", root, "--json"]);
-  expect(r.status, r.stderr).toBe(0);
-  runId = JSON.parse(r.stdout).run_id;
+  ({ root, runId } = demoRun());
   bundle = join(tempDir(), "run.tar.gz");
   expect(runCli(["export", runId, "--artifacts-dir", root, "-o", bundle]).status).toBe(0);
   entries = readTarGz(readFileSync(bundle));

@@ -10,21 +10,12 @@ import { cpSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { jsonFile } from "../../src/core/artifact/files.js";
-import { DEMO_CORPUS, isCleanError, runCli } from "../helpers/cli.js";
+import { isCleanError, runCli } from "../helpers/cli.js";
+import { demoRun, demoRunArgs } from "../helpers/demo-run.js";
 import { call, startServer, type TestServer } from "../helpers/http.js";
 import { tempDir } from "../helpers/tmp.js";
 
-const QUESTION = "When did the Golden Gate Bridge open?";
-const runArgs = (root: string, ...extra: string[]) => [
-  "run",
-  QUESTION,
-  "--corpus",
-  DEMO_CORPUS,
-  "--artifacts-dir",
-  root,
-  "--json",
-  ...extra,
-];
+const runArgs = (root: string, ...extra: string[]) => demoRunArgs({ root, args: extra });
 
 let root: string;
 let keys: string;
@@ -70,12 +61,9 @@ const codesOf = (stdout: string): string[] =>
   JSON.parse(stdout).failures.map((f: { code: string }) => f.code);
 
 beforeAll(() => {
-  root = tempDir();
   keys = join(tempDir(), "keys");
   expect(runCli(["keygen", "--out", keys]).status).toBe(0);
-  const r = runCli(runArgs(root, "--sign", join(keys, "canon-reason.key")));
-  expect(r.status, r.stderr).toBe(0);
-  ({ run_id: runId, run_dir: runDir } = JSON.parse(r.stdout));
+  ({ root, runId, runDir } = demoRun({ args: ["--sign", join(keys, "canon-reason.key")] }));
   signature = JSON.parse(readFileSync(join(runDir, "signature.json"), "utf8"));
 });
 

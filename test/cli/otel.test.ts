@@ -7,7 +7,8 @@ import { spawnSync } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { CLI, DEMO_CORPUS, REPO } from "../helpers/cli.js";
+import { CLI, REPO } from "../helpers/cli.js";
+import { demoRunArgs } from "../helpers/demo-run.js";
 import { tempDir } from "../helpers/tmp.js";
 
 const PRELOAD = join(REPO, "test", "helpers", "otel-preload.mjs");
@@ -18,13 +19,7 @@ function run(nodeArgs: string[], spans: string) {
     [
       ...nodeArgs,
       CLI,
-      "run",
-      "How is a trick won in contract bridge?",
-      "--corpus",
-      DEMO_CORPUS,
-      "--json",
-      "--artifacts-dir",
-      tempDir(),
+      ...demoRunArgs({ question: "How is a trick won in contract bridge?", root: tempDir() }),
     ],
     { cwd: REPO, encoding: "utf8", env: { ...process.env, CANON_REASON_TEST_SPANS: spans } },
   );

@@ -4,33 +4,17 @@
  * empty one; two processes publishing the same run at once leave one entry; a bad or
  * unreachable registry is one line and an exit code. Skipped, saying so, without PostgreSQL.
  */
-import { spawn } from "node:child_process";
 import { existsSync } from "node:fs";
 import { join } from "node:path";
 import pg from "pg";
 import { describe, expect, it } from "vitest";
-import { CLI, DEMO_CORPUS, isCleanError, runCli } from "../helpers/cli.js";
+import { isCleanError, runCli } from "../helpers/cli.js";
+import { demoRunArgs, demoRunAsync } from "../helpers/demo-run.js";
 import { needPostgres, scratchDatabase } from "../helpers/services.js";
 import { tempDir } from "../helpers/tmp.js";
 
 const available = await needPostgres();
 const url = available ? await scratchDatabase("cli") : "";
-
-/** The CLI as a real process, not waited for synchronously, so two can run at once. */
-function runAsync(args: string[]): Promise<{ status: number; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, [CLI, ...args], { stdio: ["ignore", "pipe", "pipe"] });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (d) => {
-      stdout += d;
-    });
-    child.stderr.on("data", (d) => {
-      stderr += d;
-    });
-    child.on("close", (status) => resolve({ status: status ?? -1, stdout, stderr }));
-  });
-}
 
 describe("a registry that cannot be used", () => {
   const id = `run_v1_${"a".repeat(64)}`;
@@ -60,16 +44,9 @@ describe("a registry that cannot be used", () => {
     }
     // Before any work: no run was attempted, nothing written.
     const out = tempDir();
-    const run = runCli([
-      "run",
-      "What causes tides?",
-      "--corpus",
-      DEMO_CORPUS,
-      "--registry",
-      down,
-      "--artifacts-dir",
-      out,
-    ]);
+    const run = runCli(
+      demoRunArgs({ question: "What causes tides?", root: out, args: ["--registry", down] }),
+    );
     expect(run.status).toBe(3);
     expect(existsSync(join(out, "runs"))).toBe(false);
   });
@@ -77,21 +54,11 @@ describe("a registry that cannot be used", () => {
 
 describe.skipIf(!available)("runs shared through PostgreSQL", () => {
   it("two processes publishing the same run at once leave one entry; an empty machine reads it", async () => {
-    const args = (dir: string) => [
-      "run",
-      "What causes tides?",
-      "--corpus",
-      DEMO_CORPUS,
-      "--json",
-      "--registry",
-      url,
-      "--artifacts-dir",
-      dir,
-    ];
-    const [a, b] = await Promise.all([runAsync(args(tempDir())), runAsync(args(tempDir()))]);
-    expect([a?.status, b?.status]).toEqual([0, 0]);
-    const runId = JSON.parse(a.stdout).run_id as string;
-    expect(JSON.parse(b.stdout).run_id).toBe(runId);
+    // Each in its own artifacts dir; demoRunAsync throws unless its process exits 0.
+    const shared = { question: "What causes tides?", args: ["--registry", url] };
+    const [a, b] = await Promise.all([demoRunAsync(shared), demoRunAsync(shared)]);
+    const runId = a.runId;
+    expect(b.runId).toBe(runId);
     const client = new pg.Client({ connectionString: url });
     await client.connect();
     const entries = await client.query("SELECT run_id FROM cr_runs WHERE run_id = $1", [runId]);

@@ -1,7 +1,8 @@
 import { cpSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
-import { DEMO_CORPUS, isCleanError, runCli } from "../helpers/cli.js";
+import { isCleanError, runCli } from "../helpers/cli.js";
+import { demoRun } from "../helpers/demo-run.js";
 import { tempDir } from "../helpers/tmp.js";
 
 let artifacts: string;
@@ -14,9 +15,7 @@ beforeAll(() => {
     insufficient: "Who is the one that was there?",
   };
   for (const [name, question] of Object.entries(questions)) {
-    runs[name] = JSON.parse(
-      runCli(["run", question, "--corpus", DEMO_CORPUS, "--artifacts-dir", artifacts, "--json"]).stdout,
-    ).run_dir;
+    runs[name] = demoRun({ question, root: artifacts }).runDir;
   }
 });
 

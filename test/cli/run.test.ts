@@ -2,6 +2,7 @@ import { readdirSync, readFileSync, statSync } from "node:fs";
 import { join, relative } from "node:path";
 import { describe, expect, it } from "vitest";
 import { DEMO_CORPUS, isCleanError, runCli } from "../helpers/cli.js";
+import { demoRun, demoRunArgs } from "../helpers/demo-run.js";
 import { tempDir, writeFiles } from "../helpers/tmp.js";
 
 const QUESTION = "Why did the Tacoma Narrows Bridge collapse?";
@@ -36,10 +37,7 @@ describe("canon-reason run", () => {
   });
 
   it("prints one JSON object with --json, whose citations quote the exact document bytes", () => {
-    const artifacts = tempDir();
-    const result = runCli(["run", QUESTION, "--corpus", DEMO_CORPUS, "--artifacts-dir", artifacts, "--json"]);
-    expect(result.status).toBe(0);
-    const out = JSON.parse(result.stdout);
+    const { root: artifacts, json: out } = demoRun({ question: QUESTION });
     expect(Object.keys(out)).toEqual(
       expect.arrayContaining(["run_id", "run_dir", "answer", "claims", "verification"]),
     );
@@ -55,94 +53,51 @@ describe("canon-reason run", () => {
     const artifactsA = tempDir();
     const artifactsB = tempDir();
     const elsewhere = tempDir();
-    const a = runCli(["run", QUESTION, "--corpus", DEMO_CORPUS, "--artifacts-dir", artifactsA, "--json"], {
-      env: { TZ: "UTC", LANG: "C" },
+    const runA = demoRun({ question: QUESTION, root: artifactsA, env: { TZ: "UTC", LANG: "C" } });
+    const runB = demoRun({
+      question: QUESTION,
+      corpus: relative(elsewhere, DEMO_CORPUS),
+      root: artifactsB,
+      cwd: elsewhere,
+      env: { TZ: "Pacific/Chatham", LANG: "tr_TR.UTF-8", LC_ALL: "tr_TR.UTF-8" },
     });
-    const b = runCli(
-      [
-        "run",
-        QUESTION,
-        "--corpus",
-        relative(elsewhere, DEMO_CORPUS),
-        "--artifacts-dir",
-        artifactsB,
-        "--json",
-      ],
-      {
-        cwd: elsewhere,
-        env: { TZ: "Pacific/Chatham", LANG: "tr_TR.UTF-8", LC_ALL: "tr_TR.UTF-8" },
-      },
-    );
-    expect(a.status).toBe(0);
-    expect(b.status).toBe(0);
-    const runA = JSON.parse(a.stdout);
-    const runB = JSON.parse(b.stdout);
-    expect(runB.run_id).toBe(runA.run_id);
-    const filesA = filesOutsideVolatile(runA.run_dir);
-    const filesB = filesOutsideVolatile(runB.run_dir);
+    expect(runB.runId).toBe(runA.runId);
+    const filesA = filesOutsideVolatile(runA.runDir);
+    const filesB = filesOutsideVolatile(runB.runDir);
     expect([...filesB.keys()].sort()).toEqual([...filesA.keys()].sort());
     for (const [path, bytes] of filesA)
       expect(Buffer.compare(bytes, filesB.get(path) as Buffer), path).toBe(0);
   });
 
   it("is idempotent: the same inputs into the same artifacts root keep one identical run", () => {
-    const artifacts = tempDir();
-    const first = JSON.parse(
-      runCli(["run", QUESTION, "--corpus", DEMO_CORPUS, "--artifacts-dir", artifacts, "--json"]).stdout,
-    );
-    const before = filesOutsideVolatile(first.run_dir);
-    const second = JSON.parse(
-      runCli(["run", QUESTION, "--corpus", DEMO_CORPUS, "--artifacts-dir", artifacts, "--json"]).stdout,
-    );
-    expect(second.run_id).toBe(first.run_id);
-    expect(readdirSync(join(artifacts, "runs")).filter((n) => !n.startsWith("."))).toEqual([first.run_id]);
-    for (const [path, bytes] of filesOutsideVolatile(second.run_dir))
+    const first = demoRun({ question: QUESTION });
+    const artifacts = first.root;
+    const before = filesOutsideVolatile(first.runDir);
+    const second = demoRun({ question: QUESTION, root: artifacts });
+    expect(second.runId).toBe(first.runId);
+    expect(readdirSync(join(artifacts, "runs")).filter((n) => !n.startsWith("."))).toEqual([first.runId]);
+    for (const [path, bytes] of filesOutsideVolatile(second.runDir))
       expect(Buffer.compare(bytes, before.get(path) as Buffer)).toBe(0);
   });
 
   it("accepts a pinned snapshot (--corpus sha256:...) and gives the same run as the path", () => {
-    const artifacts = tempDir();
-    const byPath = JSON.parse(
-      runCli(["run", QUESTION, "--corpus", DEMO_CORPUS, "--artifacts-dir", artifacts, "--json"]).stdout,
-    );
-    const spec = JSON.parse(readFileSync(join(byPath.run_dir, "spec.json"), "utf8"));
+    const byPath = demoRun({ question: QUESTION });
+    const spec = JSON.parse(readFileSync(join(byPath.runDir, "spec.json"), "utf8"));
     expect(spec.constraints.corpus).toMatch(/^sha256:[0-9a-f]{64}$/);
-    const pinned = runCli([
-      "run",
-      QUESTION,
-      "--corpus",
-      spec.constraints.corpus,
-      "--artifacts-dir",
-      artifacts,
-      "--json",
-    ]);
+    const pinned = runCli(
+      demoRunArgs({ question: QUESTION, corpus: spec.constraints.corpus, root: byPath.root }),
+    );
     expect(pinned.stderr).toBe("");
-    expect(JSON.parse(pinned.stdout).run_id).toBe(byPath.run_id);
-    const missing = runCli([
-      "run",
-      QUESTION,
-      "--corpus",
-      spec.constraints.corpus,
-      "--artifacts-dir",
-      tempDir(),
-    ]);
+    expect(JSON.parse(pinned.stdout).run_id).toBe(byPath.runId);
+    const missing = runCli(
+      demoRunArgs({ question: QUESTION, corpus: spec.constraints.corpus, root: tempDir() }),
+    );
     expect(missing.status).toBe(2);
     expect(missing.stderr).toMatch(/E_STORE_MISSING.*is not in the store/);
   });
 
   it("answers 'insufficient evidence' instead of citing a stop-word match", () => {
-    const artifacts = tempDir();
-    const result = runCli([
-      "run",
-      "Who is the one that was there?",
-      "--corpus",
-      DEMO_CORPUS,
-      "--artifacts-dir",
-      artifacts,
-      "--json",
-    ]);
-    expect(result.status).toBe(0);
-    const out = JSON.parse(result.stdout);
+    const { json: out } = demoRun({ question: "Who is the one that was there?" });
     expect(out.status).toBe("insufficient_evidence");
     expect(out.answer).toBeNull();
     expect(out.claims).toEqual([]);
@@ -254,34 +209,19 @@ describe("canon-reason run: bad input exits 2 with a message naming file, line a
       "dup.jsonl": '{"doc_id":"a","text":"x y z"}\n{"doc_id":"a","text":"x"}\n',
       "empty.jsonl": "",
     });
-    const bad = runCli([
-      "run",
-      QUESTION,
-      "--corpus",
-      join(dir, "bad.jsonl"),
-      "--artifacts-dir",
-      join(dir, "art"),
-    ]);
+    const bad = runCli(
+      demoRunArgs({ question: QUESTION, corpus: join(dir, "bad.jsonl"), root: join(dir, "art") }),
+    );
     expect(bad.status).toBe(2);
     expect(bad.stderr).toContain(`${join(dir, "bad.jsonl")}:2: not valid JSON`);
-    const dup = runCli([
-      "run",
-      QUESTION,
-      "--corpus",
-      join(dir, "dup.jsonl"),
-      "--artifacts-dir",
-      join(dir, "art"),
-    ]);
+    const dup = runCli(
+      demoRunArgs({ question: QUESTION, corpus: join(dir, "dup.jsonl"), root: join(dir, "art") }),
+    );
     expect(dup.status).toBe(2);
     expect(dup.stderr).toContain(`${join(dir, "dup.jsonl")}:2: field "doc_id": duplicate doc_id "a"`);
-    const empty = runCli([
-      "run",
-      QUESTION,
-      "--corpus",
-      join(dir, "empty.jsonl"),
-      "--artifacts-dir",
-      join(dir, "art"),
-    ]);
+    const empty = runCli(
+      demoRunArgs({ question: QUESTION, corpus: join(dir, "empty.jsonl"), root: join(dir, "art") }),
+    );
     expect(empty.status).toBe(2);
     expect(empty.stderr).toMatch(/no documents/);
   });

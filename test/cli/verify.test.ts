@@ -9,7 +9,8 @@ import {
 } from "node:fs";
 import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
-import { DEMO_CORPUS, isCleanError, runCli } from "../helpers/cli.js";
+import { isCleanError, runCli } from "../helpers/cli.js";
+import { demoRun, demoRunArgs } from "../helpers/demo-run.js";
 import { tempDir } from "../helpers/tmp.js";
 
 let artifacts: string;
@@ -24,20 +25,7 @@ function copyRun(): string {
 }
 
 beforeAll(() => {
-  artifacts = tempDir();
-  const out = JSON.parse(
-    runCli([
-      "run",
-      "When did the Golden Gate Bridge open?",
-      "--corpus",
-      DEMO_CORPUS,
-      "--artifacts-dir",
-      artifacts,
-      "--json",
-    ]).stdout,
-  );
-  runDir = out.run_dir;
-  runId = out.run_id;
+  ({ root: artifacts, runDir, runId } = demoRun());
 });
 
 describe("canon-reason verify", () => {
@@ -149,36 +137,19 @@ describe("signing", () => {
     const again = runCli(["keygen", "--out", join(root, "k1")]);
     expect(again.status).toBe(2);
     expect(again.stderr).toMatch(/refusing to overwrite/);
-    const out = JSON.parse(
-      runCli([
-        "run",
-        "When did the Golden Gate Bridge open?",
-        "--corpus",
-        DEMO_CORPUS,
-        "--artifacts-dir",
-        root,
-        "--sign",
-        join(root, "k1", "canon-reason.key"),
-        "--json",
-      ]).stdout,
+    const signed = demoRun({ root, args: ["--sign", join(root, "k1", "canon-reason.key")] });
+    expect(runCli(["verify", signed.runDir, "--pubkey", join(root, "k1", "canon-reason.pub")]).status).toBe(
+      0,
     );
-    expect(runCli(["verify", out.run_dir, "--pubkey", join(root, "k1", "canon-reason.pub")]).status).toBe(0);
-    const wrong = runCli(["verify", out.run_dir, "--pubkey", join(root, "k2", "canon-reason.pub")]);
+    const wrong = runCli(["verify", signed.runDir, "--pubkey", join(root, "k2", "canon-reason.pub")]);
     expect(wrong.status).toBe(1);
     expect(wrong.stdout).toMatch(/FAIL +signature/);
     const unsigned = runCli(["verify", runDir, "--pubkey", join(root, "k1", "canon-reason.pub")]);
     expect(unsigned.status).toBe(1);
     expect(unsigned.stdout).toMatch(/SIGNATURE_MISSING/);
-    const badKey = runCli([
-      "run",
-      "q?",
-      "--corpus",
-      DEMO_CORPUS,
-      "--artifacts-dir",
-      root,
-      "--sign",
-      join(root, "k1", "canon-reason.pub"),
-    ]);
+    const badKey = runCli(
+      demoRunArgs({ question: "q?", root, args: ["--sign", join(root, "k1", "canon-reason.pub")] }),
+    );
     expect(badKey.status).toBe(2);
     expect(badKey.stderr).toMatch(/not an Ed25519 private key/);
   });

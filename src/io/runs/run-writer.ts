@@ -126,6 +126,9 @@ function keepsSignedRun(runDir: string, files: RunFiles): boolean {
   );
 }
 
+/** One segment of a run file path or a run id: no separators, nothing a shell or a join reads as more. */
+const SAFE_SEGMENT = /^[A-Za-z0-9._-]+$/;
+
 /** Errors a rename onto an existing, non-empty target raises (Linux, macOS, Windows). */
 const TARGET_TAKEN = new Set(["ENOTEMPTY", "EEXIST", "EISDIR", "ENOTDIR", "EPERM", "EACCES"]);
 
@@ -138,6 +141,16 @@ export function writeRun(
   const root = runsRoot(artifactsRoot);
   const runDir = join(root, runId);
   if (!files.has(RUN_FILES.manifest)) throw new Error("refusing to write a run without a manifest");
+  // Callers pass ids and paths they checked (a hash, a bundle's layout); a slip must still never
+  // write outside runs/<id>.
+  if (!SAFE_SEGMENT.test(runId) || runId === "." || runId === "..")
+    throw new Error(`refusing to write a run named ${JSON.stringify(runId)}`);
+  for (const path of files.keys())
+    if (
+      !path.split("/").every((s) => SAFE_SEGMENT.test(s) && s !== "." && s !== "..") ||
+      path.startsWith("volatile/")
+    )
+      throw new Error(`refusing to write the run file ${JSON.stringify(path)}`);
   sweepOnce(`runs:${root}`, () => sweepRunDebris(root));
   const storeRoot = join(artifactsRoot, "store");
   sweepOnce(`store:${storeRoot}`, () => sweepStoreDebris(storeRoot));

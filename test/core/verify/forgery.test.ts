@@ -16,6 +16,7 @@ import { verifyRun } from "../../../src/core/verify/verifier.js";
 import { readRunDirectory } from "../../../src/io/runs/run-reader.js";
 import { DiskStore } from "../../../src/io/store/content-store.js";
 import { DEMO_CORPUS, runCli } from "../../helpers/cli.js";
+import { demoRun } from "../../helpers/demo-run.js";
 import { forgeRun } from "../../helpers/forge.js";
 import { tempDir } from "../../helpers/tmp.js";
 
@@ -183,19 +184,11 @@ describe("forgeries that recompute every id, derived file and the manifest", () 
     writeFileSync(corpusB, `${JSON.stringify({ doc_id: "b", text: "Otters hold hands in the water." })}\n`);
     const art = join(root, "art");
     const run = (corpus: string) =>
-      runCli([
-        "run",
-        "Do otters hold hands while they sleep?",
-        "--corpus",
-        corpus,
-        "--artifacts-dir",
-        art,
-        "--json",
-      ]);
-    const a = JSON.parse(run(corpusA).stdout);
+      demoRun({ question: "Do otters hold hands while they sleep?", corpus, root: art }).json;
+    const a = run(corpusA);
     const refs = join(art, "store", "refs", "corpus-input");
     const [refA] = readdirSync(refs);
-    const b = JSON.parse(run(corpusB).stdout);
+    const b = run(corpusB);
     const refB = readdirSync(refs).find((name) => name !== refA);
     if (refA === undefined || refB === undefined) throw new Error("expected one ref per corpus");
     const snapshotOf = (id: string) =>
@@ -206,7 +199,7 @@ describe("forgeries that recompute every id, derived file and the manifest", () 
       `${snapshotOf(b.run_id).replace("sha256:", "")}\n`,
     ]) {
       writeFileSync(join(refs, refA), target);
-      const again = JSON.parse(run(corpusA).stdout);
+      const again = run(corpusA);
       expect(again.run_id).toBe(a.run_id);
       expect(snapshotOf(again.run_id)).not.toBe(snapshotOf(b.run_id));
     }
@@ -221,9 +214,9 @@ describe("forgeries that recompute every id, derived file and the manifest", () 
       [corpusA, a],
       [corpusB, b],
     ] as const) {
-      const again = runCli(["verify", JSON.parse(run(corpus).stdout).run_id, "--artifacts-dir", art]);
+      const again = runCli(["verify", run(corpus).run_id, "--artifacts-dir", art]);
       expect(again.status).toBe(0);
-      expect(JSON.parse(run(corpus).stdout).run_id).toBe(expected.run_id);
+      expect(run(corpus).run_id).toBe(expected.run_id);
     }
   });
 });

@@ -1,10 +1,11 @@
-import { chmodSync } from "node:fs";
+import { execFileSync } from "node:child_process";
+import { chmodSync, symlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { gzipSync } from "node:zlib";
 import { describe, expect, it } from "vitest";
-import { InputError } from "../../src/core/errors.js";
-import { DEFAULT_LIMITS, readCorpus } from "../../src/io/corpus/corpus-reader.js";
-import { tempDir, writeFiles } from "../helpers/tmp.js";
+import { InputError } from "../../../src/core/errors.js";
+import { DEFAULT_LIMITS, readCorpus } from "../../../src/io/corpus/corpus-reader.js";
+import { tempDir, writeFiles } from "../../helpers/tmp.js";
 
 async function failure(path: string, limits = DEFAULT_LIMITS): Promise<InputError> {
   try {
@@ -136,5 +137,53 @@ describe("readCorpus: folder", () => {
     const dir = tempDir();
     writeFiles(dir, { "notes.pdf": "x" });
     expect((await failure(dir)).code).toBe("E_CORPUS_EMPTY");
+  });
+});
+
+describe("readCorpus: hostile folders and paths", () => {
+  it("never follows a symlink in a folder corpus, to a document or a folder outside it", async () => {
+    const outside = tempDir();
+    writeFiles(outside, { "secret.md": "# Secret\nnot for the corpus", "dir/inner.md": "inner" });
+    const dir = tempDir();
+    writeFiles(dir, { "a.md": "# A\nay" });
+    symlinkSync(join(outside, "secret.md"), join(dir, "secret.md"));
+    symlinkSync(join(outside, "dir"), join(dir, "linked"));
+    symlinkSync("../../../../../../etc/passwd", join(dir, "passwd.txt"));
+    const { documents } = await readCorpus(dir);
+    expect(documents.map((d) => d.doc_id)).toEqual(["a.md"]);
+  });
+
+  it("a FIFO named like a document is refused without being opened; a FIFO or a device as the corpus too", async () => {
+    const dir = tempDir();
+    writeFiles(dir, { "a.md": "# A\nay" });
+    execFileSync("mkfifo", [join(dir, "pipe.md")]);
+    const inFolder = await failure(dir);
+    expect(inFolder.code).toBe("E_CORPUS_READ");
+    expect(inFolder.message).toMatch(/a FIFO \(named pipe\) in a corpus folder/);
+    expect(inFolder.where.file).toBe(join(dir, "pipe.md"));
+    const fifo = join(tempDir(), "corpus.jsonl");
+    execFileSync("mkfifo", [fifo]);
+    expect((await failure(fifo)).message).toMatch(/cannot read corpus: a FIFO/);
+    expect((await failure("/dev/zero")).message).toMatch(/cannot read corpus: a device/);
+  });
+
+  it("a file name that is not UTF-8 is E_ENCODING (doc ids are UTF-8 paths)", async () => {
+    const dir = tempDir();
+    writeFiles(dir, { "a.md": "# A\nay" });
+    writeFileSync(Buffer.concat([Buffer.from(`${dir}/bad-`), Buffer.from([0xff]), Buffer.from(".md")]), "x");
+    expect((await failure(dir)).code).toBe("E_ENCODING");
+  });
+
+  it("invalid UTF-8 inside a JSONL line names the line", async () => {
+    const dir = tempDir();
+    const bytes = Buffer.concat([
+      Buffer.from('{"doc_id":"a","text":"fine"}\n{"doc_id":"b","text":"'),
+      Buffer.from([0xe2, 0x28, 0xa1]),
+      Buffer.from('"}\n'),
+    ]);
+    writeFiles(dir, { "c.jsonl": bytes });
+    const error = await failure(join(dir, "c.jsonl"));
+    expect(error.where.line).toBe(2);
+    expect(error.message).toMatch(/UTF-8/);
   });
 });
