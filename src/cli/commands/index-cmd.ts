@@ -8,6 +8,7 @@ import { ANALYZERS } from "../../core/models/spec.js";
 import { PRESETS } from "../../core/plan/planner.js";
 import { pickIndexParams } from "../../core/retrieval/index-params.js";
 import { atArtifacts, prepareArtifactsDir } from "../../io/artifacts.js";
+import { localRebuildRecords, recordBuiltIndex } from "../../io/rebuild-records.js";
 import { prepareRetrieval } from "../../io/retrieval-backend.js";
 import { DiskStore } from "../../io/store.js";
 import {
@@ -104,6 +105,8 @@ export function registerIndex(program: Command): void {
             { threads: o.workers },
           ),
         );
+        // A run or verify of this index then trusts this build instead of rebuilding it.
+        if (prepared.built) recordBuiltIndex(localRebuildRecords(), prepared.backend.provenance);
         const stats = prepared.backend.index.stats;
         const result = {
           corpus_snapshot: `sha256:${prepared.snapshotHash}`,

@@ -1,5 +1,4 @@
 /** Whether a run's pinned BM25 index is the one its parameters build from its pinned snapshot. */
-import { canonicalJson } from "../canonical.js";
 import { readSnapshot } from "../corpus/document.js";
 import type { RetrievalProvenance } from "../models/trace.js";
 import { buildIndex } from "../retrieval/bm25-build.js";
@@ -13,6 +12,7 @@ import { Bm25Index, computeBounds } from "../retrieval/bm25-index.js";
 import {
   indexBuiltWith,
   indexParamsFromProvenance,
+  type RecordedIndexParams,
   recordedIndexParams,
   toBm25Params,
 } from "../retrieval/index-params.js";
@@ -41,38 +41,49 @@ export interface PinnedIndex {
 }
 
 /**
- * Outcomes of earlier rebuilds in this process, by snapshot hash, index hash and parameters:
- * the store re-hashes what it returns, so the hashes name the exact bytes, and a rebuild is a
- * pure function of them. Bounded, oldest first out.
+ * Bumped whenever rebuiltIndexAgrees could give another answer for the same bytes and
+ * parameters: every rebuild record made before then stops counting.
  */
-const rebuilt = new Map<string, boolean>();
-const REMEMBERED = 64;
+export const REBUILD_RULE_VERSION = 1;
 
 /**
- * Records that this index was just built from this snapshot with these parameters (the
- * producer's own build, in this process), so the sealing verifier does not build it twice.
+ * What a rebuild record vouches for: the recorded parameters and analyzer build, from the
+ * snapshot whose bytes hash to `snapshot`, exactly the index whose bytes hash to `index` (in
+ * `index_format`). Every field names bytes by their hash, which the store computes as it reads
+ * them (StoreReader), so a record can never vouch for other bytes than the ones at hand.
  */
-export function rememberBuiltIndex(p: RetrievalProvenance): void {
-  rebuilt.set(rebuildKey(p), true);
+export interface RebuildSubject {
+  rule: number;
+  snapshot: string;
+  index: string;
+  index_format: number;
+  params: RecordedIndexParams;
+  analyzer: { name: string; version: string };
 }
 
-const rebuildKey = (p: RetrievalProvenance) =>
-  canonicalJson([p.corpus_snapshot, p.index_hash, recordedIndexParams(p), p.analyzer]);
+/** The subject for a run's pinned index, whose bytes are in `indexFormat`. */
+export function rebuildSubject(p: RetrievalProvenance, indexFormat: number): RebuildSubject {
+  return {
+    rule: REBUILD_RULE_VERSION,
+    snapshot: p.corpus_snapshot,
+    index: p.index_hash,
+    index_format: indexFormat,
+    params: recordedIndexParams(p),
+    analyzer: { name: p.analyzer.name, version: p.analyzer.version },
+  };
+}
 
-/** rebuiltIndexAgrees, remembered per (snapshot, index, parameters). */
-export function rebuiltIndexAgreesCached(
-  snapshot: Uint8Array,
-  pinned: PinnedIndex,
-  p: RetrievalProvenance,
-): boolean {
-  const key = rebuildKey(p);
-  let agrees = rebuilt.get(key);
-  if (agrees === undefined) {
-    agrees = rebuiltIndexAgrees(snapshot, pinned, p);
-    if (rebuilt.size >= REMEMBERED) rebuilt.delete(rebuilt.keys().next().value as string);
-    rebuilt.set(key, agrees);
-  }
-  return agrees;
+/**
+ * Records of rebuilds that agreed, kept by whoever runs the verifier (io/rebuild-records.ts: an
+ * HMAC under a key outside the artifacts dir). The verifier asks before rebuilding and records
+ * after a rebuild that agreed; `--policy strict` never asks. Without one, every verification
+ * rebuilds (docs/design.md §5, "Rebuild records").
+ */
+export interface RebuildRecords {
+  /** True only when this process, or an authenticated record, saw this rebuild agree. */
+  agreed(subject: RebuildSubject): boolean;
+  /** This index was just rebuilt (or built) from this snapshot and agreed. */
+  record(subject: RebuildSubject): void;
 }
 
 /**

@@ -19,7 +19,8 @@ import {
   indexAgrees,
   type PinnedIndex,
   REBUILD_INDEX_MAX_BYTES,
-  rebuiltIndexAgreesCached,
+  rebuildSubject,
+  rebuiltIndexAgrees,
 } from "../pinned-index.js";
 import { describeCombination, type RecordedCombination, releasedCombination } from "../releases.js";
 import { readStoreObject } from "../store-object.js";
@@ -79,7 +80,8 @@ function limitFindings(p: RetrievePayload["provenance"], snapshot: Uint8Array | 
 /**
  * The pinned index is the one the recorded parameters build from the pinned snapshot (issue 19
  * item 4): rebuilt and compared when the policy's cost rule allows, else an info finding says
- * the index was trusted.
+ * the index was trusted. A rebuild that the context's records (authenticated, bound to these
+ * very bytes) say agreed before is not repeated, except under "always" (`--policy strict`).
  */
 function rebuildFindings(
   p: RetrievePayload["provenance"],
@@ -90,14 +92,17 @@ function rebuildFindings(
   const rule = context.rebuildIndex ?? "by-size";
   if (rule === "by-size" && snapshot.byteLength > REBUILD_INDEX_MAX_BYTES)
     return [finding("INDEX_NOT_REBUILT", { bytes: snapshot.byteLength, limit: REBUILD_INDEX_MAX_BYTES })];
+  const subject = rebuildSubject(p, indexFormatVersion(pinned.bytes));
+  if (rule === "by-size" && context.rebuilds?.agreed(subject) === true) return [];
   let agrees: boolean;
   try {
-    agrees = rebuiltIndexAgreesCached(snapshot, pinned, p);
+    agrees = rebuiltIndexAgrees(snapshot, pinned, p);
   } catch (e) {
     // An analyzer this build lacks, or a snapshot that does not parse: not rebuildable.
     if (!(e instanceof CanonError) && !(e instanceof SyntaxError)) throw e;
     agrees = false;
   }
+  if (agrees) context.rebuilds?.record(subject);
   return agrees
     ? []
     : [finding("INDEX_NOT_REBUILDABLE", { hash: p.index_hash, snapshot: p.corpus_snapshot })];
