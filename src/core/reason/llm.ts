@@ -20,7 +20,7 @@
  * prompt itself and in the claim's structured fields. Version 1 (./llm-v1.ts) is kept, frozen,
  * for the runs it made.
  */
-import { z } from "zod";
+import * as z from "zod";
 import { canonicalJson, type JsonValue, sha256Hex } from "../canonical.js";
 import { CanonError } from "../errors.js";
 import type { ModelCall } from "../models/model-call.js";

@@ -23,7 +23,7 @@
  * reading treats them as hostile and checks every count and offset search relies on, so a
  * damaged index is a CorruptIndexError, never a RangeError or a silently wrong ranking.
  */
-import { z } from "zod";
+import * as z from "zod";
 import { CanonError } from "../errors.js";
 import {
   BLOCK_POSTINGS,

@@ -4,6 +4,7 @@
  * retrieval_recompute re-runs the search itself.
  */
 
+import { isUtf8 } from "node:buffer";
 import { RETRIEVE_TOOL, retrieveToolOf, retrieveToolVersion } from "../../artifact/names.js";
 import { provenanceFiles } from "../../artifact/projections.js";
 import type { RunView } from "../../artifact/view.js";
@@ -61,6 +62,20 @@ function combinationFindings(view: RunView, combination: Omit<RecordedCombinatio
     : [];
 }
 
+/**
+ * The snapshot's UTF-8 bytes of document text, or, when they cannot exceed `limit`, a bound at
+ * most `limit`. In valid UTF-8, a JSON string's decoded text is never longer than its encoding
+ * (an escape is at least as long as what it stands for), so a snapshot no longer than the limit
+ * holds no more text than that, and its documents need not be parsed. Invalid UTF-8 (a byte
+ * that decodes to the 3-byte U+FFFD) is counted document by document.
+ */
+function textBytesUpTo(snapshot: Uint8Array, limit: number): number {
+  if (snapshot.byteLength <= limit && isUtf8(snapshot)) return snapshot.byteLength;
+  let bytes = 0;
+  for (const doc of readSnapshot(snapshot)) bytes += Buffer.byteLength(doc.text, "utf8");
+  return bytes;
+}
+
 /** The recorded corpus limits hold for the pinned snapshot and index, as the producer enforced them. */
 function limitFindings(p: RetrievePayload["provenance"], snapshot: Uint8Array | null): Finding[] {
   const findings: Finding[] = [];
@@ -69,11 +84,7 @@ function limitFindings(p: RetrievePayload["provenance"], snapshot: Uint8Array | 
   };
   over("max_documents", p.documents, p.limits.max_documents);
   over("max_chunks", p.chunks, p.limits.max_chunks);
-  if (snapshot !== null) {
-    let bytes = 0;
-    for (const doc of readSnapshot(snapshot)) bytes += Buffer.byteLength(doc.text, "utf8");
-    over("max_bytes", bytes, p.limits.max_bytes);
-  }
+  if (snapshot !== null) over("max_bytes", textBytesUpTo(snapshot, p.limits.max_bytes), p.limits.max_bytes);
   return findings;
 }
 
