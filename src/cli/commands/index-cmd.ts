@@ -11,13 +11,13 @@ import { atArtifacts, prepareArtifactsDir } from "../../io/artifacts.js";
 import { localRebuildRecords, recordBuiltIndex } from "../../io/rebuild-records.js";
 import { prepareRetrieval } from "../../io/retrieval-backend.js";
 import { DiskStore } from "../../io/store.js";
+import { terminalProgress } from "../progress.js";
 import {
   action,
   artifactsRoot,
   parseIntOption,
   parseNumberOption,
   printJson,
-  terminalProgress,
   withCorpusLimits,
 } from "../shared.js";
 

@@ -15,6 +15,7 @@ import { readPrivateKey } from "../../io/keys.js";
 import { signRun } from "../../io/sign-run.js";
 import { readUserJson } from "../../io/text.js";
 import { openSharedRegistry, registryUrlOf } from "../../registry/open.js";
+import { terminalProgress } from "../progress.js";
 import { renderAnswer } from "../render.js";
 import {
   action,
@@ -23,7 +24,6 @@ import {
   parseIntOption,
   parseNumberOption,
   printJson,
-  terminalProgress,
   withCorpusLimits,
   withModelCallFlags,
   withRegistry,
