@@ -1,4 +1,5 @@
 /** Whether a run's pinned BM25 index is the one its parameters build from its pinned snapshot. */
+import { canonicalJson } from "../canonical.js";
 import { readSnapshot } from "../corpus/document.js";
 import type { RetrievalProvenance } from "../models/trace.js";
 import { buildIndex } from "../retrieval/bm25-build.js";
@@ -84,6 +85,37 @@ export interface RebuildRecords {
   agreed(subject: RebuildSubject): boolean;
   /** This index was just rebuilt (or built) from this snapshot and agreed. */
   record(subject: RebuildSubject): void;
+}
+
+/**
+ * Outcomes of the rebuilds this verifier ran in this process, by subject (hashes the store
+ * recomputed as it read the bytes, parameters, formats): a rebuild is a pure function of them.
+ * Filled only here, by the rebuild itself, so nothing outside the verifier can vouch through it
+ * (io's rebuild records do that, authenticated, through CheckContext.rebuilds). Bounded, oldest
+ * first out.
+ */
+const outcomes = new Map<string, boolean>();
+const REMEMBERED = 64;
+
+/**
+ * rebuiltIndexAgrees, remembered per subject in this process; `fresh` (`--policy strict`)
+ * rebuilds even so, and remembers the outcome.
+ */
+export function rebuiltIndexAgreesRemembered(
+  snapshot: Uint8Array,
+  pinned: PinnedIndex,
+  p: RetrievalProvenance,
+  subject: RebuildSubject,
+  fresh: boolean,
+): boolean {
+  const key = canonicalJson(subject);
+  const known = fresh ? undefined : outcomes.get(key);
+  if (known !== undefined) return known;
+  const agrees = rebuiltIndexAgrees(snapshot, pinned, p);
+  outcomes.delete(key);
+  if (outcomes.size >= REMEMBERED) outcomes.delete(outcomes.keys().next().value as string);
+  outcomes.set(key, agrees);
+  return agrees;
 }
 
 /**

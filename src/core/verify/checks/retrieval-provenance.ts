@@ -21,7 +21,7 @@ import {
   type PinnedIndex,
   REBUILD_INDEX_MAX_BYTES,
   rebuildSubject,
-  rebuiltIndexAgrees,
+  rebuiltIndexAgreesRemembered,
 } from "../pinned-index.js";
 import { describeCombination, type RecordedCombination, releasedCombination } from "../releases.js";
 import { readStoreObject } from "../store-object.js";
@@ -92,7 +92,8 @@ function limitFindings(p: RetrievePayload["provenance"], snapshot: Uint8Array | 
  * The pinned index is the one the recorded parameters build from the pinned snapshot (issue 19
  * item 4): rebuilt and compared when the policy's cost rule allows, else an info finding says
  * the index was trusted. A rebuild that the context's records (authenticated, bound to these
- * very bytes) say agreed before is not repeated, except under "always" (`--policy strict`).
+ * very bytes) say agreed before, or that this process already ran, is not repeated, except
+ * under "always" (`--policy strict`), which rebuilds every time.
  */
 function rebuildFindings(
   p: RetrievePayload["provenance"],
@@ -107,7 +108,7 @@ function rebuildFindings(
   if (rule === "by-size" && context.rebuilds?.agreed(subject) === true) return [];
   let agrees: boolean;
   try {
-    agrees = rebuiltIndexAgrees(snapshot, pinned, p);
+    agrees = rebuiltIndexAgreesRemembered(snapshot, pinned, p, subject, rule === "always");
   } catch (e) {
     // An analyzer this build lacks, or a snapshot that does not parse: not rebuildable.
     if (!(e instanceof CanonError) && !(e instanceof SyntaxError)) throw e;
