@@ -1,3 +1,5 @@
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { defineConfig } from "vitest/config";
 
 export default defineConfig({
@@ -6,5 +8,7 @@ export default defineConfig({
     // CLI tests spawn real processes; the default 5 s is too tight on a loaded 2-core CI box.
     testTimeout: 60_000,
     hookTimeout: 60_000,
+    // Rebuild records and their key (io/rebuild-records.ts) go here, not to the user's ~/.local/state.
+    env: { CANON_REASON_STATE_DIR: join(tmpdir(), "canon-reason-test-state") },
   },
 });

@@ -8,7 +8,7 @@
 // the previous results file, so a slowdown shows.
 import { spawnSync } from "node:child_process";
 import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import { performance } from "node:perf_hooks";
 import { CLI, machine, REPO, requireDataset, summarize, writeResult } from "./lib.mjs";
@@ -24,6 +24,11 @@ const COLD_RUNS = 3;
 const REPEATS = 10;
 const EVAL_CASES = 300;
 const EVAL_RUNS = 2;
+// Rebuild records (docs/design.md §5) go to a scratch state folder, not the user's.
+const state = mkdtempSync(join(tmpdir(), "canon-bench-e2e-state-"));
+process.env.CANON_REASON_STATE_DIR = state;
+process.on("exit", () => rmSync(state, { recursive: true, force: true }));
+const loadAtStart = loadavg()[0];
 
 function timed(args, env = {}) {
   const t0 = performance.now();
@@ -104,6 +109,7 @@ const ratio = (a, b) =>
 const result = {
   benchmark: "e2e-scifact",
   machine: machine(),
+  load_average_1min: { at_start: loadAtStart, at_end: loadavg()[0] },
   corpus: { name: "BEIR SciFact", documents: 5183, path: "scifact/corpus.jsonl" },
   queries: queries.length,
   eval: { split: "train", cases: EVAL_CASES, workers: 2, runs: EVAL_RUNS },

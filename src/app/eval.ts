@@ -7,7 +7,7 @@
 
 import { performance } from "node:perf_hooks";
 import { Worker } from "node:worker_threads";
-import { z } from "zod";
+import * as z from "zod";
 import { canonicalJson } from "../core/canonical.js";
 import { corpusRefString, parseCorpusRef, snapshotRef } from "../core/corpus/corpus-ref.js";
 import { CanonError, type ErrorCode, type ErrorLocation, InputError } from "../core/errors.js";

@@ -17,10 +17,12 @@ import { resolveParams } from "../core/plan/planner.js";
 import { extractiveReasoner } from "../core/reason/extractive.js";
 import { failedModelAnswer, llmReasoner, withoutCredentials } from "../core/reason/llm.js";
 import { pickIndexParams } from "../core/retrieval/index-params.js";
+import type { RebuildRecords } from "../core/verify/pinned-index.js";
 import { verifyRun } from "../core/verify/verifier.js";
 import type { CorpusLimits } from "../io/corpus/corpus-reader.js";
 import { DEFAULT_LIMITS } from "../io/corpus/corpus-reader.js";
 import { type PreparedRetrieval, type Progress, prepareRetrieval } from "../io/index-cache/index-cache.js";
+import { localRebuildRecords, recordBuiltIndex } from "../io/index-cache/rebuild-records.js";
 import { type WriteRunOptions, writeRun } from "../io/runs/run-writer.js";
 import { atArtifacts, prepareArtifactsDir } from "../io/store/artifacts.js";
 import { DiskStore } from "../io/store/content-store.js";
@@ -43,6 +45,8 @@ export interface RunJobOptions {
   store?: DiskStore;
   /** How the llm reasoner reaches its endpoint: time limits, retries, pacing, the key's environment. */
   model?: RunModelOptions;
+  /** Index rebuilds already seen to agree (default: this user's local records, io/index-cache/rebuild-records.ts). */
+  rebuilds?: RebuildRecords;
 }
 
 export interface RunModelOptions extends ModelCallOptions {
@@ -157,6 +161,7 @@ interface Traced {
 
 async function runJobIn(options: RunJobOptions, started: number, traced?: Traced): Promise<RunJobResult> {
   const store = options.store ?? new DiskStore(options.artifactsRoot);
+  const rebuilds = options.rebuilds ?? localRebuildRecords();
   const params = resolveParams(options.spec, options.preset);
   let spec = options.spec;
   let retrieval = null;
@@ -179,6 +184,8 @@ async function runJobIn(options: RunJobOptions, started: number, traced?: Traced
             options.progress,
           );
     retrieval = prepared.backend;
+    // Built here from the snapshot: the sealing verifier's rebuild would give these very bytes.
+    if (prepared.built) recordBuiltIndex(rebuilds, retrieval.provenance);
     // Pin the spec to the snapshot, not the path: the run id must not depend on where the corpus lives.
     spec = {
       ...spec,
@@ -230,7 +237,7 @@ async function runJobIn(options: RunJobOptions, started: number, traced?: Traced
       reasoner,
       dispatcher,
       ...(modelCall === undefined ? {} : { modelCall }),
-      verify: (files) => verifyRun({ files, store, policy: "audit", stage: "sealing" }),
+      verify: (files) => verifyRun({ files, store, policy: "audit", stage: "sealing", rebuilds }),
     });
   } finally {
     stepSpans?.abandon();

@@ -1,7 +1,9 @@
 /** Wires the verifier to the disk: one run directory, read through the one reader, and its store. */
 import { basename } from "node:path";
 import type { Policy, VerificationReport } from "../core/models/verification-report.js";
+import type { RebuildRecords } from "../core/verify/pinned-index.js";
 import { type StoreReader, verifyRun } from "../core/verify/verifier.js";
+import { localRebuildRecords } from "../io/index-cache/rebuild-records.js";
 import { type OpenedRun, openRun } from "../io/runs/run-reader.js";
 import { DiskStore } from "../io/store/content-store.js";
 
@@ -12,6 +14,11 @@ export interface VerifyDirectoryOptions {
   publicKeyPem?: string;
   /** An unsigned run fails. */
   requireSignature?: boolean;
+  /**
+   * Index rebuilds already seen to agree (default: this user's local records, authenticated
+   * with a key outside the artifacts dir; `--policy strict` rebuilds regardless).
+   */
+  rebuilds?: RebuildRecords;
 }
 
 /** Verifies a run already opened (so a caller that also shows it reads it once). */
@@ -23,6 +30,7 @@ export function verifyOpenedRun(run: OpenedRun, options: VerifyDirectoryOptions)
     policy: options.policy,
     stage: "sealed",
     runDirName: basename(run.runDir),
+    rebuilds: options.rebuilds ?? localRebuildRecords(),
     ...(options.requireSignature === true ? { requireSignature: true } : {}),
     ...(options.publicKeyPem === undefined ? {} : { publicKeyPem: options.publicKeyPem }),
   });
@@ -49,6 +57,7 @@ export function verifyRunFiles(
     policy: options.policy,
     stage: "sealed",
     runDirName,
+    rebuilds: options.rebuilds ?? localRebuildRecords(),
     ...(options.requireSignature === true ? { requireSignature: true } : {}),
     ...(options.publicKeyPem === undefined ? {} : { publicKeyPem: options.publicKeyPem }),
   });

@@ -1,13 +1,11 @@
 /** Helpers every command shares: error reporting, run lookup, artifacts root, progress bars. */
 import { existsSync, statSync } from "node:fs";
 import { basename, dirname, isAbsolute, join, resolve } from "node:path";
-import { SingleBar } from "cli-progress";
 import type { Command } from "commander";
 import { ID_PATTERN } from "../core/canonical.js";
 import { CanonError, InputError } from "../core/errors.js";
 import { isBaseUrl, MAX_BASE_URL } from "../core/models/spec.js";
 import { DEFAULT_LIMITS } from "../io/corpus/corpus-reader.js";
-import type { Progress } from "../io/index-cache/index-cache.js";
 import { DEFAULT_ENDPOINT_SETTINGS, type EndpointSettings } from "../io/model/llm-endpoint.js";
 import { runsRoot } from "../io/runs/run-writer.js";
 import { DATABASE_URL_ENV, registryUrlOf } from "../registry/open.js";
@@ -147,22 +145,6 @@ export function parseBaseUrlOption(name: string) {
         { field: name },
       );
     return value;
-  };
-}
-
-/** A progress bar on stderr when it is a terminal; silent otherwise (CI, pipes, --json). */
-export function terminalProgress(enabled: boolean): Progress | undefined {
-  if (!enabled || !process.stderr.isTTY) return undefined;
-  const bar = new SingleBar({
-    stream: process.stderr,
-    format: " {label} [{bar}] {percentage}% | {value}/{total}{unit} | eta {eta}s",
-    hideCursor: true,
-  });
-  return {
-    // Indexing counts bytes; anything else (eval's "cases") counts what its label names.
-    start: (label, total) => bar.start(total, 0, { label, unit: label === "indexing" ? " bytes" : "" }),
-    update: (done) => bar.update(done),
-    stop: () => bar.stop(),
   };
 }
 

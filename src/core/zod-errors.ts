@@ -1,5 +1,5 @@
 /** Turns a zod validation failure into an InputError naming the file and the field. */
-import type { z } from "zod";
+import type * as z from "zod";
 import { type ErrorCode, InputError } from "./errors.js";
 
 export function zodToInputError(error: z.ZodError, code: ErrorCode, file: string, line?: number): InputError {

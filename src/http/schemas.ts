@@ -3,7 +3,7 @@
  * them and the OpenAPI document is generated from them. Request specs reuse the ProblemSpec
  * model with tighter caps, so one request cannot make the server index or rank without bound.
  */
-import { z } from "zod";
+import * as z from "zod";
 import { ID_PATTERN } from "../core/canonical.js";
 import { Constraints, ProblemSpec } from "../core/models/spec.js";
 import { PRESETS } from "../core/plan/planner.js";

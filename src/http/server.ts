@@ -18,7 +18,7 @@ import {
   validatorCompiler,
   type ZodTypeProvider,
 } from "fastify-type-provider-zod";
-import { z } from "zod";
+import * as z from "zod";
 import { IndexPolicy, type IndexPolicyOptions } from "../app/index-policy.js";
 import { RunMetrics } from "../app/ops/prometheus-metrics.js";
 import { RetrievalCache } from "../app/retrieval-cache.js";

@@ -9,6 +9,7 @@ import { DEFAULT_PRESET } from "../../core/plan/planner.js";
 import { loadBeir, loadSuite, readBaseline, withRationales } from "../../io/eval/eval-input.js";
 import { runsRoot } from "../../io/runs/run-writer.js";
 import { openSharedRegistry, registryUrlOf } from "../../registry/open.js";
+import { terminalProgress } from "../progress.js";
 import {
   action,
   artifactsRoot,
@@ -16,7 +17,6 @@ import {
   parseIntOption,
   parseNumberOption,
   printJson,
-  terminalProgress,
   withModelCallFlags,
   withRegistry,
 } from "../shared.js";

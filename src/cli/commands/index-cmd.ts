@@ -8,15 +8,16 @@ import { ANALYZERS } from "../../core/models/spec.js";
 import { PRESETS } from "../../core/plan/planner.js";
 import { pickIndexParams } from "../../core/retrieval/index-params.js";
 import { prepareRetrieval } from "../../io/index-cache/index-cache.js";
+import { localRebuildRecords, recordBuiltIndex } from "../../io/index-cache/rebuild-records.js";
 import { atArtifacts, prepareArtifactsDir } from "../../io/store/artifacts.js";
 import { DiskStore } from "../../io/store/content-store.js";
+import { terminalProgress } from "../progress.js";
 import {
   action,
   artifactsRoot,
   parseIntOption,
   parseNumberOption,
   printJson,
-  terminalProgress,
   withCorpusLimits,
 } from "../shared.js";
 
@@ -104,6 +105,8 @@ export function registerIndex(program: Command): void {
             { threads: o.workers },
           ),
         );
+        // A run or verify of this index then trusts this build instead of rebuilding it.
+        if (prepared.built) recordBuiltIndex(localRebuildRecords(), prepared.backend.provenance);
         const stats = prepared.backend.index.stats;
         const result = {
           corpus_snapshot: `sha256:${prepared.snapshotHash}`,

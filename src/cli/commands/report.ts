@@ -5,6 +5,7 @@ import { diffReport, evalReport, runReport } from "../../app/report-pages.js";
 import { InputError } from "../../core/errors.js";
 import { readEvalBaseline, readEvalResults } from "../../io/eval/eval-output.js";
 import { checkOutputFile, prepareOutputFolder, writeOutputFile } from "../../io/fs/output.js";
+import { terminalProgress } from "../progress.js";
 import {
   action,
   artifactsRoot,
@@ -12,7 +13,6 @@ import {
   printJson,
   resolveRunDir,
   storeRootFor,
-  terminalProgress,
 } from "../shared.js";
 
 interface ReportOptions {

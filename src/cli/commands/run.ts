@@ -15,6 +15,7 @@ import { readUserJson } from "../../io/fs/user-text.js";
 import { readPrivateKey } from "../../io/runs/keys.js";
 import { signRun } from "../../io/runs/sign-run.js";
 import { openSharedRegistry, registryUrlOf } from "../../registry/open.js";
+import { terminalProgress } from "../progress.js";
 import { renderAnswer } from "../render.js";
 import {
   action,
@@ -23,7 +24,6 @@ import {
   parseIntOption,
   parseNumberOption,
   printJson,
-  terminalProgress,
   withCorpusLimits,
   withModelCallFlags,
   withRegistry,

@@ -75,7 +75,7 @@ export function registerVerify(program: Command): void {
     .option("--json", "print the verification report as JSON")
     .addHelpText(
       "after",
-      `\nChecks:\n${checks}\n\nExit codes: 0 pass, 1 a check failed, 2 not a run or bad input.`,
+      `\nChecks:\n${checks}\n\nThe index is rebuilt from the snapshot and compared, unless a rebuild that agreed is recorded on\nthis machine (an HMAC under the key in $CANON_REASON_STATE_DIR, else ~/.local/state/canon-reason;\ndocs/design.md §5); --policy strict always rebuilds.\n\nExit codes: 0 pass, 1 a check failed, 2 not a run or bad input.`,
     )
     .action(
       action(async (ref: string, o: VerifyOptions) => {

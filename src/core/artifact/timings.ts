@@ -3,7 +3,7 @@
  * compared. Only pages show them; read as untrusted input, so anything that does not parse is
  * simply not shown.
  */
-import { z } from "zod";
+import * as z from "zod";
 
 export const VOLATILE_TIMINGS = "volatile/timings.json";
 

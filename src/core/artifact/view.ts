@@ -5,7 +5,7 @@
  * an exception.
  */
 
-import { z } from "zod";
+import * as z from "zod";
 import { RUN_FILES } from "../artifact/files.js";
 import { canonicalJson } from "../canonical.js";
 import type { Claim } from "../models/claim.js";

@@ -8,7 +8,7 @@
  * and a distributed eval of the same suite write it byte for byte alike; what depends on the
  * clock or the topology (wall time, worker threads, the queue) goes to timings.json beside it.
  */
-import { z } from "zod";
+import * as z from "zod";
 import { idOf } from "../models/common.js";
 
 export const EvalCaseLine = z.object({

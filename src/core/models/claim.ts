@@ -1,5 +1,5 @@
 /** Claim (docs/design.md §2): a statement and the exact bytes that support it. */
-import { z } from "zod";
+import * as z from "zod";
 import { ByteSpan, JsonObject, Sha256Hex } from "./common.js";
 
 export const CLAIM_STATUSES = ["proposed", "validated", "rejected"] as const;

@@ -1,5 +1,5 @@
 /** Building blocks shared by every model schema. */
-import { z } from "zod";
+import * as z from "zod";
 
 export const Sha256Hex = z.string().regex(/^[0-9a-f]{64}$/, "expected 64 lowercase hex digits");
 export const idOf = (kind: string) =>

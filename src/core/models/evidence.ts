@@ -1,5 +1,5 @@
 /** EvidenceRef (docs/design.md §2): exact bytes of a corpus document, addressed by byte span. */
-import { z } from "zod";
+import * as z from "zod";
 import { ByteSpan, idOf, Sha256Hex } from "./common.js";
 
 export const EvidenceRef = z.strictObject({

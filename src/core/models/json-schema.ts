@@ -1,5 +1,5 @@
 /** JSON Schema documents generated from the same zod schemas the code validates with. */
-import { z } from "zod";
+import * as z from "zod";
 import { MODEL_SCHEMAS } from "./index.js";
 
 export type ModelName = keyof typeof MODEL_SCHEMAS;

@@ -5,7 +5,7 @@
  * the derive step's output, so frozen replay and the verifier re-derive the answer from it
  * without the model. The endpoint is recorded without credentials; the API key never is.
  */
-import { z } from "zod";
+import * as z from "zod";
 import { JsonObject, Sha256Hex } from "./common.js";
 
 export const MODEL_CALL_VERSION = "1";

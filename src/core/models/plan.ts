@@ -1,5 +1,5 @@
 /** Plan and PlanNode (docs/design.md §2): a DAG of typed steps; presets change parameters only. */
-import { z } from "zod";
+import * as z from "zod";
 import { idOf, JsonObject } from "./common.js";
 
 export const PLAN_VERSION = "1";

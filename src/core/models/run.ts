@@ -1,5 +1,5 @@
 /** run.json, answer.json and manifest.json (docs/design.md §4). */
-import { z } from "zod";
+import * as z from "zod";
 import { ByteSpan, idOf, JsonObject, Producer, Sha256Hex } from "./common.js";
 
 export const RUN_VERSION = "1";

@@ -1,5 +1,5 @@
 /** ProblemSpec (docs/design.md §2): the question, its constraints and optional eval expectations. */
-import { z } from "zod";
+import * as z from "zod";
 import { idOf } from "./common.js";
 
 export const SPEC_VERSION = "1";

@@ -1,5 +1,5 @@
 /** Trace (docs/design.md §2): a header line and an ordered list of typed events. */
-import { z } from "zod";
+import * as z from "zod";
 import { Claim } from "./claim.js";
 import { ByteSpan, idOf, JsonObject, Producer, Sha256Hex } from "./common.js";
 import { EvidenceRef } from "./evidence.js";

@@ -1,5 +1,5 @@
 /** VerificationReport (docs/design.md §2, §5). */
-import { z } from "zod";
+import * as z from "zod";
 import { idOf, JsonObject } from "./common.js";
 
 export const REPORT_VERSION = "1";

@@ -4,7 +4,7 @@
  * source spans within the citation budget. Nothing the model says is trusted: only bytes that
  * are in the evidence are cited.
  */
-import { z } from "zod";
+import * as z from "zod";
 import { sha256Hex } from "../canonical.js";
 import { shown } from "./llm-response.js";
 import type { ReasonerCitation, ReasonerInput } from "./reasoner.js";

@@ -3,7 +3,7 @@
  * chat completion at all, the message content without its reasoning blocks, and the answer
  * JSON inside it. The response is hostile input: every way it can fail is a reason, not a throw.
  */
-import { z } from "zod";
+import * as z from "zod";
 import { canonicalJson, type JsonValue } from "../canonical.js";
 import type { ModelCall } from "../models/model-call.js";
 

@@ -6,7 +6,7 @@
  * Version 1 located quotes verbatim, counted supports by evidence item, parsed the content
  * as is (no reasoning blocks removed) and sent every passage whole.
  */
-import { z } from "zod";
+import * as z from "zod";
 import { canonicalJson, type JsonValue, sha256Hex } from "../canonical.js";
 import { CanonError } from "../errors.js";
 import type { Derivation, ReasonerCitation, ReasonerInput } from "./reasoner.js";

@@ -3,7 +3,7 @@
  * prefix, the JSON header and the 8-byte aligned sections each format declares, read as
  * hostile bytes, so a damaged index is a CorruptIndexError.
  */
-import { z } from "zod";
+import * as z from "zod";
 import { CanonError } from "../errors.js";
 
 /** The versions this build reads: what it writes, and format 1 for runs pinned to such an index. */

@@ -2,6 +2,7 @@
 import type { RunView } from "../artifact/view.js";
 import type { VerificationReport } from "../models/verification-report.js";
 import type { Finding } from "./findings.js";
+import type { RebuildRecords } from "./pinned-index.js";
 
 /** Read access to the content-addressed store; get() re-hashes and throws on corruption. */
 export interface StoreReader {
@@ -27,6 +28,8 @@ export interface CheckContext {
    * strict`) or "by-size" (up to REBUILD_INDEX_MAX_BYTES of snapshot; the sealing report too).
    */
   rebuildIndex?: "always" | "by-size";
+  /** Rebuilds already seen to agree, asked before rebuilding under "by-size" (see RebuildRecords). */
+  rebuilds?: RebuildRecords;
 }
 
 /** What a check returns: typed findings (severity and wording are applied by the orchestrator). */

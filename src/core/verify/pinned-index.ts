@@ -13,6 +13,7 @@ import { Bm25Index, computeBounds } from "../retrieval/bm25-index.js";
 import {
   indexBuiltWith,
   indexParamsFromProvenance,
+  type RecordedIndexParams,
   recordedIndexParams,
   toBm25Params,
 } from "../retrieval/index-params.js";
@@ -41,37 +42,79 @@ export interface PinnedIndex {
 }
 
 /**
- * Outcomes of earlier rebuilds in this process, by snapshot hash, index hash and parameters:
- * the store re-hashes what it returns, so the hashes name the exact bytes, and a rebuild is a
- * pure function of them. Bounded, oldest first out.
+ * Bumped whenever rebuiltIndexAgrees could give another answer for the same bytes and
+ * parameters: every rebuild record made before then stops counting.
  */
-const rebuilt = new Map<string, boolean>();
+export const REBUILD_RULE_VERSION = 1;
+
+/**
+ * What a rebuild record vouches for: the recorded parameters and analyzer build, from the
+ * snapshot whose bytes hash to `snapshot`, exactly the index whose bytes hash to `index` (in
+ * `index_format`). Every field names bytes by their hash, which the store computes as it reads
+ * them (StoreReader), so a record can never vouch for other bytes than the ones at hand.
+ */
+export interface RebuildSubject {
+  rule: number;
+  snapshot: string;
+  index: string;
+  index_format: number;
+  params: RecordedIndexParams;
+  analyzer: { name: string; version: string };
+}
+
+/** The subject for a run's pinned index, whose bytes are in `indexFormat`. */
+export function rebuildSubject(p: RetrievalProvenance, indexFormat: number): RebuildSubject {
+  return {
+    rule: REBUILD_RULE_VERSION,
+    snapshot: p.corpus_snapshot,
+    index: p.index_hash,
+    index_format: indexFormat,
+    params: recordedIndexParams(p),
+    analyzer: { name: p.analyzer.name, version: p.analyzer.version },
+  };
+}
+
+/**
+ * Records of rebuilds that agreed, kept by whoever runs the verifier (io/index-cache/rebuild-records.ts: an
+ * HMAC under a key outside the artifacts dir). The verifier asks before rebuilding and records
+ * after a rebuild that agreed; `--policy strict` never asks. Without one, every verification
+ * rebuilds (docs/design.md §5, "Rebuild records").
+ */
+export interface RebuildRecords {
+  /** True only when this process, or an authenticated record, saw this rebuild agree. */
+  agreed(subject: RebuildSubject): boolean;
+  /** This index was just rebuilt (or built) from this snapshot and agreed. */
+  record(subject: RebuildSubject): void;
+}
+
+/**
+ * Outcomes of the rebuilds this verifier ran in this process, by subject (hashes the store
+ * recomputed as it read the bytes, parameters, formats): a rebuild is a pure function of them.
+ * Filled only here, by the rebuild itself, so nothing outside the verifier can vouch through it
+ * (io's rebuild records do that, authenticated, through CheckContext.rebuilds). Bounded, oldest
+ * first out.
+ */
+const outcomes = new Map<string, boolean>();
 const REMEMBERED = 64;
 
 /**
- * Records that this index was just built from this snapshot with these parameters (the
- * producer's own build, in this process), so the sealing verifier does not build it twice.
+ * rebuiltIndexAgrees, remembered per subject in this process; `fresh` (`--policy strict`)
+ * rebuilds even so, and remembers the outcome.
  */
-export function rememberBuiltIndex(p: RetrievalProvenance): void {
-  rebuilt.set(rebuildKey(p), true);
-}
-
-const rebuildKey = (p: RetrievalProvenance) =>
-  canonicalJson([p.corpus_snapshot, p.index_hash, recordedIndexParams(p), p.analyzer]);
-
-/** rebuiltIndexAgrees, remembered per (snapshot, index, parameters). */
-export function rebuiltIndexAgreesCached(
+export function rebuiltIndexAgreesRemembered(
   snapshot: Uint8Array,
   pinned: PinnedIndex,
   p: RetrievalProvenance,
+  subject: RebuildSubject,
+  fresh: boolean,
 ): boolean {
-  const key = rebuildKey(p);
-  let agrees = rebuilt.get(key);
-  if (agrees === undefined) {
-    agrees = rebuiltIndexAgrees(snapshot, pinned, p);
-    if (rebuilt.size >= REMEMBERED) rebuilt.delete(rebuilt.keys().next().value as string);
-    rebuilt.set(key, agrees);
-  }
+  const key = canonicalJson(subject);
+  const known = fresh ? undefined : outcomes.get(key);
+  if (known !== undefined) return known;
+  const agrees = rebuiltIndexAgrees(snapshot, pinned, p);
+  outcomes.delete(key);
+  if (outcomes.size >= REMEMBERED) outcomes.delete(outcomes.keys().next().value as string);
+  outcomes.set(key, agrees);
   return agrees;
 }
 

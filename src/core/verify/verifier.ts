@@ -36,6 +36,7 @@ import { toolLinkageCheck } from "./checks/tool-linkage.js";
 import { traceOrderCheck } from "./checks/trace-order.js";
 import { finding, severityOf } from "./findings.js";
 import { renderFinding } from "./messages.js";
+import type { RebuildRecords } from "./pinned-index.js";
 
 export type { StoreReader } from "./check.js";
 
@@ -52,6 +53,8 @@ export interface VerifyInput {
   runDirName?: string;
   /** An unsigned run fails (`verify --require-signature`). */
   requireSignature?: boolean;
+  /** Rebuilds of an index already seen to agree; without them, every verification rebuilds. */
+  rebuilds?: RebuildRecords;
 }
 
 /** The checks after `schemas` (which reports what the adapter found), in docs/design.md §5 table order. */
@@ -189,7 +192,12 @@ export function verifyRun(input: VerifyInput): VerificationReport {
     const problems = parsed.problems.filter((p) => !afterReport(p.params.path));
     const records = runChecks(
       { view, problems },
-      { store: input.store, stage: "sealing", rebuildIndex: "by-size" },
+      {
+        store: input.store,
+        stage: "sealing",
+        rebuildIndex: "by-size",
+        ...(input.rebuilds === undefined ? {} : { rebuilds: input.rebuilds }),
+      },
       "audit",
       outcomes,
     );
@@ -199,6 +207,7 @@ export function verifyRun(input: VerifyInput): VerificationReport {
     store: input.store,
     stage: input.stage,
     rebuildIndex: input.policy === "strict" ? "always" : "by-size",
+    ...(input.rebuilds === undefined ? {} : { rebuilds: input.rebuilds }),
     ...(input.publicKeyPem === undefined ? {} : { publicKeyPem: input.publicKeyPem }),
     ...(input.runDirName === undefined ? {} : { runDirName: input.runDirName }),
     ...(input.requireSignature === true ? { requireSignature: true } : {}),

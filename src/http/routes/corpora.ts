@@ -16,7 +16,7 @@ import { Transform } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import type { FastifyPluginAsync, FastifyRequest } from "fastify";
 import type { ZodTypeProvider } from "fastify-type-provider-zod";
-import { z } from "zod";
+import * as z from "zod";
 import { CanonError } from "../../core/errors.js";
 import { DEFAULT_LIMITS } from "../../io/corpus/corpus-reader.js";
 import { snapshotCorpus } from "../../io/index-cache/index-cache.js";

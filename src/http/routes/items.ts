@@ -1,7 +1,7 @@
 /** Items: named, versioned ProblemSpecs that runs can be created from (`POST /v1/runs {item_id}`). */
 import type { FastifyPluginAsync } from "fastify";
 import type { ZodTypeProvider } from "fastify-type-provider-zod";
-import { z } from "zod";
+import * as z from "zod";
 import type { ProblemSpec } from "../../core/models/spec.js";
 import type { Item } from "../../registry/run-registry.js";
 import type { ServiceContext } from "../context.js";

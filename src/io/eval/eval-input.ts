@@ -4,7 +4,7 @@
  * with file, line and field (exit 2).
  */
 import { basename, join, resolve } from "node:path";
-import { z } from "zod";
+import * as z from "zod";
 import { InputError } from "../../core/errors.js";
 import type { Rationales } from "../../core/eval/metrics.js";
 import { Constraints, Expected } from "../../core/models/spec.js";

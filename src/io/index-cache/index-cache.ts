@@ -33,7 +33,6 @@ import {
   provenanceIndexFields,
   toBm25Params,
 } from "../../core/retrieval/index-params.js";
-import { rememberBuiltIndex } from "../../core/verify/pinned-index.js";
 import {
   type CorpusLimits,
   DEFAULT_LIMITS,
@@ -281,8 +280,6 @@ export async function prepareRetrieval(
     chunks: index.stats.chunks,
     evidence: "sentences",
   };
-  // Built here from the snapshot: the verifier's rebuild of it would give these very bytes.
-  if (built) rememberBuiltIndex(provenance);
   const lookup = (docIds: readonly string[]) => {
     const found = findDocuments(snapshot(), docIds);
     return new Map([...found].map(([id, doc]) => [id, Buffer.from(doc.text, "utf8")]));

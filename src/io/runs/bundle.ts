@@ -43,7 +43,7 @@ import {
 import { dirname, join } from "node:path";
 import { createGunzip, createGzip } from "node:zlib";
 import { Header, Parser, type ReadEntry } from "tar";
-import { z } from "zod";
+import * as z from "zod";
 import { RUN_FILES } from "../../core/artifact/files.js";
 import { pinnedObjects } from "../../core/artifact/names.js";
 import { toRunView } from "../../core/artifact/view.js";

@@ -9,7 +9,7 @@
  */
 import { closeSync, constants, fstatSync, lstatSync, openSync, readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
-import type { z } from "zod";
+import type * as z from "zod";
 import { RUN_FILES } from "../../core/artifact/files.js";
 import { type ReadProblem, renderReadProblem } from "../../core/artifact/read-problems.js";
 import { RunTimings, VOLATILE_TIMINGS } from "../../core/artifact/timings.js";

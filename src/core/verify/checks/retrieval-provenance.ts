@@ -4,6 +4,7 @@
  * retrieval_recompute re-runs the search itself.
  */
 
+import { isUtf8 } from "node:buffer";
 import { RETRIEVE_TOOL, retrieveToolOf, retrieveToolVersion } from "../../artifact/names.js";
 import { provenanceFiles } from "../../artifact/projections.js";
 import type { RunView } from "../../artifact/view.js";
@@ -19,7 +20,8 @@ import {
   indexAgrees,
   type PinnedIndex,
   REBUILD_INDEX_MAX_BYTES,
-  rebuiltIndexAgreesCached,
+  rebuildSubject,
+  rebuiltIndexAgreesRemembered,
 } from "../pinned-index.js";
 import { describeCombination, type RecordedCombination, releasedCombination } from "../releases.js";
 import { readStoreObject } from "../store-object.js";
@@ -60,6 +62,20 @@ function combinationFindings(view: RunView, combination: Omit<RecordedCombinatio
     : [];
 }
 
+/**
+ * The snapshot's UTF-8 bytes of document text, or, when they cannot exceed `limit`, a bound at
+ * most `limit`. In valid UTF-8, a JSON string's decoded text is never longer than its encoding
+ * (an escape is at least as long as what it stands for), so a snapshot no longer than the limit
+ * holds no more text than that, and its documents need not be parsed. Invalid UTF-8 (a byte
+ * that decodes to the 3-byte U+FFFD) is counted document by document.
+ */
+function textBytesUpTo(snapshot: Uint8Array, limit: number): number {
+  if (snapshot.byteLength <= limit && isUtf8(snapshot)) return snapshot.byteLength;
+  let bytes = 0;
+  for (const doc of readSnapshot(snapshot)) bytes += Buffer.byteLength(doc.text, "utf8");
+  return bytes;
+}
+
 /** The recorded corpus limits hold for the pinned snapshot and index, as the producer enforced them. */
 function limitFindings(p: RetrievePayload["provenance"], snapshot: Uint8Array | null): Finding[] {
   const findings: Finding[] = [];
@@ -68,18 +84,16 @@ function limitFindings(p: RetrievePayload["provenance"], snapshot: Uint8Array | 
   };
   over("max_documents", p.documents, p.limits.max_documents);
   over("max_chunks", p.chunks, p.limits.max_chunks);
-  if (snapshot !== null) {
-    let bytes = 0;
-    for (const doc of readSnapshot(snapshot)) bytes += Buffer.byteLength(doc.text, "utf8");
-    over("max_bytes", bytes, p.limits.max_bytes);
-  }
+  if (snapshot !== null) over("max_bytes", textBytesUpTo(snapshot, p.limits.max_bytes), p.limits.max_bytes);
   return findings;
 }
 
 /**
  * The pinned index is the one the recorded parameters build from the pinned snapshot (issue 19
  * item 4): rebuilt and compared when the policy's cost rule allows, else an info finding says
- * the index was trusted.
+ * the index was trusted. A rebuild that the context's records (authenticated, bound to these
+ * very bytes) say agreed before, or that this process already ran, is not repeated, except
+ * under "always" (`--policy strict`), which rebuilds every time.
  */
 function rebuildFindings(
   p: RetrievePayload["provenance"],
@@ -90,14 +104,17 @@ function rebuildFindings(
   const rule = context.rebuildIndex ?? "by-size";
   if (rule === "by-size" && snapshot.byteLength > REBUILD_INDEX_MAX_BYTES)
     return [finding("INDEX_NOT_REBUILT", { bytes: snapshot.byteLength, limit: REBUILD_INDEX_MAX_BYTES })];
+  const subject = rebuildSubject(p, indexFormatVersion(pinned.bytes));
+  if (rule === "by-size" && context.rebuilds?.agreed(subject) === true) return [];
   let agrees: boolean;
   try {
-    agrees = rebuiltIndexAgreesCached(snapshot, pinned, p);
+    agrees = rebuiltIndexAgreesRemembered(snapshot, pinned, p, subject, rule === "always");
   } catch (e) {
     // An analyzer this build lacks, or a snapshot that does not parse: not rebuildable.
     if (!(e instanceof CanonError) && !(e instanceof SyntaxError)) throw e;
     agrees = false;
   }
+  if (agrees) context.rebuilds?.record(subject);
   return agrees
     ? []
     : [finding("INDEX_NOT_REBUILDABLE", { hash: p.index_hash, snapshot: p.corpus_snapshot })];
