@@ -46,6 +46,8 @@ if (port !== null) {
   let shard: IndexShard | null = null;
   try {
     shard = collectShard(docs, params);
+    // The documents are not needed again: let this thread's heap give their memory back.
+    (workerData as ShardRequest).docs = [];
     const { terms, termPostings, chunkDoc, chunkStart, chunkEnd, chunkLen, textBytes, totalLen } = shard;
     const summary = { terms, termPostings, chunkDoc, chunkStart, chunkEnd, chunkLen, textBytes, totalLen };
     // The summary's arrays are its own and the parent keeps them: move them. chunkLen is

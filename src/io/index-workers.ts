@@ -120,11 +120,24 @@ function localShard(shard: IndexShard, params: Bm25Params): ShardWorker {
   };
 }
 
-/** Plans the merge of the shards, has each write its postings into shared arrays, and assembles the index. */
-async function mergeInThreads(shards: readonly ShardWorker[], params: Bm25Params): Promise<Bm25Index> {
+/** Refuses a doc id two runs share (each shard refuses its own repeats). */
+function checkDistinctRuns(runs: readonly IndexDocument[][]): void {
+  checkDistinctDocIds(runs.map((run) => ({ docIds: run.map((d) => d.docId) })));
+}
+
+/**
+ * Plans the merge of the shards, has each write its postings into shared arrays, and assembles
+ * the index. `meanwhile` runs in this thread before it waits for the workers' summaries, on
+ * time it would spend waiting (a worker starts later and reads its documents first).
+ */
+async function mergeInThreads(
+  shards: readonly ShardWorker[],
+  params: Bm25Params,
+  meanwhile: () => void,
+): Promise<Bm25Index> {
   try {
+    meanwhile();
     const summaries = await Promise.all(shards.map((s) => s.summary));
-    checkDistinctDocIds(summaries);
     const plan = planMerge(summaries);
     const postChunk = new Uint32Array(new SharedArrayBuffer(plan.postings * 4));
     const postImpact = new Float32Array(new SharedArrayBuffer(plan.postings * 4));
@@ -172,7 +185,8 @@ export async function buildIndexInThreads(
   const runs = splitDocs(docs, Math.max(1, Math.min(MAX_INDEX_WORKERS, Math.floor(threads))));
   if (options.offThread === true && docs.length > 0 && workersAvailable()) {
     const shards = runs.map((run) => startWorker({ docs: run, params }));
-    const index = await mergeInThreads(shards, params);
+    for (const s of shards) s.summary.catch(() => {});
+    const index = await mergeInThreads(shards, params, () => checkDistinctRuns(runs));
     onProgress?.(index.stats.textBytes);
     return index;
   }
@@ -187,7 +201,9 @@ export async function buildIndexInThreads(
     for (const w of workers) w.stop();
     throw error;
   }
-  const index = await mergeInThreads([localShard(first, params), ...workers], params);
+  const index = await mergeInThreads([localShard(first, params), ...workers], params, () =>
+    checkDistinctRuns(runs),
+  );
   onProgress?.(index.stats.textBytes);
   return index;
 }

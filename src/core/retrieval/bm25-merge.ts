@@ -108,7 +108,8 @@ export interface ScatterTarget {
 
 /**
  * Writes a shard's postings into the output: each posting's index-wide chunk id and its impact,
- * BM25's term-frequency factor f * (k1 + 1) / (f + k1 * (1 - b + b * len / avgLen)).
+ * BM25's term-frequency factor f * (k1 + 1) / (f + k1 * (1 - b + b * len / avgLen)). It
+ * consumes the shard's postings: their blocks are emptied as they are written.
  */
 export function scatterPostings(
   postings: ShardPostings,
@@ -129,6 +130,8 @@ export function scatterPostings(
     const chunk = chunkBase + c;
     for (; p < end; p++, i++) {
       if (i === BLOCK_SIZE) {
+        // A block written is let go, so its memory can be reclaimed before the build ends.
+        if (block >= 0) releaseBlock(postings, block);
         block++;
         terms = termBlocks[block] as Uint32Array;
         tfs = tfBlocks[block] as Uint16Array;
@@ -141,10 +144,16 @@ export function scatterPostings(
       postImpact[slot] = impactOf(frequencyOf(postings, p, tfs[i] as number), k1, norm);
     }
   }
+  if (block >= 0) releaseBlock(postings, block);
+}
+
+function releaseBlock(postings: ShardPostings, block: number): void {
+  postings.termBlocks[block] = new Uint32Array(0);
+  postings.tfBlocks[block] = new Uint16Array(0);
 }
 
 /** Refuses a doc id that two shards share (each shard has refused its own repeats). */
-export function checkDistinctDocIds(shards: readonly ShardSummary[]): void {
+export function checkDistinctDocIds(shards: readonly { docIds: readonly string[] }[]): void {
   if (shards.length < 2) return;
   const seen = new Set<string>();
   for (const s of shards)
