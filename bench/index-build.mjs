@@ -11,12 +11,13 @@
 //   node bench/index-build.mjs                         3 rounds at 887,733 passages, bench/results/index-build.json
 //   node bench/index-build.mjs --passages N --rounds R  printed, not recorded
 //   node bench/index-build.mjs --child N THREADS|stream (internal)
-import { spawnSync } from "node:child_process";
+import { spawn } from "node:child_process";
 import { createHash } from "node:crypto";
 import {
   closeSync,
   createReadStream,
   openSync,
+  readdirSync,
   readFileSync,
   readSync,
   rmSync,
@@ -79,6 +80,31 @@ function* streamPassages(file, limit) {
 
 const cpuSeconds = (u) => (u.user + u.system) / 1e6;
 
+/**
+ * CPU seconds (user + system) of each thread of process `pid`, by thread id, from /proc (Linux;
+ * empty elsewhere). A thread that has ended is not listed.
+ */
+function threadCpu(pid = "self") {
+  const out = {};
+  let tids = [];
+  try {
+    tids = readdirSync(`/proc/${pid}/task`);
+  } catch (error) {
+    if (error.code === "ENOENT") return out; // not Linux, or the process has ended
+    throw error;
+  }
+  for (const tid of tids) {
+    try {
+      const stat = readFileSync(`/proc/${pid}/task/${tid}/stat`, "utf8");
+      const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+      out[tid] = (Number(fields[11]) + Number(fields[12])) / 100; // utime + stime, in USER_HZ
+    } catch {
+      // The thread ended between the listing and the read.
+    }
+  }
+  return out;
+}
+
 async function child(passages, mode) {
   let docs = null;
   let textBytes = 0;
@@ -97,11 +123,13 @@ async function child(passages, mode) {
     build = () => buildIndexInThreads(docs, PARAMS, Number(mode));
   }
   const rssLoaded = process.memoryUsage().rss;
+  const threadsBefore = threadCpu();
   const cpu = process.cpuUsage();
   const t = performance.now();
   const index = await build();
   const seconds = (performance.now() - t) / 1000;
   const cpuBuild = cpuSeconds(process.cpuUsage(cpu));
+  const threadsAfter = threadCpu();
   const sha256 = createHash("sha256").update(serializeIndex(index)).digest("hex");
   process.stdout.write(
     JSON.stringify({
@@ -116,8 +144,34 @@ async function child(passages, mode) {
       // The peak of the whole child: passages, build and serialization.
       peak_rss_bytes: process.resourceUsage().maxRSS * 1024,
       index_sha256: sha256,
+      threads_before: threadsBefore,
+      threads_after: threadsAfter,
     }),
   );
+}
+
+/**
+ * Per-thread CPU seconds of one build: this thread (the main one), each worker thread (a thread
+ * that started during the build; the parent's samples give its last figure) and V8's and
+ * libuv's helper threads (garbage collection, mostly).
+ */
+function threadFigures(child, sampled, pid) {
+  const before = child.threads_before;
+  const after = child.threads_after;
+  const main = (after[pid] ?? 0) - (before[pid] ?? 0);
+  let helpers = 0;
+  for (const [tid, cpu] of Object.entries(after))
+    if (tid !== String(pid) && tid in before) helpers += cpu - before[tid];
+  const workers = Object.entries(sampled)
+    .filter(([tid]) => !(tid in before) && !(tid in after))
+    .map(([, cpu]) => cpu)
+    .filter((cpu) => cpu > 0.05)
+    .sort((a, b) => b - a);
+  return {
+    main_thread_cpu_seconds: main,
+    worker_threads_cpu_seconds: workers,
+    helper_threads_cpu_seconds: helpers,
+  };
 }
 
 function flags(argv) {
@@ -135,15 +189,31 @@ function flags(argv) {
   return out;
 }
 
+/** Runs one build child, sampling its threads' CPU time every 50 ms (a worker's ends with it). */
 function runChild(passages, mode, env = process.env) {
   const load = loadavg()[0];
-  const r = spawnSync(
+  const child = spawn(
     process.execPath,
     ["--max-old-space-size=8000", new URL(import.meta.url).pathname, "--child", String(passages), mode],
-    { encoding: "utf8", stdio: ["ignore", "pipe", "inherit"], env },
+    { stdio: ["ignore", "pipe", "inherit"], env },
   );
-  if (r.status !== 0) throw new Error(`build child (${mode}) failed with exit ${r.status}`);
-  return { ...JSON.parse(r.stdout), load_average_1m_before: load, load_average_1m_after: loadavg()[0] };
+  const sampled = {};
+  const timer = setInterval(() => Object.assign(sampled, threadCpu(child.pid)), 50);
+  let stdout = "";
+  child.stdout.setEncoding("utf8").on("data", (s) => {
+    stdout += s;
+  });
+  return new Promise((resolve, reject) => {
+    child.on("close", (status) => {
+      clearInterval(timer);
+      if (status !== 0) return reject(new Error(`build child (${mode}) failed with exit ${status}`));
+      const r = JSON.parse(stdout);
+      const threads = threadFigures(r, sampled, child.pid);
+      delete r.threads_before;
+      delete r.threads_after;
+      resolve({ ...r, ...threads, load_average_1m_before: load, load_average_1m_after: loadavg()[0] });
+    });
+  });
 }
 
 const median = (xs) => {
@@ -160,6 +230,9 @@ function summarizeRuns(runs) {
     build_mb_per_s_best: Math.max(...pick("build_mb_per_s")),
     build_mb_per_s_median: median(pick("build_mb_per_s")),
     build_cpu_seconds_median: median(pick("build_cpu_seconds")),
+    main_thread_cpu_seconds_median: median(pick("main_thread_cpu_seconds")),
+    busiest_worker_cpu_seconds_median: median(runs.map((r) => r.worker_threads_cpu_seconds[0] ?? 0)),
+    helper_threads_cpu_seconds_median: median(pick("helper_threads_cpu_seconds")),
     peak_rss_bytes_median: median(pick("peak_rss_bytes")),
     rss_before_build_bytes_median: median(pick("rss_before_build_bytes")),
     load_average_1m: pick("load_average_1m_before"),
@@ -174,9 +247,9 @@ if (process.argv[2] === "--child") {
   const runs = { 1: [], 2: [] };
   for (let round = 0; round < rounds; round++) {
     for (const threads of [1, 2]) {
-      const r = runChild(passages, String(threads));
+      const r = await runChild(passages, String(threads));
       console.error(
-        `round ${round + 1}, ${threads} thread(s): ${r.build_seconds.toFixed(2)} s, ${r.build_mb_per_s.toFixed(1)} MB/s, cpu ${r.build_cpu_seconds.toFixed(1)} s, peak ${(r.peak_rss_bytes / 1e6).toFixed(0)} MB, load ${r.load_average_1m_before}`,
+        `round ${round + 1}, ${threads} thread(s): ${r.build_seconds.toFixed(2)} s, ${r.build_mb_per_s.toFixed(1)} MB/s, cpu ${r.build_cpu_seconds.toFixed(1)} s (main ${r.main_thread_cpu_seconds.toFixed(1)}, workers ${r.worker_threads_cpu_seconds.map((x) => x.toFixed(1)).join("/") || "-"}, helpers ${r.helper_threads_cpu_seconds.toFixed(1)}), peak ${(r.peak_rss_bytes / 1e6).toFixed(0)} MB, load ${r.load_average_1m_before}`,
       );
       runs[threads].push(r);
     }
@@ -186,7 +259,7 @@ if (process.argv[2] === "--child") {
   // The streaming build reads a decompressed copy: a gzip stream cannot be read synchronously.
   const plain = join(tmpdir(), `canon-bench-passages-${process.pid}.jsonl`);
   writeFileSync(plain, gunzipSync(readFileSync(requireDataset(CORPUS))));
-  const streamed = runChild(passages, "stream", { ...process.env, CANON_BENCH_PLAIN_CORPUS: plain });
+  const streamed = await runChild(passages, "stream", { ...process.env, CANON_BENCH_PLAIN_CORPUS: plain });
   rmSync(plain, { force: true });
   if (streamed.index_sha256 !== runs[1][0].index_sha256)
     throw new Error("the streaming build gave different index bytes");
@@ -212,6 +285,13 @@ if (process.argv[2] === "--child") {
     speedup_2_threads_paired_median: median(speedups),
     speedup_2_threads_best: one.build_seconds_best / two.build_seconds_best,
     cpu_ratio_2_over_1: two.build_cpu_seconds_median / one.build_cpu_seconds_median,
+    // With a core per thread, a build lasts about as long as its busiest thread runs, plus the
+    // helper threads' (garbage collection) share of the cores: on 2 cores, 1 thread leaves the
+    // helpers a core of their own, 2 threads share both with them. An estimate, not a measurement.
+    speedup_2_threads_idle_estimate:
+      one.main_thread_cpu_seconds_median /
+      (Math.max(two.main_thread_cpu_seconds_median, two.busiest_worker_cpu_seconds_median) +
+        two.helper_threads_cpu_seconds_median / 2),
     streamed_1_thread: {
       note: "passages read one at a time and not kept: the build's own memory",
       build_seconds: streamed.build_seconds,
