@@ -8,7 +8,7 @@ import { CanonError } from "../errors.js";
 import { type Analyzer, getAnalyzer } from "./analyzer.js";
 import type { Bm25Params } from "./bm25-index.js";
 import { type ChunkSpan, chunkDocument } from "./chunker.js";
-import { BLOCK_SIZE, type PostingBlocks, PostingsBuilder, U32Builder } from "./postings-blocks.js";
+import { type PostingBlocks, PostingsBuilder, U32Builder } from "./postings-blocks.js";
 import { WordTable } from "./word-table.js";
 
 export interface IndexDocument {
@@ -189,9 +189,10 @@ function renumber(postings: PostingBlocks, order: readonly number[]): Uint32Arra
     remap[oldId] = newId;
   });
   const counts = new Uint32Array(order.length);
-  for (let b = 0; b < postings.termBlocks.length; b++) {
-    const block = postings.termBlocks[b] as Uint32Array;
-    const end = Math.min(BLOCK_SIZE, postings.length - b * BLOCK_SIZE);
+  let left = postings.length;
+  for (const block of postings.termBlocks) {
+    const end = Math.min(block.length, left);
+    left -= end;
     for (let i = 0; i < end; i++) {
       const t = remap[block[i] as number] as number;
       block[i] = t;

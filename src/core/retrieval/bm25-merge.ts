@@ -11,7 +11,7 @@
 import { CanonError } from "../errors.js";
 import type { ShardPostings, ShardSummary } from "./bm25-collect.js";
 import { Bm25Index, type Bm25Params, computeBounds, impactOf, lengthNorm } from "./bm25-index.js";
-import { BLOCK_SIZE, frequencyOf } from "./postings-blocks.js";
+import { frequencyOf, releaseBlock } from "./postings-blocks.js";
 
 export interface MergePlan {
   terms: string[];
@@ -123,18 +123,20 @@ export function scatterPostings(
   let block = -1;
   let terms: Uint32Array = new Uint32Array(0);
   let tfs: Uint16Array = new Uint16Array(0);
-  let i = BLOCK_SIZE;
+  let i = 0;
+  let blockLength = 0;
   for (let c = 0; c < chunkPostEnd.length; c++) {
     const end = chunkPostEnd[c] as number;
     const norm = lengthNorm(k1, b, chunkLen[c] as number, avgLen);
     const chunk = chunkBase + c;
     for (; p < end; p++, i++) {
-      if (i === BLOCK_SIZE) {
-        // A block written is let go, so its memory can be reclaimed before the build ends.
+      if (i === blockLength) {
+        // A block written is freed at once: the postings left shrink as the output fills.
         if (block >= 0) releaseBlock(postings, block);
         block++;
         terms = termBlocks[block] as Uint32Array;
         tfs = tfBlocks[block] as Uint16Array;
+        blockLength = terms.length;
         i = 0;
       }
       const t = terms[i] as number;
@@ -145,11 +147,6 @@ export function scatterPostings(
     }
   }
   if (block >= 0) releaseBlock(postings, block);
-}
-
-function releaseBlock(postings: ShardPostings, block: number): void {
-  postings.termBlocks[block] = new Uint32Array(0);
-  postings.tfBlocks[block] = new Uint16Array(0);
 }
 
 /** Refuses a doc id that two shards share (each shard has refused its own repeats). */
