@@ -194,7 +194,7 @@ function runChild(passages, mode, env = process.env) {
   const load = loadavg()[0];
   const child = spawn(
     process.execPath,
-    ["--max-old-space-size=8000", new URL(import.meta.url).pathname, "--child", String(passages), mode],
+    [new URL(import.meta.url).pathname, "--child", String(passages), mode],
     { stdio: ["ignore", "pipe", "inherit"], env },
   );
   const sampled = {};
