@@ -16,19 +16,20 @@ import { createHash } from "node:crypto";
 import {
   closeSync,
   createReadStream,
+  createWriteStream,
   openSync,
   readdirSync,
   readFileSync,
   readSync,
   rmSync,
-  writeFileSync,
 } from "node:fs";
 import { loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import { performance } from "node:perf_hooks";
 import { createInterface } from "node:readline";
+import { pipeline } from "node:stream/promises";
 import { StringDecoder } from "node:string_decoder";
-import { createGunzip, gunzipSync } from "node:zlib";
+import { createGunzip } from "node:zlib";
 import { buildIndex } from "../dist/core/retrieval/bm25-build.js";
 import { serializeIndex } from "../dist/core/retrieval/bm25-format.js";
 import { buildIndexInThreads } from "../dist/io/index-workers.js";
@@ -259,8 +260,10 @@ if (process.argv[2] === "--child") {
   const hashes = new Set([...runs[1], ...runs[2]].map((r) => r.index_sha256));
   if (hashes.size !== 1) throw new Error("builds with 1 and 2 threads gave different index bytes");
   // The streaming build reads a decompressed copy: a gzip stream cannot be read synchronously.
+  // It is written as a stream: a child starts with its parent's peak RSS as its own (Linux
+  // keeps the larger across exec), so this process must never hold the corpus.
   const plain = join(tmpdir(), `canon-bench-passages-${process.pid}.jsonl`);
-  writeFileSync(plain, gunzipSync(readFileSync(requireDataset(CORPUS))));
+  await pipeline(createReadStream(requireDataset(CORPUS)), createGunzip(), createWriteStream(plain));
   const streamed = await runChild(passages, "stream", { ...process.env, CANON_BENCH_PLAIN_CORPUS: plain });
   rmSync(plain, { force: true });
   if (streamed.index_sha256 !== runs[1][0].index_sha256)
