@@ -9,6 +9,7 @@ import { machine, REPO, writeResult } from "./lib.mjs";
 const only = process.argv.slice(2);
 const all = [
   { name: "retrieval", args: ["--max-old-space-size=16000", "bench/retrieval.mjs"] },
+  { name: "index-build", args: ["bench/index-build.mjs"] },
   // Lucene needs Debian's liblucene8-java and a JDK; bm25s a Python with bm25s. Either is skipped when missing.
   { name: "peers", args: ["--max-old-space-size=12000", "bench/peers.mjs"] },
   { name: "index-format-3", args: ["--max-old-space-size=12000", "bench/index-format.mjs"] },

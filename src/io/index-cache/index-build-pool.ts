@@ -1,22 +1,30 @@
 /**
  * An index build split across worker threads: the documents are cut into consecutive shards of
- * about equal text size, this thread collects the first while workers collect the others, and
- * the pure merge (core/retrieval/bm25-build.ts) joins them. The bytes are those of a
- * single-thread build: shards are merged in document order and term ids sorted after merging.
+ * about equal text size, this thread collects the first while workers collect the others
+ * (core/retrieval/bm25-collect.ts), this thread plans the merge from the shards' summaries, and
+ * every thread writes its own shard's postings into shared output arrays at the planned slots
+ * (core/retrieval/bm25-merge.ts). Only summaries cross threads, never postings. The bytes are
+ * those of a single-thread build: the plan puts each term's postings in document order.
  */
 import { existsSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { Worker } from "node:worker_threads";
-import { CanonError, type ErrorCode } from "../../core/errors.js";
+import { CanonError } from "../../core/errors.js";
+import { getAnalyzer } from "../../core/retrieval/analyzer.js";
 import {
+  assembleIndex,
   buildIndex,
+  checkDistinctDocIds,
   collectShard,
   type IndexDocument,
   type IndexShard,
-  mergeShards,
+  planMerge,
+  type ScatterTarget,
+  type ShardSummary,
+  scatterPostings,
 } from "../../core/retrieval/bm25-build.js";
 import type { Bm25Index, Bm25Params } from "../../core/retrieval/bm25-index.js";
-import type { ShardRequest } from "./index-build-thread.js";
+import type { ShardReply, ShardRequest } from "./index-build-thread.js";
 
 /** The most threads a build uses: more only costs memory on the machines this runs on. */
 export const MAX_INDEX_WORKERS = 16;
@@ -39,11 +47,6 @@ function splitDocs(docs: readonly IndexDocument[], parts: number): IndexDocument
   return runs;
 }
 
-interface ShardReply {
-  shard?: IndexShard;
-  error?: { code?: ErrorCode; exitCode?: 1 | 2 | 3; message: string; where?: CanonError["where"] };
-}
-
 const WORKER_URL = new URL("./index-build-thread.js", import.meta.url);
 
 /**
@@ -52,39 +55,125 @@ const WORKER_URL = new URL("./index-build-thread.js", import.meta.url);
  */
 export const workersAvailable = (): boolean => existsSync(fileURLToPath(WORKER_URL));
 
-function collectInWorker(request: ShardRequest): Promise<IndexShard> {
-  return new Promise((resolve, reject) => {
-    const worker = new Worker(WORKER_URL, { workerData: request });
-    let settled = false;
-    worker.once("message", (reply: ShardReply) => {
-      settled = true;
-      if (reply.shard !== undefined) resolve(reply.shard);
-      else {
-        const e = reply.error ?? { message: "the index worker sent nothing" };
-        reject(
-          e.code === undefined
-            ? new Error(`index worker failed: ${e.message}`)
-            : new CanonError(e.code, e.message, { exitCode: e.exitCode ?? 3, where: e.where ?? {} }),
-        );
-      }
-      void worker.terminate();
+/** A worker collecting one shard: its summary, then its postings written where it is told. */
+interface ShardWorker {
+  summary: Promise<ShardSummary>;
+  write(target: ScatterTarget): Promise<void>;
+  stop(): void;
+}
+
+function startWorker(request: ShardRequest): ShardWorker {
+  const worker = new Worker(WORKER_URL, { workerData: request });
+  // Each reply settles the step waiting for it; an error or an early exit settles whichever waits.
+  let waiting: { resolve: (reply: ShardReply) => void; reject: (e: unknown) => void } | null = null;
+  let failed: unknown = null;
+  const next = () =>
+    new Promise<ShardReply>((resolve, reject) => {
+      if (failed !== null) reject(failed);
+      else waiting = { resolve, reject };
     });
-    worker.once("error", (error) => {
-      if (!settled) reject(error);
-      settled = true;
-    });
-    worker.once("exit", (code) => {
-      if (!settled) reject(new Error(`index worker exited with code ${code} before sending its shard`));
-      settled = true;
-    });
+  const settle = (reply: ShardReply | null, error: unknown) => {
+    const w = waiting;
+    waiting = null;
+    if (reply !== null) w?.resolve(reply);
+    else {
+      failed ??= error;
+      w?.reject(failed);
+    }
+  };
+  worker.on("message", (reply: ShardReply) => {
+    if (reply.error === undefined) return settle(reply, null);
+    const e = reply.error;
+    settle(
+      null,
+      e.code === undefined
+        ? new Error(`index worker failed: ${e.message}`)
+        : new CanonError(e.code, e.message, { exitCode: e.exitCode ?? 3, where: e.where ?? {} }),
+    );
   });
+  worker.once("error", (error) => settle(null, error));
+  worker.once("exit", (code) =>
+    settle(null, new Error(`index worker exited with code ${code} before it was done`)),
+  );
+  const summary = next().then((reply) => {
+    if (reply.summary === undefined) throw new Error("the index worker sent no shard summary");
+    return { ...reply.summary, docIds: request.docs.map((d) => d.docId) };
+  });
+  return {
+    summary,
+    write: async (target) => {
+      const done = next();
+      worker.postMessage(target);
+      if ((await done).written !== true) throw new Error("the index worker did not write its postings");
+      void worker.terminate();
+    },
+    stop: () => void worker.terminate(),
+  };
+}
+
+/** A shard collected in this thread, with the same interface as a worker's. */
+function localShard(shard: IndexShard, params: Bm25Params): ShardWorker {
+  return {
+    summary: Promise.resolve(shard),
+    write: async (target) => scatterPostings(shard.postings, shard.chunkLen, params, target),
+    stop: () => {},
+  };
+}
+
+/** Refuses a doc id two runs share (each shard refuses its own repeats). */
+function checkDistinctRuns(runs: readonly IndexDocument[][]): void {
+  checkDistinctDocIds(runs.map((run) => ({ docIds: run.map((d) => d.docId) })));
+}
+
+/**
+ * Plans the merge of the shards, has each write its postings into shared arrays, and assembles
+ * the index. `meanwhile` runs in this thread before it waits for the workers' summaries, on
+ * time it would spend waiting (a worker starts later and reads its documents first).
+ */
+async function mergeInThreads(
+  shards: readonly ShardWorker[],
+  params: Bm25Params,
+  meanwhile: () => void,
+): Promise<Bm25Index> {
+  try {
+    meanwhile();
+    const summaries = await Promise.all(shards.map((s) => s.summary));
+    const plan = planMerge(summaries);
+    const postChunk = new Uint32Array(new SharedArrayBuffer(plan.postings * 4));
+    const postImpact = new Float32Array(new SharedArrayBuffer(plan.postings * 4));
+    // Last shard first: the workers' are told where to write before this thread writes its
+    // own (the first, when this thread collected one), so they write side by side.
+    const written: Promise<void>[] = [];
+    for (let i = shards.length - 1; i >= 0; i--) {
+      const target = {
+        slots: plan.slots[i] as Uint32Array,
+        chunkBase: plan.chunkBase[i] as number,
+        avgLen: plan.avgLen,
+        postChunk,
+        postImpact,
+      };
+      written.push((shards[i] as ShardWorker).write(target));
+    }
+    await Promise.all(written);
+    const analyzer = getAnalyzer(params.analyzer);
+    return assembleIndex(
+      summaries,
+      plan,
+      params,
+      { id: analyzer.id, version: analyzer.version },
+      postChunk,
+      postImpact,
+    );
+  } finally {
+    for (const s of shards) s.stop();
+  }
 }
 
 /**
  * Builds the index of `docs` with `threads` threads in all (this one included). One thread, or
  * fewer documents than threads, is the plain single-thread build. `offThread` (the service,
  * issue 21 item 3): every shard, even a single one, is collected in a worker, so the calling
- * thread's event loop only merges; the bytes are the same either way.
+ * thread's event loop only plans the merge; the bytes are the same either way.
  */
 export async function buildIndexInThreads(
   docs: readonly IndexDocument[],
@@ -95,16 +184,26 @@ export async function buildIndexInThreads(
 ): Promise<Bm25Index> {
   const runs = splitDocs(docs, Math.max(1, Math.min(MAX_INDEX_WORKERS, Math.floor(threads))));
   if (options.offThread === true && docs.length > 0 && workersAvailable()) {
-    const shards = await Promise.all(runs.map((run) => collectInWorker({ docs: run, params })));
-    onProgress?.(shards.reduce((n, s) => n + s.textBytes, 0));
-    return mergeShards(shards, params);
+    const shards = runs.map((run) => startWorker({ docs: run, params }));
+    for (const s of shards) s.summary.catch(() => {});
+    const index = await mergeInThreads(shards, params, () => checkDistinctRuns(runs));
+    onProgress?.(index.stats.textBytes);
+    return index;
   }
   if (runs.length <= 1) return buildIndex(docs, params, onProgress);
-  const pending = runs.slice(1).map((run) => collectInWorker({ docs: run, params }));
-  // Rejections are awaited below; until then they must not count as unhandled.
-  for (const p of pending) p.catch(() => {});
-  const first = collectShard(runs[0] as IndexDocument[], params, onProgress);
-  const shards = [first, ...(await Promise.all(pending))];
-  onProgress?.(shards.reduce((n, s) => n + s.textBytes, 0));
-  return mergeShards(shards, params);
+  const workers = runs.slice(1).map((run) => startWorker({ docs: run, params }));
+  // Rejections are awaited in mergeInThreads; until then they must not count as unhandled.
+  for (const w of workers) w.summary.catch(() => {});
+  let first: IndexShard;
+  try {
+    first = collectShard(runs[0] as IndexDocument[], params, onProgress);
+  } catch (error) {
+    for (const w of workers) w.stop();
+    throw error;
+  }
+  const index = await mergeInThreads([localShard(first, params), ...workers], params, () =>
+    checkDistinctRuns(runs),
+  );
+  onProgress?.(index.stats.textBytes);
+  return index;
 }

@@ -12,7 +12,7 @@ import {
   validateBm25Params,
 } from "../../../src/core/retrieval/bm25-build.js";
 import { serializeIndex } from "../../../src/core/retrieval/bm25-format.js";
-import type { Bm25Params } from "../../../src/core/retrieval/bm25-index.js";
+import { type Bm25Params, impactOf, lengthNorm } from "../../../src/core/retrieval/bm25-index.js";
 
 const PARAMS: Bm25Params = {
   k1: 1.2,
@@ -44,6 +44,37 @@ describe("shards merge into the single-thread index", () => {
         PARAMS,
       );
       expect(Buffer.from(serializeIndex(three)).equals(single)).toBe(true);
+    }
+  });
+
+  it("keeps a term frequency of 65,535 and more exactly, in one shard or several", () => {
+    // Postings store frequencies in 16 bits, with the rare larger one kept aside.
+    const big = { ...PARAMS, chunkChars: 1_000_000, overlapChars: 0, titles: false };
+    const docs: IndexDocument[] = [
+      { docId: "small", text: "zeta eta theta" },
+      { docId: "huge", text: `${"zeta ".repeat(70_000)}eta ${"theta ".repeat(65_535)}` },
+      { docId: "after", text: "zeta theta" },
+    ];
+    const index = buildIndex(docs, big);
+    const a = index.arrays;
+    const impact = (term: string, chunk: number): number => {
+      const t = index.termId(term);
+      for (let p = a.termOffsets[t] as number; p < (a.termOffsets[t + 1] as number); p++)
+        if (a.postChunk[p] === chunk) return a.postImpact[p] as number;
+      throw new Error(`${term} has no posting in chunk ${chunk}`);
+    };
+    const norm = lengthNorm(big.k1, big.b, a.chunkLen?.[1] as number, index.stats.avgChunkLen);
+    expect(a.chunkLen?.[1]).toBe(70_000 + 1 + 65_535);
+    expect(impact("zeta", 1)).toBe(Math.fround(impactOf(70_000, big.k1, norm)));
+    expect(impact("theta", 1)).toBe(Math.fround(impactOf(65_535, big.k1, norm)));
+    expect(impact("eta", 1)).toBe(Math.fround(impactOf(1, big.k1, norm)));
+    const single = Buffer.from(serializeIndex(index));
+    for (const cut of [1, 2]) {
+      const split = mergeShards(
+        [collectShard(docs.slice(0, cut), big), collectShard(docs.slice(cut), big)],
+        big,
+      );
+      expect(Buffer.from(serializeIndex(split)).equals(single)).toBe(true);
     }
   });
 
