@@ -42,7 +42,7 @@ import { gunzipSync } from "node:zlib";
 import { auroc } from "../dist/core/eval/metrics.js";
 import { DEFAULT_MIN_CONFIDENCE, FEATURES, scoreCandidates } from "../dist/core/reason/extractive.js";
 import { recordedReasonerInput } from "../dist/core/verify/checks/rederive.js";
-import { openRun } from "../dist/io/run-reader.js";
+import { openRun } from "../dist/io/runs/run-reader.js";
 import { makeUnanswerableDemoCorpus } from "../scripts/make-unanswerable-demo-corpus.mjs";
 import { CLI, checkedDataset, optionalDataset, REPO, requireDataset, writeResult } from "./lib.mjs";
 

@@ -216,7 +216,7 @@ describe("rebuild records", () => {
       for (const path of [dir, join(dir, "rebuilds"), key, recordPath(dir, forgedSubject)])
         chownSync(path, NOBODY, NOBODY);
     }
-    const module = pathToFileURL(join(REPO, "dist", "io", "rebuild-records.js")).href;
+    const module = pathToFileURL(join(REPO, "dist", "io", "index-cache", "rebuild-records.js")).href;
     const script = `import { RebuildLedger } from ${JSON.stringify(module)};
       process.stdout.write(String(new RebuildLedger(process.argv[1]).agreed(JSON.parse(process.argv[2]))));`;
     const ask = () => {
