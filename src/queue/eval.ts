@@ -22,6 +22,9 @@ import { DiskStore } from "../io/store.js";
 import type { PgRegistry } from "../registry/postgres.js";
 import { type JobData, type JobQueue, RejectedCaseError } from "./queue.js";
 
+/** Job submissions in flight at once. */
+const SUBMIT_AT_ONCE = 32;
+
 /**
  * `warn`: one line per warning (the CLI writes them to stderr): Redis settings that can lose
  * jobs, and each job that vanished from Redis and was submitted again.
@@ -43,15 +46,21 @@ export async function runEvalOnQueue(
   if (bytes === null) throw new Error(`snapshot ${snapshot} vanished from the store`);
   await registry.putObject(bytes);
   const jobs: Array<{ id: string; data: JobData }> = [];
-  for (const { where: _where, ...plain } of input.cases) {
-    const data: JobData = {
-      kind: "case",
-      case: plain,
-      snapshot,
-      preset: options.preset,
-      overrides: options.overrides,
-    };
-    jobs.push({ id: await queue.submit(data), data });
+  const payloads: JobData[] = input.cases.map(({ where: _where, ...plain }) => ({
+    kind: "case",
+    case: plain,
+    snapshot,
+    preset: options.preset,
+    overrides: options.overrides,
+  }));
+  // SUBMIT_AT_ONCE submissions in flight (two round trips each), in case order: the first
+  // jobs are queued while the rest are still being sent, and the submitter's start is shorter.
+  for (let i = 0; i < payloads.length; i += SUBMIT_AT_ONCE) {
+    const chunk = payloads.slice(i, i + SUBMIT_AT_ONCE);
+    const ids = await Promise.all(chunk.map((data) => queue.submit(data)));
+    chunk.forEach((data, k) => {
+      jobs.push({ id: ids[k] as string, data });
+    });
   }
   options.progress?.start("cases", jobs.length);
   let done = 0;
