@@ -11,13 +11,15 @@ import {
   checkCases,
   type EvalOptions,
   type EvalOutcome,
-  EvalRetrievals,
   evalTimings,
   failedCase,
   summarize,
 } from "../app/eval.js";
+import { parseCorpusRef } from "../core/corpus/corpus-ref.js";
 import { prepareArtifactsDir } from "../io/artifacts.js";
+import { DEFAULT_LIMITS } from "../io/corpus-reader.js";
 import type { EvalInput } from "../io/eval-input.js";
+import { loadSnapshot, snapshotCorpus } from "../io/retrieval-backend.js";
 import { DiskStore } from "../io/store.js";
 import type { PgRegistry } from "../registry/postgres.js";
 import { type JobData, type JobQueue, RejectedCaseError } from "./queue.js";
@@ -40,11 +42,14 @@ export async function runEvalOnQueue(
   checkCases(input, options);
   prepareArtifactsDir(options.artifactsRoot);
   for (const line of await queue.persistenceCheck()) warn(line);
-  // Snapshotted (and indexed) here once; workers fetch the snapshot from the registry.
-  const snapshot = await new EvalRetrievals(input, options).snapshotHash();
-  const bytes = new DiskStore(options.artifactsRoot).get(snapshot);
-  if (bytes === null) throw new Error(`snapshot ${snapshot} vanished from the store`);
-  await registry.putObject(bytes);
+  // Snapshotted here once, not indexed: each worker builds (or has) the index, and the
+  // submitter's own build would only delay the first job. Workers fetch the snapshot from the registry.
+  const store = new DiskStore(options.artifactsRoot);
+  const ref = parseCorpusRef(input.corpus);
+  const snapshot =
+    ref.kind === "snapshot" ? ref.hash : (await snapshotCorpus(store, ref.path, DEFAULT_LIMITS)).hash;
+  // A pinned hash is checked to name a snapshot before it is shared.
+  await registry.putObject(loadSnapshot(store, snapshot));
   const jobs: Array<{ id: string; data: JobData }> = [];
   const payloads: JobData[] = input.cases.map(({ where: _where, ...plain }) => ({
     kind: "case",
