@@ -14,7 +14,9 @@
  * bounded number of times and then stays in the dead-letter (failed) list with its reason.
  * A worker killed mid-job loses its lock, and after `stallMs` another worker takes the job;
  * delivery is at least once, completion exactly once, and publishing is idempotent.
- * SIGTERM drains: no new jobs, the one in hand finishes, then the process exits.
+ * Finished jobs' runs are published in batches (publish-batch.ts), and a job is acknowledged
+ * only once its batch committed; what each kind of job computes is job-handlers.ts.
+ * SIGTERM drains: no new jobs, the ones in hand finish, then the process exits.
  */
 import { join } from "node:path";
 import { performance } from "node:perf_hooks";
