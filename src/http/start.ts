@@ -66,7 +66,10 @@ export async function startService(options: StartOptions): Promise<void> {
       },
     );
   const queueModule = options.queueUrl === undefined ? undefined : await import("../queue/queue.js");
-  const connection = queueModule?.parseQueueUrl(options.queueUrl as string);
+  const connection =
+    options.queueUrl === undefined
+      ? undefined
+      : (await import("../queue/connection.js")).parseQueueUrl(options.queueUrl);
   prepareArtifactsDir(options.artifactsRoot);
   const shared =
     options.registryUrl === undefined ? undefined : await openSharedRegistry(options.registryUrl);

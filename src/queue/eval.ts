@@ -11,16 +11,21 @@ import {
   checkCases,
   type EvalOptions,
   type EvalOutcome,
-  EvalRetrievals,
   evalTimings,
   failedCase,
   summarize,
 } from "../app/eval.js";
+import { parseCorpusRef } from "../core/corpus/corpus-ref.js";
+import { DEFAULT_LIMITS } from "../io/corpus/corpus-reader.js";
 import type { EvalInput } from "../io/eval/eval-input.js";
+import { loadSnapshot, snapshotCorpus } from "../io/index-cache/index-cache.js";
 import { prepareArtifactsDir } from "../io/store/artifacts.js";
 import { DiskStore } from "../io/store/content-store.js";
 import type { PgRegistry } from "../registry/postgres.js";
 import { type JobData, type JobQueue, RejectedCaseError } from "./queue.js";
+
+/** Job submissions in flight at once. */
+const SUBMIT_AT_ONCE = 32;
 
 /**
  * `warn`: one line per warning (the CLI writes them to stderr): Redis settings that can lose
@@ -37,21 +42,30 @@ export async function runEvalOnQueue(
   checkCases(input, options);
   prepareArtifactsDir(options.artifactsRoot);
   for (const line of await queue.persistenceCheck()) warn(line);
-  // Snapshotted (and indexed) here once; workers fetch the snapshot from the registry.
-  const snapshot = await new EvalRetrievals(input, options).snapshotHash();
-  const bytes = new DiskStore(options.artifactsRoot).get(snapshot);
-  if (bytes === null) throw new Error(`snapshot ${snapshot} vanished from the store`);
-  await registry.putObject(bytes);
+  // Snapshotted here once, not indexed: each worker builds (or has) the index, and the
+  // submitter's own build would only delay the first job. Workers fetch the snapshot from the registry.
+  const store = new DiskStore(options.artifactsRoot);
+  const ref = parseCorpusRef(input.corpus);
+  const snapshot =
+    ref.kind === "snapshot" ? ref.hash : (await snapshotCorpus(store, ref.path, DEFAULT_LIMITS)).hash;
+  // A pinned hash is checked to name a snapshot before it is shared.
+  await registry.putObject(loadSnapshot(store, snapshot));
   const jobs: Array<{ id: string; data: JobData }> = [];
-  for (const { where: _where, ...plain } of input.cases) {
-    const data: JobData = {
-      kind: "case",
-      case: plain,
-      snapshot,
-      preset: options.preset,
-      overrides: options.overrides,
-    };
-    jobs.push({ id: await queue.submit(data), data });
+  const payloads: JobData[] = input.cases.map(({ where: _where, ...plain }) => ({
+    kind: "case",
+    case: plain,
+    snapshot,
+    preset: options.preset,
+    overrides: options.overrides,
+  }));
+  // SUBMIT_AT_ONCE submissions in flight (two round trips each), in case order: the first
+  // jobs are queued while the rest are still being sent, and the submitter's start is shorter.
+  for (let i = 0; i < payloads.length; i += SUBMIT_AT_ONCE) {
+    const chunk = payloads.slice(i, i + SUBMIT_AT_ONCE);
+    const ids = await Promise.all(chunk.map((data) => queue.submit(data)));
+    chunk.forEach((data, k) => {
+      jobs.push({ id: ids[k] as string, data });
+    });
   }
   options.progress?.start("cases", jobs.length);
   let done = 0;

@@ -14,52 +14,38 @@
  * bounded number of times and then stays in the dead-letter (failed) list with its reason.
  * A worker killed mid-job loses its lock, and after `stallMs` another worker takes the job;
  * delivery is at least once, completion exactly once, and publishing is idempotent.
- * SIGTERM drains: no new jobs, the one in hand finishes, then the process exits.
+ * Finished jobs' runs are published in batches (publish-batch.ts), and a job is acknowledged
+ * only once its batch committed; what each kind of job computes is job-handlers.ts.
+ * SIGTERM drains: no new jobs, the ones in hand finish, then the process exits.
  */
-import { dirname, join } from "node:path";
+import { join } from "node:path";
 import { performance } from "node:perf_hooks";
 import { type Span, SpanKind } from "@opentelemetry/api";
 import { type Job, UnrecoverableError, WaitingError, Worker } from "bullmq";
-import {
-  type CaseResult,
-  type EvalOptions,
-  EvalRetrievals,
-  rejectedByEndpoint,
-  runCase,
-} from "../app/eval.js";
 import type { RunMetrics } from "../app/ops/prometheus-metrics.js";
 import { ATTR, contextOfCarrier, inSpan, traceFields } from "../app/ops/telemetry.js";
-import { runJob } from "../app/run-job.js";
-import { verifyRunDirectory } from "../app/verify.js";
-import { parseCorpusRef } from "../core/corpus/corpus-ref.js";
-import { CanonError, InputError } from "../core/errors.js";
-import { resolveParams } from "../core/plan/planner.js";
-import { pickIndexParams } from "../core/retrieval/index-params.js";
-import type { EvalInput } from "../io/eval/eval-input.js";
+import { CanonError } from "../core/errors.js";
 import { type EndpointSettings, pacer } from "../io/model/llm-endpoint.js";
+import { readRunDirectory } from "../io/runs/run-reader.js";
 import { runsRoot } from "../io/runs/run-writer.js";
 import { prepareArtifactsDir } from "../io/store/artifacts.js";
-import { DiskStore } from "../io/store/content-store.js";
-import { registryCacheRoot } from "../registry/open.js";
 import type { PgRegistry } from "../registry/postgres.js";
+import { type QueueConnection, queuePrefix } from "./connection.js";
+import { type ComputedJob, jobHandlers } from "./job-handlers.js";
 import { type LocalFault, localFaultOf } from "./local-fault.js";
-import {
-  type CaseJobData,
-  JOB_ATTEMPTS,
-  type JobData,
-  type JobResult,
-  QUEUE_NAME,
-  type QueueConnection,
-  queuePrefix,
-  REJECTED_CASE,
-  type RunJobData,
-} from "./queue.js";
+import { PublishBatcher } from "./publish-batch.js";
+import { JOB_ATTEMPTS, type JobData, type JobResult, QUEUE_NAME } from "./queue.js";
+import { Slots } from "./slots.js";
 
 export interface WorkerOptions {
   connection: QueueConnection;
   registry: PgRegistry;
   artifactsRoot: string;
-  /** Jobs in hand at once (the work of a model-backed reasoner is mostly waiting). */
+  /**
+   * Jobs computed at once (the work of a model-backed reasoner is mostly waiting). The worker
+   * holds up to twice as many: the others wait for their publish batch to commit, so that
+   * publishing one job overlaps computing the next.
+   */
   concurrency: number;
   /** How long a job whose worker died stays locked before another worker takes it. */
   stallMs: number;
@@ -100,120 +86,29 @@ const LOCAL_FAULT_PAUSE_MAX_MS = 60_000;
 /** How long a job that lost the registry waits for it before failing this attempt. */
 const REGISTRY_WAIT_MS = 60_000;
 
-/** How many prepared snapshots a worker keeps (each holds a parsed corpus and its index). */
-const RETRIEVALS_KEPT = 4;
-
 export async function startWorker(options: WorkerOptions): Promise<RunningWorker> {
   const root = options.artifactsRoot;
   prepareArtifactsDir(root);
-  const store = new DiskStore(root);
   const faults = options.localFaults ?? { pauseMs: LOCAL_FAULT_PAUSE_MS, max: LOCAL_FAULTS_MAX };
-  const retrievals = new Map<string, EvalRetrievals>();
   // One pace for all the jobs in hand: --max-rps bounds the worker, not each job.
   const pace = pacer(options.model.maxRps);
-  const { endpoint, settings } = options.model;
 
-  /** The snapshot in the local store, fetched (and re-hashed) from the registry when missing. */
-  const ensureSnapshot = async (hash: string) => {
-    if (store.has(hash)) return;
-    const bytes = await options.registry.getObject(hash);
-    if (bytes === null)
-      throw new InputError("E_STORE_MISSING", `the registry holds no corpus snapshot sha256:${hash}`);
-    store.put(bytes);
-  };
+  const handlers = jobHandlers({
+    registry: options.registry,
+    artifactsRoot: root,
+    model: options.model,
+    pace,
+  });
+  const publisher = new PublishBatcher(options.registry);
+  const computing = new Slots(options.concurrency);
 
-  const retrievalsFor = (snapshot: string, evalOptions: EvalOptions) => {
-    let found = retrievals.get(snapshot);
-    if (found === undefined) {
-      const input: EvalInput = { kind: "suite", name: "queue", corpus: "", cases: [] };
-      found = new EvalRetrievals(input, evalOptions, snapshot);
-      retrievals.set(snapshot, found);
-      for (const key of retrievals.keys()) {
-        if (retrievals.size <= RETRIEVALS_KEPT) break;
-        retrievals.delete(key);
-      }
-    }
-    return found;
-  };
-
-  const runCaseJob = async (
-    data: CaseJobData,
-  ): Promise<{ runId: string; result: CaseResult; status: string; store: DiskStore }> => {
-    await ensureSnapshot(data.snapshot);
-    const evalOptions: EvalOptions = {
-      artifactsRoot: root,
-      preset: data.preset,
-      overrides: data.overrides,
-      workers: 1,
-      model: { settings, maxRps: options.model.maxRps, endpoint },
-    };
-    const retrievals = retrievalsFor(data.snapshot, evalOptions);
-    let result: CaseResult & { run_id: string };
-    try {
-      result = await runCase(data.case, retrievals, evalOptions, pace);
-    } catch (error) {
-      // The endpoint rejected this one request (say its context is too long): the case fails
-      // for good and the eval goes on; the submitter records it as failed (queue/eval.ts).
-      if (rejectedByEndpoint(error)) throw new UnrecoverableError(`${REJECTED_CASE}${error.message}`);
-      throw error;
-    }
-    return { runId: result.run_id, result, status: result.status, store: retrievals.store };
-  };
-
-  const runRunJob = async (data: RunJobData) => {
-    const corpus = data.spec.constraints.corpus;
-    let shared: Pick<Parameters<typeof runJob>[0], "prepared" | "store"> = {};
-    if (corpus !== undefined) {
-      const ref = parseCorpusRef(corpus);
-      if (ref.kind !== "snapshot")
-        throw new InputError("E_USAGE", "a queued run's corpus must be a sha256: snapshot", {
-          field: "corpus",
-        });
-      await ensureSnapshot(ref.hash);
-      // The snapshot's parsed corpus and index, prepared once per worker and shared by its run
-      // jobs as by its case jobs: a run job does not open a fresh store and re-hash the snapshot.
-      const params = resolveParams(data.spec, data.preset);
-      if (params.needs_retrieval) {
-        const retrievals = retrievalsFor(ref.hash, {
-          artifactsRoot: root,
-          preset: data.preset,
-          overrides: {},
-          workers: 1,
-        });
-        shared = { prepared: await retrievals.get(pickIndexParams(params)), store: retrievals.store };
-      }
-    }
-    const produced = await runJob({
-      spec: data.spec,
-      preset: data.preset,
-      seed: data.seed,
-      artifactsRoot: root,
-      ...shared,
-      model: { settings, pace, endpoint },
-    });
-    return {
-      runId: produced.runId,
-      result: { run_id: produced.runId, created: produced.created },
-      status: produced.answer.status,
-      store: shared.store ?? store,
-    };
-  };
-
-  /** A recorded result whose run still exists in the registry and verifies: nothing to do. */
-  const recorded = async (jobId: string): Promise<JobResult | null> => {
-    const record = await options.registry.jobRecord(jobId);
-    if (record === null) return null;
-    const runDir = await options.registry.materializeRun(record.runId, registryCacheRoot(root));
-    if (runDir === null) return null;
-    const report = verifyRunDirectory(runDir, { policy: "audit", storeRoot: dirname(dirname(runDir)) });
-    return report.verdict === "pass" ? (record.result as JobResult) : null;
-  };
-
-  const compute = (data: JobData) => {
-    const run = (): Promise<{ runId: string; result: JobResult; status: string; store: DiskStore }> =>
-      data.kind === "case" ? runCaseJob(data) : runRunJob(data);
-    return options.metrics === undefined ? run() : options.metrics.timeRun(run, (done) => done.status);
-  };
+  const compute = (data: JobData): Promise<ComputedJob> =>
+    options.metrics === undefined
+      ? handlers.compute(data)
+      : options.metrics.timeRun(
+          () => handlers.compute(data),
+          (done) => done.status,
+        );
 
   // --- the worker's own faults: hand the job back, back off, give up after `max` in a row ----
   let faultsInRow = 0;
@@ -319,7 +214,7 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
     const started = Date.now();
     const log = (line: Record<string, unknown>) => options.log({ ...line, ...traceFields(span) });
     try {
-      const done = await recorded(jobId);
+      const done = await handlers.recorded(jobId);
       if (done !== null) {
         if ("run_id" in done && done.run_id !== null) span.setAttribute(ATTR.RUN_ID, done.run_id);
         log({
@@ -332,18 +227,22 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
         return done;
       }
       const data = job.data;
-      const { runId, result, store: used } = await compute(data);
+      // At most `concurrency` jobs compute at once; the others in hand wait for their batch to commit.
+      const { runId, result, store: used } = await computing.run(() => compute(data));
       span.setAttribute(ATTR.RUN_ID, runId);
       const source =
         data.kind === "run"
           ? { item_id: data.item_id, item_version: data.item_version }
           : { item_id: null, item_version: null };
       const computed = performance.now();
-      const { recorded: first } = await options.registry.publishJob(
-        { run_id: runId, ...source },
-        { runDir: join(runsRoot(root), runId), storeRoot: root, store: used },
-        { id: jobId, result },
-      );
+      // Acknowledged (returned) only once its batch is committed: never before its run is durable.
+      const published = await publisher.publish({
+        entry: { run_id: runId, ...source },
+        files: readRunDirectory(join(runsRoot(root), runId)).files,
+        store: used,
+        job: { id: jobId, result },
+      });
+      const first = published.recorded;
       healthy();
       // Not first: another worker recorded this job meanwhile (this one lost its lock, say
       // after SIGSTOP): the same run, computed twice, counted once.
@@ -354,7 +253,9 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
         job_id: jobId,
         run_id: runId,
         ms: Date.now() - started,
+        // From computed to committed (waiting for the batch in flight included), and the batch.
         publish_ms: Math.round((performance.now() - computed) * 1000) / 1000,
+        publish_batch: published.batch,
       });
       return result;
     } catch (error) {
@@ -377,7 +278,8 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
   worker = new Worker<JobData, JobResult>(QUEUE_NAME, processJob, {
     connection: { ...options.connection, maxRetriesPerRequest: null },
     prefix: queuePrefix(),
-    concurrency: options.concurrency,
+    // Twice the jobs it computes at once: while one job's batch commits, the next computes.
+    concurrency: 2 * options.concurrency,
     // A dead worker's lock expires at most stallMs after its last renewal (renewed every
     // stallMs / 2); a job is taken over at the first stalled check that finds it marked by the
     // previous check and unlocked. Checking every stallMs / 2 bounds the takeover at about

@@ -2,7 +2,14 @@
  * The PostgreSQL registry's schema, as numbered migrations applied in order at start (see
  * `migrate` in postgres.ts). A migration, once released, never changes: a new one is added.
  * Tables carry a `cr_` prefix so the registry can share a database with other applications.
+ * `migrate` applies them under an advisory lock, so concurrent starts wait for each other.
  */
+import type pg from "pg";
+import { CanonError } from "../core/errors.js";
+
+/** pg_advisory_xact_lock key for migrations: "canon-re" in ASCII, fixed forever. */
+const MIGRATION_LOCK = 0x63616e6f6e2d7265n;
+
 export interface Migration {
   version: number;
   name: string;
@@ -89,3 +96,37 @@ CREATE TABLE cr_run_items (
 `,
   },
 ];
+
+/** Applies every migration the database lacks, in order, holding the advisory lock throughout. */
+export async function migrate(client: pg.PoolClient): Promise<void> {
+  await client.query("BEGIN");
+  try {
+    await client.query("SELECT pg_advisory_xact_lock($1)", [MIGRATION_LOCK.toString()]);
+    await client.query(
+      `CREATE TABLE IF NOT EXISTS cr_migrations (
+         version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TIMESTAMPTZ NOT NULL DEFAULT now())`,
+    );
+    const applied = new Set(
+      (await client.query<{ version: number }>("SELECT version FROM cr_migrations")).rows.map(
+        (r) => r.version,
+      ),
+    );
+    const known = new Set(MIGRATIONS.map((m) => m.version));
+    const unknown = [...applied].filter((v) => !known.has(v));
+    if (unknown.length > 0)
+      throw new CanonError(
+        "E_REGISTRY_URL",
+        `the registry's schema is at version ${Math.max(...unknown)}, newer than this canon-reason knows: upgrade canon-reason`,
+        { exitCode: 2, where: { field: "--registry" } },
+      );
+    for (const m of MIGRATIONS) {
+      if (applied.has(m.version)) continue;
+      await client.query(m.sql);
+      await client.query("INSERT INTO cr_migrations (version, name) VALUES ($1, $2)", [m.version, m.name]);
+    }
+    await client.query("COMMIT");
+  } catch (error) {
+    await client.query("ROLLBACK").catch(() => undefined);
+    throw error;
+  }
+}

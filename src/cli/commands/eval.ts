@@ -216,7 +216,8 @@ export function registerEval(program: Command): void {
         let evaluated: Awaited<ReturnType<typeof runEval>>;
         try {
           if (queueUrl !== undefined && registry !== undefined) {
-            const { JobQueue, parseQueueUrl } = await import("../../queue/queue.js");
+            const { JobQueue } = await import("../../queue/queue.js");
+            const { parseQueueUrl } = await import("../../queue/connection.js");
             const { runEvalOnQueue } = await import("../../queue/eval.js");
             const queue = new JobQueue(parseQueueUrl(queueUrl));
             try {

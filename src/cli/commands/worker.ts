@@ -47,7 +47,7 @@ export function registerWorker(program: Command): void {
         .option("--artifacts-dir <dir>", "local artifacts root (may start empty)", ".canon-reason")
         .option(
           "--concurrency <n>",
-          "jobs in hand at once",
+          "jobs computed at once (up to twice as many are held: the others wait for their publish batch to commit)",
           parseIntOption("--concurrency", { min: 1, max: 256 }),
           1,
         )
@@ -98,7 +98,7 @@ export function registerWorker(program: Command): void {
             "give either an API key (CANON_REASON_LLM_API_KEY or OPENAI_API_KEY) or user:password in the base URL, not both",
             { field: "--model-base-url" },
           );
-        const { parseQueueUrl, queueUrlOf } = await import("../../queue/queue.js");
+        const { parseQueueUrl, queueUrlOf } = await import("../../queue/connection.js");
         const queueUrl = queueUrlOf(o.queue);
         if (queueUrl === undefined)
           throw new InputError("E_QUEUE_URL", "a worker needs a queue: --queue redis://HOST:PORT", {

@@ -161,7 +161,7 @@ export const runRoutes =
       async (request) => {
         if (ctx.queue === undefined)
           throw new HttpError(404, "E_HTTP_NOT_FOUND", "this service has no queue (serve --queue)");
-        const { answered } = await import("../../queue/queue.js");
+        const { answered } = await import("../../queue/connection.js");
         const queue = ctx.queue.jobs.queue;
         const { job, state } = await answered(
           (async () => {

@@ -115,7 +115,8 @@ export async function snapshotCorpus(
   return { hash, documents };
 }
 
-function loadSnapshot(store: DiskStore, hash: string): Uint8Array {
+/** A snapshot's bytes from the store: E_STORE_MISSING when absent, E_NOT_A_SNAPSHOT when they are not one. */
+export function loadSnapshot(store: DiskStore, hash: string): Uint8Array {
   const bytes = store.get(hash);
   if (bytes === null) {
     throw new InputError(
