@@ -5,6 +5,11 @@ import { type StoreReader, verifyRun } from "../core/verify/verifier.js";
 import { type OpenedRun, openRun } from "../io/runs/run-reader.js";
 import { DiskStore } from "../io/store/content-store.js";
 
+export { RUN_FILES } from "../core/artifact/files.js";
+export { type SignatureState, signatureState } from "../core/verify/checks/signature.js";
+export { recordedLabels } from "../core/verify/inventory.js";
+export { describeChecks } from "../core/verify/verifier.js";
+
 export interface VerifyDirectoryOptions {
   policy: Policy;
   /** The artifacts root whose store holds the run's corpus snapshot and index. */

@@ -6,9 +6,11 @@
  * cases.jsonl and summary.json whatever the number or placement of workers.
  */
 import { performance } from "node:perf_hooks";
+import { DiskStore, prepareArtifactsDir } from "../app/artifacts.js";
 import {
   type CaseResult,
   checkCases,
+  type EvalInput,
   type EvalOptions,
   type EvalOutcome,
   EvalRetrievals,
@@ -16,10 +18,7 @@ import {
   failedCase,
   summarize,
 } from "../app/eval.js";
-import type { EvalInput } from "../io/eval/eval-input.js";
-import { prepareArtifactsDir } from "../io/store/artifacts.js";
-import { DiskStore } from "../io/store/content-store.js";
-import type { PgRegistry } from "../registry/postgres.js";
+import type { PgRegistry } from "../app/registry.js";
 import { type JobData, type JobQueue, RejectedCaseError } from "./queue.js";
 
 /**
