@@ -19,7 +19,8 @@ import { zodToInputError } from "../core/zod-errors.js";
 import type { EvalCase, EvalInput } from "../io/eval/eval-input.js";
 import { ModelEndpointError, type Pacer } from "../io/model/llm-endpoint.js";
 import { type EvalOptions, type EvalRetrievals, specOf } from "./eval-retrievals.js";
-import { checkSpec, indexParamsOf, runJob } from "./run-job.js";
+import { runJob } from "./run-job.js";
+import { checkSpec, indexParamsOf } from "./run-spec.js";
 
 /** Ranking depth for Recall@100: documents, each ranked by its best chunk. */
 const DOC_DEPTH = 100;

@@ -12,7 +12,7 @@ import { type PreparedRetrieval, type Progress, prepareRetrieval } from "../io/i
 import type { EndpointSettings } from "../io/model/llm-endpoint.js";
 import { DiskStore } from "../io/store/content-store.js";
 import type { PrepareRequest, RetrievalSource, SourcedRetrieval } from "./retrieval-source.js";
-import { indexParamsOf } from "./run-job.js";
+import { indexParamsOf } from "./run-spec.js";
 
 export interface EvalOptions {
   artifactsRoot: string;

@@ -17,4 +17,3 @@ export {
   type Item,
   type Registry,
 } from "../registry/run-registry.js";
-export { SqliteRegistry } from "../registry/sqlite.js";

@@ -16,7 +16,7 @@ import { liveTools, llmInputOf, type ProducedRun, produceRun } from "../core/pip
 import { type ResolvedParams, resolveParams } from "../core/plan/planner.js";
 import { extractiveReasoner } from "../core/reason/extractive.js";
 import { failedModelAnswer, llmReasoner, withoutCredentials } from "../core/reason/llm.js";
-import { type IndexParams, pickIndexParams } from "../core/retrieval/index-params.js";
+import { pickIndexParams } from "../core/retrieval/index-params.js";
 import { verifyRun } from "../core/verify/verifier.js";
 import { type WriteRunOptions, writeRun } from "../io/runs/run-writer.js";
 import { atArtifacts, prepareArtifactsDir } from "../io/store/artifacts.js";
@@ -161,19 +161,6 @@ export async function runJob(options: RunJobOptions): Promise<RunJobResult> {
 interface Traced {
   span: Span;
   telemetry: typeof import("./ops/telemetry.js");
-}
-
-/**
- * Resolves the spec's parameters only to check them: constraints that clash (overlap_chars >=
- * chunk_chars, an unknown preset, ...) are bad input found before anything runs.
- */
-export function checkSpec(spec: ProblemSpec, preset: string): void {
-  resolveParams(spec, preset);
-}
-
-/** The index parameters a run of this spec searches with. */
-export function indexParamsOf(spec: ProblemSpec, preset: string): IndexParams {
-  return pickIndexParams(resolveParams(spec, preset));
 }
 
 /** A spec whose corpus is pinned to its snapshot, and the retrieval that pinned it (null without retrieval). */

@@ -9,6 +9,7 @@ export { RUN_FILES } from "../core/artifact/files.js";
 export { type SignatureState, signatureState } from "../core/verify/checks/signature.js";
 export { recordedLabels } from "../core/verify/inventory.js";
 export { describeChecks } from "../core/verify/verifier.js";
+export { type OpenedRun, openRun, requireParts } from "../io/runs/run-reader.js";
 
 export interface VerifyDirectoryOptions {
   policy: Policy;

@@ -3,14 +3,16 @@ import { existsSync, statSync } from "node:fs";
 import { basename, dirname, isAbsolute, join, resolve } from "node:path";
 import { SingleBar } from "cli-progress";
 import type { Command } from "commander";
-import { ID_PATTERN } from "../core/canonical.js";
+import { ID_PATTERN, runsRoot } from "../app/artifacts.js";
+import { DATABASE_URL_ENV, registryUrlOf } from "../app/registry.js";
+import {
+  DEFAULT_ENDPOINT_SETTINGS,
+  DEFAULT_LIMITS,
+  type EndpointSettings,
+  type Progress,
+} from "../app/run-settings.js";
 import { CanonError, InputError } from "../core/errors.js";
 import { isBaseUrl, MAX_BASE_URL } from "../core/models/spec.js";
-import { DEFAULT_LIMITS } from "../io/corpus/corpus-reader.js";
-import type { Progress } from "../io/index-cache/index-cache.js";
-import { DEFAULT_ENDPOINT_SETTINGS, type EndpointSettings } from "../io/model/llm-endpoint.js";
-import { runsRoot } from "../io/runs/run-writer.js";
-import { DATABASE_URL_ENV, registryUrlOf } from "../registry/open.js";
 
 export const DEFAULT_ARTIFACTS_DIR = ".canon-reason";
 
@@ -101,7 +103,7 @@ export async function resolveRun(
 ): Promise<ResolvedRun> {
   const url = registryUrlOf(o.registry);
   if (url !== undefined && ID_PATTERN.test(ref) && ref.startsWith("run_")) {
-    const { openSharedRegistry, registryCacheRoot } = await import("../registry/open.js");
+    const { openSharedRegistry, registryCacheRoot } = await import("../app/registry.js");
     const registry = await openSharedRegistry(url);
     try {
       const runDir = await registry.materializeRun(ref, registryCacheRoot(artifactsRoot(o.artifactsDir)));

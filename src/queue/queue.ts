@@ -13,8 +13,9 @@
  */
 import { Queue, QueueEvents } from "bullmq";
 import type { CaseResult, EvalCase } from "../app/eval.js";
+import { withoutCredentials } from "../app/model-call.js";
 import { traceCarrier } from "../app/ops/telemetry.js";
-import { canonicalJson, sha256Hex, withoutCredentials } from "../app/run-spec.js";
+import { canonicalJson, sha256Hex } from "../app/run-spec.js";
 import { CanonError, ERROR_CODES, type ErrorCode, InputError } from "../core/errors.js";
 import type { ProblemSpec } from "../core/models/spec.js";
 

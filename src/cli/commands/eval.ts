@@ -1,14 +1,21 @@
 /** `canon-reason eval`: run a suite or a BEIR dataset as real runs, score them, gate on a baseline. */
 import { join, resolve } from "node:path";
 import type { Command } from "commander";
-import { prepareEvalOutput, runEval, writeEvalOutput } from "../../app/eval.js";
+import { runsRoot } from "../../app/artifacts.js";
+import {
+  loadBeir,
+  loadSuite,
+  prepareEvalOutput,
+  readBaseline,
+  regressions,
+  runEval,
+  withRationales,
+  writeEvalOutput,
+} from "../../app/eval.js";
+import { openSharedRegistry, registryUrlOf } from "../../app/registry.js";
+import { DEFAULT_PRESET } from "../../app/run-spec.js";
 import { InputError } from "../../core/errors.js";
-import { regressions } from "../../core/eval/gate.js";
 import { ANALYZERS } from "../../core/models/spec.js";
-import { DEFAULT_PRESET } from "../../core/plan/planner.js";
-import { loadBeir, loadSuite, readBaseline, withRationales } from "../../io/eval/eval-input.js";
-import { runsRoot } from "../../io/runs/run-writer.js";
-import { openSharedRegistry, registryUrlOf } from "../../registry/open.js";
 import {
   action,
   artifactsRoot,

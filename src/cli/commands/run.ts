@@ -2,19 +2,22 @@
 
 import { dirname, isAbsolute, resolve } from "node:path";
 import type { Command } from "commander";
+import { signingSeal } from "../../app/keys.js";
+import { DEFAULT_BASE_URL } from "../../app/model-call.js";
+import { openSharedRegistry, registryUrlOf } from "../../app/registry.js";
 import { runJob, runSummary } from "../../app/run-job.js";
-import { parseCorpusRef } from "../../core/corpus/corpus-ref.js";
+import {
+  checkSpec,
+  DEFAULT_PRESET,
+  hasLoneSurrogate,
+  loneSurrogateError,
+  PRESETS,
+  parseCorpusRef,
+  readUserJson,
+  zodToInputError,
+} from "../../app/run-spec.js";
 import { InputError } from "../../core/errors.js";
 import { ProblemSpec } from "../../core/models/spec.js";
-import type { ProducedRun } from "../../core/pipeline/produce.js";
-import { DEFAULT_PRESET, PRESETS, resolveParams } from "../../core/plan/planner.js";
-import { DEFAULT_BASE_URL } from "../../core/reason/llm.js";
-import { hasLoneSurrogate, loneSurrogateError } from "../../core/unicode.js";
-import { zodToInputError } from "../../core/zod-errors.js";
-import { readUserJson } from "../../io/fs/user-text.js";
-import { readPrivateKey } from "../../io/runs/keys.js";
-import { signRun } from "../../io/runs/sign-run.js";
-import { openSharedRegistry, registryUrlOf } from "../../registry/open.js";
 import { renderAnswer } from "../render.js";
 import {
   action,
@@ -133,7 +136,7 @@ export function specFromOptions(question: string | undefined, o: RunOptions): Pr
   if (!result.success) throw zodToInputError(result.error, "E_SPEC_INVALID", file);
   // Constraints that clash (overlap_chars >= chunk_chars, ...) are this file's fault: say so.
   try {
-    resolveParams(result.data, o.preset);
+    checkSpec(result.data, o.preset);
   } catch (error) {
     if (!(error instanceof InputError)) throw error;
     const field = error.where.field === "preset" ? "--preset" : error.where.field;
@@ -206,7 +209,7 @@ export function registerRun(program: Command): void {
     .action(
       action(async (question: string | undefined, o: RunOptions) => {
         const spec = specFromOptions(question, o);
-        const key = o.sign === undefined ? undefined : readPrivateKey(o.sign);
+        const seal = o.sign === undefined ? undefined : signingSeal(o.sign);
         const url = registryUrlOf(o.registry);
         const registry = url === undefined ? undefined : await openSharedRegistry(url);
         const root = artifactsRoot(o.artifactsDir);
@@ -220,7 +223,7 @@ export function registerRun(program: Command): void {
             limits: { max_bytes: o.maxCorpusBytes, max_documents: o.maxDocuments, max_chunks: o.maxChunks },
             progress: terminalProgress(!o.json),
             model: { settings: endpointSettings(o.modelTimeout, o.modelRetries) },
-            ...(key === undefined ? {} : { seal: (run: ProducedRun) => signRun(run.files, key) }),
+            ...(seal === undefined ? {} : { seal }),
           } as Parameters<typeof runJob>[0]);
           await registry?.addRun(
             { run_id: result.runId, item_id: null, item_version: null },

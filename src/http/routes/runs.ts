@@ -5,12 +5,11 @@
  */
 import type { FastifyPluginAsync } from "fastify";
 import type { ZodTypeProvider } from "fastify-type-provider-zod";
-import type { OpenedRun } from "../../app/artifacts.js";
 import { runPageOffThread, verifyOffThread } from "../../app/off-thread.js";
 import { replayRun } from "../../app/replay.js";
 import { pinForQueue, runJob, runSummary } from "../../app/run-job.js";
 import { DEFAULT_PRESET } from "../../app/run-spec.js";
-import { RUN_FILES, signatureState } from "../../app/verify.js";
+import { type OpenedRun, RUN_FILES, signatureState } from "../../app/verify.js";
 import { CanonError } from "../../core/errors.js";
 import type { ProblemSpec } from "../../core/models/spec.js";
 import { openPublishedRun, publishedRunDir, type ServiceContext } from "../context.js";
