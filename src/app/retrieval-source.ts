@@ -35,13 +35,22 @@ export interface RetrievalSource {
 }
 
 /** Reads (and builds when missing) the snapshot and index from the store for each run: the CLI's `run`. */
-export function oneShotSource(artifactsRoot: string): RetrievalSource {
-  const store = new DiskStore(artifactsRoot);
-  return {
-    store,
-    prepare: async ({ corpus, params, limits, progress }) => ({
+export class OneShotSource implements RetrievalSource {
+  private opened: DiskStore | undefined;
+
+  constructor(private readonly artifactsRoot: string) {}
+
+  /** Opened on first use: a run reads through one store, whether it retrieves or not. */
+  get store(): DiskStore {
+    this.opened ??= new DiskStore(this.artifactsRoot);
+    return this.opened;
+  }
+
+  async prepare({ corpus, params, limits, progress }: PrepareRequest): Promise<SourcedRetrieval> {
+    const store = this.store;
+    return {
       store,
       prepared: await prepareRetrieval(store, corpus, params, limits ?? DEFAULT_LIMITS, progress),
-    }),
-  };
+    };
+  }
 }

@@ -26,7 +26,7 @@ import { loadTelemetry } from "./ops/otel-gate.js";
 import {
   type CorpusLimits,
   DEFAULT_LIMITS,
-  oneShotSource,
+  OneShotSource,
   type PreparedRetrieval,
   type Progress,
   type RetrievalSource,
@@ -217,7 +217,7 @@ export async function pinForQueue(
 }
 
 async function runJobIn(options: RunJobOptions, started: number, traced?: Traced): Promise<RunJobResult> {
-  const source = options.source ?? oneShotSource(options.artifactsRoot);
+  const source = options.source ?? new OneShotSource(options.artifactsRoot);
   const pinned = await pinSpec(options.spec, options.preset, source, options);
   const { params } = pinned;
   let spec = pinned.spec;
