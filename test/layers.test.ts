@@ -16,10 +16,10 @@ function sources(dir: string): string[] {
   );
 }
 
-/** Every relative import of a file, as a path under src/ (".js" suffixes as written). */
+/** Every relative import of a file (type-only, re-exports and `import()` too), as a path under src/ (".js" suffixes as written). */
 function importsOf(file: string): string[] {
   const text = readFileSync(file, "utf8");
-  return [...text.matchAll(/from "(\.[^"]+)"/g)].map((m) =>
+  return [...text.matchAll(/(?:from|import\()\s*"(\.[^"]+)"/g)].map((m) =>
     relative(SRC, resolve(dirname(file), m[1] as string)).replaceAll("\\", "/"),
   );
 }
@@ -55,6 +55,32 @@ describe("layers", () => {
       expect(readFileSync(file, "utf8"), file).not.toMatch(
         /from "node:(fs|fs\/promises|http|https|net|child_process|process)"/,
       );
+  });
+
+  /**
+   * The edges parse, call one use case of app/ and render (issue 23): they reach core/, io/ and
+   * registry/ only through app/, apart from the domain schemas and the error type. An edge may
+   * host a lower one: the CLI starts the service (http/start.ts) and the queue worker, and the
+   * service and `eval --queue` submit jobs (queue/); nothing below calls back up.
+   */
+  const EDGE_MAY_IMPORT: Record<string, RegExp> = {
+    cli: /^(app|cli|http|queue)\/|^core\/(models\/|errors\.js$)|^version\.js$/,
+    http: /^(app|http|queue)\/|^core\/(models\/|errors\.js$)|^version\.js$/,
+    queue: /^(app|queue)\/|^core\/(models\/|errors\.js$)|^version\.js$/,
+  };
+
+  for (const [edge, allowed] of Object.entries(EDGE_MAY_IMPORT))
+    it(`${edge}/ imports only app/, core/models, core/errors and the edges below it`, () => {
+      const files = under(edge);
+      expect(files.length).toBeGreaterThan(3);
+      for (const [file, imports] of files)
+        for (const target of imports) expect(target, `${file} imports ${target}`).toMatch(allowed);
+    });
+
+  it("the CLI starts the service only through http/start.ts", () => {
+    for (const [file, imports] of under("cli"))
+      for (const target of imports)
+        if (target.startsWith("http/")) expect(target, `${file} imports ${target}`).toBe("http/start.js");
   });
 
   it("commands do not import each other", () => {

@@ -7,6 +7,8 @@ import { CanonError } from "../core/errors.js";
 import { openRun, requireParts } from "../io/runs/run-reader.js";
 import { DiskStore } from "../io/store/content-store.js";
 
+export type { LayerDiff, RunDiff } from "../core/diff/diff.js";
+
 function snapshotDocuments(view: RunView, storeRoot: string): SnapshotDocuments {
   const hash = view.retrieval?.provenance.corpus_snapshot;
   if (hash === undefined) return null;

@@ -3,7 +3,9 @@ import { parentPort, workerData } from "node:worker_threads";
 import { CanonError } from "../core/errors.js";
 import type { EvalInput } from "../io/eval/eval-input.js";
 import { pacer } from "../io/model/llm-endpoint.js";
-import { type EvalOptions, EvalRetrievals, runCaseOrFailure, type WorkerFailure } from "./eval.js";
+import type { WorkerFailure } from "./eval.js";
+import { runCaseOrFailure } from "./eval-cases.js";
+import { type EvalOptions, EvalRetrievals } from "./eval-retrievals.js";
 
 const { input, indices, snapshot, options, maxRps } = workerData as {
   input: EvalInput;

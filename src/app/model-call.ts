@@ -18,6 +18,16 @@ import {
   ModelEndpointError,
   type Pacer,
 } from "../io/model/llm-endpoint.js";
+
+export { DEFAULT_BASE_URL, withoutCredentials } from "../core/reason/llm.js";
+export {
+  apiKeyFrom,
+  DEFAULT_ENDPOINT_SETTINGS,
+  type EndpointSettings,
+  type Pacer,
+  pacer,
+} from "../io/model/llm-endpoint.js";
+
 import { loadTelemetry } from "./ops/otel-gate.js";
 
 export interface ModelCallOptions {

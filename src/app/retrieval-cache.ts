@@ -7,12 +7,13 @@
  * corpus-input ref (docs/operations/security-and-safety.md, the store); only then is the prepared backend looked up.
  */
 import { canonicalJson } from "../core/canonical.js";
-import { parseCorpusRef, snapshotRef } from "../core/corpus/corpus-ref.js";
+import { corpusRefString, parseCorpusRef, snapshotRef } from "../core/corpus/corpus-ref.js";
 import type { IndexParams } from "../core/retrieval/index-params.js";
 import type { CorpusLimits } from "../io/corpus/corpus-reader.js";
 import { type PreparedRetrieval, prepareRetrieval, snapshotCorpus } from "../io/index-cache/index-cache.js";
-import type { DiskStore } from "../io/store/content-store.js";
+import { DiskStore } from "../io/store/content-store.js";
 import type { IndexPolicy } from "./index-policy.js";
+import type { RetrievalSource, SourcedRetrieval } from "./retrieval-source.js";
 
 export interface RetrievalCacheOptions {
   /** Index builds (or loads) at once; more wait their turn. Default 1. */
@@ -63,12 +64,26 @@ export class RetrievalCache {
     return { running: this.building, waiting: this.waiting.length, max: this.maxBuilds };
   }
 
+  /** This cache as one request's retrieval source: a miss is read through a fresh store under `artifactsRoot`. */
+  source(artifactsRoot: string): RetrievalSource {
+    const store = new DiskStore(artifactsRoot);
+    return {
+      store,
+      prepare: ({ corpus, params, limits }) => this.prepare(store, corpusRefString(corpus), params, limits),
+    };
+  }
+
   /**
    * The backend for this corpus and these parameters, and the store it was loaded through:
    * that store has already re-hashed the snapshot and the index, so a run sealed with it does
    * not read and hash them again. Bounded with the entry, so the store's cache is too.
    */
-  async prepare(store: DiskStore, corpus: string, params: IndexParams, limits: CorpusLimits): Promise<Warm> {
+  async prepare(
+    store: DiskStore,
+    corpus: string,
+    params: IndexParams,
+    limits: CorpusLimits,
+  ): Promise<SourcedRetrieval> {
     const ref = parseCorpusRef(corpus);
     const hash = ref.kind === "snapshot" ? ref.hash : (await snapshotCorpus(store, ref.path, limits)).hash;
     const key = canonicalJson({ hash, params, limits });
@@ -102,9 +117,4 @@ export class RetrievalCache {
     }
     return { store, prepared: await pending };
   }
-}
-
-interface Warm {
-  store: DiskStore;
-  prepared: PreparedRetrieval;
 }

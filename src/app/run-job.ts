@@ -13,22 +13,27 @@ import type { ModelCall } from "../core/models/model-call.js";
 import type { ProblemSpec } from "../core/models/spec.js";
 import type { TraceEvent } from "../core/models/trace.js";
 import { liveTools, llmInputOf, type ProducedRun, produceRun } from "../core/pipeline/produce.js";
-import { resolveParams } from "../core/plan/planner.js";
+import { type ResolvedParams, resolveParams } from "../core/plan/planner.js";
 import { extractiveReasoner } from "../core/reason/extractive.js";
 import { failedModelAnswer, llmReasoner, withoutCredentials } from "../core/reason/llm.js";
 import { pickIndexParams } from "../core/retrieval/index-params.js";
 import type { RebuildRecords } from "../core/verify/pinned-index.js";
 import { verifyRun } from "../core/verify/verifier.js";
-import type { CorpusLimits } from "../io/corpus/corpus-reader.js";
-import { DEFAULT_LIMITS } from "../io/corpus/corpus-reader.js";
-import { type PreparedRetrieval, type Progress, prepareRetrieval } from "../io/index-cache/index-cache.js";
 import { localRebuildRecords, recordBuiltIndex } from "../io/index-cache/rebuild-records.js";
 import { type WriteRunOptions, writeRun } from "../io/runs/run-writer.js";
 import { atArtifacts, prepareArtifactsDir } from "../io/store/artifacts.js";
-import { DiskStore } from "../io/store/content-store.js";
 import { PRODUCER } from "../version.js";
 import { type ModelCallOptions, modelCallFor } from "./model-call.js";
 import { loadTelemetry } from "./ops/otel-gate.js";
+import {
+  type CorpusLimits,
+  DEFAULT_LIMITS,
+  OneShotSource,
+  type PreparedRetrieval,
+  type Progress,
+  type RetrievalSource,
+  type SourcedRetrieval,
+} from "./retrieval-source.js";
 
 export interface RunJobOptions {
   spec: ProblemSpec;
@@ -39,10 +44,11 @@ export interface RunJobOptions {
   progress?: Progress;
   /** Called with the produced files before they are written, e.g. to add a signature. */
   seal?: (run: ProducedRun) => void;
-  /** A retrieval backend already prepared for this corpus and these parameters (eval reuses one). */
-  prepared?: PreparedRetrieval;
-  /** The store to read through (the service passes the one its warm backend was loaded with). */
-  store?: DiskStore;
+  /**
+   * Where the snapshot and index come from: the service's warm cache, an eval's shared backends;
+   * by default read (or built) from the store under the artifacts root for this run alone.
+   */
+  source?: RetrievalSource;
   /** How the llm reasoner reaches its endpoint: time limits, retries, pacing, the key's environment. */
   model?: RunModelOptions;
   /** Index rebuilds already seen to agree (default: this user's local records, io/index-cache/rebuild-records.ts). */
@@ -65,6 +71,8 @@ export interface RunJobResult extends ProducedRun {
   signatureKept?: true;
   /** How many documents the corpus snapshot holds (null without retrieval): an empty or mis-read corpus shows. */
   corpusDocuments: number | null;
+  /** The retrieval the run searched (null without retrieval): an eval ranks documents with it. */
+  retrieval: PreparedRetrieval | null;
   timings: Record<string, number>;
 }
 
@@ -159,46 +167,70 @@ interface Traced {
   telemetry: typeof import("./ops/telemetry.js");
 }
 
-async function runJobIn(options: RunJobOptions, started: number, traced?: Traced): Promise<RunJobResult> {
-  const store = options.store ?? new DiskStore(options.artifactsRoot);
-  const rebuilds = options.rebuilds ?? localRebuildRecords();
-  const params = resolveParams(options.spec, options.preset);
-  let spec = options.spec;
-  let retrieval = null;
-  if (params.needs_retrieval) {
-    if (spec.constraints.corpus === undefined)
-      throw new InputError("E_USAGE", "a corpus is required (--corpus PATH)", { field: "corpus" });
-    const corpus = parseCorpusRef(spec.constraints.corpus);
-    // A backend handed in (eval) is used only for the snapshot it was built from; the retrieve
-    // tool itself refuses index parameters that disagree with it.
-    const prepared =
-      options.prepared !== undefined &&
-      corpus.kind === "snapshot" &&
-      options.prepared.snapshotHash === corpus.hash
-        ? options.prepared
-        : await prepareRetrieval(
-            store,
-            corpus,
-            pickIndexParams(params),
-            options.limits ?? DEFAULT_LIMITS,
-            options.progress,
-          );
-    retrieval = prepared.backend;
-    // Built here from the snapshot: the sealing verifier's rebuild would give these very bytes.
-    if (prepared.built) recordBuiltIndex(rebuilds, retrieval.provenance);
-    // Pin the spec to the snapshot, not the path: the run id must not depend on where the corpus lives.
-    spec = {
-      ...spec,
-      constraints: { ...spec.constraints, corpus: corpusRefString(snapshotRef(prepared.snapshotHash)) },
-    };
-  } else if (
-    spec.constraints.corpus !== undefined &&
-    parseCorpusRef(spec.constraints.corpus).kind === "path"
-  ) {
-    throw new InputError("E_SPEC_INVALID", "a corpus is given but needs_retrieval is false", {
-      field: "constraints.needs_retrieval",
-    });
+/** A spec whose corpus is pinned to its snapshot, and the retrieval that pinned it (null without retrieval). */
+export interface PinnedSpec {
+  spec: ProblemSpec;
+  params: ResolvedParams;
+  retrieval: SourcedRetrieval | null;
+}
+
+/**
+ * The one place a run's parameters are resolved and its corpus pinned: the source prepares the
+ * snapshot and index, and the spec names the snapshot, not the path, so the run id does not
+ * depend on where the corpus lives.
+ */
+export async function pinSpec(
+  spec: ProblemSpec,
+  preset: string,
+  source: RetrievalSource,
+  options: Pick<RunJobOptions, "limits" | "progress"> = {},
+): Promise<PinnedSpec> {
+  const params = resolveParams(spec, preset);
+  const corpus = spec.constraints.corpus;
+  if (!params.needs_retrieval) {
+    if (corpus !== undefined && parseCorpusRef(corpus).kind === "path")
+      throw new InputError("E_SPEC_INVALID", "a corpus is given but needs_retrieval is false", {
+        field: "constraints.needs_retrieval",
+      });
+    return { spec, params, retrieval: null };
   }
+  if (corpus === undefined)
+    throw new InputError("E_USAGE", "a corpus is required (--corpus PATH)", { field: "corpus" });
+  const retrieval = await source.prepare({
+    corpus: parseCorpusRef(corpus),
+    params: pickIndexParams(params),
+    limits: options.limits ?? DEFAULT_LIMITS,
+    progress: options.progress,
+  });
+  const pinned = corpusRefString(snapshotRef(retrieval.prepared.snapshotHash));
+  return { spec: { ...spec, constraints: { ...spec.constraints, corpus: pinned } }, params, retrieval };
+}
+
+/** A run for the queue: its spec pinned, and the snapshot's bytes to publish before the job exists. */
+export async function pinForQueue(
+  spec: ProblemSpec,
+  preset: string,
+  source: RetrievalSource,
+): Promise<{ spec: ProblemSpec; snapshot: Uint8Array | null }> {
+  const pinned = await pinSpec(spec, preset, source);
+  const retrieval = pinned.retrieval;
+  return {
+    spec: pinned.spec,
+    snapshot: retrieval === null ? null : retrieval.store.get(retrieval.prepared.snapshotHash),
+  };
+}
+
+async function runJobIn(options: RunJobOptions, started: number, traced?: Traced): Promise<RunJobResult> {
+  const source = options.source ?? new OneShotSource(options.artifactsRoot);
+  const pinned = await pinSpec(options.spec, options.preset, source, options);
+  const { params } = pinned;
+  let spec = pinned.spec;
+  const store = pinned.retrieval?.store ?? source.store;
+  const retrieval = pinned.retrieval?.prepared.backend ?? null;
+  const rebuilds = options.rebuilds ?? localRebuildRecords();
+  // Built here from the snapshot: the sealing verifier's rebuild would give these very bytes.
+  if (pinned.retrieval?.prepared.built && retrieval !== null)
+    recordBuiltIndex(rebuilds, retrieval.provenance);
   // user:password in the base URL authenticate the call; the run records the URL without them.
   const baseUrl = params.llm === null ? undefined : endpointOf(spec, params.llm.base_url, options.model);
   if (spec.constraints.base_url !== undefined)
@@ -266,6 +298,7 @@ async function runJobIn(options: RunJobOptions, started: number, traced?: Traced
     ...produced,
     ...written,
     corpusDocuments: retrieval?.provenance.documents ?? null,
+    retrieval: pinned.retrieval?.prepared ?? null,
     timings: { ...timings, total_ms: performance.now() - started },
   };
 }

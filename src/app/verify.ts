@@ -7,6 +7,12 @@ import { localRebuildRecords } from "../io/index-cache/rebuild-records.js";
 import { type OpenedRun, openRun } from "../io/runs/run-reader.js";
 import { DiskStore } from "../io/store/content-store.js";
 
+export { RUN_FILES } from "../core/artifact/files.js";
+export { type SignatureState, signatureState } from "../core/verify/checks/signature.js";
+export { recordedLabels } from "../core/verify/inventory.js";
+export { describeChecks } from "../core/verify/verifier.js";
+export { type OpenedRun, openRun, requireParts } from "../io/runs/run-reader.js";
+
 export interface VerifyDirectoryOptions {
   policy: Policy;
   /** The artifacts root whose store holds the run's corpus snapshot and index. */

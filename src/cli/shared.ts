@@ -2,13 +2,12 @@
 import { existsSync, statSync } from "node:fs";
 import { basename, dirname, isAbsolute, join, resolve } from "node:path";
 import type { Command } from "commander";
-import { ID_PATTERN } from "../core/canonical.js";
+import { ID_PATTERN, runsRoot } from "../app/artifacts.js";
+import { DEFAULT_BASE_URL } from "../app/model-call.js";
+import { DATABASE_URL_ENV, registryUrlOf } from "../app/registry.js";
+import { DEFAULT_ENDPOINT_SETTINGS, DEFAULT_LIMITS, type EndpointSettings } from "../app/run-settings.js";
 import { CanonError, InputError } from "../core/errors.js";
-import { isBaseUrl, MAX_BASE_URL } from "../core/models/spec.js";
-import { DEFAULT_LIMITS } from "../io/corpus/corpus-reader.js";
-import { DEFAULT_ENDPOINT_SETTINGS, type EndpointSettings } from "../io/model/llm-endpoint.js";
-import { runsRoot } from "../io/runs/run-writer.js";
-import { DATABASE_URL_ENV, registryUrlOf } from "../registry/open.js";
+import { ANALYZERS, isBaseUrl, MAX_BASE_URL } from "../core/models/spec.js";
 
 export const DEFAULT_ARTIFACTS_DIR = ".canon-reason";
 
@@ -99,7 +98,7 @@ export async function resolveRun(
 ): Promise<ResolvedRun> {
   const url = registryUrlOf(o.registry);
   if (url !== undefined && ID_PATTERN.test(ref) && ref.startsWith("run_")) {
-    const { openSharedRegistry, registryCacheRoot } = await import("../registry/open.js");
+    const { openSharedRegistry, registryCacheRoot } = await import("../app/registry.js");
     const registry = await openSharedRegistry(url);
     try {
       const runDir = await registry.materializeRun(ref, registryCacheRoot(artifactsRoot(o.artifactsDir)));
@@ -174,6 +173,111 @@ export function withEndpointFlags(command: Command): Command {
       parseIntOption("--model-retries", { min: 0, max: 10 }),
       DEFAULT_ENDPOINT_SETTINGS.maxRetries,
     );
+}
+
+/** The analyzer names `--analyzer` takes. */
+const ANALYZER_NAMES = ANALYZERS.join(" or ");
+
+/**
+ * The spec constraints `run` sets and `eval` overrides, one flag each: [flag, parser, what `run`
+ * says, what `eval` says]. Declared once, so the two commands cannot drift apart.
+ */
+const CONSTRAINT_FLAGS: ReadonlyArray<
+  readonly [string, ((value: string) => number) | undefined, string, string]
+> = [
+  ["--top-k <n>", parseIntOption("--top-k"), "chunks to retrieve", "override top-k"],
+  [
+    "--analyzer <name>",
+    undefined,
+    "tokenizer: english (stop words + stemming) or simple",
+    `override the analyzer: ${ANALYZER_NAMES}`,
+  ],
+  ["--k1 <x>", parseNumberOption("--k1"), "BM25 k1", "override BM25 k1"],
+  ["--b <x>", parseNumberOption("--b"), "BM25 b", "override BM25 b"],
+  [
+    "--min-confidence <x>",
+    parseNumberOption("--min-confidence"),
+    "below this confidence (0-1; default 0.3, a probability: docs/eval.md lists operating points) the answer is insufficient evidence",
+    "override the confidence below which an answer is insufficient (0-1; 0 answers, and so judges, every case for calibration)",
+  ],
+  [
+    "--chunk-chars <n>",
+    parseIntOption("--chunk-chars"),
+    "chunk window in characters",
+    "override the chunk window",
+  ],
+  [
+    "--overlap-chars <n>",
+    parseIntOption("--overlap-chars"),
+    "overlap between chunk windows",
+    "override the chunk overlap",
+  ],
+];
+
+/** The spec-constraint flags of `run` ("set") and `eval` ("override"): retrieval, index and reasoner. */
+export function withConstraintFlags(command: Command, mode: "set" | "override"): Command {
+  for (const [flag, parse, set, override] of CONSTRAINT_FLAGS)
+    if (parse === undefined) command.option(flag, mode === "set" ? set : override);
+    else command.option(flag, mode === "set" ? set : override, parse);
+  return command
+    .option("--index-titles", "index document titles with every chunk (the default)")
+    .option("--no-index-titles", "do not index document titles")
+    .option(
+      "--reasoner <name>",
+      mode === "set"
+        ? "extractive (the default) or llm (an OpenAI-compatible chat model)"
+        : "override the reasoner: extractive or llm",
+    )
+    .option(
+      "--model <name>",
+      mode === "set"
+        ? "llm: the model name the endpoint serves (part of the run id)"
+        : "llm: the model name the endpoint serves",
+    )
+    .option(
+      "--base-url <url>",
+      mode === "set"
+        ? `llm: the endpoint's OpenAI-style base URL, ending in /v1 (default ${DEFAULT_BASE_URL}); key from CANON_REASON_LLM_API_KEY or OPENAI_API_KEY`
+        : "llm: the endpoint's OpenAI-style base URL, ending in /v1",
+    );
+}
+
+/** What the constraint flags (and --temperature) were given as, under the spec's constraint names. */
+export interface ConstraintFlagValues {
+  topK?: number;
+  analyzer?: string;
+  k1?: number;
+  b?: number;
+  minConfidence?: number;
+  chunkChars?: number;
+  overlapChars?: number;
+  indexTitles?: boolean;
+  reasoner?: string;
+  model?: string;
+  baseUrl?: string;
+  temperature?: number;
+}
+
+/**
+ * The constraints the flags set, in the spec's names; flags not given are left out. In this
+ * order: eval's summary.json records them as given.
+ */
+export function constraintsFromFlags(o: ConstraintFlagValues): Record<string, unknown> {
+  const named: Array<[string, unknown]> = [
+    ["analyzer", o.analyzer],
+    ["top_k", o.topK],
+    ["bm25_k1", o.k1],
+    ["bm25_b", o.b],
+    ["chunk_chars", o.chunkChars],
+    ["overlap_chars", o.overlapChars],
+    ["min_confidence", o.minConfidence],
+    ["index_titles", o.indexTitles],
+    ["reasoner", o.reasoner],
+    ["model", o.model],
+    ["base_url", o.baseUrl],
+    ["temperature", o.temperature],
+  ];
+  return Object.fromEntries(named.filter(([, value]) => value !== undefined));
 }
 
 /** The corpus limit options every command that reads a corpus shares. */

@@ -1,14 +1,13 @@
 /** What every route plugin is handed: the artifacts root, the corpus roots and the registry. */
 import { lstatSync } from "node:fs";
 import { dirname, join } from "node:path";
+import { runsRoot } from "../app/artifacts.js";
+import type { PgRegistry, Registry } from "../app/registry.js";
+import { registryCacheRoot } from "../app/registry.js";
 import type { RetrievalCache } from "../app/retrieval-cache.js";
+import { type OpenedRun, openRun } from "../app/verify.js";
 import { CanonError } from "../core/errors.js";
-import { type OpenedRun, openRun } from "../io/runs/run-reader.js";
-import { runsRoot } from "../io/runs/run-writer.js";
 import type { JobQueue } from "../queue/queue.js";
-import { registryCacheRoot } from "../registry/open.js";
-import type { PgRegistry } from "../registry/postgres.js";
-import type { Registry } from "../registry/run-registry.js";
 
 export interface ServiceContext {
   artifactsRoot: string;

@@ -7,15 +7,15 @@
  */
 import { realpathSync } from "node:fs";
 import { isAbsolute, resolve, sep } from "node:path";
-import { parseCorpusRef } from "../core/corpus/corpus-ref.js";
-import type { DiskStore } from "../io/store/content-store.js";
+import { storeHas } from "../app/corpus.js";
+import { snapshotHashOf } from "../app/run-spec.js";
 import { HttpError } from "./problem.js";
 
 /** The corpus as runJob should read it: the snapshot ref, or the real path inside a root. */
-export function resolveCorpus(corpus: string, roots: readonly string[], store: DiskStore): string {
-  const pinned = parseCorpusRef(corpus);
-  if (pinned.kind === "snapshot") {
-    if (!store.has(pinned.hash))
+export function resolveCorpus(corpus: string, roots: readonly string[], artifactsRoot: string): string {
+  const pinned = snapshotHashOf(corpus);
+  if (pinned !== null) {
+    if (!storeHas(artifactsRoot, pinned))
       throw new HttpError(404, "E_CORPUS_PATH", `corpus snapshot ${corpus} is not in the store`, {
         field: "spec.constraints.corpus",
       });

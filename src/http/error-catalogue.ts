@@ -6,11 +6,18 @@
  */
 import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
-import { ERROR_HELP } from "../core/error-help.js";
+import {
+  CHECK_HELP,
+  ERROR_HELP,
+  FINDING_CODES,
+  FINDING_NOTES,
+  type FindingCode,
+  type FindingParams,
+  finding,
+  renderFinding,
+  severityOf,
+} from "../app/help.js";
 import { ERROR_CODES } from "../core/errors.js";
-import { CHECK_HELP, FINDING_NOTES } from "../core/verify/finding-help.js";
-import { type FindingCode, type FindingParams, finding, severityOf } from "../core/verify/findings.js";
-import { FINDING_CODES, renderFinding } from "../core/verify/messages.js";
 import { HTTP_ERROR_CODES, PROBLEM_TYPE_PREFIX, statusOfCode } from "./problem.js";
 import { PROBLEM_HELP } from "./problem-help.js";
 

@@ -5,7 +5,7 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { SqliteRegistry } from "../registry/sqlite.js";
+import { SqliteRegistry } from "../app/embedded-registry.js";
 import { buildServer } from "./server.js";
 
 export async function generateOpenApi(): Promise<Record<string, unknown>> {

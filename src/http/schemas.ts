@@ -4,10 +4,10 @@
  * model with tighter caps, so one request cannot make the server index or rank without bound.
  */
 import * as z from "zod";
-import { ID_PATTERN } from "../core/canonical.js";
+import { ID_PATTERN } from "../app/artifacts.js";
+import { CURSOR_PATTERN, ITEM_ID_PATTERN } from "../app/registry.js";
+import { PRESETS } from "../app/run-spec.js";
 import { Constraints, ProblemSpec } from "../core/models/spec.js";
-import { PRESETS } from "../core/plan/planner.js";
-import { CURSOR_PATTERN, ITEM_ID_PATTERN } from "../registry/run-registry.js";
 
 export const HTTP_LIMITS = {
   questionChars: 2000,

@@ -6,16 +6,15 @@
  */
 import { statSync } from "node:fs";
 import { resolve } from "node:path";
+import { errnoInWords, prepareArtifactsDir } from "../app/artifacts.js";
+import { SqliteRegistry } from "../app/embedded-registry.js";
 import { stopOffThreadWork } from "../app/off-thread.js";
 import { checkServiceToken, openServerWarning } from "../app/ops/bearer-token.js";
+import type { Registry } from "../app/registry.js";
+import { openSharedRegistry } from "../app/registry.js";
+import type { IndexParams } from "../app/run-spec.js";
 import { InputError } from "../core/errors.js";
 import { isBaseUrl } from "../core/models/spec.js";
-import type { IndexParams } from "../core/retrieval/index-params.js";
-import { errnoInWords } from "../io/fs/fs-errors.js";
-import { prepareArtifactsDir } from "../io/store/artifacts.js";
-import { openSharedRegistry } from "../registry/open.js";
-import type { Registry } from "../registry/run-registry.js";
-import { SqliteRegistry } from "../registry/sqlite.js";
 import { buildServer } from "./server.js";
 
 export interface StartOptions {

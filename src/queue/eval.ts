@@ -6,22 +6,19 @@
  * cases.jsonl and summary.json whatever the number or placement of workers.
  */
 import { performance } from "node:perf_hooks";
+import { prepareArtifactsDir } from "../app/artifacts.js";
+import { corpusSnapshot } from "../app/corpus.js";
 import {
   type CaseResult,
   checkCases,
+  type EvalInput,
   type EvalOptions,
   type EvalOutcome,
   evalTimings,
   failedCase,
   summarize,
 } from "../app/eval.js";
-import { parseCorpusRef } from "../core/corpus/corpus-ref.js";
-import { DEFAULT_LIMITS } from "../io/corpus/corpus-reader.js";
-import type { EvalInput } from "../io/eval/eval-input.js";
-import { loadSnapshot, snapshotCorpus } from "../io/index-cache/index-cache.js";
-import { prepareArtifactsDir } from "../io/store/artifacts.js";
-import { DiskStore } from "../io/store/content-store.js";
-import type { PgRegistry } from "../registry/postgres.js";
+import type { PgRegistry } from "../app/registry.js";
 import { type JobData, type JobQueue, RejectedCaseError } from "./queue.js";
 
 /** Job submissions in flight at once. */
@@ -44,12 +41,9 @@ export async function runEvalOnQueue(
   for (const line of await queue.persistenceCheck()) warn(line);
   // Snapshotted here once, not indexed: each worker builds (or has) the index, and the
   // submitter's own build would only delay the first job. Workers fetch the snapshot from the registry.
-  const store = new DiskStore(options.artifactsRoot);
-  const ref = parseCorpusRef(input.corpus);
-  const snapshot =
-    ref.kind === "snapshot" ? ref.hash : (await snapshotCorpus(store, ref.path, DEFAULT_LIMITS)).hash;
   // A pinned hash is checked to name a snapshot before it is shared.
-  await registry.putObject(loadSnapshot(store, snapshot));
+  const { hash: snapshot, bytes } = await corpusSnapshot(options.artifactsRoot, input.corpus);
+  await registry.putObject(bytes);
   const jobs: Array<{ id: string; data: JobData }> = [];
   const payloads: JobData[] = input.cases.map(({ where: _where, ...plain }) => ({
     kind: "case",

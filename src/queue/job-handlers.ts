@@ -9,24 +9,21 @@
  */
 import { dirname } from "node:path";
 import { UnrecoverableError } from "bullmq";
+import { DiskStore } from "../app/artifacts.js";
 import {
   type CaseResult,
+  type EvalInput,
   type EvalOptions,
   EvalRetrievals,
   rejectedByEndpoint,
   runCase,
 } from "../app/eval.js";
+import type { EndpointSettings, Pacer } from "../app/model-call.js";
+import { type PgRegistry, registryCacheRoot } from "../app/registry.js";
 import { runJob } from "../app/run-job.js";
+import { snapshotHashOf } from "../app/run-spec.js";
 import { verifyRunDirectory } from "../app/verify.js";
-import { parseCorpusRef } from "../core/corpus/corpus-ref.js";
 import { InputError } from "../core/errors.js";
-import { resolveParams } from "../core/plan/planner.js";
-import { pickIndexParams } from "../core/retrieval/index-params.js";
-import type { EvalInput } from "../io/eval/eval-input.js";
-import type { EndpointSettings, Pacer } from "../io/model/llm-endpoint.js";
-import { DiskStore } from "../io/store/content-store.js";
-import { registryCacheRoot } from "../registry/open.js";
-import type { PgRegistry } from "../registry/postgres.js";
 import { type CaseJobData, type JobData, type JobResult, REJECTED_CASE, type RunJobData } from "./queue.js";
 
 /** How many prepared snapshots a worker keeps (each holds a parsed corpus and its index). */
@@ -105,40 +102,31 @@ export function jobHandlers(options: {
 
   const runRunJob = async (data: RunJobData): Promise<ComputedJob> => {
     const corpus = data.spec.constraints.corpus;
-    let shared: Pick<Parameters<typeof runJob>[0], "prepared" | "store"> = {};
+    let source: EvalRetrievals | undefined;
     if (corpus !== undefined) {
-      const ref = parseCorpusRef(corpus);
-      if (ref.kind !== "snapshot")
+      const hash = snapshotHashOf(corpus);
+      if (hash === null)
         throw new InputError("E_USAGE", "a queued run's corpus must be a sha256: snapshot", {
           field: "corpus",
         });
-      await ensureSnapshot(ref.hash);
+      await ensureSnapshot(hash);
       // The snapshot's parsed corpus and index, prepared once per worker and shared by its run
       // jobs as by its case jobs: a run job does not open a fresh store and re-hash the snapshot.
-      const params = resolveParams(data.spec, data.preset);
-      if (params.needs_retrieval) {
-        const retrievals = retrievalsFor(ref.hash, {
-          artifactsRoot: root,
-          preset: data.preset,
-          overrides: {},
-          workers: 1,
-        });
-        shared = { prepared: await retrievals.get(pickIndexParams(params)), store: retrievals.store };
-      }
+      source = retrievalsFor(hash, { artifactsRoot: root, preset: data.preset, overrides: {}, workers: 1 });
     }
     const produced = await runJob({
       spec: data.spec,
       preset: data.preset,
       seed: data.seed,
       artifactsRoot: root,
-      ...shared,
+      ...(source === undefined ? {} : { source }),
       model: { settings, pace, endpoint },
     });
     return {
       runId: produced.runId,
       result: { run_id: produced.runId, created: produced.created },
       status: produced.answer.status,
-      store: shared.store ?? store,
+      store: source?.store ?? store,
     };
   };
 

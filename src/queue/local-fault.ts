@@ -5,8 +5,9 @@
  * or its submitter. Such a job goes back to the queue for a healthy worker, and this worker
  * backs off (see queue-worker.ts) instead of failing it as bad input.
  */
+
+import { errnoInWords } from "../app/artifacts.js";
 import { CanonError } from "../core/errors.js";
-import { errnoInWords } from "../io/fs/fs-errors.js";
 
 /** Errno codes of a disk (or file table) that cannot take what the worker writes. */
 export const DISK_FAULTS: ReadonlySet<string> = new Set([

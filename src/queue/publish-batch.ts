@@ -15,8 +15,8 @@
  * so that one job's bad run (say a pinned object missing from the store) fails that job alone.
  */
 import { performance } from "node:perf_hooks";
+import type { PublishRequest } from "../app/registry.js";
 import { CanonError } from "../core/errors.js";
-import type { PublishRequest } from "../registry/pg-publish.js";
 
 /** Runs per batch at most: bounds the statement's size and the wait of the last one in it. */
 export const PUBLISH_BATCH_RUNS = 32;

@@ -12,13 +12,12 @@
  * and a key never travels; each worker calls its own configured endpoint with its own key.
  */
 import { Queue, QueueEvents } from "bullmq";
-import type { CaseResult } from "../app/eval.js";
+import type { CaseResult, EvalCase } from "../app/eval.js";
+import { withoutCredentials } from "../app/model-call.js";
 import { traceCarrier } from "../app/ops/telemetry.js";
-import { canonicalJson, sha256Hex } from "../core/canonical.js";
+import { canonicalJson, sha256Hex } from "../app/run-spec.js";
 import { CanonError, ERROR_CODES, type ErrorCode, InputError } from "../core/errors.js";
 import type { ProblemSpec } from "../core/models/spec.js";
-import { withoutCredentials } from "../core/reason/llm.js";
-import type { EvalCase } from "../io/eval/eval-input.js";
 import { answered, persistenceWarnings, type QueueConnection, queuePrefix } from "./connection.js";
 
 export const QUEUE_NAME = "canon-reason";

@@ -3,7 +3,7 @@
 import { existsSync } from "node:fs";
 import { join } from "node:path";
 import type { Command } from "commander";
-import type { Registry } from "../../registry/run-registry.js";
+import type { Registry } from "../../app/registry.js";
 import { action, artifactsRoot, parseIntOption, printJson, withRegistry } from "../shared.js";
 
 interface GcCliOptions {
@@ -48,10 +48,10 @@ export function registerGc(program: Command): void {
             field: "--artifacts-dir",
           });
         const { collectGarbage } = await import("../../app/gc.js");
-        const { registryUrlOf, openSharedRegistry } = await import("../../registry/open.js");
+        const { registryUrlOf, openSharedRegistry } = await import("../../app/registry.js");
         const registries: Registry[] = [];
         try {
-          const { REGISTRY_FILE, SqliteRegistry } = await import("../../registry/sqlite.js");
+          const { REGISTRY_FILE, SqliteRegistry } = await import("../../app/embedded-registry.js");
           if (existsSync(join(root, REGISTRY_FILE))) registries.push(new SqliteRegistry(root));
           const url = registryUrlOf(o.registry);
           if (url !== undefined) registries.push(await openSharedRegistry(url));

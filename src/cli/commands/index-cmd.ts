@@ -1,16 +1,9 @@
 /** `canon-reason index`: snapshot a corpus and build its BM25 index into the store, once. */
 
-import { resolve } from "node:path";
 import type { Command } from "commander";
-import { parseCorpusRef } from "../../core/corpus/corpus-ref.js";
+import { buildIndex, DEFAULT_INDEX_PARAMS } from "../../app/corpus.js";
 import { InputError } from "../../core/errors.js";
 import { ANALYZERS } from "../../core/models/spec.js";
-import { PRESETS } from "../../core/plan/planner.js";
-import { pickIndexParams } from "../../core/retrieval/index-params.js";
-import { prepareRetrieval } from "../../io/index-cache/index-cache.js";
-import { localRebuildRecords, recordBuiltIndex } from "../../io/index-cache/rebuild-records.js";
-import { atArtifacts, prepareArtifactsDir } from "../../io/store/artifacts.js";
-import { DiskStore } from "../../io/store/content-store.js";
 import { terminalProgress } from "../progress.js";
 import {
   action,
@@ -37,7 +30,7 @@ interface IndexOptions {
 }
 
 export function registerIndex(program: Command): void {
-  const d = pickIndexParams(PRESETS.default as NonNullable<(typeof PRESETS)["default"]>);
+  const d = DEFAULT_INDEX_PARAMS;
   withCorpusLimits(
     program
       .command("index")
@@ -85,49 +78,31 @@ export function registerIndex(program: Command): void {
             field: "--overlap-chars",
           });
         }
-        const root = artifactsRoot(o.artifactsDir);
-        prepareArtifactsDir(root);
-        const store = new DiskStore(root);
-        const prepared = await atArtifacts(root, () =>
-          prepareRetrieval(
-            store,
-            parseCorpusRef(resolve(path)),
-            {
-              analyzer,
-              bm25_k1: o.k1,
-              bm25_b: o.b,
-              chunk_chars: o.chunkChars,
-              overlap_chars: o.overlapChars,
-              index_titles: o.indexTitles,
-            },
-            { max_bytes: o.maxCorpusBytes, max_documents: o.maxDocuments, max_chunks: o.maxChunks },
-            terminalProgress(!o.json),
-            { threads: o.workers },
-          ),
-        );
-        // A run or verify of this index then trusts this build instead of rebuilding it.
-        if (prepared.built) recordBuiltIndex(localRebuildRecords(), prepared.backend.provenance);
-        const stats = prepared.backend.index.stats;
-        const result = {
-          corpus_snapshot: `sha256:${prepared.snapshotHash}`,
-          index_hash: `sha256:${prepared.indexHash}`,
-          cached: !prepared.built,
-          documents: stats.documents,
-          chunks: stats.chunks,
-          terms: stats.terms,
-          postings: stats.postings,
-          params: prepared.backend.provenance,
-        };
+        const result = await buildIndex({
+          artifactsRoot: artifactsRoot(o.artifactsDir),
+          path,
+          params: {
+            analyzer,
+            bm25_k1: o.k1,
+            bm25_b: o.b,
+            chunk_chars: o.chunkChars,
+            overlap_chars: o.overlapChars,
+            index_titles: o.indexTitles,
+          },
+          limits: { max_bytes: o.maxCorpusBytes, max_documents: o.maxDocuments, max_chunks: o.maxChunks },
+          progress: terminalProgress(!o.json),
+          threads: o.workers,
+        });
         if (o.json) printJson(result);
         else {
           process.stdout.write(
             [
               `corpus snapshot  ${result.corpus_snapshot}`,
               `index            ${result.index_hash}${result.cached ? " (cached)" : " (built)"}`,
-              `documents        ${stats.documents}`,
-              `chunks           ${stats.chunks}`,
-              `terms            ${stats.terms}`,
-              `postings         ${stats.postings}`,
+              `documents        ${result.documents}`,
+              `chunks           ${result.chunks}`,
+              `terms            ${result.terms}`,
+              `postings         ${result.postings}`,
               "",
             ].join("\n"),
           );

@@ -2,9 +2,8 @@
 import { existsSync, mkdirSync, writeFileSync } from "node:fs";
 import { join, relative, resolve } from "node:path";
 import type { Command } from "commander";
+import { atFsBoundary, packageFile } from "../../app/artifacts.js";
 import { InputError } from "../../core/errors.js";
-import { atFsBoundary } from "../../io/fs/fs-errors.js";
-import { packageFile } from "../../io/fs/package-root.js";
 import { action } from "../shared.js";
 
 export function registerInit(program: Command): void {

@@ -1,9 +1,6 @@
 /** `canon-reason inspect`: a readable summary of a run: question, answer, evidence, ranking, checks. */
 import type { Command } from "commander";
-import { verifyOpenedRun } from "../../app/verify.js";
-import { RUN_FILES } from "../../core/artifact/files.js";
-import { recordedLabels } from "../../core/verify/inventory.js";
-import { openRun, requireParts } from "../../io/runs/run-reader.js";
+import { openRun, RUN_FILES, recordedLabels, requireParts, verifyOpenedRun } from "../../app/verify.js";
 import { action, printJson, resolveRun, withRegistry } from "../shared.js";
 
 interface InspectOptions {

@@ -2,28 +2,31 @@
 
 import { dirname, isAbsolute, resolve } from "node:path";
 import type { Command } from "commander";
+import { signingSeal } from "../../app/keys.js";
+import { openSharedRegistry, registryUrlOf } from "../../app/registry.js";
 import { runJob, runSummary } from "../../app/run-job.js";
-import { parseCorpusRef } from "../../core/corpus/corpus-ref.js";
+import {
+  checkSpec,
+  DEFAULT_PRESET,
+  hasLoneSurrogate,
+  loneSurrogateError,
+  PRESETS,
+  parseCorpusRef,
+  readUserJson,
+  zodToInputError,
+} from "../../app/run-spec.js";
 import { InputError } from "../../core/errors.js";
 import { ProblemSpec } from "../../core/models/spec.js";
-import type { ProducedRun } from "../../core/pipeline/produce.js";
-import { DEFAULT_PRESET, PRESETS, resolveParams } from "../../core/plan/planner.js";
-import { DEFAULT_BASE_URL } from "../../core/reason/llm.js";
-import { hasLoneSurrogate, loneSurrogateError } from "../../core/unicode.js";
-import { zodToInputError } from "../../core/zod-errors.js";
-import { readUserJson } from "../../io/fs/user-text.js";
-import { readPrivateKey } from "../../io/runs/keys.js";
-import { signRun } from "../../io/runs/sign-run.js";
-import { openSharedRegistry, registryUrlOf } from "../../registry/open.js";
 import { terminalProgress } from "../progress.js";
 import { renderAnswer } from "../render.js";
 import {
   action,
   artifactsRoot,
+  constraintsFromFlags,
   endpointSettings,
   parseIntOption,
-  parseNumberOption,
   printJson,
+  withConstraintFlags,
   withCorpusLimits,
   withModelCallFlags,
   withRegistry,
@@ -96,27 +99,11 @@ export function specFromOptions(question: string | undefined, o: RunOptions): Pr
   const constraints: Record<string, unknown> = {
     ...((raw.constraints as Record<string, unknown> | undefined) ?? {}),
   };
-  const flags: Array<[string, unknown]> = [
-    [
-      "corpus",
-      o.corpus === undefined || parseCorpusRef(o.corpus).kind === "snapshot" ? o.corpus : resolve(o.corpus),
-    ],
-    ["top_k", o.topK],
-    ["min_supports_per_claim", o.minSupports],
-    ["max_citations", o.maxCitations],
-    ["analyzer", o.analyzer],
-    ["bm25_k1", o.k1],
-    ["bm25_b", o.b],
-    ["min_confidence", o.minConfidence],
-    ["chunk_chars", o.chunkChars],
-    ["overlap_chars", o.overlapChars],
-    ["index_titles", o.indexTitles],
-    ["reasoner", o.reasoner],
-    ["model", o.model],
-    ["base_url", o.baseUrl],
-    ["temperature", o.temperature],
-  ];
-  for (const [key, value] of flags) if (value !== undefined) constraints[key] = value;
+  const corpus =
+    o.corpus === undefined || parseCorpusRef(o.corpus).kind === "snapshot" ? o.corpus : resolve(o.corpus);
+  Object.assign(constraints, corpus === undefined ? {} : { corpus }, constraintsFromFlags(o));
+  if (o.minSupports !== undefined) constraints.min_supports_per_claim = o.minSupports;
+  if (o.maxCitations !== undefined) constraints.max_citations = o.maxCitations;
   const candidate = {
     version: "1",
     ...raw,
@@ -133,7 +120,7 @@ export function specFromOptions(question: string | undefined, o: RunOptions): Pr
   if (!result.success) throw zodToInputError(result.error, "E_SPEC_INVALID", file);
   // Constraints that clash (overlap_chars >= chunk_chars, ...) are this file's fault: say so.
   try {
-    resolveParams(result.data, o.preset);
+    checkSpec(result.data, o.preset);
   } catch (error) {
     if (!(error instanceof InputError)) throw error;
     const field = error.where.field === "preset" ? "--preset" : error.where.field;
@@ -162,41 +149,25 @@ export function specFromOptions(question: string | undefined, o: RunOptions): Pr
 export function registerRun(program: Command): void {
   const cmd = withRegistry(
     withCorpusLimits(
-      program
-        .command("run")
-        .description("answer a question from a corpus; every claim cites exact evidence bytes")
-        .argument("[question]", "the question to answer")
-        .option("--spec <file>", "a ProblemSpec JSON file (flags override its constraints)")
-        .option(
-          "--corpus <path>",
-          "corpus: a .jsonl(.gz) file (doc_id or _id, text, title?, source?) or a folder of .txt/.md",
-        )
-        .option("--top-k <n>", "chunks to retrieve", parseIntOption("--top-k"))
+      withConstraintFlags(
+        program
+          .command("run")
+          .description("answer a question from a corpus; every claim cites exact evidence bytes")
+          .argument("[question]", "the question to answer")
+          .option("--spec <file>", "a ProblemSpec JSON file (flags override its constraints)")
+          .option(
+            "--corpus <path>",
+            "corpus: a .jsonl(.gz) file (doc_id or _id, text, title?, source?) or a folder of .txt/.md",
+          ),
+        "set",
+      )
         .option("--min-supports <n>", "evidence supports a claim needs", parseIntOption("--min-supports"))
         .option("--max-citations <n>", "citations per claim at most", parseIntOption("--max-citations"))
-        .option("--analyzer <name>", "tokenizer: english (stop words + stemming) or simple")
-        .option("--k1 <x>", "BM25 k1", parseNumberOption("--k1"))
-        .option("--b <x>", "BM25 b", parseNumberOption("--b"))
-        .option(
-          "--min-confidence <x>",
-          "below this confidence (0-1; default 0.3, a probability: docs/eval.md lists operating points) the answer is insufficient evidence",
-          parseNumberOption("--min-confidence"),
-        )
-        .option("--chunk-chars <n>", "chunk window in characters", parseIntOption("--chunk-chars"))
-        .option("--overlap-chars <n>", "overlap between chunk windows", parseIntOption("--overlap-chars"))
-        .option("--index-titles", "index document titles with every chunk (the default)")
-        .option("--no-index-titles", "do not index document titles")
         .option("--seed <n>", "seed recorded in the run id", parseIntOption("--seed", { min: 0 }), 0)
         .option("--preset <name>", `parameter preset: ${Object.keys(PRESETS).join(", ")}`, DEFAULT_PRESET)
         .option("--artifacts-dir <dir>", "artifacts root", ".canon-reason"),
     ),
-  )
-    .option("--reasoner <name>", "extractive (the default) or llm (an OpenAI-compatible chat model)")
-    .option("--model <name>", "llm: the model name the endpoint serves (part of the run id)")
-    .option(
-      "--base-url <url>",
-      `llm: the endpoint's OpenAI-style base URL, ending in /v1 (default ${DEFAULT_BASE_URL}); key from CANON_REASON_LLM_API_KEY or OPENAI_API_KEY`,
-    );
+  );
   withModelCallFlags(cmd)
     .option("--sign <key>", "sign the manifest root digest with this Ed25519 private key (see keygen)")
     .option(
@@ -206,7 +177,7 @@ export function registerRun(program: Command): void {
     .action(
       action(async (question: string | undefined, o: RunOptions) => {
         const spec = specFromOptions(question, o);
-        const key = o.sign === undefined ? undefined : readPrivateKey(o.sign);
+        const seal = o.sign === undefined ? undefined : signingSeal(o.sign);
         const url = registryUrlOf(o.registry);
         const registry = url === undefined ? undefined : await openSharedRegistry(url);
         const root = artifactsRoot(o.artifactsDir);
@@ -220,7 +191,7 @@ export function registerRun(program: Command): void {
             limits: { max_bytes: o.maxCorpusBytes, max_documents: o.maxDocuments, max_chunks: o.maxChunks },
             progress: terminalProgress(!o.json),
             model: { settings: endpointSettings(o.modelTimeout, o.modelRetries) },
-            ...(key === undefined ? {} : { seal: (run: ProducedRun) => signRun(run.files, key) }),
+            ...(seal === undefined ? {} : { seal }),
           } as Parameters<typeof runJob>[0]);
           await registry?.addRun(
             { run_id: result.runId, item_id: null, item_version: null },

@@ -94,7 +94,7 @@ export function registerServe(program: Command): void {
         // Started through npx: stop when npx does (a SIGTERM to npx does not reach us).
         exitWithParent();
         const { startService } = await import("../../http/start.js");
-        const { registryUrlOf } = await import("../../registry/open.js");
+        const { registryUrlOf } = await import("../../app/registry.js");
         const token = process.env.CANON_REASON_TOKEN;
         const { parseIndexParams } = await import("../../app/index-policy.js");
         await startService({

@@ -1,11 +1,9 @@
 /** `canon-reason verify` and `keygen`: recompute everything about a run and judge it (docs/design.md §5). */
 import type { Command } from "commander";
-import { verifyRunDirectory } from "../../app/verify.js";
+import { readPublicKey, writeKeyPair } from "../../app/keys.js";
+import { describeChecks, type SignatureState, signatureState, verifyRunDirectory } from "../../app/verify.js";
 import { InputError } from "../../core/errors.js";
 import { POLICIES, type Policy, type VerificationReport } from "../../core/models/verification-report.js";
-import { type SignatureState, signatureState } from "../../core/verify/checks/signature.js";
-import { describeChecks } from "../../core/verify/verifier.js";
-import { readPublicKey, writeKeyPair } from "../../io/runs/keys.js";
 import { renderVerdict } from "../render.js";
 import { action, printJson, resolveRun, withRegistry } from "../shared.js";
 

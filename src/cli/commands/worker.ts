@@ -1,11 +1,10 @@
 /** `canon-reason worker`: answer run and eval-case jobs from a Redis queue (BullMQ loads only here). */
 import type { Command } from "commander";
+import { apiKeyFrom, DEFAULT_BASE_URL, withoutCredentials } from "../../app/model-call.js";
 import { checkServiceToken, openServerWarning } from "../../app/ops/bearer-token.js";
 import type { RunMetrics } from "../../app/ops/prometheus-metrics.js";
+import { DATABASE_URL_ENV, openSharedRegistry, registryUrlOf } from "../../app/registry.js";
 import { CanonError, InputError } from "../../core/errors.js";
-import { DEFAULT_BASE_URL, withoutCredentials } from "../../core/reason/llm.js";
-import { apiKeyFrom } from "../../io/model/llm-endpoint.js";
-import { DATABASE_URL_ENV, openSharedRegistry, registryUrlOf } from "../../registry/open.js";
 import { exitWithParent } from "../parent-watch.js";
 import {
   action,
@@ -84,20 +83,7 @@ export function registerWorker(program: Command): void {
       action(async (o: WorkerCliOptions) => {
         // Started through npx: drain and stop when npx does (a SIGTERM to npx does not reach us).
         exitWithParent();
-        if (o.maxRps !== undefined && !(o.maxRps > 0 && o.maxRps <= MAX_RPS))
-          throw new InputError(
-            "E_USAGE",
-            `--max-rps must be above 0 and at most ${MAX_RPS} (leave it out for no bound), got ${o.maxRps}`,
-            { field: "--max-rps" },
-          );
-        // callModel refuses both at each call; a worker says so once, at start, not per job.
-        const url = new URL(o.modelBaseUrl);
-        if ((url.username !== "" || url.password !== "") && apiKeyFrom(process.env) !== undefined)
-          throw new InputError(
-            "E_USAGE",
-            "give either an API key (CANON_REASON_LLM_API_KEY or OPENAI_API_KEY) or user:password in the base URL, not both",
-            { field: "--model-base-url" },
-          );
+        checkModelFlags(o);
         const { parseQueueUrl, queueUrlOf } = await import("../../queue/connection.js");
         const queueUrl = queueUrlOf(o.queue);
         if (queueUrl === undefined)
@@ -129,31 +115,21 @@ export function registerWorker(program: Command): void {
             `${JSON.stringify({ time: new Date().toISOString(), pid: process.pid, ...line })}\n`,
           );
         // The listener binds before any job is taken: a taken port is exit 2, not a half-started worker.
-        let metricsQueue: InstanceType<typeof JobQueue> | undefined;
-        let listener: { url: string; close(): Promise<void> } | undefined;
-        let metrics: RunMetrics | undefined;
+        let served: ServedMetrics | undefined;
         if (o.metricsPort !== undefined) {
-          const { listenMetrics, RunMetrics } = await import("../../app/ops/prometheus-metrics.js");
-          // The gauge reads the queue through its own connection, opened once the port is bound.
-          let counts: InstanceType<typeof JobQueue> | undefined;
-          metrics = new RunMetrics((states) =>
-            counts === undefined ? Promise.resolve({}) : counts.queue.getJobCounts(...states),
-          );
           try {
-            listener = await listenMetrics(metrics, {
-              host: o.metricsHost,
-              port: o.metricsPort,
-              token: token === "" ? undefined : token,
-            });
+            served = await serveMetrics(
+              o.metricsHost,
+              o.metricsPort,
+              token === "" ? undefined : token,
+              () => new JobQueue(connection),
+            );
           } catch (error) {
             await registry.close();
             throw error;
           }
-          const warning = openServerWarning(o.metricsHost, token === "" ? undefined : token);
-          if (warning !== null) process.stderr.write(`${warning}\n`);
-          counts = new JobQueue(connection);
-          metricsQueue = counts;
         }
+        const { listener, metrics, metricsQueue } = served ?? {};
         // Whatever happens from here on, the metrics listener and its queue connection are
         // closed: an open server would keep the process alive past its exit code.
         let started = false;
@@ -180,26 +156,7 @@ export function registerWorker(program: Command): void {
             model_base_url: withoutCredentials(o.modelBaseUrl),
             ...(listener === undefined ? {} : { metrics_url: listener.url }),
           });
-          const fault = await new Promise<string | null>((resolve) => {
-            let stopping = false;
-            const stop = (signal: string, reason: string | null) => {
-              if (stopping) return;
-              stopping = true;
-              log({ level: "info", msg: "draining", signal });
-              // A drain that fails (PostgreSQL away while closing) still ends the process.
-              worker.drain().then(
-                () => resolve(reason),
-                (error: unknown) => {
-                  log({ level: "warn", msg: "drain failed", error: (error as Error).message });
-                  resolve(reason);
-                },
-              );
-            };
-            process.once("SIGTERM", () => stop("SIGTERM", null));
-            process.once("SIGINT", () => stop("SIGINT", null));
-            // Repeated faults of its own (disk, model endpoint): it stops, so healthy workers take the work.
-            void worker.gaveUp.then((f) => stop("local faults", f.what));
-          });
+          const fault = await untilStopped(worker, log);
           if (fault !== null) {
             log({ level: "error", msg: "worker stopped: repeated faults of its own", reason: fault });
             throw new CanonError(
@@ -218,4 +175,80 @@ export function registerWorker(program: Command): void {
         return 0;
       }),
     );
+}
+
+/** Refuses, once at start, model flags that every call would refuse: a rate out of range, two credentials. */
+function checkModelFlags(o: WorkerCliOptions): void {
+  if (o.maxRps !== undefined && !(o.maxRps > 0 && o.maxRps <= MAX_RPS))
+    throw new InputError(
+      "E_USAGE",
+      `--max-rps must be above 0 and at most ${MAX_RPS} (leave it out for no bound), got ${o.maxRps}`,
+      { field: "--max-rps" },
+    );
+  // callModel refuses both at each call; a worker says so once, at start, not per job.
+  const url = new URL(o.modelBaseUrl);
+  if ((url.username !== "" || url.password !== "") && apiKeyFrom(process.env) !== undefined)
+    throw new InputError(
+      "E_USAGE",
+      "give either an API key (CANON_REASON_LLM_API_KEY or OPENAI_API_KEY) or user:password in the base URL, not both",
+      { field: "--model-base-url" },
+    );
+}
+
+type JobQueueOf = InstanceType<typeof import("../../queue/queue.js").JobQueue>;
+
+interface ServedMetrics {
+  listener: { url: string; close(): Promise<void> };
+  metrics: RunMetrics;
+  /** The queue connection the gauge reads job counts through, opened once the port is bound. */
+  metricsQueue: JobQueueOf;
+}
+
+/** GET /metrics and /readyz on their own port; the gauge reads the queue through its own connection. */
+async function serveMetrics(
+  host: string,
+  port: number,
+  token: string | undefined,
+  openQueue: () => JobQueueOf,
+): Promise<ServedMetrics> {
+  const { listenMetrics, RunMetrics } = await import("../../app/ops/prometheus-metrics.js");
+  let counts: JobQueueOf | undefined;
+  const metrics = new RunMetrics((states) =>
+    counts === undefined ? Promise.resolve({}) : counts.queue.getJobCounts(...states),
+  );
+  const listener = await listenMetrics(metrics, { host, port, token });
+  const warning = openServerWarning(host, token);
+  if (warning !== null) process.stderr.write(`${warning}\n`);
+  counts = openQueue();
+  return { listener, metrics, metricsQueue: counts };
+}
+
+/**
+ * Waits for SIGTERM or SIGINT, or for the worker to give up on repeated faults of its own (disk,
+ * model endpoint), and drains it: the jobs in hand finish. Resolves with the fault, if any.
+ */
+function untilStopped(
+  worker: { drain(): Promise<void>; gaveUp: Promise<{ what: string }> },
+  log: (line: Record<string, unknown>) => void,
+): Promise<string | null> {
+  return new Promise<string | null>((resolve) => {
+    let stopping = false;
+    const stop = (signal: string, reason: string | null) => {
+      if (stopping) return;
+      stopping = true;
+      log({ level: "info", msg: "draining", signal });
+      // A drain that fails (PostgreSQL away while closing) still ends the process.
+      worker.drain().then(
+        () => resolve(reason),
+        (error: unknown) => {
+          log({ level: "warn", msg: "drain failed", error: (error as Error).message });
+          resolve(reason);
+        },
+      );
+    };
+    process.once("SIGTERM", () => stop("SIGTERM", null));
+    process.once("SIGINT", () => stop("SIGINT", null));
+    // Repeated faults of its own (disk, model endpoint): it stops, so healthy workers take the work.
+    void worker.gaveUp.then((f) => stop("local faults", f.what));
+  });
 }

@@ -17,12 +17,8 @@ import { pipeline } from "node:stream/promises";
 import type { FastifyPluginAsync, FastifyRequest } from "fastify";
 import type { ZodTypeProvider } from "fastify-type-provider-zod";
 import * as z from "zod";
+import { snapshotUpload, uploadStagingDir } from "../../app/corpus.js";
 import { CanonError } from "../../core/errors.js";
-import { DEFAULT_LIMITS } from "../../io/corpus/corpus-reader.js";
-import { snapshotCorpus } from "../../io/index-cache/index-cache.js";
-import { tempSuffix } from "../../io/runs/run-writer.js";
-import { DiskStore } from "../../io/store/content-store.js";
-import { uploadsRoot } from "../../io/store/debris.js";
 import { requireUtf8Charset } from "../body.js";
 import type { ServiceContext } from "../context.js";
 import { HttpError, scrubText } from "../problem.js";
@@ -63,8 +59,7 @@ export const corpusRoutes =
             retry_after: 1,
           });
         active++;
-        const root = uploadsRoot(ctx.artifactsRoot);
-        const dir = join(root, `.tmp-upload-${tempSuffix()}`);
+        const dir = uploadStagingDir(ctx.artifactsRoot);
         let released = false;
         cleanups.set(request, () => {
           if (released) return;
@@ -115,16 +110,7 @@ export const corpusRoutes =
         if (staged === undefined || typeof staged !== "object" || typeof staged.file !== "string")
           throw new HttpError(415, "E_HTTP_MEDIA_TYPE", `send the corpus as ${JSONL_TYPES.join(" or ")}`);
         try {
-          const store = new DiskStore(ctx.artifactsRoot);
-          const snapshot = await snapshotCorpus(store, staged.file, DEFAULT_LIMITS);
-          // A corpus uploaded before is not parsed again: its snapshot has one line per document.
-          const documents =
-            snapshot.documents?.length ??
-            Buffer.from(store.get(snapshot.hash) ?? new Uint8Array()).reduce(
-              (n, b) => n + (b === 0x0a ? 1 : 0),
-              0,
-            );
-          return reply.code(201).send({ corpus: `sha256:${snapshot.hash}`, documents });
+          return reply.code(201).send(await snapshotUpload(ctx.artifactsRoot, staged.file));
         } catch (error) {
           // The reader names the staged file: the client knows it as its upload (item 9).
           if (error instanceof CanonError) {

@@ -2,8 +2,8 @@
 import type { FastifyPluginAsync } from "fastify";
 import type { ZodTypeProvider } from "fastify-type-provider-zod";
 import * as z from "zod";
+import type { Item } from "../../app/registry.js";
 import type { ProblemSpec } from "../../core/models/spec.js";
-import type { Item } from "../../registry/run-registry.js";
 import type { ServiceContext } from "../context.js";
 import { HttpError } from "../problem.js";
 import { ItemBody, ItemListResponse, ItemParams, ItemResponse, PageQuery } from "../schemas.js";

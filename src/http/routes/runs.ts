@@ -7,17 +7,11 @@ import type { FastifyPluginAsync } from "fastify";
 import type { ZodTypeProvider } from "fastify-type-provider-zod";
 import { runPageOffThread, verifyOffThread } from "../../app/off-thread.js";
 import { replayRun } from "../../app/replay.js";
-import { runJob, runSummary } from "../../app/run-job.js";
-import { RUN_FILES } from "../../core/artifact/files.js";
+import { pinForQueue, runJob, runSummary } from "../../app/run-job.js";
+import { DEFAULT_PRESET } from "../../app/run-spec.js";
+import { type OpenedRun, RUN_FILES, signatureState } from "../../app/verify.js";
 import { CanonError } from "../../core/errors.js";
 import type { ProblemSpec } from "../../core/models/spec.js";
-import { DEFAULT_PRESET, resolveParams } from "../../core/plan/planner.js";
-import { pickIndexParams } from "../../core/retrieval/index-params.js";
-import { signatureState } from "../../core/verify/checks/signature.js";
-import { DEFAULT_LIMITS } from "../../io/corpus/corpus-reader.js";
-import type { PreparedRetrieval } from "../../io/index-cache/index-cache.js";
-import type { OpenedRun } from "../../io/runs/run-reader.js";
-import { DiskStore } from "../../io/store/content-store.js";
 import { openPublishedRun, publishedRunDir, type ServiceContext } from "../context.js";
 import { resolveCorpus } from "../corpus.js";
 import { HttpError } from "../problem.js";
@@ -69,20 +63,20 @@ export const runRoutes =
       async (request, reply) => {
         const body = request.body;
         let spec: ProblemSpec;
-        let source: { item_id: string | null; item_version: number | null } = {
+        let item: { item_id: string | null; item_version: number | null } = {
           item_id: null,
           item_version: null,
         };
         if (body.item_id !== undefined) {
-          const item = await ctx.registry.getItem(body.item_id, body.item_version);
-          if (item === null)
+          const saved = await ctx.registry.getItem(body.item_id, body.item_version);
+          if (saved === null)
             throw new HttpError(
               404,
               "E_ITEM_NOT_FOUND",
               `no item ${body.item_id}${body.item_version === undefined ? "" : ` version ${body.item_version}`}`,
             );
-          spec = item.spec;
-          source = { item_id: item.id, item_version: item.version };
+          spec = saved.spec;
+          item = { item_id: saved.id, item_version: saved.version };
         } else {
           spec = body.spec as ProblemSpec;
         }
@@ -95,33 +89,28 @@ export const runRoutes =
         // removes them): workers call their own --model-base-url, which must be this one.
         const async =
           ctx.queue !== undefined && /(^|[,;\s])respond-async($|[,;\s])/i.test(request.headers.prefer ?? "");
+        // A corpus path is confined to the corpus roots before anything is read (http/corpus.ts).
         const corpus = spec.constraints.corpus;
-        let warm: { store: DiskStore; prepared: PreparedRetrieval } | undefined;
-        if (corpus !== undefined) {
-          const store = new DiskStore(ctx.artifactsRoot);
-          const resolved = resolveCorpus(corpus, ctx.corpusRoots, store);
-          spec = { ...spec, constraints: { ...spec.constraints, corpus: resolved } };
-          const params = resolveParams(spec, preset);
-          if (params.needs_retrieval) {
-            // Warm requests reuse the parsed snapshot and index; the run pins the snapshot hash,
-            // exactly as runJob would from the path.
-            warm = await ctx.retrieval.prepare(store, resolved, pickIndexParams(params), DEFAULT_LIMITS);
-            const pinned = `sha256:${warm.prepared.snapshotHash}`;
-            spec = { ...spec, constraints: { ...spec.constraints, corpus: pinned } };
-          }
-        }
+        if (corpus !== undefined)
+          spec = {
+            ...spec,
+            constraints: {
+              ...spec.constraints,
+              corpus: resolveCorpus(corpus, ctx.corpusRoots, ctx.artifactsRoot),
+            },
+          };
+        // Warm requests reuse the parsed snapshot and index of the service's cache.
+        const source = ctx.retrieval.source(ctx.artifactsRoot);
         if (async && ctx.queue !== undefined) {
           // Workers read the snapshot from the shared registry: it is stored there before the job exists.
-          if (warm !== undefined) {
-            const bytes = warm.store.get(warm.prepared.snapshotHash);
-            if (bytes !== null) await ctx.queue.registry.putObject(bytes);
-          }
+          const queued = await pinForQueue(spec, preset, source);
+          if (queued.snapshot !== null) await ctx.queue.registry.putObject(queued.snapshot);
           const jobId = await ctx.queue.jobs.submit({
             kind: "run",
-            spec,
+            spec: queued.spec,
             preset,
             seed: body.seed ?? 0,
-            ...source,
+            ...item,
           });
           const statusUrl = `/v1/jobs/${jobId}`;
           return reply
@@ -135,12 +124,12 @@ export const runRoutes =
           preset,
           seed: body.seed ?? 0,
           artifactsRoot: ctx.artifactsRoot,
-          ...(warm === undefined ? {} : warm),
+          source,
         });
         noteRun(request, result.runId, result.answer.status);
         // Indexed only once published: the index never names a run that is not on disk.
         await ctx.registry.addRun(
-          { run_id: result.runId, ...source },
+          { run_id: result.runId, ...item },
           { runDir: result.runDir, storeRoot: ctx.artifactsRoot },
         );
         const { run_id, ...summary } = runSummary(result);
