@@ -19,7 +19,7 @@ import { loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import { performance } from "node:perf_hooks";
 import pg from "pg";
-import { runJob } from "../dist/app/run-job.js";
+import { runJob } from "../dist/app/run/run-job.js";
 import { readRunDirectory } from "../dist/io/run-reader.js";
 import { DiskStore } from "../dist/io/store.js";
 import { PgRegistry } from "../dist/registry/postgres.js";

@@ -10,7 +10,7 @@ import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import { performance } from "node:perf_hooks";
-import { verifyRunDirectory } from "../dist/app/verify.js";
+import { verifyRunDirectory } from "../dist/app/verify/verify.js";
 import { CLI, machine, REPO, requireDataset, summarize, writeResult } from "./lib.mjs";
 
 const ITERATIONS = 50;

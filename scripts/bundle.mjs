@@ -30,9 +30,9 @@ await build({
   // index build and the service's verification resolve "./<name>.js" next to their chunk.
   entryPoints: {
     "canon-reason": "src/cli/main.ts",
-    "eval-case-thread": "src/app/eval-case-thread.ts",
+    "eval-case-thread": "src/app/eval/eval-case-thread.ts",
     "index-build-thread": "src/io/index-cache/index-build-thread.ts",
-    "verify-thread": "src/app/verify-thread.ts",
+    "verify-thread": "src/app/verify/verify-thread.ts",
   },
   outdir: outdir.pathname,
   bundle: true,

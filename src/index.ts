@@ -3,10 +3,10 @@
  * diff, evaluation, the models and their schemas. Internal modules are not part of the API.
  */
 
-export { diffRunDirectories } from "./app/diff.js";
-export { type CaseResult, type EvalOptions, runEval } from "./app/eval.js";
-export { type ReplayResult, replayRunDirectory } from "./app/replay.js";
-export { type RunJobOptions, type RunJobResult, runJob } from "./app/run-job.js";
+export { type CaseResult, type EvalOptions, runEval } from "./app/eval/eval.js";
+export { type RunJobOptions, type RunJobResult, runJob } from "./app/run/run-job.js";
+export { diffRunDirectories } from "./app/verify/diff.js";
+export { type ReplayResult, replayRunDirectory } from "./app/verify/replay.js";
 export { canonicalJson, contentId, sha256Hex, withId } from "./core/canonical.js";
 export {
   diffRuns,

@@ -15,8 +15,8 @@ import { renderRunPage } from "../core/report/run-page.js";
 import type { Progress } from "../io/index-cache/index-cache.js";
 import { type OpenedRun, openRun, readRunTimings } from "../io/runs/run-reader.js";
 import { runsRoot } from "../io/runs/run-writer.js";
-import { readRunDiff } from "./diff.js";
-import { verifyOpenedRun } from "./verify.js";
+import { readRunDiff } from "./verify/diff.js";
+import { verifyOpenedRun } from "./verify/verify.js";
 
 /** The page of a run already opened; its checks are run now, under the audit policy. */
 export function runPageOf(run: OpenedRun, storeRoot: string): RenderedPage {

@@ -3,7 +3,7 @@
  * commands that never show one (verify, inspect, ...) do not load cli-progress.
  */
 import { SingleBar } from "cli-progress";
-import type { Progress } from "../app/run-settings.js";
+import type { Progress } from "../app/run/run-settings.js";
 
 /** A progress bar on stderr when it is a terminal; silent otherwise (CI, pipes, --json). */
 export function terminalProgress(enabled: boolean): Progress | undefined {

@@ -2,10 +2,10 @@
 import { existsSync, statSync } from "node:fs";
 import { basename, dirname, isAbsolute, join, resolve } from "node:path";
 import type { Command } from "commander";
-import { ID_PATTERN, runsRoot } from "../app/artifacts.js";
-import { DEFAULT_BASE_URL } from "../app/model-call.js";
 import { DATABASE_URL_ENV, registryUrlOf } from "../app/registry.js";
-import { DEFAULT_ENDPOINT_SETTINGS, DEFAULT_LIMITS, type EndpointSettings } from "../app/run-settings.js";
+import { DEFAULT_BASE_URL } from "../app/run/model-call.js";
+import { DEFAULT_ENDPOINT_SETTINGS, DEFAULT_LIMITS, type EndpointSettings } from "../app/run/run-settings.js";
+import { ID_PATTERN, runsRoot } from "../app/store/artifacts.js";
 import { CanonError, InputError } from "../core/errors.js";
 import { ANALYZERS, isBaseUrl, MAX_BASE_URL } from "../core/models/spec.js";
 

@@ -1,11 +1,11 @@
 /** What every route plugin is handed: the artifacts root, the corpus roots and the registry. */
 import { lstatSync } from "node:fs";
 import { dirname, join } from "node:path";
-import { runsRoot } from "../app/artifacts.js";
 import type { PgRegistry, Registry } from "../app/registry.js";
 import { registryCacheRoot } from "../app/registry.js";
-import type { RetrievalCache } from "../app/retrieval-cache.js";
-import { type OpenedRun, openRun } from "../app/verify.js";
+import type { RetrievalCache } from "../app/run/retrieval-cache.js";
+import { runsRoot } from "../app/store/artifacts.js";
+import { type OpenedRun, openRun } from "../app/verify/verify.js";
 import { CanonError } from "../core/errors.js";
 import type { JobQueue } from "../queue/queue.js";
 

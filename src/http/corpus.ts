@@ -7,8 +7,8 @@
  */
 import { realpathSync } from "node:fs";
 import { isAbsolute, resolve, sep } from "node:path";
-import { storeHas } from "../app/corpus.js";
-import { snapshotHashOf } from "../app/run-spec.js";
+import { snapshotHashOf } from "../app/run/run-spec.js";
+import { storeHas } from "../app/store/corpus.js";
 import { HttpError } from "./problem.js";
 
 /** The corpus as runJob should read it: the snapshot ref, or the real path inside a root. */

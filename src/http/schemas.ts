@@ -4,9 +4,9 @@
  * model with tighter caps, so one request cannot make the server index or rank without bound.
  */
 import * as z from "zod";
-import { ID_PATTERN } from "../app/artifacts.js";
 import { CURSOR_PATTERN, ITEM_ID_PATTERN } from "../app/registry.js";
-import { PRESETS } from "../app/run-spec.js";
+import { PRESETS } from "../app/run/run-spec.js";
+import { ID_PATTERN } from "../app/store/artifacts.js";
 import { Constraints, ProblemSpec } from "../core/models/spec.js";
 
 export const HTTP_LIMITS = {

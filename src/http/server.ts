@@ -19,10 +19,10 @@ import {
   type ZodTypeProvider,
 } from "fastify-type-provider-zod";
 import * as z from "zod";
-import { sweepUploadDebris, uploadsRoot } from "../app/corpus.js";
-import { IndexPolicy, type IndexPolicyOptions } from "../app/index-policy.js";
 import { RunMetrics } from "../app/ops/prometheus-metrics.js";
-import { RetrievalCache } from "../app/retrieval-cache.js";
+import { RetrievalCache } from "../app/run/retrieval-cache.js";
+import { sweepUploadDebris, uploadsRoot } from "../app/store/corpus.js";
+import { IndexPolicy, type IndexPolicyOptions } from "../app/store/index-policy.js";
 import { PRODUCER } from "../version.js";
 import { installJsonBodyParser } from "./body.js";
 import type { ServiceContext } from "./context.js";

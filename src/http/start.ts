@@ -6,13 +6,13 @@
  */
 import { statSync } from "node:fs";
 import { resolve } from "node:path";
-import { errnoInWords, prepareArtifactsDir } from "../app/artifacts.js";
 import { SqliteRegistry } from "../app/embedded-registry.js";
-import { stopOffThreadWork } from "../app/off-thread.js";
 import { checkServiceToken, openServerWarning } from "../app/ops/bearer-token.js";
 import type { Registry } from "../app/registry.js";
 import { openSharedRegistry } from "../app/registry.js";
-import type { IndexParams } from "../app/run-spec.js";
+import type { IndexParams } from "../app/run/run-spec.js";
+import { errnoInWords, prepareArtifactsDir } from "../app/store/artifacts.js";
+import { stopOffThreadWork } from "../app/verify/off-thread.js";
 import { InputError } from "../core/errors.js";
 import { isBaseUrl } from "../core/models/spec.js";
 import { buildServer } from "./server.js";

@@ -1,13 +1,11 @@
 /**
- * `eval --queue`: the same eval as app/eval.ts, with each case a job that any worker may run.
+ * `eval --queue`: the same eval as app/eval/eval.ts, with each case a job that any worker may run.
  * The submitting process snapshots the corpus once and shares the snapshot through the
  * registry; workers answer each case with the same `runCase` a local eval uses, so the
  * gathered results — ordered by case, nothing time-dependent in them — give byte-identical
  * cases.jsonl and summary.json whatever the number or placement of workers.
  */
 import { performance } from "node:perf_hooks";
-import { prepareArtifactsDir } from "../app/artifacts.js";
-import { corpusSnapshot } from "../app/corpus.js";
 import {
   type CaseResult,
   checkCases,
@@ -17,8 +15,10 @@ import {
   evalTimings,
   failedCase,
   summarize,
-} from "../app/eval.js";
+} from "../app/eval/eval.js";
 import type { PgRegistry } from "../app/registry.js";
+import { prepareArtifactsDir } from "../app/store/artifacts.js";
+import { corpusSnapshot } from "../app/store/corpus.js";
 import { type JobData, type JobQueue, RejectedCaseError } from "./queue.js";
 
 /** Job submissions in flight at once. */

@@ -9,7 +9,6 @@
  */
 import { dirname } from "node:path";
 import { UnrecoverableError } from "bullmq";
-import { DiskStore } from "../app/artifacts.js";
 import {
   type CaseResult,
   type EvalInput,
@@ -17,12 +16,13 @@ import {
   EvalRetrievals,
   rejectedByEndpoint,
   runCase,
-} from "../app/eval.js";
-import type { EndpointSettings, Pacer } from "../app/model-call.js";
+} from "../app/eval/eval.js";
 import { type PgRegistry, registryCacheRoot } from "../app/registry.js";
-import { runJob } from "../app/run-job.js";
-import { snapshotHashOf } from "../app/run-spec.js";
-import { verifyRunDirectory } from "../app/verify.js";
+import type { EndpointSettings, Pacer } from "../app/run/model-call.js";
+import { runJob } from "../app/run/run-job.js";
+import { snapshotHashOf } from "../app/run/run-spec.js";
+import { DiskStore } from "../app/store/artifacts.js";
+import { verifyRunDirectory } from "../app/verify/verify.js";
 import { InputError } from "../core/errors.js";
 import { type CaseJobData, type JobData, type JobResult, REJECTED_CASE, type RunJobData } from "./queue.js";
 

@@ -6,7 +6,7 @@
  * backs off (see queue-worker.ts) instead of failing it as bad input.
  */
 
-import { errnoInWords } from "../app/artifacts.js";
+import { errnoInWords } from "../app/store/artifacts.js";
 import { CanonError } from "../core/errors.js";
 
 /** Errno codes of a disk (or file table) that cannot take what the worker writes. */

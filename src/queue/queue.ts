@@ -12,10 +12,10 @@
  * and a key never travels; each worker calls its own configured endpoint with its own key.
  */
 import { Queue, QueueEvents } from "bullmq";
-import type { CaseResult, EvalCase } from "../app/eval.js";
-import { withoutCredentials } from "../app/model-call.js";
+import type { CaseResult, EvalCase } from "../app/eval/eval.js";
 import { traceCarrier } from "../app/ops/telemetry.js";
-import { canonicalJson, sha256Hex } from "../app/run-spec.js";
+import { withoutCredentials } from "../app/run/model-call.js";
+import { canonicalJson, sha256Hex } from "../app/run/run-spec.js";
 import { CanonError, ERROR_CODES, type ErrorCode, InputError } from "../core/errors.js";
 import type { ProblemSpec } from "../core/models/spec.js";
 import { answered, persistenceWarnings, type QueueConnection, queuePrefix } from "./connection.js";
@@ -92,7 +92,7 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 /**
  * How a worker fails a case job whose model call the endpoint rejected as such (HTTP 400, 413,
  * 422): for good, with this prefix before the endpoint's message, so the submitter records the
- * case as failed and goes on, as a local eval does (app/eval.ts runCaseOrFailure).
+ * case as failed and goes on, as a local eval does (app/eval/eval.ts runCaseOrFailure).
  */
 export const REJECTED_CASE = "the model endpoint rejected this case: ";
 

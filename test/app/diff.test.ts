@@ -1,5 +1,5 @@
 /**
- * src/app/diff.ts against temporary folders: two run directories and the stores that hold their
+ * src/app/verify/diff.ts against temporary folders: two run directories and the stores that hold their
  * snapshots. The same run is identical; one changed input is named as the first changed layer
  * (spec, index, corpus, with the corpus's changed documents when both stores hold them); a
  * store without the snapshot still diffs (no document detail); a run whose spec does not parse
@@ -8,7 +8,7 @@
 import { cpSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
-import { diffRunDirectories, readRunDiff } from "../../src/app/diff.js";
+import { diffRunDirectories, readRunDiff } from "../../src/app/verify/diff.js";
 import { thrown } from "../helpers/canon-error.js";
 import { type JobRun, jobRun } from "../helpers/job-run.js";
 import { SMALL_CORPUS } from "../helpers/produce.js";

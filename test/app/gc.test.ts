@@ -1,5 +1,5 @@
 /**
- * src/app/gc.ts (`collectGarbage`) in process against temporary artifacts roots, with its `now`
+ * src/app/store/gc.ts (`collectGarbage`) in process against temporary artifacts roots, with its `now`
  * moved forward instead of file times moved back. What a run, an item or (without pruneCache) a
  * cache ref names stays; an orphan goes unless used within the grace period; a dry run only
  * counts; pruneCache drops an index only a ref names; hostile layouts (a damaged run, a folder
@@ -10,8 +10,8 @@ import { randomBytes } from "node:crypto";
 import { existsSync, mkdirSync, readdirSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { collectGarbage } from "../../src/app/gc.js";
-import { verifyRunDirectory } from "../../src/app/verify.js";
+import { collectGarbage } from "../../src/app/store/gc.js";
+import { verifyRunDirectory } from "../../src/app/verify/verify.js";
 import { sha256Hex } from "../../src/core/canonical.js";
 import { SqliteRegistry } from "../../src/registry/sqlite.js";
 import { jobRun } from "../helpers/job-run.js";

@@ -1,5 +1,5 @@
 /**
- * src/app/index-policy.ts against a temporary store: which index parameter sets the service
+ * src/app/store/index-policy.ts against a temporary store: which index parameter sets the service
  * builds for a corpus. Preset sets and allow-listed sets always; any other set counts against a
  * per-snapshot quota recorded on disk (so it holds across instances, i.e. restarts); one more is
  * E_INDEX_PARAMS_REFUSED before anything is built. `--index-params` text that is not a parameter
@@ -8,7 +8,7 @@
 import { mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { DEFAULT_INDEX_QUOTA, IndexPolicy, parseIndexParams } from "../../src/app/index-policy.js";
+import { DEFAULT_INDEX_QUOTA, IndexPolicy, parseIndexParams } from "../../src/app/store/index-policy.js";
 import { canonicalJson, sha256Hex } from "../../src/core/canonical.js";
 import { PRESETS, resolveParams } from "../../src/core/plan/planner.js";
 import { type IndexParams, pickIndexParams } from "../../src/core/retrieval/index-params.js";

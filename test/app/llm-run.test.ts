@@ -7,7 +7,7 @@
 import { existsSync, readdirSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
-import { runJob } from "../../src/app/run-job.js";
+import { runJob } from "../../src/app/run/run-job.js";
 import { CanonError } from "../../src/core/errors.js";
 import type { ProblemSpec } from "../../src/core/models/spec.js";
 import { MAX_RESPONSE_BYTES } from "../../src/io/model/llm-endpoint.js";

@@ -1,6 +1,6 @@
 /**
  * Issue 19 item 7: verify through `serve` never blocks the event loop. The service verifies in
- * worker threads (src/app/off-thread.ts); this runs the compiled module (dist/, as `serve`
+ * worker threads (src/app/verify/off-thread.ts); this runs the compiled module (dist/, as `serve`
  * does: from the TypeScript sources there is no compiled worker and the task runs inline) and
  * checks that timers keep firing while a run is read and verified, that a FIFO in the run is a
  * finding, and that stopping the work fails what waits instead of hanging a shutdown.
@@ -14,8 +14,8 @@ import { tempDir } from "../helpers/tmp.js";
 
 // The compiled module, as `serve` loads it (npm run build first, as for every CLI test).
 const offThread = (await import(
-  new URL("../../dist/app/off-thread.js", import.meta.url).href
-)) as typeof import("../../src/app/off-thread.js");
+  new URL("../../dist/app/verify/off-thread.js", import.meta.url).href
+)) as typeof import("../../src/app/verify/off-thread.js");
 
 let root: string;
 let runDir: string;

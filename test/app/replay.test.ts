@@ -1,5 +1,5 @@
 /**
- * src/app/replay.ts against temporary folders: a fresh run replays byte for byte, frozen and
+ * src/app/verify/replay.ts against temporary folders: a fresh run replays byte for byte, frozen and
  * live; a recorded value the run no longer derives is a divergence named by event and field;
  * a store without (or with altered) pinned objects fails closed with exit 1 naming the object;
  * a run whose trace does not parse is E_NOT_A_RUN; a run by a reasoner this build lacks is
@@ -8,7 +8,7 @@
 import { cpSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
-import { replayRunDirectory } from "../../src/app/replay.js";
+import { replayRunDirectory } from "../../src/app/verify/replay.js";
 import { canonicalJson } from "../../src/core/canonical.js";
 import { rejection } from "../helpers/canon-error.js";
 import { type JobRun, jobRun } from "../helpers/job-run.js";

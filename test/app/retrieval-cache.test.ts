@@ -1,5 +1,5 @@
 /**
- * src/app/retrieval-cache.ts in process against a temporary store: the service's bounded LRU of
+ * src/app/run/retrieval-cache.ts in process against a temporary store: the service's bounded LRU of
  * prepared retrieval backends. A warm request is a hit on the same backend (and marks its
  * snapshot and index used, for gc); concurrent requests for one index build it once; the least
  * recently used entry goes past capacity; builds beyond maxBuilds wait; a failed build is not
@@ -7,8 +7,8 @@
  */
 import { statSync, utimesSync } from "node:fs";
 import { describe, expect, it } from "vitest";
-import { IndexPolicy } from "../../src/app/index-policy.js";
-import { RetrievalCache } from "../../src/app/retrieval-cache.js";
+import { RetrievalCache } from "../../src/app/run/retrieval-cache.js";
+import { IndexPolicy } from "../../src/app/store/index-policy.js";
 import { resolveParams } from "../../src/core/plan/planner.js";
 import { type IndexParams, pickIndexParams } from "../../src/core/retrieval/index-params.js";
 import { DEFAULT_LIMITS } from "../../src/io/corpus/corpus-reader.js";

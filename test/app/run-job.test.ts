@@ -1,5 +1,5 @@
 /**
- * src/app/run-job.ts in process, against temporary folders: one job resolves the corpus into
+ * src/app/run/run-job.ts in process, against temporary folders: one job resolves the corpus into
  * the store, produces, seals and writes the run; the same inputs are the same run (not written
  * twice, wherever the corpus lives); the seal hook sees the files before they are written; bad
  * input (seed, corpus, needs_retrieval) is a typed error before anything is written.
@@ -7,7 +7,7 @@
 import { cpSync, existsSync, readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { runJob } from "../../src/app/run-job.js";
+import { runJob } from "../../src/app/run/run-job.js";
 import { jsonFile } from "../../src/core/artifact/files.js";
 import { InputError } from "../../src/core/errors.js";
 import { rejection } from "../helpers/canon-error.js";

@@ -9,7 +9,7 @@ import type { ReadableSpan } from "@opentelemetry/sdk-trace-base";
 import { afterAll, beforeEach, describe, expect, it } from "vitest";
 import { telemetryRegistered } from "../../src/app/ops/otel-gate.js";
 import { contextOfCarrier, RUN_SPAN, traceCarrier } from "../../src/app/ops/telemetry.js";
-import { runJob } from "../../src/app/run-job.js";
+import { runJob } from "../../src/app/run/run-job.js";
 import type { ProblemSpec } from "../../src/core/models/spec.js";
 import { chatServer, completion, passage } from "../helpers/chat-server.js";
 import { DEMO_CORPUS } from "../helpers/cli.js";

@@ -1,5 +1,5 @@
 /**
- * src/app/verify.ts against temporary folders: a run directory verified through the one run
+ * src/app/verify/verify.ts against temporary folders: a run directory verified through the one run
  * reader and a store on disk. An untouched run passes in place; a run whose directory name is
  * not its id, whose store lacks its snapshot, whose evidence was altered or that holds a symlink
  * or a FIFO fails with the finding that says so (never a crash or a hang); a run held in memory
@@ -10,7 +10,7 @@ import { generateKeyPairSync } from "node:crypto";
 import { cpSync, readdirSync, symlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
-import { verifyOpenedRun, verifyRunDirectory, verifyRunFiles } from "../../src/app/verify.js";
+import { verifyOpenedRun, verifyRunDirectory, verifyRunFiles } from "../../src/app/verify/verify.js";
 import type { VerificationReport } from "../../src/core/models/verification-report.js";
 import { openRun } from "../../src/io/runs/run-reader.js";
 import { DiskStore } from "../../src/io/store/content-store.js";

@@ -4,7 +4,7 @@
  * the app/ use cases (verify, replay, diff, gc) that need a real run on disk without spawning the
  * CLI. The run must pass its sealing verification, or this throws.
  */
-import { type RunJobOptions, type RunJobResult, runJob } from "../../src/app/run-job.js";
+import { type RunJobOptions, type RunJobResult, runJob } from "../../src/app/run/run-job.js";
 import type { ProblemSpec } from "../../src/core/models/spec.js";
 import { SMALL_CORPUS } from "./produce.js";
 import { tempDir, writeFiles } from "./tmp.js";

@@ -6,8 +6,8 @@
  */
 import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { runEval, writeEvalOutput } from "../../src/app/eval.js";
-import { runJob } from "../../src/app/run-job.js";
+import { runEval, writeEvalOutput } from "../../src/app/eval/eval.js";
+import { runJob } from "../../src/app/run/run-job.js";
 import { loadSuite } from "../../src/io/eval/eval-input.js";
 import { SMALL_CORPUS } from "./produce.js";
 import { tempDir, writeFiles } from "./tmp.js";

@@ -7,7 +7,7 @@
 import { readdirSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { RetrievalCache } from "../../src/app/retrieval-cache.js";
+import { RetrievalCache } from "../../src/app/run/retrieval-cache.js";
 import { DEFAULT_LIMITS } from "../../src/io/corpus/corpus-reader.js";
 import { snapshotCorpus } from "../../src/io/index-cache/index-cache.js";
 import { DiskStore } from "../../src/io/store/content-store.js";

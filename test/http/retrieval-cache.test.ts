@@ -1,7 +1,7 @@
 /** The warm-run LRU: bounded, most recently used kept, one load for concurrent requests. */
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { RetrievalCache } from "../../src/app/retrieval-cache.js";
+import { RetrievalCache } from "../../src/app/run/retrieval-cache.js";
 import { PRESETS } from "../../src/core/plan/planner.js";
 import type { IndexParams } from "../../src/core/retrieval/index-params.js";
 import { DEFAULT_LIMITS } from "../../src/io/corpus/corpus-reader.js";

@@ -22,7 +22,7 @@ import {
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
 import { beforeAll, describe, expect, it } from "vitest";
-import { runJob } from "../../src/app/run-job.js";
+import { runJob } from "../../src/app/run/run-job.js";
 import { RUN_FILES, type RunFiles } from "../../src/core/artifact/files.js";
 import { canonicalJson, sha256Hex } from "../../src/core/canonical.js";
 import { readSnapshot } from "../../src/core/corpus/document.js";

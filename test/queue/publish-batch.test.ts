@@ -135,8 +135,8 @@ describe.skipIf(!available)("publishing a batch to PostgreSQL", () => {
   });
 
   it("several runs, an item run's item version, and their job records in one batch; a job twice in it is recorded once; each run reads back and verifies", async () => {
-    const { runJob } = await import("../../src/app/run-job.js");
-    const { verifyRunDirectory } = await import("../../src/app/verify.js");
+    const { runJob } = await import("../../src/app/run/run-job.js");
+    const { verifyRunDirectory } = await import("../../src/app/verify/verify.js");
     const root = tempDir();
     const made = [];
     for (const question of ["What causes tides?", "Why is the sky blue?", "What is a leap year?"])
@@ -179,7 +179,7 @@ describe.skipIf(!available)("publishing a batch to PostgreSQL", () => {
   }, 60_000);
 
   it("a run whose pinned objects the registry lacks and the store does not hold is refused, and nothing of it is written", async () => {
-    const { runJob } = await import("../../src/app/run-job.js");
+    const { runJob } = await import("../../src/app/run/run-job.js");
     const root = tempDir();
     const run = await runJob({
       spec: {

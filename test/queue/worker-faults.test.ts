@@ -426,7 +426,7 @@ describe.skipIf(!available)("a duplicate computation is logged as one (item 4)",
     const registry = await PgRegistry.connect(pgUrl);
     try {
       const root = tempDir();
-      const { runJob } = await import("../../src/app/run-job.js");
+      const { runJob } = await import("../../src/app/run/run-job.js");
       const { demoSpec } = await import("../helpers/http.js");
       const produced = await runJob({
         spec: demoSpec("What causes tides?", {
@@ -450,7 +450,7 @@ describe.skipIf(!available)("a duplicate computation is logged as one (item 4)",
   }, 60_000);
 
   it("publishing many jobs at once from several processes' registries (runs sharing objects, one job twice each) neither fails nor deadlocks, and records each job once", async () => {
-    const { runJob } = await import("../../src/app/run-job.js");
+    const { runJob } = await import("../../src/app/run/run-job.js");
     const { demoSpec } = await import("../helpers/http.js");
     const root = tempDir();
     const runs: Array<Awaited<ReturnType<typeof runJob>>> = [];

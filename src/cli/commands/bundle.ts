@@ -1,8 +1,8 @@
 /** `canon-reason export` / `import`: move a run with its store objects to another machine. */
 import { resolve } from "node:path";
 import type { Command } from "commander";
-import { exportRun, importRun } from "../../app/bundle.js";
-import { verifyRunDirectory, verifyRunFiles } from "../../app/verify.js";
+import { exportRun, importRun } from "../../app/store/bundle.js";
+import { verifyRunDirectory, verifyRunFiles } from "../../app/verify/verify.js";
 import { action, artifactsRoot, printJson, resolveRun, withRegistry } from "../shared.js";
 
 export function registerBundle(program: Command): void {

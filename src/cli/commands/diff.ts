@@ -1,8 +1,8 @@
 /** `canon-reason diff`: which layer changed between two runs, and what followed from it (docs/design.md §6). */
 import type { Command } from "commander";
-import type { LayerDiff, RunDiff } from "../../app/diff.js";
-import { diffRunDirectories } from "../../app/diff.js";
-import type { JsonValue } from "../../app/run-spec.js";
+import type { JsonValue } from "../../app/run/run-spec.js";
+import type { LayerDiff, RunDiff } from "../../app/verify/diff.js";
+import { diffRunDirectories } from "../../app/verify/diff.js";
 import { action, printJson, resolveRun, withRegistry } from "../shared.js";
 
 const short = (v: unknown) => {

@@ -1,7 +1,6 @@
 /** `canon-reason eval`: run a suite or a BEIR dataset as real runs, score them, gate on a baseline. */
 import { join, resolve } from "node:path";
 import type { Command } from "commander";
-import { runsRoot } from "../../app/artifacts.js";
 import {
   type EvalInput,
   type EvalOptions,
@@ -13,9 +12,10 @@ import {
   runEval,
   withRationales,
   writeEvalOutput,
-} from "../../app/eval.js";
+} from "../../app/eval/eval.js";
 import { openSharedRegistry, registryUrlOf } from "../../app/registry.js";
-import { DEFAULT_PRESET } from "../../app/run-spec.js";
+import { DEFAULT_PRESET } from "../../app/run/run-spec.js";
+import { runsRoot } from "../../app/store/artifacts.js";
 import { InputError } from "../../core/errors.js";
 import { ANALYZERS, type ProblemSpec } from "../../core/models/spec.js";
 import { terminalProgress } from "../progress.js";

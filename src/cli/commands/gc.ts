@@ -47,7 +47,7 @@ export function registerGc(program: Command): void {
             file: root,
             field: "--artifacts-dir",
           });
-        const { collectGarbage } = await import("../../app/gc.js");
+        const { collectGarbage } = await import("../../app/store/gc.js");
         const { registryUrlOf, openSharedRegistry } = await import("../../app/registry.js");
         const registries: Registry[] = [];
         try {

@@ -1,7 +1,7 @@
 /** `canon-reason index`: snapshot a corpus and build its BM25 index into the store, once. */
 
 import type { Command } from "commander";
-import { buildIndex, DEFAULT_INDEX_PARAMS } from "../../app/corpus.js";
+import { buildIndex, DEFAULT_INDEX_PARAMS } from "../../app/store/corpus.js";
 import { InputError } from "../../core/errors.js";
 import { ANALYZERS } from "../../core/models/spec.js";
 import { terminalProgress } from "../progress.js";

@@ -2,7 +2,7 @@
 import { existsSync, mkdirSync, writeFileSync } from "node:fs";
 import { join, relative, resolve } from "node:path";
 import type { Command } from "commander";
-import { atFsBoundary, packageFile } from "../../app/artifacts.js";
+import { atFsBoundary, packageFile } from "../../app/store/artifacts.js";
 import { InputError } from "../../core/errors.js";
 import { action } from "../shared.js";
 

@@ -1,6 +1,12 @@
 /** `canon-reason inspect`: a readable summary of a run: question, answer, evidence, ranking, checks. */
 import type { Command } from "commander";
-import { openRun, RUN_FILES, recordedLabels, requireParts, verifyOpenedRun } from "../../app/verify.js";
+import {
+  openRun,
+  RUN_FILES,
+  recordedLabels,
+  requireParts,
+  verifyOpenedRun,
+} from "../../app/verify/verify.js";
 import { action, printJson, resolveRun, withRegistry } from "../shared.js";
 
 interface InspectOptions {

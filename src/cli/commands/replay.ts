@@ -1,6 +1,6 @@
 /** `canon-reason replay`: re-execute a run (frozen, or with live retrieval) and compare traces byte for byte. */
 import type { Command } from "commander";
-import { replayRunDirectory } from "../../app/replay.js";
+import { replayRunDirectory } from "../../app/verify/replay.js";
 import { action, printJson, resolveRun, withRegistry } from "../shared.js";
 
 interface ReplayOptions {

@@ -1,9 +1,9 @@
 /** `canon-reason report`: a self-contained HTML page of a run, of two runs' diff, or of an eval. */
 import { basename, dirname, join, resolve } from "node:path";
 import type { Command } from "commander";
-import { checkOutputFile, prepareOutputFolder, writeOutputFile } from "../../app/artifacts.js";
-import { readEvalBaseline, readEvalResults } from "../../app/eval.js";
+import { readEvalBaseline, readEvalResults } from "../../app/eval/eval.js";
 import { diffReport, evalReport, runReport } from "../../app/report-pages.js";
+import { checkOutputFile, prepareOutputFolder, writeOutputFile } from "../../app/store/artifacts.js";
 import { InputError } from "../../core/errors.js";
 import { terminalProgress } from "../progress.js";
 import {

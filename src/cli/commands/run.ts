@@ -2,9 +2,8 @@
 
 import { dirname, isAbsolute, resolve } from "node:path";
 import type { Command } from "commander";
-import { signingSeal } from "../../app/keys.js";
 import { openSharedRegistry, registryUrlOf } from "../../app/registry.js";
-import { runJob, runSummary } from "../../app/run-job.js";
+import { runJob, runSummary } from "../../app/run/run-job.js";
 import {
   checkSpec,
   DEFAULT_PRESET,
@@ -14,7 +13,8 @@ import {
   parseCorpusRef,
   readUserJson,
   zodToInputError,
-} from "../../app/run-spec.js";
+} from "../../app/run/run-spec.js";
+import { signingSeal } from "../../app/store/keys.js";
 import { InputError } from "../../core/errors.js";
 import { ProblemSpec } from "../../core/models/spec.js";
 import { terminalProgress } from "../progress.js";

@@ -96,7 +96,7 @@ export function registerServe(program: Command): void {
         const { startService } = await import("../../http/start.js");
         const { registryUrlOf } = await import("../../app/registry.js");
         const token = process.env.CANON_REASON_TOKEN;
-        const { parseIndexParams } = await import("../../app/index-policy.js");
+        const { parseIndexParams } = await import("../../app/store/index-policy.js");
         await startService({
           host: o.host,
           port: o.port,

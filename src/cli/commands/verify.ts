@@ -1,7 +1,12 @@
 /** `canon-reason verify` and `keygen`: recompute everything about a run and judge it (docs/design.md §5). */
 import type { Command } from "commander";
-import { readPublicKey, writeKeyPair } from "../../app/keys.js";
-import { describeChecks, type SignatureState, signatureState, verifyRunDirectory } from "../../app/verify.js";
+import { readPublicKey, writeKeyPair } from "../../app/store/keys.js";
+import {
+  describeChecks,
+  type SignatureState,
+  signatureState,
+  verifyRunDirectory,
+} from "../../app/verify/verify.js";
 import { InputError } from "../../core/errors.js";
 import { POLICIES, type Policy, type VerificationReport } from "../../core/models/verification-report.js";
 import { renderVerdict } from "../render.js";

@@ -1,9 +1,9 @@
 /** `canon-reason worker`: answer run and eval-case jobs from a Redis queue (BullMQ loads only here). */
 import type { Command } from "commander";
-import { apiKeyFrom, DEFAULT_BASE_URL, withoutCredentials } from "../../app/model-call.js";
 import { checkServiceToken, openServerWarning } from "../../app/ops/bearer-token.js";
 import type { RunMetrics } from "../../app/ops/prometheus-metrics.js";
 import { DATABASE_URL_ENV, openSharedRegistry, registryUrlOf } from "../../app/registry.js";
+import { apiKeyFrom, DEFAULT_BASE_URL, withoutCredentials } from "../../app/run/model-call.js";
 import { CanonError, InputError } from "../../core/errors.js";
 import { exitWithParent } from "../parent-watch.js";
 import {

@@ -116,7 +116,7 @@ export function endpointProblem(body: string): string | null {
  * Why a recorded call gave nothing to derive from: no usable chat completion, a refusal, a
  * cut-off or empty answer, or an answer that is not the JSON asked for; null when the answer
  * can be read (whether or not it holds a grounded claim). A run made from such a call never
- * replaces an earlier run (see src/app/run-job.ts).
+ * replaces an earlier run (see src/app/run/run-job.ts).
  */
 export function failedModelAnswer(call: ModelCall): string | null {
   const problem = endpointProblem(call.response.body);

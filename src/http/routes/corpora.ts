@@ -17,7 +17,7 @@ import { pipeline } from "node:stream/promises";
 import type { FastifyPluginAsync, FastifyRequest } from "fastify";
 import type { ZodTypeProvider } from "fastify-type-provider-zod";
 import * as z from "zod";
-import { snapshotUpload, uploadStagingDir } from "../../app/corpus.js";
+import { snapshotUpload, uploadStagingDir } from "../../app/store/corpus.js";
 import { CanonError } from "../../core/errors.js";
 import { requireUtf8Charset } from "../body.js";
 import type { ServiceContext } from "../context.js";

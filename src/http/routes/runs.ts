@@ -5,11 +5,11 @@
  */
 import type { FastifyPluginAsync } from "fastify";
 import type { ZodTypeProvider } from "fastify-type-provider-zod";
-import { runPageOffThread, verifyOffThread } from "../../app/off-thread.js";
-import { replayRun } from "../../app/replay.js";
-import { pinForQueue, runJob, runSummary } from "../../app/run-job.js";
-import { DEFAULT_PRESET } from "../../app/run-spec.js";
-import { type OpenedRun, RUN_FILES, signatureState } from "../../app/verify.js";
+import { pinForQueue, runJob, runSummary } from "../../app/run/run-job.js";
+import { DEFAULT_PRESET } from "../../app/run/run-spec.js";
+import { runPageOffThread, verifyOffThread } from "../../app/verify/off-thread.js";
+import { replayRun } from "../../app/verify/replay.js";
+import { type OpenedRun, RUN_FILES, signatureState } from "../../app/verify/verify.js";
 import { CanonError } from "../../core/errors.js";
 import type { ProblemSpec } from "../../core/models/spec.js";
 import { openPublishedRun, publishedRunDir, type ServiceContext } from "../context.js";

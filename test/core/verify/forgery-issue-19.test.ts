@@ -5,7 +5,7 @@
  * The class is covered by the forgery generator (inventory.test.ts); these are its examples.
  */
 import { beforeAll, describe, expect, it } from "vitest";
-import { runJob } from "../../../src/app/run-job.js";
+import { runJob } from "../../../src/app/run/run-job.js";
 import { jsonFile, RUN_FILES, type RunFiles } from "../../../src/core/artifact/files.js";
 import { canonicalJson } from "../../../src/core/canonical.js";
 import { readSnapshot } from "../../../src/core/corpus/document.js";

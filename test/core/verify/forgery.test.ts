@@ -7,7 +7,7 @@
 import { cpSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
-import { runJob } from "../../../src/app/run-job.js";
+import { runJob } from "../../../src/app/run/run-job.js";
 import { jsonFile, RUN_FILES, type RunFiles } from "../../../src/core/artifact/files.js";
 import { buildManifest } from "../../../src/core/artifact/manifest.js";
 import { withId } from "../../../src/core/canonical.js";

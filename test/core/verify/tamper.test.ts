@@ -7,7 +7,7 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
-import { runJob } from "../../../src/app/run-job.js";
+import { runJob } from "../../../src/app/run/run-job.js";
 import { jsonFile } from "../../../src/core/artifact/files.js";
 import { signRootDigest } from "../../../src/core/artifact/signature.js";
 import { parseCorpusRef } from "../../../src/core/corpus/corpus-ref.js";

@@ -4,7 +4,7 @@
  * its code, exit code and message, so the parent rethrows the same error.
  */
 import { parentPort, workerData } from "node:worker_threads";
-import { CanonError } from "../core/errors.js";
+import { CanonError } from "../../core/errors.js";
 import { type OffThreadTask, runTask } from "./off-thread.js";
 
 const port = parentPort;

@@ -1,8 +1,8 @@
 /** A worker thread of `eval --workers N`: runs its share of the cases and posts each result. */
 import { parentPort, workerData } from "node:worker_threads";
-import { CanonError } from "../core/errors.js";
-import type { EvalInput } from "../io/eval/eval-input.js";
-import { pacer } from "../io/model/llm-endpoint.js";
+import { CanonError } from "../../core/errors.js";
+import type { EvalInput } from "../../io/eval/eval-input.js";
+import { pacer } from "../../io/model/llm-endpoint.js";
 import type { WorkerFailure } from "./eval.js";
 import { runCaseOrFailure } from "./eval-cases.js";
 import { type EvalOptions, EvalRetrievals } from "./eval-retrievals.js";

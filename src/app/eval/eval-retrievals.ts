@@ -2,17 +2,17 @@
  * The retrieval of one eval (docs/design.md §7): its options, the spec each case runs, and the
  * backends its cases share (one per worker thread), handed to runJob as its retrieval source.
  */
-import { canonicalJson } from "../core/canonical.js";
-import { corpusRefString, parseCorpusRef, snapshotRef } from "../core/corpus/corpus-ref.js";
-import type { ProblemSpec } from "../core/models/spec.js";
-import type { IndexParams } from "../core/retrieval/index-params.js";
-import { DEFAULT_LIMITS } from "../io/corpus/corpus-reader.js";
-import type { EvalCase, EvalInput } from "../io/eval/eval-input.js";
-import { type PreparedRetrieval, type Progress, prepareRetrieval } from "../io/index-cache/index-cache.js";
-import type { EndpointSettings } from "../io/model/llm-endpoint.js";
-import { DiskStore } from "../io/store/content-store.js";
-import type { PrepareRequest, RetrievalSource, SourcedRetrieval } from "./retrieval-source.js";
-import { indexParamsOf } from "./run-spec.js";
+import { canonicalJson } from "../../core/canonical.js";
+import { corpusRefString, parseCorpusRef, snapshotRef } from "../../core/corpus/corpus-ref.js";
+import type { ProblemSpec } from "../../core/models/spec.js";
+import type { IndexParams } from "../../core/retrieval/index-params.js";
+import { DEFAULT_LIMITS } from "../../io/corpus/corpus-reader.js";
+import type { EvalCase, EvalInput } from "../../io/eval/eval-input.js";
+import { type PreparedRetrieval, type Progress, prepareRetrieval } from "../../io/index-cache/index-cache.js";
+import type { EndpointSettings } from "../../io/model/llm-endpoint.js";
+import { DiskStore } from "../../io/store/content-store.js";
+import type { PrepareRequest, RetrievalSource, SourcedRetrieval } from "../run/retrieval-source.js";
+import { indexParamsOf } from "../run/run-spec.js";
 
 export interface EvalOptions {
   artifactsRoot: string;

@@ -4,16 +4,16 @@
  * source and nothing else, so the one-shot CLI run, the service's warm cache (retrieval-cache.ts)
  * and an eval's shared backends (eval-retrievals.ts) differ only in what they keep between runs.
  */
-import type { CorpusRef } from "../core/corpus/corpus-ref.js";
-import type { IndexParams } from "../core/retrieval/index-params.js";
-import { type CorpusLimits, DEFAULT_LIMITS } from "../io/corpus/corpus-reader.js";
-import { type PreparedRetrieval, type Progress, prepareRetrieval } from "../io/index-cache/index-cache.js";
-import { DiskStore } from "../io/store/content-store.js";
+import type { CorpusRef } from "../../core/corpus/corpus-ref.js";
+import type { IndexParams } from "../../core/retrieval/index-params.js";
+import { type CorpusLimits, DEFAULT_LIMITS } from "../../io/corpus/corpus-reader.js";
+import { type PreparedRetrieval, type Progress, prepareRetrieval } from "../../io/index-cache/index-cache.js";
+import { DiskStore } from "../../io/store/content-store.js";
 
-export type { CorpusLimits } from "../io/corpus/corpus-reader.js";
-export { DEFAULT_LIMITS } from "../io/corpus/corpus-reader.js";
-export type { PreparedRetrieval, Progress } from "../io/index-cache/index-cache.js";
-export type { DiskStore } from "../io/store/content-store.js";
+export type { CorpusLimits } from "../../io/corpus/corpus-reader.js";
+export { DEFAULT_LIMITS } from "../../io/corpus/corpus-reader.js";
+export type { PreparedRetrieval, Progress } from "../../io/index-cache/index-cache.js";
+export type { DiskStore } from "../../io/store/content-store.js";
 
 /** A prepared backend and the store that has re-hashed its snapshot and index (the run seals with it). */
 export interface SourcedRetrieval {

@@ -10,10 +10,10 @@ import {
   reliabilityTable,
   riskCoverage,
   riskCoverageArea,
-} from "../core/eval/metrics.js";
-import type { ProblemSpec } from "../core/models/spec.js";
-import { withoutCredentials } from "../core/reason/llm.js";
-import type { EvalInput } from "../io/eval/eval-input.js";
+} from "../../core/eval/metrics.js";
+import type { ProblemSpec } from "../../core/models/spec.js";
+import { withoutCredentials } from "../../core/reason/llm.js";
+import type { EvalInput } from "../../io/eval/eval-input.js";
 import type { CaseResult } from "./eval-cases.js";
 import type { EvalOptions } from "./eval-retrievals.js";
 

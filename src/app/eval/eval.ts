@@ -7,17 +7,17 @@
 
 import { performance } from "node:perf_hooks";
 import { Worker } from "node:worker_threads";
-import { canonicalJson } from "../core/canonical.js";
-import { CanonError, type ErrorCode, type ErrorLocation } from "../core/errors.js";
-import type { EvalInput } from "../io/eval/eval-input.js";
-import { EVAL_FILES, prepareEvalOutputFolder, publishEvalOutput } from "../io/eval/eval-output.js";
-import { pacer } from "../io/model/llm-endpoint.js";
-import { atArtifacts, prepareArtifactsDir } from "../io/store/artifacts.js";
+import { canonicalJson } from "../../core/canonical.js";
+import { CanonError, type ErrorCode, type ErrorLocation } from "../../core/errors.js";
+import type { EvalInput } from "../../io/eval/eval-input.js";
+import { EVAL_FILES, prepareEvalOutputFolder, publishEvalOutput } from "../../io/eval/eval-output.js";
+import { pacer } from "../../io/model/llm-endpoint.js";
+import { atArtifacts, prepareArtifactsDir } from "../../io/store/artifacts.js";
 import { type CaseResult, checkCases, runCaseOrFailure } from "./eval-cases.js";
 import { type EvalOptions, EvalRetrievals } from "./eval-retrievals.js";
 import { type EvalSummary, type EvalTimings, evalTimings, summarize } from "./eval-summary.js";
 
-export { regressions } from "../core/eval/gate.js";
+export { regressions } from "../../core/eval/gate.js";
 export {
   type EvalCase,
   type EvalInput,
@@ -25,8 +25,8 @@ export {
   loadSuite,
   readBaseline,
   withRationales,
-} from "../io/eval/eval-input.js";
-export { readEvalBaseline, readEvalResults } from "../io/eval/eval-output.js";
+} from "../../io/eval/eval-input.js";
+export { readEvalBaseline, readEvalResults } from "../../io/eval/eval-output.js";
 export {
   type CaseResult,
   checkCases,

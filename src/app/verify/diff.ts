@@ -1,13 +1,13 @@
 /** Wires `diff` to the disk: reads both runs and the corpus snapshots their stores hold. */
 
-import type { RunView } from "../core/artifact/view.js";
-import { readSnapshot } from "../core/corpus/document.js";
-import { diffRuns, type RunDiff, type SnapshotDocuments } from "../core/diff/diff.js";
-import { CanonError } from "../core/errors.js";
-import { openRun, requireParts } from "../io/runs/run-reader.js";
-import { DiskStore } from "../io/store/content-store.js";
+import type { RunView } from "../../core/artifact/view.js";
+import { readSnapshot } from "../../core/corpus/document.js";
+import { diffRuns, type RunDiff, type SnapshotDocuments } from "../../core/diff/diff.js";
+import { CanonError } from "../../core/errors.js";
+import { openRun, requireParts } from "../../io/runs/run-reader.js";
+import { DiskStore } from "../../io/store/content-store.js";
 
-export type { LayerDiff, RunDiff } from "../core/diff/diff.js";
+export type { LayerDiff, RunDiff } from "../../core/diff/diff.js";
 
 function snapshotDocuments(view: RunView, storeRoot: string): SnapshotDocuments {
   const hash = view.retrieval?.provenance.corpus_snapshot;

@@ -20,14 +20,14 @@
  */
 import { lstatSync, readdirSync, readFileSync, rmSync, statSync } from "node:fs";
 import { join } from "node:path";
-import { pinnedObjects } from "../core/artifact/names.js";
-import { ID_PATTERN } from "../core/canonical.js";
-import type { IndexParams } from "../core/retrieval/index-params.js";
-import { indexRefName } from "../io/index-cache/index-cache.js";
-import { openRun } from "../io/runs/run-reader.js";
-import { runsRoot } from "../io/runs/run-writer.js";
-import { sweepRunDebris, sweepStoreDebris } from "../io/store/debris.js";
-import type { Registry } from "../registry/run-registry.js";
+import { pinnedObjects } from "../../core/artifact/names.js";
+import { ID_PATTERN } from "../../core/canonical.js";
+import type { IndexParams } from "../../core/retrieval/index-params.js";
+import { indexRefName } from "../../io/index-cache/index-cache.js";
+import { openRun } from "../../io/runs/run-reader.js";
+import { runsRoot } from "../../io/runs/run-writer.js";
+import { sweepRunDebris, sweepStoreDebris } from "../../io/store/debris.js";
+import type { Registry } from "../../registry/run-registry.js";
 import { IndexPolicy } from "./index-policy.js";
 
 export const DEFAULT_GC_GRACE_MS = 60 * 60 * 1000;

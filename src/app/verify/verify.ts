@@ -1,17 +1,17 @@
 /** Wires the verifier to the disk: one run directory, read through the one reader, and its store. */
 import { basename } from "node:path";
-import type { Policy, VerificationReport } from "../core/models/verification-report.js";
-import type { RebuildRecords } from "../core/verify/pinned-index.js";
-import { type StoreReader, verifyRun } from "../core/verify/verifier.js";
-import { localRebuildRecords } from "../io/index-cache/rebuild-records.js";
-import { type OpenedRun, openRun } from "../io/runs/run-reader.js";
-import { DiskStore } from "../io/store/content-store.js";
+import type { Policy, VerificationReport } from "../../core/models/verification-report.js";
+import type { RebuildRecords } from "../../core/verify/pinned-index.js";
+import { type StoreReader, verifyRun } from "../../core/verify/verifier.js";
+import { localRebuildRecords } from "../../io/index-cache/rebuild-records.js";
+import { type OpenedRun, openRun } from "../../io/runs/run-reader.js";
+import { DiskStore } from "../../io/store/content-store.js";
 
-export { RUN_FILES } from "../core/artifact/files.js";
-export { type SignatureState, signatureState } from "../core/verify/checks/signature.js";
-export { recordedLabels } from "../core/verify/inventory.js";
-export { describeChecks } from "../core/verify/verifier.js";
-export { type OpenedRun, openRun, requireParts } from "../io/runs/run-reader.js";
+export { RUN_FILES } from "../../core/artifact/files.js";
+export { type SignatureState, signatureState } from "../../core/verify/checks/signature.js";
+export { recordedLabels } from "../../core/verify/inventory.js";
+export { describeChecks } from "../../core/verify/verifier.js";
+export { type OpenedRun, openRun, requireParts } from "../../io/runs/run-reader.js";
 
 export interface VerifyDirectoryOptions {
   policy: Policy;

@@ -7,10 +7,10 @@ import { existsSync } from "node:fs";
 import { availableParallelism } from "node:os";
 import { fileURLToPath } from "node:url";
 import { Worker } from "node:worker_threads";
-import { CanonError, type ErrorCode } from "../core/errors.js";
-import type { VerificationReport } from "../core/models/verification-report.js";
-import type { RenderedPage } from "../core/report/html.js";
-import { runReport } from "./report-pages.js";
+import { CanonError, type ErrorCode } from "../../core/errors.js";
+import type { VerificationReport } from "../../core/models/verification-report.js";
+import type { RenderedPage } from "../../core/report/html.js";
+import { runReport } from "../report-pages.js";
 import { type VerifyDirectoryOptions, verifyRunDirectory } from "./verify.js";
 
 /** What a worker thread is asked to do: verify a run directory, or verify it and render its page. */

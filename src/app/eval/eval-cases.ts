@@ -4,7 +4,7 @@
  */
 
 import * as z from "zod";
-import { InputError } from "../core/errors.js";
+import { InputError } from "../../core/errors.js";
 import {
   answerHit,
   citationPrecision,
@@ -12,15 +12,15 @@ import {
   ndcgAt,
   rationalePrecision,
   recallAt,
-} from "../core/eval/metrics.js";
-import { Constraints } from "../core/models/spec.js";
-import type { Trace } from "../core/models/trace.js";
-import { zodToInputError } from "../core/zod-errors.js";
-import type { EvalCase, EvalInput } from "../io/eval/eval-input.js";
-import { ModelEndpointError, type Pacer } from "../io/model/llm-endpoint.js";
+} from "../../core/eval/metrics.js";
+import { Constraints } from "../../core/models/spec.js";
+import type { Trace } from "../../core/models/trace.js";
+import { zodToInputError } from "../../core/zod-errors.js";
+import type { EvalCase, EvalInput } from "../../io/eval/eval-input.js";
+import { ModelEndpointError, type Pacer } from "../../io/model/llm-endpoint.js";
+import { runJob } from "../run/run-job.js";
+import { checkSpec, indexParamsOf } from "../run/run-spec.js";
 import { type EvalOptions, type EvalRetrievals, specOf } from "./eval-retrievals.js";
-import { runJob } from "./run-job.js";
-import { checkSpec, indexParamsOf } from "./run-spec.js";
 
 /** Ranking depth for Recall@100: documents, each ranked by its best chunk. */
 const DOC_DEPTH = 100;

@@ -18,10 +18,10 @@
  */
 import { mkdirSync, readdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { canonicalJson, sha256Hex } from "../core/canonical.js";
-import { CanonError } from "../core/errors.js";
-import { PRESETS, resolveParams } from "../core/plan/planner.js";
-import { INDEX_PARAM_KEYS, type IndexParams, pickIndexParams } from "../core/retrieval/index-params.js";
+import { canonicalJson, sha256Hex } from "../../core/canonical.js";
+import { CanonError } from "../../core/errors.js";
+import { PRESETS, resolveParams } from "../../core/plan/planner.js";
+import { INDEX_PARAM_KEYS, type IndexParams, pickIndexParams } from "../../core/retrieval/index-params.js";
 
 export const DEFAULT_INDEX_QUOTA = 4;
 

@@ -6,13 +6,17 @@
  * backend a rebuild would make. A corpus given as a path is snapshotted through the checked
  * corpus-input ref (docs/operations/security-and-safety.md, the store); only then is the prepared backend looked up.
  */
-import { canonicalJson } from "../core/canonical.js";
-import { corpusRefString, parseCorpusRef, snapshotRef } from "../core/corpus/corpus-ref.js";
-import type { IndexParams } from "../core/retrieval/index-params.js";
-import type { CorpusLimits } from "../io/corpus/corpus-reader.js";
-import { type PreparedRetrieval, prepareRetrieval, snapshotCorpus } from "../io/index-cache/index-cache.js";
-import { DiskStore } from "../io/store/content-store.js";
-import type { IndexPolicy } from "./index-policy.js";
+import { canonicalJson } from "../../core/canonical.js";
+import { corpusRefString, parseCorpusRef, snapshotRef } from "../../core/corpus/corpus-ref.js";
+import type { IndexParams } from "../../core/retrieval/index-params.js";
+import type { CorpusLimits } from "../../io/corpus/corpus-reader.js";
+import {
+  type PreparedRetrieval,
+  prepareRetrieval,
+  snapshotCorpus,
+} from "../../io/index-cache/index-cache.js";
+import { DiskStore } from "../../io/store/content-store.js";
+import type { IndexPolicy } from "../store/index-policy.js";
 import type { RetrievalSource, SourcedRetrieval } from "./retrieval-source.js";
 
 export interface RetrievalCacheOptions {

@@ -4,23 +4,23 @@
  * read with the same reader and limits as a run's corpus, and cache what they make in the store.
  */
 import { join, resolve } from "node:path";
-import { parseCorpusRef } from "../core/corpus/corpus-ref.js";
-import { PRESETS } from "../core/plan/planner.js";
-import { type IndexParams, pickIndexParams } from "../core/retrieval/index-params.js";
-import { type CorpusLimits, DEFAULT_LIMITS } from "../io/corpus/corpus-reader.js";
+import { parseCorpusRef } from "../../core/corpus/corpus-ref.js";
+import { PRESETS } from "../../core/plan/planner.js";
+import { type IndexParams, pickIndexParams } from "../../core/retrieval/index-params.js";
+import { type CorpusLimits, DEFAULT_LIMITS } from "../../io/corpus/corpus-reader.js";
 import {
   loadSnapshot,
   type Progress,
   prepareRetrieval,
   snapshotCorpus,
-} from "../io/index-cache/index-cache.js";
-import { localRebuildRecords, recordBuiltIndex } from "../io/index-cache/rebuild-records.js";
-import { tempSuffix } from "../io/runs/run-writer.js";
-import { atArtifacts, prepareArtifactsDir } from "../io/store/artifacts.js";
-import { DiskStore } from "../io/store/content-store.js";
-import { uploadsRoot } from "../io/store/debris.js";
+} from "../../io/index-cache/index-cache.js";
+import { localRebuildRecords, recordBuiltIndex } from "../../io/index-cache/rebuild-records.js";
+import { tempSuffix } from "../../io/runs/run-writer.js";
+import { atArtifacts, prepareArtifactsDir } from "../../io/store/artifacts.js";
+import { DiskStore } from "../../io/store/content-store.js";
+import { uploadsRoot } from "../../io/store/debris.js";
 
-export { sweepUploadDebris, uploadsRoot } from "../io/store/debris.js";
+export { sweepUploadDebris, uploadsRoot } from "../../io/store/debris.js";
 
 /** The index parameters of the default preset: `canon-reason index`'s defaults. */
 export const DEFAULT_INDEX_PARAMS: IndexParams = pickIndexParams(

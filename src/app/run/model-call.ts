@@ -8,27 +8,27 @@
  * alone, and the recorded request shows which mode was used (the claim's structured
  * `response_format` says it too). A second rejection is the call's failure.
  */
-import type { ModelCall } from "../core/models/model-call.js";
-import { chatRequest, needsModelCall, type ResponseMode } from "../core/reason/llm.js";
-import type { ReasonerInput } from "../core/reason/reasoner.js";
+import type { ModelCall } from "../../core/models/model-call.js";
+import { chatRequest, needsModelCall, type ResponseMode } from "../../core/reason/llm.js";
+import type { ReasonerInput } from "../../core/reason/reasoner.js";
 import {
   callModel,
   DEFAULT_ENDPOINT_SETTINGS,
   type EndpointSettings,
   ModelEndpointError,
   type Pacer,
-} from "../io/model/llm-endpoint.js";
+} from "../../io/model/llm-endpoint.js";
 
-export { DEFAULT_BASE_URL, withoutCredentials } from "../core/reason/llm.js";
+export { DEFAULT_BASE_URL, withoutCredentials } from "../../core/reason/llm.js";
 export {
   apiKeyFrom,
   DEFAULT_ENDPOINT_SETTINGS,
   type EndpointSettings,
   type Pacer,
   pacer,
-} from "../io/model/llm-endpoint.js";
+} from "../../io/model/llm-endpoint.js";
 
-import { loadTelemetry } from "./ops/otel-gate.js";
+import { loadTelemetry } from "../ops/otel-gate.js";
 
 export interface ModelCallOptions {
   settings?: EndpointSettings;

@@ -6,25 +6,25 @@
 
 import { performance } from "node:perf_hooks";
 import type { Span } from "@opentelemetry/api";
-import type { StepTiming } from "../core/artifact/timings.js";
-import { corpusRefString, parseCorpusRef, snapshotRef } from "../core/corpus/corpus-ref.js";
-import { CanonError, InputError } from "../core/errors.js";
-import type { ModelCall } from "../core/models/model-call.js";
-import type { ProblemSpec } from "../core/models/spec.js";
-import type { TraceEvent } from "../core/models/trace.js";
-import { liveTools, llmInputOf, type ProducedRun, produceRun } from "../core/pipeline/produce.js";
-import { type ResolvedParams, resolveParams } from "../core/plan/planner.js";
-import { extractiveReasoner } from "../core/reason/extractive.js";
-import { failedModelAnswer, llmReasoner, withoutCredentials } from "../core/reason/llm.js";
-import { pickIndexParams } from "../core/retrieval/index-params.js";
-import type { RebuildRecords } from "../core/verify/pinned-index.js";
-import { verifyRun } from "../core/verify/verifier.js";
-import { localRebuildRecords, recordBuiltIndex } from "../io/index-cache/rebuild-records.js";
-import { type WriteRunOptions, writeRun } from "../io/runs/run-writer.js";
-import { atArtifacts, prepareArtifactsDir } from "../io/store/artifacts.js";
-import { PRODUCER } from "../version.js";
+import type { StepTiming } from "../../core/artifact/timings.js";
+import { corpusRefString, parseCorpusRef, snapshotRef } from "../../core/corpus/corpus-ref.js";
+import { CanonError, InputError } from "../../core/errors.js";
+import type { ModelCall } from "../../core/models/model-call.js";
+import type { ProblemSpec } from "../../core/models/spec.js";
+import type { TraceEvent } from "../../core/models/trace.js";
+import { liveTools, llmInputOf, type ProducedRun, produceRun } from "../../core/pipeline/produce.js";
+import { type ResolvedParams, resolveParams } from "../../core/plan/planner.js";
+import { extractiveReasoner } from "../../core/reason/extractive.js";
+import { failedModelAnswer, llmReasoner, withoutCredentials } from "../../core/reason/llm.js";
+import { pickIndexParams } from "../../core/retrieval/index-params.js";
+import type { RebuildRecords } from "../../core/verify/pinned-index.js";
+import { verifyRun } from "../../core/verify/verifier.js";
+import { localRebuildRecords, recordBuiltIndex } from "../../io/index-cache/rebuild-records.js";
+import { type WriteRunOptions, writeRun } from "../../io/runs/run-writer.js";
+import { atArtifacts, prepareArtifactsDir } from "../../io/store/artifacts.js";
+import { PRODUCER } from "../../version.js";
+import { loadTelemetry } from "../ops/otel-gate.js";
 import { type ModelCallOptions, modelCallFor } from "./model-call.js";
-import { loadTelemetry } from "./ops/otel-gate.js";
 import {
   type CorpusLimits,
   DEFAULT_LIMITS,
@@ -164,7 +164,7 @@ export async function runJob(options: RunJobOptions): Promise<RunJobResult> {
 /** The run's span and the wiring that made it, when an SDK is registered. */
 interface Traced {
   span: Span;
-  telemetry: typeof import("./ops/telemetry.js");
+  telemetry: typeof import("../ops/telemetry.js");
 }
 
 /** A spec whose corpus is pinned to its snapshot, and the retrieval that pinned it (null without retrieval). */

@@ -5,24 +5,24 @@
  * replayed run exists only in memory, to be compared.
  */
 
-import { RUN_FILES, traceFile } from "../core/artifact/files.js";
-import { retrieveToolOf, toolProvenance } from "../core/artifact/names.js";
-import { sha256Hex } from "../core/canonical.js";
-import { snapshotRef } from "../core/corpus/corpus-ref.js";
-import { CanonError, InputError } from "../core/errors.js";
-import type { ModelCall, ModelCallRef } from "../core/models/model-call.js";
-import type { RetrievalProvenance, Trace } from "../core/models/trace.js";
-import { frozenDispatcher } from "../core/pipeline/dispatch.js";
-import { liveTools, llmInputOf, traceRun } from "../core/pipeline/produce.js";
-import { LLM_REASONER_ID } from "../core/reason/llm.js";
-import { findReasoner, knownReasoners } from "../core/reason/reasoners.js";
-import { type Divergence, firstDivergence } from "../core/replay/divergence.js";
-import { loadIndex } from "../core/retrieval/bm25-format.js";
-import { indexParamsFromProvenance } from "../core/retrieval/index-params.js";
-import { prepareRetrieval } from "../io/index-cache/index-cache.js";
-import { type OpenedRun, openRun, requireParts } from "../io/runs/run-reader.js";
-import { DiskStore } from "../io/store/content-store.js";
-import { type ModelCallOptions, modelCallFor } from "./model-call.js";
+import { RUN_FILES, traceFile } from "../../core/artifact/files.js";
+import { retrieveToolOf, toolProvenance } from "../../core/artifact/names.js";
+import { sha256Hex } from "../../core/canonical.js";
+import { snapshotRef } from "../../core/corpus/corpus-ref.js";
+import { CanonError, InputError } from "../../core/errors.js";
+import type { ModelCall, ModelCallRef } from "../../core/models/model-call.js";
+import type { RetrievalProvenance, Trace } from "../../core/models/trace.js";
+import { frozenDispatcher } from "../../core/pipeline/dispatch.js";
+import { liveTools, llmInputOf, traceRun } from "../../core/pipeline/produce.js";
+import { LLM_REASONER_ID } from "../../core/reason/llm.js";
+import { findReasoner, knownReasoners } from "../../core/reason/reasoners.js";
+import { type Divergence, firstDivergence } from "../../core/replay/divergence.js";
+import { loadIndex } from "../../core/retrieval/bm25-format.js";
+import { indexParamsFromProvenance } from "../../core/retrieval/index-params.js";
+import { prepareRetrieval } from "../../io/index-cache/index-cache.js";
+import { type OpenedRun, openRun, requireParts } from "../../io/runs/run-reader.js";
+import { DiskStore } from "../../io/store/content-store.js";
+import { type ModelCallOptions, modelCallFor } from "../run/model-call.js";
 
 export interface ReplayResult {
   mode: "frozen" | "live";
