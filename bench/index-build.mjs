@@ -30,8 +30,8 @@ import { createInterface } from "node:readline";
 import { pipeline } from "node:stream/promises";
 import { StringDecoder } from "node:string_decoder";
 import { createGunzip } from "node:zlib";
-import { buildIndex } from "../dist/core/retrieval/bm25-build.js";
-import { serializeIndex } from "../dist/core/retrieval/bm25-format.js";
+import { buildIndex } from "../dist/core/retrieval/bm25/bm25-build.js";
+import { serializeIndex } from "../dist/core/retrieval/bm25/bm25-format.js";
 import { buildIndexInThreads } from "../dist/io/index-cache/index-build-pool.js";
 import { machine, requireDataset, writeResult } from "./lib.mjs";
 

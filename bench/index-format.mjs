@@ -9,8 +9,8 @@ import { join } from "node:path";
 import { performance } from "node:perf_hooks";
 import { createInterface } from "node:readline";
 import { createGunzip } from "node:zlib";
-import { buildIndex } from "../dist/core/retrieval/bm25-build.js";
-import { deserializeIndex, serializeIndex } from "../dist/core/retrieval/bm25-format.js";
+import { buildIndex } from "../dist/core/retrieval/bm25/bm25-build.js";
+import { deserializeIndex, serializeIndex } from "../dist/core/retrieval/bm25/bm25-format.js";
 import { machine, requireDataset, writeResult } from "./lib.mjs";
 
 const ALL = 887_733;

@@ -26,8 +26,8 @@ import { performance } from "node:perf_hooks";
 import { createInterface } from "node:readline";
 import { createGunzip } from "node:zlib";
 import { ndcgAt } from "../dist/core/eval/metrics.js";
-import { buildIndex } from "../dist/core/retrieval/bm25-build.js";
-import { serializeIndex } from "../dist/core/retrieval/bm25-format.js";
+import { buildIndex } from "../dist/core/retrieval/bm25/bm25-build.js";
+import { serializeIndex } from "../dist/core/retrieval/bm25/bm25-format.js";
 import { machine, REPO, requireDataset, seededRandom, summarize, writeResult } from "./lib.mjs";
 
 const WIKIPEDIA_PASSAGES = 887_733;

@@ -8,7 +8,7 @@ import { Session } from "node:inspector/promises";
 import { join } from "node:path";
 import { createInterface } from "node:readline";
 import { createGunzip } from "node:zlib";
-import { buildIndex } from "../dist/core/retrieval/bm25-build.js";
+import { buildIndex } from "../dist/core/retrieval/bm25/bm25-build.js";
 import { REPO, requireDataset, seededRandom } from "./lib.mjs";
 
 const PASSAGES = Number(process.argv[2] ?? 887_733);

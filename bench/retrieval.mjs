@@ -19,8 +19,8 @@ import { join } from "node:path";
 import { performance } from "node:perf_hooks";
 import { createInterface } from "node:readline";
 import { createGunzip } from "node:zlib";
-import { buildIndex } from "../dist/core/retrieval/bm25-build.js";
-import { serializeIndex } from "../dist/core/retrieval/bm25-format.js";
+import { buildIndex } from "../dist/core/retrieval/bm25/bm25-build.js";
+import { serializeIndex } from "../dist/core/retrieval/bm25/bm25-format.js";
 import { buildIndexInThreads } from "../dist/io/index-cache/index-build-pool.js";
 import { machine, REPO, requireDataset, seededRandom, summarize, writeResult } from "./lib.mjs";
 

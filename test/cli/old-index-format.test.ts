@@ -13,7 +13,7 @@ import { liveTools, produceRun } from "../../src/core/pipeline/produce.js";
 import { resolveParams } from "../../src/core/plan/planner.js";
 import { extractiveReasoner } from "../../src/core/reason/extractive.js";
 import { getAnalyzer } from "../../src/core/retrieval/analyzer.js";
-import { indexFormatVersion, serializeIndex } from "../../src/core/retrieval/bm25-format.js";
+import { indexFormatVersion, serializeIndex } from "../../src/core/retrieval/bm25/bm25-format.js";
 import { type IndexParams, pickIndexParams } from "../../src/core/retrieval/index-params.js";
 import { verifyRun } from "../../src/core/verify/verifier.js";
 import { prepareRetrieval } from "../../src/io/index-cache/index-cache.js";

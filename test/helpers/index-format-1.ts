@@ -5,7 +5,7 @@
  * format-1 build wrote.
  */
 import { createHash } from "node:crypto";
-import { deserializeIndex } from "../../src/core/retrieval/bm25-format.js";
+import { deserializeIndex } from "../../src/core/retrieval/bm25/bm25-format.js";
 
 const PREFIX_BYTES = 16;
 const pad8 = (n: number) => (8 - (n % 8)) % 8;

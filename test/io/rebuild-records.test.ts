@@ -28,8 +28,8 @@ import { canonicalJson, sha256Hex } from "../../src/core/canonical.js";
 import { readSnapshot } from "../../src/core/corpus/document.js";
 import type { RetrievalProvenance } from "../../src/core/models/trace.js";
 import type { Policy } from "../../src/core/models/verification-report.js";
-import { buildIndex } from "../../src/core/retrieval/bm25-build.js";
-import { INDEX_FORMAT_VERSION, serializeIndex } from "../../src/core/retrieval/bm25-format.js";
+import { buildIndex } from "../../src/core/retrieval/bm25/bm25-build.js";
+import { INDEX_FORMAT_VERSION, serializeIndex } from "../../src/core/retrieval/bm25/bm25-format.js";
 import { indexParamsFromProvenance, toBm25Params } from "../../src/core/retrieval/index-params.js";
 import {
   type RebuildRecords,

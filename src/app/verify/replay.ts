@@ -17,7 +17,7 @@ import { liveTools, llmInputOf, traceRun } from "../../core/pipeline/produce.js"
 import { LLM_REASONER_ID } from "../../core/reason/llm.js";
 import { findReasoner, knownReasoners } from "../../core/reason/reasoners.js";
 import { type Divergence, firstDivergence } from "../../core/replay/divergence.js";
-import { loadIndex } from "../../core/retrieval/bm25-format.js";
+import { loadIndex } from "../../core/retrieval/bm25/bm25-format.js";
 import { indexParamsFromProvenance } from "../../core/retrieval/index-params.js";
 import { prepareRetrieval } from "../../io/index-cache/index-cache.js";
 import { type OpenedRun, openRun, requireParts } from "../../io/runs/run-reader.js";

@@ -24,7 +24,7 @@ import type { VerificationReport } from "../models/verification-report.js";
 import { planFor } from "../plan/planner.js";
 import { LLM_REASONER_ID, LLM_REASONER_VERSION } from "../reason/llm.js";
 import type { Reasoner, ReasonerInput } from "../reason/reasoner.js";
-import type { Bm25Index } from "../retrieval/bm25-index.js";
+import type { Bm25Index } from "../retrieval/bm25/bm25-index.js";
 import type { DocumentBytesLookup } from "../retrieval/hits.js";
 import { frozenDispatcher, liveDispatcher } from "./dispatch.js";
 import { type ExecuteOptions, execute, type ToolDispatcher } from "./executor.js";

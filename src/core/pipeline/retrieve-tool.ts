@@ -12,7 +12,7 @@ import { RETRIEVE_TOOL, retrieveToolVersion } from "../artifact/names.js";
 import { canonicalJson, sha256Hex } from "../canonical.js";
 import type { ToolDescriptor } from "../models/run.js";
 import type { RetrievalProvenance, RetrievePayload } from "../models/trace.js";
-import type { Bm25Index } from "../retrieval/bm25-index.js";
+import type { Bm25Index } from "../retrieval/bm25/bm25-index.js";
 import { type DocumentBytesLookup, evidenceModeOf, searchHits } from "../retrieval/hits.js";
 import { recordedIndexParams } from "../retrieval/index-params.js";
 import type { ToolHandler } from "./dispatch.js";

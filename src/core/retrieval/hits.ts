@@ -8,7 +8,7 @@ import { sha256Hex } from "../canonical.js";
 import type { RetrievalProvenance, RetrievePayload } from "../models/trace.js";
 import { type Sentence, splitSentences } from "../text/sentences.js";
 import { contentTerms } from "./analyzer.js";
-import type { Bm25Index, Scoring } from "./bm25-index.js";
+import type { Bm25Index, Scoring } from "./bm25/bm25-index.js";
 
 /** Returns the UTF-8 bytes of each requested document of the pinned snapshot. */
 export type DocumentBytesLookup = (docIds: readonly string[]) => ReadonlyMap<string, Uint8Array>;

@@ -6,7 +6,7 @@
  */
 import type { RetrievalProvenance } from "../models/trace.js";
 import { type Analyzer, getAnalyzer } from "./analyzer.js";
-import type { Bm25Index, Bm25Params } from "./bm25-index.js";
+import type { Bm25Index, Bm25Params } from "./bm25/bm25-index.js";
 
 export interface IndexParams {
   analyzer: Analyzer["name"];

@@ -2,14 +2,14 @@
 import { canonicalJson } from "../canonical.js";
 import { readSnapshot } from "../corpus/document.js";
 import type { RetrievalProvenance } from "../models/trace.js";
-import { buildIndex } from "../retrieval/bm25-build.js";
+import { buildIndex } from "../retrieval/bm25/bm25-build.js";
 import {
   indexFormatVersion,
   serializeIndex,
   WRITABLE_VERSIONS,
   type WritableVersion,
-} from "../retrieval/bm25-format.js";
-import { Bm25Index, computeBounds } from "../retrieval/bm25-index.js";
+} from "../retrieval/bm25/bm25-format.js";
+import { Bm25Index, computeBounds } from "../retrieval/bm25/bm25-index.js";
 import {
   indexBuiltWith,
   indexParamsFromProvenance,

@@ -1,9 +1,9 @@
 /**
  * An index build split across worker threads: the documents are cut into consecutive shards of
  * about equal text size, this thread collects the first while workers collect the others
- * (core/retrieval/bm25-collect.ts), this thread plans the merge from the shards' summaries, and
+ * (core/retrieval/bm25/bm25-collect.ts), this thread plans the merge from the shards' summaries, and
  * every thread writes its own shard's postings into shared output arrays at the planned slots
- * (core/retrieval/bm25-merge.ts). Only summaries cross threads, never postings. The bytes are
+ * (core/retrieval/bm25/bm25-merge.ts). Only summaries cross threads, never postings. The bytes are
  * those of a single-thread build: the plan puts each term's postings in document order.
  */
 import { existsSync } from "node:fs";
@@ -22,8 +22,8 @@ import {
   type ScatterTarget,
   type ShardSummary,
   scatterPostings,
-} from "../../core/retrieval/bm25-build.js";
-import type { Bm25Index, Bm25Params } from "../../core/retrieval/bm25-index.js";
+} from "../../core/retrieval/bm25/bm25-build.js";
+import type { Bm25Index, Bm25Params } from "../../core/retrieval/bm25/bm25-index.js";
 import type { ShardReply, ShardRequest } from "./index-build-thread.js";
 
 /** The most threads a build uses: more only costs memory on the machines this runs on. */

@@ -15,8 +15,8 @@ import {
   type ScatterTarget,
   type ShardSummary,
   scatterPostings,
-} from "../../core/retrieval/bm25-build.js";
-import type { Bm25Params } from "../../core/retrieval/bm25-index.js";
+} from "../../core/retrieval/bm25/bm25-build.js";
+import type { Bm25Params } from "../../core/retrieval/bm25/bm25-index.js";
 
 export interface ShardRequest {
   docs: IndexDocument[];

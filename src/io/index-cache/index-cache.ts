@@ -25,8 +25,8 @@ import {
   loadIndex,
   READABLE_VERSIONS,
   serializeIndex,
-} from "../../core/retrieval/bm25-format.js";
-import type { Bm25Index } from "../../core/retrieval/bm25-index.js";
+} from "../../core/retrieval/bm25/bm25-format.js";
+import type { Bm25Index } from "../../core/retrieval/bm25/bm25-index.js";
 import {
   type IndexParams,
   indexBuiltWith,

@@ -24,7 +24,7 @@ import { homedir } from "node:os";
 import { isAbsolute, join, resolve } from "node:path";
 import { canonicalJson, sha256Hex } from "../../core/canonical.js";
 import type { RetrievalProvenance } from "../../core/models/trace.js";
-import { INDEX_FORMAT_VERSION } from "../../core/retrieval/bm25-format.js";
+import { INDEX_FORMAT_VERSION } from "../../core/retrieval/bm25/bm25-format.js";
 import { type RebuildRecords, type RebuildSubject, rebuildSubject } from "../../core/verify/pinned-index.js";
 import { PRODUCER } from "../../version.js";
 import { writeFileAtomic } from "../store/content-store.js";

@@ -10,9 +10,9 @@ import {
   type IndexDocument,
   mergeShards,
   validateBm25Params,
-} from "../../../src/core/retrieval/bm25-build.js";
-import { serializeIndex } from "../../../src/core/retrieval/bm25-format.js";
-import { type Bm25Params, impactOf, lengthNorm } from "../../../src/core/retrieval/bm25-index.js";
+} from "../../../src/core/retrieval/bm25/bm25-build.js";
+import { serializeIndex } from "../../../src/core/retrieval/bm25/bm25-format.js";
+import { type Bm25Params, impactOf, lengthNorm } from "../../../src/core/retrieval/bm25/bm25-index.js";
 
 const PARAMS: Bm25Params = {
   k1: 1.2,

@@ -1,6 +1,6 @@
 import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
-import { buildIndex } from "../../../src/core/retrieval/bm25-build.js";
+import { buildIndex } from "../../../src/core/retrieval/bm25/bm25-build.js";
 import {
   CorruptIndexError,
   deserializeIndex,
@@ -8,8 +8,8 @@ import {
   indexFormatVersion,
   READABLE_VERSIONS,
   serializeIndex,
-} from "../../../src/core/retrieval/bm25-format.js";
-import type { Bm25Params } from "../../../src/core/retrieval/bm25-index.js";
+} from "../../../src/core/retrieval/bm25/bm25-format.js";
+import type { Bm25Params } from "../../../src/core/retrieval/bm25/bm25-index.js";
 import { toFormat1 } from "../../helpers/index-format-1.js";
 
 // Small chunks, so every section holds several values.

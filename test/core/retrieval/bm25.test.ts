@@ -1,9 +1,9 @@
 import { describe, expect, it } from "vitest";
 import { sha256Hex } from "../../../src/core/canonical.js";
 import { contentTerms, getAnalyzer, STOP_WORDS } from "../../../src/core/retrieval/analyzer.js";
-import { buildIndex } from "../../../src/core/retrieval/bm25-build.js";
-import { deserializeIndex, serializeIndex } from "../../../src/core/retrieval/bm25-format.js";
-import type { Bm25Params } from "../../../src/core/retrieval/bm25-index.js";
+import { buildIndex } from "../../../src/core/retrieval/bm25/bm25-build.js";
+import { deserializeIndex, serializeIndex } from "../../../src/core/retrieval/bm25/bm25-format.js";
+import type { Bm25Params } from "../../../src/core/retrieval/bm25/bm25-index.js";
 import { searchHits } from "../../../src/core/retrieval/hits.js";
 
 // Whole documents as single chunks, so the hand computation below is per document.

@@ -15,14 +15,14 @@ import { fileURLToPath } from "node:url";
 import { createGunzip } from "node:zlib";
 import { describe, expect, it } from "vitest";
 import { rankDocuments } from "../../../src/core/eval/metrics.js";
-import { buildIndex, type IndexDocument } from "../../../src/core/retrieval/bm25-build.js";
+import { buildIndex, type IndexDocument } from "../../../src/core/retrieval/bm25/bm25-build.js";
 import {
   type Bm25Index,
   type Bm25Params,
   EXHAUSTIVE_MAX_CHUNKS,
   EXHAUSTIVE_MAX_POSTINGS,
   type Ranked,
-} from "../../../src/core/retrieval/bm25-index.js";
+} from "../../../src/core/retrieval/bm25/bm25-index.js";
 
 const DATASETS = fileURLToPath(new URL("../../../../shared/datasets/", import.meta.url));
 const WIKIPEDIA = join(DATASETS, "wikipedia-passages", "passages.jsonl.gz");

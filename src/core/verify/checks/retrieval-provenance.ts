@@ -12,7 +12,7 @@ import { canonicalJson, sha256Hex } from "../../canonical.js";
 import { readSnapshot } from "../../corpus/document.js";
 import { CanonError } from "../../errors.js";
 import type { RetrievePayload } from "../../models/trace.js";
-import { indexFormatVersion, loadIndex } from "../../retrieval/bm25-format.js";
+import { indexFormatVersion, loadIndex } from "../../retrieval/bm25/bm25-format.js";
 import { recordedIndexParams } from "../../retrieval/index-params.js";
 import type { Check, CheckContext } from "../check.js";
 import { type Finding, finding } from "../findings.js";

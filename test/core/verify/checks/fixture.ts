@@ -29,8 +29,8 @@ import { extractiveReasonerV1 } from "../../../../src/core/reason/extractive-v1.
 import { chatRequest, llmReasoner } from "../../../../src/core/reason/llm.js";
 import type { ReasonerInput } from "../../../../src/core/reason/reasoner.js";
 import { getAnalyzer } from "../../../../src/core/retrieval/analyzer.js";
-import { buildIndex } from "../../../../src/core/retrieval/bm25-build.js";
-import { serializeIndex } from "../../../../src/core/retrieval/bm25-format.js";
+import { buildIndex } from "../../../../src/core/retrieval/bm25/bm25-build.js";
+import { serializeIndex } from "../../../../src/core/retrieval/bm25/bm25-format.js";
 import {
   pickIndexParams,
   provenanceIndexFields,

@@ -4,12 +4,12 @@
  * Sorted term ids make the index bytes depend only on the input, not on Map order; bm25-merge.ts
  * joins shards into an index.
  */
-import { CanonError } from "../errors.js";
-import { type Analyzer, getAnalyzer } from "./analyzer.js";
+import { CanonError } from "../../errors.js";
+import { type Analyzer, getAnalyzer } from "../analyzer.js";
+import { type ChunkSpan, chunkDocument } from "../chunker.js";
+import { WordTable } from "../word-table.js";
 import type { Bm25Params } from "./bm25-index.js";
-import { type ChunkSpan, chunkDocument } from "./chunker.js";
 import { type PostingBlocks, PostingsBuilder, U32Builder } from "./postings-blocks.js";
-import { WordTable } from "./word-table.js";
 
 export interface IndexDocument {
   docId: string;

@@ -8,7 +8,7 @@
  * block-max bounds), and returns exactly what scoring every posting would. Building is in
  * bm25-build.ts, the binary format in bm25-format.ts, pruned search in max-score.ts.
  */
-import { getAnalyzer } from "./analyzer.js";
+import { getAnalyzer } from "../analyzer.js";
 import {
   BLOCK_POSTINGS,
   type Bm25Params,

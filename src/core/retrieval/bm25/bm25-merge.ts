@@ -8,7 +8,7 @@
  * buckets are known in advance, so shards can do it side by side in worker threads over shared
  * memory, and within a term the postings stay in chunk order whoever wrote them.
  */
-import { CanonError } from "../errors.js";
+import { CanonError } from "../../errors.js";
 import type { ShardPostings, ShardSummary } from "./bm25-collect.js";
 import { Bm25Index, type Bm25Params, computeBounds, impactOf, lengthNorm } from "./bm25-index.js";
 import { frequencyOf, releaseBlock } from "./postings-blocks.js";

@@ -6,12 +6,12 @@
  * arrays. The bytes depend only on the documents, not on how they were cut into shards, so
  * worker threads (io/index-cache/index-build-pool.ts) can collect and write shards side by side.
  */
-import { InputError } from "../errors.js";
-import { getAnalyzer } from "./analyzer.js";
+import { InputError } from "../../errors.js";
+import { getAnalyzer } from "../analyzer.js";
+import { validateChunkOptions } from "../chunker.js";
 import { collectDocuments, type IndexDocument, type IndexShard } from "./bm25-collect.js";
 import type { Bm25Index, Bm25Params } from "./bm25-index.js";
 import { assembleIndex, checkDistinctDocIds, planMerge, scatterPostings } from "./bm25-merge.js";
-import { validateChunkOptions } from "./chunker.js";
 
 export type { IndexDocument, IndexShard, ShardPostings, ShardSummary } from "./bm25-collect.js";
 export {

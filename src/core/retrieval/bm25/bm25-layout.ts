@@ -4,7 +4,7 @@
  * hostile bytes, so a damaged index is a CorruptIndexError.
  */
 import * as z from "zod";
-import { CanonError } from "../errors.js";
+import { CanonError } from "../../errors.js";
 
 /** The versions this build reads: what it writes, and format 1 for runs pinned to such an index. */
 export const READABLE_VERSIONS = [1, 2, 3] as const;
