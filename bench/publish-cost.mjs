@@ -20,8 +20,8 @@ import { join } from "node:path";
 import { performance } from "node:perf_hooks";
 import pg from "pg";
 import { runJob } from "../dist/app/run/run-job.js";
-import { readRunDirectory } from "../dist/io/run-reader.js";
-import { DiskStore } from "../dist/io/store.js";
+import { readRunDirectory } from "../dist/io/runs/run-reader.js";
+import { DiskStore } from "../dist/io/store/content-store.js";
 import { PgRegistry } from "../dist/registry/postgres.js";
 import { machine, REPO, summarize, writeResult } from "./lib.mjs";
 

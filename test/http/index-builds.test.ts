@@ -34,7 +34,7 @@ describe("issue 21 item 3: index builds off the event loop", () => {
     // The worker entry exists in the built package only: use it (npm run build first).
     const dist = (path: string) => join(REPO, "dist", path);
     const { buildIndexInThreads } = await import(dist("io/index-cache/index-build-pool.js"));
-    const { serializeIndex } = await import(dist("core/retrieval/bm25-format.js"));
+    const { serializeIndex } = await import(dist("core/retrieval/bm25/bm25-format.js"));
     const docs = corpusLines(4000)
       .trim()
       .split("\n")

@@ -34,7 +34,7 @@ describe("index build in worker threads", () => {
     const { buildIndexInThreads, workersAvailable } = await import(
       dist("io/index-cache/index-build-pool.js")
     );
-    const { serializeIndex } = await import(dist("core/retrieval/bm25-format.js"));
+    const { serializeIndex } = await import(dist("core/retrieval/bm25/bm25-format.js"));
     expect(workersAvailable()).toBe(true);
     const docs = corpus();
     const bytes = async (threads: number, offThread = false) =>
