@@ -35,7 +35,7 @@ import {
   byStrength,
   type Candidate,
   candidatesOf,
-  EXTRA_CITATION_RATIO,
+  chosenCitations,
   lemma,
   measuredTerm,
   SHORT_QUESTION_TERMS,
@@ -253,22 +253,8 @@ export const extractiveReasonerV3: Reasoner = {
         confidence,
       };
     }
-    const chosen = relevant.slice(0, input.minSupports);
-    for (const c of relevant.slice(input.minSupports)) {
-      if (chosen.length >= input.maxCitations) break;
-      if (strength(c) < strength(top) * EXTRA_CITATION_RATIO) break;
-      // Never cite the same bytes twice: an "It ..." pair overlaps the sentence before it.
-      if (
-        chosen.some(
-          (x) => x.evidenceId === c.evidenceId && x.citeStart < c.citeEnd && c.citeStart < x.citeEnd,
-        )
-      )
-        continue;
-      const newSource = !chosen.some((x) => x.docId === c.docId);
-      const newPart = c.covered.some((t) => !chosen.some((x) => x.covered.includes(t)));
-      if (newSource || newPart) chosen.push(c);
-    }
-    const citations: ReasonerCitation[] = chosen.map((c) => ({
+    // Extractive 2's citations: the supports, then extra ones that add a source or a term.
+    const citations: ReasonerCitation[] = chosenCitations(top, relevant, input).map((c) => ({
       evidence_id: c.evidenceId,
       span: [c.citeStart, c.citeEnd],
       sha256: sha256Hex(Buffer.from(c.statement, "utf8")),
