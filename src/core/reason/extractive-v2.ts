@@ -288,6 +288,26 @@ function rankedCandidates(input: ReasonerInput): Candidate[] {
     });
 }
 
+/** The answer when fewer relevant candidates than min_supports remain: every extractive version words it alike. */
+export function tooFewSupports(relevant: number, input: ReasonerInput, confidence: number): Derivation {
+  return {
+    kind: "insufficient",
+    reason: `only ${relevant} relevant piece(s) of evidence, ${input.minSupports} required`,
+    relevantEvidence: relevant,
+    required: input.minSupports,
+    confidence,
+  };
+}
+
+/** Cited candidates as citations: their evidence, their span and the sha256 of their bytes. */
+export function citationsOf(cited: readonly Candidate[]): ReasonerCitation[] {
+  return cited.map((c) => ({
+    evidence_id: c.evidenceId,
+    span: [c.citeStart, c.citeEnd],
+    sha256: sha256Hex(Buffer.from(c.statement, "utf8")),
+  }));
+}
+
 /**
  * The candidates cited: the min_supports strongest relevant ones, then extra citations (up to
  * max_citations) about as strong as the top one that add another document or another term.
@@ -344,20 +364,8 @@ export const extractiveReasonerV2: Reasoner = {
       };
     }
     const relevant = ranked.filter((c) => confidenceOf(c) >= minConfidence);
-    if (relevant.length < input.minSupports) {
-      return {
-        kind: "insufficient",
-        reason: `only ${relevant.length} relevant piece(s) of evidence, ${input.minSupports} required`,
-        relevantEvidence: relevant.length,
-        required: input.minSupports,
-        confidence,
-      };
-    }
-    const citations: ReasonerCitation[] = chosenCitations(top, relevant, input).map((c) => ({
-      evidence_id: c.evidenceId,
-      span: [c.citeStart, c.citeEnd],
-      sha256: sha256Hex(Buffer.from(c.statement, "utf8")),
-    }));
+    if (relevant.length < input.minSupports) return tooFewSupports(relevant.length, input, confidence);
+    const citations = citationsOf(chosenCitations(top, relevant, input));
     return {
       kind: "claim",
       statement: top.statement,

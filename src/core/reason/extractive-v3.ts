@@ -30,21 +30,22 @@
  * - Below `min_confidence` (default 0.35, chosen on the fit split: bench/results/fit-confidence-v3.json) the answer is "insufficient evidence", naming the best
  *   candidate and its confidence.
  */
-import { sha256Hex } from "../canonical.js";
 import {
   byStrength,
   type Candidate,
   candidatesOf,
   chosenCitations,
+  citationsOf,
   lemma,
   measuredTerm,
   SHORT_QUESTION_TERMS,
   strength,
   termsOf,
   termWeights,
+  tooFewSupports,
   WEIGHT_CAP,
 } from "./extractive-v2.js";
-import type { Derivation, Reasoner, ReasonerCitation, ReasonerInput } from "./reasoner.js";
+import type { Derivation, Reasoner, ReasonerInput } from "./reasoner.js";
 
 export { termWeights } from "./extractive-v2.js";
 
@@ -244,21 +245,9 @@ export const extractiveReasonerV3: Reasoner = {
       };
     }
     const relevant = ranked.filter((c) => c === top || confidenceOf(c, analysis, input) >= minConfidence);
-    if (relevant.length < input.minSupports) {
-      return {
-        kind: "insufficient",
-        reason: `only ${relevant.length} relevant piece(s) of evidence, ${input.minSupports} required`,
-        relevantEvidence: relevant.length,
-        required: input.minSupports,
-        confidence,
-      };
-    }
+    if (relevant.length < input.minSupports) return tooFewSupports(relevant.length, input, confidence);
     // Extractive 2's citations: the supports, then extra ones that add a source or a term.
-    const citations: ReasonerCitation[] = chosenCitations(top, relevant, input).map((c) => ({
-      evidence_id: c.evidenceId,
-      span: [c.citeStart, c.citeEnd],
-      sha256: sha256Hex(Buffer.from(c.statement, "utf8")),
-    }));
+    const citations = citationsOf(chosenCitations(top, relevant, input));
     const features = featuresOf(top, analysis, input);
     return {
       kind: "claim",

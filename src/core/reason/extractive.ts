@@ -35,8 +35,7 @@
  * - Below `min_confidence` (default DEFAULT_MIN_CONFIDENCE, the operating point chosen on the
  *   fit split: docs/eval.md) the answer is "insufficient evidence", naming the best candidate.
  */
-import { sha256Hex } from "../canonical.js";
-import { type Candidate, strength, termsOf } from "./extractive-v2.js";
+import { type Candidate, citationsOf, strength, termsOf, tooFewSupports } from "./extractive-v2.js";
 import {
   type Analysis,
   analyze,
@@ -45,7 +44,7 @@ import {
   FEATURES as V3_FEATURES,
   featuresOf as v3Features,
 } from "./extractive-v3.js";
-import type { Derivation, Reasoner, ReasonerCitation, ReasonerInput } from "./reasoner.js";
+import type { Derivation, Reasoner, ReasonerInput } from "./reasoner.js";
 
 export { isKeywordQuery, round4, termWeights } from "./extractive-v3.js";
 
@@ -276,26 +275,14 @@ export const extractiveReasoner: Reasoner = {
       };
     }
     const relevant = docs.filter((d) => d.probability >= minConfidence);
-    if (relevant.length < input.minSupports) {
-      return {
-        kind: "insufficient",
-        reason: `only ${relevant.length} relevant piece(s) of evidence, ${input.minSupports} required`,
-        relevantEvidence: relevant.length,
-        required: input.minSupports,
-        confidence,
-      };
-    }
+    if (relevant.length < input.minSupports) return tooFewSupports(relevant.length, input, confidence);
     const chosen = relevant.slice(0, input.minSupports).map((d) => d.cite);
     for (const d of relevant.slice(input.minSupports)) {
       if (chosen.length >= input.maxCitations || d.probability < confidence * EXTRA_SHARE) break;
       chosen.push(d.cite);
     }
     const cited = chosen[0] as Candidate;
-    const citations: ReasonerCitation[] = chosen.map((c) => ({
-      evidence_id: c.evidenceId,
-      span: [c.citeStart, c.citeEnd],
-      sha256: sha256Hex(Buffer.from(c.statement, "utf8")),
-    }));
+    const citations = citationsOf(chosen);
     return {
       kind: "claim",
       statement: cited.statement,
