@@ -51,23 +51,34 @@ export function decodeFileText(bytes: Uint8Array, code: ErrorCode, file: string)
 }
 
 /**
+ * The largest spec, suite, query or key file read whole. Far above any real one, and below the
+ * sizes where Node itself fails (a string over 512 MiB, a read over 2 GiB) with an error that
+ * names no file.
+ */
+export const MAX_USER_TEXT_BYTES = 256 * 1024 * 1024;
+
+/**
  * Reads a small file the user named (spec, suite, queries, key). Only regular files: a FIFO
- * would block forever and a device such as /dev/zero never ends.
+ * would block forever and a device such as /dev/zero never ends. Its size is checked before and
+ * after the read, as a file can grow in between.
  */
 export function readUserText(path: string, code: ErrorCode, field?: string): string {
+  const where = { file: path, ...(field === undefined ? {} : { field }) };
   const at = { code, doing: "cannot read", path, ...(field === undefined ? {} : { field }) };
   const stat = atFsBoundary(at, () => statSync(path));
   if (!stat.isFile()) {
-    throw new InputError(code, `cannot read: ${kindOf(stat)}, not a regular file`, {
-      file: path,
-      ...(field === undefined ? {} : { field }),
-    });
+    throw new InputError(code, `cannot read: ${kindOf(stat)}, not a regular file`, where);
   }
-  return decodeFileText(
-    atFsBoundary(at, () => readFileSync(path)),
-    "E_ENCODING",
-    path,
-  );
+  const tooLarge = (size: number) =>
+    new InputError(
+      code,
+      `file is ${size} bytes, more than the ${MAX_USER_TEXT_BYTES} bytes a spec, suite or key file may hold`,
+      where,
+    );
+  if (stat.size > MAX_USER_TEXT_BYTES) throw tooLarge(stat.size);
+  const bytes = atFsBoundary(at, () => readFileSync(path));
+  if (bytes.length > MAX_USER_TEXT_BYTES) throw tooLarge(bytes.length);
+  return decodeFileText(bytes, "E_ENCODING", path);
 }
 
 /**
