@@ -7,6 +7,7 @@ export { type CaseResult, type EvalOptions, runEval } from "./app/eval/eval.js";
 export { type RunJobOptions, type RunJobResult, runJob } from "./app/run/run-job.js";
 export { diffRunDirectories } from "./app/verify/diff.js";
 export { type ReplayResult, replayRunDirectory } from "./app/verify/replay.js";
+export { type VerifyDirectoryOptions, verifyRunDirectory } from "./app/verify/verify.js";
 export { canonicalJson, contentId, sha256Hex, withId } from "./core/canonical.js";
 export {
   diffRuns,

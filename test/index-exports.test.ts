@@ -111,6 +111,7 @@ const VALUES: Record<string, Kind> = {
   runJob: "function",
   sha256Hex: "function",
   verify: "function",
+  verifyRunDirectory: "function",
   withId: "function",
   withRationales: "function",
 };
@@ -141,6 +142,7 @@ const TYPES = [
   "SnapshotDocuments",
   "ToolDispatcher",
   "Trace",
+  "VerifyDirectoryOptions",
   "VerifyInput",
 ];
 
