@@ -19,8 +19,11 @@
  *   score is cited, on a tie the stronger sentence. Only sums and products of doubles and V8's
  *   `Math.log` reach a rounded score, so machines agree (test/core/reason/extractive-v5.test.ts).
  *   The coefficients are a logistic regression of "the sentence is an annotated rationale
- *   sentence" over the sentences of the chosen document, fitted on the SciFact fit split only
- *   (`node bench/fit-confidence.mjs picker`; bench/results/fit-picker.json).
+ *   sentence" over the eligible sentences of the chosen document, fitted on the SciFact fit split
+ *   only (`node bench/fit-confidence.mjs picker`; bench/results/fit-picker.json); `fragment`
+ *   weighs 0 because no eligible sentence of the fit split is one.
+ * - **Eligible**: the document's strongest sentence, and the others covering at least
+ *   MIN_COVERAGE_SHARE of the question weight it covers.
  */
 import { type Candidate, strength } from "./extractive-v2.js";
 import { round4 } from "./extractive-v3.js";
