@@ -1,6 +1,8 @@
-// Fits, and reports out of sample, extractive 4's confidence model (src/core/reason/extractive.ts).
+// Fits, and reports out of sample, extractive 4's confidence model (src/core/reason/extractive-v4.ts)
+// and extractive 5's sentence picker (src/core/reason/extractive.ts).
 //
 //   node bench/fit-confidence.mjs fit      # fit splits only: prints the coefficients to freeze
+//   node bench/fit-confidence.mjs picker   # SciFact fit split only: extractive 5's sentence picker
 //   node bench/fit-confidence.mjs report   # held-out splits only, with the frozen coefficients
 //   node bench/fit-confidence.mjs domains  # other domains (Cranfield, CISI): held-out halves
 //
@@ -32,7 +34,13 @@
 // out-of-fold operating points (THRESHOLD_RULE), never off a held-out split. Deterministic: same
 // data, same coefficients. Results: bench/results/fit-confidence.json.
 // `report` runs the held-out sets twice (default min_confidence, and 0 for calibration) and
-// writes bench/results/confidence-heldout.json. Needs `npm run build` first.
+// writes bench/results/confidence-heldout.json.
+// `picker` reads the SciFact fit split only: for each claim, extractive 4 chooses the document;
+// every candidate sentence of that document (when it has annotated rationale sentences) gets
+// extractive 5's picker features and the label "overlaps a rationale sentence". It reports the
+// share of claims whose picked sentence is a rationale, by PICKER_FOLDS-fold cross-validation
+// (folds by a hash of the claim), against extractive 4's strongest sentence, fits the picker on
+// all of them and writes bench/results/fit-picker.json. Needs `npm run build` first.
 import { execFileSync } from "node:child_process";
 import { createHash } from "node:crypto";
 import { copyFileSync, mkdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
@@ -40,8 +48,11 @@ import { join, relative } from "node:path";
 import { gunzipSync } from "node:zlib";
 // The features, the AUROC and the recorded input are the ones the reasoner, `eval` and `verify` use (`npm run build`).
 import { auroc } from "../dist/core/eval/metrics.js";
-import { DEFAULT_MIN_CONFIDENCE, FEATURES, scoreCandidates } from "../dist/core/reason/extractive.js";
+import { PICKER_FEATURES, pickerScores } from "../dist/core/reason/extractive.js";
+import { analyze } from "../dist/core/reason/extractive-v3.js";
+import { DEFAULT_MIN_CONFIDENCE, FEATURES, scoreCandidates } from "../dist/core/reason/extractive-v4.js";
 import { recordedReasonerInput } from "../dist/core/verify/checks/rederive.js";
+import { withRationales } from "../dist/io/eval/eval-input.js";
 import { openRun } from "../dist/io/runs/run-reader.js";
 import { makeUnanswerableDemoCorpus } from "../scripts/make-unanswerable-demo-corpus.mjs";
 import { CLI, checkedDataset, optionalDataset, REPO, requireDataset, writeResult } from "./lib.mjs";
@@ -65,6 +76,9 @@ const UNANSWERABLE_WEIGHT = 12;
  * declined; 2 points of margin).
  */
 const THRESHOLD_RULE = 0.92;
+/** The sentence picker's cross-validation folds and its L2 penalty (standardised features). */
+const PICKER_FOLDS = 5;
+const PICKER_L2 = 1;
 
 const share = (id) =>
   Number.parseInt(
@@ -78,8 +92,8 @@ const share = (id) =>
 const inFit = (id, fraction) => share(String(id)) < fraction;
 
 const mode = process.argv[2];
-if (mode !== "fit" && mode !== "report" && mode !== "domains") {
-  console.error("usage: node bench/fit-confidence.mjs fit|report|domains");
+if (!["fit", "picker", "report", "domains"].includes(mode)) {
+  console.error("usage: node bench/fit-confidence.mjs fit|picker|report|domains");
   process.exit(2);
 }
 const WORK = join(REPO, ".canon-reason", "fit-confidence");
@@ -316,7 +330,8 @@ function optional(name) {
   return dir;
 }
 
-if (mode === "fit") {
+if (mode === "picker") fitPicker();
+else if (mode === "fit") {
   // The frozen coefficients were fitted on Cranfield and CISI too: without them the fit is another one.
   const domainDirs = Object.fromEntries(DOMAINS.map((name) => [name, requireDataset(name)]));
   const fitClaims = beirSplit("fit", trainQrels, (id) => inFit(id, 0.7));
@@ -558,6 +573,88 @@ if (mode === "fit") {
   report.pooled_scifact_auroc = pooledAuroc(pooled.answerable, pooled.unanswerable);
   writeReport("confidence-heldout", report);
   console.log(JSON.stringify(report, null, 2));
+}
+
+/**
+ * Extractive 5's sentence picker, fitted on the SciFact fit split's claims: extractive 4 chooses
+ * the document (and the confidence); each candidate sentence of that document is a row, labelled
+ * 1 when its cited bytes overlap an annotated rationale sentence.
+ */
+function fitPicker() {
+  const fit = beirSplit("fit", trainQrels, (id) => inFit(id, 0.7));
+  const { cases } = evalRun("scifact-fit", ["--beir", fit.dir, "--split", "fit"], 0);
+  const rationales = new Map(
+    withRationales(
+      { corpus: join(fit.dir, "corpus.jsonl"), cases: cases.map((c) => ({ case_id: c.case_id })) },
+      fit.rat,
+      "fit",
+    ).cases.map((c) => [c.case_id, c.rationales ?? {}]),
+  );
+  const data = [];
+  let claims = 0;
+  for (const c of cases) {
+    const input = recordedReasonerInput(openRun(join(WORK, "artifacts", "runs", c.run_id)).view);
+    if (typeof input === "string") throw new Error(`scifact-fit ${c.case_id}: ${input}`);
+    const analysis = analyze(input);
+    const best = scoreCandidates(input, analysis)[0];
+    const spans = best === undefined ? [] : (rationales.get(c.case_id)?.[best.candidate.docId] ?? []);
+    if (Object.keys(rationales.get(c.case_id) ?? {}).length > 0) claims++;
+    if (spans.length === 0) continue;
+    const span = (x) => {
+      const ev = input.evidence.find((e) => e.id === x.evidenceId);
+      return [ev.span[0] + x.citeStart, ev.span[0] + x.citeEnd];
+    };
+    const rows = pickerScores(best.candidate.docId, analysis.ranked, analysis.weights, input).map((s) => {
+      const [a, b] = span(s.candidate);
+      return {
+        x: PICKER_FEATURES.map((f) => s.features[f]),
+        y: spans.some(([lo, hi]) => a < hi && lo < b) ? 1 : 0,
+      };
+    });
+    data.push({ id: c.case_id, rows, answered: best.probability >= DEFAULT_MIN_CONFIDENCE });
+  }
+  const fold = (d) => Math.floor(share(`picker/${d.id}`) * PICKER_FOLDS);
+  const fitRows = (ds) =>
+    fitLogistic(
+      ds.flatMap((d) => d.rows.map((r) => r.x)),
+      ds.flatMap((d) => d.rows.map((r) => r.y)),
+      { l2: PICKER_L2 },
+    );
+  // The row a model picks: the highest score, on a tie the stronger (earlier) sentence.
+  const pick = (m, d) => d.rows.reduce((a, r) => (linear(m, r.x) > linear(m, a.x) ? r : a));
+  const picked = new Map();
+  for (let k = 0; k < PICKER_FOLDS; k++) {
+    const model = fitRows(data.filter((d) => fold(d) !== k));
+    for (const d of data.filter((d) => fold(d) === k)) picked.set(d, pick(model, d).y);
+  }
+  const rate = (ds, hit) => r4(ds.filter(hit).length / ds.length);
+  const answered = data.filter((d) => d.answered);
+  const raw = fitRows(data);
+  const result = {
+    split: { salt: SPLIT_SALT, scifact_train_fit_share: 0.7 },
+    claims_with_rationales: claims,
+    claims_whose_chosen_document_has_rationales: data.length,
+    sentence_rows: data.reduce((s, d) => s + d.rows.length, 0),
+    rationale_rows: data.reduce((s, d) => s + d.rows.filter((r) => r.y === 1).length, 0),
+    folds: PICKER_FOLDS,
+    l2: PICKER_L2,
+    rationale_hit_rate: {
+      any_candidate_is_rationale: rate(data, (d) => d.rows.some((r) => r.y === 1)),
+      extractive_4_strongest_sentence: rate(data, (d) => d.rows[0].y === 1),
+      extractive_5_picker_out_of_fold: rate(data, (d) => picked.get(d) === 1),
+      answered_at_default_threshold: {
+        claims: answered.length,
+        extractive_4_strongest_sentence: rate(answered, (d) => d.rows[0].y === 1),
+        extractive_5_picker_out_of_fold: rate(answered, (d) => picked.get(d) === 1),
+      },
+    },
+    model: {
+      intercept: r4(raw.intercept),
+      coefficients: Object.fromEntries(PICKER_FEATURES.map((f, j) => [f, r4(raw.coef[j])])),
+    },
+  };
+  writeResult("fit-picker", result);
+  console.log(JSON.stringify(result, null, 2));
 }
 
 /**

@@ -119,11 +119,11 @@ describe("diff names the layer that changed", () => {
     const replay = runCli(["replay", runDir]);
     expect(replay.status).toBe(2);
     expect(replay.stderr).toMatch(
-      /reasoned by extractive 99; this build has extractive 4, extractive 3, extractive 2, extractive 1.*canon-reason diff/,
+      /reasoned by extractive 99; this build has extractive 5, extractive 4, extractive 3, extractive 2, extractive 1.*canon-reason diff/,
     );
     expect(d.layers.find((l: { layer: string }) => l.layer === "reasoner").changes).toContainEqual({
       field: "reasoner.version",
-      before: "4",
+      before: extractiveReasoner.version,
       after: "99",
     });
   });

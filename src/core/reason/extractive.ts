@@ -1,305 +1,171 @@
 /**
- * The default reasoner: extractive and deterministic (docs/design.md §3.4), version 4. It reads
- * the same candidate sentences as extractive 3 (extractive-v3.ts: whole sentences of the
- * evidence, weighed by the corpus's BM25 idf, read in context), but **chooses** the sentence to
- * cite by a calibrated probability that it answers the question, rather than by coverage alone.
+ * The default reasoner: extractive and deterministic (docs/design.md §3.4), version 5. It answers
+ * exactly as extractive 4 does (extractive-v4.ts: the same candidates, the same calibrated
+ * probability, the same document, confidence, threshold and documents cited), and changes one
+ * thing: **which sentence of a chosen document is cited**. Extractive 4 cites the document's
+ * strongest sentence by coverage (extractive 2's order); extractive 5 cites the sentence a
+ * second small model scores highest as the one that states the answer.
  *
- * - **Candidates**: the CANDIDATES strongest sentences (extractive 2's strength order). Each gets
- *   the FEATURES below, each a deterministic function of the recorded input rounded to 4
- *   decimals: extractive 3's thirteen (coverage of the question's idf weight by the cited bytes,
- *   their piece of evidence and the title; relevance; retrieval rank; margin; question length;
- *   rarest word missing; fragment; agreement), and ten more: the candidate's place in the
- *   strength order and its gap to the strongest; how much of the candidate list and how high in
- *   the retrieval its document stands; for a short question (at most SHORT_TERMS terms) the weight
- *   of the words the sentence lacks, and whether it lacks any; how closely together the
- *   question's words sit in the sentence; how many question words it lacks; the share of the
- *   question's words the corpus has never seen; and how specific (mean idf) the question is.
- * - **Probability**: `1 / (1 + exp(-z))`, `z` the frozen COEFFICIENTS (4-decimal constants) times
- *   the rounded features, summed in FEATURES order and rounded to 4 decimals; the probability is
- *   rounded to 4 decimals and kept inside [0.0001, 0.9999]. The coefficients are a logistic
- *   regression whose target is "this candidate's document is judged relevant", fitted on
- *   training splits only, then Platt-scaled on out-of-fold scores of the chosen candidates
- *   (`bench/fit-confidence.mjs fit`; bench/results/fit-confidence.json). Every operation is an
- *   IEEE-754 double operation plus V8's `Math.exp` and `Math.log`, and every intermediate that
- *   reaches the output is rounded, so machines agree (test/core/reason/extractive-v4.test.ts).
- * - **Choice**: the document of the most probable candidate (on a tie, the stronger one) answers,
- *   at that candidate's probability (the confidence), cited by its strongest sentence in
- *   extractive 2's order: the model is fitted on "this document is judged relevant", so it picks
- *   the document, and coverage picks the sentence that states the answer. Extra citations only
- *   from other documents at least EXTRA_SHARE as probable and above `min_confidence`, each by its
- *   strongest sentence.
- * - **Keyword queries** (at most KEYWORD_WORDS words and no question mark) get at most
- *   KEYWORD_CAP, below the default `min_confidence`: a sentence that merely contains the word
- *   does not show that it answers anything, so such a query is declined with a reason that
- *   says so, unless the caller lowers `min_confidence` to KEYWORD_CAP or below.
- * - Below `min_confidence` (default DEFAULT_MIN_CONFIDENCE, the operating point chosen on the
- *   fit split: docs/eval.md) the answer is "insufficient evidence", naming the best candidate.
+ * - **Sentences**: every candidate sentence of the document (extractive 2's candidates: whole
+ *   sentences holding at least one question term), not only the CANDIDATES strongest.
+ * - **Sentence features** (PICKER_FEATURES), each a deterministic function of the recorded
+ *   input rounded to 4 decimals: the sentence's place in the document's strength order and its
+ *   gap to the document's strongest; its relevance and the share of the question's idf weight
+ *   its own words cover; where it stands in the document (byte offset, and as a share of the
+ *   stretch of the document the evidence shows) and how long that stretch is; whether it
+ *   states a number, uses a word that reports a finding, or is a fragment.
+ * - **Score**: PICKER_INTERCEPT plus the frozen PICKER_COEFFICIENTS (4-decimal constants) times
+ *   the rounded features, summed in PICKER_FEATURES order and rounded to 4 decimals; the highest
+ *   score is cited, on a tie the stronger sentence. Only sums and products of doubles and V8's
+ *   `Math.log` reach a rounded score, so machines agree (test/core/reason/extractive-v5.test.ts).
+ *   The coefficients are a logistic regression of "the sentence is an annotated rationale
+ *   sentence" over the eligible sentences of the chosen document, fitted on the SciFact fit split
+ *   only (`node bench/fit-confidence.mjs picker`; bench/results/fit-picker.json); `fragment`
+ *   weighs 0 because no eligible sentence of the fit split is one.
+ * - **Eligible**: the document's strongest sentence, and the others covering at least
+ *   MIN_COVERAGE_SHARE of the question weight it covers.
  */
-import { type Candidate, citationsOf, strength, termsOf, tooFewSupports } from "./extractive-v2.js";
-import {
-  type Analysis,
-  analyze,
-  isKeywordQuery,
-  round4,
-  FEATURES as V3_FEATURES,
-  featuresOf as v3Features,
-} from "./extractive-v3.js";
-import type { Derivation, Reasoner, ReasonerInput } from "./reasoner.js";
+import { type Candidate, strength } from "./extractive-v2.js";
+import { round4 } from "./extractive-v3.js";
+import { type CitePicker, deriveCalibrated } from "./extractive-v4.js";
+import type { Reasoner, ReasonerInput } from "./reasoner.js";
 
-export { isKeywordQuery, round4, termWeights } from "./extractive-v3.js";
+export {
+  CANDIDATES,
+  DEFAULT_MIN_CONFIDENCE,
+  FEATURES,
+  isKeywordQuery,
+  KEYWORD_CAP,
+  KEYWORD_WORDS,
+  round4,
+  scoreCandidates,
+  termWeights,
+} from "./extractive-v4.js";
 
 export const EXTRACTIVE_REASONER_ID = "extractive";
-/** 4: the cited sentence chosen by a calibrated probability over 23 features; keyword queries capped below the threshold. */
-export const EXTRACTIVE_REASONER_VERSION = "4";
-
-/** The default `min_confidence`: the probability below which the best candidate is declined. */
-export const DEFAULT_MIN_CONFIDENCE = 0.22;
-/** A query of at most this many words and no question mark is a keyword query. */
-export const KEYWORD_WORDS = 2;
-/** The highest confidence a keyword query can get: below DEFAULT_MIN_CONFIDENCE. */
-export const KEYWORD_CAP = 0.15;
-/** How many of the strongest candidates are scored. */
-export const CANDIDATES = 8;
-/** A question of at most this many terms is short: every one of its words is the question. */
-const SHORT_TERMS = 5;
-/** An extra citation must be at least this share as probable as the first. */
-const EXTRA_SHARE = 0.9;
-
-/** The features, in the order the coefficients are applied. */
-export const FEATURES = [
-  ...V3_FEATURES,
-  "position",
-  "gap",
-  "doc_share",
-  "doc_rank",
-  "short_missing",
-  "compactness",
-  "missing_terms",
-  "short_incomplete",
-  "unknown_terms",
-  "specificity",
-] as const;
-export type FeatureName = (typeof FEATURES)[number];
-export type Features = Record<FeatureName, number>;
+/** 5: extractive 4's answer, each document cited by the sentence a fitted picker scores highest. */
+export const EXTRACTIVE_REASONER_VERSION = "5";
 
 /**
- * Frozen coefficients (intercept, then one per feature in FEATURES order), as printed by
- * `node bench/fit-confidence.mjs fit`. Refitting means a new reasoner version.
+ * A sentence is eligible to cite its document only when it covers at least this share of the
+ * question weight the document's strongest sentence covers: the picker learned where SciFact's
+ * abstracts state their findings (late, after the background), and must not trade the
+ * question's words for that in a document written otherwise. 5-fold cross-validation on the fit
+ * split (rationale hits at 0, 0.5, 0.6, 0.75, 0.8, 0.85, 0.9, 0.95, 1: 0.730, 0.727, 0.727,
+ * 0.719, 0.715, 0.704, 0.689, 0.667, 0.655; extractive 4 0.607) prefers a low share, but at
+ * 0.8 or below the picker cites an encyclopedic article's later sentence over its first in the
+ * README's own demo ("How many cards is each player dealt in contract bridge?" lost its "13
+ * cards" sentence): 0.85 is the lowest share of that grid that keeps the demo suite's answers.
  */
-export const INTERCEPT = -1.5804;
-export const COEFFICIENTS: Readonly<Record<FeatureName, number>> = {
-  coverage: 0.5398,
-  piece_coverage: 0.3619,
-  raw_coverage: -0.0822,
-  title_coverage: 0,
-  relevance: 0.3668,
-  rank: 0.0189,
-  margin: 2.024,
-  terms_log: 0.7097,
-  one_term: 0,
-  two_terms: 0,
-  missing_rare: -0.894,
-  fragment: -0.2644,
-  agreement: 0.3146,
-  position: 0.2355,
-  gap: 2.2972,
-  doc_share: 1.4394,
-  doc_rank: -0.2486,
-  short_missing: -1.4961,
-  compactness: -0.0828,
-  missing_terms: -0.3838,
-  short_incomplete: 0.4479,
-  unknown_terms: -2.6274,
-  specificity: -2.2279,
+export const MIN_COVERAGE_SHARE = 0.85;
+/** A sentence of fewer words than this is a fragment. */
+const FRAGMENT_WORDS = 8;
+/** Words that report a finding ("we found", "suggests", "increased", ...). */
+const FINDING =
+  /\b(?:we found|found|showed?|shown|demonstrat|suggest|conclu|result|associated|significant|increas|decreas|reduc|higher|lower|improv|did not|no )/iu;
+
+/** The sentence features, in the order the picker's coefficients are applied. */
+export const PICKER_FEATURES = [
+  "doc_position",
+  "doc_gap",
+  "relevance",
+  "own_coverage",
+  "offset",
+  "relative_offset",
+  "doc_extent",
+  "number",
+  "finding",
+  "fragment",
+] as const;
+export type PickerFeatureName = (typeof PICKER_FEATURES)[number];
+export type PickerFeatures = Record<PickerFeatureName, number>;
+
+/**
+ * Frozen picker coefficients (intercept, then one per feature in PICKER_FEATURES order), as
+ * printed by `node bench/fit-confidence.mjs picker`. Refitting means a new reasoner version.
+ */
+export const PICKER_INTERCEPT = 0.3153;
+export const PICKER_COEFFICIENTS: Readonly<Record<PickerFeatureName, number>> = {
+  doc_position: -0.868,
+  doc_gap: -2.8133,
+  relevance: 0.136,
+  own_coverage: 2.3084,
+  offset: 0.8023,
+  relative_offset: 1.0691,
+  doc_extent: -1.3482,
+  number: 0.3068,
+  finding: 0.5428,
+  fragment: 0,
 };
 
-/** `z` from rounded features, in FEATURES order, rounded: the linear part of the model. */
-export function score(features: Features): number {
-  let z = INTERCEPT;
-  for (const name of FEATURES) z += COEFFICIENTS[name] * round4(features[name]);
+/** The picker's score from rounded features, in PICKER_FEATURES order, rounded. */
+export function pickerScore(features: PickerFeatures): number {
+  let z = PICKER_INTERCEPT;
+  for (const name of PICKER_FEATURES) z += PICKER_COEFFICIENTS[name] * round4(features[name]);
   return round4(z);
 }
 
-/** The probability for a (rounded) `z`, rounded to 4 decimals and kept inside [0.0001, 0.9999]. */
-export function probabilityOf(z: number): number {
-  const p = round4(1 / (1 + Math.exp(-z)));
-  return Math.min(0.9999, Math.max(0.0001, p));
-}
-
 /**
- * Question words next to each other: the number of distinct question terms in the sentence over
- * the length (in terms) of the shortest stretch holding them all; 1 for one term or none.
+ * The features of the sentence at `position` of its document's candidates (strongest first),
+ * each rounded to 4 decimals. `weights` are the question's term weights (extractive 3's analysis).
  */
-function compactness(c: Candidate): number {
-  const tokens = termsOf(c.statement);
-  const want = new Set(c.covered.filter((t) => tokens.includes(t)));
-  if (want.size <= 1) return 1;
-  const count = new Map<string, number>();
-  let have = 0;
-  let lo = 0;
-  let best = Number.POSITIVE_INFINITY;
-  for (let hi = 0; hi < tokens.length; hi++) {
-    const t = tokens[hi] as string;
-    if (want.has(t)) {
-      count.set(t, (count.get(t) ?? 0) + 1);
-      if (count.get(t) === 1) have++;
-    }
-    while (have === want.size) {
-      best = Math.min(best, hi - lo + 1);
-      const u = tokens[lo] as string;
-      if (want.has(u)) {
-        count.set(u, (count.get(u) as number) - 1);
-        if (count.get(u) === 0) have--;
-      }
-      lo++;
-    }
-  }
-  return want.size / best;
-}
-
-/** The question-level features: the same for every candidate of one input. */
-function questionFeatures(
-  input: ReasonerInput,
-  analysis: Analysis,
-): { unknown: number; specificity: number } {
-  const stats = input.termStats;
-  if (stats === undefined || input.queryTerms.length === 0) return { unknown: 0, specificity: 0 };
-  const unknown = input.queryTerms.filter((t) => !((stats.df[t] ?? 0) > 0)).length / input.queryTerms.length;
-  const weights = [...analysis.weights.values()];
-  const highest = Math.log(1 + (stats.chunks + 0.5) / 0.5);
-  const mean = weights.reduce((a, b) => a + b, 0) / Math.max(1, weights.length);
-  return { unknown, specificity: highest === 0 ? 0 : Math.min(1, mean / highest) };
-}
-
-/** A candidate's features (the one at `position` in strength order), each rounded to 4 decimals. */
-export function featuresOf(
+export function pickerFeaturesOf(
   c: Candidate,
   position: number,
-  analysis: Analysis,
+  inDocument: readonly Candidate[],
+  weights: ReadonlyMap<string, number>,
   input: ReasonerInput,
-  question = questionFeatures(input, analysis),
-): Features {
-  const base = v3Features(c, analysis, input);
-  const { ranked, weights } = analysis;
-  const top = ranked[0] as Candidate;
-  const listed = ranked.slice(0, 10);
-  const docRank = Math.min(...input.evidence.filter((e) => e.docId === c.docId).map((e) => e.rank));
-  const n = weights.size;
-  const missing = n - c.covered.length;
-  const features: Features = {
-    ...base,
-    position: Math.log(1 + position),
-    gap: Math.max(0, Math.min(2, strength(top) - strength(c))),
-    doc_share: listed.filter((x) => x.docId === c.docId).length / listed.length,
-    doc_rank: Math.min(9, docRank - 1),
-    short_missing: n <= SHORT_TERMS ? 1 - base.raw_coverage : 0,
-    compactness: compactness(c),
-    missing_terms: Math.log(1 + missing),
-    short_incomplete: n <= SHORT_TERMS && missing > 0 ? 1 : 0,
-    unknown_terms: question.unknown,
-    specificity: question.specificity,
+): PickerFeatures {
+  const strongest = inDocument[0] as Candidate;
+  const extent = Math.max(...input.evidence.filter((e) => e.docId === c.docId).map((e) => e.span[1]));
+  let sum = 0;
+  for (const w of weights.values()) sum += w;
+  let own = 0;
+  for (const t of c.covered) own += weights.get(t) ?? 0;
+  const features: PickerFeatures = {
+    doc_position: Math.log(1 + position),
+    doc_gap: Math.min(2, strength(strongest) - strength(c)),
+    relevance: Math.min(2, c.relevance),
+    own_coverage: sum === 0 ? 0 : own / sum,
+    offset: Math.log(1 + c.docStart / 100),
+    relative_offset: extent === 0 ? 0 : c.docStart / extent,
+    doc_extent: Math.log(1 + extent / 100),
+    number: /\d/u.test(c.statement) ? 1 : 0,
+    finding: FINDING.test(c.statement) ? 1 : 0,
+    fragment: c.statement.split(/\s+/u).length < FRAGMENT_WORDS ? 1 : 0,
   };
-  for (const name of FEATURES) features[name] = round4(features[name]);
+  for (const name of PICKER_FEATURES) features[name] = round4(features[name]);
   return features;
 }
 
-/** A scored candidate: its place in strength order, features, `z` and probability (uncapped). */
-export interface Scored {
-  candidate: Candidate;
-  position: number;
-  features: Features;
-  z: number;
-  probability: number;
+/**
+ * A document's eligible candidate sentences (strongest first: the strongest always, the others
+ * when they cover at least MIN_COVERAGE_SHARE of what it covers), each with features and score.
+ */
+export function pickerScores(
+  docId: string,
+  ranked: readonly Candidate[],
+  weights: ReadonlyMap<string, number>,
+  input: ReasonerInput,
+): Array<{ candidate: Candidate; features: PickerFeatures; score: number }> {
+  const inDocument = ranked.filter((c) => c.docId === docId);
+  const floor = MIN_COVERAGE_SHARE * (inDocument[0] as Candidate).coverage;
+  return inDocument
+    .map((candidate, position) => {
+      const features = pickerFeaturesOf(candidate, position, inDocument, weights, input);
+      return { candidate, features, score: pickerScore(features) };
+    })
+    .filter((s, position) => position === 0 || s.candidate.coverage >= floor);
 }
 
-/**
- * The CANDIDATES strongest candidates, scored, most probable first (on equal `z` the stronger
- * first). `bench/fit-confidence.mjs` fits on these very features.
- */
-export function scoreCandidates(input: ReasonerInput, analysis: Analysis = analyze(input)): Scored[] {
-  const question = questionFeatures(input, analysis);
-  return analysis.ranked
-    .slice(0, CANDIDATES)
-    .map((candidate, position) => {
-      const features = featuresOf(candidate, position, analysis, input, question);
-      const z = score(features);
-      return { candidate, position, features, z, probability: probabilityOf(z) };
-    })
-    .sort((a, b) => b.z - a.z || a.position - b.position);
-}
+/** Extractive 5's citation of a document: its highest-scoring sentence, on a tie the stronger. */
+export const pickedSentence: CitePicker = (docId, _scored, analysis, input) => {
+  const scores = pickerScores(docId, analysis.ranked, analysis.weights, input);
+  return scores.reduce((a, b) => (b.score > a.score ? b : a)).candidate;
+};
 
 export const extractiveReasoner: Reasoner = {
   id: EXTRACTIVE_REASONER_ID,
   version: EXTRACTIVE_REASONER_VERSION,
-  derive(input: ReasonerInput): Derivation {
-    const minConfidence = input.minConfidence ?? DEFAULT_MIN_CONFIDENCE;
-    const analysis = analyze(input);
-    const keyword = isKeywordQuery(input.question);
-    const cap = (p: number) => (keyword ? Math.min(p, KEYWORD_CAP) : p);
-    const scored = scoreCandidates(input, analysis);
-    const best = scored[0];
-    if (best === undefined) {
-      return {
-        kind: "insufficient",
-        reason: "no retrieved sentence shares a content word with the question",
-        relevantEvidence: 0,
-        required: input.minSupports,
-        confidence: 0,
-      };
-    }
-    const confidence = cap(best.probability);
-    // One answer per document: its probability is its most probable candidate's, and it is
-    // cited by its strongest sentence (extractive 2's order), the one that best states it.
-    const docs: Array<{ probability: number; cite: Candidate }> = [];
-    for (const s of scored) {
-      if (docs.some((d) => d.cite.docId === s.candidate.docId)) continue;
-      const cite = scored
-        .filter((x) => x.candidate.docId === s.candidate.docId)
-        .reduce((a, b) => (b.position < a.position ? b : a)).candidate;
-      docs.push({ probability: cap(s.probability), cite });
-    }
-    const top = (docs[0] as { cite: Candidate }).cite;
-    if (confidence < minConfidence) {
-      const why = keyword
-        ? `the question is ${analysis.weights.size === 1 ? "a single term" : "a keyword query"}; ` +
-          `a sentence containing it does not show that it answers anything (confidence ${confidence}, ` +
-          `below min_confidence ${minConfidence}; at most ${KEYWORD_CAP} for a keyword query)`
-        : `the best candidate has confidence ${confidence}, below min_confidence ${minConfidence} ` +
-          `(it covers ${Math.round(top.coverage * 100)}% of the question's weight)`;
-      return {
-        kind: "insufficient",
-        reason: `${why}: ${JSON.stringify(top.statement)} (${top.docId})`,
-        relevantEvidence: 0,
-        required: input.minSupports,
-        confidence,
-      };
-    }
-    const relevant = docs.filter((d) => d.probability >= minConfidence);
-    if (relevant.length < input.minSupports) return tooFewSupports(relevant.length, input, confidence);
-    const chosen = relevant.slice(0, input.minSupports).map((d) => d.cite);
-    for (const d of relevant.slice(input.minSupports)) {
-      if (chosen.length >= input.maxCitations || d.probability < confidence * EXTRA_SHARE) break;
-      chosen.push(d.cite);
-    }
-    const cited = chosen[0] as Candidate;
-    const citations = citationsOf(chosen);
-    return {
-      kind: "claim",
-      statement: cited.statement,
-      confidence,
-      citations,
-      structured: {
-        matched_terms: cited.covered,
-        query_terms: [...input.queryTerms],
-        candidates_considered: analysis.ranked.length,
-        scored_position: best.position,
-        cited_position: analysis.ranked.indexOf(cited),
-        coverage: round4(cited.coverage),
-        relevance: round4(cited.relevance),
-        min_confidence: minConfidence,
-        keyword_query: keyword,
-        ...Object.fromEntries(FEATURES.map((f) => [`feature_${f}`, best.features[f]])),
-      },
-    };
-  },
+  derive: (input) => deriveCalibrated(input, pickedSentence),
 };

@@ -7,6 +7,7 @@ import { extractiveReasoner } from "./extractive.js";
 import { extractiveReasonerV1 } from "./extractive-v1.js";
 import { extractiveReasonerV2 } from "./extractive-v2.js";
 import { extractiveReasonerV3 } from "./extractive-v3.js";
+import { extractiveReasonerV4 } from "./extractive-v4.js";
 import { llmReasoner } from "./llm.js";
 import { llmReasonerV1 } from "./llm-v1.js";
 import type { Reasoner } from "./reasoner.js";
@@ -15,6 +16,7 @@ const key = (r: { id: string; version: string }) => `${r.id}\u0000${r.version}`;
 const REASONERS: ReadonlyMap<string, Reasoner> = new Map(
   [
     extractiveReasoner,
+    extractiveReasonerV4,
     extractiveReasonerV3,
     extractiveReasonerV2,
     extractiveReasonerV1,

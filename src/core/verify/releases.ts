@@ -30,6 +30,7 @@ const EXTRACTIVE_1 = { id: "extractive", version: "1" } as const;
 const EXTRACTIVE_2 = { id: "extractive", version: "2" } as const;
 const EXTRACTIVE_3 = { id: "extractive", version: "3" } as const;
 const EXTRACTIVE_4 = { id: "extractive", version: "4" } as const;
+const EXTRACTIVE_5 = { id: "extractive", version: "5" } as const;
 const LLM_1 = { id: "llm", version: "1" } as const;
 const LLM_2 = { id: "llm", version: "2" } as const;
 
@@ -86,6 +87,21 @@ export const RELEASED_COMBINATIONS: readonly ReleasedCombination[] = [
     since: "extractive 4 (issue 20)",
     retrieveTool: null,
     reasoner: EXTRACTIVE_4,
+    indexFormats: null,
+    analyzers: null,
+  },
+  // extractive 5 (issue 20: extractive 4's answer, the cited sentence picked by a fitted model).
+  {
+    since: "extractive 5 (issue 20)",
+    retrieveTool: "2",
+    reasoner: EXTRACTIVE_5,
+    indexFormats: [1, 2, 3],
+    analyzers: ANALYZERS_1,
+  },
+  {
+    since: "extractive 5 (issue 20)",
+    retrieveTool: null,
+    reasoner: EXTRACTIVE_5,
     indexFormats: null,
     analyzers: null,
   },

@@ -88,7 +88,7 @@ describe("diffRuns", () => {
     expect(layer(d, "runtime")?.changed).toBe(false);
     expect(layer(d, "reasoner")?.changes).toContainEqual({
       field: "reasoner.version",
-      before: "4",
+      before: extractiveReasoner.version,
       after: "99",
     });
   });

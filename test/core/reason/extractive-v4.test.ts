@@ -1,11 +1,12 @@
 import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import type { TermStats } from "../../../src/core/models/trace.js";
+import { extractiveReasonerV3 } from "../../../src/core/reason/extractive-v3.js";
 import {
   CANDIDATES,
   COEFFICIENTS,
   DEFAULT_MIN_CONFIDENCE,
-  extractiveReasoner,
+  extractiveReasonerV4 as extractiveReasoner,
   FEATURES,
   type Features,
   INTERCEPT,
@@ -14,8 +15,7 @@ import {
   round4,
   score,
   scoreCandidates,
-} from "../../../src/core/reason/extractive.js";
-import { extractiveReasonerV3 } from "../../../src/core/reason/extractive-v3.js";
+} from "../../../src/core/reason/extractive-v4.js";
 import type { ReasonerEvidence, ReasonerInput } from "../../../src/core/reason/reasoner.js";
 import { findReasoner, knownReasoners } from "../../../src/core/reason/reasoners.js";
 import { contentTerms } from "../../../src/core/retrieval/analyzer.js";
@@ -64,7 +64,7 @@ const derive = (question: string, minConfidence?: number, ev = DEMO) =>
   extractiveReasoner.derive(inputOf(question, minConfidence, ev));
 
 describe("extractive 4: the registry keeps every version (issue 20)", () => {
-  it("is the default, version 4; extractive 1, 2 and 3 stay for the runs they made", () => {
+  it("is version 4, still registered for the runs it made, as extractive 3 is", () => {
     expect(extractiveReasoner.version).toBe("4");
     expect(findReasoner({ id: "extractive", version: "4" })).toBe(extractiveReasoner);
     expect(findReasoner({ id: "extractive", version: "3" })).toBe(extractiveReasonerV3);

@@ -1,6 +1,6 @@
 /**
  * Issue 20 item 1: runs made by an older extractive reasoner keep verifying with their own
- * version; extractive 3's and 4's confidences are re-derived like the others, and a confidence
+ * version; extractive 3's, 4's and 5's confidences are re-derived like the others, and a confidence
  * edited to another version's value is caught.
  */
 import { describe, expect, it } from "vitest";
@@ -9,6 +9,7 @@ import { extractiveReasoner } from "../../../src/core/reason/extractive.js";
 import { extractiveReasonerV1 } from "../../../src/core/reason/extractive-v1.js";
 import { extractiveReasonerV2 } from "../../../src/core/reason/extractive-v2.js";
 import { extractiveReasonerV3 } from "../../../src/core/reason/extractive-v3.js";
+import { extractiveReasonerV4 } from "../../../src/core/reason/extractive-v4.js";
 import { rederiveCheck } from "../../../src/core/verify/checks/rederive.js";
 import { DiskStore } from "../../../src/io/store/content-store.js";
 import { produceFixture } from "../../helpers/produce.js";
@@ -21,7 +22,8 @@ describe("rederive across extractive versions", () => {
     ["1", extractiveReasonerV1],
     ["2", extractiveReasonerV2],
     ["3", extractiveReasonerV3],
-    ["4", extractiveReasoner],
+    ["4", extractiveReasonerV4],
+    ["5", extractiveReasoner],
   ])("a run made by extractive %s re-derives with extractive %s, and passes", async (version, reasoner) => {
     const run = await produceFixture(QUESTION, { reasoner });
     expect(run.view.run?.inputs.runtime.reasoner).toEqual({ id: "extractive", version });
