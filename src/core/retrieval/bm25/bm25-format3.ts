@@ -9,7 +9,7 @@
  */
 import { BLOCK_POSTINGS, BLOCK_SHIFT, type IndexArrays, impactOf, lengthNorm } from "./bm25-arrays.js";
 import { CorruptIndexError, type Header, type SectionName, viewU32 } from "./bm25-layout.js";
-import { type FillFrequencies, unpackPostings } from "./postings-codec.js";
+import type { FillFrequencies } from "./postings-codec.js";
 
 /** Norms are looked up by length up to this length, and computed for each posting beyond. */
 const NORM_TABLE_MAX = 1 << 16;
@@ -87,7 +87,7 @@ function searchFrequency(p: number, v: number, len: number, k1: number, norm: nu
  * Format 3's postings, unpacked and checked: chunk ids in range and increasing per term (the
  * codec), each chunk's frequencies summing to its stored length, those lengths averaging to the
  * header's average exactly; then each impact recomputed as the builder computes it, and the
- * bounds from the impacts. All in one pass over the blocks; the failures are reported in that
+ * bounds from the reader. All in one pass over the blocks; the failures are reported in that
  * order, each the first of its kind.
  */
 export function unpackFormat3(
@@ -120,8 +120,9 @@ export function unpackFormat3(
   const postImpact = new Float32Array(postings);
   const blockMax = new Float32Array(Math.ceil(postings / BLOCK_POSTINGS));
   const termMax = new Float32Array(terms);
-  const impacts = new BlockImpacts(
+  const reader = new BlockReader(
     termOffsets,
+    chunks,
     postChunk,
     postImpact,
     perChunk,
@@ -131,18 +132,16 @@ export function unpackFormat3(
     termMax,
     blockMax,
   );
-  const bad = unpackPostings(packed, termOffsets, chunks, postChunk, (from, n, tfs) =>
-    impacts.block(from, n, tfs),
-  );
+  const bad = readBlocks(packed, postings, reader);
   if (bad !== null) throw new CorruptIndexError(bad);
-  impacts.finish();
-  if (impacts.wrapped >= 0) throw new CorruptIndexError(`posting ${impacts.wrapped} has term frequency 2^32`);
-  for (let from = 0; from < Math.min(chunks, impacts.over); from += BLOCK_POSTINGS) {
-    const wrong = firstLeft(perChunk, from, Math.min(chunks, impacts.over, from + BLOCK_POSTINGS));
+  reader.finish();
+  if (reader.wrapped >= 0) throw new CorruptIndexError(`posting ${reader.wrapped} has term frequency 2^32`);
+  for (let from = 0; from < Math.min(chunks, reader.over); from += BLOCK_POSTINGS) {
+    const wrong = firstLeft(perChunk, from, Math.min(chunks, reader.over, from + BLOCK_POSTINGS));
     if (wrong >= 0) throw new CorruptIndexError(`chunk ${wrong}'s term frequencies do not sum to its length`);
   }
-  if (impacts.over < chunks)
-    throw new CorruptIndexError(`chunk ${impacts.over}'s term frequencies do not sum to its length`);
+  if (reader.over < chunks)
+    throw new CorruptIndexError(`chunk ${reader.over}'s term frequencies do not sum to its length`);
   if ((chunks === 0 ? 0 : total / chunks) !== avg)
     throw new CorruptIndexError("the chunk lengths do not average to avgChunkLen");
   if (!(k1 >= 0 && b >= 0 && b <= 1))
@@ -174,20 +173,53 @@ function firstLeft(perChunk: Uint32Array, from: number, to: number): number {
   return -1;
 }
 
-/** Each decoded block's impacts, bounds and frequency sums. */
-class BlockImpacts {
+/**
+ * Walks the blocks' header words (postings-codec.ts describes them) and has `reader` decode
+ * each; returns null when the words are sound, else what is wrong with them. Counts and offsets
+ * (termOffsets monotone, spanning the postings) are checked by the caller first.
+ */
+function readBlocks(packed: Uint32Array, postings: number, reader: BlockReader): string | null {
+  let word = 0;
+  for (let from = 0, block = 0; from < postings; from += BLOCK_POSTINGS, block++) {
+    const n = Math.min(BLOCK_POSTINGS, postings - from);
+    if (word >= packed.length) return `the packed postings end before block ${block}`;
+    const head = packed[word] as number;
+    const gapBits = head & 0xff;
+    const tfBits = (head >>> 8) & 0xff;
+    if (head >>> 16 !== 0 || gapBits > 32 || tfBits > 32)
+      return `block ${block}'s header word ${head} is not a header`;
+    const gapWords = Math.ceil((n * gapBits) / 32);
+    const tfWords = Math.ceil((n * tfBits) / 32);
+    if (word + 1 + gapWords + tfWords > packed.length) return `block ${block} is truncated`;
+    const bad = reader.block(packed, word + 1, gapBits, word + 1 + gapWords, tfBits, from, n);
+    if (bad >= 0) return `posting ${bad} names a chunk past the last`;
+    word += 1 + gapWords + tfWords;
+  }
+  if (word !== packed.length)
+    return `${packed.length - word} packed words are left over after the last block`;
+  return null;
+}
+
+/**
+ * Decodes blocks in order, each in one loop: chunk ids from the gaps, frequencies, what is
+ * left of each chunk's length, impacts and bounds. One loop, not one per step, because a
+ * command reads an index once: every loop runs unoptimized until V8 has seen it enough.
+ */
+class BlockReader {
   /** The first posting whose frequency is 2^32 (too wide to keep), or -1. */
   wrapped = -1;
   /** The first chunk whose frequencies were found to sum past its length (chunks when none). */
   over: number;
   private term = 0;
   private termEnd: number;
+  private previous = -1;
   private termBest = 0;
   private readonly k1: number;
   private readonly b: number;
 
   constructor(
     private readonly termOffsets: Uint32Array,
+    private readonly chunks: number,
     private readonly postChunk: Uint32Array,
     private readonly postImpact: Float32Array,
     private readonly perChunk: Uint32Array,
@@ -198,15 +230,34 @@ class BlockImpacts {
     private readonly blockMax: Float32Array,
   ) {
     this.termEnd = termOffsets.length > 1 ? (termOffsets[1] as number) : 0;
-    this.over = perChunk.length / 2;
+    this.over = chunks;
     this.k1 = params.k1;
     this.b = params.b;
   }
 
-  block(from: number, n: number, tfs: Uint32Array): void {
-    const { termOffsets, postChunk, postImpact, perChunk, norm, termMax, k1 } = this;
+  /**
+   * Postings [from, from + n): gaps at gapBits each from word gapAt, frequencies minus one at
+   * tfBits each from word tfAt (LSB first). Returns the first posting past the last chunk, or -1.
+   */
+  block(
+    packed: Uint32Array,
+    gapAt: number,
+    gapBits: number,
+    tfAt: number,
+    tfBits: number,
+    from: number,
+    n: number,
+  ): number {
+    const { termOffsets, chunks, postChunk, postImpact, perChunk, norm, termMax, k1 } = this;
+    const gapMask = gapBits === 32 ? -1 : (1 << gapBits) - 1;
+    const tfMask = tfBits === 32 ? -1 : (1 << tfBits) - 1;
+    let gapWord = gapAt;
+    let gapShift = 0;
+    let tfWord = tfAt;
+    let tfShift = 0;
     let t = this.term;
     let end = this.termEnd;
+    let previous = this.previous;
     let termBest = this.termBest;
     let best = 0;
     for (let i = 0; i < n; i++) {
@@ -214,14 +265,37 @@ class BlockImpacts {
       if (end <= p) {
         termMax[t] = termBest;
         termBest = 0;
+        previous = -1;
         while (end <= p) end = termOffsets[++t + 1] as number;
       }
-      const c = postChunk[p] as number;
-      const f = (tfs[i] as number) + 1;
+      let gap = 0;
+      if (gapBits !== 0) {
+        gap = (packed[gapWord] as number) >>> gapShift;
+        const next = gapShift + gapBits;
+        if (next > 32) gap |= (packed[gapWord + 1] as number) << (32 - gapShift);
+        gap = (gap & gapMask) >>> 0;
+        if (next >= 32) gapWord++;
+        gapShift = next & 31;
+      }
+      let tf = 0;
+      if (tfBits !== 0) {
+        tf = (packed[tfWord] as number) >>> tfShift;
+        const next = tfShift + tfBits;
+        if (next > 32) tf |= (packed[tfWord + 1] as number) << (32 - tfShift);
+        tf = (tf & tfMask) >>> 0;
+        if (next >= 32) tfWord++;
+        tfShift = next & 31;
+      }
+      const c = previous + 1 + gap;
+      if (c >= chunks) return p;
+      postChunk[p] = c;
+      previous = c;
+      // A frequency of 2^32 (tf 0xffffffff) is more than any length: it takes the slow branch.
       const len = perChunk[2 * c] as number;
       const left = perChunk[2 * c + 1] as number;
-      if (f <= left) perChunk[2 * c + 1] = left - f;
-      else this.sumsPast(p, c, f);
+      if (tf < left) perChunk[2 * c + 1] = left - tf - 1;
+      else this.sumsPast(p, c, tf + 1);
+      const f = tf + 1;
       const x = len < norm.length ? (norm[len] as number) : lengthNorm(k1, this.b, len, this.avg);
       const v = Math.fround(impactOf(f, k1, x));
       postImpact[p] = v;
@@ -231,7 +305,9 @@ class BlockImpacts {
     this.blockMax[from >>> BLOCK_SHIFT] = best;
     this.term = t;
     this.termEnd = end;
+    this.previous = previous;
     this.termBest = termBest;
+    return -1;
   }
 
   /** Posting p's frequency f is more than what is left of chunk c's length. */
