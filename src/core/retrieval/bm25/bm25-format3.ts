@@ -15,18 +15,35 @@ import type { FillFrequencies } from "./postings-codec.js";
 const NORM_TABLE_MAX = 1 << 16;
 
 /**
- * The norm of every chunk length up to `longest` (at most NORM_TABLE_MAX), as the builder
- * computes it: a few KiB, which stay in cache where a norm per chunk would not.
+ * For every chunk length up to `longest` (at most NORM_TABLE_MAX): its norm and the impact of
+ * one occurrence (most postings'), as the builder computes them. A few KiB, which stay in
+ * cache where a value per chunk would not, and a division saved for most postings.
  */
-function normTable(longest: number, k1: number, b: number, avg: number): Float64Array {
-  const norm = new Float64Array(Math.min(longest, NORM_TABLE_MAX) + 1);
-  for (let from = 0; from < norm.length; from += BLOCK_POSTINGS)
-    fillNorms(norm, from, Math.min(norm.length, from + BLOCK_POSTINGS), k1, b, avg);
-  return norm;
+interface LengthTables {
+  norm: Float64Array;
+  once: Float32Array;
 }
 
-function fillNorms(norm: Float64Array, from: number, to: number, k1: number, b: number, avg: number): void {
-  for (let len = from; len < to; len++) norm[len] = lengthNorm(k1, b, len, avg);
+function lengthTables(longest: number, k1: number, b: number, avg: number): LengthTables {
+  const size = Math.min(longest, NORM_TABLE_MAX) + 1;
+  const tables = { norm: new Float64Array(size), once: new Float32Array(size) };
+  for (let from = 0; from < size; from += BLOCK_POSTINGS)
+    fillLengths(tables, from, Math.min(size, from + BLOCK_POSTINGS), k1, b, avg);
+  return tables;
+}
+
+function fillLengths(
+  { norm, once }: LengthTables,
+  from: number,
+  to: number,
+  k1: number,
+  b: number,
+  avg: number,
+): void {
+  for (let len = from; len < to; len++) {
+    norm[len] = lengthNorm(k1, b, len, avg);
+    once[len] = impactOf(1, k1, norm[len] as number);
+  }
 }
 
 function largest(values: Uint32Array): number {
@@ -51,26 +68,33 @@ function largestIn(values: Uint32Array, from: number, to: number): number {
 export function frequencies(a: IndexArrays, chunkLen: Uint32Array): FillFrequencies {
   const { k1, b } = a.params;
   const avg = a.stats.avgChunkLen;
-  const norm = normTable(largest(chunkLen), k1, b, avg);
+  const { norm, once } = lengthTables(largest(chunkLen), k1, b, avg);
+  // What frequencyOf gives for an impact equal to one occurrence's, by length.
+  const onceFrequency = new Uint32Array(once.length);
+  for (let len = 0; len < once.length; len++)
+    onceFrequency[len] = frequencyOf(once[len] as number, len, k1, norm[len] as number);
   const { postChunk, postImpact } = a;
   return (from, n, out) => {
     for (let i = 0; i < n; i++) {
       const p = from + i;
-      const c = postChunk[p] as number;
       const v = postImpact[p] as number;
-      const len = chunkLen[c] as number;
-      const x = len < norm.length ? (norm[len] as number) : lengthNorm(k1, b, len, avg);
-      const guess = Math.round((v * x) / (k1 + 1 - v));
-      out[i] =
-        guess >= 1 && guess <= len && Math.fround(impactOf(guess, k1, x)) === v
-          ? guess
-          : searchFrequency(p, v, len, k1, x);
+      const len = chunkLen[postChunk[p] as number] as number;
+      const f =
+        len >= once.length
+          ? frequencyOf(v, len, k1, lengthNorm(k1, b, len, avg))
+          : v === once[len]
+            ? (onceFrequency[len] as number)
+            : frequencyOf(v, len, k1, norm[len] as number);
+      if (f < 0) throw new Error(`posting ${p}'s impact ${v} is no term frequency's: not a fresh build`);
+      out[i] = f;
     }
   };
 }
 
-/** The smallest f in [1, len] whose impact rounds to v (when the estimate missed). */
-function searchFrequency(p: number, v: number, len: number, k1: number, norm: number): number {
+/** The frequency of impact v in a chunk of `len` terms and this norm (see `frequencies`), or -1. */
+function frequencyOf(v: number, len: number, k1: number, norm: number): number {
+  const guess = Math.round((v * norm) / (k1 + 1 - v));
+  if (guess >= 1 && guess <= len && Math.fround(impactOf(guess, k1, norm)) === v) return guess;
   let lo = 1;
   let hi = Math.max(1, len);
   while (lo < hi) {
@@ -78,9 +102,7 @@ function searchFrequency(p: number, v: number, len: number, k1: number, norm: nu
     if (Math.fround(impactOf(mid, k1, norm)) < v) lo = mid + 1;
     else hi = mid;
   }
-  if (Math.fround(impactOf(lo, k1, norm)) !== v)
-    throw new Error(`posting ${p}'s impact ${v} is no term frequency's: not a fresh build`);
-  return lo;
+  return Math.fround(impactOf(lo, k1, norm)) === v ? lo : -1;
 }
 
 /**
@@ -115,7 +137,7 @@ export function unpackFormat3(
   let total = 0;
   for (let from = 0; from < chunks; from += BLOCK_POSTINGS)
     total += fillPerChunk(perChunk, chunkLen, from, Math.min(chunks, from + BLOCK_POSTINGS));
-  const norm = normTable(largest(chunkLen), k1, b, avg);
+  const tables = lengthTables(largest(chunkLen), k1, b, avg);
   const postChunk = new Uint32Array(postings);
   const postImpact = new Float32Array(postings);
   const blockMax = new Float32Array(Math.ceil(postings / BLOCK_POSTINGS));
@@ -126,7 +148,7 @@ export function unpackFormat3(
     postChunk,
     postImpact,
     perChunk,
-    norm,
+    tables,
     header.params,
     avg,
     termMax,
@@ -223,7 +245,7 @@ class BlockReader {
     private readonly postChunk: Uint32Array,
     private readonly postImpact: Float32Array,
     private readonly perChunk: Uint32Array,
-    private readonly norm: Float64Array,
+    private readonly tables: LengthTables,
     params: { k1: number; b: number },
     private readonly avg: number,
     private readonly termMax: Float32Array,
@@ -248,7 +270,8 @@ class BlockReader {
     from: number,
     n: number,
   ): number {
-    const { termOffsets, chunks, postChunk, postImpact, perChunk, norm, termMax, k1 } = this;
+    const { termOffsets, chunks, postChunk, postImpact, perChunk, termMax, k1 } = this;
+    const { norm, once } = this.tables;
     const gapMask = gapBits === 32 ? -1 : (1 << gapBits) - 1;
     const tfMask = tfBits === 32 ? -1 : (1 << tfBits) - 1;
     let gapWord = gapAt;
@@ -295,9 +318,12 @@ class BlockReader {
       const left = perChunk[2 * c + 1] as number;
       if (tf < left) perChunk[2 * c + 1] = left - tf - 1;
       else this.sumsPast(p, c, tf + 1);
-      const f = tf + 1;
-      const x = len < norm.length ? (norm[len] as number) : lengthNorm(k1, this.b, len, this.avg);
-      const v = Math.fround(impactOf(f, k1, x));
+      const v =
+        len >= norm.length
+          ? Math.fround(impactOf(tf + 1, k1, lengthNorm(k1, this.b, len, this.avg)))
+          : tf === 0
+            ? (once[len] as number)
+            : Math.fround(impactOf(tf + 1, k1, norm[len] as number));
       postImpact[p] = v;
       if (v > best) best = v;
       if (v > termBest) termBest = v;

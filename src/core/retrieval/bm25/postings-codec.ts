@@ -40,9 +40,10 @@ export function packPostings(
   const postings = postChunk.length;
   const gaps = new Uint32Array(BLOCK_POSTINGS);
   const tfs = new Uint32Array(BLOCK_POSTINGS);
-  // At most a header word and two words per posting (32-bit gaps and frequencies). The words
-  // past the end are never touched, so they cost no memory.
-  const out = new Uint32Array(Math.ceil(postings / BLOCK_POSTINGS) + 2 * postings);
+  // A block takes at most a header word and two words per posting (32-bit gaps and
+  // frequencies), but an index about one word per posting: start there and grow when a block
+  // might not fit (a buffer for the worst case is memory the collector counts, and runs for).
+  let out = new Uint32Array(Math.ceil(postings / BLOCK_POSTINGS) + postings);
   let word = 0;
   // The term of the block's first posting (the next term starts at termEnd).
   let term = 0;
@@ -53,6 +54,11 @@ export function packPostings(
     const gapBits = bitsOf(blockGaps(termOffsets, postChunk, from, n, term, termEnd, gaps));
     fill(from, n, tfs);
     const tfBits = bitsOf(minusOne(tfs, n));
+    if (word + 1 + 2 * n > out.length) {
+      const grown = new Uint32Array(2 * out.length + 1 + 2 * n);
+      grown.set(out.subarray(0, word));
+      out = grown;
+    }
     out[word] = gapBits | (tfBits << 8);
     word = packWidth(out, word + 1, gaps, n, gapBits);
     word = packWidth(out, word, tfs, n, tfBits);
