@@ -3,9 +3,9 @@
  * impacts, read back by recomputing each impact from its frequency and its chunk's length with
  * the builder's own expression, after checking what the compressed form promises.
  *
- * Both directions are one pass over the blocks, with per-chunk arithmetic done once per chunk:
- * each chunk's length norm (and, reading, what is left of its length) sits in one array, so a
- * posting touches one place per chunk, not several.
+ * Both directions are one pass over the blocks. Norms, and the impact of one occurrence, are
+ * looked up by chunk length in small tables; reading keeps each chunk's length and what its
+ * frequencies leave of it side by side, so a posting touches one place per chunk.
  */
 import { BLOCK_POSTINGS, BLOCK_SHIFT, type IndexArrays, impactOf, lengthNorm } from "./bm25-arrays.js";
 import { CorruptIndexError, type Header, type SectionName, viewU32 } from "./bm25-layout.js";
