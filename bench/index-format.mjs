@@ -35,10 +35,17 @@ for await (const line of lines) {
   docs.push({ docId: d.doc_id, title: d.title, text: d.text });
 }
 const loadBefore = loadavg();
+// Wall-clock and CPU milliseconds (user + system, all threads): on a shared machine the wall
+// clock moves with other jobs' load, CPU time much less.
+const cpuMs = () => {
+  const { user, system } = process.cpuUsage();
+  return (user + system) / 1000;
+};
 const timed = (f) => {
   const t = performance.now();
+  const c = cpuMs();
   const value = f();
-  return [value, performance.now() - t];
+  return [value, performance.now() - t, cpuMs() - c];
 };
 const equal = (a, b) => a.length === b.length && a.every((x, i) => Object.is(x, b[i]));
 
@@ -69,10 +76,10 @@ const scifact = sizes(
 const index = buildIndex(docs, PARAMS);
 const passages = docs.length;
 docs.length = 0;
-const [f2, serialize2] = timed(() => serializeIndex(index, 2));
-const [f3, serialize3] = timed(() => serializeIndex(index, 3));
-const [, load2] = timed(() => deserializeIndex(f2));
-const [read3, load3] = timed(() => deserializeIndex(f3));
+const [f2, serialize2, serialize2Cpu] = timed(() => serializeIndex(index, 2));
+const [f3, serialize3, serialize3Cpu] = timed(() => serializeIndex(index, 3));
+const [, load2, load2Cpu] = timed(() => deserializeIndex(f2));
+const [read3, load3, load3Cpu] = timed(() => deserializeIndex(f3));
 const result = {
   benchmark: "index-format-3",
   machine: machine(),
@@ -86,6 +93,8 @@ const result = {
   ratio_format_2_over_3: f2.byteLength / f3.byteLength,
   serialize_ms: { format_2: serialize2, format_3: serialize3 },
   read_and_check_ms: { format_2: load2, format_3: load3 },
+  serialize_cpu_ms: { format_2: serialize2Cpu, format_3: serialize3Cpu },
+  read_and_check_cpu_ms: { format_2: load2Cpu, format_3: load3Cpu },
   format_3_same_chunk_ids: equal(read3.arrays.postChunk, index.arrays.postChunk),
   format_3_same_impacts: equal(read3.arrays.postImpact, index.arrays.postImpact),
   load_average: { before: loadBefore, after: loadavg() },

@@ -346,6 +346,17 @@ describe("format 3, compressed postings (issue 25 item 3)", () => {
     }
   });
 
+  it("reads back chunks longer than its table of norms by length (over 65,536 terms)", () => {
+    const words = Array.from({ length: 70_000 }, (_, i) => `w${(i % 5000).toString(36)}`);
+    const text = words.join(" ");
+    const params = { ...PARAMS, chunkChars: text.length + 1, overlapChars: 0, analyzer: "simple" as const };
+    const index = buildIndex([{ docId: "long", text }, ...DOCS], params);
+    expect(Math.max(...(index.arrays.chunkLen ?? []))).toBeGreaterThan(65_536);
+    const read = deserializeIndex(serializeIndex(index, 3));
+    expect(same(read.arrays.postImpact, index.arrays.postImpact)).toBe(true);
+    expect(same(read.arrays.postChunk, index.arrays.postChunk)).toBe(true);
+  });
+
   it("is smaller than format 2", () => {
     expect(F3.byteLength).toBeLessThan(BYTES.byteLength);
   });
