@@ -63,6 +63,20 @@ function combinationFindings(view: RunView, combination: Omit<RecordedCombinatio
 }
 
 /**
+ * isUtf8, remembered per byte array: the store hands every check of a verification the same
+ * bytes, and this check runs twice (sealed, then for the sealing report).
+ */
+const utf8Checked = new WeakMap<Uint8Array, boolean>();
+function validUtf8(bytes: Uint8Array): boolean {
+  let valid = utf8Checked.get(bytes);
+  if (valid === undefined) {
+    valid = isUtf8(bytes);
+    utf8Checked.set(bytes, valid);
+  }
+  return valid;
+}
+
+/**
  * The snapshot's UTF-8 bytes of document text, or, when they cannot exceed `limit`, a bound at
  * most `limit`. In valid UTF-8, a JSON string's decoded text is never longer than its encoding
  * (an escape is at least as long as what it stands for), so a snapshot no longer than the limit
@@ -70,7 +84,7 @@ function combinationFindings(view: RunView, combination: Omit<RecordedCombinatio
  * that decodes to the 3-byte U+FFFD) is counted document by document.
  */
 function textBytesUpTo(snapshot: Uint8Array, limit: number): number {
-  if (snapshot.byteLength <= limit && isUtf8(snapshot)) return snapshot.byteLength;
+  if (snapshot.byteLength <= limit && validUtf8(snapshot)) return snapshot.byteLength;
   let bytes = 0;
   for (const doc of readSnapshot(snapshot)) bytes += Buffer.byteLength(doc.text, "utf8");
   return bytes;
