@@ -7,13 +7,25 @@
  *
  * The cache is this user's, like the rebuild records: $CANON_REASON_CACHE_DIR, else
  * $XDG_CACHE_HOME/canon-reason, else ~/.cache/canon-reason; one file per bundle, named by the
- * bundle's sha256 (from the build), the Node version and the architecture. V8 refuses a cache
+ * bundle's sha256 (from the build), the Node version, the architecture and Node's options; the
+ * four newest of each bundle are kept. V8 refuses a cache
  * made by another V8 or under other flags; this launcher also ignores one that is not a regular
  * file owned by this user. A missing or refused cache is written when the command exits, through
  * a temporary file and a rename. CANON_REASON_CODE_CACHE=off compiles from source and writes
  * nothing. The cache holds compiled code only: nothing a run records depends on it.
  */
-import { closeSync, fstatSync, mkdirSync, openSync, readFileSync, renameSync, writeFileSync } from "node:fs";
+import {
+  closeSync,
+  fstatSync,
+  mkdirSync,
+  openSync,
+  readdirSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from "node:fs";
 import Module from "node:module";
 import { homedir } from "node:os";
 import { dirname, isAbsolute, join } from "node:path";
@@ -53,15 +65,38 @@ function readCache(file: string): Buffer | undefined {
   }
 }
 
-function writeCache(file: string, data: Buffer): void {
+/** Caches kept per bundle file name (other builds, Node versions, flags); the oldest go first. */
+const KEPT_PER_BUNDLE = 4;
+
+function writeCache(file: string, data: Buffer, bundleFile: string): void {
+  const dir = dirname(file);
   const tmp = `${file}.tmp-${process.pid}`;
   try {
-    mkdirSync(dirname(file), { recursive: true, mode: 0o700 });
+    mkdirSync(dir, { recursive: true, mode: 0o700 });
     writeFileSync(tmp, data, { mode: 0o600 });
     renameSync(tmp, file);
+    const older = readdirSync(dir)
+      .filter((name) => name.startsWith(`${bundleFile}-`) && !name.includes(".tmp-"))
+      .map((name) => ({ path: join(dir, name), at: statSync(join(dir, name)).mtimeMs }))
+      .sort((a, b) => b.at - a.at)
+      .slice(KEPT_PER_BUNDLE);
+    for (const { path } of older) rmSync(path, { force: true });
   } catch {
     // A read-only or full disk costs the next start its compile, nothing else.
   }
+}
+
+/**
+ * V8 refuses a cache made under other V8 flags, so each set of Node options (the command line's
+ * and NODE_OPTIONS) has caches of its own, named by a short hash of them, instead of
+ * overwriting each other's.
+ */
+function optionsKey(): string {
+  const options = `${process.execArgv.join(" ")}\0${process.env.NODE_OPTIONS ?? ""}`;
+  if (options === "\0") return "";
+  let h = 0x811c9dc5;
+  for (let i = 0; i < options.length; i++) h = Math.imul(h ^ options.charCodeAt(i), 0x01000193);
+  return `-${(h >>> 0).toString(16)}`;
 }
 
 /** The bundle a command line runs, as main.ts's invokedCommand picks the command (`help X` is X). */
@@ -71,14 +106,26 @@ function bundleFor(args: readonly string[]): { file: string; sha256: string } {
   return named ?? (CANON_BUNDLES[""] as { file: string; sha256: string });
 }
 
+/**
+ * A command's help compiles little of its bundle, and a cache V8 accepts is never rewritten: the
+ * cache of a command's bundle is written by a run of the command, not by its help.
+ */
+const helpOnly = (args: readonly string[]) =>
+  args[0] === "help" || args.includes("--help") || args.includes("-h");
+
 function run(): void {
-  const bundle = bundleFor(process.argv.slice(2));
+  const args = process.argv.slice(2);
+  const bundle = bundleFor(args);
+  const writes = bundle.file === CANON_BUNDLES[""]?.file || !helpOnly(args);
   const file = join(__dirname, bundle.file);
   const dir = cacheDir(process.env);
   const cacheFile =
     dir === null
       ? null
-      : join(dir, `${bundle.file}-${bundle.sha256.slice(0, 16)}-${process.version}-${process.arch}`);
+      : join(
+          dir,
+          `${bundle.file}-${bundle.sha256.slice(0, 16)}-${process.version}-${process.arch}${optionsKey()}`,
+        );
   const cachedData = cacheFile === null ? undefined : readCache(cacheFile);
   const source = readFileSync(file, "utf8");
   // The bundle keeps main.ts's `#!` line, which is not JavaScript inside the module wrapper.
@@ -86,9 +133,9 @@ function run(): void {
     filename: file,
     ...(cachedData === undefined ? {} : { cachedData }),
   });
-  if (cacheFile !== null && (cachedData === undefined || script.cachedDataRejected === true))
+  if (cacheFile !== null && writes && (cachedData === undefined || script.cachedDataRejected === true))
     // At exit, so the cache also holds the functions this command compiled as it ran.
-    process.once("exit", () => writeCache(cacheFile, script.createCachedData()));
+    process.once("exit", () => writeCache(cacheFile, script.createCachedData(), bundle.file));
   const wrapper = script.runInThisContext() as (
     exports: unknown,
     require: NodeJS.Require,
