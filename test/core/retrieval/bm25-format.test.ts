@@ -222,6 +222,20 @@ describe("reading an index validates it", () => {
       (h) => delete h.analyzer,
     ];
     for (const edit of edits) expectCorrupt(withHeader(edit));
+    // The large fields are checked by hand before zod sees the rest; a bad one gets zod's message.
+    const named: Array<[(h: RawHeader) => void, RegExp]> = [
+      [(h) => ((h.docIds as unknown[])[1] = 7), /^index is corrupt: bad header field docIds\.1: .*string/],
+      [
+        (h) => ((h as Record<string, unknown>).terms = ["a"]),
+        /^index is corrupt: bad header field terms: .*string/,
+      ],
+      [
+        (h) => ((h as Record<string, unknown>).docIds = "a"),
+        /^index is corrupt: bad header field docIds: .*array/,
+      ],
+      [(h) => (h.extra = 1), /^index is corrupt: bad header field \(root\): .*extra/],
+    ];
+    for (const [edit, message] of named) expect(expectCorrupt(withHeader(edit)).message).toMatch(message);
     // The helper itself leaves a readable index.
     expect(deserializeIndex(withHeader(() => {})).stats).toEqual(deserializeIndex(BYTES).stats);
   });
