@@ -9,6 +9,10 @@ export default defineConfig({
     testTimeout: 60_000,
     hookTimeout: 60_000,
     // Rebuild records and their key (io/rebuild-records.ts) go here, not to the user's ~/.local/state.
-    env: { CANON_REASON_STATE_DIR: join(tmpdir(), "canon-reason-test-state") },
+    // The CLI's V8 code cache (src/cli/launcher.ts) too, not the user's ~/.cache.
+    env: {
+      CANON_REASON_STATE_DIR: join(tmpdir(), "canon-reason-test-state"),
+      CANON_REASON_CACHE_DIR: join(tmpdir(), "canon-reason-test-cache"),
+    },
   },
 });

@@ -42,7 +42,7 @@ try {
 const top = [...self].sort((a, b) => b[1] - a[1]).slice(0, 30);
 const text = [
   `# Warm \`run\` profile (bench/e2e-profile.mjs), Node ${process.version}: mean of ${PROFILES} processes`,
-  "# Chunk names are the esbuild bundle's (dist/bin); (program), (idle) and (garbage collector) are V8's.",
+  "# File names are the esbuild bundles' (dist/bin/cli-run.js); (program), (idle) and (garbage collector) are V8's.",
   "",
   `## warm run on SciFact: ${total.toFixed(0)} ms sampled per process`,
   ...top.map(

@@ -17,22 +17,27 @@ const { input, indices, snapshot, options, maxRps } = workerData as {
 const pace = pacer(maxRps);
 // The parent built the index before starting workers: each worker loads it from the store once.
 const retrievals = new EvalRetrievals(input, options, snapshot);
-try {
-  for (const [k, c] of input.cases.entries()) {
-    parentPort?.postMessage({
-      index: indices[k],
-      result: await runCaseOrFailure(c, retrievals, options, pace),
-    });
+/** In a function: the bundle in dist/bin/ is CommonJS, which has no top-level await. */
+async function runShare(): Promise<void> {
+  try {
+    for (const [k, c] of input.cases.entries()) {
+      parentPort?.postMessage({
+        index: indices[k],
+        result: await runCaseOrFailure(c, retrievals, options, pace),
+      });
+    }
+  } catch (error) {
+    // Errors cross the thread boundary as plain objects: send the code and exit status explicitly,
+    // so bad input found in a worker still exits 2 in the parent.
+    if (!(error instanceof CanonError)) throw error;
+    const failure: WorkerFailure = {
+      code: error.code,
+      message: error.message,
+      exitCode: error.exitCode,
+      where: { ...error.where },
+    };
+    parentPort?.postMessage({ canon: failure });
   }
-} catch (error) {
-  // Errors cross the thread boundary as plain objects: send the code and exit status explicitly,
-  // so bad input found in a worker still exits 2 in the parent.
-  if (!(error instanceof CanonError)) throw error;
-  const failure: WorkerFailure = {
-    code: error.code,
-    message: error.message,
-    exitCode: error.exitCode,
-    where: { ...error.where },
-  };
-  parentPort?.postMessage({ canon: failure });
 }
+
+void runShare();

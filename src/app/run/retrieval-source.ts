@@ -6,6 +6,7 @@
  */
 import type { CorpusRef } from "../../core/corpus/corpus-ref.js";
 import type { IndexParams } from "../../core/retrieval/index-params.js";
+import type { RebuildRecords } from "../../core/verify/pinned-index.js";
 import { type CorpusLimits, DEFAULT_LIMITS } from "../../io/corpus/corpus-reader.js";
 import { type PreparedRetrieval, type Progress, prepareRetrieval } from "../../io/index-cache/index-cache.js";
 import { DiskStore } from "../../io/store/content-store.js";
@@ -26,6 +27,8 @@ export interface PrepareRequest {
   params: IndexParams;
   limits: CorpusLimits;
   progress?: Progress | undefined;
+  /** Rebuilds seen to agree: a cached index one names loads without its consistency pass. */
+  rebuilds?: RebuildRecords | undefined;
 }
 
 export interface RetrievalSource {
@@ -46,11 +49,18 @@ export class OneShotSource implements RetrievalSource {
     return this.opened;
   }
 
-  async prepare({ corpus, params, limits, progress }: PrepareRequest): Promise<SourcedRetrieval> {
+  async prepare({ corpus, params, limits, progress, rebuilds }: PrepareRequest): Promise<SourcedRetrieval> {
     const store = this.store;
     return {
       store,
-      prepared: await prepareRetrieval(store, corpus, params, limits ?? DEFAULT_LIMITS, progress),
+      prepared: await prepareRetrieval(
+        store,
+        corpus,
+        params,
+        limits ?? DEFAULT_LIMITS,
+        progress,
+        rebuilds === undefined ? {} : { rebuilds },
+      ),
     };
   }
 }

@@ -183,7 +183,7 @@ export async function pinSpec(
   spec: ProblemSpec,
   preset: string,
   source: RetrievalSource,
-  options: Pick<RunJobOptions, "limits" | "progress"> = {},
+  options: Pick<RunJobOptions, "limits" | "progress" | "rebuilds"> = {},
 ): Promise<PinnedSpec> {
   const params = resolveParams(spec, preset);
   const corpus = spec.constraints.corpus;
@@ -201,6 +201,7 @@ export async function pinSpec(
     params: pickIndexParams(params),
     limits: options.limits ?? DEFAULT_LIMITS,
     progress: options.progress,
+    rebuilds: options.rebuilds ?? localRebuildRecords(),
   });
   const pinned = corpusRefString(snapshotRef(retrieval.prepared.snapshotHash));
   return { spec: { ...spec, constraints: { ...spec.constraints, corpus: pinned } }, params, retrieval };

@@ -32,6 +32,8 @@ export function verifyOpenedRun(run: OpenedRun, options: VerifyDirectoryOptions)
   return verifyRun({
     files: run.files,
     anomalies: run.anomalies,
+    // openRun parsed these very files with the verifier's own parser: not parsed twice.
+    parsed: { view: run.view, problems: run.problems },
     store: new DiskStore(options.storeRoot),
     policy: options.policy,
     stage: "sealed",

@@ -55,6 +55,8 @@ export interface VerifyInput {
   requireSignature?: boolean;
   /** Rebuilds of an index already seen to agree; without them, every verification rebuilds. */
   rebuilds?: RebuildRecords;
+  /** toRunView(files, anomalies), when the caller has it already (a run opened from disk). */
+  parsed?: { view: RunView; problems: readonly ReadProblem[] };
 }
 
 /** The checks after `schemas` (which reports what the adapter found), in docs/design.md §5 table order. */
@@ -173,7 +175,7 @@ function assembleReport(policy: Policy, records: readonly CheckRecord[]): Verifi
 const afterReport = (path: string) => path === RUN_FILES.report || isUnfingerprinted(path);
 
 export function verifyRun(input: VerifyInput): VerificationReport {
-  const parsed = toRunView(input.files, input.anomalies ?? []);
+  const parsed = input.parsed ?? toRunView(input.files, input.anomalies ?? []);
   const outcomes = new Map<string, CheckOutcome>();
   /**
    * The report the producer writes: every check at the sealing stage, policy audit, over the run

@@ -30,9 +30,11 @@ import type { Bm25Index } from "../../core/retrieval/bm25/bm25-index.js";
 import {
   type IndexParams,
   indexBuiltWith,
+  pickIndexParams,
   provenanceIndexFields,
   toBm25Params,
 } from "../../core/retrieval/index-params.js";
+import { REBUILD_RULE_VERSION, type RebuildRecords } from "../../core/verify/pinned-index.js";
 import {
   type CorpusLimits,
   DEFAULT_LIMITS,
@@ -174,6 +176,11 @@ export interface PrepareOptions {
    * parameters: live replay then searches the index the run searched.
    */
   pinnedIndex?: string;
+  /**
+   * Rebuilds seen to agree (io/index-cache/rebuild-records.ts): a cached index one of them
+   * names, with this snapshot and these parameters, loads without its consistency pass.
+   */
+  rebuilds?: RebuildRecords;
 }
 
 /**
@@ -247,7 +254,16 @@ export async function prepareRetrieval(
   let built = false;
   if (index === null && indexHash !== null) {
     const bytes = store.get(indexHash);
-    if (bytes !== null) index = loadIndex(bytes);
+    const vouched =
+      options.rebuilds?.agreed({
+        rule: REBUILD_RULE_VERSION,
+        snapshot: snap.hash,
+        index: indexHash,
+        index_format: indexFormatVersion(bytes ?? new Uint8Array()),
+        params: pickIndexParams(params),
+        analyzer: { name: analyzer.id, version: analyzer.version },
+      }) === true;
+    if (bytes !== null) index = loadIndex(bytes, vouched);
   }
   // The limit holds for a cached or pinned index too, not only for a fresh build.
   if (index !== null && index.stats.chunks > limits.max_chunks) throw overLimit(index.stats.chunks);

@@ -184,6 +184,19 @@ describe("reading an index validates it", () => {
       expect(expectCorrupt(withHeader(edit)).message).toMatch(/do not keep impacts positive/);
   });
 
+  it("skips the consistency pass only for vouched bytes (a rebuild record's), and never for the container", () => {
+    const index = deserializeIndex(BYTES);
+    const bytes = Uint8Array.from(BYTES);
+    const termMax = index.arrays.bounds?.termMax[0] as number;
+    new DataView(bytes.buffer).setFloat32(sectionOffset("termMax") + 0, termMax * 0.999, true);
+    expect(expectCorrupt(bytes).message).toMatch(/term 0's bound/);
+    // What a record vouches for is the builder's own output, which has no such bound: not re-checked.
+    expect(deserializeIndex(bytes, true).arrays.bounds?.termMax[0]).toBe(Math.fround(termMax * 0.999));
+    // The prefix, header and sections are read as hostile bytes either way.
+    expect(() => deserializeIndex(BYTES.subarray(0, BYTES.length - 8), true)).toThrow(CorruptIndexError);
+    expect(() => deserializeIndex(withU32("termOffsets", 1, 0xffffffff), true)).not.toThrow();
+  });
+
   it("refuses header fields out of range: params, counts, sections", () => {
     const edits: Array<(h: RawHeader) => void> = [
       (h) => (h.params.k1 = "1.2"),
@@ -209,6 +222,20 @@ describe("reading an index validates it", () => {
       (h) => delete h.analyzer,
     ];
     for (const edit of edits) expectCorrupt(withHeader(edit));
+    // The large fields are checked by hand before zod sees the rest; a bad one gets zod's message.
+    const named: Array<[(h: RawHeader) => void, RegExp]> = [
+      [(h) => ((h.docIds as unknown[])[1] = 7), /^index is corrupt: bad header field docIds\.1: .*string/],
+      [
+        (h) => ((h as Record<string, unknown>).terms = ["a"]),
+        /^index is corrupt: bad header field terms: .*string/,
+      ],
+      [
+        (h) => ((h as Record<string, unknown>).docIds = "a"),
+        /^index is corrupt: bad header field docIds: .*array/,
+      ],
+      [(h) => (h.extra = 1), /^index is corrupt: bad header field \(root\): .*extra/],
+    ];
+    for (const [edit, message] of named) expect(expectCorrupt(withHeader(edit)).message).toMatch(message);
     // The helper itself leaves a readable index.
     expect(deserializeIndex(withHeader(() => {})).stats).toEqual(deserializeIndex(BYTES).stats);
   });
@@ -245,6 +272,15 @@ describe("format 1, the format before bounds", () => {
       expect(old.search(query, 3)).toEqual(current.search(query, 3));
     expect(indexFormatVersion(FORMAT_1)).toBe(1);
     expect(indexFormatVersion(BYTES)).toBe(INDEX_FORMAT_VERSION);
+  });
+
+  it("is checked even when vouched: a record compares it only after a conversion", () => {
+    // termOffsets is format 1's first section: its second offset made to leave the postings.
+    const damaged = Uint8Array.from(FORMAT_1);
+    const view = new DataView(damaged.buffer);
+    const prefix = 16 + view.getUint32(12, true);
+    view.setUint32(prefix + pad8(prefix) + 4, 0xffffffff, true);
+    expect(() => deserializeIndex(damaged, true)).toThrow(CorruptIndexError);
   });
 
   it("is refused when damaged, as format 2 is", () => {

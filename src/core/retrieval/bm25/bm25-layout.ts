@@ -88,6 +88,22 @@ export function indexFormatVersion(bytes: Uint8Array): number {
   return new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength).getUint32(8, true);
 }
 
+/**
+ * Header.safeParse, with its two large fields (the terms, one string, and the doc ids, one
+ * string per document) checked by hand, so zod walks only the small rest. When anything is in
+ * doubt, zod parses the whole header as it is, so a bad header gets zod's own error, as before.
+ */
+function parseHeader(json: unknown): ReturnType<typeof Header.safeParse> {
+  if (typeof json === "object" && json !== null && !Array.isArray(json)) {
+    const { terms, docIds, ...rest } = json as Record<string, unknown>;
+    if (typeof terms === "string" && Array.isArray(docIds) && docIds.every((id) => typeof id === "string")) {
+      const small = Header.safeParse({ ...rest, terms: "", docIds: [] });
+      if (small.success) return { success: true, data: { ...small.data, terms, docIds: docIds as string[] } };
+    }
+  }
+  return Header.safeParse(json);
+}
+
 /** The fixed prefix and the JSON header; returns the header and where the sections begin. */
 export function readHeader(bytes: Uint8Array): { header: Header; sectionsAt: number } {
   if (bytes.byteLength < PREFIX_BYTES || !Buffer.from(bytes.subarray(0, 8)).equals(MAGIC))
@@ -106,7 +122,7 @@ export function readHeader(bytes: Uint8Array): { header: Header; sectionsAt: num
   } catch {
     throw new CorruptIndexError("unreadable header");
   }
-  const parsed = Header.safeParse(json);
+  const parsed = parseHeader(json);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
     throw new CorruptIndexError(`bad header field ${issue?.path.join(".") || "(root)"}: ${issue?.message}`);

@@ -63,6 +63,20 @@ function combinationFindings(view: RunView, combination: Omit<RecordedCombinatio
 }
 
 /**
+ * isUtf8, remembered per byte array: the store hands every check of a verification the same
+ * bytes, and this check runs twice (sealed, then for the sealing report).
+ */
+const utf8Checked = new WeakMap<Uint8Array, boolean>();
+function validUtf8(bytes: Uint8Array): boolean {
+  let valid = utf8Checked.get(bytes);
+  if (valid === undefined) {
+    valid = isUtf8(bytes);
+    utf8Checked.set(bytes, valid);
+  }
+  return valid;
+}
+
+/**
  * The snapshot's UTF-8 bytes of document text, or, when they cannot exceed `limit`, a bound at
  * most `limit`. In valid UTF-8, a JSON string's decoded text is never longer than its encoding
  * (an escape is at least as long as what it stands for), so a snapshot no longer than the limit
@@ -70,7 +84,7 @@ function combinationFindings(view: RunView, combination: Omit<RecordedCombinatio
  * that decodes to the 3-byte U+FFFD) is counted document by document.
  */
 function textBytesUpTo(snapshot: Uint8Array, limit: number): number {
-  if (snapshot.byteLength <= limit && isUtf8(snapshot)) return snapshot.byteLength;
+  if (snapshot.byteLength <= limit && validUtf8(snapshot)) return snapshot.byteLength;
   let bytes = 0;
   for (const doc of readSnapshot(snapshot)) bytes += Buffer.byteLength(doc.text, "utf8");
   return bytes;
@@ -89,23 +103,42 @@ function limitFindings(p: RetrievePayload["provenance"], snapshot: Uint8Array | 
 }
 
 /**
+ * Whether the context's records (authenticated, bound to these very bytes by their hashes) say
+ * that rebuilding this index from this snapshot agreed before. Only under "by-size" (`--policy
+ * strict` rebuilds every time) and for a snapshot that rule would rebuild.
+ */
+function recordedAgreement(
+  p: RetrievePayload["provenance"],
+  snapshot: Uint8Array,
+  indexBytes: Uint8Array,
+  context: CheckContext,
+): boolean {
+  return (
+    (context.rebuildIndex ?? "by-size") === "by-size" &&
+    snapshot.byteLength <= REBUILD_INDEX_MAX_BYTES &&
+    context.rebuilds?.agreed(rebuildSubject(p, indexFormatVersion(indexBytes))) === true
+  );
+}
+
+/**
  * The pinned index is the one the recorded parameters build from the pinned snapshot (issue 19
  * item 4): rebuilt and compared when the policy's cost rule allows, else an info finding says
- * the index was trusted. A rebuild that the context's records (authenticated, bound to these
- * very bytes) say agreed before, or that this process already ran, is not repeated, except
- * under "always" (`--policy strict`), which rebuilds every time.
+ * the index was trusted. A rebuild that the context's records say agreed before (`recorded`), or
+ * that this process already ran, is not repeated, except under "always" (`--policy strict`),
+ * which rebuilds every time.
  */
 function rebuildFindings(
   p: RetrievePayload["provenance"],
   snapshot: Uint8Array,
   pinned: PinnedIndex,
   context: CheckContext,
+  recorded: boolean,
 ): Finding[] {
   const rule = context.rebuildIndex ?? "by-size";
   if (rule === "by-size" && snapshot.byteLength > REBUILD_INDEX_MAX_BYTES)
     return [finding("INDEX_NOT_REBUILT", { bytes: snapshot.byteLength, limit: REBUILD_INDEX_MAX_BYTES })];
+  if (recorded) return [];
   const subject = rebuildSubject(p, indexFormatVersion(pinned.bytes));
-  if (rule === "by-size" && context.rebuilds?.agreed(subject) === true) return [];
   let agrees: boolean;
   try {
     agrees = rebuiltIndexAgreesRemembered(snapshot, pinned, p, subject, rule === "always");
@@ -149,10 +182,15 @@ export const retrievalProvenanceCheck: Check = {
     if ("finding" in snapshot) findings.push(snapshot.finding);
     const stored = readStoreObject(context.store, p.index_hash, "index");
     let pinned: PinnedIndex | null = null;
+    // Asked before loading: an index a record vouches for is not checked again as it loads.
+    const recorded =
+      !("finding" in stored) &&
+      !("finding" in snapshot) &&
+      recordedAgreement(p, snapshot.bytes, stored.bytes, context);
     if ("finding" in stored) findings.push(stored.finding);
     else {
       try {
-        pinned = { bytes: stored.bytes, index: loadIndex(stored.bytes) };
+        pinned = { bytes: stored.bytes, index: loadIndex(stored.bytes, recorded) };
       } catch (e) {
         if (!(e instanceof CanonError)) throw e;
         findings.push(finding("INDEX_CORRUPT", { hash: p.index_hash, error: e.message }));
@@ -161,7 +199,7 @@ export const retrievalProvenanceCheck: Check = {
     if (pinned !== null && !indexAgrees(pinned.index, p))
       findings.push(finding("INDEX_PARAMS", { hash: p.index_hash }));
     else if (pinned !== null && !("finding" in snapshot))
-      findings.push(...rebuildFindings(p, snapshot.bytes, pinned, context));
+      findings.push(...rebuildFindings(p, snapshot.bytes, pinned, context, recorded));
     const tool = view.run === null ? undefined : retrieveToolOf(view.run.inputs.runtime);
     findings.push(
       ...combinationFindings(view, {
