@@ -201,6 +201,8 @@ describe.skipIf(!available)("PostgreSQL registry", () => {
       const big = Buffer.alloc(CHUNK_BYTES * 9 + 5);
       for (let i = 0; i < big.length; i++) big[i] = (i * 7) % 253;
       const publishers = await Promise.all(Array.from({ length: 5 }, () => PgRegistry.connect(url)));
+      // The large object's bytes are sent once: the others wait for its writer's commit.
+      const sent = vi.spyOn(pg.Client.prototype, "query");
       try {
         const entries = await Promise.all(
           publishers.flatMap((p) => [p.addRun(entry, from), p.putObject(big).then(() => null)]),
@@ -208,7 +210,13 @@ describe.skipIf(!available)("PostgreSQL registry", () => {
         const published = entries.filter((e) => e !== null);
         expect(published).toHaveLength(5);
         expect(new Set(published.map((e) => e.registered_at)).size).toBe(1);
+        const chunkBytes = sent.mock.calls
+          .filter(([text]) => String(text).includes("INSERT INTO cr_object_chunks"))
+          .flatMap(([, values]) => ((values as unknown[][] | undefined)?.[2] ?? []) as unknown[])
+          .reduce<number>((n, v) => n + (Buffer.isBuffer(v) ? v.length : 0), 0);
+        expect(chunkBytes).toBe(big.length);
       } finally {
+        sent.mockRestore();
         await Promise.all(publishers.map((p) => p.close()));
       }
       expect(await sql("SELECT 1 FROM cr_runs WHERE run_id = $1", [result.runId])).toHaveLength(1);
