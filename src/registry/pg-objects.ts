@@ -34,6 +34,14 @@ export async function writeObjects(
     client,
     [...objects].sort(([a], [b]) => (a < b ? -1 : 1)),
   );
+  if (sorted.length === 0) return;
+  // Compressed with lz4 where the server has it: about half the server's CPU of PostgreSQL's
+  // default (pglz) on writing a snapshot or an index, the same size; readers need nothing (each
+  // value names its method). For this transaction only; a server without lz4 keeps pglz.
+  await client.query(
+    `SELECT set_config('default_toast_compression', 'lz4', true) FROM pg_settings
+      WHERE name = 'default_toast_compression' AND 'lz4' = ANY(enumvals)`,
+  );
   let batch: { hashes: string[]; ns: number[]; pieces: Buffer[]; bytes: number } = {
     hashes: [],
     ns: [],

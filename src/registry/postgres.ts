@@ -66,14 +66,6 @@ export class PgRegistry implements Registry {
     // An idle connection lost (say the server restarted) is dropped by the pool; the next query
     // connects anew. Without a listener the error would end the process.
     pool.on("error", () => undefined);
-    // Objects (a corpus snapshot, an index: megabytes) are compressed with lz4 where the server
-    // has it: about half the server's CPU of PostgreSQL's default (pglz) on writing them, the
-    // same size. Readers need nothing (each value names its method). A server without lz4
-    // (or before PostgreSQL 14) refuses the setting, which is then left alone. Sent first on
-    // each new connection (the client queues it before any other query); outside a transaction.
-    pool.on("connect", (client) => {
-      client.query("SET default_toast_compression = 'lz4'").catch(() => undefined);
-    });
     const registry = new PgRegistry(pool, redactUrl(url), options.now ?? (() => new Date()));
     try {
       await registry.withClient(migrate);
