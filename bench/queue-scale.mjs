@@ -22,6 +22,15 @@
 // A worker publishes in batches (issue 22): `publish_ms` is a job's wait from computed to
 // committed (the batch in flight included), `publish_per_run_ms` its share of its batch's write.
 //
+// CPU is reported per case and per process, since wall-clock on a shared machine measures the
+// machine: the workers' (during the eval only, their start-up left out), the submitter's (the
+// whole command, from /usr/bin/time), PostgreSQL's backends for the measurement's database,
+// PostgreSQL's background processes and Redis (both shared with whatever else uses the servers).
+// Also per case: transactions committed in the database (a worker's check for a finished job
+// and its publish batch: the registry's round trips that commit) and commands Redis processed.
+// `fixed_s` is the command's time beyond its jobs at the steady rate (start and end together);
+// the local eval's is its cold command beyond the warm one's cases.
+//
 // Needs PostgreSQL and Redis (CANON_BENCH_PG, CANON_BENCH_REDIS; defaults 127.0.0.1). Timings on a
 // shared machine are noisy: the load average at start is recorded beside them.
 import { spawn } from "node:child_process";
@@ -127,9 +136,20 @@ async function until(what, ready, ms) {
   }
 }
 
+/**
+ * Runs the CLI to completion; resolves with its CPU seconds (user + system, from /usr/bin/time
+ * where there is one, else null).
+ */
 function runEval(args, env) {
+  const timeFile = existsSync("/usr/bin/time")
+    ? join(tmpdir(), `canon-bench-time-${randomBytes(4).toString("hex")}`)
+    : null;
+  const [command, argv] =
+    timeFile === null
+      ? [process.execPath, [CLI, ...args]]
+      : ["/usr/bin/time", ["-f", "%U %S", "-o", timeFile, process.execPath, CLI, ...args]];
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [CLI, ...args], { env, stdio: ["ignore", "pipe", "pipe"] });
+    const child = spawn(command, argv, { env, stdio: ["ignore", "pipe", "pipe"] });
     let stderr = "";
     child.stderr.on("data", (d) => {
       stderr += d;
@@ -138,7 +158,13 @@ function runEval(args, env) {
     const timer = setTimeout(() => child.kill("SIGKILL"), EVAL_TIMEOUT_MS);
     child.once("close", (status) => {
       clearTimeout(timer);
-      status === 0 ? resolve() : reject(new Error(`eval exited ${status}: ${stderr}`));
+      let cpu = null;
+      if (timeFile !== null && existsSync(timeFile)) {
+        const [user, sys] = readFileSync(timeFile, "utf8").trim().split("\n").pop().split(" ").map(Number);
+        rmSync(timeFile, { force: true });
+        cpu = user + sys;
+      }
+      status === 0 ? resolve(cpu) : reject(new Error(`eval exited ${status}: ${stderr}`));
     });
   });
 }
@@ -153,18 +179,107 @@ function cpuSeconds(pid) {
   }
 }
 
+/**
+ * CPU of the servers while a measurement runs: PostgreSQL's backends connected to `database`
+ * (the workers' and the submitter's connections; a backend's CPU counts from its start, so a
+ * connection opened during the run counts whole; polled, so the last 100 ms of one that closes
+ * are missed), PostgreSQL's own background processes (WAL writer, checkpointer... shared with
+ * whatever else uses the server), and Redis (INFO cpu, main thread and children; the server is
+ * shared too). Shared figures are only as good as the machine is quiet.
+ */
+async function serverCpuSampler(registryUrl, redisClient) {
+  const client = new pg.Client({ connectionString: PG_ADMIN_URL });
+  await client.connect();
+  const backends = new Map();
+  const aux = new Map();
+  const poll = async () => {
+    const { rows } = await client.query(
+      "SELECT pid, datname, backend_type FROM pg_stat_activity WHERE pid <> pg_backend_pid()",
+    );
+    for (const { pid, datname, backend_type: type } of rows) {
+      const cpu = cpuSeconds(pid);
+      if (cpu === null) continue;
+      const into =
+        datname === new URL(registryUrl).pathname.slice(1)
+          ? backends
+          : type === "client backend"
+            ? null
+            : aux;
+      if (into === null) continue;
+      const seen = into.get(pid);
+      into.set(pid, { first: seen?.first ?? cpu, last: cpu });
+    }
+  };
+  const redisCpu = async () => {
+    const info = await redisClient.info("cpu");
+    const field = (name) => Number(new RegExp(`${name}:([0-9.]+)`).exec(info)?.[1] ?? Number.NaN);
+    return (
+      field("used_cpu_user") +
+      field("used_cpu_sys") +
+      field("used_cpu_user_children") +
+      field("used_cpu_sys_children")
+    );
+  };
+  const commits = async () =>
+    Number(
+      (
+        await client.query("SELECT xact_commit FROM pg_stat_database WHERE datname = $1", [
+          new URL(registryUrl).pathname.slice(1),
+        ])
+      ).rows[0]?.xact_commit ?? Number.NaN,
+    );
+  const redisCommands = async () =>
+    Number(/total_commands_processed:([0-9]+)/.exec(await redisClient.info("stats"))?.[1] ?? Number.NaN);
+  const commitsBefore = await commits();
+  const commandsBefore = await redisCommands();
+  await poll();
+  // Backends there before the run (the workers' connections) count from here on.
+  const before = new Map([...backends].map(([pid, v]) => [pid, v.last]));
+  const redisBefore = await redisCpu();
+  let polling = Promise.resolve();
+  const timer = setInterval(() => {
+    polling = polling.then(poll, () => undefined);
+  }, 100);
+  return async () => {
+    clearInterval(timer);
+    await polling;
+    await poll();
+    const redis = (await redisCpu()) - redisBefore;
+    // Transactions committed in this measurement's database (each statement outside a
+    // transaction is one; a worker's publish batch is one), and commands Redis processed
+    // (shared: whatever else uses the server counts too; these two reads included).
+    const pgCommits = (await commits()) - commitsBefore;
+    const redisCommandCount = (await redisCommands()) - commandsBefore;
+    await client.end();
+    const sumOf = (map, base) => [...map].reduce((a, [pid, v]) => a + v.last - (base(pid) ?? 0), 0);
+    return {
+      pg_backends_s: sumOf(backends, (pid) => before.get(pid)),
+      pg_background_s: sumOf(aux, (pid) => aux.get(pid).first),
+      redis_s: redis,
+      pg_commits: pgCommits,
+      redis_commands: redisCommandCount,
+    };
+  };
+}
+
 const round = (x, digits = 3) => (x === null ? null : Math.round(x * 10 ** digits) / 10 ** digits);
 
 /** Steady state from the workers' "job computed" lines: (jobs - 1) / (last done - first done). */
-function steadyState(jobs, startedAtMs) {
+function steadyState(jobs, startedAtMs, endedAtMs, seconds) {
   const done = jobs.map((l) => Date.parse(l.time)).sort((a, b) => a - b);
-  if (done.length < 2) return { steady_cases_per_s: null, first_job_done_s: null };
+  if (done.length < 2)
+    return { steady_cases_per_s: null, first_job_done_s: null, last_job_to_exit_s: null, fixed_s: null };
   const first = done[0];
   const last = done[done.length - 1];
+  const steady = (done.length - 1) / ((last - first) / 1000);
   return {
-    steady_cases_per_s: round((done.length - 1) / ((last - first) / 1000)),
-    // The submitter's snapshot and index, the submission, and the first job (its worker's index).
+    steady_cases_per_s: round(steady),
+    // The submitter's snapshot, the submission, and the first job (its worker's index).
     first_job_done_s: round((first - startedAtMs) / 1000),
+    // The last job's acknowledgement reaching the submitter, its output written, its exit.
+    last_job_to_exit_s: round((endedAtMs - last) / 1000),
+    // What the whole command took beyond its jobs at the steady rate: the fixed start and end.
+    fixed_s: round(seconds - (done.length - 1) / steady),
   };
 }
 
@@ -190,6 +305,7 @@ async function measure(workerCount, mode) {
   // The machine is shared: the load when each measurement starts is kept beside its figures.
   const load = loadavg().map((x) => round(x, 2));
   const workers = [];
+  let redisInfo;
   const requestsBefore = endpoint?.requests() ?? 0;
   try {
     for (let w = 0; w < workerCount; w++)
@@ -200,10 +316,17 @@ async function measure(workerCount, mode) {
       READY_TIMEOUT_MS,
     );
     const out = join(scratch, "out");
+    const { hostname, port } = new URL(REDIS_URL);
+    redisInfo = new Queue("canon-reason", {
+      connection: { host: hostname, port: Number(port || 6379) },
+      prefix,
+    });
+    const stopSampler = await serverCpuSampler(registry, await redisInfo.client);
+    const workerCpuBefore = workers.map((w) => cpuSeconds(w.child.pid));
     const startedAtMs = Date.now();
     const t0 = performance.now();
     // biome-ignore format: one flag and its value per line
-    await runEval([
+    const submitterCpuS = await runEval([
       "eval", ...(mode.kind === "llm"
         ? ["--suite", mode.suite, "--reasoner", "llm", "--model", "bench-model", "--base-url", endpoint.baseUrl]
         : ["--beir", requireDataset("scifact"), "--split", "train", "--limit", String(CASES)]),
@@ -211,7 +334,9 @@ async function measure(workerCount, mode) {
       "--artifacts-dir", join(scratch, "submitter"), "--out", out, "--json",
     ], env);
     const seconds = (performance.now() - t0) / 1000;
+    const endedAtMs = Date.now();
     const workerCpuS = workers.map((w) => cpuSeconds(w.child.pid));
+    const server = await stopSampler();
     const jobs = workers.flatMap((w) => w.lines.filter((l) => l.msg === "job computed"));
     const jobMs = jobs.map((l) => l.ms);
     const publishMs = jobs.map((l) => l.publish_ms);
@@ -227,7 +352,7 @@ async function measure(workerCount, mode) {
       loadavg_at_start: load,
       seconds: round(seconds),
       cases_per_s: round(CASES / seconds),
-      ...steadyState(jobs, startedAtMs),
+      ...steadyState(jobs, startedAtMs, endedAtMs, seconds),
       jobs_computed: jobs.length,
       model_requests: endpoint === undefined ? 0 : endpoint.requests() - requestsBefore,
       job_ms: summarize(jobMs),
@@ -237,9 +362,25 @@ async function measure(workerCount, mode) {
       publish_share_of_job_time: round(sum(publishMs) / sum(jobMs)),
       // Start-up included (about half a second per worker); null where /proc is not there.
       worker_cpu_ms_per_case: workerCpuS.includes(null) ? null : round((sum(workerCpuS) * 1000) / CASES, 1),
+      // CPU during the eval only (the workers' start-up left out), per case, by process.
+      cpu_ms_per_case:
+        workerCpuS.includes(null) || workerCpuBefore.includes(null)
+          ? null
+          : {
+              workers: round(((sum(workerCpuS) - sum(workerCpuBefore)) * 1000) / CASES, 2),
+              submitter: submitterCpuS === null ? null : round((submitterCpuS * 1000) / CASES, 2),
+              pg_backends: round((server.pg_backends_s * 1000) / CASES, 2),
+              pg_background: round((server.pg_background_s * 1000) / CASES, 2),
+              redis: round((server.redis_s * 1000) / CASES, 2),
+            },
+      submitter_cpu_s: round(submitterCpuS, 2),
+      // Round trips that commit, per case (the stats collector may lag by up to half a second).
+      pg_commits_per_case: round(server.pg_commits / CASES, 2),
+      redis_commands_per_case: round(server.redis_commands / CASES, 1),
       cases_jsonl_sha256: createHash("sha256").update(cases).digest("hex"),
     };
   } finally {
+    await redisInfo?.close();
     for (const w of workers) w.child.kill("SIGTERM");
     await Promise.all(workers.map((w) => w.exited));
     // Every key of this measurement, and only those: its own prefix.
@@ -259,11 +400,11 @@ async function measure(workerCount, mode) {
 async function localScifact(cases, artifacts, out) {
   const t0 = performance.now();
   // biome-ignore format: one flag and its value per line
-  await runEval([
+  const cpu = await runEval([
     "eval", "--beir", requireDataset("scifact"), "--split", "train", "--limit", String(cases),
     "--workers", "1", "--artifacts-dir", artifacts, "--out", out, "--json",
   ], process.env);
-  return (performance.now() - t0) / 1000;
+  return { seconds: (performance.now() - t0) / 1000, cpu };
 }
 
 const suiteDir = mkdtempSync(join(tmpdir(), "canon-bench-queue-suite-"));
@@ -287,10 +428,18 @@ try {
       scifact.local = {
         cases: SCIFACT_CASES,
         loadavg_at_start: load,
-        seconds: round(all),
-        cases_per_s: round(SCIFACT_CASES / all),
-        cold_one_case_s: round(cold),
-        steady_cases_per_s: round((SCIFACT_CASES - 1) / (warm - one)),
+        seconds: round(all.seconds),
+        cases_per_s: round(SCIFACT_CASES / all.seconds),
+        cold_one_case_s: round(cold.seconds),
+        steady_cases_per_s: round((SCIFACT_CASES - 1) / (warm.seconds - one.seconds)),
+        // CPU of the whole cold command per case, and per case in steady state (warm N - warm 1).
+        cpu_ms_per_case: all.cpu === null ? null : round((all.cpu * 1000) / SCIFACT_CASES, 2),
+        steady_cpu_ms_per_case:
+          warm.cpu === null || one.cpu === null
+            ? null
+            : round(((warm.cpu - one.cpu) * 1000) / (SCIFACT_CASES - 1), 2),
+        // The cold command beyond its cases at the steady rate: start-up, snapshot and index.
+        fixed_s: round(all.seconds - (warm.seconds - one.seconds)),
         cases_jsonl_sha256: createHash("sha256")
           .update(readFileSync(join(scratch, "all", "cases.jsonl")))
           .digest("hex"),
