@@ -16,6 +16,7 @@
  */
 import {
   closeSync,
+  constants,
   fstatSync,
   mkdirSync,
   openSync,
@@ -49,7 +50,8 @@ function cacheDir(env: NodeJS.ProcessEnv): string | null {
 function readCache(file: string): Buffer | undefined {
   let fd: number;
   try {
-    fd = openSync(file, "r");
+    // Non-blocking: opening a FIFO put where the cache goes must not wait for a writer.
+    fd = openSync(file, constants.O_RDONLY | constants.O_NONBLOCK);
   } catch {
     return undefined;
   }

@@ -1,5 +1,14 @@
 /** The launcher's V8 code cache (src/cli/launcher.ts): this user's, optional, and never trusted for output. */
-import { mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
+import { execFileSync } from "node:child_process";
+import {
+  chmodSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  statSync,
+  writeFileSync,
+} from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
@@ -40,5 +49,51 @@ describe("the command line's code cache", () => {
     const r = runCli(["--version"], { env: { CANON_REASON_CACHE_DIR: dir, CANON_REASON_CODE_CACHE: "off" } });
     expect(r).toMatchObject({ status: 0, stdout: `${PKG.version}\n` });
     expect(readdirSync(dir)).toEqual([]);
+  });
+
+  /** The cache file `--version` would use under `dir`, found by letting a first start write it. */
+  function helpCacheName(): string {
+    const dir = mkdtempSync(join(tmpdir(), "canon-code-cache-"));
+    expect(runCli(["--version"], { env: { CANON_REASON_CACHE_DIR: dir } }).status).toBe(0);
+    return readdirSync(join(dir, "v8"))[0] as string;
+  }
+
+  it.each([
+    ["a FIFO", (path: string) => execFileSync("mkfifo", [path])],
+    ["a folder", (path: string) => mkdirSync(path)],
+    ["a symbolic link to /dev/zero", (path: string) => execFileSync("ln", ["-s", "/dev/zero", path])],
+  ])("where the cache file should be, %s is never read and never hangs the command", (_kind, make) => {
+    const name = helpCacheName();
+    const dir = mkdtempSync(join(tmpdir(), "canon-code-cache-"));
+    mkdirSync(join(dir, "v8"));
+    make(join(dir, "v8", name));
+    const r = runCli(["--version"], { env: { CANON_REASON_CACHE_DIR: dir }, timeoutMs: 20_000 });
+    expect(r).toMatchObject({ status: 0, stdout: `${PKG.version}\n`, stderr: "" });
+  });
+
+  it.each([
+    ["a relative CANON_REASON_CACHE_DIR", () => "relative/cache"],
+    [
+      "a cache folder that is a file",
+      () => {
+        const file = join(mkdtempSync(join(tmpdir(), "canon-code-cache-")), "file");
+        writeFileSync(file, "x");
+        return file;
+      },
+    ],
+    [
+      "a cache folder that cannot be written",
+      () => {
+        const dir = mkdtempSync(join(tmpdir(), "canon-code-cache-"));
+        mkdirSync(join(dir, "v8"));
+        chmodSync(join(dir, "v8"), 0o500);
+        return dir;
+      },
+    ],
+  ])("with %s, the command runs and writes nothing it should not", (_kind, make) => {
+    const cwd = mkdtempSync(join(tmpdir(), "canon-code-cache-cwd-"));
+    const r = runCli(["--version"], { env: { CANON_REASON_CACHE_DIR: make() }, cwd, timeoutMs: 20_000 });
+    expect(r).toMatchObject({ status: 0, stdout: `${PKG.version}\n`, stderr: "" });
+    expect(readdirSync(cwd)).toEqual([]);
   });
 });
