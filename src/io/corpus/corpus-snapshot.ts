@@ -7,7 +7,13 @@ import { createHash } from "node:crypto";
 import { closeSync, openSync, readFileSync, readSync } from "node:fs";
 import { join } from "node:path";
 import { canonicalJson, sha256Hex } from "../../core/canonical.js";
-import { type CorpusDocument, readSnapshot, snapshotLine } from "../../core/corpus/document.js";
+import type { CorpusRef } from "../../core/corpus/corpus-ref.js";
+import {
+  type CorpusDocument,
+  findDocuments,
+  readSnapshot,
+  snapshotLine,
+} from "../../core/corpus/document.js";
 import { CanonError, InputError } from "../../core/errors.js";
 import type { DiskStore } from "../store/content-store.js";
 import { type CorpusLimits, folderDocuments, readCorpus, statCorpus } from "./corpus-reader.js";
@@ -103,7 +109,7 @@ export function loadSnapshot(store: DiskStore, hash: string): Uint8Array {
 }
 
 /** The documents of a stored snapshot; an object that only looks like one is bad input. */
-export function parseSnapshot(bytes: Uint8Array, hash: string): CorpusDocument[] {
+function parseSnapshot(bytes: Uint8Array, hash: string): CorpusDocument[] {
   try {
     return [...readSnapshot(bytes)];
   } catch (error) {
@@ -118,3 +124,42 @@ export function parseSnapshot(bytes: Uint8Array, hash: string): CorpusDocument[]
 
 /** Every snapshot line, hence every snapshot, begins with this (see snapshotLine). */
 const SNAPSHOT_START = Buffer.from('{"doc_id":', "utf8");
+
+/** A snapshot in the store, read when first needed and parsed only when asked for its documents. */
+export class StoredSnapshot {
+  private read: Uint8Array | null = null;
+
+  constructor(
+    private readonly store: DiskStore,
+    readonly hash: string,
+    /** The documents when the snapshot was just made from them (saves a re-parse for indexing). */
+    private readonly parsed: CorpusDocument[] | null = null,
+  ) {}
+
+  /** Its bytes, read once: E_STORE_MISSING when absent, E_NOT_A_SNAPSHOT when they are not one. */
+  bytes(): Uint8Array {
+    this.read ??= loadSnapshot(this.store, this.hash);
+    return this.read;
+  }
+
+  documents(): CorpusDocument[] {
+    return this.parsed ?? parseSnapshot(this.bytes(), this.hash);
+  }
+
+  /** The texts of these documents, as UTF-8 bytes (the retrieve tool's evidence). */
+  texts(docIds: readonly string[]): Map<string, Uint8Array> {
+    const found = findDocuments(this.bytes(), docIds);
+    return new Map([...found].map(([id, doc]) => [id, Buffer.from(doc.text, "utf8")]));
+  }
+}
+
+/** The corpus as a stored snapshot: a path is snapshotted into the store (snapshotCorpus), a pinned hash taken as it is. */
+export async function storedSnapshot(
+  store: DiskStore,
+  corpus: CorpusRef,
+  limits: CorpusLimits,
+): Promise<StoredSnapshot> {
+  if (corpus.kind === "snapshot") return new StoredSnapshot(store, corpus.hash);
+  const made = await snapshotCorpus(store, corpus.path, limits);
+  return new StoredSnapshot(store, made.hash, made.documents);
+}

@@ -6,7 +6,6 @@
  */
 import { canonicalJson, sha256Hex } from "../../core/canonical.js";
 import { type CorpusRef, corpusRefString } from "../../core/corpus/corpus-ref.js";
-import { findDocuments } from "../../core/corpus/document.js";
 import { InputError } from "../../core/errors.js";
 import type { RetrievalProvenance } from "../../core/models/trace.js";
 import type { RetrievalBackend } from "../../core/pipeline/produce.js";
@@ -26,12 +25,7 @@ import {
   toBm25Params,
 } from "../../core/retrieval/index-params.js";
 import { type CorpusLimits, DEFAULT_LIMITS } from "../corpus/corpus-reader.js";
-import {
-  loadSnapshot,
-  parseSnapshot,
-  type ResolvedSnapshot,
-  snapshotCorpus,
-} from "../corpus/corpus-snapshot.js";
+import { storedSnapshot } from "../corpus/corpus-snapshot.js";
 import type { DiskStore } from "../store/content-store.js";
 import { buildIndexInThreads } from "./index-build-pool.js";
 
@@ -98,11 +92,7 @@ export async function prepareRetrieval(
   progress?: Progress,
   options: PrepareOptions = {},
 ): Promise<PreparedRetrieval> {
-  const pinned = corpus.kind === "snapshot";
-  const snap: ResolvedSnapshot =
-    corpus.kind === "snapshot"
-      ? { hash: corpus.hash, documents: null }
-      : await snapshotCorpus(store, corpus.path, limits);
+  const snap = await storedSnapshot(store, corpus, limits);
   const analyzer = getAnalyzer(params.analyzer);
   const indexOf = {
     snapshot: snap.hash,
@@ -111,13 +101,8 @@ export async function prepareRetrieval(
     format: INDEX_FORMAT_VERSION,
   };
   const indexRef = indexRefName(snap.hash, params);
-  let snapshotBytes: Uint8Array | null = null;
-  const snapshot = () => {
-    snapshotBytes ??= loadSnapshot(store, snap.hash);
-    return snapshotBytes;
-  };
   // A pinned hash is user input: check it names a snapshot before any cached index is trusted.
-  if (pinned) snapshot();
+  if (corpus.kind === "snapshot") snap.bytes();
   const overLimit = (chunks: number) =>
     new InputError(
       "E_CORPUS_LIMIT",
@@ -137,7 +122,7 @@ export async function prepareRetrieval(
   // The limit holds for a cached or pinned index too, not only for a fresh build.
   if (index !== null && index.stats.chunks > limits.max_chunks) throw overLimit(index.stats.chunks);
   if (index === null) {
-    const docs = snap.documents ?? parseSnapshot(snapshot(), snap.hash);
+    const docs = snap.documents();
     const total = docs.reduce((n, d) => n + Buffer.byteLength(d.text, "utf8"), 0);
     progress?.start("indexing", total);
     index = await buildIndexInThreads(
@@ -166,10 +151,7 @@ export async function prepareRetrieval(
     chunks: index.stats.chunks,
     evidence: "sentences",
   };
-  const lookup = (docIds: readonly string[]) => {
-    const found = findDocuments(snapshot(), docIds);
-    return new Map([...found].map(([id, doc]) => [id, Buffer.from(doc.text, "utf8")]));
-  };
+  const lookup = (docIds: readonly string[]) => snap.texts(docIds);
   return {
     backend: { index, provenance, lookup },
     snapshotHash: snap.hash,
