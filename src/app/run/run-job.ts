@@ -143,10 +143,11 @@ export async function pinForQueue(
 }
 
 /**
- * The job in phases, each one descent: (1) core: the parameters and the retrieval the run
- * needs; (2) io: the snapshot and index from the run's source; (3) the model call (llm runs
- * only); (4) core: the run pinned, produced, verified and sealed in memory; (5) io: the run
- * written and the index build recorded; (6) the run span's attributes.
+ * The job inside its artifacts dir (runJob opened it), in phases, each one descent from here:
+ * core: the parameters and the retrieval the run needs; io: the snapshot and index from the
+ * run's source; the model call (llm runs only); core: the run pinned, produced, verified and
+ * sealed in memory; io: the run written and the index build recorded; the run span's
+ * attributes. docs/architecture.md ("CLI run") names the modules of each.
  */
 async function runJobIn(options: RunJobOptions, started: number, traced?: Traced): Promise<RunJobResult> {
   const plan = planJob(options.spec, options.preset);
