@@ -9,7 +9,7 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { RetrievalCache } from "../../src/app/run/retrieval-cache.js";
 import { DEFAULT_LIMITS } from "../../src/io/corpus/corpus-reader.js";
-import { snapshotCorpus } from "../../src/io/index-cache/index-cache.js";
+import { snapshotCorpus } from "../../src/io/corpus/corpus-snapshot.js";
 import { DiskStore } from "../../src/io/store/content-store.js";
 import { SqliteRegistry } from "../../src/registry/sqlite.js";
 import { isCleanError, REPO, runCli } from "../helpers/cli.js";

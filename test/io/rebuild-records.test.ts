@@ -29,14 +29,20 @@ import { readSnapshot } from "../../src/core/corpus/document.js";
 import type { RetrievalProvenance } from "../../src/core/models/trace.js";
 import type { Policy } from "../../src/core/models/verification-report.js";
 import { buildIndex } from "../../src/core/retrieval/bm25/bm25-build.js";
-import { INDEX_FORMAT_VERSION, serializeIndex } from "../../src/core/retrieval/bm25/bm25-format.js";
+import {
+  INDEX_FORMAT_VERSION,
+  indexFormatVersion,
+  serializeIndex,
+} from "../../src/core/retrieval/bm25/bm25-format.js";
 import { indexParamsFromProvenance, toBm25Params } from "../../src/core/retrieval/index-params.js";
 import {
+  builtIndexRecords,
   type RebuildRecords,
   type RebuildSubject,
   rebuildSubject,
 } from "../../src/core/verify/pinned-index.js";
 import { verifyRun } from "../../src/core/verify/verifier.js";
+import { prepareRetrieval } from "../../src/io/index-cache/index-cache.js";
 import { RebuildLedger, STATE_DIR_ENV, stateDir } from "../../src/io/index-cache/rebuild-records.js";
 import { readRunDirectory } from "../../src/io/runs/run-reader.js";
 import { DiskStore } from "../../src/io/store/content-store.js";
@@ -269,10 +275,11 @@ describe("rebuild records", () => {
         artifactsRoot: artifacts,
         rebuilds,
       });
-    // The first run builds the index and records that build; its verifier trusts it.
+    // The first run builds the index; its sealing verifier trusts that build (builtIndexRecords,
+    // below) without asking the ledger, and the build is recorded once the run is written.
     const first = spy(new RebuildLedger(dir));
     expect((await job(first.records)).report.verdict).toBe("pass");
-    expect(first.calls).toEqual({ agreed: [true], recorded: 1 });
+    expect(first.calls).toEqual({ agreed: [], recorded: 1 });
     // A later process (a new ledger: nothing in memory) reads the index from the cache and
     // finds the record, as it loads the index (no consistency pass) and in its verifier: no
     // rebuild, so nothing new to record.
@@ -283,5 +290,21 @@ describe("rebuild records", () => {
     const third = spy(new RebuildLedger(tempDir()));
     await job(third.records);
     expect(third.calls).toEqual({ agreed: [false, false], recorded: 1 });
+  });
+
+  it("a run's sealing verifier trusts the index built just now for it, and nothing else", async () => {
+    const fresh = new DiskStore(tempDir());
+    const params = indexParamsFromProvenance(provenance(honest));
+    const built = await prepareRetrieval(fresh, { kind: "path", path: DEMO_CORPUS }, params);
+    expect(built.built).toBe(true);
+    const p = built.backend.provenance;
+    const records = builtIndexRecords(p);
+    // The subject the verifier asks about: the pinned index's bytes in the format they are in.
+    const bytes = fresh.get(built.indexHash) as Uint8Array;
+    expect(records.agreed(rebuildSubject(p, indexFormatVersion(bytes)))).toBe(true);
+    expect(records.agreed(forgedSubject)).toBe(false);
+    expect(records.agreed({ ...rebuildSubject(p, indexFormatVersion(bytes)), index: "0".repeat(64) })).toBe(
+      false,
+    );
   });
 });

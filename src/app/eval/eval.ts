@@ -12,7 +12,7 @@ import { CanonError, type ErrorCode, type ErrorLocation } from "../../core/error
 import type { EvalInput } from "../../io/eval/eval-input.js";
 import { EVAL_FILES, prepareEvalOutputFolder, publishEvalOutput } from "../../io/eval/eval-output.js";
 import { pacer } from "../../io/model/llm-endpoint.js";
-import { atArtifacts, prepareArtifactsDir } from "../../io/store/artifacts.js";
+import { inArtifactsDir } from "../../io/store/artifacts.js";
 import { type CaseResult, checkCases, runCaseOrFailure } from "./eval-cases.js";
 import { type EvalOptions, EvalRetrievals } from "./eval-retrievals.js";
 import { type EvalSummary, type EvalTimings, evalTimings, summarize } from "./eval-summary.js";
@@ -71,8 +71,7 @@ export interface WorkerFailure {
 export async function runEval(input: EvalInput, options: EvalOptions): Promise<EvalOutcome> {
   const started = performance.now();
   checkCases(input, options);
-  prepareArtifactsDir(options.artifactsRoot);
-  return atArtifacts(options.artifactsRoot, () => runEvalIn(input, options, started));
+  return inArtifactsDir(options.artifactsRoot, () => runEvalIn(input, options, started));
 }
 
 async function runEvalIn(input: EvalInput, options: EvalOptions, started: number): Promise<EvalOutcome> {

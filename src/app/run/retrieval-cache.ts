@@ -10,11 +10,8 @@ import { canonicalJson } from "../../core/canonical.js";
 import { corpusRefString, parseCorpusRef, snapshotRef } from "../../core/corpus/corpus-ref.js";
 import type { IndexParams } from "../../core/retrieval/index-params.js";
 import type { CorpusLimits } from "../../io/corpus/corpus-reader.js";
-import {
-  type PreparedRetrieval,
-  prepareRetrieval,
-  snapshotCorpus,
-} from "../../io/index-cache/index-cache.js";
+import { snapshotCorpus } from "../../io/corpus/corpus-snapshot.js";
+import { type PreparedRetrieval, prepareRetrieval } from "../../io/index-cache/index-cache.js";
 import { DiskStore } from "../../io/store/content-store.js";
 import type { IndexPolicy } from "../store/index-policy.js";
 import type { RetrievalSource, SourcedRetrieval } from "./retrieval-source.js";

@@ -37,6 +37,21 @@ export interface RetrievalSource {
   prepare(request: PrepareRequest): Promise<SourcedRetrieval>;
 }
 
+/** The retrieval a planned run needs (core/pipeline/job.ts planJob), from its source; null when it needs none. */
+export async function retrievalFor(
+  source: RetrievalSource,
+  request: Omit<PrepareRequest, "limits" | "progress" | "rebuilds"> | null,
+  options: Pick<PrepareRequest, "progress" | "rebuilds"> & { limits?: CorpusLimits | undefined } = {},
+): Promise<SourcedRetrieval | null> {
+  if (request === null) return null;
+  return source.prepare({
+    ...request,
+    limits: options.limits ?? DEFAULT_LIMITS,
+    progress: options.progress,
+    rebuilds: options.rebuilds,
+  });
+}
+
 /** Reads (and builds when missing) the snapshot and index from the store for each run: the CLI's `run`. */
 export class OneShotSource implements RetrievalSource {
   private opened: DiskStore | undefined;

@@ -1,38 +1,32 @@
 /**
  * One reasoning job end to end, wired to the disk: resolve the corpus into the store,
  * produce the run in memory, verify it, and write it atomically. Shared by `run`, `eval`
- * and the HTTP server so they cannot drift apart.
+ * and the HTTP server so they cannot drift apart. The pure steps are core/pipeline/job.ts's;
+ * this module makes the effects between them, one phase at a time (docs/architecture.md).
  */
 
 import { performance } from "node:perf_hooks";
 import type { Span } from "@opentelemetry/api";
 import type { StepTiming } from "../../core/artifact/timings.js";
-import { corpusRefString, parseCorpusRef, snapshotRef } from "../../core/corpus/corpus-ref.js";
-import { CanonError, InputError } from "../../core/errors.js";
-import type { ModelCall } from "../../core/models/model-call.js";
+import { InputError } from "../../core/errors.js";
 import type { ProblemSpec } from "../../core/models/spec.js";
 import type { TraceEvent } from "../../core/models/trace.js";
-import { liveTools, llmInputOf, type ProducedRun, produceRun } from "../../core/pipeline/produce.js";
-import { type ResolvedParams, resolveParams } from "../../core/plan/planner.js";
-import { extractiveReasoner } from "../../core/reason/extractive.js";
-import { failedModelAnswer, llmReasoner, withoutCredentials } from "../../core/reason/llm.js";
-import { pickIndexParams } from "../../core/retrieval/index-params.js";
+import { modelQuestion, type ProducedJob, pinCorpus, planJob, produceJob } from "../../core/pipeline/job.js";
+import type { ProducedRun } from "../../core/pipeline/produce.js";
 import type { RebuildRecords } from "../../core/verify/pinned-index.js";
-import { verifyRun } from "../../core/verify/verifier.js";
 import { localRebuildRecords, recordBuiltIndex } from "../../io/index-cache/rebuild-records.js";
-import { type WriteRunOptions, writeRun } from "../../io/runs/run-writer.js";
-import { atArtifacts, prepareArtifactsDir } from "../../io/store/artifacts.js";
+import { writeRun } from "../../io/runs/run-writer.js";
+import { inArtifactsDir } from "../../io/store/artifacts.js";
 import { PRODUCER } from "../../version.js";
 import { loadTelemetry } from "../ops/otel-gate.js";
 import { type ModelCallOptions, modelCallFor } from "./model-call.js";
 import {
   type CorpusLimits,
-  DEFAULT_LIMITS,
   OneShotSource,
   type PreparedRetrieval,
   type Progress,
   type RetrievalSource,
-  type SourcedRetrieval,
+  retrievalFor,
 } from "./retrieval-source.js";
 
 export interface RunJobOptions {
@@ -107,39 +101,6 @@ class StepClock {
   }
 }
 
-/** The URL the model call goes to: the configured endpoint when there is one and the run names it. */
-function endpointOf(spec: ProblemSpec, recorded: string, model: RunModelOptions | undefined): string {
-  const endpoint = model?.endpoint;
-  if (endpoint === undefined) return spec.constraints.base_url ?? recorded;
-  const configured = withoutCredentials(endpoint);
-  if (configured !== recorded)
-    throw new InputError(
-      "E_MODEL_ENDPOINT",
-      `the run's model endpoint ${recorded} is not this worker's (${configured}, worker --model-base-url): start workers with the endpoint the eval or service names`,
-      { field: "base_url" },
-    );
-  return endpoint;
-}
-
-/**
- * The one rule on replacing runs that is about the model: a run whose model call failed (no
- * readable answer: a refusal, a cut-off or empty reply, no JSON) is written when nothing is at
- * its id, but never replaces an earlier run there. The call is an endpoint error instead (exit 3).
- */
-function keepEarlierRun(call: ModelCall | undefined): Pick<WriteRunOptions, "beforeReplace"> {
-  const failed = call === undefined ? null : failedModelAnswer(call);
-  if (failed === null) return {};
-  return {
-    beforeReplace: () => {
-      throw new CanonError(
-        "E_MODEL_ENDPOINT",
-        `the model call failed (${failed}): the earlier run with this id is kept, nothing was written`,
-        { exitCode: 3 },
-      );
-    },
-  };
-}
-
 export async function runJob(options: RunJobOptions): Promise<RunJobResult> {
   const started = performance.now();
   // The seed is part of the run id: above 2^53 - 1 two seeds would share one number.
@@ -152,12 +113,13 @@ export async function runJob(options: RunJobOptions): Promise<RunJobResult> {
       },
     );
   }
-  prepareArtifactsDir(options.artifactsRoot);
   const telemetry = await loadTelemetry();
-  if (telemetry === undefined) return atArtifacts(options.artifactsRoot, () => runJobIn(options, started));
+  const job = (traced?: Traced) =>
+    inArtifactsDir(options.artifactsRoot, () => runJobIn(options, started, traced));
+  if (telemetry === undefined) return job();
   const { ATTR, traceRunJob } = telemetry;
   return traceRunJob({ [ATTR.PRESET]: options.preset, [ATTR.SEED]: options.seed }, (span) =>
-    atArtifacts(options.artifactsRoot, () => runJobIn(options, started, { span, telemetry })),
+    job({ span, telemetry }),
   );
 }
 
@@ -167,139 +129,93 @@ interface Traced {
   telemetry: typeof import("../ops/telemetry.js");
 }
 
-/** A spec whose corpus is pinned to its snapshot, and the retrieval that pinned it (null without retrieval). */
-export interface PinnedSpec {
-  spec: ProblemSpec;
-  params: ResolvedParams;
-  retrieval: SourcedRetrieval | null;
-}
-
-/**
- * The one place a run's parameters are resolved and its corpus pinned: the source prepares the
- * snapshot and index, and the spec names the snapshot, not the path, so the run id does not
- * depend on where the corpus lives.
- */
-export async function pinSpec(
-  spec: ProblemSpec,
-  preset: string,
-  source: RetrievalSource,
-  options: Pick<RunJobOptions, "limits" | "progress" | "rebuilds"> = {},
-): Promise<PinnedSpec> {
-  const params = resolveParams(spec, preset);
-  const corpus = spec.constraints.corpus;
-  if (!params.needs_retrieval) {
-    if (corpus !== undefined && parseCorpusRef(corpus).kind === "path")
-      throw new InputError("E_SPEC_INVALID", "a corpus is given but needs_retrieval is false", {
-        field: "constraints.needs_retrieval",
-      });
-    return { spec, params, retrieval: null };
-  }
-  if (corpus === undefined)
-    throw new InputError("E_USAGE", "a corpus is required (--corpus PATH)", { field: "corpus" });
-  const retrieval = await source.prepare({
-    corpus: parseCorpusRef(corpus),
-    params: pickIndexParams(params),
-    limits: options.limits ?? DEFAULT_LIMITS,
-    progress: options.progress,
-    rebuilds: options.rebuilds ?? localRebuildRecords(),
-  });
-  const pinned = corpusRefString(snapshotRef(retrieval.prepared.snapshotHash));
-  return { spec: { ...spec, constraints: { ...spec.constraints, corpus: pinned } }, params, retrieval };
-}
-
 /** A run for the queue: its spec pinned, and the snapshot's bytes to publish before the job exists. */
 export async function pinForQueue(
   spec: ProblemSpec,
   preset: string,
   source: RetrievalSource,
 ): Promise<{ spec: ProblemSpec; snapshot: Uint8Array | null }> {
-  const pinned = await pinSpec(spec, preset, source);
-  const retrieval = pinned.retrieval;
-  return {
-    spec: pinned.spec,
-    snapshot: retrieval === null ? null : retrieval.store.get(retrieval.prepared.snapshotHash),
-  };
+  const plan = planJob(spec, preset);
+  const sourced = await retrievalFor(source, plan.retrieval);
+  if (sourced === null) return { spec, snapshot: null };
+  const hash = sourced.prepared.snapshotHash;
+  return { spec: pinCorpus(spec, hash), snapshot: sourced.store.get(hash) };
 }
 
+/**
+ * The job inside its artifacts dir (runJob opened it), in phases, each one descent from here:
+ * core: the parameters and the retrieval the run needs; io: the snapshot and index from the
+ * run's source; the model call (llm runs only); core: the run pinned, produced, verified and
+ * sealed in memory; io: the run written and the index build recorded; the run span's
+ * attributes. docs/architecture.md ("CLI run") names the modules of each.
+ */
 async function runJobIn(options: RunJobOptions, started: number, traced?: Traced): Promise<RunJobResult> {
+  const plan = planJob(options.spec, options.preset);
   const source = options.source ?? new OneShotSource(options.artifactsRoot);
-  const pinned = await pinSpec(options.spec, options.preset, source, options);
-  const { params } = pinned;
-  let spec = pinned.spec;
-  const store = pinned.retrieval?.store ?? source.store;
-  const retrieval = pinned.retrieval?.prepared.backend ?? null;
   const rebuilds = options.rebuilds ?? localRebuildRecords();
-  // Built here from the snapshot: the sealing verifier's rebuild would give these very bytes.
-  if (pinned.retrieval?.prepared.built && retrieval !== null)
-    recordBuiltIndex(rebuilds, retrieval.provenance);
-  // user:password in the base URL authenticate the call; the run records the URL without them.
-  const baseUrl = params.llm === null ? undefined : endpointOf(spec, params.llm.base_url, options.model);
-  if (spec.constraints.base_url !== undefined)
-    spec = {
-      ...spec,
-      constraints: { ...spec.constraints, base_url: withoutCredentials(spec.constraints.base_url) },
-    };
+  const sourced = await retrievalFor(source, plan.retrieval, { ...options, rebuilds });
+  const retrieval = sourced?.prepared ?? null;
   const prepared = performance.now();
-  const common = {
-    preset: options.preset,
-    seed: options.seed,
-    producer: PRODUCER,
-    provenance: retrieval?.provenance ?? null,
-  };
-  let dispatcher = liveTools(retrieval);
-  let modelCall: ModelCall | undefined;
-  if (baseUrl !== undefined) {
-    // The model call is an effect: made here, between retrieval and producing the run from its
-    // recording. A failed call throws before anything is written.
-    const looked = llmInputOf(spec, { ...common, dispatcher });
-    dispatcher = looked.dispatcher;
-    modelCall = await modelCallFor(looked.input, baseUrl, options.model);
-  }
+  const settings = { seed: options.seed, producer: PRODUCER, endpoint: options.model?.endpoint };
+  // The model call is an effect: made here, between retrieval and producing the run from its
+  // recording. A failed call throws before anything is written.
+  const question = modelQuestion(plan, retrieval, settings);
+  const call =
+    question === null ? undefined : await modelCallFor(question.input, question.baseUrl, options.model);
   const steps = new StepClock();
   // Step spans observe the run that is recorded (for an llm run: the pass served from the recording).
   const stepSpans = traced === undefined ? undefined : new traced.telemetry.StepSpans();
-  const reasoner = baseUrl === undefined ? extractiveReasoner : llmReasoner;
-  let produced: ProducedRun;
+  let job: ProducedJob;
   try {
-    produced = produceRun(spec, {
-      ...common,
+    job = produceJob(plan, retrieval, {
+      ...settings,
+      store: sourced?.store ?? source.store,
+      rebuilds,
+      asked: question === null ? undefined : { question, call },
       onEvent: (event) => {
         steps.observe(event);
         stepSpans?.observe(event);
       },
-      reasoner,
-      dispatcher,
-      ...(modelCall === undefined ? {} : { modelCall }),
-      verify: (files) => verifyRun({ files, store, policy: "audit", stage: "sealing", rebuilds }),
     });
   } finally {
     stepSpans?.abandon();
   }
+  const produced = job.run;
   options.seal?.(produced);
   const producedAt = performance.now();
   const timings = {
     prepare_ms: prepared - started,
     produce_ms: producedAt - prepared,
   };
+  const refused = job.replaceRefused;
   const written = writeRun(options.artifactsRoot, produced.runId, produced.files, {
     volatile: { timings: { ...timings, steps: steps.durations } },
-    ...keepEarlierRun(modelCall),
+    ...(refused === null
+      ? {}
+      : {
+          beforeReplace: () => {
+            throw refused;
+          },
+        }),
   });
+  // Built here from the snapshot: a later verification on this machine need not rebuild it.
+  if (retrieval?.built) recordBuiltIndex(rebuilds, retrieval.backend.provenance);
+  const provenance = retrieval?.backend.provenance ?? null;
   if (traced?.span.isRecording())
     traced.span.setAttributes(
       traced.telemetry.runAttributes({
         ...produced,
         created: written.created,
-        reasoner,
-        provenance: common.provenance,
-        model: params.llm?.model,
+        reasoner: job.reasoner,
+        provenance,
+        model: plan.params.llm?.model,
       }),
     );
   return {
     ...produced,
     ...written,
-    corpusDocuments: retrieval?.provenance.documents ?? null,
-    retrieval: pinned.retrieval?.prepared ?? null,
+    corpusDocuments: provenance?.documents ?? null,
+    retrieval,
     timings: { ...timings, total_ms: performance.now() - started },
   };
 }

@@ -8,5 +8,5 @@ export { checkOutputFile, prepareOutputFolder, writeOutputFile } from "../../io/
 export { packageFile } from "../../io/fs/package-root.js";
 export { readRunDirectory } from "../../io/runs/run-reader.js";
 export { runsRoot } from "../../io/runs/run-writer.js";
-export { atArtifacts, prepareArtifactsDir } from "../../io/store/artifacts.js";
+export { prepareArtifactsDir } from "../../io/store/artifacts.js";
 export { DiskStore } from "../../io/store/content-store.js";

@@ -8,15 +8,11 @@ import { parseCorpusRef } from "../../core/corpus/corpus-ref.js";
 import { PRESETS } from "../../core/plan/planner.js";
 import { type IndexParams, pickIndexParams } from "../../core/retrieval/index-params.js";
 import { type CorpusLimits, DEFAULT_LIMITS } from "../../io/corpus/corpus-reader.js";
-import {
-  loadSnapshot,
-  type Progress,
-  prepareRetrieval,
-  snapshotCorpus,
-} from "../../io/index-cache/index-cache.js";
+import { loadSnapshot, snapshotCorpus } from "../../io/corpus/corpus-snapshot.js";
+import { type Progress, prepareRetrieval } from "../../io/index-cache/index-cache.js";
 import { localRebuildRecords, recordBuiltIndex } from "../../io/index-cache/rebuild-records.js";
 import { tempSuffix } from "../../io/runs/run-writer.js";
-import { atArtifacts, prepareArtifactsDir } from "../../io/store/artifacts.js";
+import { inArtifactsDir } from "../../io/store/artifacts.js";
 import { DiskStore } from "../../io/store/content-store.js";
 import { uploadsRoot } from "../../io/store/debris.js";
 
@@ -80,11 +76,9 @@ export interface BuildIndexRequest {
 /** Snapshots the corpus and builds (or finds cached) its index with these parameters. */
 export async function buildIndex(request: BuildIndexRequest) {
   const root = request.artifactsRoot;
-  prepareArtifactsDir(root);
-  const store = new DiskStore(root);
-  const prepared = await atArtifacts(root, () =>
+  const prepared = await inArtifactsDir(root, () =>
     prepareRetrieval(
-      store,
+      new DiskStore(root),
       parseCorpusRef(resolve(request.path)),
       request.params,
       request.limits ?? DEFAULT_LIMITS,

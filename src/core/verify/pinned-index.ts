@@ -4,6 +4,7 @@ import { readSnapshot } from "../corpus/document.js";
 import type { RetrievalProvenance } from "../models/trace.js";
 import { buildIndex } from "../retrieval/bm25/bm25-build.js";
 import {
+  INDEX_FORMAT_VERSION,
   indexFormatVersion,
   serializeIndex,
   WRITABLE_VERSIONS,
@@ -85,6 +86,20 @@ export interface RebuildRecords {
   agreed(subject: RebuildSubject): boolean;
   /** This index was just rebuilt (or built) from this snapshot and agreed. */
   record(subject: RebuildSubject): void;
+}
+
+/**
+ * Records for the sealing verifier of a run whose index of `p` was just built here from its
+ * snapshot, in this build's format: the same function of the same bytes a rebuild runs, so a
+ * rebuild would agree. They vouch for that index alone and keep nothing: storing the record is
+ * the caller's effect, once the run is written (io/index-cache/rebuild-records.ts recordBuiltIndex).
+ */
+export function builtIndexRecords(p: RetrievalProvenance): RebuildRecords {
+  const built = canonicalJson(rebuildSubject(p, INDEX_FORMAT_VERSION));
+  return {
+    agreed: (subject) => canonicalJson(subject) === built,
+    record: () => {},
+  };
 }
 
 /**

@@ -198,7 +198,8 @@ async function readJsonl(path: string, limits: CorpusLimits): Promise<ReadCorpus
           start: start + bytes.length - body.length,
         });
         if (text.trim() === "") continue;
-        collector.add(parseCorpusLine(text, path, line), line);
+        const doc = parseCorpusLine(text, path, line);
+        collector.add(doc, line);
       } catch (error) {
         if (!(error instanceof InputError) || error.code === "E_CORPUS_LIMIT") throw error;
         collector.errors.push(error);
@@ -316,7 +317,8 @@ function readFolder(root: string, limits: CorpusLimits): ReadCorpusResult {
         file,
       });
     }
-    collector.add({ doc_id: docId, text: decodeFileText(bytes, "E_ENCODING", file) }, 1);
+    const text = decodeFileText(bytes, "E_ENCODING", file);
+    collector.add({ doc_id: docId, text }, 1);
   }
   collector.finish();
   return { documents: collector.documents, format: "folder", textBytes: collector.textBytes };

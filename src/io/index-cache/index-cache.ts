@@ -1,21 +1,12 @@
 /**
  * Resolves a corpus (path or pinned snapshot hash) into a retrieval backend: the snapshot
- * and the BM25 index, each built once and cached in the store. Cache keys cover every input
+ * (io/corpus/corpus-snapshot.ts) and the BM25 index, each built once and cached in the store. Cache keys cover every input
  * that shapes the bytes (reader version, limits, index parameters, analyzer version,
  * index format), so a cache hit is always the same bytes a rebuild would write.
  */
-import { createHash } from "node:crypto";
-import { closeSync, openSync, readFileSync, readSync } from "node:fs";
-import { join } from "node:path";
 import { canonicalJson, sha256Hex } from "../../core/canonical.js";
 import { type CorpusRef, corpusRefString } from "../../core/corpus/corpus-ref.js";
-import {
-  type CorpusDocument,
-  findDocuments,
-  readSnapshot,
-  snapshotLine,
-} from "../../core/corpus/document.js";
-import { CanonError, InputError } from "../../core/errors.js";
+import { InputError } from "../../core/errors.js";
 import type { RetrievalProvenance } from "../../core/models/trace.js";
 import type { RetrievalBackend } from "../../core/pipeline/produce.js";
 import { getAnalyzer } from "../../core/retrieval/analyzer.js";
@@ -35,13 +26,8 @@ import {
   toBm25Params,
 } from "../../core/retrieval/index-params.js";
 import { REBUILD_RULE_VERSION, type RebuildRecords } from "../../core/verify/pinned-index.js";
-import {
-  type CorpusLimits,
-  DEFAULT_LIMITS,
-  folderDocuments,
-  readCorpus,
-  statCorpus,
-} from "../corpus/corpus-reader.js";
+import { type CorpusLimits, DEFAULT_LIMITS } from "../corpus/corpus-reader.js";
+import { storedSnapshot } from "../corpus/corpus-snapshot.js";
 import type { DiskStore } from "../store/content-store.js";
 import { buildIndexInThreads } from "./index-build-pool.js";
 
@@ -50,113 +36,6 @@ export interface Progress {
   update(done: number): void;
   stop(): void;
 }
-
-export interface ResolvedSnapshot {
-  hash: string;
-  /** Parsed documents when the snapshot was just built (saves a re-parse for indexing). */
-  documents: CorpusDocument[] | null;
-}
-
-/** Bumped whenever the reader could turn the same input into different snapshot bytes. */
-// "2": invalid UTF-8 in JSONL is refused (it was replaced with U+FFFD), a BOM is stripped.
-const CORPUS_READER_VERSION = "2";
-
-/** sha256 of a file read in 1 MiB pieces, so a corpus is not held in memory only to be hashed. */
-function sha256File(path: string): string {
-  const hash = createHash("sha256");
-  const piece = Buffer.allocUnsafe(1 << 20);
-  const fd = openSync(path, "r");
-  try {
-    let read = readSync(fd, piece, 0, piece.length, null);
-    while (read > 0) {
-      hash.update(piece.subarray(0, read));
-      read = readSync(fd, piece, 0, piece.length, null);
-    }
-  } finally {
-    closeSync(fd);
-  }
-  return hash.digest("hex");
-}
-
-/** Digest of the raw input: the file bytes, or every path and file hash of a folder. */
-function inputDigest(path: string): string {
-  // Only a regular file or a folder: a FIFO or a device is refused before it is opened.
-  if (statCorpus(path).isDirectory()) {
-    // Every time, cached or not: a folder with no document is refused, skipped files are named.
-    const { documents, skipped } = folderDocuments(path);
-    if (skipped !== "") process.stderr.write(`canon-reason: warning: corpus folder ${path}: ${skipped}\n`);
-    const entries = documents.map((rel) => [rel, sha256Hex(readFileSync(join(path, rel)))]);
-    return sha256Hex(canonicalJson({ folder: entries }));
-  }
-  return sha256File(path);
-}
-
-/** Snapshots the corpus at `path` into the store once; later calls with the same bytes hit the cache. */
-export async function snapshotCorpus(
-  store: DiskStore,
-  path: string,
-  limits: CorpusLimits,
-): Promise<ResolvedSnapshot> {
-  let digest: string;
-  try {
-    digest = inputDigest(path);
-  } catch (error) {
-    if (error instanceof CanonError) throw error;
-    const code = (error as NodeJS.ErrnoException).code ?? "unknown error";
-    throw new InputError("E_CORPUS_READ", `cannot read corpus (${code})`, { file: path }, error);
-  }
-  const made = { input_sha256: digest, reader: CORPUS_READER_VERSION, limits: { ...limits } };
-  const refName = `corpus-input/${sha256Hex(canonicalJson(made))}`;
-  // Followed only when its record names exactly this input (a retargeted ref is not).
-  const cached = store.readCheckedRef(refName, made);
-  if (cached !== null) return { hash: cached, documents: null };
-  const { documents } = await readCorpus(path, limits);
-  // One Buffer per line, not one string: a large corpus exceeds V8's maximum string length.
-  const hash = store.put(Buffer.concat(documents.map((d) => Buffer.from(snapshotLine(d), "utf8"))), true);
-  store.writeCheckedRef(refName, made, hash);
-  return { hash, documents };
-}
-
-/** A snapshot's bytes from the store: E_STORE_MISSING when absent, E_NOT_A_SNAPSHOT when they are not one. */
-export function loadSnapshot(store: DiskStore, hash: string): Uint8Array {
-  const bytes = store.get(hash);
-  if (bytes === null) {
-    throw new InputError(
-      "E_STORE_MISSING",
-      `corpus snapshot sha256:${hash} is not in the store at ${store.root}`,
-      {
-        field: "constraints.corpus",
-      },
-    );
-  }
-  // Any object in the store can be named by its hash; only a snapshot starts with a document
-  // line (an index starts "CRBM25"). Checked before anything parses it.
-  if (!Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).subarray(0, 10).equals(SNAPSHOT_START)) {
-    throw new InputError(
-      "E_NOT_A_SNAPSHOT",
-      `sha256:${hash} is in the store but is not a corpus snapshot (an index or other object?)`,
-      { field: "constraints.corpus" },
-    );
-  }
-  return bytes;
-}
-
-/** The documents of a stored snapshot; an object that only looks like one is bad input. */
-function parseSnapshot(bytes: Uint8Array, hash: string): CorpusDocument[] {
-  try {
-    return [...readSnapshot(bytes)];
-  } catch (error) {
-    throw new InputError(
-      "E_NOT_A_SNAPSHOT",
-      `sha256:${hash} is not a corpus snapshot (${(error as Error).message})`,
-      { field: "constraints.corpus" },
-      error,
-    );
-  }
-}
-
-/** Every snapshot line, hence every snapshot, begins with this (see snapshotLine). */
-const SNAPSHOT_START = Buffer.from('{"doc_id":', "utf8");
 
 export interface PreparedRetrieval {
   backend: RetrievalBackend;
@@ -220,11 +99,7 @@ export async function prepareRetrieval(
   progress?: Progress,
   options: PrepareOptions = {},
 ): Promise<PreparedRetrieval> {
-  const pinned = corpus.kind === "snapshot";
-  const snap: ResolvedSnapshot =
-    corpus.kind === "snapshot"
-      ? { hash: corpus.hash, documents: null }
-      : await snapshotCorpus(store, corpus.path, limits);
+  const snap = await storedSnapshot(store, corpus, limits);
   const analyzer = getAnalyzer(params.analyzer);
   const indexOf = {
     snapshot: snap.hash,
@@ -233,13 +108,8 @@ export async function prepareRetrieval(
     format: INDEX_FORMAT_VERSION,
   };
   const indexRef = indexRefName(snap.hash, params);
-  let snapshotBytes: Uint8Array | null = null;
-  const snapshot = () => {
-    snapshotBytes ??= loadSnapshot(store, snap.hash);
-    return snapshotBytes;
-  };
   // A pinned hash is user input: check it names a snapshot before any cached index is trusted.
-  if (pinned) snapshot();
+  if (corpus.kind === "snapshot") snap.bytes();
   const overLimit = (chunks: number) =>
     new InputError(
       "E_CORPUS_LIMIT",
@@ -268,7 +138,7 @@ export async function prepareRetrieval(
   // The limit holds for a cached or pinned index too, not only for a fresh build.
   if (index !== null && index.stats.chunks > limits.max_chunks) throw overLimit(index.stats.chunks);
   if (index === null) {
-    const docs = snap.documents ?? parseSnapshot(snapshot(), snap.hash);
+    const docs = snap.documents();
     const total = docs.reduce((n, d) => n + Buffer.byteLength(d.text, "utf8"), 0);
     progress?.start("indexing", total);
     index = await buildIndexInThreads(
@@ -297,10 +167,7 @@ export async function prepareRetrieval(
     chunks: index.stats.chunks,
     evidence: "sentences",
   };
-  const lookup = (docIds: readonly string[]) => {
-    const found = findDocuments(snapshot(), docIds);
-    return new Map([...found].map(([id, doc]) => [id, Buffer.from(doc.text, "utf8")]));
-  };
+  const lookup = (docIds: readonly string[]) => snap.texts(docIds);
   return {
     backend: { index, provenance, lookup },
     snapshotHash: snap.hash,

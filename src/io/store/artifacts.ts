@@ -30,7 +30,11 @@ export function prepareArtifactsDir(root: string): void {
   }
 }
 
-/** Runs `fn` (which writes under `root`), reporting user-fixable file-system errors as bad input. */
-export function atArtifacts<T>(root: string, fn: () => T): T {
+/**
+ * Makes the artifacts dir ready (prepareArtifactsDir), then runs `fn` (which writes under
+ * `root`), reporting user-fixable file-system errors as bad input: a use case's whole stay there.
+ */
+export function inArtifactsDir<T>(root: string, fn: () => T): T {
+  prepareArtifactsDir(root);
   return atFsBoundary(boundary(root), fn);
 }
