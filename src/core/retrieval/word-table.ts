@@ -24,8 +24,13 @@ const SLOT = 4;
  * cache lines, the slot and the pooled chars.
  */
 export class WordTable {
-  private slots = new Int32Array(SLOT << 16);
-  private pool = new Uint16Array(1 << 16);
+  // Every growable array here starts small, so it grows (and the table rehashes and probes past
+  // a collision) within the first document, while the code is still interpreted: V8 then
+  // optimizes these loops with the growth paths already seen. Started large, each first growth
+  // came after optimization and threw the optimized code away (a deopt and a recompile, some
+  // 60 ms of a cold SciFact build's CPU across this file, bm25-collect and postings-blocks).
+  private slots = new Int32Array(SLOT << 8);
+  private pool = new Uint16Array(1 << 10);
   private poolLength = 0;
   private entries = 0;
   private readonly byString = new Map<string, number>();
@@ -34,9 +39,9 @@ export class WordTable {
   constructor(private readonly resolve: (word: string) => number) {}
 
   /** Indexed words of the last `scan`: value (>= 0) and code-unit range of the raw word. */
-  wordValue = new Int32Array(4096);
-  wordStart = new Uint32Array(4096);
-  wordEnd = new Uint32Array(4096);
+  wordValue = new Int32Array(16);
+  wordStart = new Uint32Array(16);
+  wordEnd = new Uint32Array(16);
   wordCount = 0;
 
   /**

@@ -57,7 +57,8 @@ class TermCounter {
   private readonly ids = new Map<string, number>();
   /** Terms by provisional id, in first-seen order. */
   readonly terms: string[] = [];
-  private tf = new Uint32Array(1024);
+  /** Grown as ids are given; starts small so it grows while the code is cold (see word-table.ts). */
+  private tf = new Uint32Array(16);
   /** Ids counted in the current chunk, in first-seen order: the order of its postings. */
   private readonly counted = new U32Builder();
 

@@ -2,7 +2,7 @@
  * Growable typed arrays for the index build. Chunk-major postings go into blocks, never into
  * one array that doubles: a doubling array holds up to twice what it needs and copies
  * everything at each step and once more to trim, which was most of a large build's peak
- * memory. Blocks double from 64Ki postings up to 16Mi, so a small build allocates little.
+ * memory. Blocks double from 1Ki postings up to 16Mi, so a small build allocates little.
  * Each block sits in a resizable ArrayBuffer, which `releaseBlock` shrinks to nothing: its
  * memory goes back to the system at once, not whenever the garbage collector next runs, so a
  * build's postings are gone before the index is serialized (element access costs about a
@@ -10,9 +10,12 @@
  * (2 bytes; the rare frequency from 65,535 up is kept exactly in a side map).
  */
 
-/** A growable Uint32Array: amortised O(1) append without one JS number object per value. */
+/**
+ * A growable Uint32Array: amortised O(1) append without one JS number object per value. It
+ * starts small so that it grows while the build's code is cold (see word-table.ts).
+ */
 export class U32Builder {
-  data = new Uint32Array(1024);
+  data = new Uint32Array(16);
   length = 0;
   push(v: number): void {
     if (this.length === this.data.length) {
@@ -27,8 +30,11 @@ export class U32Builder {
   }
 }
 
-/** Postings in the first block; each next block holds twice as many, up to LARGEST_BLOCK. */
-const FIRST_BLOCK = 1 << 16;
+/**
+ * Postings in the first block; each next block holds twice as many, up to LARGEST_BLOCK. Small,
+ * so the second block is started while the build's code is cold (see word-table.ts).
+ */
+const FIRST_BLOCK = 1 << 10;
 const LARGEST_BLOCK = 1 << 24;
 /** The largest frequency a block stores itself; this and above, `tfOver` holds the frequency. */
 const TF_SATURATED = 0xffff;
