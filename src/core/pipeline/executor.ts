@@ -1,7 +1,8 @@
 /**
- * The executor (docs/design.md §3.2): runs plan nodes in deterministic topological order and records
- * every step as trace events. Tools are reached only through a dispatcher, so the same
- * code runs live (tools execute) and frozen (results served from a recorded trace).
+ * The executor (docs/design.md §3.2): runs plan nodes in the order the plan lists them (the planner's
+ * checked topological order, core/plan/topo.ts) and records every step as trace events. Tools are
+ * reached only through a dispatcher, so the same code runs live (tools execute) and frozen
+ * (results served from a recorded trace).
  */
 import { evidenceUri } from "../artifact/names.js";
 import { sha256Hex, withId } from "../canonical.js";
@@ -20,7 +21,6 @@ import {
   type TraceEvent,
   type TraceHeader,
 } from "../models/trace.js";
-import { topoOrder } from "../plan/topo.js";
 import { type ModelContext, type RecordedEvidence, toReasonerInput } from "../reason/input.js";
 import type { Reasoner } from "../reason/reasoner.js";
 import { contentTerms } from "../retrieval/analyzer.js";
@@ -79,7 +79,7 @@ export function execute(spec: ProblemSpec, plan: Plan, options: ExecuteOptions):
     insufficient: null,
   };
   try {
-    for (const node of topoOrder(plan.nodes)) {
+    for (const node of plan.nodes) {
       const emit: Emit = (event) => {
         const recorded = { idx: events.length, node_id: node.id, ...event } as TraceEvent;
         events.push(recorded);

@@ -1,6 +1,7 @@
 /**
  * The default planner (docs/design.md §3.1): ProblemSpec -> Plan, pure. It always emits the five
- * node kinds as a chain; a preset only changes parameters, never structure.
+ * node kinds as a chain; a preset only changes parameters, never structure. The plan lists its
+ * nodes in the order they run (plan/topo.ts, checked here), so the executor runs them as listed.
  */
 import { withId } from "../canonical.js";
 import { InputError } from "../errors.js";
@@ -10,6 +11,7 @@ import type { ProblemSpec } from "../models/spec.js";
 import { DEFAULT_MIN_CONFIDENCE } from "../reason/extractive.js";
 import { DEFAULT_BASE_URL, DEFAULT_TEMPERATURE, withoutCredentials } from "../reason/llm.js";
 import { type IndexParams, pickIndexParams } from "../retrieval/index-params.js";
+import { topoOrder } from "./topo.js";
 
 /** Every parameter a run uses, after preset defaults and spec constraints are merged. */
 export interface ResolvedParams extends IndexParams {
@@ -151,6 +153,6 @@ export function planFor(spec: ProblemSpec & { id: string }, preset: string): Pla
     version: PLAN_VERSION,
     spec_id: spec.id,
     preset,
-    nodes: [understand, gather, derive, verify, finalize],
+    nodes: topoOrder([understand, gather, derive, verify, finalize]),
   }) as Plan;
 }
