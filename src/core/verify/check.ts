@@ -1,4 +1,5 @@
 /** The shape of a verification check: a named pure function with an invariant id (docs/design.md §5). */
+import type { ReadProblem } from "../artifact/read-problems.js";
 import type { RunView } from "../artifact/view.js";
 import type { VerificationReport } from "../models/verification-report.js";
 import type { Finding } from "./findings.js";
@@ -13,6 +14,8 @@ export interface CheckContext {
   store: StoreReader;
   /** "sealing": the run writer verifies before report.json and manifest.json exist. */
   stage: "sealing" | "sealed";
+  /** What the adapter (core/artifact/view.ts) met parsing the files; the schemas check reports them. */
+  readProblems: readonly ReadProblem[];
   publicKeyPem?: string;
   /** An unsigned run fails the signature check (`verify --require-signature`, or a given key). */
   requireSignature?: boolean;

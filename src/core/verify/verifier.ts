@@ -59,8 +59,9 @@ export interface VerifyInput {
   parsed?: { view: RunView; problems: readonly ReadProblem[] };
 }
 
-/** The checks after `schemas` (which reports what the adapter found), in docs/design.md §5 table order. */
+/** Every check, in docs/design.md §5 table order: `schemas` first, reporting what the adapter found. */
 export const CHECKS: readonly Check[] = [
+  schemasCheck,
   contentIdsCheck,
   planDagCheck,
   traceOrderCheck,
@@ -87,7 +88,7 @@ export interface CheckDescription {
 
 /** Name, invariant and description of every check, in report order, for docs and `verify --help`. */
 export function describeChecks(): CheckDescription[] {
-  return [schemasCheck([]), ...CHECKS].map(({ name, invariant, description }) => ({
+  return CHECKS.map(({ name, invariant, description }) => ({
     name,
     invariant,
     description,
@@ -114,14 +115,14 @@ interface CheckRecord {
 
 /** Runs every check over one view; policy decides which findings fail a check (docs/design.md §5). */
 function runChecks(
-  parsed: { view: RunView; problems: readonly ReadProblem[] },
+  view: RunView,
   context: CheckContext,
   policy: Policy,
   outcomes: Map<string, CheckOutcome>,
 ): CheckRecord[] {
-  return [schemasCheck(parsed.problems), ...CHECKS].map((check) => {
+  return CHECKS.map((check) => {
     const reusable = check.readsSeal === undefined ? outcomes.get(check.name) : undefined;
-    const outcome = reusable ?? runCheck(check, () => check.run(parsed.view, context));
+    const outcome = reusable ?? runCheck(check, () => check.run(view, context));
     outcomes.set(check.name, outcome);
     // Strict fails on warnings too, audit on errors only, permissive hides warnings.
     const reported = outcome.findings
@@ -191,12 +192,12 @@ export function verifyRun(input: VerifyInput): VerificationReport {
       manifest: null,
       signature: null,
     };
-    const problems = parsed.problems.filter((p) => !afterReport(p.params.path));
     const records = runChecks(
-      { view, problems },
+      view,
       {
         store: input.store,
         stage: "sealing",
+        readProblems: parsed.problems.filter((p) => !afterReport(p.params.path)),
         rebuildIndex: "by-size",
         ...(input.rebuilds === undefined ? {} : { rebuilds: input.rebuilds }),
       },
@@ -208,6 +209,7 @@ export function verifyRun(input: VerifyInput): VerificationReport {
   const context: CheckContext = {
     store: input.store,
     stage: input.stage,
+    readProblems: parsed.problems,
     rebuildIndex: input.policy === "strict" ? "always" : "by-size",
     ...(input.rebuilds === undefined ? {} : { rebuilds: input.rebuilds }),
     ...(input.publicKeyPem === undefined ? {} : { publicKeyPem: input.publicKeyPem }),
@@ -215,5 +217,5 @@ export function verifyRun(input: VerifyInput): VerificationReport {
     ...(input.requireSignature === true ? { requireSignature: true } : {}),
     ...(input.stage === "sealed" ? { sealingReport } : {}),
   };
-  return assembleReport(input.policy, runChecks(parsed, context, input.policy, outcomes));
+  return assembleReport(input.policy, runChecks(parsed.view, context, input.policy, outcomes));
 }

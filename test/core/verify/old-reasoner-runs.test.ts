@@ -15,7 +15,11 @@ import { DiskStore } from "../../../src/io/store/content-store.js";
 import { produceFixture } from "../../helpers/produce.js";
 
 const QUESTION = "How is a trick won in contract bridge?";
-const sealing = (root: string) => ({ store: new DiskStore(root), stage: "sealing" as const });
+const sealing = (root: string) => ({
+  store: new DiskStore(root),
+  stage: "sealing" as const,
+  readProblems: [],
+});
 
 describe("rederive across extractive versions", () => {
   it.each([

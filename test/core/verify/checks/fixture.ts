@@ -353,7 +353,7 @@ export function withJson<T = Record<string, unknown>>(
   return reread(withFiles(fixture.files, { [path]: jsonFile(value) }));
 }
 
-export const sealing = (store: StoreReader): CheckContext => ({ store, stage: "sealing" });
+export const sealing = (store: StoreReader): CheckContext => ({ store, stage: "sealing", readProblems: [] });
 
 /** The files as they were when the run was sealed: without report, manifest and signature. */
 export function unsealed(files: ReadonlyMap<string, Uint8Array>): RunFiles {
@@ -373,6 +373,7 @@ export function sealed(
   return {
     store: fixture.store,
     stage: "sealed",
+    readProblems: [],
     sealingReport: () =>
       verifyRun({ files: unsealed(files), store: fixture.store, policy: "audit", stage: "sealing" }),
     ...extra,

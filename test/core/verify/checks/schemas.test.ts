@@ -12,7 +12,7 @@ const run = answeredRun();
 /** The schemas check over files as the verifier runs it: the adapter's problems, then its own. */
 const check = (files: ReadonlyMap<string, Uint8Array>) => {
   const { view, problems } = toRunView(files);
-  return schemasCheck(problems).run(view, sealing(run.store));
+  return schemasCheck.run(view, { ...sealing(run.store), readProblems: problems });
 };
 const text = (path: string) => Buffer.from(run.files.get(path) as Uint8Array).toString("utf8");
 
@@ -86,7 +86,7 @@ describe("schemas", () => {
     const changed = edited(view, (v) => {
       if (v.run) v.run.inputs.schema_versions = { ...v.run.inputs.schema_versions, trace: "9" };
     });
-    const outcome = schemasCheck(problems).run(changed, sealing(run.store));
+    const outcome = schemasCheck.run(changed, { ...sealing(run.store), readProblems: problems });
     expect(codes(outcome)).toEqual(["SCHEMA_VERSIONS"]);
     expect(paramsOf(outcome, "SCHEMA_VERSIONS")).toEqual({
       component: "trace",
