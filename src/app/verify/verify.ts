@@ -2,7 +2,7 @@
 import { basename } from "node:path";
 import type { Policy, VerificationReport } from "../../core/models/verification-report.js";
 import type { RebuildRecords } from "../../core/verify/pinned-index.js";
-import { type StoreReader, verifyRun } from "../../core/verify/verifier.js";
+import { type StoreReader, verifyParsedRun, verifyRun } from "../../core/verify/verifier.js";
 import { localRebuildRecords } from "../../io/index-cache/rebuild-records.js";
 import { type OpenedRun, openRun } from "../../io/runs/run-reader.js";
 import { DiskStore } from "../../io/store/content-store.js";
@@ -29,19 +29,22 @@ export interface VerifyDirectoryOptions {
 
 /** Verifies a run already opened (so a caller that also shows it reads it once). */
 export function verifyOpenedRun(run: OpenedRun, options: VerifyDirectoryOptions): VerificationReport {
-  return verifyRun({
-    files: run.files,
-    anomalies: run.anomalies,
-    // openRun parsed these very files with the verifier's own parser: not parsed twice.
-    parsed: { view: run.view, problems: run.problems },
-    store: new DiskStore(options.storeRoot),
-    policy: options.policy,
-    stage: "sealed",
-    runDirName: basename(run.runDir),
-    rebuilds: options.rebuilds ?? localRebuildRecords(),
-    ...(options.requireSignature === true ? { requireSignature: true } : {}),
-    ...(options.publicKeyPem === undefined ? {} : { publicKeyPem: options.publicKeyPem }),
-  });
+  // openRun parsed these very files with the verifier's own adapter: not parsed twice.
+  const parsed = { view: run.view, problems: run.problems };
+  return verifyParsedRun(
+    {
+      files: run.files,
+      anomalies: run.anomalies,
+      store: new DiskStore(options.storeRoot),
+      policy: options.policy,
+      stage: "sealed",
+      runDirName: basename(run.runDir),
+      rebuilds: options.rebuilds ?? localRebuildRecords(),
+      ...(options.requireSignature === true ? { requireSignature: true } : {}),
+      ...(options.publicKeyPem === undefined ? {} : { publicKeyPem: options.publicKeyPem }),
+    },
+    parsed,
+  );
 }
 
 export function verifyRunDirectory(runDir: string, options: VerifyDirectoryOptions): VerificationReport {

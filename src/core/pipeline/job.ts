@@ -5,6 +5,7 @@
  * the caller asks the model (an effect); `produceJob` then pins the spec to the snapshot, plans,
  * executes, verifies and seals the run in memory, from everything it is handed.
  */
+import { toRunView } from "../artifact/view.js";
 import { type CorpusRef, corpusRefString, parseCorpusRef, snapshotRef } from "../corpus/corpus-ref.js";
 import { CanonError, InputError } from "../errors.js";
 import type { ModelCall } from "../models/model-call.js";
@@ -17,7 +18,7 @@ import type { Reasoner, ReasonerInput } from "../reason/reasoner.js";
 import { type IndexParams, pickIndexParams } from "../retrieval/index-params.js";
 import type { StoreReader } from "../verify/check.js";
 import { builtIndexRecords, type RebuildRecords } from "../verify/pinned-index.js";
-import { verifyRun } from "../verify/verifier.js";
+import { verifyParsedRun } from "../verify/verifier.js";
 import type { ToolDispatcher } from "./executor.js";
 import { liveTools, llmInputOf, type ProducedRun, produceRun, type RetrievalBackend } from "./produce.js";
 
@@ -170,8 +171,12 @@ export function produceJob(
     reasoner,
     dispatcher: options.asked?.question.dispatcher ?? liveTools(retrieval?.backend ?? null),
     ...(call === undefined ? {} : { modelCall: call }),
+    // Read back as any reader reads a run (the one adapter), then checked by the sealing verifier.
     verify: (files) =>
-      verifyRun({ files, store: options.store, policy: "audit", stage: "sealing", rebuilds }),
+      verifyParsedRun(
+        { files, store: options.store, policy: "audit", stage: "sealing", rebuilds },
+        toRunView(files),
+      ),
   });
   const failed = call === undefined ? null : failedModelAnswer(call);
   const replaceRefused =

@@ -55,8 +55,12 @@ export interface VerifyInput {
   requireSignature?: boolean;
   /** Rebuilds of an index already seen to agree; without them, every verification rebuilds. */
   rebuilds?: RebuildRecords;
-  /** toRunView(files, anomalies), when the caller has it already (a run opened from disk). */
-  parsed?: { view: RunView; problems: readonly ReadProblem[] };
+}
+
+/** A run's files as the one adapter parsed them: `toRunView(files, anomalies)`. */
+export interface ParsedRun {
+  view: RunView;
+  problems: readonly ReadProblem[];
 }
 
 /** Every check, in docs/design.md §5 table order: `schemas` first, reporting what the adapter found. */
@@ -175,8 +179,16 @@ function assembleReport(policy: Policy, records: readonly CheckRecord[]): Verifi
 /** The files sealed after the report (report, manifest, signature) and volatile/, which is never sealed. */
 const afterReport = (path: string) => path === RUN_FILES.report || isUnfingerprinted(path);
 
+/** Verifies a run from its bytes: parsed by the one adapter (core/artifact/view.ts), then checked. */
 export function verifyRun(input: VerifyInput): VerificationReport {
-  const parsed = input.parsed ?? toRunView(input.files, input.anomalies ?? []);
+  return verifyParsedRun(input, toRunView(input.files, input.anomalies ?? []));
+}
+
+/**
+ * The checks and the policy over a run its caller parsed with the one adapter, over these very
+ * files and anomalies: the run reader for a run on disk, the producer for the run it seals.
+ */
+export function verifyParsedRun(input: VerifyInput, parsed: ParsedRun): VerificationReport {
   const outcomes = new Map<string, CheckOutcome>();
   /**
    * The report the producer writes: every check at the sealing stage, policy audit, over the run
