@@ -29,8 +29,12 @@ export interface ToolDispatcher {
   dispatch(call: ToolCall): ToolResult;
 }
 
-export interface ExecuteOptions {
+export interface ExecuteOptions extends StepOptions {
   header: TraceHeader;
+}
+
+/** What running the steps needs: the run's identity (the trace header) is not among it. */
+export interface StepOptions {
   dispatcher: ToolDispatcher;
   reasoner: Reasoner;
   /** The run's seed and, for the llm reasoner, its recorded model call. */
@@ -67,7 +71,16 @@ function num(params: PlanNode["params"], key: string): number {
   return v;
 }
 
+/** The trace of a plan's execution: the given header, then the events of its steps. */
 export function execute(spec: ProblemSpec, plan: Plan, options: ExecuteOptions): Trace {
+  return { header: options.header, events: runSteps(spec, plan, options) };
+}
+
+/**
+ * Runs the plan's steps and returns their events. Nothing here depends on which run this is,
+ * so the producer identifies the run (its header) apart from executing it.
+ */
+export function runSteps(spec: ProblemSpec, plan: Plan, options: StepOptions): TraceEvent[] {
   const events: TraceEvent[] = [];
   const state: RunState = {
     query: spec.constraints.query ?? spec.description,
@@ -92,7 +105,7 @@ export function execute(spec: ProblemSpec, plan: Plan, options: ExecuteOptions):
   } catch (error) {
     if (!(options.partialOnToolFailure && error instanceof ToolFailedError)) throw error;
   }
-  return { header: options.header, events };
+  return events;
 }
 
 function callTools(node: PlanNode, emit: Emit, dispatcher: ToolDispatcher): ToolResult[] {
@@ -112,13 +125,7 @@ function callTools(node: PlanNode, emit: Emit, dispatcher: ToolDispatcher): Tool
   });
 }
 
-function runStep(
-  node: PlanNode,
-  spec: ProblemSpec,
-  state: RunState,
-  emit: Emit,
-  o: ExecuteOptions,
-): StepOutput {
+function runStep(node: PlanNode, spec: ProblemSpec, state: RunState, emit: Emit, o: StepOptions): StepOutput {
   switch (node.kind) {
     case "understand": {
       state.query = typeof node.params.query === "string" ? node.params.query : spec.description;
@@ -181,13 +188,7 @@ function runStep(
   }
 }
 
-function derive(
-  node: PlanNode,
-  spec: ProblemSpec,
-  state: RunState,
-  emit: Emit,
-  o: ExecuteOptions,
-): StepOutput {
+function derive(node: PlanNode, spec: ProblemSpec, state: RunState, emit: Emit, o: StepOptions): StepOutput {
   const { reasoner } = o;
   const reasonerId = { id: reasoner.id, version: reasoner.version };
   const input = toReasonerInput(

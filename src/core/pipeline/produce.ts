@@ -27,7 +27,7 @@ import type { Reasoner, ReasonerInput } from "../reason/reasoner.js";
 import type { Bm25Index } from "../retrieval/bm25/bm25-index.js";
 import type { DocumentBytesLookup } from "../retrieval/hits.js";
 import { frozenDispatcher, liveDispatcher } from "./dispatch.js";
-import { type ExecuteOptions, execute, type ToolDispatcher } from "./executor.js";
+import { runSteps, type StepOptions, type ToolDispatcher } from "./executor.js";
 import { makeRetrieveTool, retrieveToolDescriptor } from "./retrieve-tool.js";
 
 export interface RetrievalBackend {
@@ -102,10 +102,13 @@ export interface TracedRun {
   trace: Trace;
 }
 
-/** Plans and executes: everything up to the trace, which is what replay compares. */
+/**
+ * Plans and executes: everything up to the trace, which is what replay compares. The steps run
+ * first; the run's identity (its inputs, id and the trace header) is then computed in one place.
+ */
 export function traceRun(
   specInput: ProblemSpec,
-  options: Omit<ProduceOptions, "verify"> & Pick<ExecuteOptions, "partialOnToolFailure" | "onEvent">,
+  options: Omit<ProduceOptions, "verify"> & Pick<StepOptions, "partialOnToolFailure" | "onEvent">,
 ): TracedRun {
   const call =
     options.modelCall === undefined
@@ -113,6 +116,15 @@ export function traceRun(
       : { ref: modelCallFile(options.modelCall).ref, recording: options.modelCall };
   const spec = specWithId(specInput);
   const plan = planFor(spec, options.preset);
+  const events = runSteps(spec, plan, {
+    dispatcher: options.dispatcher,
+    reasoner: options.reasoner,
+    model: { seed: options.seed, ...(call === undefined ? {} : { call }) },
+    ...(options.partialOnToolFailure === undefined
+      ? {}
+      : { partialOnToolFailure: options.partialOnToolFailure }),
+    ...(options.onEvent === undefined ? {} : { onEvent: options.onEvent }),
+  });
   const inputs = runInputsOf(spec, plan, options);
   const runId = contentId("run", inputs);
   const header: TraceHeader = {
@@ -123,17 +135,8 @@ export function traceRun(
     plan_id: plan.id,
     producer: { ...options.producer },
   };
-  const trace = execute(spec, plan, {
-    header,
-    dispatcher: options.dispatcher,
-    reasoner: options.reasoner,
-    model: { seed: options.seed, ...(call === undefined ? {} : { call }) },
-    ...(options.partialOnToolFailure === undefined
-      ? {}
-      : { partialOnToolFailure: options.partialOnToolFailure }),
-    ...(options.onEvent === undefined ? {} : { onEvent: options.onEvent }),
-  });
-  const traceId = contentId("trace", { header: trace.header, events: trace.events });
+  const trace = { header, events };
+  const traceId = contentId("trace", { header, events });
   return { spec, plan, trace, record: { version: RUN_VERSION, run_id: runId, inputs, trace_id: traceId } };
 }
 
