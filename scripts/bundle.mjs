@@ -30,6 +30,22 @@ const lazyChildProcess = {
   },
 };
 
+// A bundle runs as a vm.Script (src/cli/launcher.ts), which has no dynamic import() of its own:
+// `await import("node:zlib")` in the source (a builtin loaded only when needed) becomes a lazy
+// require of a stand-in module, as esbuild does for a bundled module's import().
+const lazyBuiltins = {
+  name: "lazy-builtins",
+  setup(b) {
+    b.onResolve({ filter: /^node:[a-z_]+$/ }, (args) =>
+      args.kind === "dynamic-import" ? { path: args.path, namespace: "lazy-builtin" } : undefined,
+    );
+    b.onLoad({ filter: /.*/, namespace: "lazy-builtin" }, (args) => ({
+      contents: `module.exports = require(${JSON.stringify(args.path)});`,
+      loader: "js",
+    }));
+  },
+};
+
 /** The command modules main.ts can load, as command-table.ts names them ("./commands/run.js"). */
 const commandModule = (entry) => /import\("(\.\/commands\/[a-z-]+)\.js"\)/.exec(entry.load.toString())?.[1];
 const modules = [...new Set(COMMANDS.map(commandModule))];
@@ -76,7 +92,7 @@ await Promise.all([
       ...common,
       entryPoints: ["src/cli/main.ts"],
       outfile: new URL(bundleName(m), outdir).pathname,
-      plugins: [lazyChildProcess, onlyCommand(m)],
+      plugins: [lazyChildProcess, lazyBuiltins, onlyCommand(m)],
     }),
   ),
   // worker_threads entries: eval, the index build and the service's verification start
@@ -89,6 +105,7 @@ await Promise.all([
       "verify-thread": "src/app/verify/verify-thread.ts",
     },
     outdir: outdir.pathname,
+    plugins: [lazyBuiltins],
   }),
 ]);
 

@@ -151,7 +151,7 @@ export function registerEval(program: Command): void {
           overrides,
           workers: o.workers,
           model: { settings: endpointSettings(o.modelTimeout, o.modelRetries), maxRps: o.maxRps },
-          ...(o.json ? {} : { progress: terminalProgress(true) }),
+          ...(o.json ? {} : { progress: await terminalProgress(true) }),
         } as EvalOptions;
         const evaluated = await evaluate(input, evalOptions, root, url, queueUrl);
         writeEvalOutput(out, evaluated);

@@ -90,7 +90,7 @@ export function registerIndex(program: Command): void {
             index_titles: o.indexTitles,
           },
           limits: { max_bytes: o.maxCorpusBytes, max_documents: o.maxDocuments, max_chunks: o.maxChunks },
-          progress: terminalProgress(!o.json),
+          progress: await terminalProgress(!o.json),
           threads: o.workers,
         });
         if (o.json) printJson(result);

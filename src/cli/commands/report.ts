@@ -121,7 +121,7 @@ index.html and runs/<run_id>.html into the folder. Exit codes: 0 written, 2 bad 
     );
 }
 
-function writeEvalReport(target: string, o: ReportOptions): number {
+async function writeEvalReport(target: string, o: ReportOptions): Promise<number> {
   const dir = resolve(target);
   const results = readEvalResults(dir);
   const baseline = o.baseline === undefined ? null : readEvalBaseline(resolve(o.baseline));
@@ -137,7 +137,7 @@ function writeEvalReport(target: string, o: ReportOptions): number {
       writeOutputFile(path, page.html);
       written.push(path);
     },
-    ...(o.json ? {} : { progress: terminalProgress(true) }),
+    ...(o.json ? {} : { progress: await terminalProgress(true) }),
   });
   const index = join(out, "index.html");
   if (o.json) printJson({ index, run_pages: made.runs, runs_not_found: made.missing });

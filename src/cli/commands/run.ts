@@ -189,7 +189,7 @@ export function registerRun(program: Command): void {
             seed: o.seed,
             artifactsRoot: root,
             limits: { max_bytes: o.maxCorpusBytes, max_documents: o.maxDocuments, max_chunks: o.maxChunks },
-            progress: terminalProgress(!o.json),
+            progress: await terminalProgress(!o.json),
             model: { settings: endpointSettings(o.modelTimeout, o.modelRetries) },
             ...(seal === undefined ? {} : { seal }),
           } as Parameters<typeof runJob>[0]);

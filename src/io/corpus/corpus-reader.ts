@@ -9,7 +9,6 @@ import { isUtf8 } from "node:buffer";
 import { createReadStream, type Dirent, readdirSync, readFileSync, type Stats, statSync } from "node:fs";
 import { join, relative, sep } from "node:path";
 import type { Readable } from "node:stream";
-import { createGunzip } from "node:zlib";
 import type { CorpusDocument } from "../../core/corpus/document.js";
 import { parseCorpusLine } from "../../core/corpus/document.js";
 import { CanonError, InputError } from "../../core/errors.js";
@@ -180,8 +179,10 @@ async function* byteLines(input: Readable): AsyncGenerator<{ bytes: Buffer; line
 
 async function readJsonl(path: string, limits: CorpusLimits): Promise<ReadCorpusResult> {
   const collector = new Collector(path, limits);
+  // node:zlib only for a gzipped corpus: a run whose snapshot is cached never parses its corpus.
+  const gunzip = path.endsWith(".gz") ? (await import("node:zlib")).createGunzip() : null;
   const raw = createReadStream(path);
-  const input = path.endsWith(".gz") ? raw.pipe(createGunzip()) : raw;
+  const input = gunzip === null ? raw : raw.pipe(gunzip);
   // A gunzip failure is emitted on the gunzip stream, a read failure on the file stream.
   raw.on("error", (error) => input.destroy(error));
   let lineNo = 0;

@@ -8,7 +8,6 @@
  */
 import { existsSync } from "node:fs";
 import { fileURLToPath } from "node:url";
-import { Worker } from "node:worker_threads";
 import { CanonError } from "../../core/errors.js";
 import { getAnalyzer } from "../../core/retrieval/analyzer.js";
 import {
@@ -62,8 +61,11 @@ interface ShardWorker {
   stop(): void;
 }
 
-function startWorker(request: ShardRequest): ShardWorker {
-  const worker = new Worker(WORKER_URL, { workerData: request });
+/** node:worker_threads, loaded by the builds that start a worker (a run that loads its index never does). */
+type Threads = typeof import("node:worker_threads");
+
+function startWorker(workerThreads: Threads, request: ShardRequest): ShardWorker {
+  const worker = new workerThreads.Worker(WORKER_URL, { workerData: request });
   // Each reply settles the step waiting for it; an error or an early exit settles whichever waits.
   let waiting: { resolve: (reply: ShardReply) => void; reject: (e: unknown) => void } | null = null;
   let failed: unknown = null;
@@ -184,14 +186,16 @@ export async function buildIndexInThreads(
 ): Promise<Bm25Index> {
   const runs = splitDocs(docs, Math.max(1, Math.min(MAX_INDEX_WORKERS, Math.floor(threads))));
   if (options.offThread === true && docs.length > 0 && workersAvailable()) {
-    const shards = runs.map((run) => startWorker({ docs: run, params }));
+    const workerThreads = await import("node:worker_threads");
+    const shards = runs.map((run) => startWorker(workerThreads, { docs: run, params }));
     for (const s of shards) s.summary.catch(() => {});
     const index = await mergeInThreads(shards, params, () => checkDistinctRuns(runs));
     onProgress?.(index.stats.textBytes);
     return index;
   }
   if (runs.length <= 1) return buildIndex(docs, params, onProgress);
-  const workers = runs.slice(1).map((run) => startWorker({ docs: run, params }));
+  const workerThreads = await import("node:worker_threads");
+  const workers = runs.slice(1).map((run) => startWorker(workerThreads, { docs: run, params }));
   // Rejections are awaited in mergeInThreads; until then they must not count as unhandled.
   for (const w of workers) w.summary.catch(() => {});
   let first: IndexShard;
