@@ -35,7 +35,7 @@ import { Script } from "node:vm";
 /** Command name -> bundle file and its sha256, written by scripts/bundle.mjs; "" is the help bundle. */
 declare const CANON_BUNDLES: Readonly<Record<string, { file: string; sha256: string }>>;
 
-export const CACHE_DIR_ENV = "CANON_REASON_CACHE_DIR";
+const CACHE_DIR_ENV = "CANON_REASON_CACHE_DIR";
 
 function cacheDir(env: NodeJS.ProcessEnv): string | null {
   if (env.CANON_REASON_CODE_CACHE === "off") return null;
@@ -70,6 +70,12 @@ function readCache(file: string): Buffer | undefined {
 /** Caches kept per bundle file name (other builds, Node versions, flags); the oldest go first. */
 const KEPT_PER_BUNDLE = 4;
 
+/**
+ * A temporary file older than this was left by a process killed while writing it (a write takes
+ * milliseconds), so it is removed; a younger one may be another process's write in progress.
+ */
+const STALE_TEMPORARY_MS = 10 * 60_000;
+
 function writeCache(file: string, data: Buffer, bundleFile: string): void {
   const dir = dirname(file);
   const tmp = `${file}.tmp-${process.pid}`;
@@ -77,12 +83,17 @@ function writeCache(file: string, data: Buffer, bundleFile: string): void {
     mkdirSync(dir, { recursive: true, mode: 0o700 });
     writeFileSync(tmp, data, { mode: 0o600 });
     renameSync(tmp, file);
-    const older = readdirSync(dir)
-      .filter((name) => name.startsWith(`${bundleFile}-`) && !name.includes(".tmp-"))
-      .map((name) => ({ path: join(dir, name), at: statSync(join(dir, name)).mtimeMs }))
+    const entries = readdirSync(dir)
+      .filter((name) => name.startsWith(`${bundleFile}-`))
+      .map((name) => ({ name, path: join(dir, name), at: statSync(join(dir, name)).mtimeMs }));
+    const older = entries
+      .filter(({ name }) => !name.includes(".tmp-"))
       .sort((a, b) => b.at - a.at)
       .slice(KEPT_PER_BUNDLE);
-    for (const { path } of older) rmSync(path, { force: true });
+    const abandoned = entries.filter(
+      ({ name, at }) => name.includes(".tmp-") && Date.now() - at > STALE_TEMPORARY_MS,
+    );
+    for (const { path } of [...older, ...abandoned]) rmSync(path, { force: true });
   } catch {
     // A read-only or full disk costs the next start its compile, nothing else.
   }

@@ -7,6 +7,7 @@ import {
   readdirSync,
   readFileSync,
   statSync,
+  utimesSync,
   writeFileSync,
 } from "node:fs";
 import { tmpdir } from "node:os";
@@ -95,5 +96,19 @@ describe("the command line's code cache", () => {
     const r = runCli(["--version"], { env: { CANON_REASON_CACHE_DIR: make() }, cwd, timeoutMs: 20_000 });
     expect(r).toMatchObject({ status: 0, stdout: `${PKG.version}\n`, stderr: "" });
     expect(readdirSync(cwd)).toEqual([]);
+  });
+
+  it("removes a temporary cache file a killed process left behind, and not one still being written", () => {
+    const name = helpCacheName();
+    const dir = mkdtempSync(join(tmpdir(), "canon-code-cache-"));
+    mkdirSync(join(dir, "v8"));
+    const stale = join(dir, "v8", `${name}.tmp-999999`);
+    const fresh = join(dir, "v8", `${name}.tmp-999998`);
+    writeFileSync(stale, "half a cache");
+    writeFileSync(fresh, "being written");
+    const hourAgo = new Date(Date.now() - 3_600_000);
+    utimesSync(stale, hourAgo, hourAgo);
+    expect(runCli(["--version"], { env: { CANON_REASON_CACHE_DIR: dir } }).status).toBe(0);
+    expect(readdirSync(join(dir, "v8")).sort()).toEqual([name, `${name}.tmp-999998`].sort());
   });
 });
