@@ -68,7 +68,13 @@ export function fromBm25Params(p: Bm25Params): IndexParams {
 }
 
 /** The index parameters a retrieval provenance records. */
-export function recordedIndexParams(p: RetrievalProvenance): RecordedIndexParams {
+/** The provenance fields that name how an index was built (provenanceIndexFields writes them). */
+export type ProvenanceIndexFields = Pick<
+  RetrievalProvenance,
+  "analyzer" | "k1" | "b" | "chunk_chars" | "overlap_chars" | "index_titles"
+>;
+
+export function recordedIndexParams(p: ProvenanceIndexFields): RecordedIndexParams {
   return {
     analyzer: p.analyzer.name,
     bm25_k1: p.k1,
@@ -85,10 +91,7 @@ export function indexParamsFromProvenance(p: RetrievalProvenance): IndexParams {
 }
 
 /** The provenance fields that record the index parameters, with the analyzer's version. */
-export function provenanceIndexFields(
-  p: IndexParams,
-  analyzer: Analyzer,
-): Pick<RetrievalProvenance, "analyzer" | "k1" | "b" | "chunk_chars" | "overlap_chars" | "index_titles"> {
+export function provenanceIndexFields(p: IndexParams, analyzer: Analyzer): ProvenanceIndexFields {
   return {
     analyzer: { name: analyzer.id, version: analyzer.version },
     k1: p.bm25_k1,

@@ -14,6 +14,7 @@ import { Bm25Index, computeBounds } from "../retrieval/bm25/bm25-index.js";
 import {
   indexBuiltWith,
   indexParamsFromProvenance,
+  type ProvenanceIndexFields,
   type RecordedIndexParams,
   recordedIndexParams,
   toBm25Params,
@@ -64,7 +65,10 @@ export interface RebuildSubject {
 }
 
 /** The subject for a run's pinned index, whose bytes are in `indexFormat`. */
-export function rebuildSubject(p: RetrievalProvenance, indexFormat: number): RebuildSubject {
+export function rebuildSubject(
+  p: ProvenanceIndexFields & Pick<RetrievalProvenance, "corpus_snapshot" | "index_hash">,
+  indexFormat: number,
+): RebuildSubject {
   return {
     rule: REBUILD_RULE_VERSION,
     snapshot: p.corpus_snapshot,

@@ -21,11 +21,10 @@ import type { Bm25Index } from "../../core/retrieval/bm25/bm25-index.js";
 import {
   type IndexParams,
   indexBuiltWith,
-  pickIndexParams,
   provenanceIndexFields,
   toBm25Params,
 } from "../../core/retrieval/index-params.js";
-import { REBUILD_RULE_VERSION, type RebuildRecords } from "../../core/verify/pinned-index.js";
+import { type RebuildRecords, rebuildSubject } from "../../core/verify/pinned-index.js";
 import { type CorpusLimits, DEFAULT_LIMITS } from "../corpus/corpus-reader.js";
 import { storedSnapshot } from "../corpus/corpus-snapshot.js";
 import type { DiskStore } from "../store/content-store.js";
@@ -108,6 +107,7 @@ export async function prepareRetrieval(
     format: INDEX_FORMAT_VERSION,
   };
   const indexRef = indexRefName(snap.hash, params);
+  const indexFields = provenanceIndexFields(params, analyzer);
   // A pinned hash is user input: check it names a snapshot before any cached index is trusted.
   if (corpus.kind === "snapshot") snap.bytes();
   const overLimit = (chunks: number) =>
@@ -124,16 +124,14 @@ export async function prepareRetrieval(
   let built = false;
   if (index === null && indexHash !== null) {
     const bytes = store.get(indexHash);
-    const vouched =
-      options.rebuilds?.agreed({
-        rule: REBUILD_RULE_VERSION,
-        snapshot: snap.hash,
-        index: indexHash,
-        index_format: indexFormatVersion(bytes ?? new Uint8Array()),
-        params: pickIndexParams(params),
-        analyzer: { name: analyzer.id, version: analyzer.version },
-      }) === true;
-    if (bytes !== null) index = loadIndex(bytes, vouched);
+    if (bytes !== null) {
+      // The subject the run's own record names (recordBuiltIndex), built by the same function.
+      const subject = rebuildSubject(
+        { corpus_snapshot: snap.hash, index_hash: indexHash, ...indexFields },
+        indexFormatVersion(bytes),
+      );
+      index = loadIndex(bytes, options.rebuilds?.agreed(subject) === true);
+    }
   }
   // The limit holds for a cached or pinned index too, not only for a fresh build.
   if (index !== null && index.stats.chunks > limits.max_chunks) throw overLimit(index.stats.chunks);
@@ -161,7 +159,7 @@ export async function prepareRetrieval(
   const provenance: RetrievalProvenance = {
     corpus_snapshot: snap.hash,
     index_hash: indexHash as string,
-    ...provenanceIndexFields(params, analyzer),
+    ...indexFields,
     limits: { ...limits },
     documents: index.stats.documents,
     chunks: index.stats.chunks,
