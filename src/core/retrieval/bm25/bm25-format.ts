@@ -132,27 +132,24 @@ export function deserializeIndex(input: Uint8Array, vouched = false): Bm25Index 
   const bytes = input.byteOffset % 8 === 0 ? input : input.slice();
   const { header, sectionsAt } = readHeader(bytes);
   const s = readSections(bytes, header, sectionsAt);
-  if (header.format === 3) {
-    const arrays: IndexArrays = {
-      params: header.params,
-      stats: header.stats,
-      analyzer: header.analyzer,
-      terms: header.terms === "" ? [] : header.terms.split("\n"),
-      docIds: header.docIds,
-      ...unpackFormat3(header, s),
-      chunkDoc: viewU32("chunkDoc", s.chunkDoc),
-      chunkStart: viewU32("chunkStart", s.chunkStart),
-      chunkEnd: viewU32("chunkEnd", s.chunkEnd),
-    };
-    if (!vouched) checkConsistency(arrays, true);
-    return new Bm25Index(arrays);
-  }
-  const arrays: IndexArrays = {
+  // What every format stores the same way: the header's fields and the chunk tables.
+  const shared = {
     params: header.params,
     stats: header.stats,
     analyzer: header.analyzer,
     terms: header.terms === "" ? [] : header.terms.split("\n"),
     docIds: header.docIds,
+    chunkDoc: viewU32("chunkDoc", s.chunkDoc),
+    chunkStart: viewU32("chunkStart", s.chunkStart),
+    chunkEnd: viewU32("chunkEnd", s.chunkEnd),
+  };
+  if (header.format === 3) {
+    const arrays: IndexArrays = { ...shared, ...unpackFormat3(header, s) };
+    if (!vouched) checkConsistency(arrays, true);
+    return new Bm25Index(arrays);
+  }
+  const arrays: IndexArrays = {
+    ...shared,
     termOffsets: viewU32("termOffsets", s.termOffsets),
     postChunk: viewU32("postChunk", s.postChunk),
     postImpact: viewF32("postImpact", s.postImpact),
@@ -160,9 +157,6 @@ export function deserializeIndex(input: Uint8Array, vouched = false): Bm25Index 
       header.format === 1
         ? null
         : { termMax: viewF32("termMax", s.termMax), blockMax: viewF32("blockMax", s.blockMax) },
-    chunkDoc: viewU32("chunkDoc", s.chunkDoc),
-    chunkStart: viewU32("chunkStart", s.chunkStart),
-    chunkEnd: viewU32("chunkEnd", s.chunkEnd),
     chunkLen: null,
   };
   // Format 1's stored chunk ids are checked for size only: hits hash their chunk from the snapshot.
