@@ -22,6 +22,7 @@ import { terminalProgress } from "../progress.js";
 import {
   action,
   artifactsRoot,
+  type ConstraintFlagValues,
   constraintsFromFlags,
   endpointSettings,
   parseIntOption,
@@ -32,7 +33,8 @@ import {
   withRegistry,
 } from "../shared.js";
 
-interface EvalCliOptions {
+/** The command's options; the constraint flags are the shared ones (withConstraintFlags). */
+interface EvalCliOptions extends ConstraintFlagValues {
   suite?: string;
   beir?: string;
   split: string;
@@ -44,21 +46,9 @@ interface EvalCliOptions {
   tolerance: number;
   out?: string;
   preset?: string;
-  analyzer?: string;
-  topK?: number;
-  k1?: number;
-  b?: number;
-  minConfidence?: number;
-  chunkChars?: number;
-  overlapChars?: number;
-  indexTitles?: boolean;
   registry?: string;
   queue?: string;
   json?: boolean;
-  reasoner?: string;
-  model?: string;
-  baseUrl?: string;
-  temperature?: number;
   maxRps: number;
   modelTimeout: number;
   modelRetries: number;

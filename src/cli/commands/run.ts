@@ -22,6 +22,7 @@ import { renderAnswer } from "../render.js";
 import {
   action,
   artifactsRoot,
+  type ConstraintFlagValues,
   constraintsFromFlags,
   endpointSettings,
   parseIntOption,
@@ -32,20 +33,13 @@ import {
   withRegistry,
 } from "../shared.js";
 
-interface RunOptions {
+/** The command's options; the constraint flags are the shared ones (withConstraintFlags). */
+interface RunOptions extends ConstraintFlagValues {
   registry?: string;
   spec?: string;
   corpus?: string;
-  topK?: number;
   minSupports?: number;
   maxCitations?: number;
-  analyzer?: string;
-  k1?: number;
-  b?: number;
-  minConfidence?: number;
-  chunkChars?: number;
-  overlapChars?: number;
-  indexTitles?: boolean;
   seed: number;
   preset: string;
   artifactsDir?: string;
@@ -54,10 +48,6 @@ interface RunOptions {
   maxChunks: number;
   json?: boolean;
   sign?: string;
-  reasoner?: string;
-  model?: string;
-  baseUrl?: string;
-  temperature?: number;
   modelTimeout?: number;
   modelRetries?: number;
 }
