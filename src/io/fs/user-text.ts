@@ -72,7 +72,7 @@ export function readUserText(path: string, code: ErrorCode, field?: string): str
   const tooLarge = (size: number) =>
     new InputError(
       code,
-      `file is ${size} bytes, more than the ${MAX_USER_TEXT_BYTES} bytes a spec, suite or key file may hold`,
+      `file is ${size} bytes, more than the ${MAX_USER_TEXT_BYTES / (1024 * 1024)} MiB a spec, suite or key file may hold`,
       where,
     );
   if (stat.size > MAX_USER_TEXT_BYTES) throw tooLarge(stat.size);
