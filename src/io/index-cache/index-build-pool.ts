@@ -21,6 +21,7 @@ import {
   type ScatterTarget,
   type ShardSummary,
   scatterPostings,
+  scatterTarget,
 } from "../../core/retrieval/bm25/bm25-build.js";
 import type { Bm25Index, Bm25Params } from "../../core/retrieval/bm25/bm25-index.js";
 import type { ShardReply, ShardRequest } from "./index-build-thread.js";
@@ -147,14 +148,7 @@ async function mergeInThreads(
     // own (the first, when this thread collected one), so they write side by side.
     const written: Promise<void>[] = [];
     for (let i = shards.length - 1; i >= 0; i--) {
-      const target = {
-        slots: plan.slots[i] as Uint32Array,
-        chunkBase: plan.chunkBase[i] as number,
-        avgLen: plan.avgLen,
-        postChunk,
-        postImpact,
-      };
-      written.push((shards[i] as ShardWorker).write(target));
+      written.push((shards[i] as ShardWorker).write(scatterTarget(plan, i, { postChunk, postImpact })));
     }
     await Promise.all(written);
     const analyzer = getAnalyzer(params.analyzer);

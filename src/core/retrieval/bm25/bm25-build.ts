@@ -11,7 +11,13 @@ import { getAnalyzer } from "../analyzer.js";
 import { validateChunkOptions } from "../chunker.js";
 import { collectDocuments, type IndexDocument, type IndexShard } from "./bm25-collect.js";
 import type { Bm25Index, Bm25Params } from "./bm25-index.js";
-import { assembleIndex, checkDistinctDocIds, planMerge, scatterPostings } from "./bm25-merge.js";
+import {
+  assembleIndex,
+  checkDistinctDocIds,
+  planMerge,
+  scatterPostings,
+  scatterTarget,
+} from "./bm25-merge.js";
 
 export type { IndexDocument, IndexShard, ShardPostings, ShardSummary } from "./bm25-collect.js";
 export {
@@ -21,6 +27,7 @@ export {
   planMerge,
   type ScatterTarget,
   scatterPostings,
+  scatterTarget,
 } from "./bm25-merge.js";
 
 /**
@@ -55,14 +62,7 @@ export function mergeShards(shards: readonly IndexShard[], params: Bm25Params): 
   const postChunk = new Uint32Array(plan.postings);
   const postImpact = new Float32Array(plan.postings);
   shards.forEach((s, i) => {
-    const target = {
-      slots: plan.slots[i] as Uint32Array,
-      chunkBase: plan.chunkBase[i] as number,
-      avgLen: plan.avgLen,
-      postChunk,
-      postImpact,
-    };
-    scatterPostings(s.postings, s.chunkLen, params, target);
+    scatterPostings(s.postings, s.chunkLen, params, scatterTarget(plan, i, { postChunk, postImpact }));
   });
   return assembleIndex(
     shards,

@@ -106,6 +106,20 @@ export interface ScatterTarget {
   postImpact: Float32Array;
 }
 
+/** Shard `i`'s target in `plan`, writing into the shared output arrays. */
+export function scatterTarget(
+  plan: MergePlan,
+  i: number,
+  output: { postChunk: Uint32Array; postImpact: Float32Array },
+): ScatterTarget {
+  return {
+    slots: plan.slots[i] as Uint32Array,
+    chunkBase: plan.chunkBase[i] as number,
+    avgLen: plan.avgLen,
+    ...output,
+  };
+}
+
 /**
  * Writes a shard's postings into the output: each posting's index-wide chunk id and its impact,
  * BM25's term-frequency factor f * (k1 + 1) / (f + k1 * (1 - b + b * len / avgLen)). It
