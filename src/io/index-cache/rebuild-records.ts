@@ -18,6 +18,7 @@ import {
   openSync,
   readSync,
   rmSync,
+  type Stats,
   writeFileSync,
 } from "node:fs";
 import { homedir } from "node:os";
@@ -61,11 +62,11 @@ function readAtMost(fd: number, max: number): Buffer {
 }
 
 /**
- * The key when it is a regular file (not a link), owned by this user, private (no group or
- * other bits) and exactly 32 bytes; else null. Opened first and checked through the open file,
- * so what is checked is what is read.
+ * Up to `max` + 1 bytes of the regular file at `path` that `accept` allows, opened without
+ * following a link or blocking (a FIFO there is refused, never waited on) and checked through
+ * the open file, so what is checked is what is read; null for anything else or any error.
  */
-function readKey(path: string): Buffer | null {
+function readRegularFile(path: string, max: number, accept: (stat: Stats) => boolean): Buffer | null {
   let fd: number;
   try {
     fd = openSync(path, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
@@ -74,15 +75,22 @@ function readKey(path: string): Buffer | null {
   }
   try {
     const stat = fstatSync(fd);
-    if (!stat.isFile() || (stat.mode & 0o077) !== 0) return null;
-    if (process.getuid !== undefined && stat.uid !== process.getuid()) return null;
-    const key = readAtMost(fd, KEY_BYTES);
-    return key.length === KEY_BYTES ? key : null;
+    return stat.isFile() && accept(stat) ? readAtMost(fd, max) : null;
   } catch {
     return null;
   } finally {
     closeSync(fd);
   }
+}
+
+/** The key when it is owned by this user, private (no group or other bits) and exactly 32 bytes; else null. */
+function readKey(path: string): Buffer | null {
+  const key = readRegularFile(
+    path,
+    KEY_BYTES,
+    (stat) => (stat.mode & 0o077) === 0 && (process.getuid === undefined || stat.uid === process.getuid()),
+  );
+  return key?.length === KEY_BYTES ? key : null;
 }
 
 /** Makes a key (0600, in a 0700 folder) unless one is there; whichever key won a race is kept. */
@@ -180,16 +188,9 @@ export class RebuildLedger implements RebuildRecords {
 
 /** A record file's fields, or null when it is absent, oversized or not one. */
 function readRecord(path: string): RecordFile | null {
-  let fd: number;
+  const bytes = readRegularFile(path, MAX_RECORD_BYTES, () => true);
+  if (bytes === null || bytes.length > MAX_RECORD_BYTES) return null;
   try {
-    fd = openSync(path, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
-  } catch {
-    return null;
-  }
-  try {
-    if (!fstatSync(fd).isFile()) return null;
-    const bytes = readAtMost(fd, MAX_RECORD_BYTES);
-    if (bytes.length > MAX_RECORD_BYTES) return null;
     const parsed = JSON.parse(bytes.toString("utf8")) as Partial<RecordFile> | null;
     if (
       typeof parsed?.build !== "string" ||
@@ -200,8 +201,6 @@ function readRecord(path: string): RecordFile | null {
     return parsed as RecordFile;
   } catch {
     return null;
-  } finally {
-    closeSync(fd);
   }
 }
 
